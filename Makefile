@@ -1,0 +1,39 @@
+# tailored_cms — `make demo` runs the example site, `make test` runs the whole suite. Both bootstrap what they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test test-sqlite test-postgres bench lint format bootstrap clean
+
+bootstrap: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: bootstrap
+	@scripts/ensure-system.sh || true
+	@scripts/demo.sh
+
+test: bootstrap
+	@scripts/ensure-system.sh --browser
+	@scripts/test.sh
+
+bench: bootstrap
+	@scripts/ensure-system.sh
+	$(PY) -m bench
+
+lint: bootstrap
+	$(VENV)/bin/ruff check tailored_cms tests example_site bench
+	$(VENV)/bin/ruff format --check tailored_cms tests example_site bench
+
+format: bootstrap
+	$(VENV)/bin/ruff format tailored_cms tests example_site bench
+	$(VENV)/bin/ruff check --fix tailored_cms tests example_site bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

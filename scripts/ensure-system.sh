@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the demo and the tests need, when they are missing: redis-server, and
+# chromium when called with --browser. Says what it did. Without root or apt-get it only reports.
+set -euo pipefail
+
+want=(redis-server)
+[[ "${1:-}" == "--browser" ]] && want+=(chromium)
+
+missing=()
+for bin in "${want[@]}"; do
+    command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "tailored_cms: missing ${missing[*]} and cannot install it here (needs root and apt-get)." >&2
+    exit 1
+fi
+echo "tailored_cms: installing ${missing[*]} with apt-get ..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "tailored_cms: installed ${missing[*]}."

@@ -1,0 +1,124 @@
+"""The Python API, mirroring ``cms.api``: build tailored content and change visitors' choices without the admin.
+
+The REST API (DRF) lives beside it in ``views.py``/``serializers.py``/``urls.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from cms.api import add_plugin
+from django.http import HttpRequest
+
+from ..visitors.models import Topic
+from ..visitors.preferences import clean_preferences, reset_preferences, save_preferences
+from ..visitors.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from cms.models import Page, Placeholder
+
+    from ..widgets.models import PageTopics, TailoredArea, Variant, Widget, WidgetBoard
+
+__all__ = [
+    "add_area",
+    "add_variant",
+    "add_widget",
+    "add_widget_board",
+    "create_topic",
+    "reset_preferences",
+    "set_preferences",
+    "tag_page",
+]
+
+_UNSET: Any = object()
+
+
+def create_topic(slug: str, name: str = "", *, description: str = "", position: int = 0) -> Topic:
+    """Create (or update) the topic ``slug``."""
+    topic, _ = Topic.objects.update_or_create(
+        slug=slug, defaults={"name": name or slug.replace("-", " ").title(), "description": description,
+                             "position": position}
+    )
+    return topic
+
+
+def tag_page(page: Page, topics: Iterable[str]) -> PageTopics:
+    """Set the topics of a CMS page (by slug; unknown slugs raise ``Topic.DoesNotExist``)."""
+    from ..widgets.models import PageTopics
+
+    slugs = list(topics)
+    found = list(Topic.objects.filter(slug__in=slugs))
+    missing = set(slugs) - {t.slug for t in found}
+    if missing:
+        raise Topic.DoesNotExist(f"Unknown topic(s): {', '.join(sorted(missing))}")
+    extension, _ = PageTopics.objects.get_or_create(extended_object=page)
+    extension.topics.set(found)
+    return extension
+
+
+def add_area(
+    placeholder: Placeholder,
+    language: str = "en",
+    strategy: str = "customization",
+    max_items: int = 1,
+    label: str = "",
+    **kwargs: Any,
+) -> TailoredArea:
+    """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``."""
+    return add_plugin(
+        placeholder, "TailoredAreaPlugin", language, strategy=strategy, max_items=max_items, label=label, **kwargs
+    )
+
+
+def add_variant(
+    area: TailoredArea,
+    label: str,
+    topics: Iterable[str] = (),
+    themes: Iterable[str] = (),
+    layouts: Iterable[str] = (),
+    fallback: bool = False,
+    priority: int = 0,
+    **kwargs: Any,
+) -> Variant:
+    """Add a ``VariantPlugin`` to ``area``; put content in it with ``cms.api.add_plugin(..., target=variant)``."""
+    return add_plugin(
+        area.placeholder,
+        "VariantPlugin",
+        area.language,
+        target=area,
+        label=label,
+        topics=list(topics),
+        themes=list(themes),
+        layouts=list(layouts),
+        fallback=fallback,
+        priority=priority,
+        **kwargs,
+    )
+
+
+def add_widget_board(placeholder: Placeholder, language: str = "en", label: str = "") -> WidgetBoard:
+    """Add a ``WidgetBoardPlugin`` at the end of ``placeholder``."""
+    return add_plugin(placeholder, "WidgetBoardPlugin", language, label=label)
+
+
+def add_widget(board: WidgetBoard, title: str, *, hideable: bool = True, key: str | None = None) -> Widget:
+    """Add a ``WidgetPlugin`` to ``board``; its content goes in with ``cms.api.add_plugin(..., target=widget)``."""
+    extra = {"key": key} if key else {}
+    return add_plugin(
+        board.placeholder, "WidgetPlugin", board.language, target=board, title=title, hideable=hideable, **extra
+    )
+
+
+def set_preferences(
+    request: HttpRequest,
+    *,
+    topics: Iterable[str] = _UNSET,
+    theme: str = _UNSET,
+    layout: str = _UNSET,
+    widgets: dict[str, list[str]] = _UNSET,
+) -> Snapshot:
+    """Change the named choices of the request's visitor (others stay); raises ``ValidationError`` if invalid."""
+    given = {"topics": topics, "theme": theme, "layout": layout, "widgets": widgets}
+    data = {name: (list(value) if name == "topics" else value) for name, value in given.items() if value is not _UNSET}
+    return save_preferences(request, clean_preferences(data, partial=True))

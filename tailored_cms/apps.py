@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TailoredCmsConfig(AppConfig):
+    name = "tailored_cms"
+    verbose_name = _("Tailored content")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks
+        from .visitors import receivers  # noqa: F401 - connects the login/logout receivers

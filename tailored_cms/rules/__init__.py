@@ -1,0 +1,1 @@
+"""Segments: rule registry, evaluation and membership. Built in the segments issue."""

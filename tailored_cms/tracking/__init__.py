@@ -1,0 +1,1 @@
+"""Behaviour tracking (page views, clicks, custom events). Built in the tracking issue."""

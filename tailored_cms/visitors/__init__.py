@@ -1,0 +1,1 @@
+"""The visitor: identity cookie, snapshot, explicit choices (customization), login merge."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Topic(models.Model):
+    """A subject visitors can follow and editors can tag pages and variants with."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
+
+    class Meta:
+        ordering = ("position", "name")
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Visitor(models.Model):
+    """Someone who made a choice or gave consent: anonymous (cookie only) or tied to a user."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tailored_visitor",
+    )
+    # Explicit choices; "" / empty means "the site's default".
+    theme = models.CharField(_("theme"), max_length=50, blank=True)
+    layout = models.CharField(_("layout"), max_length=50, blank=True)
+    topics = models.JSONField(_("topics followed"), default=list, blank=True)
+    widgets = models.JSONField(_("widget arrangement"), default=dict, blank=True)
+    # field name -> ISO time the visitor last changed it; at login the newer choice wins per field.
+    choices_changed = models.JSONField(default=dict, blank=True, editable=False)
+    tracking_consent = models.BooleanField(_("tracking consent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+
+    def __str__(self) -> str:
+        return str(self.user or self.id)

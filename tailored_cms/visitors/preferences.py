@@ -1,0 +1,173 @@
+"""A visitor's explicit choices: validation, saving, resetting, and merging at login."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ..conf import tailored_settings
+from .context import VisitorContext
+from .models import Topic, Visitor
+from .snapshot import Snapshot
+from .store import get_store
+
+FIELDS = ("topics", "theme", "layout", "widgets")
+WIDGET_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def clean_preferences(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validated choices from ``data``; a ``ValidationError`` per field names what is valid.
+
+    With ``partial`` only the fields present are returned; otherwise missing ones are reset to the default.
+    ``None`` or ``""`` for a field also means the site's default.
+    """
+    if not isinstance(data, Mapping):
+        raise ValidationError({"non_field_errors": ["Expected an object with topics, theme, layout, widgets."]})
+    unknown = sorted(set(data) - set(FIELDS))
+    errors: dict[str, list[str]] = {}
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(unknown)}. Valid: {', '.join(FIELDS)}."]
+    cleaned: dict[str, Any] = {}
+    for name in FIELDS:
+        if name not in data and partial:
+            continue
+        value = data.get(name)
+        try:
+            cleaned[name] = _CLEANERS[name](value)
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_choice(value: Any, choices: Mapping[str, str], what: str) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or value not in choices:
+        raise ValidationError(f"Unknown {what} {value!r}. Valid {what}s: {', '.join(choices)}.")
+    return value
+
+
+def _clean_theme(value: Any) -> str:
+    return _clean_choice(value, tailored_settings.THEMES, "theme")
+
+
+def _clean_layout(value: Any) -> str:
+    return _clean_choice(value, tailored_settings.LAYOUTS, "layout")
+
+
+def _clean_topics(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("Expected a list of topic slugs.")
+    if len(value) > tailored_settings.MAX_TOPICS:
+        raise ValidationError(f"At most {tailored_settings.MAX_TOPICS} topics may be followed.")
+    wanted = list(dict.fromkeys(value))
+    known = set(Topic.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    unknown = [slug for slug in wanted if slug not in known]
+    if unknown:
+        valid = ", ".join(Topic.objects.values_list("slug", flat=True)) or "(none defined yet)"
+        raise ValidationError(f"Unknown topic(s): {', '.join(unknown)}. Valid topics: {valid}.")
+    return wanted
+
+
+def _clean_widgets(value: Any) -> dict[str, list[str]]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, Mapping) or set(value) - {"order", "hidden"}:
+        raise ValidationError('Expected {"order": [widget keys], "hidden": [widget keys]}.')
+    cleaned: dict[str, list[str]] = {}
+    for part in ("order", "hidden"):
+        keys = value.get(part) or []
+        if not isinstance(keys, list | tuple) or not all(isinstance(k, str) and WIDGET_KEY.match(k) for k in keys):
+            raise ValidationError(f'"{part}" must be a list of widget keys (letters, digits, "-" and "_").')
+        cleaned[part] = list(dict.fromkeys(keys))
+    if len(cleaned["order"]) + len(cleaned["hidden"]) > tailored_settings.MAX_WIDGETS:
+        raise ValidationError(f"At most {tailored_settings.MAX_WIDGETS} widgets may be arranged.")
+    return {part: keys for part, keys in cleaned.items() if keys}
+
+
+_CLEANERS = {"topics": _clean_topics, "theme": _clean_theme, "layout": _clean_layout, "widgets": _clean_widgets}
+
+
+def visitor_context(request: HttpRequest) -> VisitorContext:
+    try:
+        return request.tailored  # type: ignore[attr-defined,no-any-return]
+    except AttributeError:
+        raise ImproperlyConfigured(
+            "request.tailored is missing: add tailored_cms.middleware.TailoredMiddleware to MIDDLEWARE."
+        ) from None
+
+
+def save_preferences(request: HttpRequest, choices: Mapping[str, Any]) -> Snapshot:
+    """Store already-cleaned ``choices`` for the request's visitor (created if needed) and return the snapshot."""
+    context = visitor_context(request)
+    now = timezone.now().isoformat()
+    with transaction.atomic():
+        visitor = _visitor_for_update(request, context)
+        for name, value in choices.items():
+            setattr(visitor, name, value)
+            visitor.choices_changed[name] = now
+        visitor.save()
+    return _publish(context, visitor)
+
+
+def reset_preferences(request: HttpRequest) -> Snapshot:
+    """Every choice back to the site's defaults."""
+    return save_preferences(request, clean_preferences({}))
+
+
+def _visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visitor:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        visitor, _ = Visitor.objects.select_for_update().get_or_create(user=user)
+        return visitor
+    if context.visitor_id:
+        visitor = Visitor.objects.select_for_update().filter(pk=context.visitor_id, user=None).first()
+        if visitor is not None:
+            return visitor
+    return Visitor.objects.create()
+
+
+def _publish(context: VisitorContext, visitor: Visitor) -> Snapshot:
+    snapshot = Snapshot.from_visitor(visitor)
+    get_store().set(snapshot)
+    context.switch(snapshot)
+    return snapshot
+
+
+def merge_at_login(request: HttpRequest, user: Any) -> None:
+    """Fold the anonymous visitor's choices into the user's (newer choice wins per field), then use the user's."""
+    context = getattr(request, "tailored", None)
+    if context is None:
+        return
+    anonymous_id = context.visitor_id if context.snapshot.user_id is None else None
+    with transaction.atomic():
+        mine = Visitor.objects.select_for_update().filter(user=user).first()
+        theirs = Visitor.objects.select_for_update().filter(pk=anonymous_id, user=None).first() if anonymous_id else None
+        if theirs is None and mine is None:
+            return
+        if mine is None:
+            assert theirs is not None
+            theirs.user = user
+            theirs.save()
+            mine = theirs
+        elif theirs is not None:
+            for name in FIELDS:
+                if theirs.choices_changed.get(name, "") > mine.choices_changed.get(name, ""):
+                    setattr(mine, name, getattr(theirs, name))
+                    mine.choices_changed[name] = theirs.choices_changed[name]
+            if theirs.tracking_consent is not None and mine.tracking_consent is None:
+                mine.tracking_consent = theirs.tracking_consent
+            theirs.delete()
+            mine.save()
+            get_store().delete(str(anonymous_id))
+    _publish(context, mine)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tailored_cms import connection
+
+from .redis_server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def tailored_redis(redis_server: RedisServer, settings) -> Iterator[redis.Redis]:
+    """Every test gets the private Redis, empty (it is ours alone, so FLUSHDB is safe)."""
+    if not redis_server.process or redis_server.process.poll() is not None:
+        redis_server.start()
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "REDIS_URL": redis_server.url}
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    connection.reset()
+    yield client
+    connection.reset()
+    client.close()
+
+
+class RedisCommandCounter:
+    """Counts Redis round trips (a pipeline is one) made through tailored_cms's client."""
+
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    @property
+    def round_trips(self) -> int:
+        return len(self.commands)
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch) -> RedisCommandCounter:
+    counter = RedisCommandCounter()
+    original_execute = redis.Redis.execute_command
+    original_pipeline = redis.client.Pipeline.execute
+
+    def execute_command(self, *args, **options):
+        counter.commands.append(str(args[0]))
+        return original_execute(self, *args, **options)
+
+    def pipeline_execute(self, *args, **kwargs):
+        counter.commands.append("PIPELINE[" + ",".join(str(c[0][0]) for c in self.command_stack) + "]")
+        return original_pipeline(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", execute_command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline_execute)
+    return counter
