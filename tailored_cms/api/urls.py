@@ -1,0 +1,17 @@
+"""URLs of the REST API, at ``api/v1/``; names ``tailored_cms:api:<name>``."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+
+from . import views
+
+app_name = "api"
+
+urlpatterns: list[URLPattern] = [
+    path("preferences/", views.PreferencesView.as_view(), name="preferences"),
+    path("topics/", views.TopicsView.as_view(), name="topics"),
+    path("themes/", views.ThemesView.as_view(), name="themes"),
+    path("layouts/", views.LayoutsView.as_view(), name="layouts"),
+    path("schema/", views.SchemaView.as_view(), name="schema"),
+]

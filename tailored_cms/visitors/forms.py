@@ -1,0 +1,75 @@
+"""The no-JS customization form (the preferences page and the ``PreferencesPanelPlugin``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import tailored_settings
+from .models import Topic
+from .preferences import clean_preferences
+from .snapshot import Snapshot
+
+__all__ = ["PreferencesForm"]
+
+
+class _CheckedLaterChoiceField(forms.ChoiceField):
+    """Radio buttons whose value ``clean_preferences`` checks, so its message naming the valid ones shows."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+class _CheckedLaterMultipleChoiceField(forms.MultipleChoiceField):
+    """Checkboxes whose values ``clean_preferences`` checks."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+def _topic_choices() -> list[tuple[str, str]]:
+    return list(Topic.objects.values_list("slug", "name"))
+
+
+class PreferencesForm(forms.Form):
+    """Topics, theme and layout; ``clean()`` applies ``clean_preferences``, the result is in ``preferences``.
+
+    Widgets are not on the form, so saving it leaves the visitor's widget arrangement alone.
+    """
+
+    topics = _CheckedLaterMultipleChoiceField(
+        label=_("Topics you follow"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    theme = _CheckedLaterChoiceField(label=_("Theme"), required=False, widget=forms.RadioSelect)
+    layout = _CheckedLaterChoiceField(label=_("Layout"), required=False, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "tailored-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["topics"].choices = _topic_choices  # a callable: queried only when the form is rendered
+        self.fields["theme"].choices = list(tailored_settings.THEMES.items())
+        self.fields["layout"].choices = list(tailored_settings.LAYOUTS.items())
+        self.preferences: dict[str, Any] = {}
+
+    @classmethod
+    def for_visitor(cls, snapshot: Snapshot, **kwargs: Any) -> PreferencesForm:
+        """An unbound form showing what ``snapshot``'s visitor sees now."""
+        initial = {
+            "topics": list(snapshot.topics),
+            "theme": snapshot.effective_theme,
+            "layout": snapshot.effective_layout,
+        }
+        return cls(initial=initial, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        data = {name: cleaned_data.get(name) for name in ("topics", "theme", "layout")}
+        try:
+            self.preferences = clean_preferences(data, partial=True)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        return cleaned_data

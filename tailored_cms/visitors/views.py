@@ -1,0 +1,78 @@
+"""The no-JS preferences page, ``/tailored/preferences/``: a plain HTML form for visitors without JS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from .forms import PreferencesForm
+from .preferences import reset_preferences, save_preferences, visitor_context
+
+__all__ = ["PreferencesPageView", "preferences_form_context"]
+
+
+def safe_next_url(request: HttpRequest) -> str:
+    """``next`` (POST, then GET) if it points to this site, else ``""``."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def preferences_form_context(
+    request: HttpRequest, *, form: PreferencesForm | None = None, next_url: str = ""
+) -> dict[str, Any]:
+    """Context for ``tailored_cms/includes/preferences_form.html``: the form, where to return after saving."""
+    if form is None:
+        form = PreferencesForm.for_visitor(visitor_context(request).snapshot)
+    return {"preferences_form": form, "preferences_next": next_url}
+
+
+@method_decorator([csrf_protect, never_cache], name="dispatch")
+class PreferencesPageView(View):
+    """GET shows the visitor's choices; POST saves them (or resets them) and redirects back (PRG)."""
+
+    template_name = "tailored_cms/preferences_page.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render_page(request, preferences_form_context(request, next_url=safe_next_url(request)))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        next_url = safe_next_url(request)
+        if "reset" in request.POST:
+            context = visitor_context(request)
+            # A visitor with nothing stored already has the defaults: don't create one just to reset it.
+            if context.visitor_id is not None or request.user.is_authenticated:
+                reset_preferences(request)
+            messages.success(
+                request, _("Your preferences were reset to the site's defaults."), fail_silently=True
+            )
+            return self.redirect(request, next_url)
+        form = PreferencesForm(request.POST)
+        if not form.is_valid():
+            context = preferences_form_context(request, form=form, next_url=next_url)
+            return self.render_page(request, context, status=400)
+        save_preferences(request, form.preferences)
+        messages.success(request, _("Your preferences were saved."), fail_silently=True)
+        return self.redirect(request, next_url)
+
+    def render_page(self, request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+        context["messages"] = messages.get_messages(request)  # works without the messages context processor
+        return render(request, self.template_name, context, status=status)
+
+    def redirect(self, request: HttpRequest, next_url: str) -> HttpResponseRedirect:
+        response = HttpResponseRedirect(next_url or reverse("tailored_cms:preferences"))
+        response.status_code = 303  # See Other: the browser GETs the target, a reload doesn't resubmit
+        return response
