@@ -32,7 +32,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
         value = getattr(tailored_settings, choices)
         if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
             errors.append(
-                Error(f"{SETTING_NAME}[{choices!r}] must be a non-empty dict of slug -> label.", id="tailored_cms.E003")
+                Error(
+                    f"{SETTING_NAME}[{choices!r}] must be a non-empty dict of slug -> label.",
+                    id="tailored_cms.E003",
+                )
             )
         elif getattr(tailored_settings, default) not in value:
             errors.append(

@@ -4,9 +4,10 @@ TAILORED_TEST_DB=postgres runs the suite on PostgreSQL (127.0.0.1:5432) instead 
 per test session by tests/conftest.py, which starts a private redis-server.
 """
 
+import os
+
 from example_site.settings import *  # noqa: F403
 from example_site.settings import TAILORED_CMS
-import os
 
 if os.environ.get("TAILORED_TEST_DB") == "postgres":
     DATABASES = {
@@ -24,7 +25,10 @@ else:
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 CELERY_TASK_ALWAYS_EAGER = False
-TAILORED_CMS = {**TAILORED_CMS, "REDIS_URL": os.environ.get("TAILORED_TEST_REDIS_URL", "redis://127.0.0.1:1/0")}
+TAILORED_CMS = {
+    **TAILORED_CMS,
+    "REDIS_URL": os.environ.get("TAILORED_TEST_REDIS_URL", "redis://127.0.0.1:1/0"),
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

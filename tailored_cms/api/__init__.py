@@ -37,8 +37,12 @@ _UNSET: Any = object()
 def create_topic(slug: str, name: str = "", *, description: str = "", position: int = 0) -> Topic:
     """Create (or update) the topic ``slug``."""
     topic, _ = Topic.objects.update_or_create(
-        slug=slug, defaults={"name": name or slug.replace("-", " ").title(), "description": description,
-                             "position": position}
+        slug=slug,
+        defaults={
+            "name": name or slug.replace("-", " ").title(),
+            "description": description,
+            "position": position,
+        },
     )
     return topic
 
@@ -67,7 +71,13 @@ def add_area(
 ) -> TailoredArea:
     """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``."""
     return add_plugin(
-        placeholder, "TailoredAreaPlugin", language, strategy=strategy, max_items=max_items, label=label, **kwargs
+        placeholder,
+        "TailoredAreaPlugin",
+        language,
+        strategy=strategy,
+        max_items=max_items,
+        label=label,
+        **kwargs,
     )
 
 
@@ -106,7 +116,13 @@ def add_widget(board: WidgetBoard, title: str, *, hideable: bool = True, key: st
     """Add a ``WidgetPlugin`` to ``board``; its content goes in with ``cms.api.add_plugin(..., target=widget)``."""
     extra = {"key": key} if key else {}
     return add_plugin(
-        board.placeholder, "WidgetPlugin", board.language, target=board, title=title, hideable=hideable, **extra
+        board.placeholder,
+        "WidgetPlugin",
+        board.language,
+        target=board,
+        title=title,
+        hideable=hideable,
+        **extra,
     )
 
 

@@ -44,12 +44,8 @@ class PreferencesSerializer(serializers.Serializer):
         choices=(), required=False, allow_null=True, allow_blank=True, help_text="null: the site's default."
     )
     widgets = WidgetsSerializer(required=False, allow_null=True)
-    effective_theme = serializers.CharField(
-        read_only=True, help_text="The theme shown: the choice or the default."
-    )
-    effective_layout = serializers.CharField(
-        read_only=True, help_text="The layout shown: the choice or the default."
-    )
+    effective_theme = serializers.CharField(read_only=True, help_text="The theme shown: the choice or the default.")
+    effective_layout = serializers.CharField(read_only=True, help_text="The layout shown: the choice or the default.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,9 +80,7 @@ class PreferencesSerializer(serializers.Serializer):
 def _per_field(exc: DjangoValidationError) -> dict[str, list[str]]:
     """``clean_preferences``' errors keyed like DRF's (``non_field_errors`` per the site's DRF setting)."""
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    return {
-        (api_settings.NON_FIELD_ERRORS_KEY if k == "non_field_errors" else k): v for k, v in errors.items()
-    }
+    return {(api_settings.NON_FIELD_ERRORS_KEY if k == "non_field_errors" else k): v for k, v in errors.items()}
 
 
 class TopicSerializer(serializers.Serializer):
@@ -101,6 +95,4 @@ class ChoiceSerializer(serializers.Serializer):
 
     slug = serializers.CharField()
     label = serializers.CharField()
-    current = serializers.BooleanField(
-        help_text="Whether the visitor sees this one now (their choice or the default)."
-    )
+    current = serializers.BooleanField(help_text="Whether the visitor sees this one now (their choice or the default).")

@@ -60,9 +60,7 @@ class RequestTooLarge(exceptions.APIException):
 class BoundedJSONParser(JSONParser):
     """JSON of at most ``MAX_BODY_BYTES``; a larger body is refused (413) without being parsed."""
 
-    def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
-    ) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         raw = stream.read(MAX_BODY_BYTES + 1)
         if len(raw) > MAX_BODY_BYTES:
             raise RequestTooLarge()
@@ -89,8 +87,7 @@ class VisitorAuthentication(SessionAuthentication):
         except exceptions.PermissionDenied as exc:
             header = _header_name(settings.CSRF_HEADER_NAME)
             raise exceptions.PermissionDenied(
-                f"{exc.detail} Send the value of the {settings.CSRF_COOKIE_NAME} cookie "
-                f"in the {header} header."
+                f"{exc.detail} Send the value of the {settings.CSRF_COOKIE_NAME} cookie in the {header} header."
             ) from exc
 
 
@@ -224,9 +221,7 @@ class TopicsView(VisitorAPIView):
 
 
 def _choice_rows(choices: Mapping[str, Any], current: str) -> list[dict[str, Any]]:
-    return [
-        {"slug": slug, "label": str(label), "current": slug == current} for slug, label in choices.items()
-    ]
+    return [{"slug": slug, "label": str(label), "current": slug == current} for slug, label in choices.items()]
 
 
 @extend_schema(responses=ChoiceSerializer(many=True), summary="Themes a visitor can choose")
@@ -255,8 +250,7 @@ def only_tailored_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> 
     return [
         (path, path_regex, method, callback)
         for path, path_regex, method, callback in endpoints
-        if callback.cls.__module__.startswith("tailored_cms.")
-        and not issubclass(callback.cls, SpectacularAPIView)
+        if callback.cls.__module__.startswith("tailored_cms.") and not issubclass(callback.cls, SpectacularAPIView)
     ]
 
 

@@ -95,7 +95,12 @@ def _clean_widgets(value: Any) -> dict[str, list[str]]:
     return {part: keys for part, keys in cleaned.items() if keys}
 
 
-_CLEANERS = {"topics": _clean_topics, "theme": _clean_theme, "layout": _clean_layout, "widgets": _clean_widgets}
+_CLEANERS = {
+    "topics": _clean_topics,
+    "theme": _clean_theme,
+    "layout": _clean_layout,
+    "widgets": _clean_widgets,
+}
 
 
 def visitor_context(request: HttpRequest) -> VisitorContext:
@@ -152,7 +157,9 @@ def merge_at_login(request: HttpRequest, user: Any) -> None:
     anonymous_id = context.visitor_id if context.snapshot.user_id is None else None
     with transaction.atomic():
         mine = Visitor.objects.select_for_update().filter(user=user).first()
-        theirs = Visitor.objects.select_for_update().filter(pk=anonymous_id, user=None).first() if anonymous_id else None
+        theirs = (
+            Visitor.objects.select_for_update().filter(pk=anonymous_id, user=None).first() if anonymous_id else None
+        )
         if theirs is None and mine is None:
             return
         if mine is None:

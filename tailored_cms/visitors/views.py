@@ -56,9 +56,7 @@ class PreferencesPageView(View):
             # A visitor with nothing stored already has the defaults: don't create one just to reset it.
             if context.visitor_id is not None or request.user.is_authenticated:
                 reset_preferences(request)
-            messages.success(
-                request, _("Your preferences were reset to the site's defaults."), fail_silently=True
-            )
+            messages.success(request, _("Your preferences were reset to the site's defaults."), fail_silently=True)
             return self.redirect(request, next_url)
         form = PreferencesForm(request.POST)
         if not form.is_valid():

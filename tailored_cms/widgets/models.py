@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from cms.extensions import PageExtension
+from cms.extensions import PageExtension, extension_pool
 from cms.models import CMSPlugin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -22,9 +22,7 @@ class TailoredArea(CMSPlugin):
     """A container whose variants are shown according to the editor's strategy."""
 
     label = models.CharField(_("label"), max_length=100, blank=True)
-    strategy = models.CharField(
-        _("strategy"), max_length=20, choices=Strategy.choices, default=Strategy.CUSTOMIZATION
-    )
+    strategy = models.CharField(_("strategy"), max_length=20, choices=Strategy.choices, default=Strategy.CUSTOMIZATION)
     max_items = models.PositiveSmallIntegerField(
         _("variants shown at most"),
         default=1,
@@ -69,7 +67,7 @@ class WidgetBoard(CMSPlugin):
 
 
 class Widget(CMSPlugin):
-    """One widget of a board; ``key`` survives copies and new versions, so a visitor's arrangement does too."""
+    """One widget of a board; ``key`` survives copies and new versions, so visitors' arrangements do too."""
 
     title = models.CharField(_("title"), max_length=100)
     key = models.SlugField(_("key"), max_length=40, default=new_widget_key, editable=False)
@@ -104,6 +102,7 @@ class PreferencesPanel(CMSPlugin):
         return self.title
 
 
+@extension_pool.register  # copied along when a page is copied
 class PageTopics(PageExtension):
     """Topics of a CMS page: what viewing it counts towards, and where topic feeds list it."""
 

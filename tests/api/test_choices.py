@@ -105,10 +105,7 @@ def test_choice_lists_are_private_read_only_and_csrf_protected(browser, path):
     assert "private" in response["Cache-Control"] and "Cookie" in response["Vary"]
     assert browser.post(API + path, "{}", content_type="application/json").status_code == 403
     token = browser.cookies["csrftoken"].value
-    assert (
-        browser.post(API + path, "{}", content_type="application/json", HTTP_X_CSRFTOKEN=token).status_code
-        == 405
-    )
+    assert browser.post(API + path, "{}", content_type="application/json", HTTP_X_CSRFTOKEN=token).status_code == 405
 
 
 def get_schema(client: Client) -> dict:
@@ -187,9 +184,7 @@ print(json.dumps({
 """
 
 
-def test_a_site_without_drf_settings_or_the_drf_spectacular_app_gets_the_api_and_its_schema(
-    tmp_path, redis_server
-):
+def test_a_site_without_drf_settings_or_the_drf_spectacular_app_gets_the_api_and_its_schema(tmp_path, redis_server):
     """DESIGN's install contract: INSTALLED_APPS += ["rest_framework", "tailored_cms"] is enough."""
     (tmp_path / "minimal_site.py").write_text(MINIMAL_SITE)
     env = {

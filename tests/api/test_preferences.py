@@ -45,9 +45,7 @@ def browser() -> Client:
     return client
 
 
-def send(
-    client: Client, method: str, body=None, *, token: bool = True, content_type="application/json", **extra
-):
+def send(client: Client, method: str, body=None, *, token: bool = True, content_type="application/json", **extra):
     if body is not None and not isinstance(body, str | bytes):
         body = json.dumps(body)
     if token:
@@ -237,9 +235,7 @@ def test_the_parser_stops_reading_at_the_limit_whatever_the_declared_length():
     assert stream.tell() == MAX_BODY_BYTES + 1
 
 
-@pytest.mark.parametrize(
-    ("method", "body"), [("put", EVERYTHING), ("patch", {"theme": "dark"}), ("delete", None)]
-)
+@pytest.mark.parametrize(("method", "body"), [("put", EVERYTHING), ("patch", {"theme": "dark"}), ("delete", None)])
 def test_unsafe_methods_without_a_csrf_token_are_403(browser, method, body):
     send(browser, "put", EVERYTHING)
     response = send(browser, method, body, token=False)
@@ -250,9 +246,7 @@ def test_unsafe_methods_without_a_csrf_token_are_403(browser, method, body):
 
 def test_a_wrong_csrf_token_is_403():
     client = Client(enforce_csrf_checks=True)
-    response = client.patch(
-        URL, {"theme": "dark"}, content_type="application/json", HTTP_X_CSRFTOKEN="x" * 32
-    )
+    response = client.patch(URL, {"theme": "dark"}, content_type="application/json", HTTP_X_CSRFTOKEN="x" * 32)
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     assert Visitor.objects.count() == 0

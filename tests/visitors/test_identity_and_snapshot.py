@@ -59,8 +59,10 @@ def test_a_snapshot_missing_from_redis_is_read_from_the_db_once(tailored_redis, 
     tailored_redis.flushdb()
     seen = {}
     with django_assert_num_queries(1):
-        run(RequestFactory().get("/", HTTP_COOKIE=f"tailored_vid={cookie.value}"),
-            lambda r: seen.setdefault("snap", r.tailored.snapshot) and HttpResponse())
+        run(
+            RequestFactory().get("/", HTTP_COOKIE=f"tailored_vid={cookie.value}"),
+            lambda r: seen.setdefault("snap", r.tailored.snapshot) and HttpResponse(),
+        )
     assert seen["snap"].theme == "dark"
     with django_assert_num_queries(0):
         run(RequestFactory().get("/", HTTP_COOKIE=f"tailored_vid={cookie.value}"))
@@ -70,8 +72,10 @@ def test_a_tampered_cookie_starts_a_fresh_anonymous_visitor():
     cookie = run(RequestFactory().get("/"), saving_view(theme="dark")).cookies["tailored_vid"]
     forged = cookie.value.replace(cookie.value[-3:], "abc")
     seen = {}
-    response = run(RequestFactory().get("/", HTTP_COOKIE=f"tailored_vid={forged}"),
-                   lambda r: seen.setdefault("snap", r.tailored.snapshot) and HttpResponse())
+    response = run(
+        RequestFactory().get("/", HTTP_COOKIE=f"tailored_vid={forged}"),
+        lambda r: seen.setdefault("snap", r.tailored.snapshot) and HttpResponse(),
+    )
     assert seen["snap"].theme == "" and seen["snap"].visitor_id is None
     assert response.cookies["tailored_vid"].value == ""  # deleted
 
@@ -81,8 +85,10 @@ def test_redis_down_falls_back_to_the_db(redis_server):
     redis_server.stop()
     try:
         seen = {}
-        response = run(RequestFactory().get("/", HTTP_COOKIE=f"tailored_vid={cookie.value}"),
-                       lambda r: seen.setdefault("snap", r.tailored.snapshot) and HttpResponse("ok"))
+        response = run(
+            RequestFactory().get("/", HTTP_COOKIE=f"tailored_vid={cookie.value}"),
+            lambda r: seen.setdefault("snap", r.tailored.snapshot) and HttpResponse("ok"),
+        )
         assert response.status_code == 200 and seen["snap"].theme == "dark"
     finally:
         redis_server.start()

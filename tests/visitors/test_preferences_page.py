@@ -139,9 +139,7 @@ def test_topic_names_from_the_database_are_escaped():
 
 def test_reset_puts_every_choice_back_to_the_defaults(browser):
     submit(browser, {"topics": ["sports"], "theme": "dark", "layout": "grid"})
-    response = submit(
-        browser, {"reset": "1", "theme": "neon", "next": "/en/"}
-    )  # the rest of the form is ignored
+    response = submit(browser, {"reset": "1", "theme": "neon", "next": "/en/"})  # the rest of the form is ignored
     assert response.status_code == 303 and response["Location"] == "/en/"
     visitor = Visitor.objects.get()
     assert (visitor.topics, visitor.theme, visitor.layout) == ([], "", "")

@@ -1,0 +1,4 @@
+"""Django's admin autodiscovery looks here; each area registers its own models."""
+
+from .visitors import admin as visitors_admin  # noqa: F401
+from .widgets import admin as widgets_admin  # noqa: F401

@@ -1,0 +1,137 @@
+"""Seed the example content: topics, a tailored homepage, tagged articles and an editor. Safe to run twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cms.api import add_plugin, create_page
+from cms.models import Page, Placeholder
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tailored_cms import api
+
+LANGUAGE = "en"
+TOPICS = {
+    "sports": ("Sports", "Matches, results and the people behind them."),
+    "technology": ("Technology", "Gadgets, software and the web."),
+    "culture": ("Culture", "Books, film, music and art."),
+    "science": ("Science", "Discoveries and how we know what we know."),
+    "travel": ("Travel", "Places to go and how to get there."),
+}
+ARTICLES = [
+    ("Cup final goes to extra time", "sports", "A late equaliser sent the final into extra time."),
+    ("The marathon that moved a city", "sports", "Forty thousand runners and one very long day."),
+    ("Why the offside rule keeps changing", "sports", "Referees, cameras and a line drawn in pixels."),
+    ("A phone that lasts a week", "technology", "Battery life is the new megapixel."),
+    (
+        "Open source runs the world",
+        "technology",
+        "What the maintainers of your dependencies want you to know.",
+    ),
+    ("Ten novels for the winter", "culture", "Long books for long evenings."),
+    ("What the telescope saw", "science", "The first images from the new space telescope."),
+    ("Night trains are back", "travel", "Sleep in Paris, wake up in Vienna."),
+]
+HERO = [
+    (
+        "Sports fans",
+        ["sports"],
+        "<h2>Tonight's big match</h2><p>Live scores, line-ups and the stories behind them.</p>",
+    ),
+    (
+        "Tech readers",
+        ["technology"],
+        "<h2>This week in technology</h2><p>What shipped, what broke, what's next.</p>",
+    ),
+    ("Culture lovers", ["culture"], "<h2>Weekend culture guide</h2><p>Exhibitions, gigs and premieres.</p>"),
+    ("Science curious", ["science"], "<h2>Discovery of the week</h2><p>Explained in five minutes.</p>"),
+]
+WIDGETS = [
+    ("Weather", "<p>Sunny, 21&nbsp;°C. Light wind from the west.</p>"),
+    ("Markets", "<p>Indices up 0.4&nbsp;%. Oil steady.</p>"),
+    ("Scores", "<p>City 2 – 1 United · Rovers 0 – 0 Athletic</p>"),
+    (
+        "Quote of the day",
+        "<blockquote>“Simplicity is prerequisite for reliability.” — E. W. Dijkstra</blockquote>",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed the example site: topics, a tailored homepage, tagged articles and the editor login editor/editor."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            for position, (slug, (name, description)) in enumerate(TOPICS.items()):
+                api.create_topic(slug, name, description=description, position=position)
+            self._editor()
+            if Page.objects.filter(reverse_id="home").exists():
+                self.stdout.write("Example content already there: left as it is.")
+                return
+            self._homepage()
+            self._articles()
+        self.stdout.write(self.style.SUCCESS("Seeded topics, a tailored homepage and articles."))
+
+    def _editor(self) -> None:
+        user_model = get_user_model()
+        if not user_model.objects.filter(username="editor").exists():
+            user_model.objects.create_superuser("editor", "editor@example.com", "editor")
+
+    def _homepage(self) -> None:
+        home = create_page("Home", "home.html", LANGUAGE, reverse_id="home", in_navigation=True, slug="home")
+        home.set_as_homepage()
+        placeholders = {ph.slot: ph for ph in _placeholders(home)}
+
+        hero = api.add_area(placeholders["hero"], LANGUAGE, strategy="customization", label="Homepage hero")
+        for label, topics, body in HERO:
+            variant = api.add_variant(hero, label=label, topics=topics)
+            add_plugin(placeholders["hero"], "TextPlugin", LANGUAGE, target=variant, body=body)
+        fallback = api.add_variant(hero, label="Everyone else", fallback=True)
+        add_plugin(
+            placeholders["hero"],
+            "TextPlugin",
+            LANGUAGE,
+            target=fallback,
+            body="<h2>Welcome to Tailored News</h2><p>Pick the topics you follow to make this page yours.</p>",
+        )
+
+        picks = api.add_area(
+            placeholders["content"], LANGUAGE, strategy="customization", max_items=2, label="Today's picks"
+        )
+        for label, topic, summary in ARTICLES[::2]:
+            variant = api.add_variant(picks, label=label, topics=[topic])
+            add_plugin(
+                placeholders["content"],
+                "TextPlugin",
+                LANGUAGE,
+                target=variant,
+                body=f"<h3>{label}</h3><p>{summary}</p>",
+            )
+        editors_pick = api.add_variant(picks, label="Editor's pick", fallback=True)
+        add_plugin(
+            placeholders["content"],
+            "TextPlugin",
+            LANGUAGE,
+            target=editors_pick,
+            body="<h3>Editor's pick: night trains are back</h3><p>Sleep in Paris, wake up in Vienna.</p>",
+        )
+
+        board = api.add_widget_board(placeholders["widgets"], LANGUAGE, label="Your widgets")
+        for title, body in WIDGETS:
+            widget = api.add_widget(board, title)
+            add_plugin(placeholders["widgets"], "TextPlugin", LANGUAGE, target=widget, body=body)
+
+        add_plugin(placeholders["sidebar"], "TopicFeedPlugin", LANGUAGE, title="For you", limit=6)
+
+    def _articles(self) -> None:
+        for title, topic, summary in ARTICLES:
+            page = create_page(title, "page.html", LANGUAGE, in_navigation=False)
+            api.tag_page(page, [topic])
+            content = {ph.slot: ph for ph in _placeholders(page)}
+            add_plugin(content["content"], "TextPlugin", LANGUAGE, body=f"<p>{summary}</p>")
+
+
+def _placeholders(page: Page) -> list[Placeholder]:
+    return list(page.get_content_obj(LANGUAGE).rescan_placeholders().values())

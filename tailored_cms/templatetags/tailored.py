@@ -1,0 +1,69 @@
+"""``{% load tailored %}``: ``tailored_body_attrs`` and ``tailored_placeholder``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from classytags.arguments import Argument, MultiValueArgument
+from cms.templatetags.cms_tags import Placeholder, PlaceholderOptions
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from ..conf import tailored_settings
+from ..widgets.page_cache import vary_page_cache_on
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
+    """``class="tailored-theme-<theme> tailored-layout-<layout>"`` plus data attributes, for ``<body>``.
+
+    Cost: no SQL, no Redis (the snapshot is already loaded). The theme is baked into the page outside any
+    plugin, so the CMS page cache is told to vary on the variant header (see ``widgets.page_cache``).
+    """
+    request = context.get("request")
+    tailored = getattr(request, "tailored", None)
+    if tailored is None:
+        theme, layout = tailored_settings.DEFAULT_THEME, tailored_settings.DEFAULT_LAYOUT
+    else:
+        snapshot = tailored.snapshot  # marks the response visitor-dependent (Vary: Cookie)
+        theme, layout = snapshot.effective_theme, snapshot.effective_layout
+        vary_page_cache_on(request, tailored_settings.VARY_HEADER)
+    return format_html(
+        'class="tailored-theme-{0} tailored-layout-{1}" data-tailored-theme="{0}" data-tailored-layout="{1}"',
+        theme,
+        layout,
+    )
+
+
+class TailoredPlaceholder(Placeholder):
+    """``{% tailored_placeholder "slot" [inherit] [or] %}…{% endtailored_placeholder %}``.
+
+    A django CMS placeholder (a subclass, so the CMS finds the slot when it scans templates), wrapped in
+    ``<div class="tailored-slot" data-tailored-slot="slot">`` for the front end. Its content is treated as
+    visitor-dependent, so the response carries ``Vary: Cookie`` even when it comes from the placeholder cache
+    (where no plugin runs to say so).
+    """
+
+    name = "tailored_placeholder"
+    options = PlaceholderOptions(
+        Argument("name", resolve=False),
+        MultiValueArgument("extra_bits", required=False, resolve=False),
+        blocks=[("endtailored_placeholder", "nodelist")],
+    )
+
+    def render_tag(self, context: Any, name: str, extra_bits: Any, nodelist: Any = None) -> str:
+        request = context.get("request")
+        content = super().render_tag(context, name, extra_bits, nodelist)
+        if request is None:
+            return content
+        tailored = getattr(request, "tailored", None)
+        if tailored is not None:
+            tailored.depends_on_visitor = True
+        slot = context.get(name, name)
+        return format_html('<div class="tailored-slot" data-tailored-slot="{}">{}</div>', slot, content)
+
+
+register.tag("tailored_placeholder", TailoredPlaceholder)

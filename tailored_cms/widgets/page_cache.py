@@ -1,0 +1,70 @@
+"""Make django CMS's page cache vary on a header for markup rendered outside any plugin.
+
+Why: ``cms.cache.page.set_page_cache`` keys a cached page only on the headers that the *rendered
+placeholders* declare (``toolbar.content_renderer.get_rendered_placeholders()`` → each one's
+``get_vary_cache_on(request)`` and ``get_cache_expiration(request, timestamp)``).
+``{% tailored_body_attrs %}`` writes the visitor's theme and layout into ``<body>`` outside any placeholder,
+so a page with the tag and no tailored plugin would be cached once and served with one visitor's theme to
+everybody.
+
+How: for this request only, ``get_rendered_placeholders()`` of the content renderer also returns a stand-in
+that declares the header and never shortens the TTL. This is the narrowest hook: it relies only on the
+method and the two per-placeholder calls ``set_page_cache`` makes, not on private state.
+``tests/widgets/test_page_cache_hook.py`` fails if django CMS stops honouring it.
+
+Cost: no SQL, no cache access; a few attribute look-ups per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from cms.constants import MAX_EXPIRATION_TTL
+from django.http import HttpRequest
+
+_ATTRIBUTE = "_tailored_page_vary"
+
+
+class PageVary:
+    """Stands in for a placeholder in ``set_page_cache``'s loop: adds vary headers, nothing else."""
+
+    pk = None
+    slot = "tailored_cms:page-vary"
+    cache_placeholder = True
+
+    def __init__(self) -> None:
+        self.headers: set[str] = set()
+
+    def get_vary_cache_on(self, request: HttpRequest) -> list[str]:
+        return sorted(self.headers)
+
+    def get_cache_expiration(self, request: HttpRequest, response_timestamp: datetime) -> int:
+        return MAX_EXPIRATION_TTL
+
+    def has_change_permission(self, user: Any) -> bool:
+        # The CMS toolbar asks rendered placeholders this; the stand-in is nothing an editor can change.
+        return False
+
+
+def vary_page_cache_on(request: HttpRequest, *headers: str) -> None:
+    """Have the CMS page cache of this request's response vary on ``headers`` (request header names)."""
+    toolbar = getattr(request, "toolbar", None)
+    user = getattr(request, "user", None)
+    if toolbar is None or (user is not None and user.is_authenticated):
+        return  # no page cache here: it only ever stores anonymous responses rendered with a toolbar
+    renderer = toolbar.content_renderer  # the renderer set_page_cache reads
+    stand_in: PageVary | None = getattr(renderer, _ATTRIBUTE, None)
+    if stand_in is None:
+        stand_in = PageVary()
+        renderer.get_rendered_placeholders = _with(renderer.get_rendered_placeholders, stand_in)
+        setattr(renderer, _ATTRIBUTE, stand_in)
+    stand_in.headers.update(header.lower() for header in headers)  # as Placeholder.get_vary_cache_on does
+
+
+def _with(original: Callable[[], list[Any]], stand_in: PageVary) -> Callable[[], list[Any]]:
+    def get_rendered_placeholders() -> list[Any]:
+        return [*original(), stand_in]
+
+    return get_rendered_placeholders
