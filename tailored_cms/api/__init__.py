@@ -120,7 +120,7 @@ def add_widget(board: WidgetBoard, title: str, *, hideable: bool = True, key: st
         "WidgetPlugin",
         board.language,
         target=board,
-        title=title,
+        label=title,
         hideable=hideable,
         **extra,
     )

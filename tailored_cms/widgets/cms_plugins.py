@@ -21,7 +21,7 @@ from ..conf import tailored_settings
 from ..visitors.snapshot import Snapshot
 from .arrangement import arrange_widgets
 from .feed import feed_entries
-from .forms import VariantForm
+from .forms import VariantForm, WidgetForm
 from .models import Strategy, TailoredArea, TopicFeed, Variant, Widget, WidgetBoard
 from .selection import choose_variants
 
@@ -149,13 +149,13 @@ class WidgetPlugin(CMSPluginBase):
     """One widget of a board; its content is its child plugins."""
 
     model = Widget
+    form = WidgetForm
     name = _("Widget")
     module = MODULE
     render_template = "tailored_cms/plugins/widget.html"
     parent_classes = ["WidgetBoardPlugin"]
     require_parent = True
     allow_children = True
-    fields = ["title", "hideable"]
 
 
 @plugin_pool.register_plugin

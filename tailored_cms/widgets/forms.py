@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from ..visitors.models import Topic
-from .models import Variant
+from .models import Variant, Widget
 
 
 def topic_choices() -> list[tuple[str, str]]:
@@ -24,6 +24,8 @@ def layout_choices() -> list[tuple[str, str]]:
 
 class VariantForm(forms.ModelForm):
     """Topics, themes and layouts are stored as lists of slugs; empty means "any"."""
+
+    label = forms.CharField(label=_("Label"), max_length=100, help_text=_("Editors see it; visitors don't."))
 
     topics = forms.MultipleChoiceField(
         label=_("Topics"),
@@ -50,3 +52,11 @@ class VariantForm(forms.ModelForm):
     class Meta:
         model = Variant
         fields = ["label", "topics", "themes", "layouts", "priority", "fallback"]
+
+
+class WidgetForm(forms.ModelForm):
+    label = forms.CharField(label=_("Title"), max_length=100, help_text=_("Visitors see it above the widget."))
+
+    class Meta:
+        model = Widget
+        fields = ["label", "hideable"]

@@ -1,4 +1,4 @@
-"""Models of the CMS plugins (one per plugin) and of page topics."""
+"""Models of the CMS plugins and of page topics."""
 
 from __future__ import annotations
 
@@ -18,25 +18,27 @@ class Strategy(models.TextChoices):
     CUSTOMIZATION = "customization", _("Customization: the visitor's own choices")
 
 
-class TailoredArea(CMSPlugin):
-    """A container whose variants are shown according to the editor's strategy."""
+def new_key() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class TailoredPlugin(CMSPlugin):
+    """The one table behind areas, variants, boards and widgets, which are proxy models of it.
+
+    Why one table: django CMS loads a page's plugins with one query per concrete plugin model, so four models
+    would cost four queries on every page with tailored content; one table costs one. Each proxy's plugin form
+    shows only the fields that are its own.
+    """
 
     label = models.CharField(_("label"), max_length=100, blank=True)
+    # Stable identity: survives copies and new versions (pks don't), so visitors' arrangements do too.
+    key = models.SlugField(_("key"), max_length=40, default=new_key, editable=False)
+    # Areas
     strategy = models.CharField(_("strategy"), max_length=20, choices=Strategy.choices, default=Strategy.CUSTOMIZATION)
     max_items = models.PositiveSmallIntegerField(
-        _("variants shown at most"),
-        default=1,
-        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        _("variants shown at most"), default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
-
-    def __str__(self) -> str:
-        return self.label or f"{self.get_strategy_display()}"
-
-
-class Variant(CMSPlugin):
-    """One version of an area's content, with the visitors it is meant for."""
-
-    label = models.CharField(_("label"), max_length=100)
+    # Variants
     topics = models.JSONField(_("topics"), default=list, blank=True)
     themes = models.JSONField(_("themes"), default=list, blank=True)
     layouts = models.JSONField(_("layouts"), default=list, blank=True)
@@ -44,37 +46,80 @@ class Variant(CMSPlugin):
     fallback = models.BooleanField(
         _("fallback"), default=False, help_text=_("Shown when no other variant matches the visitor.")
     )
+    # Widgets
+    hideable = models.BooleanField(_("visitors may hide it"), default=True)
 
     def __str__(self) -> str:
         return self.label
+
+
+class OfPluginType(models.Manager):
+    """Rows of one plugin type only (the proxies share a table)."""
+
+    def __init__(self, plugin_type: str) -> None:
+        super().__init__()
+        self.plugin_type = plugin_type
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(plugin_type=self.plugin_type)
+
+
+class TailoredArea(TailoredPlugin):
+    """A container whose variants are shown according to the editor's strategy."""
+
+    objects = OfPluginType("TailoredAreaPlugin")
+
+    class Meta:
+        proxy = True
+        verbose_name = _("tailored area")
+        verbose_name_plural = _("tailored areas")
+
+    def __str__(self) -> str:
+        return self.label or f"{self.get_strategy_display()}"
+
+
+class Variant(TailoredPlugin):
+    """One version of an area's content, with the visitors it is meant for."""
+
+    objects = OfPluginType("VariantPlugin")
+
+    class Meta:
+        proxy = True
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
 
     @property
     def targeting(self) -> dict[str, list[str]]:
         return {"topics": self.topics, "themes": self.themes, "layouts": self.layouts}
 
 
-def new_widget_key() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-class WidgetBoard(CMSPlugin):
+class WidgetBoard(TailoredPlugin):
     """Widgets a visitor can reorder and hide."""
 
-    label = models.CharField(_("label"), max_length=100, blank=True)
+    objects = OfPluginType("WidgetBoardPlugin")
+
+    class Meta:
+        proxy = True
+        verbose_name = _("widget board")
+        verbose_name_plural = _("widget boards")
 
     def __str__(self) -> str:
         return self.label or str(_("Widget board"))
 
 
-class Widget(CMSPlugin):
-    """One widget of a board; ``key`` survives copies and new versions, so visitors' arrangements do too."""
+class Widget(TailoredPlugin):
+    """One widget of a board, titled by its label."""
 
-    title = models.CharField(_("title"), max_length=100)
-    key = models.SlugField(_("key"), max_length=40, default=new_widget_key, editable=False)
-    hideable = models.BooleanField(_("visitors may hide it"), default=True)
+    objects = OfPluginType("WidgetPlugin")
 
-    def __str__(self) -> str:
-        return self.title
+    class Meta:
+        proxy = True
+        verbose_name = _("widget")
+        verbose_name_plural = _("widgets")
+
+    @property
+    def title(self) -> str:
+        return self.label
 
 
 class TopicFeed(CMSPlugin):

@@ -54,7 +54,7 @@ def test_a_widget_the_editor_adds_later_appears_at_its_place(board_page, visitor
     assert widget_keys(c.get(url).content.decode()) == ["stocks", "sports", "weather", "news"]
     ph = placeholder(board_page, "content")
     weather = Widget.objects.get(placeholder=ph, key="weather")
-    add_plugin(ph, "WidgetPlugin", "en", target=weather, position="left", title="Traffic", key="traffic")
+    add_plugin(ph, "WidgetPlugin", "en", target=weather, position="left", label="Traffic", key="traffic")
     ph.clear_cache("en")  # what the CMS's plugin views do after an edit (cms.api.add_plugin does not)
     # Editor order is now news, traffic, weather, sports, stocks: traffic keeps slot 1.
     assert widget_keys(c.get(url).content.decode()) == ["stocks", "traffic", "sports", "weather", "news"]
