@@ -61,6 +61,9 @@ class VisitorContext:
             # Downstream caches can't see our internal vary headers: the response is this visitor's.
             patch_vary_headers(response, ["Cookie"])
             patch_cache_control(response, private=True, no_cache=True, max_age=0)
+            # The CMS page cache sets Expires for its own lifetime; a browser must not reuse this copy either.
+            if response.has_header("Expires"):
+                del response["Expires"]
 
 
 def _varies_on_tailoring(response: HttpResponse) -> bool:

@@ -122,3 +122,13 @@ def test_widget_boards_vary_on_the_arrangement_not_on_topics(make_page, visitor_
 
 def widget_keys(html: str) -> list[str]:
     return re.findall(r'data-tailored-widget="([^"]+)"', html)
+
+
+def test_a_page_served_from_the_page_cache_is_private_to_the_visitor(area_page, visitor_client, client):
+    url = area_page.get_absolute_url()
+    fan = visitor_client(topics=["sports"])
+    fan.get(url)  # fills the page cache
+    for response in (fan.get(url), client.get(url)):
+        assert "Cookie" in response["Vary"]
+        assert "private" in response["Cache-Control"] and "max-age=0" in response["Cache-Control"]
+        assert not response.has_header("Expires")  # a browser or proxy must not reuse one visitor's copy
