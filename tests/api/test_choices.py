@@ -151,6 +151,8 @@ from tests.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "drf_spectacular"]
 del REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F821
+# Its own throwaway database, whichever database the suite runs on.
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 """
 
 MINIMAL_SITE_CHECK = """
