@@ -45,6 +45,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                     id="tailored_cms.E004",
                 )
             )
+    if tailored_settings.CONSENT not in ("required", "implied"):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['CONSENT'] is {tailored_settings.CONSENT!r}; it must be 'required' or 'implied'.",
+                id="tailored_cms.E008",
+            )
+        )
     if not str(tailored_settings.REDIS_URL).startswith(("redis://", "rediss://", "unix://")):
         errors.append(
             Error(

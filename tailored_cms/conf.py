@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     # Layouts a visitor may choose: slug -> label. The body gets class ``tailored-layout-<slug>``.
     "LAYOUTS": {"one-column": "One column", "two-columns": "Two columns", "grid": "Grid"},
     "DEFAULT_LAYOUT": "one-column",
+    # Behaviour tracking: "required" (nothing behavioural is stored before the visitor agrees) or "implied"
+    # (tracked unless they refuse). Sec-GPC: 1 and DNT: 1 turn tracking off whatever this says.
+    "CONSENT": "required",
     # Most topics a visitor may follow.
     "MAX_TOPICS": 50,
     # Most widgets a visitor's arrangement may name (order plus hidden).

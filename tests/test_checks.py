@@ -56,3 +56,9 @@ def test_missing_middleware_is_a_warning(settings):
 def test_middleware_before_authentication_is_an_error(settings):
     settings.MIDDLEWARE = [MIDDLEWARE, *[m for m in settings.MIDDLEWARE if m != MIDDLEWARE]]
     assert "tailored_cms.E007" in ids()
+
+
+def test_consent_must_be_required_or_implied(settings):
+    settings.TAILORED_CMS = {"CONSENT": "maybe"}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E008"]
+    assert messages and "'maybe'" in messages[0].msg

@@ -14,7 +14,7 @@ from ..visitors.models import Topic
 from ..visitors.preferences import clean_preferences
 from ..visitors.snapshot import Snapshot
 
-__all__ = ["ChoiceSerializer", "PreferencesSerializer", "TopicSerializer", "WidgetsSerializer"]
+__all__ = ["ChoiceSerializer", "ConsentSerializer", "PreferencesSerializer", "TopicSerializer", "WidgetsSerializer"]
 
 
 class WidgetsSerializer(serializers.Serializer):
@@ -96,3 +96,21 @@ class ChoiceSerializer(serializers.Serializer):
     slug = serializers.CharField()
     label = serializers.CharField()
     current = serializers.BooleanField(help_text="Whether the visitor sees this one now (their choice or the default).")
+
+
+class ConsentSerializer(serializers.Serializer):
+    """The visitor's answer about behaviour tracking, and whether tracking happens now."""
+
+    tracking = serializers.BooleanField(
+        allow_null=True, help_text="The visitor's answer: true, false, or null (not asked yet)."
+    )
+    required = serializers.BooleanField(
+        read_only=True, help_text="Whether the site asks before tracking (CONSENT is 'required')."
+    )
+    browser_opt_out = serializers.BooleanField(read_only=True, help_text="The browser sent Sec-GPC: 1 or DNT: 1.")
+    allowed = serializers.BooleanField(read_only=True, help_text="Whether this visitor's behaviour is tracked now.")
+
+    def validate_tracking(self, value: bool | None) -> bool:
+        if value is None:
+            raise serializers.ValidationError("Answer true (track me) or false (don't).")
+        return value

@@ -13,5 +13,6 @@ urlpatterns: list[URLPattern] = [
     path("topics/", views.TopicsView.as_view(), name="topics"),
     path("themes/", views.ThemesView.as_view(), name="themes"),
     path("layouts/", views.LayoutsView.as_view(), name="layouts"),
+    path("consent/", views.ConsentView.as_view(), name="consent"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
 ]

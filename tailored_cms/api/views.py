@@ -29,14 +29,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from ..conf import tailored_settings
+from ..visitors.consent import opted_out_by_browser, save_consent, tracking_allowed
 from ..visitors.models import Topic
 from ..visitors.preferences import reset_preferences, save_preferences, visitor_context
 from ..visitors.snapshot import Snapshot
-from .serializers import ChoiceSerializer, PreferencesSerializer, TopicSerializer
+from .serializers import ChoiceSerializer, ConsentSerializer, PreferencesSerializer, TopicSerializer
 
 __all__ = [
     "MAX_BODY_BYTES",
     "BoundedJSONParser",
+    "ConsentView",
     "LayoutsView",
     "PreferencesView",
     "RequestTooLarge",
@@ -243,6 +245,36 @@ class LayoutsView(VisitorAPIView):
         snapshot = visitor_context(request._request).snapshot
         rows = _choice_rows(tailored_settings.LAYOUTS, snapshot.effective_layout)
         return Response(ChoiceSerializer(rows, many=True).data)
+
+
+@extend_schema(methods=["GET"], responses=ConsentSerializer, summary="The visitor's consent to tracking")
+@extend_schema(
+    methods=["PUT"],
+    request=ConsentSerializer,
+    responses={200: ConsentSerializer, 400: _ERRORS[400], 403: _ERRORS[403]},
+    summary="Give or withdraw consent to behaviour tracking",
+)
+class ConsentView(VisitorAPIView):
+    """Consent to behaviour tracking. Customization works whatever the answer."""
+
+    def get(self, request: Request) -> Response:
+        return Response(self._state(request, visitor_context(request._request).snapshot))
+
+    def put(self, request: Request) -> Response:
+        serializer = ConsentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        snapshot = save_consent(request._request, serializer.validated_data["tracking"])
+        return Response(self._state(request, snapshot))
+
+    def _state(self, request: Request, snapshot: Snapshot) -> dict[str, Any]:
+        return ConsentSerializer(
+            {
+                "tracking": snapshot.tracking_consent,
+                "required": tailored_settings.CONSENT == "required",
+                "browser_opt_out": opted_out_by_browser(request._request),
+                "allowed": tracking_allowed(request._request, snapshot),
+            }
+        ).data
 
 
 def only_tailored_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:

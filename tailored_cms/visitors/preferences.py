@@ -117,12 +117,12 @@ def save_preferences(request: HttpRequest, choices: Mapping[str, Any]) -> Snapsh
     context = visitor_context(request)
     now = timezone.now().isoformat()
     with transaction.atomic():
-        visitor = _visitor_for_update(request, context)
+        visitor = visitor_for_update(request, context)
         for name, value in choices.items():
             setattr(visitor, name, value)
             visitor.choices_changed[name] = now
         visitor.save()
-    return _publish(context, visitor)
+    return publish(context, visitor)
 
 
 def reset_preferences(request: HttpRequest) -> Snapshot:
@@ -130,7 +130,8 @@ def reset_preferences(request: HttpRequest) -> Snapshot:
     return save_preferences(request, clean_preferences({}))
 
 
-def _visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visitor:
+def visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visitor:
+    """The request's visitor row, locked for the transaction; created if there is none yet."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         visitor, _ = Visitor.objects.select_for_update().get_or_create(user=user)
@@ -142,7 +143,8 @@ def _visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visito
     return Visitor.objects.create()
 
 
-def _publish(context: VisitorContext, visitor: Visitor) -> Snapshot:
+def publish(context: VisitorContext, visitor: Visitor) -> Snapshot:
+    """After a DB write: refresh the visitor's snapshot in the store and make it this request's."""
     snapshot = Snapshot.from_visitor(visitor)
     get_store().set(snapshot)
     context.switch(snapshot)
@@ -177,4 +179,4 @@ def merge_at_login(request: HttpRequest, user: Any) -> None:
             theirs.delete()
             mine.save()
             get_store().delete(str(anonymous_id))
-    _publish(context, mine)
+    publish(context, mine)
