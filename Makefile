@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-sqlite test-postgres bench lint format bootstrap clean
+.PHONY: demo test test-sqlite test-postgres bench screenshots lint format bootstrap clean
 
 bootstrap: $(STAMP)
 
@@ -26,6 +26,10 @@ test: bootstrap
 bench: bootstrap
 	@scripts/ensure-system.sh
 	$(PY) -m bench
+
+screenshots: bootstrap
+	@scripts/ensure-system.sh --browser
+	$(PY) scripts/screenshots.py
 
 lint: bootstrap
 	$(VENV)/bin/ruff check tailored_cms tests example_site bench

@@ -1,6 +1,7 @@
 """django CMS discovers plugins in ``<app>.cms_plugins``; they live in the ``widgets`` subpackage."""
 
 from .widgets.cms_plugins import (
+    PreferencesPanelPlugin,
     TailoredAreaPlugin,
     TopicFeedPlugin,
     VariantPlugin,
@@ -8,4 +9,11 @@ from .widgets.cms_plugins import (
     WidgetPlugin,
 )
 
-__all__ = ["TailoredAreaPlugin", "TopicFeedPlugin", "VariantPlugin", "WidgetBoardPlugin", "WidgetPlugin"]
+__all__ = [
+    "PreferencesPanelPlugin",
+    "TailoredAreaPlugin",
+    "TopicFeedPlugin",
+    "VariantPlugin",
+    "WidgetBoardPlugin",
+    "WidgetPlugin",
+]

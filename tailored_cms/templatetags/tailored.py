@@ -7,6 +7,7 @@ from typing import Any
 from classytags.arguments import Argument, MultiValueArgument
 from cms.templatetags.cms_tags import Placeholder, PlaceholderOptions
 from django import template
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -16,9 +17,19 @@ from ..widgets.page_cache import vary_page_cache_on
 register = template.Library()
 
 
+def api_root() -> str:
+    """Where the site mounts the REST API (``/tailored/api/v1/`` as the README installs it); ``""`` if nowhere."""
+    try:
+        return reverse("tailored_cms:api:preferences").removesuffix("preferences/")
+    except NoReverseMatch:
+        return ""
+
+
 @register.simple_tag(takes_context=True)
 def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
     """``class="tailored-theme-<theme> tailored-layout-<layout>"`` plus data attributes, for ``<body>``.
+
+    ``data-tailored-api`` tells customize.js where the REST API is, wherever the site mounts our URLs.
 
     Cost: no SQL, no Redis (the snapshot is already loaded). The theme is baked into the page outside any
     plugin, so the CMS page cache is told to vary on the variant header (see ``widgets.page_cache``).
@@ -32,9 +43,11 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
         theme, layout = snapshot.effective_theme, snapshot.effective_layout
         vary_page_cache_on(request, tailored_settings.VARY_HEADER)
     return format_html(
-        'class="tailored-theme-{0} tailored-layout-{1}" data-tailored-theme="{0}" data-tailored-layout="{1}"',
+        'class="tailored-theme-{0} tailored-layout-{1}" data-tailored-theme="{0}" data-tailored-layout="{1}"'
+        ' data-tailored-api="{2}"',
         theme,
         layout,
+        api_root(),
     )
 
 

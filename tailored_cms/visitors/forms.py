@@ -13,7 +13,10 @@ from .models import Topic
 from .preferences import clean_preferences
 from .snapshot import Snapshot
 
-__all__ = ["PreferencesForm"]
+__all__ = ["CHOICE_FIELDS", "PreferencesForm"]
+
+# The choices the form can show; a form showing only some names them in ``fields`` inputs.
+CHOICE_FIELDS = ("topics", "theme", "layout")
 
 
 class _CheckedLaterChoiceField(forms.ChoiceField):
@@ -37,7 +40,8 @@ def _topic_choices() -> list[tuple[str, str]]:
 class PreferencesForm(forms.Form):
     """Topics, theme and layout; ``clean()`` applies ``clean_preferences``, the result is in ``preferences``.
 
-    Widgets are not on the form, so saving it leaves the visitor's widget arrangement alone.
+    Widgets are not on the form, so saving it leaves the visitor's widget arrangement alone. A form that shows
+    only some choices (a preferences panel) posts their names as ``fields``; the others are left alone too.
     """
 
     topics = _CheckedLaterMultipleChoiceField(
@@ -64,9 +68,15 @@ class PreferencesForm(forms.Form):
         }
         return cls(initial=initial, **kwargs)
 
+    def submitted_fields(self) -> tuple[str, ...]:
+        """The choices the submitted form showed: those named by ``fields`` inputs, else all of them."""
+        getlist = getattr(self.data, "getlist", None)
+        named = [name for name in (getlist("fields") if getlist else ()) if name in CHOICE_FIELDS]
+        return tuple(dict.fromkeys(named)) or CHOICE_FIELDS
+
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean()
-        data = {name: cleaned_data.get(name) for name in ("topics", "theme", "layout")}
+        data = {name: cleaned_data.get(name) for name in self.submitted_fields()}
         try:
             self.preferences = clean_preferences(data, partial=True)
         except ValidationError as exc:

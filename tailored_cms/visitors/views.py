@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from .forms import PreferencesForm
+from .forms import CHOICE_FIELDS, PreferencesForm
 from .preferences import reset_preferences, save_preferences, visitor_context
 
 __all__ = ["PreferencesPageView", "preferences_form_context"]
@@ -32,12 +33,22 @@ def safe_next_url(request: HttpRequest) -> str:
 
 
 def preferences_form_context(
-    request: HttpRequest, *, form: PreferencesForm | None = None, next_url: str = ""
+    request: HttpRequest,
+    *,
+    form: PreferencesForm | None = None,
+    next_url: str = "",
+    fields: Sequence[str] = CHOICE_FIELDS,
 ) -> dict[str, Any]:
-    """Context for ``tailored_cms/includes/preferences_form.html``: the form, where to return after saving."""
+    """Context for ``tailored_cms/includes/preferences_form.html``: the form, where to return, what it shows."""
     if form is None:
         form = PreferencesForm.for_visitor(visitor_context(request).snapshot)
-    return {"preferences_form": form, "preferences_next": next_url}
+    shown = [name for name in CHOICE_FIELDS if name in fields]
+    return {
+        "preferences_form": form,
+        "preferences_next": next_url,
+        "preferences_fields": shown,
+        "preferences_partial": len(shown) < len(CHOICE_FIELDS),
+    }
 
 
 @method_decorator([csrf_protect, never_cache], name="dispatch")

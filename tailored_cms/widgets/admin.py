@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .forms import TailoredAreaForm
 from .models import PageTopics, TailoredArea
 
 
@@ -58,6 +59,7 @@ class TailoredAreaAdmin(admin.ModelAdmin):
     list_filter = ("strategy", PageFilter, "language")
     list_per_page = 50
     fields = ("label", "strategy", "max_items")
+    form = TailoredAreaForm
     search_fields = ("label",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TailoredArea]:
@@ -69,6 +71,10 @@ class TailoredAreaAdmin(admin.ModelAdmin):
             .annotate(variants=Count("cmsplugin"))
             .order_by("placeholder__object_id", "placeholder__slot", "position", "pk")
         )
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
+        # Django builds the list's form from a plain ModelForm unless told otherwise.
+        return super().get_changelist_form(request, **{"form": TailoredAreaForm, **kwargs})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # areas are added in the CMS, where they get a place in a placeholder

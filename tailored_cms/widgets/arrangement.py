@@ -1,8 +1,9 @@
 """A visitor's widget arrangement merged with the editor's board: a pure function, no SQL, no Redis.
 
 Rules: the widgets the visitor has ordered swap among the slots they occupy on the editor's board, so a
-widget the editor added later (unknown to the visitor) keeps its place; hidden widgets are left out unless
-the editor made them not hideable. A key that appears twice on the board (a pasted copy) is arranged once,
+widget the editor added later (unknown to the visitor) keeps its place; hidden widgets are left out of
+``shown`` unless the editor made them not hideable (``ordered`` keeps them in place, for a board that shows
+them again without a reload). A key that appears twice on the board (a pasted copy) is arranged once,
 at its first occurrence; later copies stay where the editor put them. Keys the board no longer has are
 ignored. Cost: O(widgets + keys).
 """
@@ -26,8 +27,11 @@ W = TypeVar("W", bound=Arrangeable)
 
 @dataclass(frozen=True)
 class Arrangement(Generic[W]):
+    """``shown`` and ``hidden`` widgets; ``ordered`` is every widget in the visitor's order, hidden ones in place."""
+
     shown: list[W] = field(default_factory=list)
     hidden: list[W] = field(default_factory=list)
+    ordered: list[W] = field(default_factory=list)
 
 
 def arrange_widgets(widgets: Sequence[W], order: Iterable[str] = (), hidden: Iterable[str] = ()) -> Arrangement[W]:
@@ -47,7 +51,7 @@ def arrange_widgets(widgets: Sequence[W], order: Iterable[str] = (), hidden: Ite
     for slot, widget in zip(slots, by_visitor, strict=True):
         result[slot] = widget
 
-    arrangement: Arrangement[W] = Arrangement()
+    arrangement: Arrangement[W] = Arrangement(ordered=result)
     for widget in result:
         if widget.hideable and widget.key in hidden_keys:
             arrangement.hidden.append(widget)

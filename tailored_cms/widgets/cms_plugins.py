@@ -1,4 +1,4 @@
-"""The CMS plugins: tailored area and its variants, widget board and its widgets, topic feed.
+"""The CMS plugins: tailored area and its variants, widget board and its widgets, topic feed, preferences panel.
 
 Rendering reads ``request.tailored.snapshot`` (loaded once by the middleware) and the plugin tree django CMS
 already loaded (``instance.child_plugin_instances``): areas and boards make no SQL and no Redis calls.
@@ -18,11 +18,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
+from ..visitors.forms import CHOICE_FIELDS
 from ..visitors.snapshot import Snapshot
+from ..visitors.views import preferences_form_context
 from .arrangement import arrange_widgets
 from .feed import feed_entries
-from .forms import VariantForm, WidgetForm
-from .models import Strategy, TailoredArea, TopicFeed, Variant, Widget, WidgetBoard
+from .forms import TailoredAreaForm, VariantForm, WidgetForm
+from .models import PreferencesPanel, Strategy, TailoredArea, TopicFeed, Variant, Widget, WidgetBoard
 from .selection import choose_variants
 
 MODULE = _("Tailored content")
@@ -50,15 +52,7 @@ def children_of(instance: Any, model: type) -> list[Any]:
 
 def targeting_summary(variant: Variant) -> list[tuple[str, str]]:
     """(dimension, values) pairs shown to editors above each variant."""
-    themes, layouts = tailored_settings.THEMES, tailored_settings.LAYOUTS
-    summary = []
-    if variant.topics:
-        summary.append((str(_("topics")), ", ".join(variant.topics)))
-    if variant.themes:
-        summary.append((str(_("themes")), ", ".join(str(themes.get(t, t)) for t in variant.themes)))
-    if variant.layouts:
-        summary.append((str(_("layouts")), ", ".join(str(layouts.get(x, x)) for x in variant.layouts)))
-    return summary
+    return variant.targeting_summary()
 
 
 @plugin_pool.register_plugin
@@ -66,6 +60,7 @@ class TailoredAreaPlugin(CMSPluginBase):
     """A container of variants; the editor's strategy decides which ones a visitor sees."""
 
     model = TailoredArea
+    form = TailoredAreaForm
     name = _("Tailored area")
     module = MODULE
     render_template = "tailored_cms/plugins/area.html"
@@ -109,11 +104,30 @@ class VariantPlugin(CMSPluginBase):
     allow_children = True
 
     def render(self, context: dict[str, Any], instance: Variant, placeholder: str) -> dict[str, Any]:
+        """Live: no SQL. Editing: marks the variant the editor would see as a visitor (see ``chosen_ids``)."""
         context = super().render(context, instance, placeholder)
-        if is_editing(context.get("request")):
+        request = context.get("request")
+        if is_editing(request):
             context["targeting"] = targeting_summary(instance)
             context["editing"] = True
+            context["chosen"] = instance.pk in chosen_ids(context, instance, request)
         return context
+
+
+def chosen_ids(context: Any, variant: Variant, request: HttpRequest | None) -> set[int]:
+    """Pks of the variants of ``variant``'s area that this request's visitor would see.
+
+    Rendered as part of its area, the area's render put them into the context. Rendered on its own (django
+    CMS re-renders just the plugin an editor changed, or added content to), they are worked out here from the
+    area and its variants in the database: 2 queries, only in edit mode.
+    """
+    if "chosen_ids" in context:
+        return context["chosen_ids"]
+    area = TailoredArea.objects.filter(pk=variant.parent_id).first()
+    if area is None:
+        return set()
+    siblings = list(Variant.objects.filter(parent_id=area.pk).order_by("position"))
+    return {v.pk for v in choose_variants(area.strategy, siblings, visitor_snapshot(request), area.max_items)}
 
 
 @plugin_pool.register_plugin
@@ -133,11 +147,21 @@ class WidgetBoardPlugin(CMSPluginBase):
         request = context.get("request")
         widgets = children_of(instance, Widget)
         if is_editing(request):
-            context.update({"editing": True, "widgets": widgets, "hidden_widgets": []})
+            context.update(
+                {"editing": True, "widgets": widgets, "hidden_widgets": [], "tailored_hidden_widgets": set()}
+            )
         else:
             snapshot = visitor_snapshot(request)
             arrangement = arrange_widgets(widgets, snapshot.widget_order, snapshot.hidden_widgets)
-            context.update({"widgets": arrangement.shown, "hidden_widgets": arrangement.hidden})
+            # Hidden widgets stay in the markup, in place, with the `hidden` attribute (widget.html checks
+            # tailored_hidden_widgets): the front end shows one again without a reload.
+            context.update(
+                {
+                    "widgets": arrangement.ordered,
+                    "hidden_widgets": arrangement.hidden,
+                    "tailored_hidden_widgets": {widget.pk for widget in arrangement.hidden},
+                }
+            )
         return context
 
     def get_vary_cache_on(self, request: HttpRequest, instance: WidgetBoard, placeholder: Any) -> list[str]:
@@ -187,3 +211,26 @@ class TopicFeedPlugin(CMSPluginBase):
 
     def get_vary_cache_on(self, request: HttpRequest, instance: TopicFeed, placeholder: Any) -> list[str]:
         return [tailored_settings.VARY_HEADER]
+
+
+@plugin_pool.register_plugin
+class PreferencesPanelPlugin(CMSPluginBase):
+    """The visitor's *Customize* panel: the no-JS preferences form, saved without a reload by customize.js."""
+
+    model = PreferencesPanel
+    name = _("Preferences panel")
+    module = MODULE
+    render_template = "tailored_cms/plugins/preferences_panel.html"
+    fields = ["title", "show_topics", "show_theme", "show_layout"]
+    # Never cached: the form holds the visitor's CSRF token (and their current choices), which a cached copy
+    # would hand to other visitors. django CMS then also keeps the page out of its page cache.
+    cache = False
+
+    def render(self, context: dict[str, Any], instance: PreferencesPanel, placeholder: str) -> dict[str, Any]:
+        """Cost: 1 query (the topics, when shown); no Redis (the snapshot is already loaded)."""
+        context = super().render(context, instance, placeholder)
+        request = context["request"]
+        shown = {"topics": instance.show_topics, "theme": instance.show_theme, "layout": instance.show_layout}
+        fields = [name for name in CHOICE_FIELDS if shown[name]]
+        context.update(preferences_form_context(request, next_url=request.get_full_path(), fields=fields))
+        return context

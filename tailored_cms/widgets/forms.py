@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from ..visitors.models import Topic
-from .models import Variant, Widget
+from .models import MAX_ITEMS_RANGE, TailoredArea, Variant, Widget
 
 
 def topic_choices() -> list[tuple[str, str]]:
@@ -20,6 +22,25 @@ def theme_choices() -> list[tuple[str, str]]:
 
 def layout_choices() -> list[tuple[str, str]]:
     return list(tailored_settings.LAYOUTS.items())
+
+
+class TailoredAreaForm(forms.ModelForm):
+    """An area's settings: the plugin form in the CMS, and the admin's change form and list.
+
+    *Variants shown at most* is bounded in the browser as on the server (1 to 20): the model field's
+    validators say so, but the form field a ``PositiveSmallIntegerField`` gets allows 0 and has no maximum.
+    """
+
+    class Meta:
+        model = TailoredArea
+        fields = ["label", "strategy", "max_items"]
+        help_texts = {"label": _("Editors see it; visitors don't.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        max_items = self.fields.get("max_items")
+        if max_items is not None:
+            max_items.widget.attrs.update(min=MAX_ITEMS_RANGE[0], max=MAX_ITEMS_RANGE[1])
 
 
 class VariantForm(forms.ModelForm):

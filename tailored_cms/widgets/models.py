@@ -10,12 +10,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import tailored_settings
 from ..visitors.models import Topic
 
 
 class Strategy(models.TextChoices):
     STATIC = "static", _("Static: everyone sees the fallback")
     CUSTOMIZATION = "customization", _("Customization: the visitor's own choices")
+
+
+MAX_ITEMS_RANGE = (1, 20)  # how many variants an area may show at once
 
 
 def new_key() -> str:
@@ -36,7 +40,9 @@ class TailoredPlugin(CMSPlugin):
     # Areas
     strategy = models.CharField(_("strategy"), max_length=20, choices=Strategy.choices, default=Strategy.CUSTOMIZATION)
     max_items = models.PositiveSmallIntegerField(
-        _("variants shown at most"), default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
+        _("variants shown at most"),
+        default=1,
+        validators=[MinValueValidator(MAX_ITEMS_RANGE[0]), MaxValueValidator(MAX_ITEMS_RANGE[1])],
     )
     # Variants
     topics = models.JSONField(_("topics"), default=list, blank=True)
@@ -91,6 +97,33 @@ class Variant(TailoredPlugin):
     @property
     def targeting(self) -> dict[str, list[str]]:
         return {"topics": self.topics, "themes": self.themes, "layouts": self.layouts}
+
+    def targeting_summary(self) -> list[tuple[str, str]]:
+        """(dimension, values) pairs naming whom the variant is for: topic slugs, theme and layout labels."""
+        themes, layouts = tailored_settings.THEMES, tailored_settings.LAYOUTS
+        summary = []
+        if self.topics:
+            summary.append((str(_("topics")), ", ".join(self.topics)))
+        if self.themes:
+            summary.append((str(_("themes")), ", ".join(str(themes.get(t, t)) for t in self.themes)))
+        if self.layouts:
+            summary.append((str(_("layouts")), ", ".join(str(layouts.get(x, x)) for x in self.layouts)))
+        return summary
+
+    def get_short_description(self) -> str:
+        """What the CMS structure board shows after "Variant": the label and whom the variant is for.
+
+        No SQL: reads the variant's own fields and the settings.
+        """
+        summary = self.targeting_summary()
+        parts = [self.label, *(f"{dimension}: {values}" for dimension, values in summary)]
+        if self.fallback:
+            parts.append(str(_("fallback")))
+        elif not summary:
+            parts.append(str(_("no targeting")))
+        if self.priority:
+            parts.append(f"{_('priority')} {self.priority}")
+        return " · ".join(part for part in parts if part)
 
 
 class WidgetBoard(TailoredPlugin):
@@ -156,6 +189,10 @@ class PageTopics(PageExtension):
     class Meta:
         verbose_name = _("page topics")
         verbose_name_plural = _("page topics")
+
+    def __str__(self) -> str:
+        """The heading of the toolbar's *Topics* form: which page's topics these are (1 query)."""
+        return str(_("Topics of “%(page)s”")) % {"page": self.extended_object}
 
     def copy_relations(self, oldinstance: PageTopics, language: str) -> None:
         self.topics.set(oldinstance.topics.all())

@@ -58,6 +58,12 @@ def test_hidden_widgets_are_left_out_and_reported():
     assert [w.key for w in arrangement.hidden] == ["b"]
 
 
+def test_ordered_keeps_hidden_widgets_in_their_place():
+    arrangement = arrange_widgets(board("a", "b", "c", "d"), order=["d", "c", "b", "a"], hidden=["c"])
+    assert [w.key for w in arrangement.ordered] == ["d", "c", "b", "a"]
+    assert [w.key for w in arrangement.shown] == ["d", "b", "a"]
+
+
 def test_a_widget_that_is_not_hideable_stays():
     widgets = [W("a"), W("b", hideable=False), W("c")]
     arrangement = arrange_widgets(widgets, hidden=["a", "b"])
@@ -91,6 +97,8 @@ def test_nothing_is_lost_or_duplicated_whatever_the_arrangement():
         arrangement = arrange_widgets(widgets, order, hidden)
         together = arrangement.shown + arrangement.hidden
         assert sorted(id(w) for w in together) == sorted(id(w) for w in widgets)
+        hidden_ids = {id(w) for w in arrangement.hidden}
+        assert [w for w in arrangement.ordered if id(w) not in hidden_ids] == arrangement.shown  # hidden in place
         assert arrange_widgets(widgets, order, hidden) == arrangement  # deterministic
         # Widgets the visitor did not name keep their editor slot.
         merged = [w.key for w in arrange_widgets(widgets, order).shown]

@@ -18,7 +18,14 @@ pytestmark = pytest.mark.django_db
 
 
 def widget_keys(html: str) -> list[str]:
+    """Keys of every widget in the markup, hidden ones included, in order."""
     return re.findall(r'data-tailored-widget="([^"]+)"', html)
+
+
+def visible_keys(html: str) -> list[str]:
+    """Keys of the widgets a visitor sees (not rendered with the ``hidden`` attribute)."""
+    widgets = re.findall(r'<section class="tailored-widget" data-tailored-widget="([^"]+)"[^>]*?( hidden)?>', html)
+    return [key for key, hidden in widgets if not hidden]
 
 
 @pytest.fixture
@@ -43,9 +50,18 @@ def test_the_board_is_rendered_in_the_visitors_arrangement(board_page, visitor_c
     c = visitor_client(widgets={"order": ["stocks", "news"], "hidden": ["weather", "news"]})
     html = c.get(board_page.get_absolute_url()).content.decode()
     # stocks and news swap their slots; weather is hidden; news may not be hidden (not hideable).
-    assert widget_keys(html) == ["stocks", "sports", "news"]
-    assert "<p>weather body</p>" not in html
-    assert 'data-tailored-widget-hidden="weather"' in html  # for the front end's "show again"
+    assert visible_keys(html) == ["stocks", "sports", "news"]
+    # The hidden one stays in place with the hidden attribute, so the front end shows it again without a reload.
+    assert widget_keys(html) == ["stocks", "weather", "sports", "news"]
+    assert re.search(r'data-tailored-widget="weather" data-tailored-title="Weather"[^>]* hidden>', html)
+    assert html.count(" hidden>") == 1
+
+
+def test_every_widget_is_titled_for_the_front_end(board_page, client):
+    html = client.get(board_page.get_absolute_url()).content.decode()
+    for key in ("news", "weather", "sports", "stocks"):
+        assert f'data-tailored-widget="{key}" data-tailored-title="{key.title()}"' in html
+    assert 'src="/static/tailored_cms/customize.js" defer' in html
 
 
 def test_a_widget_the_editor_adds_later_appears_at_its_place(board_page, visitor_client):
@@ -73,6 +89,8 @@ def test_edit_mode_shows_every_widget_in_the_editors_order(board_page, client):
     client.force_login(editor)
     html = client.get(get_object_edit_url(board_page.get_content_obj("en"))).content.decode()
     assert widget_keys(html) == ["news", "weather", "sports", "stocks"]
+    assert "data-tailored-editing" in html  # customize.js leaves the editor's board alone
+    assert " hidden>" not in html
 
 
 def test_rendering_a_board_makes_no_queries_of_its_own(make_page, visitor_client):

@@ -121,7 +121,9 @@ def test_widget_boards_vary_on_the_arrangement_not_on_topics(make_page, visitor_
 
 
 def widget_keys(html: str) -> list[str]:
-    return re.findall(r'data-tailored-widget="([^"]+)"', html)
+    """Keys of the widgets the visitor sees (hidden ones are rendered with the ``hidden`` attribute)."""
+    widgets = re.findall(r'data-tailored-widget="([^"]+)"[^>]*?( hidden)?>', html)
+    return [key for key, hidden in widgets if not hidden]
 
 
 def test_a_page_served_from_the_page_cache_is_private_to_the_visitor(area_page, visitor_client, client):

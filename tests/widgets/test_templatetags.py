@@ -24,7 +24,8 @@ def test_body_attrs_name_the_visitors_theme_and_layout_and_mark_the_response_vis
     request.tailored = VisitorContext(Snapshot(theme="dark", layout="grid"))
     html = render("<body {% tailored_body_attrs %}>", request)
     assert html == (
-        '<body class="tailored-theme-dark tailored-layout-grid" data-tailored-theme="dark" data-tailored-layout="grid">'
+        '<body class="tailored-theme-dark tailored-layout-grid" data-tailored-theme="dark" data-tailored-layout="grid"'
+        ' data-tailored-api="/tailored/api/v1/">'
     )
     assert request.tailored.depends_on_visitor
 
@@ -36,6 +37,16 @@ def test_body_attrs_use_the_defaults_for_unknown_choices_and_without_the_middlew
     assert expected in render("{% tailored_body_attrs %}", request)
     assert expected in render("{% tailored_body_attrs %}", RequestFactory().get("/"))
     assert expected in render("{% tailored_body_attrs %}")
+
+
+def test_body_attrs_name_the_api_where_the_site_mounts_it(settings):
+    settings.ROOT_URLCONF = "tests.widgets.urls_elsewhere"
+    assert 'data-tailored-api="/elsewhere/api/v1/"' in render("{% tailored_body_attrs %}")
+
+
+def test_body_attrs_without_our_urls_leave_the_api_empty(settings):
+    settings.ROOT_URLCONF = "tests.widgets.urls_without_tailored"
+    assert 'data-tailored-api=""' in render("{% tailored_body_attrs %}")
 
 
 def test_django_cms_finds_tailored_placeholders_in_templates():

@@ -67,8 +67,12 @@ class Command(BaseCommand):
             for position, (slug, (name, description)) in enumerate(TOPICS.items()):
                 api.create_topic(slug, name, description=description, position=position)
             self._editor()
-            if Page.objects.filter(reverse_id="home").exists():
-                self.stdout.write("Example content already there: left as it is.")
+            home = Page.objects.filter(reverse_id="home").first()
+            if home is not None:
+                added = self._preferences_panel(home)  # sites seeded before the panel existed get it too
+                self.stdout.write(
+                    "Example content already there: " + ("added the panel." if added else "left as it is.")
+                )
                 return
             self._homepage()
             self._articles()
@@ -124,6 +128,16 @@ class Command(BaseCommand):
             add_plugin(placeholders["widgets"], "TextPlugin", LANGUAGE, target=widget, body=body)
 
         add_plugin(placeholders["sidebar"], "TopicFeedPlugin", LANGUAGE, title="For you", limit=6)
+        self._preferences_panel(home)
+
+    def _preferences_panel(self, home: Page) -> bool:
+        """Put the panel at the top of the homepage's sidebar (above the feed) unless it has one; ``True`` if added."""
+        sidebar = {ph.slot: ph for ph in _placeholders(home)}.get("sidebar")
+        if sidebar is None or sidebar.get_plugins(LANGUAGE).filter(plugin_type="PreferencesPanelPlugin").exists():
+            return False
+        add_plugin(sidebar, "PreferencesPanelPlugin", LANGUAGE, position="first-child", title="Customize this site")
+        sidebar.clear_cache(LANGUAGE)
+        return True
 
     def _articles(self) -> None:
         for title, topic, summary in ARTICLES:

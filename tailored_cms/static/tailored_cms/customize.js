@@ -1,5 +1,11 @@
 /* tailored_cms customization: the preferences panel saves without a reload, the widget board can be
  * rearranged with the mouse (drag and drop) or the keyboard (move up/down, hide/show buttons).
+ *
+ * Markup it enhances (rendered by the plugins): `[data-tailored-panel]` holding the no-JS preferences form,
+ * `[data-tailored-board]` whose children `[data-tailored-widget]` carry `data-tailored-title`,
+ * `data-tailored-hideable` and, when the visitor hid them, the `hidden` attribute. `<body data-tailored-api>`
+ * (from {% tailored_body_attrs %}) says where the REST API is.
+ *
  * No dependencies, no inline script (works under a strict Content-Security-Policy). Without JavaScript the
  * panel is a plain form posting to /tailored/preferences/ and the page still shows the visitor's choices. */
 (function () {
@@ -7,261 +13,424 @@
 
   var body = document.body;
   var apiRoot = body.getAttribute("data-tailored-api") || "/tailored/api/v1/";
+  var CHOICES = ["topics", "theme", "layout"];
 
-  function csrfToken() {
-    var field = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (field) return field.value;
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  /* ---- Talking to the API -------------------------------------------------------------------------- */
+
+  function cookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|;\\s*)" + name + "=([^;]*)"));
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  function announce(message) {
-    var region = document.getElementById("tailored-status");
-    if (!region) {
-      region = document.createElement("div");
-      region.id = "tailored-status";
-      region.className = "tailored-status";
-      region.setAttribute("role", "status");
-      region.setAttribute("aria-live", "polite");
-      body.appendChild(region);
+  /* The API's answer as an object; a refusal becomes an Error saying why. */
+  function call(method, data, token) {
+    var headers = { Accept: "application/json" };
+    if (token) headers["X-CSRFToken"] = token;
+    var init = { method: method, credentials: "same-origin", cache: "no-store", headers: headers };
+    if (data !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(data);
     }
-    region.textContent = message;
-  }
-
-  function savePreferences(changes, method) {
-    return fetch(apiRoot + "preferences/", {
-      method: method || "PATCH",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      body: method === "DELETE" ? undefined : JSON.stringify(changes),
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
+    return fetch(apiRoot + "preferences/", init).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
         if (!response.ok) {
-          var detail = data.detail || Object.keys(data).map(function (k) { return k + ": " + data[k]; }).join(" ");
-          throw new Error(detail || "Could not save (" + response.status + ")");
+          var detail = answer.detail || Object.keys(answer).map(function (k) { return k + ": " + answer[k]; }).join(" ");
+          throw new Error(detail || "Could not save (error " + response.status + ").");
         }
-        return data;
+        return answer;
       });
     });
   }
 
+  /* The CSRF token: the panel's form field, else the csrftoken cookie (any GET of the API sets it). */
+  function csrfToken() {
+    var field = document.querySelector("[data-tailored-panel] input[name=csrfmiddlewaretoken]");
+    var token = (field && field.value) || cookie("csrftoken");
+    if (token) return Promise.resolve(token);
+    return call("GET").then(function () { return cookie("csrftoken"); });
+  }
+
+  function save(method, data) {
+    return csrfToken().then(function (token) { return call(method, data, token); });
+  }
+
+  /* Saves run one after another, in the order the visitor made them: a slow answer can't undo a newer one. */
+  var queue = Promise.resolve();
+  function enqueue(task) {
+    var done = queue.then(task);
+    queue = done.catch(function () {});
+    return done;
+  }
+
+  /* ---- Feedback ------------------------------------------------------------------------------------- */
+
+  /* A polite live region, put in the page before its first message so screen readers announce that one. */
+  function makeStatus() {
+    var region = document.createElement("p");
+    region.className = "tailored-status";
+    region.setAttribute("data-tailored-status", "");
+    region.setAttribute("role", "status");
+    region.setAttribute("aria-live", "polite");
+    return region;
+  }
+
+  function announce(region, message, isError) {
+    region.classList.toggle("tailored-status-error", !!isError);
+    // Clear first, so the same message said twice in a row is announced twice.
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = message; }, 50);
+  }
+
+  /* ---- What the whole page shows -------------------------------------------------------------------- */
+
   function applyLook(prefs) {
     var theme = prefs.effective_theme || prefs.theme;
     var layout = prefs.effective_layout || prefs.layout;
-    body.className = body.className
-      .split(/\s+/)
-      .filter(function (c) { return c && c.indexOf("tailored-theme-") !== 0 && c.indexOf("tailored-layout-") !== 0; })
-      .concat(theme ? ["tailored-theme-" + theme] : [], layout ? ["tailored-layout-" + layout] : [])
-      .join(" ");
+    var classes = body.className.split(/\s+/).filter(function (c) {
+      return c && c.indexOf("tailored-theme-") !== 0 && c.indexOf("tailored-layout-") !== 0;
+    });
+    if (theme) classes.push("tailored-theme-" + theme);
+    if (layout) classes.push("tailored-layout-" + layout);
+    body.className = classes.join(" ");
     if (theme) body.setAttribute("data-tailored-theme", theme);
     if (layout) body.setAttribute("data-tailored-layout", layout);
   }
 
   /* Fetch this page again (now rendered for the new choices) and swap in its tailored parts. */
-  function refreshTailoredParts() {
-    return fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (response) { return response.text(); })
+  function refresh(attributes) {
+    var selector = attributes.map(function (attr) { return "[" + attr + "]"; }).join(",");
+    if (!document.querySelector(selector)) return Promise.resolve();
+    return fetch(window.location.href, {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "text/html" },
+    })
+      .then(function (response) {
+        if (!response.ok) throw new Error("Could not refresh the page (error " + response.status + ").");
+        return response.text();
+      })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
-        ["data-tailored-area", "data-tailored-feed"].forEach(function (attr) {
+        attributes.forEach(function (attr) {
           document.querySelectorAll("[" + attr + "]").forEach(function (old) {
             var id = old.getAttribute(attr);
             var replacement = fresh.querySelector("[" + attr + '="' + CSS.escape(id) + '"]');
-            if (replacement) old.replaceWith(document.importNode(replacement, true));
+            if (!replacement) return;
+            var node = document.importNode(replacement, true);
+            if (attr === "data-tailored-board") {
+              forgetBoard(old);
+              old.replaceWith(node);
+              enhanceBoard(node);
+            } else {
+              old.replaceWith(node);
+            }
           });
         });
       });
   }
 
   /* ---- Preferences panel ---------------------------------------------------------------------------- */
+
+  var panelSaves = 0; // how many panel saves were asked for: only the newest one refreshes the page
+
   function panelChoices(form) {
-    var topics = [];
-    form.querySelectorAll("input[name=topics]:checked").forEach(function (box) { topics.push(box.value); });
-    var theme = form.querySelector("input[name=theme]:checked");
-    var layout = form.querySelector("input[name=layout]:checked");
     var choices = {};
-    if (form.querySelector("input[name=topics]")) choices.topics = topics;
-    if (theme) choices.theme = theme.value;
-    if (layout) choices.layout = layout.value;
+    if (form.querySelector("input[type=checkbox][name=topics]")) {
+      choices.topics = [];
+      form.querySelectorAll("input[type=checkbox][name=topics]:checked").forEach(function (box) {
+        choices.topics.push(box.value);
+      });
+    }
+    ["theme", "layout"].forEach(function (name) {
+      var radio = form.querySelector("input[type=radio][name=" + name + "]:checked");
+      if (radio) choices[name] = radio.value;
+    });
     return choices;
   }
 
-  function syncPanel(form, prefs) {
-    form.querySelectorAll("input[name=topics]").forEach(function (box) {
-      box.checked = (prefs.topics || []).indexOf(box.value) !== -1;
-    });
-    ["theme", "layout"].forEach(function (name) {
-      var current = prefs["effective_" + name] || prefs[name];
-      form.querySelectorAll("input[name=" + name + "]").forEach(function (radio) {
-        radio.checked = radio.value === current;
+  function syncPanels(prefs) {
+    document.querySelectorAll("[data-tailored-panel] form").forEach(function (form) {
+      form.querySelectorAll("input[type=checkbox][name=topics]").forEach(function (box) {
+        box.checked = (prefs.topics || []).indexOf(box.value) !== -1;
+      });
+      ["theme", "layout"].forEach(function (name) {
+        var current = prefs["effective_" + name] || prefs[name];
+        form.querySelectorAll("input[type=radio][name=" + name + "]").forEach(function (radio) {
+          radio.checked = radio.value === current;
+        });
       });
     });
   }
 
-  function enhancePanel(form) {
-    if (form.dataset.tailoredReady) return;
-    form.dataset.tailoredReady = "1";
+  function enhancePanel(panel) {
+    var form = panel.querySelector("form");
+    if (!form || panel.hasAttribute("data-tailored-ready")) return;
+    panel.setAttribute("data-tailored-ready", "");
+    var status = panel.querySelector("[data-tailored-status]");
+    if (!status) {
+      status = makeStatus();
+      form.parentNode.insertBefore(status, form.nextSibling);
+    }
+    // Every change is saved at once, so the Save button is only needed without JavaScript.
+    var saveButton = form.querySelector("button[name=save]");
+    if (saveButton) saveButton.hidden = true;
+
+    function run(reset) {
+      var number = ++panelSaves;
+      enqueue(function () {
+        // The form as it is now: a save queued behind this one sends the visitor's later clicks too.
+        return (reset ? save("DELETE") : save("PATCH", panelChoices(form))).then(function (prefs) {
+          var newest = number === panelSaves;
+          applyLook(prefs);
+          // Not while newer clicks wait to be saved: they would be unticked.
+          if (newest) syncPanels(prefs);
+          announce(status, reset ? "Back to the site's defaults." : "Saved. The page now follows your choices.");
+          // Only the newest save refreshes the page: the ones queued behind it would redo the work.
+          if (!newest) return null;
+          return refresh(
+            reset
+              ? ["data-tailored-area", "data-tailored-feed", "data-tailored-board"]
+              : ["data-tailored-area", "data-tailored-feed"]
+          );
+        });
+      }).catch(function (error) { announce(status, error.message, true); });
+    }
+
+    form.addEventListener("change", function (event) {
+      if (CHOICES.indexOf(event.target.name) !== -1) run(false);
+    });
     var submitter = null;
     form.addEventListener("click", function (event) {
-      if (event.target.matches("[type=submit]")) submitter = event.target;
+      var button = event.target.closest("[type=submit]");
+      if (button) submitter = button;
     });
-    function save(method) {
-      var request = method === "DELETE" ? savePreferences(null, "DELETE") : savePreferences(panelChoices(form));
-      return request
-        .then(function (prefs) {
-          if (method === "DELETE") {
-            return savePreferences({}, "PATCH").then(function (fresh) { syncPanel(form, fresh); return fresh; });
-          }
-          return prefs;
-        })
-        .then(function (prefs) {
-          applyLook(prefs);
-          announce("Saved.");
-          return refreshTailoredParts();
-        })
-        .catch(function (error) { announce(error.message); });
-    }
-    form.addEventListener("change", function () { save(); });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      var reset = submitter && submitter.name === "reset";
+      var button = event.submitter || submitter;
       submitter = null;
-      save(reset ? "DELETE" : undefined);
+      run(!!button && button.name === "reset");
     });
   }
 
-  /* ---- Widget board ------------------------------------------------------------------------------------
-   * The server renders every widget in the visitor's order, hidden ones with the `hidden` attribute; here
-   * they get move and hide controls, and hidden ones a "Show" button in a tray after the board. */
-  function boardWidgets(board) {
-    return Array.prototype.slice.call(board.querySelectorAll(":scope > [data-tailored-widget]"));
+  /* ---- Widget board --------------------------------------------------------------------------------- */
+
+  var boards = new WeakMap(); // board element -> {tray, status}
+
+  function widgetsOf(board) {
+    return Array.prototype.filter.call(board.children, function (child) {
+      return child.hasAttribute("data-tailored-widget");
+    });
   }
 
-  function saveArrangement() {
+  function visibleWidgetsOf(board) {
+    return widgetsOf(board).filter(function (widget) { return !widget.hidden; });
+  }
+
+  function titleOf(widget) {
+    return widget.getAttribute("data-tailored-title") || widget.getAttribute("data-tailored-widget");
+  }
+
+  /* The next visible widget before (-1) or after (+1) this one: moving past a hidden one would look like nothing. */
+  function neighbour(widget, direction) {
+    var sibling = widget;
+    do {
+      sibling = direction < 0 ? sibling.previousElementSibling : sibling.nextElementSibling;
+    } while (sibling && (sibling.hidden || !sibling.hasAttribute("data-tailored-widget")));
+    return sibling;
+  }
+
+  function saveArrangement(status) {
     var order = [];
     var hidden = [];
-    document.querySelectorAll("[data-tailored-board]").forEach(function (board) {
-      boardWidgets(board).forEach(function (widget) {
+    document.querySelectorAll("[data-tailored-board]:not([data-tailored-editing])").forEach(function (board) {
+      widgetsOf(board).forEach(function (widget) {
         var key = widget.getAttribute("data-tailored-widget");
         order.push(key);
         if (widget.hidden) hidden.push(key);
       });
     });
-    return savePreferences({ widgets: { order: order, hidden: hidden } })
-      .then(function () { announce("Widgets saved."); })
-      .catch(function (error) { announce(error.message); });
+    return enqueue(function () { return save("PATCH", { widgets: { order: order, hidden: hidden } }); })
+      .catch(function (error) { announce(status, error.message, true); });
   }
 
-  function button(label, text, action) {
-    var b = document.createElement("button");
-    b.type = "button";
-    b.className = "tailored-widget-button secondary";
-    b.setAttribute("aria-label", label);
-    b.title = label;
-    b.textContent = text;
-    b.setAttribute("data-tailored-action", action);
-    return b;
-  }
-
-  function widgetTitle(widget) {
-    return widget.getAttribute("data-tailored-title") || widget.getAttribute("data-tailored-widget");
+  function makeButton(label, text, action) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "tailored-widget-button";
+    button.setAttribute("data-tailored-action", action);
+    button.setAttribute("aria-label", label);
+    button.title = label;
+    button.textContent = text;
+    return button;
   }
 
   function addControls(widget) {
-    var title = widgetTitle(widget);
+    var title = titleOf(widget);
     var controls = document.createElement("div");
     controls.className = "tailored-widget-controls";
-    controls.appendChild(button("Move " + title + " up", "\u2191", "up"));
-    controls.appendChild(button("Move " + title + " down", "\u2193", "down"));
+    controls.appendChild(makeButton("Move " + title + " up", "\u2191", "up"));
+    controls.appendChild(makeButton("Move " + title + " down", "\u2193", "down"));
     if (widget.getAttribute("data-tailored-hideable") !== "false") {
-      controls.appendChild(button("Hide " + title, "Hide", "hide"));
+      controls.appendChild(makeButton("Hide " + title, "Hide", "hide"));
     }
     widget.insertBefore(controls, widget.firstChild);
     widget.setAttribute("draggable", "true");
+    widget.classList.add("tailored-widget-movable");
   }
 
-  function showButton(tray, widget) {
-    var title = widgetTitle(widget);
-    var show = button("Show " + title, "Show " + title, "show");
-    show.setAttribute("data-tailored-show", widget.getAttribute("data-tailored-widget"));
-    tray.appendChild(show);
+  function addShowButton(tray, widget) {
+    var title = titleOf(widget);
+    var button = makeButton("Show " + title, "Show " + title, "show");
+    button.setAttribute("data-tailored-show", widget.getAttribute("data-tailored-widget"));
+    tray.querySelector(".tailored-hidden-widgets-buttons").appendChild(button);
+    tray.hidden = false;
+    return button;
+  }
+
+  function positionMessage(board, widget) {
+    var visible = visibleWidgetsOf(board);
+    return titleOf(widget) + " moved to position " + (visible.indexOf(widget) + 1) + " of " + visible.length + ".";
+  }
+
+  function forgetBoard(board) {
+    var parts = boards.get(board);
+    if (!parts) return;
+    parts.tray.remove();
+    parts.status.remove();
+    boards.delete(board);
   }
 
   function enhanceBoard(board) {
-    if (board.dataset.tailoredReady) return;
-    board.dataset.tailoredReady = "1";
+    if (board.hasAttribute("data-tailored-editing") || boards.has(board)) return;
+    board.setAttribute("data-tailored-ready", "");
+
     var tray = document.createElement("div");
     tray.className = "tailored-hidden-widgets";
-    tray.setAttribute("aria-label", "Hidden widgets");
+    tray.hidden = true;
+    var label = document.createElement("p");
+    label.className = "tailored-hidden-widgets-label";
+    label.id = "tailored-hidden-" + board.getAttribute("data-tailored-board");
+    label.textContent = "Hidden widgets:";
+    var buttons = document.createElement("div");
+    buttons.className = "tailored-hidden-widgets-buttons";
+    buttons.setAttribute("role", "group");
+    buttons.setAttribute("aria-labelledby", label.id);
+    tray.appendChild(label);
+    tray.appendChild(buttons);
+    var status = makeStatus();
     board.parentNode.insertBefore(tray, board.nextSibling);
-    boardWidgets(board).forEach(function (widget) {
+    board.parentNode.insertBefore(status, tray.nextSibling);
+    boards.set(board, { tray: tray, status: status });
+
+    widgetsOf(board).forEach(function (widget) {
       addControls(widget);
-      if (widget.hidden) showButton(tray, widget);
+      if (widget.hidden) addShowButton(tray, widget);
     });
 
     board.addEventListener("click", function (event) {
       var control = event.target.closest("[data-tailored-action]");
-      if (!control) return;
+      if (!control || !board.contains(control)) return;
       var widget = control.closest("[data-tailored-widget]");
       var action = control.getAttribute("data-tailored-action");
-      if (action === "up" && widget.previousElementSibling) {
-        board.insertBefore(widget, widget.previousElementSibling);
-        control.focus();
-      } else if (action === "down" && widget.nextElementSibling) {
-        board.insertBefore(widget.nextElementSibling, widget);
-        control.focus();
+      var other;
+      if (action === "up" || action === "down") {
+        other = neighbour(widget, action === "up" ? -1 : 1);
+        if (!other) {
+          announce(status, titleOf(widget) + (action === "up" ? " is already first." : " is already last."));
+          return;
+        }
+        board.insertBefore(widget, action === "up" ? other : other.nextSibling);
+        control.focus(); // moving the element loses focus in some browsers
+        announce(status, positionMessage(board, widget));
       } else if (action === "hide") {
         widget.hidden = true;
-        showButton(tray, widget);
-        tray.lastChild.focus();
+        addShowButton(tray, widget).focus();
+        announce(status, titleOf(widget) + " hidden. Show it again from Hidden widgets.");
       } else {
         return;
       }
-      saveArrangement();
+      saveArrangement(status);
     });
 
     tray.addEventListener("click", function (event) {
-      var show = event.target.closest("[data-tailored-show]");
-      if (!show) return;
-      var key = show.getAttribute("data-tailored-show");
-      var widget = board.querySelector(':scope > [data-tailored-widget="' + CSS.escape(key) + '"]');
-      tray.removeChild(show);
+      var button = event.target.closest("[data-tailored-show]");
+      if (!button) return;
+      var key = button.getAttribute("data-tailored-show");
+      var widget = widgetsOf(board).filter(function (w) { return w.getAttribute("data-tailored-widget") === key; })[0];
+      button.remove();
+      tray.hidden = !tray.querySelector("[data-tailored-show]");
       if (widget) {
         widget.hidden = false;
-        var first = widget.querySelector("button");
-        if (first) first.focus();
+        var hide = widget.querySelector("[data-tailored-action=hide]");
+        if (hide) hide.focus();
+        announce(status, titleOf(widget) + " shown again.");
       }
-      saveArrangement();
+      saveArrangement(status);
     });
 
+    /* Drag and drop. While dragging, the widget under the pointer shows where the dragged one will land
+     * (a bar before or after it); the page only changes on drop, so Escape or a drop elsewhere changes nothing. */
     var dragged = null;
+    var mark = null; // {widget, after}
+    function unmark() {
+      if (mark) mark.widget.classList.remove("tailored-drop-before", "tailored-drop-after");
+      mark = null;
+    }
+    function sideBySide() {
+      // Some widgets share a row (a grid): left and right halves decide; else top and bottom halves.
+      var tops = visibleWidgetsOf(board).map(function (w) { return Math.round(w.getBoundingClientRect().top); });
+      return tops.some(function (top, index) { return tops.indexOf(top) !== index; });
+    }
+    var horizontal = false;
     board.addEventListener("dragstart", function (event) {
-      dragged = event.target.closest("[data-tailored-widget]");
-      if (!dragged) return;
-      dragged.classList.add("tailored-dragging");
+      var target = event.target.closest ? event.target.closest("[data-tailored-widget]") : null;
+      if (!target || target.parentNode !== board) return;
+      dragged = target;
+      horizontal = sideBySide();
+      board.setAttribute("data-tailored-axis", horizontal ? "x" : "y");
       event.dataTransfer.effectAllowed = "move";
-      event.dataTransfer.setData("text/plain", dragged.getAttribute("data-tailored-widget"));
+      event.dataTransfer.setData("text/plain", titleOf(dragged));
+      // Style it after the browser took its drag image, so the image isn't faded.
+      window.setTimeout(function () { if (dragged) dragged.classList.add("tailored-dragging"); }, 0);
     });
     board.addEventListener("dragover", function (event) {
       if (!dragged) return;
       event.preventDefault();
-      var over = event.target.closest("[data-tailored-widget]");
-      if (!over || over === dragged || over.parentNode !== board) return;
+      event.dataTransfer.dropEffect = "move";
+      var over = event.target.closest ? event.target.closest("[data-tailored-widget]") : null;
+      if (!over || over.parentNode !== board) return; // in a gap: keep the last mark
+      if (over === dragged) { unmark(); return; }
       var box = over.getBoundingClientRect();
-      var after = event.clientY > box.top + box.height / 2;
-      board.insertBefore(dragged, after ? over.nextSibling : over);
+      var after = horizontal ? event.clientX > box.left + box.width / 2 : event.clientY > box.top + box.height / 2;
+      if (mark && mark.widget === over && mark.after === after) return;
+      unmark();
+      mark = { widget: over, after: after };
+      over.classList.add(after ? "tailored-drop-after" : "tailored-drop-before");
     });
-    board.addEventListener("drop", function (event) { event.preventDefault(); });
+    board.addEventListener("dragleave", function (event) {
+      if (dragged && !board.contains(event.relatedTarget)) unmark();
+    });
+    board.addEventListener("drop", function (event) {
+      if (!dragged) return;
+      event.preventDefault();
+      var widget = dragged;
+      if (mark) {
+        board.insertBefore(widget, mark.after ? mark.widget.nextSibling : mark.widget);
+        unmark();
+        announce(status, positionMessage(board, widget));
+        saveArrangement(status);
+      }
+    });
     board.addEventListener("dragend", function () {
       if (!dragged) return;
       dragged.classList.remove("tailored-dragging");
       dragged = null;
-      saveArrangement();
+      unmark();
     });
   }
 
   function start() {
-    document.querySelectorAll("form[data-tailored-panel]").forEach(enhancePanel);
+    document.querySelectorAll("[data-tailored-panel]").forEach(enhancePanel);
     document.querySelectorAll("[data-tailored-board]").forEach(enhanceBoard);
   }
 

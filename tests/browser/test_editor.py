@@ -1,0 +1,148 @@
+"""The editor's journey in a real browser: django CMS's own editor UI builds a tailored area, the admin list
+switches its strategy, and visitors see what the editor meant, through the CMS's page and placeholder caches.
+
+Everything an editor does goes through the CMS's UI: the structure board's "+" menus, the plugin forms in the
+modal (the Text plugin's rich text editor included), the toolbar's Page menu and the admin's list of
+tailored areas.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tailored_cms.widgets.models import PageTopics, TailoredArea, Variant
+
+from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
+    CMSEditor,
+    EditorSite,
+    Visitor,
+    chromium_fixture,
+    editor_site_fixture,
+    new_context,
+)
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "editor-structure.png"
+AREA_LABEL = "Match-day promo"
+SPORTS_TEXT = "Derby tickets on sale now"
+FALLBACK_TEXT = "Read our weekly digest"
+VARIANTS = [
+    # label, topic to tick, fallback, text
+    ("Sports fans", "sports", False, SPORTS_TEXT),
+    ("Everyone else", None, True, FALLBACK_TEXT),
+]
+
+
+@pytest.mark.browser
+def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Browser, editor_site: EditorSite):
+    path = editor_site.page_path
+    newcomer = Visitor(chromium, editor_site)
+    fan = Visitor(chromium, editor_site)
+    fan.follow("sports")
+    # Both visit before the editor starts: the CMS caches hold the page without an area.
+    assert SPORTS_TEXT not in fan.sidebar() and FALLBACK_TEXT not in newcomer.sidebar()
+
+    context = new_context(chromium)
+    editor = CMSEditor(context.new_page(), editor_site)
+    editor.log_in(path)
+    editor.edit_page(path)
+    sidebar = editor.placeholder("Sidebar")
+
+    # 1. A tailored area with two variants, each holding a Text plugin, all through the CMS's editor UI.
+    form = editor.add_to_placeholder(sidebar, "TailoredAreaPlugin")
+    form.locator("#id_label").fill(AREA_LABEL)
+    form.locator("#id_strategy").select_option("customization")
+    editor.save()
+    area = editor.plugin(sidebar, "Tailored area", AREA_LABEL)
+    expect(area).to_have_count(1)
+    for label, topic, fallback, text in VARIANTS:
+        form = editor.add_child(area, "VariantPlugin")
+        form.locator("#id_label").fill(label)
+        if topic:
+            form.locator(f"#id_topics input[value='{topic}']").check()
+        if fallback:
+            form.locator("#id_fallback").check()
+        editor.save()
+        variant = editor.plugin(sidebar, "Variant", label)
+        expect(variant).to_have_count(1)
+        editor.expand_all(sidebar)
+        form = editor.add_child(variant, "TextPlugin")
+        editor.type_text(form, text)
+        editor.save()
+        expect(editor.plugin(variant, "Text", text.split()[0])).to_have_count(1)
+
+    # The CMS re-rendered only the variant the Text went into: it still says what a visitor would see.
+    chosen = editor.page.locator(".tailored-slot .tailored-variant[data-tailored-chosen='true']")
+    expect(chosen).to_have_count(1)
+    expect(chosen).to_contain_text("Everyone else")
+    expect(chosen).to_contain_text("what you see as a visitor")
+
+    # The page's topics, from the toolbar's Page menu.
+    form = editor.open_toolbar_item("Page", "Topics")
+    form.get_by_label("Sports").check()
+    editor.save()
+    assert list(PageTopics.objects.values_list("topics__slug", flat=True)) == ["sports"]
+
+    saved = TailoredArea.objects.get(label=AREA_LABEL)
+    assert saved.strategy == "customization" and saved.placeholder.slot == "sidebar"
+    variants = {v.label: v for v in Variant.objects.filter(parent=saved)}
+    assert variants["Sports fans"].topics == ["sports"] and not variants["Sports fans"].fallback
+    assert variants["Everyone else"].topics == [] and variants["Everyone else"].fallback
+
+    # 2. Both variants are labelled with their targeting: on the structure board and in the content.
+    editor.edit_page(path)  # a fresh load, as the editor sees it next time
+    editor.expand_all(sidebar)
+    sports_row = editor.row_text(editor.plugin(sidebar, "Variant", "Sports fans"))
+    fallback_row = editor.row_text(editor.plugin(sidebar, "Variant", "Everyone else"))
+    expect(sports_row).to_contain_text("topics: sports")
+    expect(fallback_row).to_contain_text("fallback")
+    for row in (sports_row, fallback_row):  # wrapped, not cut off with an ellipsis (tailored_cms/editor.css)
+        assert row.evaluate("e => e.scrollWidth <= e.clientWidth && getComputedStyle(e).whiteSpace == 'normal'")
+    labels = editor.page.locator(".tailored-slot .tailored-variant-label")
+    expect(labels).to_have_count(2)
+    expect(labels.filter(has_text="Sports fans")).to_contain_text("topics: sports")
+    expect(labels.filter(has_text="Everyone else")).to_contain_text("fallback")
+    expect(labels.filter(has_text="Everyone else")).to_contain_text("what you see as a visitor")
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    editor.page.screenshot(path=str(SCREENSHOT))
+
+    # 4. Visitors: the fan sees the sports variant, a newcomer the fallback (the caches held the empty page).
+    assert_sidebar(fan, shows=SPORTS_TEXT, hides=FALLBACK_TEXT)
+    assert_sidebar(newcomer, shows=FALLBACK_TEXT, hides=SPORTS_TEXT)
+
+    # 3. The strategy, changed from the admin's list of tailored areas, and what the plugin form shows.
+    for strategy in ("static", "customization"):
+        set_strategy_in_admin_list(editor, AREA_LABEL, strategy)
+        editor.edit_page(path)
+        form = editor.open_form(editor.plugin(sidebar, "Tailored area", AREA_LABEL))
+        expect(form.locator("#id_strategy")).to_have_value(strategy)
+        editor.cancel()
+        # 4. While static, everyone sees the fallback; back on customization, the fan sees sports again.
+        assert_sidebar(fan, shows=SPORTS_TEXT if strategy == "customization" else FALLBACK_TEXT)
+        assert_sidebar(newcomer, shows=FALLBACK_TEXT, hides=SPORTS_TEXT)
+        assert_sidebar(Visitor(chromium, editor_site), shows=FALLBACK_TEXT, hides=SPORTS_TEXT)
+
+    for visitor in (fan, newcomer):
+        visitor.close()
+    context.close()
+
+
+def set_strategy_in_admin_list(editor: CMSEditor, label: str, strategy: str) -> None:
+    """Admin home → Tailored content → Tailored areas, pick the strategy in the area's row, Save."""
+    page = editor.page
+    page.goto(editor.site.url("/admin/"))
+    page.locator(".app-tailored_cms").get_by_role("link", name="Tailored areas").click()
+    row = page.locator("#result_list tbody tr").filter(has_text=label)
+    row.locator("select[name$='-strategy']").select_option(strategy)
+    page.locator("#changelist-form input[name='_save']").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    expect(row.locator("select[name$='-strategy']")).to_have_value(strategy)
+
+
+def assert_sidebar(visitor: Visitor, shows: str, hides: str | None = None) -> None:
+    text = visitor.sidebar()
+    assert shows in text, text
+    if hides:
+        assert hides not in text, text

@@ -1,0 +1,137 @@
+"""The preferences panel plugin on a real CMS page, and the demo seeder that puts one on the homepage."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from cms.api import add_plugin
+from cms.models import Page
+from django.core.management import call_command
+from django.test import Client
+
+from tailored_cms import api
+from tailored_cms.visitors.models import Visitor
+from tailored_cms.widgets.cms_plugins import PreferencesPanelPlugin
+
+from .conftest import placeholder
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def topics():
+    api.create_topic("sports", "Sports")
+    api.create_topic("travel", "Travel")
+
+
+@pytest.fixture
+def panel_page(make_page):
+    page = make_page("Panel", slug="panel")
+    add_plugin(placeholder(page, "content"), "PreferencesPanelPlugin", "en", title="Make it yours")
+    return page
+
+
+def test_the_panel_is_the_no_js_form_in_a_wrapper_the_script_enhances(panel_page, client):
+    html = client.get(panel_page.get_absolute_url()).content.decode()
+    assert re.search(r'<section class="tailored-panel" data-tailored-panel="\d+"', html)
+    assert ">Make it yours</h2>" in html
+    assert 'action="/tailored/preferences/"' in html and 'name="csrfmiddlewaretoken"' in html
+    assert f'name="next" value="{panel_page.get_absolute_url()}"' in html
+    assert 'name="topics" value="sports"' in html and 'name="theme"' in html and 'name="layout"' in html
+    assert 'name="fields"' not in html  # every choice is shown: nothing to name
+    assert 'role="status" aria-live="polite"' in html
+    assert html.count("tailored_cms/customize.js") == 1 and 'customize.js" defer></script>' in html
+    assert html.count("tailored_cms/customize.css") == 1
+
+
+def test_the_script_is_added_once_with_a_panel_and_a_board(panel_page, client):
+    board = api.add_widget_board(placeholder(panel_page, "content"))
+    api.add_widget(board, "Weather")
+    html = client.get(panel_page.get_absolute_url()).content.decode()
+    assert html.count("tailored_cms/customize.js") == 1
+
+
+def test_a_page_without_panel_or_board_has_no_script(make_page, client):
+    assert "customize.js" not in client.get(make_page("Plain").get_absolute_url()).content.decode()
+
+
+def test_the_panel_shows_what_the_visitor_sees_now_and_is_never_cached(panel_page, visitor_client):
+    assert PreferencesPanelPlugin.cache is False
+    url = panel_page.get_absolute_url()
+    dark = visitor_client(theme="dark", topics=["travel"])
+    assert 'value="dark" id="tailored-theme_1" checked' in dark.get(url).content.decode()
+    anonymous = Client().get(url).content.decode()  # would be dark's copy if the page were cached
+    assert 'value="light" id="tailored-theme_0" checked' in anonymous
+    assert 'value="travel" id="tailored-topics_1" checked' not in anonymous
+
+
+def test_a_panel_without_the_theme_leaves_the_theme_alone(make_page):
+    page = make_page("Partial", slug="partial")
+    add_plugin(placeholder(page, "content"), "PreferencesPanelPlugin", "en", show_theme=False)
+    browser = Client(enforce_csrf_checks=True)
+    html = browser.get(page.get_absolute_url()).content.decode()
+    assert 'name="theme"' not in html
+    assert re.findall(r'name="fields" value="(\w+)"', html) == ["topics", "layout"]
+    visitor_page = browser.post(
+        "/tailored/preferences/",
+        {"csrfmiddlewaretoken": browser.cookies["csrftoken"].value, "fields": ["theme"], "theme": "dark"},
+    )
+    assert visitor_page.status_code == 303
+    visitor = Visitor.objects.get()
+    assert visitor.theme == "dark"
+    browser.post(
+        "/tailored/preferences/",
+        {
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+            "fields": ["topics", "layout"],
+            "topics": ["sports"],
+            "layout": "grid",
+            "next": page.get_absolute_url(),
+        },
+    )
+    visitor.refresh_from_db()
+    assert (visitor.theme, visitor.layout, visitor.topics) == ("dark", "grid", ["sports"])
+
+
+def test_a_panel_showing_nothing_offers_only_the_reset(make_page, client):
+    page = make_page("Empty", slug="empty")
+    add_plugin(
+        placeholder(page, "content"),
+        "PreferencesPanelPlugin",
+        "en",
+        show_topics=False,
+        show_theme=False,
+        show_layout=False,
+    )
+    html = client.get(page.get_absolute_url()).content.decode()
+    assert "<fieldset" not in html and 'name="save"' not in html and 'name="reset"' in html
+
+
+def seed() -> None:
+    call_command("tailored_demo", stdout=io.StringIO())
+
+
+def sidebar_plugins(home: Page) -> list[str]:
+    plugins = placeholder(home, "sidebar").get_plugins("en").filter(parent=None).order_by("position")
+    return [plugin.plugin_type for plugin in plugins]
+
+
+def test_the_demo_puts_the_panel_above_the_feed_and_is_safe_to_run_twice():
+    seed()
+    seed()
+    home = Page.objects.get(reverse_id="home")
+    assert sidebar_plugins(home) == ["PreferencesPanelPlugin", "TopicFeedPlugin"]
+    html = Client().get(home.get_absolute_url()).content.decode()
+    assert html.index("data-tailored-panel") < html.index("data-tailored-feed")
+
+
+def test_the_demo_adds_the_panel_to_a_homepage_seeded_before_it_existed():
+    seed()
+    home = Page.objects.get(reverse_id="home")
+    sidebar = placeholder(home, "sidebar")
+    sidebar.delete_plugin(sidebar.get_plugins("en").get(plugin_type="PreferencesPanelPlugin"))
+    assert sidebar_plugins(home) == ["TopicFeedPlugin"]
+    seed()
+    assert sidebar_plugins(home) == ["PreferencesPanelPlugin", "TopicFeedPlugin"]

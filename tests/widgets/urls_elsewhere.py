@@ -1,0 +1,5 @@
+"""A site that mounts tailored_cms somewhere else than the README says."""
+
+from django.urls import include, path
+
+urlpatterns = [path("elsewhere/", include("tailored_cms.urls"))]

@@ -1,0 +1,3 @@
+"""A site that forgot to include tailored_cms's URLs."""
+
+urlpatterns: list = []
