@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-sqlite test-postgres bench screenshots lint format bootstrap clean
+.PHONY: demo test bench screenshots lint format bootstrap clean
 
 bootstrap: $(STAMP)
 
