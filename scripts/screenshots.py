@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
+from tests.browser.chromium import CHROMIUM, VIEWPORT, launch_chromium  # noqa: E402
 from tests.browser.demo_server import DemoSite, serve_demo  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
@@ -58,7 +58,7 @@ def main() -> int:
             serve_demo(Path(directory), redis.url) as site,
             sync_playwright() as playwright,
         ):
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             for theme in THEMES:
                 for layout in LAYOUTS:
                     print(shoot(browser, site, theme, layout).relative_to(ROOT))

@@ -6,27 +6,16 @@ visitor in a fresh browser context, so tests don't see each other's choices.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from ..redis_server import RedisServer
+from .chromium import VIEWPORT, launch_for_test
 from .demo_server import DemoServerError, DemoSite, serve_demo
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 10_000  # one step; a whole journey takes a few seconds
 
 
@@ -40,26 +29,12 @@ def demo_site(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactor
         pytest.fail(str(exc), pytrace=False)
 
 
-def launch_chromium(playwright: Any) -> Browser:
-    """Debian's Chromium through Playwright (``playwright install`` is not used); fails the test if missing."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: the browser tests need Debian's chromium "
-            "(`apt-get install chromium`, or `make test`, which installs it). They fail, never skip, without it.",
-            pytrace=False,
-        )
-    try:
-        return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    except Exception as exc:  # noqa: BLE001 - whatever stops it starting, the message is the same
-        pytest.fail(f"Chromium at {CHROMIUM} did not start: {exc}", pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     """Chromium for one test module. Not longer: Playwright's sync API runs an asyncio loop on this thread,
     and Django refuses ORM calls while one runs (the tests after this module use the ORM)."""
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+        browser = launch_for_test(playwright)
         yield browser
         browser.close()
 

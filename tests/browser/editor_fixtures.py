@@ -7,10 +7,8 @@ forms in the modal (an iframe).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from cms.api import create_page
@@ -20,16 +18,8 @@ from playwright.sync_api import Browser, BrowserContext, FrameLocator, Locator, 
 
 from tailored_cms import api
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1280, "height": 900}
+from .chromium import VIEWPORT, launch_for_test
+
 TIMEOUT_MS = 15_000  # one step; a whole journey takes seconds
 EDITOR = ("editor", "editor-password")
 
@@ -37,21 +27,12 @@ EDITOR = ("editor", "editor-password")
 @pytest.fixture(scope="module", name="chromium")
 def chromium_fixture() -> Iterator[Browser]:
     """Debian's Chromium through Playwright (``playwright install`` is not used). Missing: the test fails."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: the browser tests need Debian's chromium "
-            "(`apt-get install chromium`, or run `make test`, which installs it). They fail, never skip, without it.",
-            pytrace=False,
-        )
     # Playwright's sync API keeps an asyncio loop on this thread while it runs, which Django takes for an
     # async context; the ORM calls made meanwhile (test setup, assertions, the database flush at teardown)
     # are plain synchronous code all the same.
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except Exception as exc:  # noqa: BLE001 - any launch failure is the same failure to report
-            pytest.fail(f"Chromium at {CHROMIUM} did not start: {exc}", pytrace=False)
+        browser = launch_for_test(playwright)
         yield browser
         browser.close()
 
