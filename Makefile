@@ -30,6 +30,7 @@ bench: bootstrap
 screenshots: bootstrap
 	@scripts/ensure-system.sh --browser
 	$(PY) scripts/screenshots.py
+	TAILORED_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_editor.py
 
 lint: bootstrap
 	$(VENV)/bin/ruff check tailored_cms tests example_site bench
