@@ -17,6 +17,11 @@ from ..widgets.page_cache import vary_page_cache_on
 register = template.Library()
 
 
+def tailoring_headers() -> tuple[str, str]:
+    """The request headers the middleware sets: what tailored content varies on."""
+    return tailored_settings.VARY_HEADER, tailored_settings.WIDGETS_VARY_HEADER
+
+
 def api_root() -> str:
     """Where the site mounts the REST API (``/tailored/api/v1/`` as the README installs it); ``""`` if nowhere."""
     try:
@@ -32,7 +37,8 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
     ``data-tailored-api`` tells customize.js where the REST API is, wherever the site mounts our URLs.
 
     Cost: no SQL, no Redis (the snapshot is already loaded). The theme is baked into the page outside any
-    plugin, so the CMS page cache is told to vary on the variant header (see ``widgets.page_cache``).
+    plugin, and a placeholder django CMS serves from its cache declares nothing to the page cache, so the page
+    cache is told here to vary on both tailoring headers (see ``widgets.page_cache``).
     """
     request = context.get("request")
     tailored = getattr(request, "tailored", None)
@@ -41,7 +47,7 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
     else:
         snapshot = tailored.snapshot  # marks the response visitor-dependent (Vary: Cookie)
         theme, layout = snapshot.effective_theme, snapshot.effective_layout
-        vary_page_cache_on(request, tailored_settings.VARY_HEADER)
+        vary_page_cache_on(request, *tailoring_headers())
     return format_html(
         'class="tailored-theme-{0} tailored-layout-{1}" data-tailored-theme="{0}" data-tailored-layout="{1}"'
         ' data-tailored-api="{2}"',
@@ -75,6 +81,8 @@ class TailoredPlaceholder(Placeholder):
         tailored = getattr(request, "tailored", None)
         if tailored is not None:
             tailored.depends_on_visitor = True
+            # On a placeholder cache hit no plugin runs to declare its vary headers: this tag does.
+            vary_page_cache_on(request, *tailoring_headers())
         slot = context.get(name, name)
         return format_html('<div class="tailored-slot" data-tailored-slot="{}">{}</div>', slot, content)
 

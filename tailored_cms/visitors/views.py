@@ -38,8 +38,13 @@ def preferences_form_context(
     form: PreferencesForm | None = None,
     next_url: str = "",
     fields: Sequence[str] = CHOICE_FIELDS,
+    method: str = "post",
 ) -> dict[str, Any]:
-    """Context for ``tailored_cms/includes/preferences_form.html``: the form, where to return, what it shows."""
+    """Context for ``tailored_cms/includes/preferences_form.html``: the form, where to return, what it shows.
+
+    ``method="get"`` makes a form without a CSRF token, that a cache may keep (the preferences panel): without
+    JavaScript it takes the visitor to this page with their choices filled in, to confirm with a POST.
+    """
     if form is None:
         form = PreferencesForm.for_visitor(visitor_context(request).snapshot)
     shown = [name for name in CHOICE_FIELDS if name in fields]
@@ -48,6 +53,7 @@ def preferences_form_context(
         "preferences_next": next_url,
         "preferences_fields": shown,
         "preferences_partial": len(shown) < len(CHOICE_FIELDS),
+        "preferences_method": method,
     }
 
 
@@ -58,7 +64,18 @@ class PreferencesPageView(View):
     template_name = "tailored_cms/preferences_page.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self.render_page(request, preferences_form_context(request, next_url=safe_next_url(request)))
+        next_url = safe_next_url(request)
+        if "save" in request.GET:
+            # Sent by a panel without JavaScript (a cacheable GET form): show the choices, to confirm by POST.
+            form = PreferencesForm(request.GET)
+            valid = form.is_valid()
+            context = preferences_form_context(request, form=form, next_url=next_url, fields=form.submitted_fields())
+            context["notice"] = _("Check your choices, then press Save.")
+            return self.render_page(request, context, status=200 if valid else 400)
+        context = preferences_form_context(request, next_url=next_url)
+        if "reset" in request.GET:
+            context["notice"] = _("Press “Reset to defaults” to put every choice back to the site's defaults.")
+        return self.render_page(request, context)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         next_url = safe_next_url(request)
@@ -67,14 +84,16 @@ class PreferencesPageView(View):
             # A visitor with nothing stored already has the defaults: don't create one just to reset it.
             if context.visitor_id is not None or request.user.is_authenticated:
                 reset_preferences(request)
-            messages.success(request, _("Your preferences were reset to the site's defaults."), fail_silently=True)
+            if not next_url:  # back on a (cacheable) site page, the page itself shows the change
+                messages.success(request, _("Your preferences were reset to the site's defaults."), fail_silently=True)
             return self.redirect(request, next_url)
         form = PreferencesForm(request.POST)
         if not form.is_valid():
             context = preferences_form_context(request, form=form, next_url=next_url)
             return self.render_page(request, context, status=400)
         save_preferences(request, form.preferences)
-        messages.success(request, _("Your preferences were saved."), fail_silently=True)
+        if not next_url:
+            messages.success(request, _("Your preferences were saved."), fail_silently=True)
         return self.redirect(request, next_url)
 
     def render_page(self, request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:

@@ -222,15 +222,20 @@ class PreferencesPanelPlugin(CMSPluginBase):
     module = MODULE
     render_template = "tailored_cms/plugins/preferences_panel.html"
     fields = ["title", "show_topics", "show_theme", "show_layout"]
-    # Never cached: the form holds the visitor's CSRF token (and their current choices), which a cached copy
-    # would hand to other visitors. django CMS then also keeps the page out of its page cache.
-    cache = False
 
     def render(self, context: dict[str, Any], instance: PreferencesPanel, placeholder: str) -> dict[str, Any]:
-        """Cost: 1 query (the topics, when shown); no Redis (the snapshot is already loaded)."""
+        """Cost: 1 query (the topics, when shown); no Redis (the snapshot is already loaded).
+
+        The form holds no CSRF token, so the placeholder and page caches may keep it (one copy per variant key:
+        it shows the visitor's choices). customize.js saves it with the csrftoken cookie; without JavaScript it
+        is a GET to the preferences page, which shows the choices to confirm with a CSRF-protected POST.
+        """
         context = super().render(context, instance, placeholder)
         request = context["request"]
         shown = {"topics": instance.show_topics, "theme": instance.show_theme, "layout": instance.show_layout}
         fields = [name for name in CHOICE_FIELDS if shown[name]]
-        context.update(preferences_form_context(request, next_url=request.get_full_path(), fields=fields))
+        context.update(preferences_form_context(request, next_url=request.path, fields=fields, method="get"))
         return context
+
+    def get_vary_cache_on(self, request: HttpRequest, instance: PreferencesPanel, placeholder: Any) -> list[str]:
+        return [tailored_settings.VARY_HEADER]

@@ -7,6 +7,11 @@ placeholders* declare (``toolbar.content_renderer.get_rendered_placeholders()`` 
 so a page with the tag and no tailored plugin would be cached once and served with one visitor's theme to
 everybody.
 
+Also: a placeholder that django CMS 5.1 serves from its placeholder cache is left out of
+``get_rendered_placeholders()`` (``render_placeholder`` returns before recording it), so the vary headers of
+the plugins in it (a widget board's) would be lost; the template tags, which run on every request, declare
+the tailoring headers through this hook too.
+
 How: for this request only, ``get_rendered_placeholders()`` of the content renderer also returns a stand-in
 that declares the header and never shortens the TTL. This is the narrowest hook: it relies only on the
 method and the two per-placeholder calls ``set_page_cache`` makes, not on private state.

@@ -134,3 +134,20 @@ def test_a_page_served_from_the_page_cache_is_private_to_the_visitor(area_page, 
         assert "Cookie" in response["Vary"]
         assert "private" in response["Cache-Control"] and "max-age=0" in response["Cache-Control"]
         assert not response.has_header("Expires")  # a browser or proxy must not reuse one visitor's copy
+
+
+def test_a_board_from_the_placeholder_cache_still_makes_the_page_cache_vary(make_page, visitor_client, client):
+    """django CMS 5.1 leaves a placeholder served from its cache out of the page cache's vary headers."""
+    api.create_topic("sports")
+    page = make_page("Board and area", slug="board-and-area")
+    area = api.add_area(placeholder(page, "sidebar"))  # re-rendered for each variant key...
+    text(placeholder(page, "sidebar"), "<p>EVERYONE</p>", target=api.add_variant(area, "Everyone", fallback=True))
+    board = api.add_widget_board(placeholder(page, "content"))  # ...while this placeholder comes from its cache
+    for key in ("news", "weather"):
+        api.add_widget(board, key.title(), key=key)
+    url = page.get_absolute_url()
+    assert widget_keys(client.get(url).content.decode()) == ["news", "weather"]  # caches the board's placeholder
+    fan = visitor_client(topics=["sports"])  # same arrangement: the board comes from the placeholder cache...
+    assert widget_keys(fan.get(url).content.decode()) == ["news", "weather"]  # ...and this page is cached
+    reordered = visitor_client(topics=["sports"], widgets={"order": ["weather", "news"]})
+    assert widget_keys(reordered.get(url).content.decode()) == ["weather", "news"]

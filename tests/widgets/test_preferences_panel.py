@@ -37,7 +37,8 @@ def test_the_panel_is_the_no_js_form_in_a_wrapper_the_script_enhances(panel_page
     html = client.get(panel_page.get_absolute_url()).content.decode()
     assert re.search(r'<section class="tailored-panel" data-tailored-panel="\d+"', html)
     assert ">Make it yours</h2>" in html
-    assert 'action="/tailored/preferences/"' in html and 'name="csrfmiddlewaretoken"' in html
+    # A GET form without a CSRF token: caches may keep it; without JS it leads to the page to confirm.
+    assert 'method="get" action="/tailored/preferences/"' in html and "csrfmiddlewaretoken" not in html
     assert f'name="next" value="{panel_page.get_absolute_url()}"' in html
     assert 'name="topics" value="sports"' in html and 'name="theme"' in html and 'name="layout"' in html
     assert 'name="fields"' not in html  # every choice is shown: nothing to name
@@ -57,14 +58,45 @@ def test_a_page_without_panel_or_board_has_no_script(make_page, client):
     assert "customize.js" not in client.get(make_page("Plain").get_absolute_url()).content.decode()
 
 
-def test_the_panel_shows_what_the_visitor_sees_now_and_is_never_cached(panel_page, visitor_client):
-    assert PreferencesPanelPlugin.cache is False
+def test_the_panel_shows_what_the_visitor_sees_now_and_is_cached_per_tailoring(panel_page, visitor_client):
     url = panel_page.get_absolute_url()
     dark = visitor_client(theme="dark", topics=["travel"])
-    assert 'value="dark" id="tailored-theme_1" checked' in dark.get(url).content.decode()
-    anonymous = Client().get(url).content.decode()  # would be dark's copy if the page were cached
-    assert 'value="light" id="tailored-theme_0" checked' in anonymous
-    assert 'value="travel" id="tailored-topics_1" checked' not in anonymous
+    for _ in range(2):  # the second time from the caches (the example settings have them all on)
+        assert 'value="dark" id="tailored-theme_1" checked' in dark.get(url).content.decode()
+        anonymous = Client().get(url).content.decode()  # must not be dark's copy
+        assert 'value="light" id="tailored-theme_0" checked' in anonymous
+        assert 'value="travel" id="tailored-topics_1" checked' not in anonymous
+    assert PreferencesPanelPlugin.cache is not False  # so a page with a panel stays in the page cache
+
+
+def test_without_javascript_the_panel_leads_to_the_page_to_confirm_and_save(panel_page):
+    browser = Client(enforce_csrf_checks=True)
+    url = panel_page.get_absolute_url()
+    confirm = browser.get(
+        "/tailored/preferences/", {"save": "1", "topics": ["sports"], "theme": "dark", "layout": "grid", "next": url}
+    )
+    html = confirm.content.decode()
+    assert confirm.status_code == 200 and "Check your choices, then press Save." in html
+    assert 'method="post"' in html and "csrfmiddlewaretoken" in html
+    assert 'value="sports" id="tailored-topics_0" checked' in html and 'value="dark"' in html
+    assert Visitor.objects.count() == 0  # nothing is saved by a GET
+    saved = browser.post(
+        "/tailored/preferences/",
+        {
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+            "topics": ["sports"],
+            "theme": "dark",
+            "layout": "grid",
+            "next": url,
+        },
+    )
+    assert saved.status_code == 303 and saved["Location"] == url
+    assert Visitor.objects.get().theme == "dark"
+
+
+def test_an_invalid_choice_from_a_panel_is_shown_with_its_error(panel_page):
+    response = Client().get("/tailored/preferences/", {"save": "1", "theme": "neon"})
+    assert response.status_code == 400 and "light, dark, high-contrast" in response.content.decode()
 
 
 def test_a_panel_without_the_theme_leaves_the_theme_alone(make_page):
@@ -74,6 +106,7 @@ def test_a_panel_without_the_theme_leaves_the_theme_alone(make_page):
     html = browser.get(page.get_absolute_url()).content.decode()
     assert 'name="theme"' not in html
     assert re.findall(r'name="fields" value="(\w+)"', html) == ["topics", "layout"]
+    browser.get("/tailored/preferences/")  # the form that posts (and the csrftoken cookie)
     visitor_page = browser.post(
         "/tailored/preferences/",
         {"csrfmiddlewaretoken": browser.cookies["csrftoken"].value, "fields": ["theme"], "theme": "dark"},
