@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     # Behaviour tracking: "required" (nothing behavioural is stored before the visitor agrees) or "implied"
     # (tracked unless they refuse). Sec-GPC: 1 and DNT: 1 turn tracking off whatever this says.
     "CONSENT": "required",
+    # Path prefixes never counted as page views (besides STATIC_URL and MEDIA_URL).
+    "UNTRACKED_PATHS": ["/admin/", "/tailored/"],
     # Most topics a visitor may follow.
     "MAX_TOPICS": 50,
     # Most widgets a visitor's arrangement may name (order plus hidden).
@@ -48,6 +50,17 @@ DEFAULTS: dict[str, Any] = {
     "WIDGETS_VARY_HEADER": "X-Tailored-Widgets",
     # Dotted path of the snapshot store (where visitor snapshots are cached for the request path).
     "SNAPSHOT_STORE": "tailored_cms.visitors.store.RedisSnapshotStore",
+    # Events wait in a Redis stream until Celery ingests them. XADD trims it to about this many entries
+    # (MAXLEN ~), so a stopped ingest costs bounded memory (~200 bytes an entry); beyond that the oldest are lost.
+    "STREAM_MAXLEN": 1_000_000,
+    # Most stream entries one ingest batch reads (one DB transaction; its queries don't grow with it).
+    "INGEST_BATCH": 2000,
+    # Entries a consumer has held unacknowledged this long are taken over by another: their worker died.
+    "INGEST_CLAIM_IDLE_SECONDS": 60,
+    # A visitor's next event after this much inactivity starts a new visit.
+    "VISIT_GAP_MINUTES": 30,
+    # Raw events, and visitors inactive this long, are removed by the retention purge.
+    "RETENTION_DAYS": 90,
 }
 
 IMPORT_STRINGS = {"SNAPSHOT_STORE"}

@@ -1,5 +1,6 @@
 """Django finds the app's models here; they live in the subpackage of their area."""
 
+from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from .visitors.models import Topic, Visitor
 from .widgets.models import (
     PageTopics,
@@ -12,11 +13,15 @@ from .widgets.models import (
 )
 
 __all__ = [
+    "Event",
+    "EventCounts",
     "PageTopics",
     "PreferencesPanel",
+    "SpooledEvent",
     "TailoredArea",
     "Topic",
     "TopicFeed",
+    "TopicViews",
     "Variant",
     "Visitor",
     "Widget",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cms.api import add_plugin
 from django.http import HttpRequest
 
+from ..tracking.capture import record_event
 from ..visitors.models import Topic
 from ..visitors.preferences import clean_preferences, reset_preferences, save_preferences
 from ..visitors.snapshot import Snapshot
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from ..widgets.models import PageTopics, TailoredArea, Variant, Widget, WidgetBoard
 
 __all__ = [
+    "record_event",
     "add_area",
     "add_variant",
     "add_widget",

@@ -29,9 +29,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from ..conf import tailored_settings
-from ..visitors.consent import opted_out_by_browser, save_consent, tracking_allowed
+from ..visitors.consent import opted_out_by_browser, tracking_allowed
 from ..visitors.models import Topic
-from ..visitors.preferences import reset_preferences, save_preferences, visitor_context
+from ..visitors.preferences import reset_preferences, save_consent, save_preferences, visitor_context
 from ..visitors.snapshot import Snapshot
 from .serializers import ChoiceSerializer, ConsentSerializer, PreferencesSerializer, TopicSerializer
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import HttpRequest
 
 from ..conf import tailored_settings
-from .preferences import publish, visitor_context, visitor_for_update
 from .snapshot import Snapshot
 
 
@@ -22,13 +20,3 @@ def tracking_allowed(request: HttpRequest, snapshot: Snapshot) -> bool:
     if snapshot.tracking_consent is not None:
         return snapshot.tracking_consent
     return tailored_settings.CONSENT == "implied"
-
-
-def save_consent(request: HttpRequest, tracking: bool) -> Snapshot:
-    """Record the visitor's answer (creating the visitor and its cookie if needed)."""
-    context = visitor_context(request)
-    with transaction.atomic():
-        visitor = visitor_for_update(request, context)
-        visitor.tracking_consent = tracking
-        visitor.save()
-    return publish(context, visitor)

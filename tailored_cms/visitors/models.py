@@ -44,6 +44,18 @@ class Visitor(models.Model):
     # field name -> ISO time the visitor last changed it; at login the newer choice wins per field.
     choices_changed = models.JSONField(default=dict, blank=True, editable=False)
     tracking_consent = models.BooleanField(_("tracking consent"), null=True, blank=True)
+    # Activity, kept by the tracking ingest (tailored_cms/tracking/ingest.py) for segment rules.
+    first_seen = models.DateTimeField(_("first seen"), null=True, blank=True, editable=False)
+    # Indexed: the retention purge removes visitors inactive for longer than RETENTION_DAYS.
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False, db_index=True)
+    visits = models.PositiveIntegerField(
+        _("visits"), default=0, editable=False, help_text=_("A new visit starts after VISIT_GAP_MINUTES of inactivity.")
+    )
+    device = models.CharField(_("last device"), max_length=10, blank=True, editable=False)  # mobile/tablet/desktop
+    referrer_domain = models.CharField(_("last referrer domain"), max_length=255, blank=True, editable=False)
+    utm_source = models.CharField(_("last UTM source"), max_length=100, blank=True, editable=False)
+    utm_medium = models.CharField(_("last UTM medium"), max_length=100, blank=True, editable=False)
+    utm_campaign = models.CharField(_("last UTM campaign"), max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -1,4 +1,4 @@
-"""A visitor's explicit choices: validation, saving, resetting, and merging at login."""
+"""A visitor's explicit choices and consent: validation, saving, resetting, and merging at login."""
 
 from __future__ import annotations
 
@@ -130,6 +130,16 @@ def reset_preferences(request: HttpRequest) -> Snapshot:
     return save_preferences(request, clean_preferences({}))
 
 
+def save_consent(request: HttpRequest, tracking: bool) -> Snapshot:
+    """Record the visitor's answer about behaviour tracking (creating the visitor and its cookie if needed)."""
+    context = visitor_context(request)
+    with transaction.atomic():
+        visitor = visitor_for_update(request, context)
+        visitor.tracking_consent = tracking
+        visitor.save()
+    return publish(context, visitor)
+
+
 def visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visitor:
     """The request's visitor row, locked for the transaction; created if there is none yet."""
     user = getattr(request, "user", None)
@@ -137,8 +147,10 @@ def visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visitor
         visitor, _ = Visitor.objects.select_for_update().get_or_create(user=user)
         return visitor
     if context.visitor_id:
-        visitor = Visitor.objects.select_for_update().filter(pk=context.visitor_id, user=None).first()
-        if visitor is not None:
+        # The id comes from our signed cookie; its row may not exist yet (a visitor tracked under implied
+        # consent gets a row when their first events are ingested).
+        visitor, _ = Visitor.objects.select_for_update().get_or_create(pk=context.visitor_id)
+        if visitor.user_id is None:
             return visitor
     return Visitor.objects.create()
 

@@ -1,0 +1,27 @@
+"""Every Celery task of tailored_cms, and their beat schedule.
+
+A site's ``app.autodiscover_tasks()`` imports ``<app>.tasks`` only, so this module imports each task module.
+Importing it loads no models, so a site's Celery module may import ``BEAT_SCHEDULE`` before Django is set up::
+
+    from tailored_cms.tasks import BEAT_SCHEDULE
+    app.conf.beat_schedule = {**BEAT_SCHEDULE, **app.conf.beat_schedule}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .tracking.tasks import INGEST_TASK, ingest_events
+
+__all__ = ["BEAT_SCHEDULE", "ingest_events"]
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Every second; a run not started within two seconds (workers busy) is dropped, the next one catches up.
+    # Each run drains for at most 3 s, so a backlog is worked off by consecutive (or parallel) runs.
+    "tailored-cms-ingest-events": {
+        "task": INGEST_TASK,
+        "schedule": 1.0,
+        "kwargs": {"max_seconds": 3.0},
+        "options": {"expires": 2.0},
+    },
+}

@@ -1,0 +1,78 @@
+"""Capture on the request path: page views (by the middleware) and server-side events (``record_event``).
+
+No SQL while Redis answers. A page view rides on the snapshot read (``SnapshotStore.get_and_capture``), so a
+tracked page view costs the same single Redis round trip as an untracked one. Server-side events wait in
+``request.tailored`` and go out in one pipelined call when the response is done.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest
+
+from ..conf import tailored_settings
+from .stream import TrackedEvent
+
+# Cheap first filter for crawlers on the request path; ingest drops the rest with ua-parser's full list.
+_BOT = re.compile(r"bot|crawl|spider|slurp|scrap|fetch|preview|monitor|curl|wget|python-|headless", re.IGNORECASE)
+# Query parameters of django CMS's editing views: editors at work are not visitors.
+_EDITING = ("edit", "structure", "preview", "toolbar_on", "toolbar_off")
+
+
+def is_page_view(request: HttpRequest) -> bool:
+    """Whether this request would count as a page view (no I/O): a browser navigating to a page."""
+    if request.method != "GET":
+        return False
+    # Fetches (our own customize.js refresh included), iframes and prefetches are not views of a page.
+    if request.headers.get("Sec-Fetch-Dest", "document") != "document" or request.headers.get("Sec-Purpose"):
+        return False
+    if any(name in request.GET for name in _EDITING):
+        return False
+    path = request.path_info
+    if path.startswith(_excluded_prefixes()):
+        return False
+    return not _BOT.search(request.headers.get("User-Agent", ""))
+
+
+def _excluded_prefixes() -> tuple[str, ...]:
+    prefixes = [settings.STATIC_URL or "", settings.MEDIA_URL or "", *tailored_settings.UNTRACKED_PATHS]
+    return tuple(p if p.startswith("/") else "/" + p for p in prefixes if p and p != "/")
+
+
+def page_view(request: HttpRequest, visitor_id: str) -> TrackedEvent:
+    """The page view event of ``request``: raw facts only, ingest interprets them."""
+    return TrackedEvent.page_view(
+        visitor_id,
+        request.path,
+        referrer=request.headers.get("Referer", "")[:500],
+        user_agent=request.headers.get("User-Agent", "")[:500],
+        host=_host(request),
+        params=request.GET,
+    )
+
+
+def _host(request: HttpRequest) -> str:
+    try:
+        return request.get_host()
+    except DisallowedHost:  # the page itself will answer 400
+        return ""
+
+
+def record_event(request: HttpRequest, name: str, **props: Any) -> TrackedEvent | None:
+    """A server-side event (a sign-up, a purchase: a goal), sent when the response is done.
+
+    Nothing is recorded if the visitor may not be tracked; then ``None``.
+    """
+    from ..visitors.consent import tracking_allowed
+    from ..visitors.preferences import visitor_context
+
+    context = visitor_context(request)
+    if not tracking_allowed(request, context.snapshot):
+        return None
+    event = TrackedEvent(visitor_id=context.tracked_visitor_id(), name=name, props=props)
+    context.pending_events.append(event)
+    return event

@@ -1,0 +1,614 @@
+"""The ingest: Celery's half of tracking. Plain functions; ``tasks.py`` only calls them.
+
+``ingest_batch()`` reads up to ``INGEST_BATCH`` stream entries with the consumer group (first taking over
+entries a dead worker left pending for longer than ``INGEST_CLAIM_IDLE_SECONDS``), stores the events, their
+counters and the visitors' activity in ONE transaction, and only after it commits acknowledges and deletes the
+entries (``XACK`` + ``XDEL``, one round trip). So:
+
+- a worker killed before the commit stored nothing; its entries stay pending and are claimed by another;
+- a worker killed after the commit but before the ack stored everything; the claimed entries come back, and
+  their events are found by id (``Event``'s primary key) and not counted again;
+- two workers racing on one event id (sent twice, or claimed from a worker that was only slow) serialize on the
+  visitor's row lock, so the second sees the first's commit and counts it as a duplicate (if it doesn't, the
+  primary key refuses the insert, the batch rolls back and is retried).
+
+Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; up to ten SQL statements
+(visitors: find, insert the missing, lock, update; existing event ids; page URLs and page topics; topic views;
+event counts; events) plus the transaction's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from django.conf import settings
+from django.db import DataError, IntegrityError, OperationalError, transaction
+from django.http.request import split_domain_port, validate_host
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from ..conf import tailored_settings
+from ..visitors.models import Visitor
+from . import sql
+from .devices import BOT, device_class
+from .models import Event, EventCounts, SpooledEvent, TopicViews
+from .stream import FIELD, UTM_PARAMS, InvalidEvent, TrackedEvent, group_name, stream_key
+
+__all__ = ["IngestStats", "default_consumer", "drain", "ingest_batch", "ingest_spool", "worker_redis"]
+
+logger = logging.getLogger(__name__)
+
+# Events dated later than this (a client's clock) are counted as happening now.
+FUTURE_SLACK = timedelta(minutes=5)
+# A batch that loses a race (duplicate id, deadlock, "database is locked") is retried this often, then left
+# pending for XAUTOCLAIM.
+STORE_ATTEMPTS = 4
+# The worker's Redis socket timeout: generous, unlike the request path's (a worker may wait; a page may not).
+WORKER_REDIS_TIMEOUT = 10.0
+# Consumers that hold nothing and were idle this long are removed from the group (checked once a minute).
+FORGET_CONSUMERS_AFTER = timedelta(hours=1)
+
+ACTIVITY_FIELDS = (
+    "first_seen",
+    "last_seen",
+    "visits",
+    "device",
+    "referrer_domain",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+)
+EVENT_FIELDS = ("id", "visitor", "name", "ts", "page", "props")
+
+
+@dataclass
+class IngestStats:
+    """What a batch or a drain did. Every entry read is new, a duplicate, dropped (a bot) or invalid."""
+
+    read: int = 0  # stream entries and spooled rows taken
+    claimed: int = 0  # of ``read``: taken over from a consumer that stopped (or a failed batch)
+    spooled: int = 0  # of ``read``: from the database spool
+    new: int = 0  # events stored and counted
+    duplicates: int = 0  # events already stored (redelivered, or sent twice)
+    dropped: int = 0  # events from bots and crawlers
+    invalid: int = 0  # entries that don't decode (garbled) or that the database refused
+    retries: int = 0  # transactions retried after losing a race
+    batches: int = 0
+    seconds: float = 0.0
+    visitor_ids: set[str] = field(default_factory=set, repr=False)  # visitors with new events
+
+    def add(self, other: IngestStats) -> None:
+        for name in ("read", "claimed", "spooled", "new", "duplicates", "dropped", "invalid", "retries", "batches"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.visitor_ids |= other.visitor_ids
+
+    @property
+    def events_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "claimed": self.claimed,
+            "spooled": self.spooled,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "dropped": self.dropped,
+            "invalid": self.invalid,
+            "retries": self.retries,
+            "batches": self.batches,
+            "visitors": len(self.visitor_ids),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"read {self.read} (claimed {self.claimed}, spooled {self.spooled}): new {self.new}, "
+            f"duplicates {self.duplicates}, dropped {self.dropped}, invalid {self.invalid}, retries {self.retries}; "
+            f"{self.batches} batches in {self.seconds:.3f} s ({self.events_per_second:,.0f} events/s)"
+        )
+
+
+# --- Redis ---------------------------------------------------------------------------------------------------
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def worker_redis() -> redis.Redis:
+    """The workers' client for ``REDIS_URL``: without the request path's circuit breaker and short timeout."""
+    url = tailored_settings.REDIS_URL
+    client = _clients.get(url)
+    if client is None:
+        client = _clients[url] = redis.Redis.from_url(
+            url,
+            socket_timeout=WORKER_REDIS_TIMEOUT,
+            socket_connect_timeout=WORKER_REDIS_TIMEOUT,
+            health_check_interval=30,
+        )
+    return client
+
+
+def default_consumer() -> str:
+    """This process's (and thread's) consumer name in the group: unique among live workers."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_native_id()}"
+
+
+def _ensure_group(client: redis.Redis) -> None:
+    try:
+        # From "0": events appended before the first worker ever ran are ingested too.
+        client.xgroup_create(stream_key(), group_name(), id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+Entry = tuple[bytes, dict[bytes, bytes] | None]
+
+
+def _read(client: redis.Redis, consumer: str, count: int) -> tuple[list[Entry], list[Entry]]:
+    """(claimed, new) entries. Cost: one round trip (XAUTOCLAIM + XREADGROUP pipelined). Expects RESP2 replies."""
+    key, group = stream_key(), group_name()
+    idle_ms = int(tailored_settings.INGEST_CLAIM_IDLE_SECONDS * 1000)
+    for attempt in (1, 2):
+        pipeline = client.pipeline(transaction=False)
+        pipeline.xautoclaim(key, group, consumer, min_idle_time=idle_ms, start_id="0-0", count=count)
+        pipeline.xreadgroup(group, consumer, {key: ">"}, count=count)
+        try:
+            claimed_reply, read_reply = pipeline.execute()
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc) or attempt == 2:
+                raise
+            _ensure_group(client)
+            continue
+        claimed = [entry for entry in claimed_reply[1] if entry is not None]
+        new: list[Entry] = [entry for _stream, entries in read_reply or () for entry in entries]
+        return claimed, new
+    raise AssertionError("unreachable")
+
+
+def _acknowledge(client: redis.Redis, entry_ids: Sequence[bytes]) -> None:
+    """XACK + XDEL (MULTI: both or neither) so the stream holds only the backlog. Cost: one round trip."""
+    if not entry_ids:
+        return
+    key = stream_key()
+    pipeline = client.pipeline(transaction=True)
+    pipeline.xack(key, group_name(), *entry_ids)
+    pipeline.xdel(key, *entry_ids)
+    pipeline.execute()
+
+
+_FORGET_SCRIPT = """
+local removed = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+  if info['pending'] == 0 and info['idle'] > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    removed = removed + 1
+  end
+end
+return removed
+"""
+_forgotten_at = 0.0
+
+
+def _forget_idle_consumers(client: redis.Redis) -> None:
+    """Remove consumers that hold no entries and were long idle (stopped workers), at most once a minute.
+
+    A Lua script, so the check and the removal are atomic: a consumer that reads in between is never removed
+    with entries pending (that would lose them).
+    """
+    global _forgotten_at
+    now = time.monotonic()
+    if now - _forgotten_at < 60:
+        return
+    _forgotten_at = now
+    idle_ms = int(max(FORGET_CONSUMERS_AFTER.total_seconds(), 10 * tailored_settings.INGEST_CLAIM_IDLE_SECONDS) * 1000)
+    with contextlib.suppress(redis.ResponseError):  # no stream or group yet
+        client.eval(_FORGET_SCRIPT, 1, stream_key(), group_name(), idle_ms)
+
+
+# --- decoding and interpretation --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Item:
+    """A decoded event on its way to the database, with what ingest worked out about it."""
+
+    event: TrackedEvent
+    ts: datetime
+    device: str
+    handle: Any  # where it came from: a stream entry id or a spool row id
+
+
+def _prepare(pairs: Iterable[tuple[Any, TrackedEvent]], stats: IngestStats) -> list[_Item]:
+    """Drop bots, clamp future times, and merge an id seen twice in the batch. Cost: no I/O."""
+    now = timezone.now()
+    latest = now + FUTURE_SLACK
+    items: list[_Item] = []
+    seen: set[str] = set()
+    for handle, event in pairs:
+        device = device_class(event.user_agent) if event.user_agent else ""
+        if device == BOT:
+            stats.dropped += 1
+            continue
+        if event.id in seen:
+            stats.duplicates += 1
+            continue
+        seen.add(event.id)
+        items.append(_Item(event, now if event.ts > latest else event.ts, device, handle))
+    return items
+
+
+def referrer_domain(referrer: str, host: str = "") -> str:
+    """The referrer's host name without ``www.``; ``""`` when there is none or it is this site (``host``)."""
+    if not referrer:
+        return ""
+    try:
+        domain = (urlsplit(referrer).hostname or "").lower()
+    except ValueError:
+        return ""
+    domain = domain.removeprefix("www.")
+    if not domain:
+        return ""
+    if host:
+        own, _port = split_domain_port(host.lower())
+        if domain == own.removeprefix("www."):
+            return ""
+    elif validate_host(domain, [h for h in settings.ALLOWED_HOSTS if h != "*"]):
+        return ""
+    return domain[:255]
+
+
+class _Pages:
+    """The CMS pages of a batch's page views and their topics. Cost: at most two queries, for the whole batch."""
+
+    def __init__(self, items: Sequence[_Item]) -> None:
+        from cms.models import PageUrl
+
+        from ..widgets.models import PageTopics
+
+        self.by_path: dict[str, int | None] = {}
+        candidates: dict[str, tuple[str, frozenset[str]]] = {}
+        roots = _page_roots()
+        for item in items:
+            path = item.event.path
+            if item.event.page_id is None and path and path not in candidates:
+                found = _page_path(path, roots)
+                if found is not None:
+                    candidates[path] = found
+        if candidates:
+            urls = PageUrl.objects.filter(path__in={slug for slug, _ in candidates.values()})
+            if getattr(settings, "SITE_ID", None):
+                urls = urls.filter(site_id=settings.SITE_ID)
+            by_language: dict[tuple[str, str], int] = {}
+            any_language: dict[str, int] = {}
+            for url_path, language, page_id in urls.values_list("path", "language", "page_id"):
+                by_language[(url_path, language)] = page_id
+                any_language.setdefault(url_path, page_id)
+            for path, (slug, languages) in candidates.items():
+                page_id = next((by_language[(slug, lang)] for lang in languages if (slug, lang) in by_language), None)
+                self.by_path[path] = page_id if page_id is not None else any_language.get(slug)
+        page_ids = {pid for pid in self.by_path.values() if pid is not None}
+        page_ids.update(item.event.page_id for item in items if item.event.page_id is not None)
+        self.topics: dict[int, list[str]] = defaultdict(list)
+        if page_ids:
+            through = PageTopics.topics.through
+            for page_id, slug in through.objects.filter(pagetopics__extended_object_id__in=page_ids).values_list(
+                "pagetopics__extended_object_id", "topic__slug"
+            ):
+                self.topics[page_id].append(slug)
+
+    def page_of(self, event: TrackedEvent) -> int | None:
+        if event.page_id is not None:
+            return event.page_id
+        return self.by_path.get(event.path)
+
+
+def _page_roots() -> list[tuple[str, frozenset[str]]]:
+    """django CMS's root URL per language (``/`` or ``/en/``…), longest first. Cost: no I/O."""
+    roots: dict[str, set[str]] = defaultdict(set)
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code), contextlib.suppress(NoReverseMatch):
+            roots[reverse("pages-root")].add(code)
+    return sorted(((root, frozenset(codes)) for root, codes in roots.items()), key=lambda r: -len(r[0]))
+
+
+def _page_path(path: str, roots: Sequence[tuple[str, frozenset[str]]]) -> tuple[str, frozenset[str]] | None:
+    """(PageUrl.path, languages) for a request path, as django CMS resolves it; None outside the CMS."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    for root, languages in roots:
+        if path.startswith(root):
+            return path[len(root) :].rstrip("/"), languages
+        if path + "/" == root:
+            return "", languages
+    return None
+
+
+# --- the transaction ----------------------------------------------------------------------------------------------
+
+
+def _write(items: Sequence[_Item], stats: IngestStats) -> None:
+    """Store ``items`` and update counters and activity. Must run inside a transaction; see the module docstring.
+
+    Locks are taken in one order by every worker (visitors by id, then counters by key, then events by id), so
+    concurrent batches wait for each other instead of deadlocking.
+    """
+    visitor_ids = sorted({item.event.visitor_id for item in items})
+    activity = _lock_visitors(visitor_ids)
+    existing = sql.existing(Event, [item.event.id for item in items])
+    new = [item for item in items if item.event.id not in existing]
+    stats.duplicates += len(items) - len(new)
+    if not new:
+        return
+    pages = _Pages([item for item in new if item.event.is_page_view])
+    gap = timedelta(minutes=tailored_settings.VISIT_GAP_MINUTES)
+    zone = timezone.get_current_timezone()
+    topic_views: Counter[tuple[str, str, date]] = Counter()
+    event_counts: Counter[tuple[str, str, date]] = Counter()
+    event_rows: list[tuple[Any, ...]] = []
+    changed: set[str] = set()
+    for item in sorted(new, key=lambda i: i.ts):
+        event = item.event
+        visitor_id = event.visitor_id
+        day = item.ts.astimezone(zone).date()
+        event_counts[(visitor_id, event.name, day)] += 1
+        props = event.props
+        page_id = None
+        referrer = ""
+        if event.is_page_view:
+            page_id = pages.page_of(event)
+            for slug in pages.topics.get(page_id, ()) if page_id is not None else ():
+                topic_views[(visitor_id, slug, day)] += 1
+            referrer = referrer_domain(event.referrer, event.host)
+            props = {**props, "path": event.path}
+            if referrer:
+                props["referrer"] = referrer
+            if item.device:
+                props["device"] = item.device
+        elif event.path:
+            props = {**props, "path": event.path}
+        event_rows.append((event.id, visitor_id, event.name, item.ts, page_id, props))
+        _update_activity(activity[visitor_id], item, referrer, gap)
+        changed.add(visitor_id)
+        stats.visitor_ids.add(visitor_id)
+    stats.new += len(new)
+
+    sql.update(
+        Visitor,
+        ACTIVITY_FIELDS,
+        [(visitor_id, *(activity[visitor_id][name] for name in ACTIVITY_FIELDS)) for visitor_id in sorted(changed)],
+    )
+    sql.insert(
+        TopicViews,
+        ("visitor", "topic", "day", "count"),
+        [(*key, count) for key, count in sorted(topic_views.items())],
+        conflict=("visitor", "topic", "day"),
+        action=sql.increment(TopicViews),
+    )
+    sql.insert(
+        EventCounts,
+        ("visitor", "name", "day", "count"),
+        [(*key, count) for key, count in sorted(event_counts.items())],
+        conflict=("visitor", "name", "day"),
+        action=sql.increment(EventCounts),
+    )
+    # No ON CONFLICT: an id inserted meanwhile by another worker must fail this batch (it is then retried).
+    sql.insert(Event, EVENT_FIELDS, sorted(event_rows, key=lambda row: row[0]))
+
+
+def _visitor_fields() -> list[Any]:
+    return [f for f in Visitor._meta.concrete_fields]
+
+
+def _new_visitor_row(visitor_id: str) -> list[Any]:
+    """A whole new Visitor row: every column, with the model's defaults."""
+    visitor = Visitor(id=visitor_id)
+    return [f.pre_save(visitor, True) for f in _visitor_fields()]
+
+
+def _lock_visitors(visitor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Create the missing visitors, lock all of them (by id) and return their activity. Cost: three queries.
+
+    Missing ones are inserted in id order with ON CONFLICT DO NOTHING (another worker may be creating the same
+    visitor: this waits for it), then all are locked in id order: every worker takes its locks in one order.
+    """
+    known = sql.existing(Visitor, visitor_ids)
+    missing = [visitor_id for visitor_id in visitor_ids if visitor_id not in known]
+    sql.insert(
+        Visitor, [f.name for f in _visitor_fields()], [_new_visitor_row(vid) for vid in missing], conflict=("id",)
+    )
+    locked = Visitor.objects.select_for_update(no_key=True).filter(pk__in=visitor_ids).order_by("pk")
+    rows = locked.values_list("pk", *ACTIVITY_FIELDS)
+    return {str(row[0]): dict(zip(ACTIVITY_FIELDS, row[1:], strict=True)) for row in rows}
+
+
+def _update_activity(values: dict[str, Any], item: _Item, referrer: str, gap: timedelta) -> None:
+    """Fold one event (in time order) into a visitor's first/last seen, visits and latest device/referrer/UTM."""
+    ts, event = item.ts, item.event
+    last = values["last_seen"]
+    if last is None or ts - last > gap:
+        values["visits"] += 1
+    if values["first_seen"] is None or ts < values["first_seen"]:
+        values["first_seen"] = ts
+    if last is not None and ts < last:
+        return  # late: older than what is known; the "latest" fields stay
+    values["last_seen"] = ts
+    if item.device:
+        values["device"] = item.device
+    if event.is_page_view:
+        if referrer:
+            values["referrer_domain"] = referrer
+        if any(event.props.get(name) for name in UTM_PARAMS):
+            for name in UTM_PARAMS:
+                values[name] = str(event.props.get(name) or "")[:100]
+
+
+def _store(
+    items: list[_Item],
+    *,
+    within: Callable[[list[_Item]], None] | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> IngestStats:
+    """``_write`` in one durable transaction, retried when it loses a race; a refused event is set aside.
+
+    ``within(items)`` runs inside the transaction (the spool deletes its rows there).
+    """
+    attempt = 0
+    while True:
+        stats = IngestStats(retries=attempt)
+        try:
+            with transaction.atomic(durable=True):
+                if items:
+                    _write(items, stats)
+                if within is not None:
+                    within(items)
+                if before_commit is not None:
+                    before_commit()
+            return stats
+        except DataError:
+            # A value the database refuses: find it by halves, so the rest of the batch goes in.
+            if len(items) <= 1:
+                logger.error("Event refused by the database, skipped: %r", items[0].event if items else None)
+                stats = IngestStats(invalid=len(items))
+                if within is not None:
+                    with transaction.atomic(durable=True):
+                        within(items)
+                return stats
+            half = len(items) // 2
+            stats = _store(items[:half], within=within)
+            stats.add(_store(items[half:], within=within))
+            return stats
+        except (IntegrityError, OperationalError) as exc:
+            attempt += 1
+            if attempt >= STORE_ATTEMPTS:
+                raise
+            logger.info("Ingest batch retried (attempt %d) after: %s", attempt + 1, exc)
+            time.sleep(0.05 * attempt)
+
+
+# --- entry points -----------------------------------------------------------------------------------------------
+
+
+def ingest_batch(
+    consumer: str | None = None,
+    *,
+    count: int | None = None,
+    client: redis.Redis | None = None,
+    before_commit: Callable[[], None] | None = None,
+    before_ack: Callable[[], None] | None = None,
+) -> IngestStats:
+    """Read, store and acknowledge one batch of the stream; see the module docstring.
+
+    ``before_commit`` runs inside the transaction after the writes, ``before_ack`` after the commit: tests use
+    them to stop a worker at the worst moments. Must not run inside an atomic block (the commit must be real).
+    """
+    started = time.monotonic()
+    client = client or worker_redis()
+    consumer = consumer or default_consumer()
+    count = count or tailored_settings.INGEST_BATCH
+    claimed, new = _read(client, consumer, count)
+    entries = claimed + new
+    stats = IngestStats(read=0, claimed=0, batches=1 if entries else 0)
+    pairs: list[tuple[bytes, TrackedEvent]] = []
+    garbled: list[tuple[bytes, str]] = []
+    for entry_id, fields in entries:
+        if fields is None:  # deleted from the stream while pending (Redis 6.2 reports these)
+            continue
+        stats.read += 1
+        try:
+            raw = fields.get(FIELD.encode())
+            if raw is None:
+                raise InvalidEvent(f"no field {FIELD!r}")
+            pairs.append((entry_id, TrackedEvent.decode(raw)))
+        except InvalidEvent as exc:
+            garbled.append((entry_id, str(exc)))
+    stats.claimed = min(len(claimed), stats.read)
+    stats.invalid += len(garbled)
+    if garbled:
+        logger.warning(
+            "Skipped %d garbled stream entries (first: %s: %s)", len(garbled), garbled[0][0].decode(), garbled[0][1]
+        )
+    items = _prepare(pairs, stats)
+    if items or before_commit is not None:
+        stats.add(_store(items, before_commit=before_commit))
+    if before_ack is not None:
+        before_ack()
+    _acknowledge(client, [entry_id for entry_id, _fields in entries])
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def ingest_spool(count: int | None = None, *, before_commit: Callable[[], None] | None = None) -> IngestStats:
+    """Ingest up to ``count`` spooled events (oldest first) and delete them in the same transaction.
+
+    Cost: one query when the spool is empty (the usual case).
+    """
+    started = time.monotonic()
+    count = count or tailored_settings.INGEST_BATCH
+    rows = list(SpooledEvent.objects.order_by("pk").values_list("pk", "data")[:count])
+    stats = IngestStats(read=len(rows), spooled=len(rows), batches=1 if rows else 0)
+    if not rows:
+        return stats
+    pairs: list[tuple[int, TrackedEvent]] = []
+    garbled: list[int] = []
+    for pk, data in rows:
+        try:
+            pairs.append((pk, TrackedEvent.decode(data)))
+        except InvalidEvent as exc:
+            garbled.append(pk)
+            logger.warning("Skipped a garbled spooled event #%s: %s", pk, exc)
+    stats.invalid += len(garbled)
+    items = _prepare(pairs, stats)
+    # Rows that need no storing (garbled, bots, repeats) go with every transaction: deleting twice is harmless.
+    unstored = {pk for pk, _data in rows} - {item.handle for item in items}
+
+    def delete(batch_items: list[_Item]) -> None:
+        SpooledEvent.objects.filter(pk__in=unstored | {item.handle for item in batch_items}).delete()
+
+    stats.add(_store(items, within=delete, before_commit=before_commit))
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def drain(
+    max_seconds: float = 3.0,
+    *,
+    consumer: str | None = None,
+    before_commit: Callable[[], None] | None = None,
+    before_ack: Callable[[], None] | None = None,
+) -> IngestStats:
+    """Ingest batches until the spool and the stream are empty or ``max_seconds`` have passed (then ~one batch)."""
+    started = time.monotonic()
+    deadline = started + max_seconds
+    count = tailored_settings.INGEST_BATCH
+    total = IngestStats()
+    while True:  # the spool first: empty (one query) unless Redis was down
+        stats = ingest_spool(count, before_commit=before_commit)
+        total.add(stats)
+        if stats.read < count or time.monotonic() >= deadline:
+            break
+    client = worker_redis()
+    consumer = consumer or default_consumer()
+    while True:
+        stats = ingest_batch(consumer, count=count, client=client, before_commit=before_commit, before_ack=before_ack)
+        total.add(stats)
+        if stats.read - stats.claimed < count or time.monotonic() >= deadline:
+            break
+    _forget_idle_consumers(client)
+    total.seconds = time.monotonic() - started
+    if total.read:
+        logger.info("Ingested events: %s", total)
+    return total

@@ -1,0 +1,243 @@
+"""The event stream: the contract between the request path, which appends events, and Celery, which ingests them.
+
+One Redis stream (``connection.key("events")``) read by one consumer group (``connection.key("ingest")``).
+Each entry has exactly one field, ``e``, holding one event as compact JSON::
+
+    {"i": "<event id, UUID>", "v": "<visitor id, UUID>", "n": "page_view", "t": 1767225600123,
+     "p": {...}, "u": "/path/", "r": "https://referrer/...", "a": "<user agent>", "h": "host", "g": 42}
+
+``t`` is milliseconds since the epoch (UTC); ``p`` (props), ``u`` (path), ``r`` (referrer), ``a`` (user agent),
+``h`` (host) and ``g`` (CMS page id) are left out when empty. Ingest interprets the raw request facts (page,
+topics, device class, referrer domain), so the request path does no work for them.
+
+The request path writes with ``append(pipeline, events)`` inside the pipeline it already sends (one round
+trip for everything), or with ``enqueue(events)``, which sends its own pipeline and spools the events to the
+database when Redis is down. Either way: no SQL while Redis answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from .. import connection
+from ..conf import tailored_settings
+
+if TYPE_CHECKING:
+    import redis
+
+__all__ = [
+    "FIELD",
+    "NAME_MAX_LENGTH",
+    "PAGE_VIEW",
+    "UTM_PARAMS",
+    "InvalidEvent",
+    "TrackedEvent",
+    "append",
+    "enqueue",
+    "group_name",
+    "spool",
+    "stream_key",
+]
+
+FIELD = "e"  # the one field of a stream entry
+PAGE_VIEW = "page_view"  # the name of page view events
+NAME_MAX_LENGTH = 64  # longest event name (Event.name's column)
+UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign")  # query parameters a page view keeps in its props
+_MAX_PAGE_ID = 2**31 - 1
+
+
+class InvalidEvent(ValueError):
+    """A stream entry or spooled row that does not decode to an event."""
+
+
+def stream_key() -> str:
+    """The Redis stream holding events not yet ingested."""
+    return connection.key("events")
+
+
+def group_name() -> str:
+    """The consumer group Celery workers read ``stream_key()`` with."""
+    return connection.key("ingest")
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _uuid(value: Any) -> str:
+    """``value`` as a canonical UUID string (a regex for the usual canonical form: 10× faster than ``uuid.UUID``)."""
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return value
+    return str(uuid.UUID(value))
+
+
+@dataclass(slots=True)
+class TrackedEvent:
+    """One thing a visitor did. ``id`` is the dedupe key: an event sent twice with one id is counted once."""
+
+    visitor_id: str
+    name: str
+    id: str = field(default_factory=new_event_id)
+    ts: datetime = field(default_factory=timezone.now)
+    props: dict[str, Any] = field(default_factory=dict)
+    # Raw facts of the request (page views), interpreted at ingest:
+    path: str = ""
+    referrer: str = ""
+    user_agent: str = ""
+    host: str = ""  # the request's Host: a referrer on the same host is internal navigation
+    page_id: int | None = None  # when the request already knows its CMS page; else ingest resolves ``path``
+
+    @classmethod
+    def page_view(
+        cls,
+        visitor_id: str,
+        path: str,
+        *,
+        referrer: str = "",
+        user_agent: str = "",
+        host: str = "",
+        params: Mapping[str, str] | None = None,
+        page_id: int | None = None,
+        **kwargs: Any,
+    ) -> TrackedEvent:
+        """A page view from request facts; the UTM parameters found in ``params`` (e.g. ``request.GET``) go to props."""
+        props = {name: str(params[name])[:200] for name in UTM_PARAMS if params and params.get(name)}
+        return cls(
+            visitor_id=str(visitor_id),
+            name=PAGE_VIEW,
+            path=path,
+            referrer=referrer,
+            user_agent=user_agent,
+            host=host,
+            page_id=page_id,
+            props=props,
+            **kwargs,
+        )
+
+    @property
+    def is_page_view(self) -> bool:
+        return self.name == PAGE_VIEW
+
+    def encode(self) -> str:
+        """The entry's JSON (cost: one ``json.dumps``; props that JSON can't hold are written with ``str()``)."""
+        data: dict[str, Any] = {
+            "i": self.id,
+            "v": self.visitor_id,
+            "n": self.name,
+            "t": int(self.ts.timestamp() * 1000),
+        }
+        for key, value in (
+            ("p", self.props),
+            ("u", self.path),
+            ("r", self.referrer),
+            ("a", self.user_agent),
+            ("h", self.host),
+            ("g", self.page_id),
+        ):
+            if value:
+                data[key] = value
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> TrackedEvent:
+        """Parse and validate an entry's JSON; anything malformed raises ``InvalidEvent``."""
+        try:
+            text = raw.decode() if isinstance(raw, bytes) else raw
+            # PostgreSQL refuses NUL in text and jsonb; one such event must not fail a whole batch.
+            data = json.loads(text.replace("\\u0000", ""))
+            if not isinstance(data, dict):
+                raise InvalidEvent("not a JSON object")
+            name = data["n"]
+            if not isinstance(name, str) or not 0 < len(name) <= NAME_MAX_LENGTH:
+                raise InvalidEvent(f"bad name {name!r}")
+            props = data.get("p") or {}
+            if not isinstance(props, dict):
+                raise InvalidEvent("props is not an object")
+            page_id = data.get("g")
+            if page_id is not None and (type(page_id) is not int or not 0 < page_id <= _MAX_PAGE_ID):
+                raise InvalidEvent(f"bad page id {page_id!r}")
+            millis = data["t"]
+            if type(millis) not in (int, float):
+                raise InvalidEvent(f"bad time {millis!r}")
+            return cls(
+                id=_uuid(data["i"]),
+                visitor_id=_uuid(data["v"]),
+                name=name,
+                ts=datetime.fromtimestamp(millis / 1000, tz=UTC),
+                props=props,
+                path=_text(data.get("u")),
+                referrer=_text(data.get("r")),
+                user_agent=_text(data.get("a")),
+                host=_text(data.get("h")),
+                page_id=page_id,
+            )
+        except InvalidEvent:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError) as exc:
+            raise InvalidEvent(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidEvent(f"not a string: {value!r}")
+    return value
+
+
+def append(pipeline: redis.client.Pipeline, events: Iterable[TrackedEvent]) -> int:
+    """Queue one ``XADD`` per event on the caller's pipeline and return how many; the caller executes it.
+
+    The stream is trimmed to about ``STREAM_MAXLEN`` entries (``MAXLEN ~``: cheap, whole nodes at a time).
+    Cost: no I/O here; the caller's ``execute()`` is the one round trip.
+    """
+    key = stream_key()
+    maxlen = tailored_settings.STREAM_MAXLEN
+    count = 0
+    for event in events:
+        pipeline.xadd(key, {FIELD: event.encode()}, maxlen=maxlen, approximate=True)
+        count += 1
+    return count
+
+
+def enqueue(events: Sequence[TrackedEvent]) -> bool:
+    """Append ``events`` in one Redis round trip; if Redis is down, ``spool`` them. True if they reached Redis.
+
+    Cost: one round trip; with Redis down (circuit breaker open: no wait) one INSERT instead.
+    """
+    if not events:
+        return True
+
+    def send(client: redis.Redis) -> bool:
+        pipeline = client.pipeline(transaction=False)
+        append(pipeline, events)
+        pipeline.execute()
+        return True
+
+    if connection.call(send, False):
+        return True
+    spool(events)
+    return False
+
+
+def spool(events: Iterable[TrackedEvent]) -> int:
+    """Keep events in the database (``SpooledEvent``) for ingest to pick up: the path taken when Redis is down.
+
+    Cost: one INSERT. Returns how many rows were written.
+    """
+    from .models import SpooledEvent
+
+    rows = [SpooledEvent(data=event.encode()) for event in events]
+    SpooledEvent.objects.bulk_create(rows)
+    return len(rows)
