@@ -1,4 +1,4 @@
-"""Render cost: the demo homepage (tailored areas, a widget board) against the same content in plain placeholders.
+"""Render cost: the demo homepage (tailored areas, a widget board) against its content in plain placeholders.
 
 In-process through Django's test client (middleware included), requests interleaved so drift hits both sides.
 """
@@ -30,6 +30,8 @@ def build_plain_page() -> str:
     add_plugin(slots["content"], "TextPlugin", "en", body="<h3>A phone that lasts a week</h3><p>Battery.</p>")
     for title in ("Quote of the day", "Scores", "Markets", "Weather"):
         add_plugin(slots["widgets"], "TextPlugin", "en", body=f"<h2>{title}</h2><p>Some text.</p>")
+    # The same panel and feed as the homepage: the comparison is about areas and boards.
+    add_plugin(slots["sidebar"], "PreferencesPanelPlugin", "en")
     add_plugin(slots["sidebar"], "TopicFeedPlugin", "en", title="For you", limit=6)
     return "/plain/"
 
