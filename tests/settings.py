@@ -17,6 +17,8 @@ if os.environ.get("TAILORED_TEST_DB") == "postgres":
             "USER": os.environ.get("TAILORED_DB_USER", "postgres"),
             "HOST": os.environ.get("TAILORED_DB_HOST", "127.0.0.1"),
             "PORT": os.environ.get("TAILORED_DB_PORT", "5432"),
+            # One test database per run, so two runs on one server (a developer's and CI's) never collide.
+            "TEST": {"NAME": f"test_tailored_cms_{os.getpid()}"},
         }
     }
 else:

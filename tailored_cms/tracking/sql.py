@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import connections, models, router
@@ -95,17 +95,25 @@ def insert(
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){suffix}", params)
         return
-    per_statement = max(1, max_parameters(using) // len(model_fields))
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params = [
-                field.get_db_prep_save(value, connection)
-                for row in chunk
-                for field, value in zip(model_fields, row, strict=True)
-            ]
+        for chunk, params in _statements(rows, model_fields, connection, using):
             values = ", ".join([placeholder] * len(chunk))
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}{suffix}", params)
+
+
+def _statements(
+    rows: Sequence[Sequence[Any]], model_fields: Sequence[Any], connection: Any, using: str
+) -> Iterator[tuple[Sequence[Sequence[Any]], list[Any]]]:
+    """``rows`` in chunks that fit the backend's parameter limit, each with its flat list of parameters."""
+    per_statement = max(1, max_parameters(using) // len(model_fields))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        params = [
+            field.get_db_prep_save(value, connection)
+            for row in chunk
+            for field, value in zip(model_fields, row, strict=True)
+        ]
+        yield chunk, params
 
 
 def _copy(connection: Any, statement: str, model_fields: Sequence[Any], rows: Sequence[Sequence[Any]]) -> None:
@@ -187,15 +195,8 @@ def update(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequ
     targets = ", ".join(quote(field.column) for field in model_fields[1:])
     sources = ", ".join(f"d.{alias}" for alias in aliases[1:])
     placeholder = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
-    per_statement = max(1, max_parameters(using) // len(model_fields))
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params = [
-                field.get_db_prep_save(value, connection)
-                for row in chunk
-                for field, value in zip(model_fields, row, strict=True)
-            ]
+        for chunk, params in _statements(rows, model_fields, connection, using):
             cursor.execute(
                 f"WITH d({', '.join(aliases)}) AS (VALUES {', '.join([placeholder] * len(chunk))}) "
                 f"UPDATE {table} SET ({targets}) = (SELECT {sources} FROM d WHERE d.c0 = {table}.{pk}) "
