@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tracking.tasks import INGEST_TASK, ingest_events
+from celery.schedules import crontab
 
-__all__ = ["BEAT_SCHEDULE", "ingest_events"]
+from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
+
+__all__ = ["BEAT_SCHEDULE", "ingest_events", "purge_expired"]
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Every second; a run not started within two seconds (workers busy) is dropped, the next one catches up.
@@ -23,5 +25,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 1.0,
         "kwargs": {"max_seconds": 3.0},
         "options": {"expires": 2.0},
+    },
+    # Daily, at a quiet hour (the site's CELERY timezone): the retention purge (RETENTION_DAYS).
+    "tailored-cms-purge": {
+        "task": PURGE_TASK,
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 60 * 60 * 6},
     },
 }

@@ -14,5 +14,6 @@ urlpatterns: list[URLPattern] = [
     path("themes/", views.ThemesView.as_view(), name="themes"),
     path("layouts/", views.LayoutsView.as_view(), name="layouts"),
     path("consent/", views.ConsentView.as_view(), name="consent"),
+    path("me/", views.MeView.as_view(), name="me"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
 ]

@@ -17,6 +17,7 @@ from django.middleware.csrf import get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, status
@@ -30,8 +31,9 @@ from rest_framework.views import APIView, exception_handler
 
 from ..conf import tailored_settings
 from ..visitors.consent import opted_out_by_browser, tracking_allowed
-from ..visitors.models import Topic
+from ..visitors.models import Topic, Visitor
 from ..visitors.preferences import reset_preferences, save_consent, save_preferences, visitor_context
+from ..visitors.privacy import ErasureIncomplete, empty_export, erase_visitor, export_visitor
 from ..visitors.snapshot import Snapshot
 from .serializers import ChoiceSerializer, ConsentSerializer, PreferencesSerializer, TopicSerializer
 
@@ -40,6 +42,7 @@ __all__ = [
     "BoundedJSONParser",
     "ConsentView",
     "LayoutsView",
+    "MeView",
     "PreferencesView",
     "RequestTooLarge",
     "SchemaView",
@@ -275,6 +278,61 @@ class ConsentView(VisitorAPIView):
                 "allowed": tracking_allowed(request._request, snapshot),
             }
         ).data
+
+
+EXPORT_FILENAME = "tailored-data.json"
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="Everything stored about the visitor.")},
+    summary="Download everything stored about the visitor (JSON)",
+)
+@extend_schema(
+    methods=["DELETE"],
+    request=None,
+    responses={
+        200: OpenApiResponse(OpenApiTypes.OBJECT, description="How many of each thing were erased."),
+        403: _ERRORS[403],
+        503: OpenApiResponse(description="Redis unreachable: erasure incomplete; send the request again."),
+    },
+    summary="Erase the visitor everywhere (the database and Redis); the visitor cookie is deleted",
+)
+class MeView(VisitorAPIView):
+    """The visitor's own data: export it (GET, a download) or erase it (DELETE). A user account is kept."""
+
+    def get(self, request: Request) -> Response:
+        ids = _visitor_ids(request)
+        document = export_visitor(ids[0]) if ids else empty_export()
+        return Response(document, headers={"Content-Disposition": f'attachment; filename="{EXPORT_FILENAME}"'})
+
+    def delete(self, request: Request) -> Response:
+        counts = erase_visitor(None)  # every count, at zero
+        try:
+            for visitor_id in _visitor_ids(request):
+                for name, count in erase_visitor(visitor_id).items():
+                    counts[name] = counts.get(name, 0) + count
+        except ErasureIncomplete as exc:
+            # Keep the cookie: erasing again (same visitor) finishes the job.
+            return Response(
+                {"detail": str(exc) + " Send the request again.", "erased": exc.counts},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        visitor_context(request._request).forget()
+        return Response({"erased": counts})
+
+
+def _visitor_ids(request: Request) -> list[str]:
+    """The request's visitor: a signed-in user's visitor first, then the cookie's (if another)."""
+    ids: list[str] = []
+    if request.user.is_authenticated:
+        pk = Visitor.objects.filter(user=request.user).values_list("pk", flat=True).first()
+        if pk is not None:
+            ids.append(str(pk))
+    cookie_id = visitor_context(request._request).visitor_id
+    if cookie_id and cookie_id not in ids:
+        ids.append(cookie_id)
+    return ids
 
 
 def only_tailored_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:

@@ -15,3 +15,14 @@ def ingest_events(max_seconds: float = 3.0) -> dict[str, Any]:
     from .ingest import drain  # imported here: importing the task module must not load models
 
     return drain(max_seconds).as_dict()
+
+
+PURGE_TASK = "tailored_cms.tracking.purge"
+
+
+@shared_task(name=PURGE_TASK, ignore_result=True)
+def purge_expired() -> dict[str, Any]:
+    """Remove events, counters, spooled events and inactive anonymous visitors older than ``RETENTION_DAYS``."""
+    from .retention import purge
+
+    return purge().as_dict()
