@@ -40,7 +40,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from ..conf import tailored_settings
-from ..visitors.models import Visitor
+from ..visitors.models import ACTIVITY_FIELDS, Visitor
 from . import sql
 from .devices import BOT, device_class
 from .models import Event, EventCounts, SpooledEvent, TopicViews
@@ -60,16 +60,6 @@ WORKER_REDIS_TIMEOUT = 10.0
 # Consumers that hold nothing and were idle this long are removed from the group (checked once a minute).
 FORGET_CONSUMERS_AFTER = timedelta(hours=1)
 
-ACTIVITY_FIELDS = (
-    "first_seen",
-    "last_seen",
-    "visits",
-    "device",
-    "referrer_domain",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-)
 EVENT_FIELDS = ("id", "visitor", "name", "ts", "page", "props")
 
 

@@ -65,3 +65,16 @@ class Visitor(models.Model):
 
     def __str__(self) -> str:
         return str(self.user or self.id)
+
+
+# What the tracking ingest keeps up to date on a Visitor (tailored_cms/tracking/ingest.py).
+ACTIVITY_FIELDS = (
+    "first_seen",
+    "last_seen",
+    "visits",
+    "device",
+    "referrer_domain",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+)
