@@ -1,4 +1,5 @@
 """Django's admin autodiscovery looks here; each area registers its own models."""
 
+from .tracking import admin as tracking_admin  # noqa: F401
 from .visitors import admin as visitors_admin  # noqa: F401
 from .widgets import admin as widgets_admin  # noqa: F401

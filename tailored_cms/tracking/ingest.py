@@ -43,6 +43,7 @@ from ..conf import tailored_settings
 from ..visitors.models import ACTIVITY_FIELDS, Visitor
 from . import sql
 from .devices import BOT, device_class
+from .health import record_fallback
 from .models import Event, EventCounts, SpooledEvent, TopicViews
 from .stream import FIELD, UTM_PARAMS, InvalidEvent, TrackedEvent, group_name, stream_key
 
@@ -569,8 +570,17 @@ def ingest_spool(count: int | None = None, *, before_commit: Callable[[], None] 
         SpooledEvent.objects.filter(pk__in=unstored | {item.handle for item in batch_items}).delete()
 
     stats.add(_store(items, within=delete, before_commit=before_commit))
+    _count_fallback(len(rows))
     stats.seconds = time.monotonic() - started
     return stats
+
+
+def _count_fallback(count: int) -> None:
+    """Staff see how often events took the database path (``health``); Redis may still be down: then only log."""
+    try:
+        record_fallback(worker_redis(), count)
+    except redis.RedisError as exc:
+        logger.warning("Ingested %d spooled events; could not count them in Redis (%s)", count, exc)
 
 
 def drain(
