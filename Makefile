@@ -24,7 +24,7 @@ test: bootstrap
 	@scripts/test.sh
 
 bench: bootstrap
-	@scripts/ensure-system.sh
+	@scripts/ensure-system.sh --bench
 	$(PY) -m bench
 
 screenshots: bootstrap

@@ -1,41 +1,86 @@
-"""Run every bench and print one table: figure, baseline measured in the same run, ratio, target."""
+"""Run every bench and print one table: figure, baseline measured in the same run, ratio, target.
+
+The database is PostgreSQL when one answers at 127.0.0.1:5432 (a throwaway database, dropped at the end), else
+a throwaway SQLite file; the table's heading says which. Redis is a private redis-server.
+``python -m bench render``, ``python -m bench events`` or ``python -m bench recompute`` runs one of them
+(``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smaller).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+@contextlib.contextmanager
+def bench_database() -> Iterator[str]:
+    """A fresh PostgreSQL database if the server at 127.0.0.1:5432 answers, else a fresh SQLite file."""
+    (ROOT / "var").mkdir(exist_ok=True)
+    (ROOT / "var" / "bench.sqlite3").unlink(missing_ok=True)
+    try:
+        import psycopg
+
+        admin = psycopg.connect(
+            host=os.environ.get("TAILORED_DB_HOST", "127.0.0.1"),
+            port=os.environ.get("TAILORED_DB_PORT", "5432"),
+            user=os.environ.get("TAILORED_DB_USER", "postgres"),
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=3,
+        )
+    except Exception as exc:  # noqa: BLE001 - no driver, no server, no access: all mean SQLite
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        yield f"SQLite (no PostgreSQL at 127.0.0.1:5432: {reason})"
+        return
+    name = f"tailored_bench_{os.getpid()}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        os.environ["TAILORED_BENCH_DB_NAME"] = name
+        try:
+            yield "PostgreSQL at 127.0.0.1:5432"
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     from tests.redis_server import RedisServer
 
+    wanted = set(sys.argv[1:]) or {"render", "events", "recompute"}
     server = RedisServer()
     server.start()
     os.environ["TAILORED_BENCH_REDIS_URL"] = server.url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     try:
-        import django
+        with bench_database() as database:
+            print(f"tailored_cms bench on {database}")
+            import django
 
-        (ROOT / "var").mkdir(exist_ok=True)
-        (ROOT / "var" / "bench.sqlite3").unlink(missing_ok=True)
-        django.setup()
-        from bench import render
+            django.setup()
+            from bench import events, recompute, render
 
-        rows = render.run()
+            rows = render.run() if "render" in wanted else []
+            rows += events.run() if "events" in wanted else []
+            rows += recompute.run() if "recompute" in wanted else []
     finally:
         server.stop()
-    print_table(rows)
+    print_table(rows, database)
 
 
-def print_table(rows: list[dict[str, str]]) -> None:
+def print_table(rows: list[dict[str, str]], database: str) -> None:
     cpu = platform.processor() or platform.machine()
     print(
-        f"\ntailored_cms bench — {platform.node()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+        f"\ntailored_cms bench — {platform.node()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, "
+        f"{database}"
     )
     headers = ["figure", "tailored", "baseline", "ratio", "target"]
     widths = [max(len(h), *(len(r[h]) for r in rows)) for h in headers]

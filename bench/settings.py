@@ -1,14 +1,42 @@
-"""The example site, on a throwaway SQLite file; the Redis URL is set by bench/__main__.py."""
+"""The example site for the bench. bench/__main__.py sets the Redis URL and, when PostgreSQL answers at
+127.0.0.1:5432, the name of a throwaway database on it; otherwise a throwaway SQLite file.
+
+The same settings serve gunicorn's workers in the events bench (bench/served.py), so they read the same env.
+"""
 
 import os
 
 from example_site.settings import *  # noqa: F403
 from example_site.settings import TAILORED_CMS, VAR_DIR
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "bench.sqlite3"}}
+if os.environ.get("TAILORED_BENCH_DB_NAME"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ["TAILORED_BENCH_DB_NAME"],
+            "USER": os.environ.get("TAILORED_DB_USER", "postgres"),
+            "HOST": os.environ.get("TAILORED_DB_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("TAILORED_DB_PORT", "5432"),
+            "CONN_MAX_AGE": 60,  # gunicorn's workers keep their connection, as a production site would
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "bench.sqlite3",
+            # Several gunicorn workers write (the events bench's baseline): wait for the lock, take it up front.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
+        }
+    }
 DEBUG = False
+ROOT_URLCONF = "bench.urls"  # the site's URLs plus the events bench's baseline view
 TAILORED_CMS = {
     **TAILORED_CMS,
     "REDIS_URL": os.environ.get("TAILORED_BENCH_REDIS_URL", "redis://127.0.0.1:1/0"),
+    # The events bench sends everything from one address and cycles 1,000 visitors as fast as it can: raised so
+    # that the limits are counted (their cost is measured) but never reached.
+    "EVENTS_RATE_PER_VISITOR": 10**9,
+    "EVENTS_RATE_PER_IP": 10**9,
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}

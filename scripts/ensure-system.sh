@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the demo and the tests need, when they are missing: redis-server, and
-# chromium when called with --browser. Says what it did. Without root or apt-get it only reports.
+# Installs the Debian packages the demo, the tests and the bench need, when they are missing: redis-server;
+# chromium when called with --browser (browser tests); wrk, the HTTP load generator, when called with --bench
+# (make bench loads the site served by gunicorn with it). Says what it did. Without root or apt-get it only reports.
 set -euo pipefail
 
 want=(redis-server)
 [[ "${1:-}" == "--browser" ]] && want+=(chromium)
+[[ "${1:-}" == "--bench" ]] && want+=(wrk)
 
 missing=()
 for bin in "${want[@]}"; do

@@ -1,5 +1,6 @@
 """Django's admin autodiscovery looks here; each area registers its own models."""
 
+from .rules import admin as rules_admin  # noqa: F401
 from .tracking import admin as tracking_admin  # noqa: F401
 from .visitors import admin as visitors_admin  # noqa: F401
 from .widgets import admin as widgets_admin  # noqa: F401

@@ -11,4 +11,5 @@ class TailoredCmsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks
+        from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed
         from .visitors import receivers  # noqa: F401 - connects the login/logout receivers

@@ -59,10 +59,95 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="tailored_cms.E005",
             )
         )
+    headers = [
+        getattr(tailored_settings, name) for name in ("VARY_HEADER", "WIDGETS_VARY_HEADER", "CONSENT_VARY_HEADER")
+    ]
+    if not all(isinstance(h, str) and h for h in headers) or len({str(h).lower() for h in headers}) < len(headers):
+        # One header for two things: the middleware would overwrite one value with the other, and the CMS
+        # caches would then serve one visitor's tailoring (or beacon) to another.
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['VARY_HEADER'], ['WIDGETS_VARY_HEADER'] and ['CONSENT_VARY_HEADER'] must be "
+                f"three different header names; they are {', '.join(repr(h) for h in headers)}.",
+                id="tailored_cms.E009",
+            )
+        )
     try:
         tailored_settings.SNAPSHOT_STORE  # noqa: B018 - importing it is the check
     except ImportError as exc:
         errors.append(Error(str(exc), id="tailored_cms.E006"))
+    errors.extend(_check_segments())
+    errors.extend(_check_events())
+    return errors
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_events() -> list[Error]:
+    """The events/ endpoint's limits (E010) and where the client IP comes from (E011)."""
+    errors = []
+    counts = ("EVENTS_MAX_BATCH", "EVENTS_MAX_BODY_BYTES", "EVENT_MAX_PROPS", "EVENT_MAX_PROP_BYTES", "EVENT_MAX_AGE")
+    for name in counts:
+        if not _is_count(getattr(tailored_settings, name)):
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{name!r}] must be a whole number above 0; it is "
+                    f"{getattr(tailored_settings, name)!r}.",
+                    id="tailored_cms.E010",
+                )
+            )
+    batch = tailored_settings.EVENTS_MAX_BATCH
+    for name in ("EVENTS_RATE_PER_VISITOR", "EVENTS_RATE_PER_IP"):
+        rate = getattr(tailored_settings, name)
+        if rate is not None and not _is_count(rate):
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{name!r}] must be events per minute (a whole number above 0) or None for no "
+                    f"limit; it is {rate!r}.",
+                    id="tailored_cms.E010",
+                )
+            )
+        elif rate is not None and _is_count(batch) and rate < batch:
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{name!r}] is {rate}, less than EVENTS_MAX_BATCH ({batch}): a full batch would "
+                    "always be refused.",
+                    id="tailored_cms.E010",
+                )
+            )
+    header = tailored_settings.CLIENT_IP_HEADER
+    if header is not None and (not isinstance(header, str) or not header.startswith("HTTP_")):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['CLIENT_IP_HEADER'] must be None (REMOTE_ADDR) or the request.META key of a header "
+                f"your proxy sets, such as 'HTTP_X_FORWARDED_FOR'; it is {header!r}.",
+                id="tailored_cms.E011",
+            )
+        )
+    return errors
+
+
+def _check_segments() -> list[Error]:
+    errors = []
+    header = tailored_settings.COUNTRY_HEADER
+    if not isinstance(header, str) or (header and not all(c.isalnum() or c == "-" for c in header)):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['COUNTRY_HEADER'] must be a request header name such as 'CF-IPCountry' "
+                f"(letters, digits and dashes), or '' to turn the country rule off; it is {header!r}.",
+                id="tailored_cms.E012",
+            )
+        )
+    chunk = tailored_settings.RECOMPUTE_CHUNK
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or not 1 <= chunk <= 100_000:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['RECOMPUTE_CHUNK'] must be a whole number from 1 to 100000; it is {chunk!r}.",
+                id="tailored_cms.E013",
+            )
+        )
     return errors
 
 

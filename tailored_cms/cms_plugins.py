@@ -1,6 +1,8 @@
 """django CMS discovers plugins in ``<app>.cms_plugins``; they live in the ``widgets`` subpackage."""
 
 from .widgets.cms_plugins import (
+    ConsentBannerPlugin,
+    ExplanationPlugin,
     PreferencesPanelPlugin,
     TailoredAreaPlugin,
     TopicFeedPlugin,
@@ -10,6 +12,8 @@ from .widgets.cms_plugins import (
 )
 
 __all__ = [
+    "ConsentBannerPlugin",
+    "ExplanationPlugin",
     "PreferencesPanelPlugin",
     "TailoredAreaPlugin",
     "TopicFeedPlugin",

@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     # Request headers the middleware sets for django CMS's placeholder and page caches.
     "VARY_HEADER": "X-Tailored-Variant",
     "WIDGETS_VARY_HEADER": "X-Tailored-Widgets",
+    # ...and to the visitor's consent state ("tracked", "ask", "not-tracked"): the beacon tag and the consent
+    # banner vary on it. The three headers must differ (system check E009).
+    "CONSENT_VARY_HEADER": "X-Tailored-Consent",
     # Dotted path of the snapshot store (where visitor snapshots are cached for the request path).
     "SNAPSHOT_STORE": "tailored_cms.visitors.store.RedisSnapshotStore",
     # Events wait in a Redis stream until Celery ingests them. XADD trims it to about this many entries
@@ -61,6 +64,30 @@ DEFAULTS: dict[str, Any] = {
     "VISIT_GAP_MINUTES": 30,
     # Raw events, and visitors inactive this long, are removed by the retention purge.
     "RETENTION_DAYS": 90,
+    # Segments. The request header holding the visitor's country (ISO 3166 alpha-2), set by your CDN or proxy,
+    # for the "country" rule: Cloudflare's CF-IPCountry by default; "" turns the rule off (it never matches).
+    "COUNTRY_HEADER": "CF-IPCountry",
+    # Visitors per chunk of a full segment recompute: one transaction each, with a constant number of queries;
+    # memory grows with this, not with the number of visitors.
+    "RECOMPUTE_CHUNK": 5000,
+    # The events/ endpoint (a page's beacon). Most events one request may carry, and its largest body in bytes
+    # (a larger one is refused with 413 before it is read).
+    "EVENTS_MAX_BATCH": 50,
+    "EVENTS_MAX_BODY_BYTES": 64 * 1024,
+    # Most properties one event may have, and the most bytes its props may take as compact UTF-8 JSON.
+    "EVENT_MAX_PROPS": 20,
+    "EVENT_MAX_PROP_BYTES": 2048,
+    # An event a client dates further back than this many seconds (a clock that is wrong, a queue that waited) is
+    # dated when it is received instead, as is one dated in the future.
+    "EVENT_MAX_AGE": 60 * 60 * 24,
+    # Rate limits of events/: events per minute (fixed 60 s windows counted in Redis) per visitor and per client IP;
+    # None for no limit. Past one, 429 with Retry-After. Not enforced while Redis is down (events are spooled).
+    "EVENTS_RATE_PER_VISITOR": 600,
+    "EVENTS_RATE_PER_IP": 6000,
+    # Where the client IP (for EVENTS_RATE_PER_IP) comes from: None for REMOTE_ADDR, or the request.META key of a
+    # header your reverse proxy sets, e.g. "HTTP_X_FORWARDED_FOR"; its right-most address is used, the one your
+    # proxy added (addresses left of it are whatever the client sent).
+    "CLIENT_IP_HEADER": None,
 }
 
 IMPORT_STRINGS = {"SNAPSHOT_STORE"}

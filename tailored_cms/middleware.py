@@ -17,9 +17,13 @@ def meta_key(header: str) -> str:
 class TailoredMiddleware:
     """Sets ``request.tailored``. Cost per request: no SQL; one Redis round trip when the visitor has a cookie.
 
-    The variant keys go into request headers (``VARY_HEADER``, ``WIDGETS_VARY_HEADER``) that tailored plugins
-    name in ``get_vary_cache_on``, so the placeholder and page caches keep one copy per tailoring. Values a
-    client sends for those headers are overwritten, never trusted.
+    Except for ``events/``: its view reads the snapshot in the one round trip that also stores the events, so
+    here the snapshot is left unloaded (``resolve_visitor`` recognises the path, reversed once per urlconf).
+
+    The variant keys and the consent state go into request headers (``VARY_HEADER``, ``WIDGETS_VARY_HEADER``,
+    ``CONSENT_VARY_HEADER``) that tailored plugins and tags name in ``get_vary_cache_on``, so the placeholder
+    and page caches keep one copy per tailoring. Values a client sends for those headers are overwritten,
+    never trusted.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -28,8 +32,9 @@ class TailoredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         context = resolve_visitor(request)
         request.tailored = context  # type: ignore[attr-defined]
-        request.META[meta_key(tailored_settings.VARY_HEADER)] = context.variant_key
+        request.META[meta_key(tailored_settings.VARY_HEADER)] = context.variant_key(request)
         request.META[meta_key(tailored_settings.WIDGETS_VARY_HEADER)] = context.widgets_key
+        request.META[meta_key(tailored_settings.CONSENT_VARY_HEADER)] = context.consent_state(request)
         response = self.get_response(request)
         context.finish(request, response)
         return response

@@ -13,9 +13,10 @@ from typing import Any
 
 from celery.schedules import crontab
 
+from .rules.tasks import RECOMPUTE_TASK, recompute_all, recompute_segments_task
 from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
 
-__all__ = ["BEAT_SCHEDULE", "ingest_events", "purge_expired"]
+__all__ = ["BEAT_SCHEDULE", "ingest_events", "purge_expired", "recompute_all", "recompute_segments_task"]
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Every second; a run not started within two seconds (workers busy) is dropped, the next one catches up.
@@ -25,6 +26,14 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 1.0,
         "kwargs": {"max_seconds": 3.0},
         "options": {"expires": 2.0},
+    },
+    # Every 10 minutes: recompute every segment (time windows move: "3 views in 30 days" ends for some
+    # visitors without any event). A Redis lock skips a run while another is still going; a run not started
+    # within 5 minutes is dropped.
+    "tailored-cms-recompute-segments": {
+        "task": RECOMPUTE_TASK,
+        "schedule": 600.0,
+        "options": {"expires": 300.0},
     },
     # Daily, at a quiet hour (the site's CELERY timezone): the retention purge (RETENTION_DAYS).
     "tailored-cms-purge": {

@@ -62,3 +62,68 @@ def test_consent_must_be_required_or_implied(settings):
     settings.TAILORED_CMS = {"CONSENT": "maybe"}
     messages = [m for m in run_checks() if m.id == "tailored_cms.E008"]
     assert messages and "'maybe'" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"CONSENT_VARY_HEADER": "X-Tailored-Variant"},
+        {"WIDGETS_VARY_HEADER": "x-tailored-consent"},
+        {"CONSENT_VARY_HEADER": ""},
+    ],
+)
+def test_the_three_vary_headers_must_be_different_names(settings, headers):
+    """One header for two things would let the CMS caches serve one visitor's tailoring or beacon to another."""
+    settings.TAILORED_CMS = headers
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E009"]
+    assert messages and "CONSENT_VARY_HEADER" in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    "values, named",
+    [
+        ({"EVENTS_MAX_BATCH": 0}, "EVENTS_MAX_BATCH"),
+        ({"EVENTS_MAX_BODY_BYTES": "64k"}, "EVENTS_MAX_BODY_BYTES"),
+        ({"EVENT_MAX_PROPS": True}, "EVENT_MAX_PROPS"),
+        ({"EVENT_MAX_PROP_BYTES": -1}, "EVENT_MAX_PROP_BYTES"),
+        ({"EVENT_MAX_AGE": 1.5}, "EVENT_MAX_AGE"),
+        ({"EVENTS_RATE_PER_VISITOR": 0}, "EVENTS_RATE_PER_VISITOR"),
+        ({"EVENTS_RATE_PER_IP": "6000/min"}, "EVENTS_RATE_PER_IP"),
+        ({"EVENTS_RATE_PER_VISITOR": 10, "EVENTS_MAX_BATCH": 50}, "always be refused"),
+    ],
+)
+def test_the_event_limits_are_checked(settings, values, named):
+    settings.TAILORED_CMS = values
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E010"]
+    assert len(messages) == 1 and named in messages[0].msg
+
+
+def test_no_rate_limit_is_allowed(settings):
+    settings.TAILORED_CMS = {"EVENTS_RATE_PER_VISITOR": None, "EVENTS_RATE_PER_IP": None}
+    assert ids() == set()
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "REMOTE_ADDR", 42])
+def test_the_client_ip_header_is_a_meta_key(settings, header):
+    settings.TAILORED_CMS = {"CLIENT_IP_HEADER": header}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E011"]
+    assert messages and "HTTP_X_FORWARDED_FOR" in messages[0].msg
+
+
+@pytest.mark.parametrize("header", ["CF IPCountry", "HTTP_CF_IPCOUNTRY:", None, 7])
+def test_the_country_header_is_a_header_name(settings, header):
+    settings.TAILORED_CMS = {"COUNTRY_HEADER": header}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E012"]
+    assert messages and "COUNTRY_HEADER" in messages[0].msg and repr(header) in messages[0].msg
+
+
+def test_the_country_rule_may_be_turned_off(settings):
+    settings.TAILORED_CMS = {"COUNTRY_HEADER": ""}
+    assert ids() == set()
+
+
+@pytest.mark.parametrize("chunk", [0, 100_001, "5000", True])
+def test_the_recompute_chunk_is_a_sensible_number(settings, chunk):
+    settings.TAILORED_CMS = {"RECOMPUTE_CHUNK": chunk}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E013"]
+    assert messages and "RECOMPUTE_CHUNK" in messages[0].msg

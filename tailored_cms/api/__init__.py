@@ -19,6 +19,8 @@ from ..visitors.snapshot import Snapshot
 if TYPE_CHECKING:
     from cms.models import Page, Placeholder
 
+    from ..rules.models import Segment
+    from ..rules.recompute import RecomputeSummary
     from ..widgets.models import PageTopics, TailoredArea, Variant, Widget, WidgetBoard
 
 __all__ = [
@@ -27,7 +29,9 @@ __all__ = [
     "add_variant",
     "add_widget",
     "add_widget_board",
+    "create_segment",
     "create_topic",
+    "recompute_segments",
     "reset_preferences",
     "set_preferences",
     "tag_page",
@@ -91,9 +95,19 @@ def add_variant(
     layouts: Iterable[str] = (),
     fallback: bool = False,
     priority: int = 0,
+    segments: Iterable[str] = (),
     **kwargs: Any,
 ) -> Variant:
-    """Add a ``VariantPlugin`` to ``area``; put content in it with ``cms.api.add_plugin(..., target=variant)``."""
+    """Add a ``VariantPlugin`` to ``area``; put content in it with ``cms.api.add_plugin(..., target=variant)``.
+
+    ``segments``: slugs of the segments it is for (unknown slugs raise ``Segment.DoesNotExist``).
+    """
+    from ..rules.models import Segment
+
+    slugs = list(segments)
+    missing = set(slugs) - set(Segment.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    if missing:
+        raise Segment.DoesNotExist(f"Unknown segment(s): {', '.join(sorted(missing))}")
     return add_plugin(
         area.placeholder,
         "VariantPlugin",
@@ -105,8 +119,42 @@ def add_variant(
         layouts=list(layouts),
         fallback=fallback,
         priority=priority,
+        segments=slugs,
         **kwargs,
     )
+
+
+def create_segment(
+    slug: str,
+    name: str = "",
+    *,
+    rules: dict[str, Any],
+    description: str = "",
+    enabled: bool = True,
+) -> Segment:
+    """Create (or update) the segment ``slug``; ``rules`` is validated (``ValidationError`` naming the rule and
+    parameter at fault, or a reference cycle). Celery recomputes its members once the transaction commits."""
+    from ..rules.models import Segment
+    from ..rules.registry import validate_tree
+
+    segment = Segment.objects.filter(slug=slug).first() or Segment(slug=slug)
+    segment.name = name or slug.replace("-", " ").capitalize()
+    segment.description = description
+    segment.enabled = enabled
+    segment.rules = validate_tree(rules, segment=slug)
+    segment.full_clean(exclude=["rules"])
+    segment.save()
+    return segment
+
+
+def recompute_segments(segments: Iterable[str] | None = None) -> RecomputeSummary:
+    """Recompute who is in ``segments`` (slugs; all if None) now, in this process: what the Celery task runs.
+
+    Raises ``RecomputeRunning`` if another recompute holds the lock.
+    """
+    from ..rules.recompute import recompute_segments as recompute
+
+    return recompute(None if segments is None else list(segments))
 
 
 def add_widget_board(placeholder: Placeholder, language: str = "en", label: str = "") -> WidgetBoard:

@@ -14,7 +14,21 @@ from ..visitors.models import Topic
 from ..visitors.preferences import clean_preferences
 from ..visitors.snapshot import Snapshot
 
-__all__ = ["ChoiceSerializer", "ConsentSerializer", "PreferencesSerializer", "TopicSerializer", "WidgetsSerializer"]
+__all__ = [
+    "AreaExplanationSerializer",
+    "ChoiceSerializer",
+    "ConsentSerializer",
+    "EventBatchSerializer",
+    "EventSerializer",
+    "EventsAcceptedSerializer",
+    "EventsErrorSerializer",
+    "EventsRateLimitedSerializer",
+    "ExplainSerializer",
+    "PreferencesSerializer",
+    "ReasonSerializer",
+    "TopicSerializer",
+    "WidgetsSerializer",
+]
 
 
 class WidgetsSerializer(serializers.Serializer):
@@ -114,3 +128,107 @@ class ConsentSerializer(serializers.Serializer):
         if value is None:
             raise serializers.ValidationError("Answer true (track me) or false (don't).")
         return value
+
+
+class ReasonSerializer(serializers.Serializer):
+    """One reason an area shows what it shows (``tailored_cms.widgets.explanation``)."""
+
+    kind = serializers.ChoiceField(
+        choices=["choices", "fallback", "segment", "holdout"],
+        help_text="choices: the visitor's own choices matched; fallback: what everyone sees; "
+        "segment: picked from their behaviour; holdout: in the group that sees the standard version.",
+    )
+    because = serializers.CharField(help_text="For a fallback: static, no_choices or nothing_matched; else empty.")
+    topics = serializers.ListField(child=serializers.CharField(), help_text="For choices: the topics that matched.")
+    theme = serializers.CharField(help_text="For choices: the theme that matched, if a variant targets themes.")
+    layout = serializers.CharField(help_text="For choices: the layout that matched, if a variant targets layouts.")
+    segments = serializers.ListField(child=serializers.CharField(), help_text="For segment: the segments matched.")
+    text = serializers.CharField(help_text="The reason in a sentence for the visitor, in the request's language.")
+
+
+class ShownVariantSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="The editor's name for the variant.")
+    fallback = serializers.BooleanField(help_text="Whether it is the area's fallback.")
+
+
+class AreaExplanationSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The area's key (data-tailored-area-key on the page).")
+    label = serializers.CharField(help_text="The editor's name for the area.")
+    strategy = serializers.CharField(help_text="static, customization, ... (how the area picks).")
+    shown = ShownVariantSerializer(many=True, help_text="The variants the visitor sees, best first.")
+    reasons = ReasonSerializer(many=True, help_text="Why; one per rule that put variants there.")
+
+
+class ExplainSerializer(serializers.Serializer):
+    """Why the visitor sees what the page's tailored areas show."""
+
+    areas = AreaExplanationSerializer(many=True, help_text="In the order asked.")
+    unknown = serializers.ListField(
+        child=serializers.CharField(), help_text="Keys that name no area (removed since the page was cached)."
+    )
+    tracking = serializers.BooleanField(help_text="Whether the visitor's behaviour is tracked now.")
+
+
+# events/: these describe the shapes for the schema; tracking.beacon.parse_batch checks a batch (by hand: it is on
+# the hot path), with exactly these rules.
+
+
+class EventSerializer(serializers.Serializer):
+    """One event of a batch."""
+
+    id = serializers.UUIDField(help_text="A UUID of its own: the dedupe key (an event sent twice is counted once).")
+    name = serializers.RegexField(
+        r"^[A-Za-z0-9_.:-]{1,64}$",
+        max_length=64,
+        help_text="What happened, e.g. click. 'page_view' is reserved: the server counts page views itself.",
+    )
+    ts = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When, in ISO 8601 with a time zone (e.g. new Date().toISOString()). Missing, in the future or "
+        "older than EVENT_MAX_AGE seconds: the time the server received it.",
+    )
+    props = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text="Any JSON values; at most EVENT_MAX_PROPS (20) properties and EVENT_MAX_PROP_BYTES (2048) bytes "
+        "as compact JSON.",
+    )
+    path = serializers.RegexField(
+        r"^/",
+        max_length=500,
+        required=False,
+        allow_null=True,
+        help_text="The path of the page the event happened on (location.pathname).",
+    )
+
+
+class EventBatchSerializer(serializers.Serializer):
+    """A batch of the page's events: JSON, sent as application/json or as text/plain (navigator.sendBeacon)."""
+
+    events = serializers.ListField(child=EventSerializer(), min_length=1, help_text="At most EVENTS_MAX_BATCH.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["events"].max_length = tailored_settings.EVENTS_MAX_BATCH  # the schema shows the site's limit
+
+
+class EventsAcceptedSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="How many events were stored (0 when the visitor isn't tracked).")
+    tracking = serializers.BooleanField(
+        help_text="Whether the visitor may be tracked; false: nothing was stored, and sending more is pointless."
+    )
+
+
+class EventsErrorSerializer(serializers.Serializer):
+    """Why a batch was refused: nothing of it was stored."""
+
+    detail = serializers.CharField(help_text="E.g. 'events[3].props: more than 20 properties'.")
+    event = serializers.IntegerField(allow_null=True, help_text="The index of the event at fault; null: the body.")
+    field = serializers.CharField(allow_null=True, help_text="The field at fault (of the event, or of the body).")
+
+
+class EventsRateLimitedSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Which limit, and when to try again.")
+    limit = serializers.ChoiceField(choices=["visitor", "ip"], help_text="The limit reached.")
+    retry_after = serializers.IntegerField(help_text="Seconds until it resets (also the Retry-After header).")

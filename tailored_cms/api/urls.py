@@ -14,6 +14,8 @@ urlpatterns: list[URLPattern] = [
     path("themes/", views.ThemesView.as_view(), name="themes"),
     path("layouts/", views.LayoutsView.as_view(), name="layouts"),
     path("consent/", views.ConsentView.as_view(), name="consent"),
+    path("events/", views.EventsView.as_view(), name="events"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("explain/", views.ExplainView.as_view(), name="explain"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
 ]

@@ -8,17 +8,21 @@ CSRF is checked on every unsafe request, anonymous ones included.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponseBase
 from django.middleware.csrf import get_token
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
@@ -30,17 +34,32 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from ..conf import tailored_settings
+from ..rules.models import Segment
+from ..tracking.beacon import BadBatch, capture_batch, cross_site_origin, parse_batch
 from ..visitors.consent import opted_out_by_browser, tracking_allowed
 from ..visitors.models import Topic, Visitor
 from ..visitors.preferences import reset_preferences, save_consent, save_preferences, visitor_context
 from ..visitors.privacy import ErasureIncomplete, empty_export, erase_visitor, export_visitor
 from ..visitors.snapshot import Snapshot
-from .serializers import ChoiceSerializer, ConsentSerializer, PreferencesSerializer, TopicSerializer
+from ..widgets.explanation import describe, explain, load_areas
+from .serializers import (
+    ChoiceSerializer,
+    ConsentSerializer,
+    EventBatchSerializer,
+    EventsAcceptedSerializer,
+    EventsErrorSerializer,
+    EventsRateLimitedSerializer,
+    ExplainSerializer,
+    PreferencesSerializer,
+    TopicSerializer,
+)
 
 __all__ = [
     "MAX_BODY_BYTES",
     "BoundedJSONParser",
     "ConsentView",
+    "EventsView",
+    "ExplainView",
     "LayoutsView",
     "MeView",
     "PreferencesView",
@@ -69,7 +88,11 @@ class BoundedJSONParser(JSONParser):
         raw = stream.read(MAX_BODY_BYTES + 1)
         if len(raw) > MAX_BODY_BYTES:
             raise RequestTooLarge()
-        return super().parse(io.BytesIO(raw), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(raw), media_type, parser_context)
+        except RecursionError:
+            # json raises RecursionError, not ValueError, for arrays or objects nested ~1,000 deep (a few KB).
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
 
 
 class VisitorAuthentication(SessionAuthentication):
@@ -154,10 +177,19 @@ class VisitorAPIView(APIView):
         return response
 
 
+# Error bodies keep DRF's shapes: {"detail": message}, or for invalid input {field: [messages]}.
+_ERROR_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_ERROR_FIELDS = {
+    "type": "object",
+    "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+}
 _ERRORS = {
-    400: OpenApiResponse(description="Invalid choices: messages per field, naming the valid values."),
-    403: OpenApiResponse(description="Missing or wrong CSRF token (send X-CSRFToken)."),
-    413: OpenApiResponse(description=f"Body larger than {MAX_BODY_BYTES} bytes."),
+    400: OpenApiResponse(
+        _ERROR_FIELDS, description="Invalid choices: messages per field, naming the valid values; or bad JSON."
+    ),
+    403: OpenApiResponse(_ERROR_DETAIL, description="Missing or wrong CSRF token (send X-CSRFToken)."),
+    413: OpenApiResponse(_ERROR_DETAIL, description=f"Body larger than {MAX_BODY_BYTES} bytes."),
+    415: OpenApiResponse(_ERROR_DETAIL, description="A body that is not application/json."),
 }
 
 
@@ -254,7 +286,7 @@ class LayoutsView(VisitorAPIView):
 @extend_schema(
     methods=["PUT"],
     request=ConsentSerializer,
-    responses={200: ConsentSerializer, 400: _ERRORS[400], 403: _ERRORS[403]},
+    responses={200: ConsentSerializer, **_ERRORS},
     summary="Give or withdraw consent to behaviour tracking",
 )
 class ConsentView(VisitorAPIView):
@@ -294,7 +326,10 @@ EXPORT_FILENAME = "tailored-data.json"
     responses={
         200: OpenApiResponse(OpenApiTypes.OBJECT, description="How many of each thing were erased."),
         403: _ERRORS[403],
-        503: OpenApiResponse(description="Redis unreachable: erasure incomplete; send the request again."),
+        503: OpenApiResponse(
+            {**_ERROR_DETAIL, "properties": {**_ERROR_DETAIL["properties"], "erased": {"type": "object"}}},
+            description="Redis unreachable: erasure incomplete; send the request again.",
+        ),
     },
     summary="Erase the visitor everywhere (the database and Redis); the visitor cookie is deleted",
 )
@@ -333,6 +368,205 @@ def _visitor_ids(request: Request) -> list[str]:
     if cookie_id and cookie_id not in ids:
         ids.append(cookie_id)
     return ids
+
+
+MAX_EXPLAINED_AREAS = 50  # a page with more tailored areas than this is asked about in parts
+AREA_KEY = re.compile(r"^[-A-Za-z0-9_]{1,40}$")  # TailoredPlugin.key
+
+
+def _area_keys(request: Request) -> list[str]:
+    """The keys of ``?areas=<key>,<key>`` (repeating ``areas`` works too), in order, once each; else a 400."""
+    values = request.query_params.getlist("areas")
+    if not values:
+        raise exceptions.ValidationError(
+            {"areas": ["Name the areas to explain: ?areas=<key>,<key> (the page's data-tailored-area-key values)."]}
+        )
+    keys = list(dict.fromkeys(key.strip() for value in values for key in value.split(",") if key.strip()))
+    if len(keys) > MAX_EXPLAINED_AREAS:
+        raise exceptions.ValidationError({"areas": [f"At most {MAX_EXPLAINED_AREAS} areas at once, not {len(keys)}."]})
+    bad = [key for key in keys if not AREA_KEY.match(key)]
+    if bad:
+        named = ", ".join(repr(key[:40]) for key in bad[:5])
+        raise exceptions.ValidationError(
+            {"areas": [f"Not an area key: {named}. Keys are 1 to 40 letters, digits, '-' and '_'."]}
+        )
+    return keys
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "areas",
+            str,
+            required=True,
+            description=f"Comma-separated keys of the page's tailored areas (data-tailored-area-key), "
+            f"at most {MAX_EXPLAINED_AREAS}.",
+        )
+    ],
+    responses={200: ExplainSerializer, 400: OpenApiResponse(description="No areas named, too many, or a bad key.")},
+    summary="Why the visitor sees what the page's tailored areas show",
+)
+class ExplainView(VisitorAPIView):
+    """Per area: the strategy, the variants the visitor sees and why (``widgets.explanation``).
+
+    Keys that name no area (a page cached before an area was deleted) are listed under ``unknown``, not an
+    error. Cost: 3 queries (the areas, their variants, the names of the visitor's topics), a 4th for the names of
+    their segments if they are in any; no Redis; asked
+    when a visitor opens "Why am I seeing this?", never on the page's own request.
+    """
+
+    def get(self, request: Request) -> Response:
+        keys = _area_keys(request)
+        snapshot = visitor_context(request._request).snapshot
+        loaded = load_areas(keys)
+        topics = dict(Topic.objects.filter(slug__in=snapshot.topics).values_list("slug", "name")) if loaded else {}
+        segments = visitor_context(request._request).segments(request._request)
+        segment_names = (
+            dict(Segment.objects.filter(slug__in=segments).values_list("slug", "name")) if loaded and segments else {}
+        )
+        areas = []
+        for key in keys:
+            if key not in loaded:
+                continue
+            area, variants = loaded[key]
+            explanation = explain(area.strategy, variants, snapshot, area.max_items, segments)
+            areas.append(
+                {
+                    "key": key,
+                    "label": area.label,
+                    "strategy": area.strategy,
+                    "shown": [{"label": v.label, "fallback": v.fallback} for v in explanation.shown],
+                    "reasons": [
+                        {**asdict(reason), "text": describe(reason, segment_names if reason.segments else topics)}
+                        for reason in explanation.reasons
+                    ],
+                }
+            )
+        document = {
+            "areas": areas,
+            "unknown": [key for key in keys if key not in loaded],
+            "tracking": tracking_allowed(request._request, snapshot),
+        }
+        return Response(ExplainSerializer(document).data)
+
+
+EVENTS_MEDIA_TYPES = ("application/json", "text/plain")
+
+
+@extend_schema(
+    request={media_type: EventBatchSerializer for media_type in EVENTS_MEDIA_TYPES},
+    responses={
+        202: OpenApiResponse(
+            EventsAcceptedSerializer,
+            description="Taken: stored if the visitor may be tracked (tracking: true), else dropped (tracking: false).",
+        ),
+        400: OpenApiResponse(EventsErrorSerializer, description="A bad batch, naming the event and field; none kept."),
+        403: OpenApiResponse(_ERROR_DETAIL, description="Sent from another site (its Origin or Referer)."),
+        413: OpenApiResponse(_ERROR_DETAIL, description="A body larger than EVENTS_MAX_BODY_BYTES."),
+        415: OpenApiResponse(_ERROR_DETAIL, description="Neither application/json nor text/plain."),
+        429: OpenApiResponse(
+            EventsRateLimitedSerializer,
+            description="Over EVENTS_RATE_PER_VISITOR or EVENTS_RATE_PER_IP events a minute; see Retry-After.",
+        ),
+    },
+    parameters=[
+        OpenApiParameter(
+            "Retry-After",
+            int,
+            OpenApiParameter.HEADER,
+            response=[429],
+            description="Seconds until the rate limit resets.",
+        )
+    ],
+    summary="Record a batch of the page's events (clicks, custom events); the beacon's endpoint",
+    description="No CSRF token: navigator.sendBeacon can't send one. Instead Origin (or Referer) must be this "
+    "site's, or one of CSRF_TRUSTED_ORIGINS; a request with neither (not a browser) is taken.",
+)
+class EventsView(APIView):
+    """A page's events in a batch, e.g. from ``navigator.sendBeacon`` (a text/plain string) or ``fetch``.
+
+    Cost of a taken batch: no SQL and one Redis round trip (``tracking.beacon``); the middleware leaves the
+    snapshot to it. Answers 202 ``{"accepted": N, "tracking": true}``, or ``{"accepted": 0, "tracking": false}``
+    for a visitor who may not be tracked (not an error: a beacon shouldn't send again).
+    """
+
+    # No authentication class, so no CSRF token check (APIView is csrf_exempt): sendBeacon can't set the
+    # X-CSRFToken header. The attack the token stops, another site making the visitor's browser post with the
+    # visitor's cookie, is stopped by the Origin check instead: browsers send Origin with every POST (and a page
+    # can't forge it); Referer stands in where an old browser sends no Origin. A request with neither doesn't come
+    # from a browser, so it carries no visitor's cookie but its own: it is taken like any other client's.
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    parser_classes: list[type] = []  # the body is read and checked by tracking.beacon, not by DRF's parsers
+    renderer_classes = [JSONRenderer]
+    throttle_classes: list[type] = []  # the rate limits are counted in the same round trip as the events
+    versioning_class = None
+    schema = AutoSchema()
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
+    def post(self, request: Request) -> Response:
+        http = request._request
+        origin = cross_site_origin(http)
+        if origin:
+            return Response(
+                {"detail": f"Events from another site are refused: {origin} is not this site's origin."},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        if http.content_type not in EVENTS_MEDIA_TYPES:
+            return Response(
+                {"detail": "Send the events as application/json, or as text/plain (navigator.sendBeacon)."},
+                status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            )
+        limit = tailored_settings.EVENTS_MAX_BODY_BYTES
+        too_large = Response(
+            {"detail": f"The request body is larger than {limit} bytes: send fewer events at a time."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+        try:
+            declared = int(http.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return too_large  # refused before it is read
+        raw = http.read(limit + 1)
+        if len(raw) > limit:
+            return too_large
+        try:
+            host = http.get_host()
+        except DisallowedHost:
+            host = ""
+        try:
+            batch = parse_batch(raw, now=timezone.now(), user_agent=http.META.get("HTTP_USER_AGENT", ""), host=host)
+        except BadBatch as exc:
+            return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        result = capture_batch(http, batch)
+        if result.limit:
+            who, setting = (
+                ("this visitor", "EVENTS_RATE_PER_VISITOR")
+                if result.limit == "visitor"
+                else ("this IP address", "EVENTS_RATE_PER_IP")
+            )
+            rate = getattr(tailored_settings, setting)
+            return Response(
+                {
+                    "detail": f"Too many events from {who}: at most {rate} a minute ({setting}). "
+                    f"Try again in {result.retry_after} s.",
+                    "limit": result.limit,
+                    "retry_after": result.retry_after,
+                },
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(result.retry_after)},
+            )
+        return Response({"accepted": result.accepted, "tracking": result.tracking}, status=status.HTTP_202_ACCEPTED)
+
+    def finalize_response(
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 def only_tailored_endpoints(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:

@@ -1,1 +1,43 @@
-"""Segments: rule registry, evaluation and membership. Built in the segments issue."""
+"""Segments: the rule registry and rule types, evaluation, Celery recompute (full and incremental), memberships.
+
+Importing this package loads no models (a site's ``rules.py`` may ``from tailored_cms.rules import register``
+at import time): ``models``, ``evaluation``, ``recompute`` and ``tasks`` are imported where they are used.
+"""
+
+from __future__ import annotations
+
+from . import builtin  # noqa: F401 - registers the built-in rule types
+from .registry import (
+    MAX_DEPTH,
+    MAX_RULES,
+    BehaviouralRule,
+    Param,
+    RequestRule,
+    Rule,
+    describe_rules,
+    describe_tree,
+    get_rule,
+    register,
+    registered_rules,
+    unregister,
+    validate_tree,
+)
+from .request_time import RequestFacts, segments_for
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_RULES",
+    "BehaviouralRule",
+    "Param",
+    "RequestFacts",
+    "RequestRule",
+    "Rule",
+    "describe_rules",
+    "describe_tree",
+    "get_rule",
+    "register",
+    "registered_rules",
+    "segments_for",
+    "unregister",
+    "validate_tree",
+]

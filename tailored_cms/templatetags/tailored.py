@@ -1,4 +1,4 @@
-"""``{% load tailored %}``: ``tailored_body_attrs`` and ``tailored_placeholder``."""
+"""``{% load tailored %}``: ``tailored_body_attrs``, ``tailored_tracking`` and ``tailored_placeholder``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 from classytags.arguments import Argument, MultiValueArgument
 from cms.templatetags.cms_tags import Placeholder, PlaceholderOptions
 from django import template
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ..conf import tailored_settings
+from ..visitors.consent import tracking_allowed
 from ..widgets.page_cache import vary_page_cache_on
 
 register = template.Library()
@@ -55,6 +57,54 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
         layout,
         api_root(),
     )
+
+
+def editor_at_work(request: Any) -> bool:
+    """An editor in the CMS's edit, structure or preview mode: not a visitor, so not tracked."""
+    toolbar = getattr(request, "toolbar", None)
+    return bool(toolbar is not None and (toolbar.edit_mode_active or toolbar.preview_mode_active))
+
+
+@register.simple_tag(takes_context=True)
+def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
+    """The beacon, ``<script src=".../tracking.js" defer data-...>``, if this visitor may be tracked; else nothing.
+
+    No inline script: its configuration is in data attributes, so ``script-src 'self'`` is enough.
+
+    Cost: no SQL, no Redis. The output depends on the visitor's consent, and the tag sits outside any plugin,
+    so it has the page cache vary on ``CONSENT_VARY_HEADER`` (set by the middleware to the consent state) on
+    every render, whether it writes the script or not: a page cached for a visitor who agreed is never served
+    to one who did not (or whose browser sends ``Sec-GPC``/``DNT``).
+    """
+    request = context.get("request")
+    tailored = getattr(request, "tailored", None)
+    if tailored is None:
+        return ""
+    vary_page_cache_on(request, tailored_settings.CONSENT_VARY_HEADER)
+    config = beacon_config()
+    if not config or editor_at_work(request) or not tracking_allowed(request, tailored.snapshot):
+        return ""
+    return format_html(
+        '<script src="{}" defer data-tailored-beacon{}></script>',
+        static("tailored_cms/tracking.js"),
+        format_html_join("", ' data-tailored-{}="{}"', config.items()),
+    )
+
+
+def beacon_config() -> dict[str, str]:
+    """What tracking.js reads from its data attributes: the events URL and the endpoint's limits ({} if unmounted).
+
+    The consent banner carries the same, to start the beacon after the visitor says yes.
+    """
+    root = api_root()
+    if not root:
+        return {}
+    return {
+        "events": root + "events/",
+        "batch": str(tailored_settings.EVENTS_MAX_BATCH),
+        "max-props": str(tailored_settings.EVENT_MAX_PROPS),
+        "max-prop-bytes": str(tailored_settings.EVENT_MAX_PROP_BYTES),
+    }
 
 
 class TailoredPlaceholder(Placeholder):

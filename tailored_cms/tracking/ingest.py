@@ -12,9 +12,12 @@ entries (``XACK`` + ``XDEL``, one round trip). So:
   visitor's row lock, so the second sees the first's commit and counts it as a duplicate (if it doesn't, the
   primary key refuses the insert, the batch rolls back and is retried).
 
+After each batch, ``drain`` re-evaluates the segments of the visitors it gave new events
+(``rules.recompute.recompute_visitors``), in a transaction of its own: the batch is already acknowledged.
+
 Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; up to ten SQL statements
-(visitors: find, insert the missing, lock, update; existing event ids; page URLs and page topics; topic views;
-event counts; events) plus the transaction's own.
+(page URLs and page topics; visitors: find, insert the missing, lock, update; existing event ids; topic views;
+event counts; events) plus the transaction's own. Page views of paths that are no CMS page are dropped.
 """
 
 from __future__ import annotations
@@ -47,7 +50,15 @@ from .health import record_fallback
 from .models import Event, EventCounts, SpooledEvent, TopicViews
 from .stream import FIELD, UTM_PARAMS, InvalidEvent, TrackedEvent, group_name, stream_key
 
-__all__ = ["IngestStats", "default_consumer", "drain", "ingest_batch", "ingest_spool", "worker_redis"]
+__all__ = [
+    "IngestStats",
+    "default_consumer",
+    "drain",
+    "ingest_batch",
+    "ingest_spool",
+    "recompute_segments_of",
+    "worker_redis",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +77,7 @@ EVENT_FIELDS = ("id", "visitor", "name", "ts", "page", "props")
 
 @dataclass
 class IngestStats:
-    """What a batch or a drain did. Every entry read is new, a duplicate, dropped (a bot) or invalid."""
+    """What a batch or a drain did. Every entry read is new, a duplicate, dropped (a bot), not a page or invalid."""
 
     read: int = 0  # stream entries and spooled rows taken
     claimed: int = 0  # of ``read``: taken over from a consumer that stopped (or a failed batch)
@@ -74,6 +85,7 @@ class IngestStats:
     new: int = 0  # events stored and counted
     duplicates: int = 0  # events already stored (redelivered, or sent twice)
     dropped: int = 0  # events from bots and crawlers
+    not_pages: int = 0  # page views of paths that are no CMS page (not counted: nothing to tailor there)
     invalid: int = 0  # entries that don't decode (garbled) or that the database refused
     retries: int = 0  # transactions retried after losing a race
     batches: int = 0
@@ -81,7 +93,18 @@ class IngestStats:
     visitor_ids: set[str] = field(default_factory=set, repr=False)  # visitors with new events
 
     def add(self, other: IngestStats) -> None:
-        for name in ("read", "claimed", "spooled", "new", "duplicates", "dropped", "invalid", "retries", "batches"):
+        for name in (
+            "read",
+            "claimed",
+            "spooled",
+            "new",
+            "duplicates",
+            "dropped",
+            "not_pages",
+            "invalid",
+            "retries",
+            "batches",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.visitor_ids |= other.visitor_ids
 
@@ -97,6 +120,7 @@ class IngestStats:
             "new": self.new,
             "duplicates": self.duplicates,
             "dropped": self.dropped,
+            "not_pages": self.not_pages,
             "invalid": self.invalid,
             "retries": self.retries,
             "batches": self.batches,
@@ -107,7 +131,8 @@ class IngestStats:
     def __str__(self) -> str:
         return (
             f"read {self.read} (claimed {self.claimed}, spooled {self.spooled}): new {self.new}, "
-            f"duplicates {self.duplicates}, dropped {self.dropped}, invalid {self.invalid}, retries {self.retries}; "
+            f"duplicates {self.duplicates}, dropped {self.dropped}, not pages {self.not_pages}, "
+            f"invalid {self.invalid}, retries {self.retries}; "
             f"{self.batches} batches in {self.seconds:.3f} s ({self.events_per_second:,.0f} events/s)"
         )
 
@@ -337,6 +362,14 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
     Locks are taken in one order by every worker (visitors by id, then counters by key, then events by id), so
     concurrent batches wait for each other instead of deadlocking.
     """
+    # Page views of paths that are no CMS page (a view of the site's own, a 404) are dropped: they say nothing
+    # about interest in tailored content. Resolved before the visitors are locked, so their visitors aren't made.
+    pages = _Pages([item for item in items if item.event.is_page_view])
+    pages_only = [item for item in items if not item.event.is_page_view or pages.page_of(item.event) is not None]
+    stats.not_pages += len(items) - len(pages_only)
+    items = pages_only
+    if not items:
+        return
     visitor_ids = sorted({item.event.visitor_id for item in items})
     activity = _lock_visitors(visitor_ids)
     existing = sql.existing(Event, [item.event.id for item in items])
@@ -344,7 +377,6 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
     stats.duplicates += len(items) - len(new)
     if not new:
         return
-    pages = _Pages([item for item in new if item.event.is_page_view])
     gap = timedelta(minutes=tailored_settings.VISIT_GAP_MINUTES)
     zone = timezone.get_current_timezone()
     topic_views: Counter[tuple[str, str, date]] = Counter()
@@ -583,6 +615,22 @@ def _count_fallback(count: int) -> None:
         logger.warning("Ingested %d spooled events; could not count them in Redis (%s)", count, exc)
 
 
+def recompute_segments_of(stats: IngestStats) -> None:
+    """After a batch was committed and acknowledged: re-evaluate the segments of the visitors it gave new events.
+
+    Separate from the batch (its own transaction, after the ack), so the ingest's cost and guarantees are
+    unchanged; a failure here is logged, and the next full recompute catches the visitors up.
+    """
+    if not stats.visitor_ids:
+        return
+    from ..rules.recompute import recompute_visitors
+
+    try:
+        recompute_visitors(stats.visitor_ids)
+    except Exception:
+        logger.exception("Segments of %d visitors not recomputed after ingest", len(stats.visitor_ids))
+
+
 def drain(
     max_seconds: float = 3.0,
     *,
@@ -598,6 +646,7 @@ def drain(
     while True:  # the spool first: empty (one query) unless Redis was down
         stats = ingest_spool(count, before_commit=before_commit)
         total.add(stats)
+        recompute_segments_of(stats)
         if stats.read < count or time.monotonic() >= deadline:
             break
     client = worker_redis()
@@ -605,6 +654,7 @@ def drain(
     while True:
         stats = ingest_batch(consumer, count=count, client=client, before_commit=before_commit, before_ack=before_ack)
         total.add(stats)
+        recompute_segments_of(stats)
         if stats.read - stats.claimed < count or time.monotonic() >= deadline:
             break
     _forget_idle_consumers(client)

@@ -135,8 +135,9 @@ def _text(value: Any) -> Any:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def _json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+def _json_text(value: Any) -> str | None:
+    # None is SQL NULL, as the ORM saves it for a nullable JSONField (not the JSON literal null).
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def _adapter(field: models.Field, connection: Any) -> Callable[[Any], Any]:

@@ -19,6 +19,8 @@ from .store import get_store
 
 FIELDS = ("topics", "theme", "layout", "widgets")
 WIDGET_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+# What a Topic.slug can be; anything else is unknown without asking the DB (PostgreSQL refuses NUL characters).
+TOPIC_SLUG = re.compile(r"^[-\w]{1,50}\Z")
 
 
 def clean_preferences(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
@@ -71,7 +73,8 @@ def _clean_topics(value: Any) -> list[str]:
     if len(value) > tailored_settings.MAX_TOPICS:
         raise ValidationError(f"At most {tailored_settings.MAX_TOPICS} topics may be followed.")
     wanted = list(dict.fromkeys(value))
-    known = set(Topic.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    candidates = [slug for slug in wanted if TOPIC_SLUG.match(slug)]
+    known = set(Topic.objects.filter(slug__in=candidates).values_list("slug", flat=True)) if candidates else set()
     unknown = [slug for slug in wanted if slug not in known]
     if unknown:
         valid = ", ".join(Topic.objects.values_list("slug", flat=True)) or "(none defined yet)"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from ..conf import tailored_settings
@@ -12,7 +13,11 @@ from ..conf import tailored_settings
 if TYPE_CHECKING:
     from .models import Visitor
 
-FORMAT = 1  # bump when the JSON shape changes; older entries are then ignored (re-read from the DB)
+FORMAT = 2  # bump when the JSON shape changes; older entries are then ignored (re-read from the DB)
+
+# What Celery keeps up to date in a snapshot (rules/recompute.py rewrites just these, in place, in Redis): the
+# visitor's segments and the latest referrer and UTM tracking saw (request-time rules fall back to them).
+TRACKED_FIELDS = ("segments", "conditional_segments", "referrer_domain", "utm_source", "utm_medium", "utm_campaign")
 
 
 @dataclass(frozen=True)
@@ -25,11 +30,26 @@ class Snapshot:
     widget_order: tuple[str, ...] = ()
     hidden_widgets: tuple[str, ...] = ()
     tracking_consent: bool | None = None
+    # Segments (TRACKED_FIELDS): slugs the visitor is in on every request, and slug -> residual tree of
+    # request-time rules for those they are in on some requests only (rules.request_time.segments_for).
+    segments: tuple[str, ...] = ()
+    conditional_segments: dict[str, Any] = field(default_factory=dict)
+    referrer_domain: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
     _keys: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_visitor(cls, visitor: Visitor) -> Snapshot:
+    def from_visitor(cls, visitor: Visitor, memberships: Iterable[tuple[str, Any]] | None = None) -> Snapshot:
+        """The snapshot of a visitor row; ``memberships`` are its current ``(slug, condition)`` pairs (read from
+        the DB when not given: one query)."""
+        from ..rules.membership import current_memberships
+
         widgets = visitor.widgets or {}
+        if memberships is None:
+            memberships = current_memberships(visitor.pk)
+        segments, conditional = split_memberships(memberships)
         return cls(
             visitor_id=str(visitor.pk),
             user_id=visitor.user_id,
@@ -39,6 +59,12 @@ class Snapshot:
             widget_order=tuple(widgets.get("order", ())),
             hidden_widgets=tuple(widgets.get("hidden", ())),
             tracking_consent=visitor.tracking_consent,
+            segments=segments,
+            conditional_segments=conditional,
+            referrer_domain=visitor.referrer_domain,
+            utm_source=visitor.utm_source,
+            utm_medium=visitor.utm_medium,
+            utm_campaign=visitor.utm_campaign,
         )
 
     @classmethod
@@ -46,14 +72,23 @@ class Snapshot:
         data = json.loads(raw)
         if data.pop("format", None) != FORMAT:
             return None
-        for name in ("topics", "widget_order", "hidden_widgets"):
-            data[name] = tuple(data.get(name, ()))
-        return cls(**data)
+        # Lists may come back as {} when Redis's Lua rewrote the JSON (cjson can't tell an empty list from {}).
+        for name in ("topics", "widget_order", "hidden_widgets", "segments"):
+            value = data.get(name)
+            data[name] = tuple(value) if isinstance(value, list) else ()
+        if not isinstance(data.get("conditional_segments"), dict):
+            data["conditional_segments"] = {}
+        names = {f.name for f in fields(cls)} - {"_keys"}
+        return cls(**{name: value for name, value in data.items() if name in names})
 
     def to_json(self) -> str:
         data = asdict(self)
         del data["_keys"]
         return json.dumps({"format": FORMAT, **data}, separators=(",", ":"))
+
+    def tracked_json(self) -> str:
+        """``TRACKED_FIELDS`` alone, as JSON: what the recompute writes into a stored snapshot."""
+        return tracked_json({name: getattr(self, name) for name in TRACKED_FIELDS})
 
     def with_choices(self, **choices: Any) -> Snapshot:
         return replace(self, _keys={}, **choices)
@@ -85,3 +120,20 @@ class Snapshot:
             digest = hashlib.blake2b(json.dumps(parts).encode(), digest_size=8).hexdigest()
             self._keys[name] = digest
         return self._keys[name]
+
+
+def split_memberships(memberships: Iterable[tuple[str, Any]]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """``(slug, condition)`` pairs -> (slugs without a condition, sorted; {slug: condition})."""
+    segments: list[str] = []
+    conditional: dict[str, Any] = {}
+    for slug, condition in memberships:
+        if condition is None:
+            segments.append(slug)
+        else:
+            conditional[slug] = condition
+    return tuple(sorted(segments)), conditional
+
+
+def tracked_json(values: Mapping[str, Any]) -> str:
+    """JSON of the ``TRACKED_FIELDS`` (segments as a list)."""
+    return json.dumps({**values, "segments": list(values.get("segments", ()))}, separators=(",", ":"))

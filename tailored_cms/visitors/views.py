@@ -1,4 +1,7 @@
-"""The no-JS preferences page, ``/tailored/preferences/``: a plain HTML form for visitors without JS."""
+"""The no-JS preferences page, ``/tailored/preferences/``: plain HTML forms for visitors without JS.
+
+The visitor's choices (topics, theme, layout) and their answer about behaviour tracking (consent).
+"""
 
 from __future__ import annotations
 
@@ -16,10 +19,15 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from ..conf import tailored_settings
+from .consent import opted_out_by_browser
 from .forms import CHOICE_FIELDS, PreferencesForm
-from .preferences import reset_preferences, save_preferences, visitor_context
+from .preferences import reset_preferences, save_consent, save_preferences, visitor_context
 
-__all__ = ["PreferencesPageView", "preferences_form_context"]
+__all__ = ["CONSENT_ANSWERS", "PreferencesPageView", "consent_context", "preferences_form_context"]
+
+# The consent form's answers (the banner's no-JS form sends the same): value -> consent to tracking.
+CONSENT_ANSWERS = {"yes": True, "no": False}
 
 
 def safe_next_url(request: HttpRequest) -> str:
@@ -57,9 +65,28 @@ def preferences_form_context(
     }
 
 
+def consent_context(request: HttpRequest) -> dict[str, Any]:
+    """Context for ``tailored_cms/includes/consent_form.html``: where the visitor stands about tracking."""
+    snapshot = visitor_context(request).snapshot
+    if opted_out_by_browser(request):
+        state = _(
+            "Your browser asks sites not to track you (Global Privacy Control or Do Not Track), so nothing you "
+            "read here is noted, whatever you answer."
+        )
+    elif snapshot.tracking_consent is True:
+        state = _("You allowed us to note what you read here, to tailor this site to you.")
+    elif snapshot.tracking_consent is False:
+        state = _("You asked us not to note what you read here.")
+    elif tailored_settings.CONSENT == "required":
+        state = _("You haven't answered yet: nothing you read here is noted unless you allow it.")
+    else:
+        state = _("We note what you read here to tailor this site to you, unless you say no.")
+    return {"consent_state_text": state}
+
+
 @method_decorator([csrf_protect, never_cache], name="dispatch")
 class PreferencesPageView(View):
-    """GET shows the visitor's choices; POST saves them (or resets them) and redirects back (PRG)."""
+    """GET shows the visitor's choices and consent; POST saves one of them (or resets) and redirects back (PRG)."""
 
     template_name = "tailored_cms/preferences_page.html"
 
@@ -72,6 +99,17 @@ class PreferencesPageView(View):
             context = preferences_form_context(request, form=form, next_url=next_url, fields=form.submitted_fields())
             context["notice"] = _("Check your choices, then press Save.")
             return self.render_page(request, context, status=200 if valid else 400)
+        if "consent" in request.GET:
+            # Sent by a consent banner without JavaScript (a cacheable GET form): confirm the answer by POST.
+            answer = request.GET["consent"]
+            context = {**consent_context(request), "preferences_next": next_url, "consent_only": True}
+            if answer not in CONSENT_ANSWERS:
+                context["notice"] = _("Answer “Allow” or “No thanks”.")
+                return self.render_page(request, context, status=400)
+            button = _("Allow") if CONSENT_ANSWERS[answer] else _("No thanks")
+            context["notice"] = _("Press “%(button)s” to confirm.") % {"button": button}
+            context["consent_confirm"] = answer
+            return self.render_page(request, context)
         context = preferences_form_context(request, next_url=next_url)
         if "reset" in request.GET:
             context["notice"] = _("Press “Reset to defaults” to put every choice back to the site's defaults.")
@@ -79,6 +117,16 @@ class PreferencesPageView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         next_url = safe_next_url(request)
+        if "consent" in request.POST:
+            answer = request.POST["consent"]
+            if answer not in CONSENT_ANSWERS:
+                context = {**consent_context(request), "preferences_next": next_url, "consent_only": True}
+                context["notice"] = _("Answer “Allow” or “No thanks”.")
+                return self.render_page(request, context, status=400)
+            save_consent(request, CONSENT_ANSWERS[answer])
+            if not next_url:
+                messages.success(request, _("Your answer was saved."), fail_silently=True)
+            return self.redirect(request, next_url)
         if "reset" in request.POST:
             context = visitor_context(request)
             # A visitor with nothing stored already has the defaults: don't create one just to reset it.
@@ -98,6 +146,8 @@ class PreferencesPageView(View):
 
     def render_page(self, request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
         context["messages"] = messages.get_messages(request)  # works without the messages context processor
+        if "consent_state_text" not in context:
+            context.update(consent_context(request))
         return render(request, self.template_name, context, status=status)
 
     def redirect(self, request: HttpRequest, next_url: str) -> HttpResponseRedirect:

@@ -15,16 +15,31 @@ from cms.plugin_pool import plugin_pool
 from cms.toolbar.utils import get_toolbar_from_request
 from cms.utils import get_current_site
 from django.http import HttpRequest
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
+from ..templatetags.tailored import api_root, beacon_config
+from ..visitors.consent import ASK, consent_state
 from ..visitors.forms import CHOICE_FIELDS
 from ..visitors.snapshot import Snapshot
 from ..visitors.views import preferences_form_context
 from .arrangement import arrange_widgets
 from .feed import feed_entries
 from .forms import TailoredAreaForm, VariantForm, WidgetForm
-from .models import PreferencesPanel, Strategy, TailoredArea, TopicFeed, Variant, Widget, WidgetBoard
+from .models import (
+    ConsentBanner,
+    PreferencesPanel,
+    Strategy,
+    TailoredArea,
+    TopicFeed,
+    Variant,
+    Widget,
+    WidgetBoard,
+)
 from .selection import choose_variants
 
 MODULE = _("Tailored content")
@@ -34,6 +49,12 @@ def visitor_snapshot(request: HttpRequest | None) -> Snapshot:
     """The request's snapshot (marks the response visitor-dependent); defaults without the middleware."""
     context = getattr(request, "tailored", None)
     return context.snapshot if context is not None else Snapshot()
+
+
+def visitor_segments(request: HttpRequest | None) -> tuple[str, ...]:
+    """The active segments the request's visitor is in (no SQL; see ``VisitorContext.segments``)."""
+    context = getattr(request, "tailored", None)
+    return context.segments(request) if context is not None and request is not None else ()
 
 
 def is_editing(request: HttpRequest | None) -> bool:
@@ -69,12 +90,14 @@ class TailoredAreaPlugin(CMSPluginBase):
     fields = ["label", "strategy", "max_items"]
 
     def render(self, context: dict[str, Any], instance: TailoredArea, placeholder: str) -> dict[str, Any]:
-        """Cost: no SQL, no Redis; picks among the loaded children from the snapshot alone."""
+        """Cost: no SQL, no Redis; picks among the loaded children from the snapshot and segments alone."""
         context = super().render(context, instance, placeholder)
         request = context.get("request")
         variants = children_of(instance, Variant)
         editing = is_editing(request)
-        chosen = choose_variants(instance.strategy, variants, visitor_snapshot(request), instance.max_items)
+        chosen = choose_variants(
+            instance.strategy, variants, visitor_snapshot(request), instance.max_items, visitor_segments(request)
+        )
         context.update(
             {
                 "editing": editing,
@@ -127,7 +150,10 @@ def chosen_ids(context: Any, variant: Variant, request: HttpRequest | None) -> s
     if area is None:
         return set()
     siblings = list(Variant.objects.filter(parent_id=area.pk).order_by("position"))
-    return {v.pk for v in choose_variants(area.strategy, siblings, visitor_snapshot(request), area.max_items)}
+    chosen = choose_variants(
+        area.strategy, siblings, visitor_snapshot(request), area.max_items, visitor_segments(request)
+    )
+    return {v.pk for v in chosen}
 
 
 @plugin_pool.register_plugin
@@ -239,3 +265,64 @@ class PreferencesPanelPlugin(CMSPluginBase):
 
     def get_vary_cache_on(self, request: HttpRequest, instance: PreferencesPanel, placeholder: Any) -> list[str]:
         return [tailored_settings.VARY_HEADER]
+
+
+@plugin_pool.register_plugin
+class ConsentBannerPlugin(CMSPluginBase):
+    """Asks for consent to behaviour tracking while the site needs it and the visitor hasn't answered."""
+
+    model = ConsentBanner
+    name = _("Consent banner")
+    module = MODULE
+    render_template = "tailored_cms/plugins/consent_banner.html"
+    fields = ["message", "privacy_policy_url"]
+
+    def render(self, context: dict[str, Any], instance: ConsentBanner, placeholder: str) -> dict[str, Any]:
+        """Cost: no SQL, no Redis: the consent state comes from the snapshot and the request's headers.
+
+        Shown only in the ``ASK`` state (``CONSENT`` is "required", no answer yet, no Sec-GPC/DNT), and to
+        editors at work; the caches keep one copy per consent state (``get_vary_cache_on``).
+        """
+        context = super().render(context, instance, placeholder)
+        request = context.get("request")
+        config = beacon_config()
+        asking = request is not None and consent_state(request, visitor_snapshot(request)) == ASK
+        context.update(
+            {
+                "show_banner": bool(config) and (asking or is_editing(request)),
+                # What privacy.js needs to start the beacon without a reload, as {% tailored_tracking %} would.
+                "beacon_attrs": format_html_join(
+                    "", ' data-tailored-{}="{}"', [("beacon-src", static("tailored_cms/tracking.js")), *config.items()]
+                ),
+            }
+        )
+        return context
+
+    def get_vary_cache_on(self, request: HttpRequest, instance: ConsentBanner, placeholder: Any) -> list[str]:
+        return [tailored_settings.CONSENT_VARY_HEADER]
+
+
+@plugin_pool.register_plugin
+class ExplanationPlugin(CMSPluginBase):
+    """The "Why am I seeing this?" widget: what each tailored area of the page shows the visitor, and why."""
+
+    name = _("Why am I seeing this?")
+    module = MODULE
+    render_template = "tailored_cms/plugins/explanation.html"
+
+    def render(self, context: dict[str, Any], instance: Any, placeholder: str) -> dict[str, Any]:
+        """Cost: no SQL, no Redis. The same markup for everyone, so it is cached once.
+
+        The explanation itself comes from ``explain/`` when the visitor opens the widget (privacy.js).
+        """
+        context = super().render(context, instance, placeholder)
+        request = context.get("request")
+        root = api_root()
+        try:
+            preferences = reverse("tailored_cms:preferences")
+        except NoReverseMatch:
+            preferences = ""
+        if preferences and request is not None:
+            preferences += "?" + urlencode({"next": request.path})
+        context.update({"me_url": root + "me/" if root else "", "preferences_url": preferences})
+        return context

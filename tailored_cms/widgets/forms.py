@@ -16,6 +16,15 @@ def topic_choices() -> list[tuple[str, str]]:
     return list(Topic.objects.values_list("slug", "name"))
 
 
+def segment_choices() -> list[tuple[str, str]]:
+    from ..rules.models import Segment
+
+    return [
+        (slug, name if enabled else f"{name} ({_('switched off')})")
+        for slug, name, enabled in Segment.objects.order_by("name").values_list("slug", "name", "enabled")
+    ]
+
+
 def theme_choices() -> list[tuple[str, str]]:
     return list(tailored_settings.THEMES.items())
 
@@ -70,9 +79,20 @@ class VariantForm(forms.ModelForm):
         help_text=_("Shown to visitors using one of these layouts. None: any layout."),
     )
 
+    segments = forms.MultipleChoiceField(
+        label=_("Segments"),
+        choices=segment_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Shown by personalization and hybrid areas to visitors in any of these segments. "
+            "Customization areas look at topics, themes and layouts only."
+        ),
+    )
+
     class Meta:
         model = Variant
-        fields = ["label", "topics", "themes", "layouts", "priority", "fallback"]
+        fields = ["label", "topics", "themes", "layouts", "segments", "priority", "fallback"]
 
 
 class WidgetForm(forms.ModelForm):

@@ -6,6 +6,7 @@ import uuid
 
 from cms.extensions import PageExtension, extension_pool
 from cms.models import CMSPlugin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,8 @@ from ..visitors.models import Topic
 class Strategy(models.TextChoices):
     STATIC = "static", _("Static: everyone sees the fallback")
     CUSTOMIZATION = "customization", _("Customization: the visitor's own choices")
+    PERSONALIZATION = "personalization", _("Personalization: the visitor's segments")
+    HYBRID = "hybrid", _("Hybrid: the visitor's choices first, segments fill the rest")
 
 
 MAX_ITEMS_RANGE = (1, 20)  # how many variants an area may show at once
@@ -48,6 +51,8 @@ class TailoredPlugin(CMSPlugin):
     topics = models.JSONField(_("topics"), default=list, blank=True)
     themes = models.JSONField(_("themes"), default=list, blank=True)
     layouts = models.JSONField(_("layouts"), default=list, blank=True)
+    # Segment slugs (tailored_cms.rules.Segment); a variant for several segments is for a member of any.
+    segments = models.JSONField(_("segments"), default=list, blank=True)
     priority = models.SmallIntegerField(_("priority"), default=0, help_text=_("Higher wins ties."))
     fallback = models.BooleanField(
         _("fallback"), default=False, help_text=_("Shown when no other variant matches the visitor.")
@@ -96,10 +101,10 @@ class Variant(TailoredPlugin):
 
     @property
     def targeting(self) -> dict[str, list[str]]:
-        return {"topics": self.topics, "themes": self.themes, "layouts": self.layouts}
+        return {"topics": self.topics, "themes": self.themes, "layouts": self.layouts, "segments": self.segments}
 
     def targeting_summary(self) -> list[tuple[str, str]]:
-        """(dimension, values) pairs naming whom the variant is for: topic slugs, theme and layout labels."""
+        """(dimension, values) pairs naming whom the variant is for: topic and segment slugs, theme and layout labels."""
         themes, layouts = tailored_settings.THEMES, tailored_settings.LAYOUTS
         summary = []
         if self.topics:
@@ -108,6 +113,8 @@ class Variant(TailoredPlugin):
             summary.append((str(_("themes")), ", ".join(str(themes.get(t, t)) for t in self.themes)))
         if self.layouts:
             summary.append((str(_("layouts")), ", ".join(str(layouts.get(x, x)) for x in self.layouts)))
+        if self.segments:
+            summary.append((str(_("segments")), ", ".join(self.segments)))
         return summary
 
     def get_short_description(self) -> str:
@@ -178,6 +185,34 @@ class PreferencesPanel(CMSPlugin):
 
     def __str__(self) -> str:
         return self.title
+
+
+def validate_link(value: str) -> None:
+    """A path on this site (``/privacy/``) or an http(s) URL: nothing a browser would run (``javascript:``)."""
+    if not value.startswith(("/", "https://", "http://")) or value.startswith("//"):
+        raise ValidationError(_("Enter a path on this site (/privacy/) or an address starting with https://."))
+
+
+class ConsentBanner(CMSPlugin):
+    """Asks visitors for consent to behaviour tracking, when the site needs it and they haven't answered."""
+
+    message = models.TextField(
+        _("message"),
+        default=_(
+            "May we note which pages and topics you read here? We use it only to show you more of what you "
+            "like. Your choices of topics, theme and layout work either way."
+        ),
+    )
+    privacy_policy_url = models.CharField(
+        _("privacy policy link"),
+        max_length=300,
+        blank=True,
+        validators=[validate_link],
+        help_text=_("A path on this site (/privacy/) or a full address. Leave empty to show no link."),
+    )
+
+    def __str__(self) -> str:
+        return str(_("Consent banner"))
 
 
 @extension_pool.register  # copied along when a page is copied

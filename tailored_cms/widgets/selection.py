@@ -1,11 +1,11 @@
-"""Which variants of a tailored area a visitor sees: a pure function of the variants and the snapshot.
+"""Which variants of a tailored area a visitor sees: a pure function of the variants, the snapshot and segments.
 
-Cost: no SQL, no Redis; O(variants × targeted topics). Deterministic: equal inputs give equal outputs.
+Cost: no SQL, no Redis; O(variants × targeted topics and segments). Deterministic: equal inputs, equal outputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol, TypeVar
 
 from .models import Strategy
@@ -17,6 +17,7 @@ class Targeted(Protocol):
     topics: list[str]
     themes: list[str]
     layouts: list[str]
+    segments: list[str]
     priority: int
     fallback: bool
 
@@ -36,7 +37,12 @@ V = TypeVar("V", bound=Targeted)
 
 
 def is_targeted(variant: Targeted) -> bool:
-    """``True`` if the variant names any topic, theme or layout."""
+    """``True`` if the variant names any topic, theme, layout or segment."""
+    return bool(variant.topics or variant.themes or variant.layouts or variant.segments)
+
+
+def is_chosen_for(variant: Targeted) -> bool:
+    """``True`` if the variant targets the visitor's own choices (topics, theme or layout)."""
     return bool(variant.topics or variant.themes or variant.layouts)
 
 
@@ -45,9 +51,9 @@ def match_score(variant: Targeted, choices: Choices) -> int | None:
 
     Each non-empty targeting list must match: topics intersect the visitor's, themes/layouts contain their
     effective theme/layout. The score counts one per matching topic, plus one for theme and one for layout.
-    An untargeted variant matches nobody in particular (``None``); it can only be a fallback.
+    A variant that targets no choice matches nobody by choice (``None``): a fallback, or one for segments.
     """
-    if not is_targeted(variant):
+    if not is_chosen_for(variant):
         return None
     score = 0
     if variant.topics:
@@ -74,21 +80,50 @@ def fallbacks(variants: Sequence[V]) -> list[V]:
     return next(([v] for v in variants if not is_targeted(v)), [])
 
 
-def choose_variants(strategy: str, variants: Sequence[V], snapshot: Choices, max_items: int = 1) -> list[V]:
+def segment_priority(variant: Targeted, segments: Collection[str]) -> int | None:
+    """``None`` if ``variant`` targets none of ``segments`` (the visitor's), else its priority."""
+    if variant.segments and not set(variant.segments).isdisjoint(segments):
+        return variant.priority
+    return None
+
+
+def choose_variants(
+    strategy: str, variants: Sequence[V], snapshot: Choices, max_items: int = 1, segments: Collection[str] = ()
+) -> list[V]:
     """The variants to show, best first, at most ``max_items``; ``variants`` are in tree order.
 
     ``static`` (and any strategy this release does not know) shows the fallback(s). ``customization`` shows
     the variants matching the visitor's choices, best score first, ties by higher priority then tree
-    position; when none matches, the fallback(s).
+    position. ``personalization`` shows the variants targeted at any of the visitor's ``segments``, by higher
+    priority then tree position. ``hybrid`` shows choice matches first and fills the remaining places with
+    segment matches. Whatever the strategy, when nothing matches: the fallback(s).
     """
     limit = max(1, max_items)
-    if strategy == Strategy.CUSTOMIZATION:
-        scored = []
-        for position, variant in enumerate(variants):
-            score = match_score(variant, snapshot)
-            if score is not None:
-                scored.append((-score, -variant.priority, position, variant))
-        if scored:
-            scored.sort(key=lambda item: item[:3])
-            return [item[3] for item in scored[:limit]]
-    return fallbacks(variants)[:limit]
+    chosen: list[V] = []
+    if strategy in (Strategy.CUSTOMIZATION, Strategy.HYBRID):
+        chosen = _by_choices(variants, snapshot)
+    if strategy in (Strategy.PERSONALIZATION, Strategy.HYBRID) and len(chosen) < limit:
+        chosen += [v for v in _by_segments(variants, segments) if v not in chosen]
+    return chosen[:limit] if chosen else fallbacks(variants)[:limit]
+
+
+def _by_choices(variants: Sequence[V], snapshot: Choices) -> list[V]:
+    scored = []
+    for position, variant in enumerate(variants):
+        score = match_score(variant, snapshot)
+        if score is not None:
+            scored.append((-score, -variant.priority, position, variant))
+    scored.sort(key=lambda item: item[:3])
+    return [item[3] for item in scored]
+
+
+def _by_segments(variants: Sequence[V], segments: Collection[str]) -> list[V]:
+    if not segments:
+        return []
+    ranked = []
+    for position, variant in enumerate(variants):
+        priority = segment_priority(variant, segments)
+        if priority is not None:
+            ranked.append((-priority, position, variant))
+    ranked.sort(key=lambda item: item[:2])
+    return [item[2] for item in ranked]

@@ -213,6 +213,26 @@ def test_malformed_json_is_400(browser, body):
     assert "JSON parse error" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("body", ["[" * 5000 + "]" * 5000, '{"a":' * 2000 + "1" + "}" * 2000])
+def test_json_nested_too_deeply_is_400_not_500(browser, body):
+    # json raises RecursionError (not ValueError) past ~1,000 levels, well under the size limit: it was a 500.
+    assert len(body) < MAX_BODY_BYTES
+    response = send(browser, "put", body)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - nested too deeply."}
+    assert Visitor.objects.count() == 0
+
+
+@pytest.mark.parametrize("slug", ["sp\x00orts", "\x00", "sports!", "x" * 51])
+def test_a_topic_that_cannot_be_a_slug_is_unknown_not_a_database_error(browser, slug):
+    # PostgreSQL refuses a NUL character in a query: on PostgreSQL this was a 500.
+    response = send(browser, "patch", {"topics": ["sports", slug]})
+    assert response.status_code == 400
+    message = response.json()["topics"][0]
+    assert message == f"Unknown topic(s): {slug}. Valid topics: cooking, sports, travel."
+    assert Visitor.objects.count() == 0
+
+
 def test_a_form_encoded_body_is_415_naming_the_type(browser):
     response = send(browser, "put", "theme=dark", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415

@@ -131,7 +131,8 @@ class CMSEditor:
         return self._form()
 
     def _pick(self, plugin_type: str) -> FrameLocator:
-        choice = self.modal.locator(f".cms-plugin-picker a[href='{plugin_type}']")
+        # .first: with more than five plugins to pick from, the CMS also lists the most used ones on top.
+        choice = self.modal.locator(f".cms-plugin-picker a[href='{plugin_type}']").first
         frame = self.modal.locator(".cms-modal-frame iframe")
         expect(choice.or_(frame).first).to_be_visible()
         if choice.is_visible():

@@ -91,13 +91,22 @@ def test_counters_add_up_over_batches_and_days(tagged_page, tailored_redis):
     assert Event.objects.count() == 5
 
 
-def test_a_page_without_topics_and_a_path_outside_the_cms(tagged_page, tailored_redis):
-    page = tagged_page("about")
-    visitor = vid()
-    add_events(tailored_redis, [view(visitor, "/about/"), view(visitor, "/admin/"), view(visitor, "/nowhere/")])
-    ingest_batch()
-    assert sorted(Event.objects.values_list("page_id", flat=True), key=str) == sorted([page.pk, None, None], key=str)
+def test_page_views_of_paths_outside_the_cms_are_dropped(tagged_page, tailored_redis):
+    page = tagged_page("about")  # a page without topics still counts
+    visitor, elsewhere = vid(), vid()
+    add_events(
+        tailored_redis,
+        [view(visitor, "/about/"), view(visitor, "/admin/"), view(visitor, "/nowhere/"), view(elsewhere, "/shop/")],
+    )
+    add_events(tailored_redis, [TrackedEvent(elsewhere, "click", ts=T0, path="/shop/")])  # other events are kept
+    stats = ingest_batch()
+    assert (stats.read, stats.new, stats.not_pages) == (5, 2, 3)
+    assert sorted(Event.objects.values_list("name", "page_id")) == [("click", None), (PAGE_VIEW, page.pk)]
+    assert EventCounts.objects.get(visitor_id=visitor, name=PAGE_VIEW).count == 1
     assert not TopicViews.objects.exists()
+    assert stream_length(tailored_redis) == 0  # acknowledged all the same
+    add_events(tailored_redis, [view(vid(), "/nowhere/")])
+    assert ingest_batch().not_pages == 1 and Visitor.objects.count() == 2  # no visitor made for it
 
 
 def test_the_home_page_resolves(tagged_page, tailored_redis):
@@ -118,8 +127,9 @@ def test_a_page_id_sent_with_the_event_is_used(tagged_page, tailored_redis):
     assert topic_counts(visitor) == {("sports", T0.date()): 1}
 
 
-def test_visits_start_after_the_gap(tailored_redis, settings):
+def test_visits_start_after_the_gap(tagged_page, tailored_redis, settings):
     settings.TAILORED_CMS = {**settings.TAILORED_CMS, "VISIT_GAP_MINUTES": 30}
+    tagged_page("home").set_as_homepage()
     visitor = vid()
     times = [T0, T0 + timedelta(minutes=20), T0 + timedelta(minutes=45), T0 + timedelta(hours=3)]
     add_events(tailored_redis, [view(visitor, "/", times[0]), view(visitor, "/", times[1])])
@@ -132,7 +142,10 @@ def test_visits_start_after_the_gap(tailored_redis, settings):
     assert (v.visits, v.first_seen, v.last_seen) == (2, times[0], times[3])
 
 
-def test_latest_device_referrer_and_utm_win(tailored_redis):
+def test_latest_device_referrer_and_utm_win(tagged_page, tailored_redis):
+    tagged_page("home").set_as_homepage()
+    tagged_page("b")
+    tagged_page("c")
     visitor = vid()
     add_events(
         tailored_redis,

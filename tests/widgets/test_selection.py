@@ -17,6 +17,7 @@ class V:
     topics: list[str] = field(default_factory=list)
     themes: list[str] = field(default_factory=list)
     layouts: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
     priority: int = 0
     fallback: bool = False
 
@@ -137,7 +138,49 @@ def test_no_fallback_and_no_match_shows_nothing():
 
 
 def test_an_unknown_strategy_behaves_like_static():
-    assert names(choose_variants("personalization", [SPORTS, EVERYONE], visitor(["sports"]))) == ["everyone"]
+    assert names(choose_variants("mystery", [SPORTS, EVERYONE], visitor(["sports"]), segments=["fans"])) == [
+        "everyone"
+    ]
+
+
+FANS = V("fans", segments=["sports-fans"])
+BUYERS = V("buyers", segments=["buyers", "vip"], priority=5)
+
+
+def test_personalization_shows_the_variant_for_the_visitors_segment_else_the_fallback():
+    variants = [FANS, BUYERS, EVERYONE]
+    assert names(choose_variants("personalization", variants, visitor(), segments=["sports-fans"])) == ["fans"]
+    assert names(choose_variants("personalization", variants, visitor(), segments=["vip"])) == ["buyers"]
+    assert names(choose_variants("personalization", variants, visitor(), segments=["other"])) == ["everyone"]
+    assert names(choose_variants("personalization", variants, visitor())) == ["everyone"]
+
+
+def test_personalization_ranks_by_priority_then_tree_position_and_ignores_choices():
+    variants = [SPORTS, FANS, BUYERS, V("also-fans", segments=["sports-fans"]), EVERYONE]
+    chosen = choose_variants("personalization", variants, visitor(["sports"]), 3, segments=["sports-fans", "vip"])
+    assert names(chosen) == ["buyers", "fans", "also-fans"]
+
+
+def test_a_segment_only_variant_is_not_a_fallback_and_customization_ignores_segments():
+    assert names(fallbacks([FANS, V("general")])) == ["general"]
+    assert names(choose_variants("customization", [FANS, EVERYONE], visitor(), segments=["sports-fans"])) == [
+        "everyone"
+    ]
+
+
+def test_hybrid_puts_the_visitors_choices_first_and_fills_with_segments():
+    variants = [FANS, SPORTS, BUYERS, EVERYONE]
+    both = choose_variants("hybrid", variants, visitor(["sports"]), 3, segments=["sports-fans", "vip"])
+    assert names(both) == ["sports", "buyers", "fans"]
+    assert names(choose_variants("hybrid", variants, visitor(["sports"]), 1, segments=["vip"])) == ["sports"]
+    assert names(choose_variants("hybrid", variants, visitor(), 2, segments=["vip"])) == ["buyers"]
+    assert names(choose_variants("hybrid", variants, visitor(["travel"]))) == ["everyone"]
+
+
+def test_a_variant_matching_both_ways_is_shown_once():
+    both = V("both", topics=["sports"], segments=["sports-fans"])
+    chosen = choose_variants("hybrid", [both, FANS], visitor(["sports"]), 3, segments=["sports-fans"])
+    assert names(chosen) == ["both", "fans"]
 
 
 def test_duplicate_topics_in_a_variant_count_once():

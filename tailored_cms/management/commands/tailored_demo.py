@@ -69,13 +69,22 @@ class Command(BaseCommand):
             self._editor()
             home = Page.objects.filter(reverse_id="home").first()
             if home is not None:
-                added = self._preferences_panel(home)  # sites seeded before the panel existed get it too
+                # Sites seeded before the panel and the privacy widgets existed get them too.
+                added = [
+                    name
+                    for name, done in (
+                        ("the panel", self._preferences_panel(home)),
+                        ("the privacy widgets", self._privacy_widgets(home)),
+                    )
+                    if done
+                ]
                 self.stdout.write(
-                    "Example content already there: " + ("added the panel." if added else "left as it is.")
+                    "Example content already there: " + (f"added {' and '.join(added)}." if added else "left as it is.")
                 )
                 return
             self._homepage()
             self._articles()
+            self._privacy_widgets(Page.objects.get(reverse_id="home"))
         self.stdout.write(self.style.SUCCESS("Seeded topics, a tailored homepage and articles."))
 
     def _editor(self) -> None:
@@ -138,6 +147,23 @@ class Command(BaseCommand):
         add_plugin(sidebar, "PreferencesPanelPlugin", LANGUAGE, position="first-child", title="Customize this site")
         sidebar.clear_cache(LANGUAGE)
         return True
+
+    def _privacy_widgets(self, home: Page) -> bool:
+        """A consent banner in every page's footer, "Why am I seeing this?" below the homepage's sidebar."""
+        added = False
+        for page in Page.objects.all():
+            footer = {ph.slot: ph for ph in _placeholders(page)}.get("footer")
+            if footer is None or footer.get_plugins(LANGUAGE).filter(plugin_type="ConsentBannerPlugin").exists():
+                continue
+            add_plugin(footer, "ConsentBannerPlugin", LANGUAGE)
+            footer.clear_cache(LANGUAGE)
+            added = True
+        sidebar = {ph.slot: ph for ph in _placeholders(home)}.get("sidebar")
+        if sidebar is not None and not sidebar.get_plugins(LANGUAGE).filter(plugin_type="ExplanationPlugin").exists():
+            add_plugin(sidebar, "ExplanationPlugin", LANGUAGE, position="last-child")
+            sidebar.clear_cache(LANGUAGE)
+            added = True
+        return added
 
     def _articles(self) -> None:
         for title, topic, summary in ARTICLES:

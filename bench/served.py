@@ -1,0 +1,121 @@
+"""The site served for real: gunicorn with bench.settings on a free local port, loaded by ``wrk``.
+
+``Served`` starts gunicorn, waits until it answers and stops it; ``load`` runs ``wrk`` for a while with a Lua
+script (POST bodies) and reads its figures. Traffic goes to 127.0.0.1 only, for a bounded time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.redis_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Served:
+    """``gunicorn example_site.wsgi`` with ``bench.settings``: ``workers`` processes of ``threads`` threads each."""
+
+    def __init__(self, workers: int = 2, threads: int = 1, env: dict[str, str] | None = None) -> None:
+        self.workers, self.threads = workers, threads
+        self.port = free_port()
+        self.env = {**os.environ, **(env or {}), "DJANGO_SETTINGS_MODULE": "bench.settings"}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="tailored-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def kind(self) -> str:
+        return f"{self.workers} sync workers" if self.threads == 1 else f"{self.workers}×{self.threads} gthread"
+
+    def __enter__(self) -> Served:
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "example_site.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "sync" if self.threads == 1 else "gthread",
+            "--threads",
+            str(self.threads),
+            "--log-level",
+            "warning",
+            "--keep-alive",
+            "30",
+        ]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped: {Path(self.log.name).read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/tailored/api/v1/themes/", timeout=5) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"gunicorn did not answer within 60 s: {Path(self.log.name).read_text()[-2000:]}")
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()
+
+
+@dataclass
+class Load:
+    """What ``wrk`` measured, and what its script counted."""
+
+    requests_per_second: float
+    sent: int  # requests the script built
+    answered: int  # responses received
+    ok: int  # responses with the expected status
+    output: str
+
+
+def wrk_binary() -> str:
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise RuntimeError("wrk is not installed: `make bench` installs it (scripts/ensure-system.sh).")
+    return binary
+
+
+def load(url: str, script: str, *, seconds: int, connections: int, threads: int = 1) -> Load:
+    """Run ``wrk`` against ``url`` for ``seconds`` with the Lua ``script``, which must print the line
+    ``bench: sent N answered N ok N`` from its ``done()``."""
+    with tempfile.NamedTemporaryFile("w", prefix="tailored-wrk-", suffix=".lua") as file:
+        file.write(script)
+        file.flush()
+        command = [wrk_binary(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", file.name, url]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    output = result.stdout + result.stderr
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    counts = re.search(r"bench: sent (\d+) answered (\d+) ok (\d+)", output)
+    if result.returncode != 0 or rate is None or counts is None:
+        raise RuntimeError(f"wrk failed ({result.returncode}): {output[-2000:]}")
+    sent, answered, ok = (int(n) for n in counts.groups())
+    return Load(float(rate.group(1)), sent, answered, ok, output)

@@ -1,0 +1,82 @@
+"""``manage.py tailored_recompute``: recompute segment memberships now (what Celery beat runs every 10 minutes)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any, TextIO
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ...rules.models import Segment
+from ...rules.recompute import RecomputeRunning, recompute_segments
+
+BAR_WIDTH = 30
+
+
+class ProgressBar:
+    """A one-line text bar redrawn in place (on a terminal only), at most ten times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.drawn_at = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.drawn_at < 0.1 and done < total:
+            return
+        self.drawn_at = now
+        share = done / total if total else 1.0
+        filled = int(share * BAR_WIDTH)
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {share:4.0%} {done:,}/{total:,} visitors, {now - self.started:.1f} s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute who is in each segment (or only --segment SLUG ...) and update visitors' snapshots. Shows a "
+        "progress bar on a terminal and ends with a summary: visitors, joins, leaves, seconds."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--segment", action="append", dest="segments", metavar="SLUG", help="Only this segment (repeatable)."
+        )
+        parser.add_argument("--chunk", type=int, default=None, help="Visitors per chunk (default RECOMPUTE_CHUNK).")
+        parser.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Show the progress bar (default: only on a terminal).",
+        )
+
+    def handle(
+        self, *args: Any, segments: list[str] | None, chunk: int | None, progress: bool | None, **options: Any
+    ) -> None:
+        stream = self.stdout._out  # the stream under Django's wrapper: is it a terminal?
+        if progress is None:
+            progress = bool(getattr(stream, "isatty", lambda: False)())
+        bar = ProgressBar(stream) if progress else None
+        try:
+            summary = recompute_segments(segments, progress=bar, chunk_size=chunk)
+        except Segment.DoesNotExist as exc:
+            raise CommandError(f"{exc} Known segments: {', '.join(_known()) or 'none'}.") from exc
+        except RecomputeRunning as exc:
+            raise CommandError(f"{exc} Try again when it is done.") from exc
+        finally:
+            if bar is not None:
+                bar.close()
+        self.stdout.write(
+            f"Recomputed {summary.segments} segments: visitors {summary.visitors:,}, joins {summary.joins:,}, "
+            f"leaves {summary.leaves:,}, {summary.seconds:.2f} seconds"
+        )
+
+
+def _known() -> list[str]:
+    return list(Segment.objects.order_by("slug").values_list("slug", flat=True))

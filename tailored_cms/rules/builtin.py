@@ -1,0 +1,402 @@
+"""The built-in rule types. Behavioural rules compile to SQL (a ``Q`` over ``Visitor``); request-time rules read
+``RequestFacts`` only. Models are imported inside methods: importing this module must not load them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.text import get_text_list
+
+from ..tracking.devices import DESKTOP, MOBILE, TABLET
+from .registry import BehaviouralRule, Param, RequestRule, register
+
+if TYPE_CHECKING:
+    from .evaluation import Scope
+    from .request_time import RequestFacts
+
+__all__ = ["DAY_NAMES"]
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
+# Counter windows: ``days`` counts today as day 1, so ``days: 7`` is today and the six days before.
+DAYS = Param(
+    int,
+    required=False,
+    min_value=1,
+    max_value=3650,
+    label="Within the last (days)",
+    help="window in days, today included; all if omitted",
+)
+DAY_WORDS = dict(zip(DAY_NAMES, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+
+
+def _either(values: Any) -> str:
+    """``["a", "b", "c"]`` as "a, b or c" (a single value as itself)."""
+    return str(get_text_list([str(value) for value in (values if isinstance(values, list) else [values])], "or"))
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
+def _window(params: dict[str, Any]) -> str:
+    days = params.get("days")
+    return "" if days is None else " today" if days == 1 else f" in {days} days"
+
+
+def _between(params: dict[str, Any], unit: str) -> str:
+    """ "between 2 and 5 visits", "at least 2 visits", "at most 5 visits"."""
+    low, high = params.get("min"), params.get("max")
+    if low is not None and high is not None:
+        return f"between {low} and {high} {unit}"
+    return f"at least {low} {unit}" if low is not None else f"at most {high} {unit}"
+
+
+def _check_range(params: dict[str, Any], low: str = "min", high: str = "max") -> None:
+    if low not in params and high not in params:
+        raise ValueError(f"give {low!r}, {high!r} or both.")
+    if low in params and high in params and params[low] > params[high]:
+        raise ValueError(f"{low!r} ({params[low]}) is greater than {high!r} ({params[high]}).")
+
+
+@register
+class TopicViews(BehaviouralRule):
+    name = "topic_views"
+    label = "Viewed pages about a topic"
+    description = "At least `min` views of pages tagged `topic` within the last `days` days."
+    params = {
+        "topic": Param(str, max_length=50, help="topic slug", label="Topic", refers_to="topic"),
+        "min": Param(int, min_value=1, max_value=1_000_000, label="At least (views)"),
+        "days": DAYS,
+    }
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"viewed {params['topic']} pages at least {_times(params['min'])}{_window(params)}"
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        from ..tracking.models import TopicViews as Counter
+
+        rows = Counter.objects.filter(topic=params["topic"])
+        if "days" in params:
+            rows = rows.filter(day__gte=scope.first_day(params["days"]))
+        return scope.visitors_in(
+            rows.values("visitor").annotate(total=Sum("count")).filter(total__gte=params["min"]), "visitor"
+        )
+
+
+@register
+class EventCount(BehaviouralRule):
+    name = "event_count"
+    label = "Sent an event"
+    description = "At least `min` events named `name` (a click, a signup…) within the last `days` days."
+    params = {
+        "name": Param(str, max_length=100, help="event name: click, signup, page_view…", label="Event"),
+        "min": Param(int, min_value=1, max_value=1_000_000, label="At least (events)"),
+        "days": DAYS,
+    }
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"sent the event {params['name']!r} at least {_times(params['min'])}{_window(params)}"
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        from ..tracking.models import EventCounts
+
+        rows = EventCounts.objects.filter(name=params["name"])
+        if "days" in params:
+            rows = rows.filter(day__gte=scope.first_day(params["days"]))
+        return scope.visitors_in(
+            rows.values("visitor").annotate(total=Sum("count")).filter(total__gte=params["min"]), "visitor"
+        )
+
+
+@register
+class VisitCount(BehaviouralRule):
+    name = "visit_count"
+    label = "Number of visits"
+    description = "Between `min` and `max` visits (both included; either may be omitted)."
+    params = {
+        "min": Param(int, required=False, min_value=0, max_value=10_000_000, label="At least (visits)"),
+        "max": Param(int, required=False, min_value=0, max_value=10_000_000, label="At most (visits)"),
+    }
+
+    def check(self, params: dict[str, Any]) -> None:
+        _check_range(params)
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"made {_between(params, 'visits')}"
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        q = Q(visits__gte=params.get("min", 0))
+        if "max" in params:
+            q &= Q(visits__lte=params["max"])
+        return q
+
+
+@register
+class DaysSinceLastVisit(BehaviouralRule):
+    name = "days_since_last_visit"
+    label = "Days since the last visit"
+    description = (
+        "The visitor was last seen between `min` and `max` calendar days ago (both included; 0 is today, 1 "
+        "yesterday). Visitors never seen don't match."
+    )
+    params = {
+        "min": Param(int, required=False, min_value=0, max_value=3650, label="At least (days ago)"),
+        "max": Param(int, required=False, min_value=0, max_value=3650, label="At most (days ago)"),
+    }
+
+    def check(self, params: dict[str, Any]) -> None:
+        _check_range(params)
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"was last seen {_between(params, 'days ago')}"
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        # Calendar days in the site's time zone, as plain comparisons of last_seen (no date function per row).
+        q = Q(last_seen__isnull=False)
+        if "min" in params:  # last seen on or before the day `min` days ago: before the next day started
+            q &= Q(last_seen__lt=scope.start_of(scope.today - timedelta(days=params["min"] - 1)))
+        if "max" in params:  # last seen on or after the day `max` days ago
+            q &= Q(last_seen__gte=scope.start_of(scope.today - timedelta(days=params["max"])))
+        return q
+
+
+@register
+class FollowsTopic(BehaviouralRule):
+    name = "follows_topic"
+    label = "Follows a topic"
+    description = "The visitor chose to follow `topic` (customization)."
+    params = {"topic": Param(str, max_length=50, help="topic slug", label="Topic", refers_to="topic")}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"follows {params['topic']}"
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        if scope.vendor == "postgresql":
+            return Q(topics__contains=[params["topic"]])  # jsonb @>
+        # Elsewhere JSON containment isn't available: match the slug, quoted, in the JSON text. Slugs need no
+        # escaping in JSON, and the quotes keep "sport" from matching "sports".
+        from django.db.models import TextField
+        from django.db.models.functions import Cast
+
+        quoted = f'"{params["topic"]}"'
+        rows = scope.visitor_model.objects.alias(text=Cast("topics", TextField())).filter(text__contains=quoted)
+        return scope.visitors_in(rows, "pk")
+
+
+@register
+class LoggedIn(BehaviouralRule):
+    name = "logged_in"
+    label = "Logged in"
+    description = "The visitor has a user account on the site (`is`: true) or not (`is`: false)."
+    params = {"is": Param(bool, label="Logged in")}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return "is logged in" if params["is"] else "is not logged in"
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        return Q(user__isnull=not params["is"])
+
+
+@register
+class InGroup(BehaviouralRule):
+    name = "in_group"
+    label = "In a user group"
+    description = "The visitor's user account is in the Django auth group named `group`."
+    params = {"group": Param(str, max_length=150, help="group name", label="Group", refers_to="group")}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"is in the user group {params['group']!r}"
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        from django.contrib.auth import get_user_model
+
+        through = get_user_model().groups.through  # type: ignore[attr-defined]
+        # A subquery, not user__groups__name: a join would repeat the visitor's row once per group.
+        return Q(user__in=through.objects.filter(group__name=params["group"]).values("user"))
+
+
+@register
+class SegmentReference(BehaviouralRule):
+    name = "segment"
+    label = "In another segment"
+    description = "The visitor is in the segment `slug` (by its rules, whether it is switched on or not)."
+    params = {"slug": Param(str, max_length=50, help="segment slug", label="Segment", refers_to="segment")}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"is in the segment {params['slug']!r}"
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        # Never called: references are replaced by the referenced segment's rules before evaluation
+        # (evaluation.expand), so a mix of behavioural and request-time rules behind one stays exact.
+        raise AssertionError("segment references are expanded before evaluation")
+
+
+# --- request-time rules --------------------------------------------------------------------------------------
+
+
+@register
+class Device(RequestRule):
+    name = "device"
+    label = "Device"
+    description = "The request comes from a mobile, tablet or desktop browser (one or a list)."
+    params = {"is": Param(str, many=True, choices=(MOBILE, TABLET, DESKTOP), label="Device")}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"is on a {_either(params['is'])} device"
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        return request.device in params["is"]
+
+
+@register
+class ReferrerDomain(RequestRule):
+    name = "referrer_domain"
+    label = "Came from a site"
+    description = (
+        "The visitor came from `is` (a domain or a list; subdomains match): the request's referrer, or on a "
+        "request from within the site, the latest external referrer tracking saw for the visitor."
+    )
+    params = {"is": Param(str, many=True, max_length=255, label="Domain", help="a domain, or several: a.com, b.org")}
+
+    def check(self, params: dict[str, Any]) -> None:
+        params["is"] = [value.lower().removeprefix("www.") for value in params["is"]]
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"came from {_either(params['is'])}"
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        domain = request.referrer_domain
+        return bool(domain) and any(domain == d or domain.endswith("." + d) for d in params["is"])
+
+
+@register
+class Utm(RequestRule):
+    name = "utm"
+    label = "Campaign (UTM)"
+    description = (
+        "The visit's UTM parameters: every one given (`source`, `medium`, `campaign`) must match, ignoring case. "
+        "From the request's URL, or on a request without any, the latest tracking saw for the visitor."
+    )
+    params = {
+        "source": Param(str, required=False, max_length=100, label="Source (utm_source)"),
+        "medium": Param(str, required=False, max_length=100, label="Medium (utm_medium)"),
+        "campaign": Param(str, required=False, max_length=100, label="Campaign (utm_campaign)"),
+    }
+
+    def describe(self, params: dict[str, Any]) -> str:
+        given = [f"{name} {params[name]!r}" for name in ("source", "medium", "campaign") if name in params]
+        return f"came from a campaign with {get_text_list(given, 'and')}"
+
+    def check(self, params: dict[str, Any]) -> None:
+        given = [name for name in ("source", "medium", "campaign") if name in params]
+        if not given:
+            raise ValueError("give at least one of 'source', 'medium', 'campaign'.")
+        for name in given:
+            params[name] = params[name].lower()
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        utm = request.utm
+        return all(
+            utm.get(name, "").lower() == params[name] for name in ("source", "medium", "campaign") if name in params
+        )
+
+
+def _zone(params: dict[str, Any]) -> Any:
+    return ZoneInfo(params["tz"]) if "tz" in params else timezone.get_default_timezone()
+
+
+def _check_zone(params: dict[str, Any]) -> None:
+    if "tz" in params:
+        try:
+            ZoneInfo(params["tz"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"parameter 'tz' is not a known time zone: {params['tz']!r}.") from None
+
+
+TZ = Param(
+    str, required=False, max_length=64, label="Time zone", help="IANA time zone (Europe/Paris); the site's if omitted"
+)
+
+
+def _in_zone(params: dict[str, Any]) -> str:
+    return f" ({params['tz']})" if "tz" in params else ""
+
+
+@register
+class LocalTime(RequestRule):
+    name = "local_time"
+    label = "Time of day"
+    description = (
+        "The request arrives between `from` (included) and `to` (excluded) o'clock, in `tz` or the site's time "
+        "zone; `from` after `to` spans midnight (22 to 6)."
+    )
+    params = {
+        "from": Param(int, min_value=0, max_value=23, label="From (hour)"),
+        "to": Param(int, min_value=1, max_value=24, label="To (hour, excluded)"),
+        "tz": TZ,
+    }
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"visits between {params['from']}:00 and {params['to']}:00{_in_zone(params)}"
+
+    def check(self, params: dict[str, Any]) -> None:
+        if params["from"] == params["to"]:
+            raise ValueError("'from' and 'to' are the same hour; the window would be empty.")
+        _check_zone(params)
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        hour = request.local_now(_zone(params)).hour
+        start, end = params["from"], params["to"]
+        return start <= hour < end if start < end else hour >= start or hour < end
+
+
+@register
+class DayOfWeek(RequestRule):
+    name = "day_of_week"
+    label = "Day of the week"
+    description = "The request arrives on one of `days` (mon, tue, … sun), in `tz` or the site's time zone."
+    params = {"days": Param(str, many=True, choices=DAY_NAMES, label="Days"), "tz": TZ}
+
+    def check(self, params: dict[str, Any]) -> None:
+        _check_zone(params)
+
+    def describe(self, params: dict[str, Any]) -> str:
+        days = [DAY_WORDS.get(day, day) for day in params["days"]]
+        return f"visits on a {_either(days)}{_in_zone(params)}"
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        return DAY_NAMES[request.local_now(_zone(params)).weekday()] in params["days"]
+
+
+@register
+class Country(RequestRule):
+    name = "country"
+    label = "Country"
+    description = (
+        "The request's country (ISO 3166 code, one or a list), from the header named by "
+        "TAILORED_CMS['COUNTRY_HEADER'] that a CDN or proxy sets (CF-IPCountry by default)."
+    )
+    params = {"is": Param(str, many=True, max_length=2, label="Country", help="two-letter codes: FR, DE")}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return f"is in {_either(params['is'])}"
+
+    def check(self, params: dict[str, Any]) -> None:
+        codes = [code.upper() for code in params["is"]]
+        bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
+        if bad:
+            raise ValueError(f"parameter 'is' takes two-letter country codes, not {', '.join(map(repr, bad))}.")
+        params["is"] = codes
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        return request.country in params["is"]
+
+
+def start_of_day(day: Any, zone: Any) -> datetime:
+    """The aware datetime at which ``day`` begins in ``zone``."""
+    return timezone.make_aware(datetime.combine(day, time.min), zone)

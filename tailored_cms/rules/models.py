@@ -1,0 +1,111 @@
+"""Segments and who belongs to them. Celery computes memberships (``recompute.py``); the DB keeps their history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..visitors.models import Visitor
+
+# A recompute that started longer ago than this without finishing is taken for dead (its worker was killed).
+RECOMPUTE_STALE_AFTER = timedelta(hours=1)
+
+
+class Segment(models.Model):
+    """A group of visitors described by a rule tree; variants of tailored areas target segments by slug."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    enabled = models.BooleanField(
+        _("enabled"), default=True, help_text=_("Switched off, the segment disappears from every visitor at once.")
+    )
+    rules = models.JSONField(
+        _("rules"),
+        default=dict,
+        help_text=_('A rule tree: {"all": [...]}, {"any": [...]}, {"not": {...}}; leaves {"rule": NAME, ...}.'),
+    )
+    # What the admin shows; written by the recompute.
+    size = models.PositiveIntegerField(
+        _("members"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Visitors in the segment at the last recompute, including those who are only on some requests."),
+    )
+    computed_at = models.DateTimeField(_("last computed"), null=True, blank=True, editable=False)
+    recompute_started_at = models.DateTimeField(_("recompute started"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+
+    def __str__(self) -> str:
+        return self.name or self.slug
+
+    def clean(self) -> None:
+        from .registry import validate_tree
+
+        try:
+            self.rules = validate_tree(self.rules, segment=self.slug or None)  # saved cleaned (lists, case)
+        except ValidationError as exc:
+            raise ValidationError({"rules": exc.messages}) from exc
+
+    @property
+    def recompute_running(self) -> bool:
+        """A recompute of this segment started and has not finished (nor been abandoned for an hour)."""
+        started = self.recompute_started_at
+        return started is not None and timezone.now() - started < RECOMPUTE_STALE_AFTER
+
+
+class Membership(models.Model):
+    """A visitor in a segment from ``joined_at`` until ``left_at`` (NULL while a member). Rows are never deleted
+    by a recompute: a visitor who leaves and joins again has two rows, which is the history results read.
+
+    ``condition`` is NULL for an unconditional member, or the residual rule tree of request-time rules
+    (device, time, …) that the request path still has to check: for ``all[topic_views, device=mobile]`` a
+    sports fan's condition is ``{"rule": "device", "is": "mobile"}``.
+    """
+
+    visitor = models.ForeignKey(
+        Visitor, verbose_name=_("visitor"), on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
+    joined_at = models.DateTimeField(_("joined"))
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+    condition = models.JSONField(_("only on requests where"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            # At most one current membership per visitor and segment; also the index of "current segments of a
+            # visitor" (the snapshot's DB read and the recompute's diff, both by visitor).
+            models.UniqueConstraint(
+                fields=["visitor", "segment"],
+                condition=models.Q(left_at__isnull=True),
+                name="tailored_membership_current",
+            ),
+        ]
+        indexes = [
+            # "Current members of a segment" (sizes, results, the admin).
+            models.Index(
+                fields=["segment", "visitor"],
+                condition=models.Q(left_at__isnull=True),
+                name="tailored_membership_members",
+            ),
+            # History by visitor (export, erase; the visitor FK has no index of its own).
+            models.Index(fields=["visitor", "joined_at"], name="tailored_membership_history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} in {self.segment_id}"

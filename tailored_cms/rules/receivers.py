@@ -1,0 +1,66 @@
+"""A saved or deleted segment: the request path learns at once, Celery recomputes who is in it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .models import Segment
+
+logger = logging.getLogger(__name__)
+
+
+def dependents(slug: str) -> list[str]:
+    """``slug`` and every segment whose rules reference it, directly or through others. One query."""
+    from .registry import iter_leaves
+
+    definitions = dict(Segment.objects.values_list("slug", "rules"))
+    found = [slug]
+    changed = True
+    while changed:
+        changed = False
+        for other, tree in definitions.items():
+            if other in found or not isinstance(tree, dict):
+                continue
+            try:
+                refs = {leaf.get("slug") for leaf in iter_leaves(tree) if leaf.get("rule") == "segment"}
+            except (TypeError, AttributeError):
+                continue
+            if refs & set(found):
+                found.append(other)
+                changed = True
+    return found
+
+
+def _after_change(slug: str, recompute: bool) -> None:
+    from .active import publish_segments
+    from .tasks import recompute_segments_task
+
+    publish_segments()  # switched off or deleted: gone from every snapshot's next read
+    if not recompute:
+        return
+    try:
+        recompute_segments_task.apply_async((dependents(slug),), retry=False)
+    except Exception as exc:  # no broker: the beat's next full recompute (or tailored_recompute) catches up
+        logger.warning("Could not queue the recompute of segment %r: %s", slug, exc)
+
+
+@receiver(post_save, sender=Segment, dispatch_uid="tailored_cms.segment_saved")
+def on_segment_saved(sender: Any, instance: Segment, update_fields: Any = None, **kwargs: Any) -> None:
+    # The recompute itself saves sizes with update(), which sends no signal; a save naming only those fields
+    # (an admin action, say) changes nothing to compute.
+    if update_fields and set(update_fields) <= {"size", "computed_at", "recompute_started_at"}:
+        return
+    slug = instance.slug
+    transaction.on_commit(lambda: _after_change(slug, recompute=True))
+
+
+@receiver(post_delete, sender=Segment, dispatch_uid="tailored_cms.segment_deleted")
+def on_segment_deleted(sender: Any, instance: Segment, **kwargs: Any) -> None:
+    slug = instance.slug
+    # Segments referencing it now match nobody through it: recompute them.
+    transaction.on_commit(lambda: _after_change(slug, recompute=len(dependents(slug)) > 1))

@@ -1,0 +1,389 @@
+"""Recomputing memberships: all visitors (beat, a saved segment, ``tailored_recompute``) or the few an ingest
+batch touched. Plain functions; ``tasks.py`` only calls them.
+
+Both do the same per set of visitors, in one transaction: lock the visitors' rows (in id order, like the ingest,
+so the two wait for each other instead of deadlocking), evaluate every segment for all of them with one query
+(``evaluation``), read their current memberships with one more, and write the difference: new rows for joins,
+``left_at`` for leaves, the new condition where only the request-time part changed. After the commit, the
+visitors whose segments changed get the tracked part of their Redis snapshot rewritten in place (one round trip).
+
+A full recompute walks the visitors in id order, ``RECOMPUTE_CHUNK`` at a time, so memory stays flat however many
+there are, and its queries per chunk are constant. Only one full recompute runs at a time: a Redis lock
+(``SET NX`` with an expiry, renewed at every chunk) makes a second one raise ``RecomputeRunning``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import redis
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from .. import connection
+from ..conf import tailored_settings
+from .evaluation import Plan, Plans, Result, Row, evaluate_range, evaluate_rows, load_plans
+from .membership import memberships_of
+
+if TYPE_CHECKING:
+    from .models import Segment
+
+__all__ = ["RecomputeRunning", "RecomputeSummary", "recompute_lock", "recompute_segments", "recompute_visitors"]
+
+logger = logging.getLogger(__name__)
+
+# The lock of a full recompute expires this long after its last chunk (a killed worker doesn't block the next).
+LOCK_SECONDS = 600
+
+Progress = Callable[[int, int], None]  # (visitors done, visitors in all)
+
+
+class RecomputeRunning(Exception):
+    """Another recompute holds the lock."""
+
+
+@dataclass
+class RecomputeSummary:
+    """What a recompute did."""
+
+    segments: int = 0  # segments computed
+    visitors: int = 0  # visitors evaluated
+    joins: int = 0  # memberships started
+    leaves: int = 0  # memberships ended
+    changed: int = 0  # current memberships whose request-time condition changed
+    snapshots: int = 0  # snapshots rewritten in Redis
+    seconds: float = 0.0
+
+    def add(self, other: RecomputeSummary) -> None:
+        for name in ("visitors", "joins", "leaves", "changed", "snapshots"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "seconds": round(self.seconds, 3)}
+
+    def __str__(self) -> str:
+        return (
+            f"{self.segments} segments: visitors {self.visitors:,}, joins {self.joins:,}, leaves {self.leaves:,}, "
+            f"conditions changed {self.changed:,}, snapshots updated {self.snapshots:,}, {self.seconds:.2f} s"
+        )
+
+
+# --- the lock ----------------------------------------------------------------------------------------------------
+
+
+def _redis() -> redis.Redis:
+    from ..tracking.ingest import worker_redis
+
+    return worker_redis()
+
+
+_RELEASE_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_EXTEND_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 0"
+
+
+class _Lock:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+        self.key = connection.key("recompute", "lock")
+        self.token = uuid.uuid4().hex
+
+    def acquire(self) -> bool:
+        return bool(self.client.set(self.key, self.token, nx=True, ex=LOCK_SECONDS))
+
+    def extend(self) -> None:
+        self.client.eval(_EXTEND_LUA, 1, self.key, self.token, LOCK_SECONDS)
+
+    def release(self) -> None:
+        self.client.eval(_RELEASE_LUA, 1, self.key, self.token)
+
+
+@contextmanager
+def recompute_lock(client: redis.Redis | None = None) -> Iterator[_Lock]:
+    """Hold the recompute lock for the block; raises ``RecomputeRunning`` if another process holds it."""
+    lock = _Lock(client or _redis())
+    if not lock.acquire():
+        raise RecomputeRunning("A segment recompute is already running.")
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+# --- writing differences -----------------------------------------------------------------------------------------
+
+
+def _condition(result: Result) -> Any:
+    return None if result is True else result
+
+
+def _apply(
+    rows: Iterable[Row],
+    plans: list[Plan],
+    current: dict[tuple[str, int], tuple[int, Any]],
+    now: datetime,
+    summary: RecomputeSummary,
+) -> dict[str, Row]:
+    """Write the difference between ``rows``' results and ``current`` memberships; returns the changed visitors.
+
+    ``current`` maps (visitor id, segment id) to (membership id, condition) for the visitors of ``rows`` and
+    the segments of ``plans``; what is left in it after the rows are compared (visitors gone meanwhile) ends.
+    Cost: up to three statements (insert joins, end leaves, update conditions), whatever the number of rows.
+    """
+    from ..tracking import sql
+    from .models import Membership
+
+    joins: list[tuple[Any, ...]] = []
+    leaves: list[tuple[int, datetime]] = []
+    changes: list[tuple[int, Any]] = []
+    changed: dict[str, Row] = {}
+    for row in rows:
+        summary.visitors += 1
+        for plan in plans:
+            result = row.results.get(plan.slug, False)
+            held = current.pop((row.visitor_id, plan.id), None)
+            if result is False:
+                if held is not None:
+                    leaves.append((held[0], now))
+                    changed[row.visitor_id] = row
+            elif held is None:
+                joins.append((row.visitor_id, plan.id, now, _condition(result)))
+                changed[row.visitor_id] = row
+            elif held[1] != _condition(result):
+                changes.append((held[0], _condition(result)))
+                changed[row.visitor_id] = row
+    leaves.extend((membership_id, now) for membership_id, _condition_ in current.values())
+    sql.insert(Membership, ("visitor", "segment", "joined_at", "condition"), joins)
+    sql.update(Membership, ("left_at",), leaves)
+    sql.update(Membership, ("condition",), changes)
+    summary.joins += len(joins)
+    summary.leaves += len(leaves)
+    summary.changed += len(changes)
+    return changed
+
+
+def _current(plans: list[Plan], **visitor_filter: Any) -> dict[tuple[str, int], tuple[int, Any]]:
+    """Current memberships of ``plans``' segments for the visitors matched by ``visitor_filter``. One query."""
+    from .models import Membership
+
+    rows = Membership.objects.filter(left_at__isnull=True, segment_id__in=[plan.id for plan in plans])
+    rows = rows.filter(**{f"visitor_id__{lookup}": value for lookup, value in visitor_filter.items()})
+    return {
+        (str(visitor_id), segment_id): (pk, condition)
+        for pk, visitor_id, segment_id, condition in rows.values_list("pk", "visitor_id", "segment_id", "condition")
+    }
+
+
+def _tracked(row: Row, memberships: list[tuple[str, Any]] | None = None) -> str:
+    """The JSON of a snapshot's tracked fields for ``row``'s visitor."""
+    from ..visitors.snapshot import split_memberships, tracked_json
+
+    pairs = memberships if memberships is not None else [(slug, _condition(r)) for slug, r in row.results.items()]
+    segments, conditional = split_memberships(pairs)
+    return tracked_json({"segments": segments, "conditional_segments": conditional, **row.attribution})
+
+
+def _mirror(rows: dict[str, Row], *, complete: bool, summary: RecomputeSummary) -> None:
+    """Rewrite the tracked part of these visitors' stored snapshots. ``complete``: the rows' results cover every
+    computed segment; otherwise the visitors' memberships are read back (one query). Never raises."""
+    if not rows:
+        return
+    from ..visitors.store import get_store
+
+    held = None if complete else memberships_of(rows)
+    tracked = {vid: _tracked(row, None if held is None else held.get(vid, [])) for vid, row in rows.items()}
+    try:
+        summary.snapshots += get_store().update_segments(tracked, client=_redis())
+    except redis.RedisError as exc:
+        # The DB is right; snapshots catch up when the visitor's next batch is ingested, or expire.
+        logger.error("Could not update %d snapshots in Redis: %s", len(tracked), exc)
+
+
+# --- entry points -------------------------------------------------------------------------------------------------
+
+
+def recompute_visitors(visitor_ids: Iterable[Any], *, now: datetime | None = None) -> RecomputeSummary:
+    """Re-evaluate every enabled segment for these visitors (those an ingest batch touched) and mirror them.
+
+    Cost, whatever the number of visitors: one query for the segments, and when there are some, five or six
+    statements in one transaction, and two Redis round trips (publish check, snapshots).
+    """
+    started = time.monotonic()
+    summary = RecomputeSummary()
+    ids = sorted({str(visitor_id) for visitor_id in visitor_ids})
+    if not ids:
+        return summary
+    plans = load_plans()
+    if not plans.plans:
+        return summary  # no segments: nothing to compute, nothing on the request path reads what we'd mirror
+    computed = plans.computed
+    summary.segments = len(computed)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if computed:
+            from ..visitors.models import Visitor
+
+            locked = Visitor.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+            list(locked.values_list("pk", flat=True))
+        rows = {row.visitor_id: row for row in evaluate_rows(ids, plans, now=now)}
+        if computed:
+            _apply(rows.values(), computed, _current(computed, **{"in": ids}), now, summary)
+    # Every touched visitor, changed or not: their referrer and UTM may be new even if their segments aren't.
+    _mirror(rows, complete=True, summary=summary)
+    _republish_if_lost(plans)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _republish_if_lost(plans: Plans) -> None:
+    """Publish the active segments again if Redis lost them (restarted, flushed). One round trip; never raises."""
+    from .active import active_key, publish_segments
+
+    try:
+        client = _redis()
+        if not client.exists(active_key()):
+            publish_segments(plans, client=client)
+    except redis.RedisError as exc:
+        logger.warning("Could not check the active segments in Redis: %s", exc)
+
+
+def recompute_segments(
+    segments: Iterable[str | Segment] | None = None,
+    *,
+    progress: Progress | None = None,
+    chunk_size: int | None = None,
+    now: datetime | None = None,
+    lock: bool = True,
+) -> RecomputeSummary:
+    """Recompute who is in ``segments`` (slugs or ``Segment``s; all if None) among all visitors.
+
+    Memberships of disabled segments, and of segments made only of request-time rules, end. Sizes and times
+    are written to each segment. Raises ``RecomputeRunning`` when another recompute holds the lock (``lock``),
+    ``Segment.DoesNotExist`` naming unknown slugs. Cost: constant queries per chunk of ``chunk_size`` visitors
+    (``RECOMPUTE_CHUNK``) and one Redis round trip per chunk with changes.
+    """
+    from .models import Segment
+
+    started = time.monotonic()
+    now = now or timezone.now()
+    size = max(1, chunk_size or tailored_settings.RECOMPUTE_CHUNK)
+    everything = load_plans()
+    if segments is None:
+        targets = everything.plans
+    else:
+        wanted = {s if isinstance(s, str) else s.slug for s in segments}
+        targets = [plan for plan in everything.plans if plan.slug in wanted]
+        missing = wanted - {plan.slug for plan in targets}
+        if missing:
+            raise Segment.DoesNotExist(f"No segment {', '.join(sorted(missing))}.")
+    plans = Plans(targets, {key: leaf for plan in targets if plan.computed for key, leaf in _leaves(everything, plan)})
+    computed = plans.computed
+    summary = RecomputeSummary(segments=len(computed))
+    with recompute_lock() if lock else _no_lock() as held:
+        from ..visitors.models import Visitor
+        from .active import publish_segments
+        from .models import Membership
+
+        Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(recompute_started_at=now)
+        try:
+            try:
+                publish_segments(everything, client=_redis())
+            except redis.RedisError as exc:  # the DB part goes on; the next run (or a saved segment) publishes
+                logger.warning("Could not publish the active segments: %s", exc)
+            idle = [plan.id for plan in targets if not plan.computed]
+            if idle:
+                summary.leaves += Membership.objects.filter(segment_id__in=idle, left_at__isnull=True).update(
+                    left_at=now
+                )
+            if computed:
+                total = Visitor.objects.count()
+                after: Any = None
+                while True:
+                    upto = _chunk(after, size, plans, computed, now, summary, complete=segments is None)
+                    if upto is None:
+                        break
+                    after = upto
+                    if held is not None:
+                        held.extend()
+                    if progress is not None:
+                        progress(min(summary.visitors, total), max(total, summary.visitors))
+            _record_sizes(targets, now)
+        except BaseException:
+            Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(recompute_started_at=None)
+            raise
+    summary.seconds = time.monotonic() - started
+    logger.info("Recomputed segments: %s", summary)
+    return summary
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield None
+
+
+def _leaves(everything: Plans, plan: Plan) -> Iterator[tuple[str, Any]]:
+    for key in plan.leaf_keys:
+        yield key, everything.leaves[key]
+
+
+def _chunk(
+    after: Any,
+    size: int,
+    plans: Plans,
+    computed: list[Plan],
+    now: datetime,
+    summary: RecomputeSummary,
+    *,
+    complete: bool,
+) -> Any:
+    """Recompute the next ``size`` visitors after ``after`` (by id); returns the last id, or None when done.
+
+    Cost: five statements at most (lock the chunk, evaluate it, its memberships, joins, leaves, conditions).
+    """
+    from ..visitors.models import Visitor
+
+    with transaction.atomic():
+        chunk = Visitor.objects.select_for_update(no_key=True).order_by("pk")
+        if after is not None:
+            chunk = chunk.filter(pk__gt=after)
+        ids = list(chunk.values_list("pk", flat=True)[:size])
+        if not ids:
+            return None
+        upto = ids[-1]
+        del ids  # only the bounds are needed: memory stays one chunk's rows at most
+        current = _current(computed, **({"gt": after, "lte": upto} if after is not None else {"lte": upto}))
+        changed = _apply(evaluate_range(after, upto, plans, now=now), computed, current, now, summary)
+    _mirror(changed, complete=complete, summary=summary)
+    return upto
+
+
+def _record_sizes(targets: list[Plan], now: datetime) -> None:
+    """Each segment's current size and computed time (request-time segments: no size). Two queries."""
+    from .models import Membership, Segment
+
+    if not targets:
+        return
+    counts = dict(
+        Membership.objects.filter(segment_id__in=[plan.id for plan in targets], left_at__isnull=True)
+        .values("segment")
+        .annotate(n=Count("pk"))
+        .values_list("segment", "n")
+    )
+    # Cast: on PostgreSQL a CASE of nothing but NULL parameters would otherwise be text.
+    sizes = Cast(
+        Case(
+            *(When(pk=plan.id, then=Value(None if plan.request_time else counts.get(plan.id, 0))) for plan in targets),
+        ),
+        IntegerField(),
+    )
+    Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(
+        size=sizes, computed_at=now, recompute_started_at=None
+    )

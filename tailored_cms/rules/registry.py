@@ -1,0 +1,414 @@
+"""The rule registry: rule types by name, their parameters, and validation of rule trees.
+
+A rule tree is JSON: ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``, nested freely; a leaf is
+``{"rule": NAME, **params}``. A site adds a rule type with ``@register`` on a subclass of ``BehaviouralRule``
+(computed by Celery, in SQL) or ``RequestRule`` (checked on each request, without I/O).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.utils.text import get_text_list
+
+if TYPE_CHECKING:
+    from django.db.models import Q
+
+    from .evaluation import Scope
+    from .request_time import RequestFacts
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_RULES",
+    "BehaviouralRule",
+    "Param",
+    "RequestRule",
+    "Rule",
+    "describe_rules",
+    "describe_tree",
+    "get_rule",
+    "iter_leaves",
+    "register",
+    "registered_rules",
+    "unregister",
+    "validate_tree",
+]
+
+# A tree deeper or bigger than this is refused: what an editor builds stays readable, and what the request path
+# checks stays cheap (a residual tree is evaluated on every page view).
+MAX_DEPTH = 8
+MAX_RULES = 50
+
+BRANCHES = ("all", "any")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a rule: its type, whether it is required, and the values it accepts.
+
+    ``type`` is ``int``, ``str`` or ``bool``; ``many`` accepts one value or a non-empty list of them (cleaned to
+    a list). ``choices`` limits the values; ``min_value``/``max_value`` bound integers (inclusive);
+    ``max_length`` bounds strings. ``label`` and ``help`` are what editors read in the admin's rule builder;
+    ``refers_to`` (``"topic"``, ``"segment"`` or ``"group"``) makes the builder offer the site's topics, segments
+    or user groups by slug or name (the value is still a string, and is not checked against them).
+    """
+
+    type: type = str
+    required: bool = True
+    many: bool = False
+    choices: tuple[Any, ...] | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    max_length: int = 200
+    help: str = ""
+    label: str = ""
+    refers_to: str | None = None
+
+    def describe(self, name: str) -> dict[str, Any]:
+        """What the admin's rule builder needs to render an input for this parameter (JSON-able)."""
+        kind = self.refers_to or {int: "int", str: "str", bool: "bool"}.get(self.type, "str")
+        return {
+            "name": name,
+            "label": self.label or name.replace("_", " ").capitalize(),
+            "type": kind,
+            "required": self.required,
+            "many": self.many,
+            "choices": None if self.choices is None else list(self.choices),
+            "min": self.min_value,
+            "max": self.max_value,
+            "max_length": self.max_length if self.type is str else None,
+            "help": self.help,
+        }
+
+    def clean(self, value: Any) -> Any:
+        """The cleaned value; raises ``ValueError`` with a message that the caller prefixes with the names."""
+        if self.many:
+            values = value if isinstance(value, list) else [value]
+            if not values:
+                raise ValueError("must not be an empty list")
+            if len(values) > 50:
+                raise ValueError("takes at most 50 values")
+            return [self._one(item) for item in values]
+        return self._one(value)
+
+    def _one(self, value: Any) -> Any:
+        if self.type is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"must be a whole number, not {value!r}")
+            if self.min_value is not None and value < self.min_value:
+                raise ValueError(f"must be at least {self.min_value}, not {value}")
+            if self.max_value is not None and value > self.max_value:
+                raise ValueError(f"must be at most {self.max_value}, not {value}")
+        elif self.type is bool:
+            if not isinstance(value, bool):
+                raise ValueError(f"must be true or false, not {value!r}")
+        elif self.type is str:
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"must be a non-empty string, not {value!r}")
+            value = value.strip()
+            if len(value) > self.max_length:
+                raise ValueError(f"must be at most {self.max_length} characters")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"must be one of {', '.join(map(str, self.choices))}, not {value!r}")
+        return value
+
+
+class Rule:
+    """A rule type: a named test of a visitor, with parameters, used as a leaf of a segment's rule tree.
+
+    Don't subclass this directly: subclass ``BehaviouralRule`` or ``RequestRule`` (which say when the rule is
+    checked) and decorate the class with ``@register``. Instances hold no state; one is made per registration.
+
+    - ``name``: what rule trees call it (``{"rule": name, ...}``); unique in the registry.
+    - ``params``: ``{parameter: Param(...)}``; unknown, missing or ill-typed parameters are refused with a
+      ``ValidationError`` naming the rule and the parameter, when a segment is saved (never at evaluation).
+    - ``check(params)``: optional cross-parameter validation of already cleaned values (``min <= max``); raise
+      ``ValueError`` with a message, which is prefixed with the rule's name.
+    - ``label``/``description``: what editors read in the admin.
+    """
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    params: ClassVar[Mapping[str, Param]] = {}
+    behavioural: ClassVar[bool]
+
+    def clean(self, leaf: Mapping[str, Any]) -> dict[str, Any]:
+        """The leaf with its parameters cleaned; raises ``ValidationError`` naming the rule and parameter."""
+        given = {key: value for key, value in leaf.items() if key != "rule"}
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            known = ", ".join(self.params) or "none"
+            raise ValidationError(
+                f"Rule {self.name!r} has no parameter {', '.join(map(repr, unknown))} (its parameters: {known})."
+            )
+        cleaned: dict[str, Any] = {"rule": self.name}
+        for key, param in self.params.items():
+            if key not in given or given[key] is None:
+                if param.required:
+                    raise ValidationError(f"Rule {self.name!r} needs the parameter {key!r}.")
+                continue
+            try:
+                cleaned[key] = param.clean(given[key])
+            except ValueError as exc:
+                raise ValidationError(f"Rule {self.name!r}: parameter {key!r} {exc}.") from exc
+        try:
+            self.check(cleaned)
+        except ValueError as exc:
+            raise ValidationError(f"Rule {self.name!r}: {exc}") from exc
+        return cleaned
+
+    def check(self, params: dict[str, Any]) -> None:
+        """Cross-parameter checks on cleaned values; raise ``ValueError``. Nothing to check by default."""
+
+    def describe(self, params: dict[str, Any]) -> str:
+        """The leaf in words, for editors (``describe_tree``): "viewed sports pages at least 3 times in 30 days".
+
+        ``params`` are cleaned. By default the label and the parameters; rule types override it with a phrase
+        that reads well after "visitors who".
+        """
+        given = ", ".join(f"{key} {_words(value)}" for key, value in params.items())
+        return f"{self.label or self.name}: {given}" if given else (self.label or self.name)
+
+    @classmethod
+    def describe_rule(cls) -> dict[str, Any]:
+        """The rule type for the admin's rule builder (JSON-able): name, label, kind and its parameters."""
+        return {
+            "name": cls.name,
+            "label": cls.label or cls.name.replace("_", " ").capitalize(),
+            "description": cls.description,
+            "kind": "behavioural" if cls.behavioural else "request",
+            "params": [param.describe(key) for key, param in cls.params.items()],
+        }
+
+
+class BehaviouralRule(Rule):
+    """A rule about what a visitor did, computed by Celery from the database (never on the request path).
+
+    ``visitors(params, scope)`` returns a ``Q`` over ``Visitor`` selecting the visitors for whom the rule holds.
+    It is pushed down to SQL: a full recompute evaluates it once per chunk of visitors, for all of them at once,
+    so it must not loop over visitors in Python nor run queries itself. Filter ``Visitor``'s own columns
+    directly (``Q(visits__gte=3)``); for another table, build a queryset of its rows and pass it to
+    ``scope.visitors_in(queryset, "visitor")``, which restricts it to the chunk being computed. ``scope.now``,
+    ``scope.today`` and ``scope.first_day(days)`` give the time windows (evaluations are repeatable: a test
+    passes ``now``). The ``Q`` may be negated and combined with others: it must select exactly the visitors
+    for whom the rule holds, with no NULL surprises (``Visitor`` columns that may be NULL need ``isnull``).
+    """
+
+    behavioural = True
+
+    def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        raise NotImplementedError(f"{type(self).__name__}.visitors()")
+
+
+class RequestRule(Rule):
+    """A rule about the current request (device, time, country…), checked when a page is rendered.
+
+    ``matches(params, request)`` gets ``RequestFacts`` (the request's device, referrer domain, UTM
+    parameters, country, local time, and what the visitor's snapshot adds) and returns a bool. It runs on
+    every page view of a page with personalized content, for every segment that needs it: it must not query
+    the database, call Redis or do any other I/O, and must be fast (no parsing beyond what ``RequestFacts``
+    caches). It must not raise: return False for what it can't decide.
+    """
+
+    behavioural = False
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        raise NotImplementedError(f"{type(self).__name__}.matches()")
+
+
+R = TypeVar("R", bound=type[Rule])
+_registry: dict[str, Rule] = {}
+
+
+def register(rule_class: R) -> R:
+    """Class decorator: add a rule type to the registry under its ``name``; refuses a name already taken."""
+    if not (isinstance(rule_class, type) and issubclass(rule_class, (BehaviouralRule, RequestRule))):
+        raise TypeError(f"{rule_class!r} is not a subclass of BehaviouralRule or RequestRule.")
+    name = rule_class.name
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"{rule_class.__name__}.name must be a word (letters, digits, _), not {name!r}.")
+    if name in BRANCHES or name in ("not", "rule"):
+        raise ValueError(f"{name!r} is reserved for rule trees.")
+    existing = _registry.get(name)
+    if existing is not None:
+        raise ValueError(
+            f"A rule named {name!r} is already registered ({type(existing).__module__}.{type(existing).__name__})."
+        )
+    _registry[name] = rule_class()
+    return rule_class
+
+
+def unregister(name: str) -> None:
+    """Remove a rule type (tests, or a site replacing a built-in: unregister it, then register its own)."""
+    _registry.pop(name, None)
+
+
+def get_rule(name: str) -> Rule:
+    try:
+        return _registry[name]
+    except KeyError:
+        raise ValidationError(f"Unknown rule {name!r}. Known rules: {', '.join(sorted(_registry))}.") from None
+
+
+def registered_rules() -> dict[str, Rule]:
+    return dict(sorted(_registry.items()))
+
+
+def describe_rules() -> list[dict[str, Any]]:
+    """Every registered rule type, a site's own included, as the admin's rule builder renders them (by label)."""
+    return sorted((type(rule).describe_rule() for rule in _registry.values()), key=lambda rule: rule["label"].lower())
+
+
+def describe_tree(tree: Any) -> str:
+    """A rule tree as a sentence for editors: "viewed sports pages at least 3 times in 30 days and is on a mobile
+    device". Groups inside groups are parenthesised; a tree that isn't valid still gets words, never an error."""
+    return _describe(tree, nested=False)
+
+
+def _describe(tree: Any, *, nested: bool) -> str:
+    if not isinstance(tree, Mapping):
+        return "(not a rule)"
+    if "rule" in tree:
+        name = tree["rule"]
+        rule = _registry.get(name) if isinstance(name, str) else None
+        if rule is None:
+            return f"{name} (no such rule)"
+        params = {key: value for key, value in tree.items() if key != "rule"}
+        try:
+            return rule.describe(params)
+        except Exception:  # a site's describe() on parameters stored before its rule changed: words, not a 500
+            return Rule.describe(rule, params)
+    if "not" in tree:
+        return f"not ({_describe(tree['not'], nested=False)})"
+    for kind, joiner in (("all", " and "), ("any", " or ")):
+        if kind in tree:
+            children = tree[kind] if isinstance(tree[kind], list) else []
+            if not children:
+                return "(an empty group)"
+            text = joiner.join(_describe(child, nested=True) for child in children)
+            return f"({text})" if nested and len(children) > 1 else text
+    return "(not a rule)"
+
+
+def _words(value: Any) -> str:
+    """A parameter's value in a sentence: lists as "a, b or c", booleans as yes/no."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return str(get_text_list([str(item) for item in value], "or"))
+    return str(value)
+
+
+def iter_leaves(tree: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every leaf of a (validated) tree, depth first."""
+    if "rule" in tree:
+        yield tree
+    elif "not" in tree:
+        yield from iter_leaves(tree["not"])
+    else:
+        for key in BRANCHES:
+            for child in tree.get(key, ()):
+                yield from iter_leaves(child)
+
+
+def validate_tree(
+    tree: Any,
+    *,
+    segment: str | None = None,
+    definitions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The tree with every leaf's parameters cleaned; raises ``ValidationError`` naming what is wrong.
+
+    Checks the shape (``all``/``any`` lists, ``not`` one tree, leaves naming a registered rule), depth
+    (``MAX_DEPTH``) and size (``MAX_RULES`` leaves), each leaf's parameters, and ``segment`` references: the
+    referenced segment must exist and no chain of references may lead back to ``segment`` (the slug of the
+    segment this tree is for). ``definitions`` maps slugs to rule trees; by default, the saved segments'.
+    """
+    counter = [0]
+    cleaned = _clean(tree, depth=1, counter=counter, path="rules")
+    references = {leaf["slug"] for leaf in iter_leaves(cleaned) if leaf.get("rule") == "segment"}
+    if references:
+        if definitions is None:
+            from .models import Segment
+
+            definitions = dict(Segment.objects.values_list("slug", "rules"))
+        missing = sorted(references - set(definitions) - ({segment} if segment else set()))
+        if missing:
+            raise ValidationError(f"Rule 'segment': no segment {get_text_list(missing, 'or')} exists.")
+        if segment:
+            graph = {**definitions, segment: cleaned}
+            cycle = _find_cycle(segment, graph)
+            if cycle:
+                raise ValidationError(
+                    f"Rule 'segment': the references make a cycle ({' → '.join(cycle)}); a segment can't "
+                    "contain itself."
+                )
+    return cleaned
+
+
+def _clean(tree: Any, *, depth: int, counter: list[int], path: str) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise ValidationError(f"The rule tree is nested more than {MAX_DEPTH} levels deep (at {path}).")
+    if not isinstance(tree, Mapping):
+        raise ValidationError(
+            f'{path} must be an object: {{"all": [...]}}, {{"any": [...]}}, {{"not": {{...}}}} or '
+            f'{{"rule": NAME, ...}}, not {type(tree).__name__}.'
+        )
+    kinds = [key for key in ("all", "any", "not", "rule") if key in tree]
+    if len(kinds) != 1:
+        raise ValidationError(
+            f'{path} must have exactly one of "all", "any", "not" or "rule" '
+            f"(it has {', '.join(sorted(map(str, tree))) or 'none'})."
+        )
+    kind = kinds[0]
+    if kind == "rule":
+        counter[0] += 1
+        if counter[0] > MAX_RULES:
+            raise ValidationError(f"The rule tree has more than {MAX_RULES} rules.")
+        name = tree["rule"]
+        if not isinstance(name, str):
+            raise ValidationError(f"{path}: a rule's name must be a string, not {name!r}.")
+        return get_rule(name).clean(tree)
+    if len(tree) != 1:
+        extra = sorted(set(tree) - {kind})
+        raise ValidationError(f'{path}: "{kind}" can\'t have siblings ({", ".join(extra)}).')
+    if kind == "not":
+        return {"not": _clean(tree["not"], depth=depth + 1, counter=counter, path=f"{path}.not")}
+    children = tree[kind]
+    if not isinstance(children, list) or not children:
+        raise ValidationError(f'{path}: "{kind}" must be a non-empty list of rules.')
+    return {
+        kind: [
+            _clean(child, depth=depth + 1, counter=counter, path=f"{path}.{kind}[{index}]")
+            for index, child in enumerate(children)
+        ]
+    }
+
+
+def _find_cycle(start: str, graph: Mapping[str, Any]) -> list[str] | None:
+    """A chain of ``segment`` references from ``start`` back to it, or None."""
+
+    def references(slug: str) -> Iterable[str]:
+        tree = graph.get(slug)
+        if not isinstance(tree, Mapping):
+            return ()
+        try:
+            return [leaf["slug"] for leaf in iter_leaves(tree) if leaf.get("rule") == "segment" and "slug" in leaf]
+        except (TypeError, AttributeError):  # a malformed stored tree: it references nothing we can follow
+            return ()
+
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        slug, chain = stack.pop()
+        for target in references(slug):
+            if target == start:
+                return [*chain, target]
+            if target not in seen:
+                seen.add(target)
+                stack.append((target, [*chain, target]))
+    return None

@@ -1,0 +1,229 @@
+"""The request path's half of segments: which segments a visitor is in on THIS request. No SQL, no I/O.
+
+What a page view knows, all of it already in memory when a template asks:
+
+- the visitor's snapshot (one Redis round trip, made by the middleware anyway): the segments Celery found them
+  certainly in (``segments``), and those they are in only on some requests, each with its residual tree of
+  request-time rules (``conditional_segments``);
+- this process's copy of the **active segments** (``ActiveSegments``): the slugs of the enabled segments Celery
+  computes, and the trees of those made only of request-time rules (a device segment applies to everyone, so
+  its tree is kept here once rather than in every snapshot).
+
+Why a process-local copy, and how it stays right: Redis holds the active segments in one hash
+(``<prefix>:segments``) with a version token that changes on every change (``active.publish_segments``). The
+snapshot's Lua script also reads that version and, only when it differs from the version this process holds,
+the whole hash — in the same round trip. So a segment switched off or deleted disappears from the next page view
+of any visitor with a snapshot, before any recompute rewrites their snapshot, at no extra cost. A request that
+makes no round trip (a visitor without a cookie) uses the copy as it is, refreshed with one round trip when it is
+older than ``REFRESH_SECONDS``. The copy is replaced as a whole (one assignment), so threads never see half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from django.core.signals import setting_changed
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ..conf import SETTING_NAME, tailored_settings
+from .registry import RequestRule, _registry
+
+if TYPE_CHECKING:
+    from ..visitors.snapshot import Snapshot
+
+__all__ = ["ActiveSegments", "RequestFacts", "active_segments", "matches", "remember", "segments_for"]
+
+logger = logging.getLogger(__name__)
+
+# A copy of the active segments older than this is refreshed by a request that made no round trip of its own.
+REFRESH_SECONDS = 1.0
+VERSION_FIELD = "#v"  # the hash field holding the version token (slugs can't start with "#")
+
+
+@dataclass(frozen=True)
+class ActiveSegments:
+    """The enabled segments as the request path needs them; ``version`` is None when none were published."""
+
+    version: str | None = None
+    computed: frozenset[str] = frozenset()  # slugs whose membership Celery writes into snapshots
+    request_time: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # slug -> tree, for everyone
+    fetched_at: float = 0.0  # time.monotonic() of the round trip that confirmed it
+
+    @classmethod
+    def from_hash(cls, version: str, fields: Mapping[str, str], fetched_at: float) -> ActiveSegments:
+        computed: set[str] = set()
+        trees: dict[str, dict[str, Any]] = {}
+        for slug, value in fields.items():
+            if slug == VERSION_FIELD:
+                continue
+            if value:
+                try:
+                    trees[slug] = json.loads(value)
+                except ValueError:
+                    logger.error("Active segment %r has an unreadable tree; ignored.", slug)
+            else:
+                computed.add(slug)
+        return cls(version, frozenset(computed), trees, fetched_at)
+
+
+_active = ActiveSegments()
+
+
+def active_segments() -> ActiveSegments:
+    """This process's copy of the active segments."""
+    return _active
+
+
+def remember(version: bytes | str | None, flat: Sequence[bytes | str] | None = None) -> None:
+    """Take what a round trip said: ``version`` (None: no segments are published) and, when it changed, the
+    hash as Redis's flat ``HGETALL`` reply. Called by the snapshot store; cheap when nothing changed."""
+    global _active
+    now = time.monotonic()
+    if version is None:
+        # Nothing published (a fresh or flushed Redis): no segment is active until a worker publishes them.
+        _active = ActiveSegments(fetched_at=now)
+        return
+    version = version.decode() if isinstance(version, bytes) else version
+    if version == _active.version or not flat:
+        if version == _active.version:
+            _active = ActiveSegments(_active.version, _active.computed, _active.request_time, now)
+        return
+    decoded = [item.decode() if isinstance(item, bytes) else item for item in flat]
+    fields = dict(zip(decoded[::2], decoded[1::2], strict=True))
+    _active = ActiveSegments.from_hash(version, fields, now)
+
+
+def known_version() -> str:
+    """The version this process holds, for the round trip to compare ("" for none)."""
+    return _active.version or ""
+
+
+def is_stale() -> bool:
+    return time.monotonic() - _active.fetched_at > REFRESH_SECONDS
+
+
+def forget() -> None:
+    """Drop the copy (settings changed: maybe another Redis)."""
+    global _active
+    _active = ActiveSegments()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTING_NAME:
+        forget()
+
+
+setting_changed.connect(_on_setting_changed)
+
+
+class RequestFacts:
+    """What request-time rules read about the current request, each worked out once, on first use. No I/O.
+
+    ``referrer_domain`` and ``utm`` are the request's own when it has them (a landing page), else what the
+    snapshot says tracking saw last for the visitor, so a campaign's visitor stays in a campaign segment on
+    the next pages of their visit (and later visits, until another campaign or referrer replaces it).
+    """
+
+    def __init__(self, request: HttpRequest | None, snapshot: Snapshot | None = None, now: datetime | None = None):
+        self.request = request
+        self.snapshot = snapshot
+        self.now = now or timezone.now()
+
+    def _header(self, name: str) -> str:
+        if self.request is None:
+            return ""
+        return str(self.request.headers.get(name, "") or "")
+
+    @cached_property
+    def device(self) -> str:
+        from ..tracking.devices import device_class
+
+        return device_class(self._header("User-Agent"))
+
+    @cached_property
+    def referrer_domain(self) -> str:
+        from ..tracking.ingest import referrer_domain
+
+        referrer = self._header("Referer")
+        domain = referrer_domain(referrer, self._host()) if referrer else ""
+        if not domain and self.snapshot is not None:
+            domain = self.snapshot.referrer_domain
+        return domain
+
+    def _host(self) -> str:
+        if self.request is None:
+            return ""
+        try:
+            return self.request.get_host()
+        except Exception:  # DisallowedHost: never here after CommonMiddleware, but a rule must not raise
+            return ""
+
+    @cached_property
+    def utm(self) -> dict[str, str]:
+        from ..tracking.stream import UTM_PARAMS
+
+        if self.request is not None:
+            given = {name.removeprefix("utm_"): self.request.GET.get(name, "")[:100] for name in UTM_PARAMS}
+            if any(given.values()):
+                return given
+        if self.snapshot is not None:
+            return {
+                "source": self.snapshot.utm_source,
+                "medium": self.snapshot.utm_medium,
+                "campaign": self.snapshot.utm_campaign,
+            }
+        return {}
+
+    @cached_property
+    def country(self) -> str:
+        header = tailored_settings.COUNTRY_HEADER
+        return self._header(header).strip().upper()[:2] if header else ""
+
+    def local_now(self, zone: Any) -> datetime:
+        return self.now.astimezone(zone)
+
+
+def matches(tree: Mapping[str, Any], facts: RequestFacts) -> bool:
+    """Evaluate a tree of request-time rules (a residual) against the request. A leaf naming a rule that is not a
+    registered request-time rule is False (a rule removed from the site's code since the tree was computed)."""
+    if "rule" in tree:
+        rule = _registry.get(tree["rule"])
+        if not isinstance(rule, RequestRule):
+            return False
+        params = {key: value for key, value in tree.items() if key != "rule"}
+        try:
+            return bool(rule.matches(params, facts))
+        except Exception:  # a site's rule must not break a page view
+            logger.exception("Request-time rule %r failed; taken as False.", tree["rule"])
+            return False
+    if "not" in tree:
+        return not matches(tree["not"], facts)
+    if "all" in tree:
+        return all(matches(child, facts) for child in tree["all"])
+    return any(matches(child, facts) for child in tree.get("any", ()))
+
+
+def segments_for(snapshot: Snapshot, request: HttpRequest | None, *, now: datetime | None = None) -> tuple[str, ...]:
+    """The slugs of the active segments the visitor is in on this request, sorted. Pure: no SQL, no Redis.
+
+    Cost: set lookups for the snapshot's segments, plus one small tree walk per conditional segment of the
+    visitor and per request-time segment; user-agent parsing is cached (``device_class``).
+    """
+    active = _active
+    found = {slug for slug in snapshot.segments if slug in active.computed}
+    facts = RequestFacts(request, snapshot, now)
+    for slug, residual in snapshot.conditional_segments.items():
+        if slug in active.computed and slug not in found and matches(residual, facts):
+            found.add(slug)
+    for slug, tree in active.request_time.items():
+        if matches(tree, facts):
+            found.add(slug)
+    return tuple(sorted(found))

@@ -1,0 +1,217 @@
+/* tailored_cms beacon: clicks on tailored content, time on page and custom events, sent in batches to the
+ * events endpoint. Only on pages of visitors who may be tracked: {% tailored_tracking %} writes
+ * <script src=".../tracking.js" defer data-tailored-beacon data-tailored-events="/tailored/api/v1/events/"
+ * data-tailored-batch data-tailored-max-props data-tailored-max-prop-bytes> only then (the last three: the
+ * endpoint's limits), and the consent banner adds the same tag after the visitor says yes.
+ *
+ * What it sends (POST {"events": [{id, name, ts, props, path}]}):
+ *   click         a click inside a variant ([data-tailored-variant]) or a widget ([data-tailored-widget]);
+ *                 props: variant, area (the area's key), widget, link (the path of the link clicked, no query)
+ *   <name>        a click inside [data-tailored-track="<name>"] (an empty value means "click"), with the JSON
+ *                 object of its data-tailored-props besides the props above
+ *   time_on_page  {seconds, path}: the time the page was visible, sent when it is hidden or left
+ *   tailored.track(name, props)   an event of the page's own script
+ *
+ * Events wait in memory and go out every 2 s, when 20 are waiting, and when the page is hidden or left, with
+ * navigator.sendBeacon (a text/plain JSON string) or else fetch(..., {keepalive: true}). Once the endpoint says
+ * the visitor may not be tracked (tracking: false) or refuses a batch (4xx), nothing more is sent.
+ * window.tailored: track(name, props) -> true if queued; flush(); stop() (consent withdrawn); resume(). Only
+ * present where the visitor is tracked, so a page's script checks: if (window.tailored && tailored.track) … 
+ * No dependencies, no inline script (a strict Content-Security-Policy works), and it never throws into the page. */
+(function () {
+  "use strict";
+
+  if (window.tailored && window.tailored.track) return; // already running on this page
+
+  var script = document.currentScript || document.querySelector("script[data-tailored-beacon]");
+  var url = script && script.getAttribute("data-tailored-events");
+  if (!url || !window.JSON) return;
+
+  function limit(name, fallback) {
+    var value = parseInt(script.getAttribute("data-tailored-" + name), 10);
+    return value > 0 ? value : fallback;
+  }
+
+  // The endpoint's limits (the site's settings, written by the tag), so a batch is never refused for its size.
+  var PER_REQUEST = limit("batch", 50); // EVENTS_MAX_BATCH
+  var MAX_PROPS = limit("max-props", 20); // EVENT_MAX_PROPS
+  var MAX_PROPS_BYTES = limit("max-prop-bytes", 2048); // EVENT_MAX_PROP_BYTES
+  var FLUSH_AFTER_MS = 2000;
+  var FLUSH_AT = Math.min(20, PER_REQUEST); // events waiting
+  var NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+  var queue = [];
+  var timer = null;
+  var stopped = false;
+
+  /* ---- Events ------------------------------------------------------------------------------------------- */
+
+  function uuid() {
+    var cryptography = window.crypto;
+    if (cryptography && cryptography.randomUUID) return cryptography.randomUUID(); // secure contexts only
+    var bytes = new Uint8Array(16);
+    if (cryptography && cryptography.getRandomValues) cryptography.getRandomValues(bytes);
+    else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function byteLength(text) {
+    return window.TextEncoder ? new TextEncoder().encode(text).length : unescape(encodeURIComponent(text)).length;
+  }
+
+  /* Props the endpoint accepts (a JSON object, at most 20 keys and 2 KB), or null. */
+  function acceptableProps(props) {
+    if (props === undefined || props === null) return {};
+    if (typeof props !== "object" || Array.isArray(props)) return null;
+    var text = JSON.stringify(props); // throws on a cycle: caught by the caller
+    if (Object.keys(props).length > MAX_PROPS || byteLength(text) > MAX_PROPS_BYTES) return null;
+    return JSON.parse(text); // a copy, as it is now: later changes by the page don't alter what is sent
+  }
+
+  /* Queue an event; true if it will be sent. Never throws. */
+  function track(name, props) {
+    try {
+      if (stopped || typeof name !== "string" || !NAME.test(name) || name === "page_view") return false;
+      var clean = acceptableProps(props);
+      if (clean === null) return false;
+      queue.push({ id: uuid(), name: name, ts: new Date().toISOString(), props: clean, path: location.pathname });
+      if (queue.length >= FLUSH_AT) flush();
+      else if (!timer) timer = window.setTimeout(flush, FLUSH_AFTER_MS);
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  /* ---- Sending -------------------------------------------------------------------------------------------- */
+
+  function flush() {
+    if (timer) {
+      window.clearTimeout(timer);
+      timer = null;
+    }
+    while (queue.length && !stopped) send(queue.splice(0, PER_REQUEST));
+    queue = [];
+  }
+
+  function send(batch) {
+    var body = JSON.stringify({ events: batch });
+    try {
+      // A string is sent as text/plain: no CORS preflight, and the browser delivers it even as the page goes.
+      if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
+    } catch (error) {
+      // fall through to fetch
+    }
+    if (!window.fetch) return;
+    window
+      .fetch(url, {
+        method: "POST",
+        body: body,
+        keepalive: true,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+      })
+      .then(function (response) {
+        if (response.status >= 400 && response.status < 500) {
+          stop();
+          return null;
+        }
+        return response.json().then(function (answer) {
+          if (answer && answer.tracking === false) stop();
+        });
+      })
+      .catch(function () {}); // offline or a server error: these events are lost, the page is unaffected
+  }
+
+  function stop() {
+    stopped = true;
+    queue = [];
+    visibleSince = null; // time while not tracked is not counted
+    if (timer) window.clearTimeout(timer);
+    timer = null;
+  }
+
+  /* After stop(), when the visitor agrees again on this page (the consent banner, the "why" widget). */
+  function resume() {
+    stopped = false;
+    if (document.visibilityState !== "hidden" && visibleSince === null) visibleSince = Date.now();
+  }
+
+  /* ---- Clicks --------------------------------------------------------------------------------------------- */
+
+  function linkOf(element) {
+    var link = element.closest("a[href]");
+    if (!link) return "";
+    var target = new URL(link.href, location.href);
+    if (target.protocol !== "http:" && target.protocol !== "https:") return target.protocol; // mailto:, tel:
+    return target.origin === location.origin ? target.pathname : target.origin + target.pathname;
+  }
+
+  function customProps(element) {
+    var raw = element.getAttribute("data-tailored-props");
+    if (!raw) return {};
+    try {
+      var props = JSON.parse(raw);
+      return props && typeof props === "object" && !Array.isArray(props) ? props : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function onClick(event) {
+    try {
+      var target = event.target && event.target.nodeType === 1 ? event.target : event.target.parentElement;
+      // The board's own buttons, editors' labels and the privacy widgets are not interest in content.
+      if (!target || target.closest("[data-tailored-action], [data-tailored-editor-label], [data-tailored-why], [data-tailored-consent]")) return;
+      var marked = target.closest("[data-tailored-track]");
+      var variant = target.closest("[data-tailored-variant]");
+      var widget = target.closest("[data-tailored-widget]");
+      if (!marked && !variant && !widget) return;
+      var props = marked ? customProps(marked) : {};
+      var area = target.closest("[data-tailored-area-key]");
+      if (variant) props.variant = variant.getAttribute("data-tailored-variant");
+      if (area) props.area = area.getAttribute("data-tailored-area-key");
+      if (widget) props.widget = widget.getAttribute("data-tailored-widget");
+      var link = linkOf(target);
+      if (link) props.link = link;
+      track((marked && marked.getAttribute("data-tailored-track")) || "click", props);
+    } catch (error) {
+      // never break the page's own click handling
+    }
+  }
+
+  /* ---- Time on page --------------------------------------------------------------------------------------- */
+
+  var visibleSince = document.visibilityState === "hidden" ? null : Date.now();
+
+  function reportTime() {
+    if (visibleSince === null) return;
+    var seconds = Math.round((Date.now() - visibleSince) / 1000);
+    visibleSince = null;
+    if (seconds >= 1) track("time_on_page", { seconds: Math.min(seconds, 86400), path: location.pathname });
+  }
+
+  function leaving() {
+    reportTime();
+    flush();
+  }
+
+  document.addEventListener("click", onClick, true); // capture: a handler that stops the click can't hide it
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") leaving();
+    else if (visibleSince === null) visibleSince = Date.now();
+  });
+  window.addEventListener("pagehide", leaving);
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && visibleSince === null) visibleSince = Date.now(); // back from the back/forward cache
+  });
+
+  window.tailored = window.tailored || {};
+  window.tailored.track = track;
+  window.tailored.flush = flush;
+  window.tailored.stop = stop;
+  window.tailored.resume = resume;
+})();

@@ -1,0 +1,96 @@
+"""Consent without JavaScript: the banner's GET form leads to the preferences page, which confirms with a POST."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from cms.api import add_plugin, create_page
+from django.core.cache import cache
+from django.test import Client
+
+from tailored_cms.visitors.models import Visitor
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/tailored/preferences/"
+
+
+@pytest.fixture(autouse=True)
+def empty_cms_caches() -> Iterator[None]:
+    """The CMS page and placeholder caches (locmem) outlive other tests' databases: start empty."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def browser() -> Client:
+    """A visitor's browser: CSRF is checked, and it holds the csrftoken cookie from a first visit."""
+    client = Client(enforce_csrf_checks=True)
+    assert client.get(PAGE).status_code == 200
+    return client
+
+
+def answer(client: Client, value: str, **data):
+    token = client.cookies["csrftoken"].value
+    return client.post(PAGE, {"csrfmiddlewaretoken": token, "consent": value, **data})
+
+
+def test_the_banner_without_javascript_asks_to_confirm_then_saves_and_goes_back(browser):
+    page = create_page("Plain", "page.html", "en", slug="plain")
+    footer = page.get_content_obj("en").get_placeholders().get(slot="footer")
+    add_plugin(footer, "ConsentBannerPlugin", "en")
+    assert "data-tailored-consent=" in browser.get("/plain/").content.decode()
+
+    # What the banner's form sends: a GET, so the banner could be cached without a CSRF token.
+    confirm = browser.get(PAGE, {"consent": "yes", "next": "/plain/"})
+    html = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert "Press “Allow” to confirm." in html
+    assert 'name="csrfmiddlewaretoken"' in html and 'name="next" value="/plain/"' in html
+    assert 'name="consent" value="yes" autofocus' in html
+    assert 'name="topics"' not in html  # only the question asked, not the whole preferences form
+    assert Visitor.objects.count() == 0  # a GET changes nothing
+
+    saved = answer(browser, "yes", next="/plain/")
+    assert saved.status_code == 303 and saved["Location"] == "/plain/"
+    assert Visitor.objects.get().tracking_consent is True
+    back = browser.get("/plain/").content.decode()
+    assert "data-tailored-consent=" not in back and "data-tailored-beacon " in back
+
+
+def test_no_thanks_is_remembered_and_the_page_says_where_the_visitor_stands(browser):
+    assert "answered yet: nothing you read here is noted unless you allow it" in browser.get(PAGE).content.decode()
+    response = answer(browser, "no")
+    assert response.status_code == 303 and response["Location"] == PAGE
+    assert Visitor.objects.get().tracking_consent is False
+    html = browser.get(PAGE).content.decode()
+    assert "Your answer was saved." in html and "You asked us not to note what you read here." in html
+    answer(browser, "yes")
+    assert "You allowed us to note what you read here" in browser.get(PAGE).content.decode()
+
+
+def test_the_page_says_when_the_browser_already_opted_out(browser):
+    html = browser.get(PAGE, HTTP_SEC_GPC="1").content.decode()
+    assert "Your browser asks sites not to track you" in html
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_answer_that_is_neither_yes_nor_no_is_a_400_saying_so(browser, method):
+    response = browser.get(PAGE, {"consent": "maybe"}) if method == "get" else answer(browser, "maybe")
+    assert response.status_code == 400
+    assert "Answer “Allow” or “No thanks”." in response.content.decode()
+    assert Visitor.objects.count() == 0
+
+
+def test_answering_needs_the_csrf_token():
+    client = Client(enforce_csrf_checks=True)
+    client.get(PAGE)
+    assert client.post(PAGE, {"consent": "yes"}).status_code == 403
+    assert Visitor.objects.count() == 0
+
+
+def test_next_must_be_on_this_site(browser):
+    response = answer(browser, "yes", next="https://evil.example/")
+    assert response["Location"] == PAGE

@@ -1,0 +1,154 @@
+"""Personalization and hybrid areas on real CMS pages: content targeted at the visitor's segments."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
+
+from tailored_cms import api
+from tailored_cms.rules.models import Segment
+
+from .conftest import placeholder, text
+
+pytestmark = pytest.mark.django_db
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
+DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+
+
+def build_area(ph, strategy="personalization"):
+    area = api.add_area(ph, strategy=strategy, label="Hero")
+    regulars = api.add_variant(area, label="Regulars", segments=["regulars"], priority=1)
+    text(ph, "<p>REGULARS</p>", target=regulars)
+    mobile = api.add_variant(area, label="On the go", segments=["mobile"])
+    text(ph, "<p>MOBILE</p>", target=mobile)
+    sports = api.add_variant(area, label="Sports", topics=["sports"])
+    text(ph, "<p>SPORTS</p>", target=sports)
+    everyone = api.add_variant(area, label="Everyone", fallback=True)
+    text(ph, "<p>EVERYONE</p>", target=everyone)
+    return area
+
+
+@pytest.fixture
+def segments(db, django_capture_on_commit_callbacks):
+    api.create_topic("sports")
+    with django_capture_on_commit_callbacks(execute=True):  # as after the editor's save commits
+        api.create_segment("regulars", "Regulars", rules={"all": [{"rule": "visit_count", "min": 3}]})
+        api.create_segment("mobile", "Mobile", rules={"rule": "device", "is": "mobile"})
+
+
+def page_with_area(make_page, strategy="personalization"):
+    page = make_page("Home", slug="home")
+    build_area(placeholder(page, "content"), strategy)
+    return page.get_absolute_url()
+
+
+def shown(client: Client, url: str, user_agent: str = DESKTOP) -> set[str]:
+    html = client.get(url, HTTP_USER_AGENT=user_agent).content.decode()
+    return {name for name in ("REGULARS", "MOBILE", "SPORTS", "EVERYONE") if f"<p>{name}</p>" in html}
+
+
+def test_a_visitor_in_a_segment_sees_its_variant_a_new_visitor_the_fallback(
+    make_page, segments, visitor_client, client
+):
+    url = page_with_area(make_page)
+    regular = visitor_client(visits=5)
+    newcomer = visitor_client(visits=1)
+    api.recompute_segments()
+    assert shown(regular, url) == {"REGULARS"}
+    assert shown(newcomer, url) == {"EVERYONE"}
+    assert shown(client, url) == {"EVERYONE"}
+
+
+def test_request_time_segments_apply_to_visitors_without_a_cookie(make_page, segments, client):
+    url = page_with_area(make_page)
+    assert shown(client, url, IPHONE) == {"MOBILE"}
+    assert shown(client, url, DESKTOP) == {"EVERYONE"}
+
+
+def test_priority_decides_between_two_segments_and_choices_are_ignored(make_page, segments, visitor_client):
+    url = page_with_area(make_page)
+    both = visitor_client(visits=5, topics=["sports"])
+    api.recompute_segments()
+    assert shown(both, url, IPHONE) == {"REGULARS"}  # priority 1 beats the mobile variant's 0
+
+
+def test_hybrid_shows_the_visitors_choice_first_and_segments_fill(make_page, segments, visitor_client):
+    page = make_page("Home", slug="home")
+    area = build_area(placeholder(page, "content"), "hybrid")
+    area.max_items = 2
+    area.save()
+    fan = visitor_client(visits=5, topics=["sports"])
+    api.recompute_segments()
+    html = fan.get(page.get_absolute_url(), HTTP_USER_AGENT=DESKTOP).content.decode()
+    assert html.index("<p>SPORTS</p>") < html.index("<p>REGULARS</p>") and "EVERYONE" not in html
+
+
+def test_a_segment_switched_off_stops_showing_at_once(
+    make_page, segments, visitor_client, django_capture_on_commit_callbacks
+):
+    url = page_with_area(make_page)
+    regular = visitor_client(visits=5)
+    api.recompute_segments()
+    assert shown(regular, url) == {"REGULARS"}
+    segment = Segment.objects.get(slug="regulars")
+    segment.enabled = False
+    with django_capture_on_commit_callbacks(execute=True):
+        segment.save()
+    assert shown(regular, url) == {"EVERYONE"}
+
+
+@override_settings(CMS_PAGE_CACHE=True, CMS_PLACEHOLDER_CACHE=True, CMS_PLUGIN_CACHE=True)
+def test_cached_pages_keep_one_copy_per_segment_set(make_page, segments, visitor_client, client):
+    url = page_with_area(make_page)
+    regular = visitor_client(visits=5)
+    api.recompute_segments()
+    for _ in range(2):  # the second round comes from the caches
+        assert shown(regular, url) == {"REGULARS"}
+        assert shown(client, url, IPHONE) == {"MOBILE"}
+        assert shown(client, url, DESKTOP) == {"EVERYONE"}
+        assert shown(visitor_client(visits=0), url) == {"EVERYONE"}
+
+
+@override_settings(CMS_PAGE_CACHE=False, CMS_PLACEHOLDER_CACHE=False, CMS_PLUGIN_CACHE=False)
+def test_rendering_costs_the_same_with_1_or_50_segments(
+    make_page, segments, visitor_client, redis_round_trips, django_capture_on_commit_callbacks
+):
+    url = page_with_area(make_page)
+    regular = visitor_client(visits=5)
+    api.recompute_segments()
+    regular.get(url)  # the snapshot is in Redis from now on
+
+    def cost() -> tuple[int, int]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        redis_round_trips.commands.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert shown(regular, url) == {"REGULARS"}
+        return len(queries), redis_round_trips.round_trips
+
+    with_one = cost()
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(48):
+            api.create_segment(f"s{n}", rules={"all": [{"rule": "visit_count", "min": n}]})
+    api.recompute_segments()
+    assert len(Segment.objects.filter(enabled=True)) == 50
+    cost()  # this process learns the new segments (they come with the snapshot's round trip)
+    assert cost() == with_one
+    assert with_one[1] == 1
+
+
+def test_editors_pick_segments_in_the_variant_form_and_see_them_on_the_structure_board(make_page, segments):
+    from tailored_cms.widgets.forms import VariantForm
+    from tailored_cms.widgets.models import Variant
+
+    form = VariantForm(data={"label": "Loyal", "segments": ["regulars", "mobile"], "priority": 2})
+    assert dict(form.fields["segments"].choices) == {"mobile": "Mobile", "regulars": "Regulars"}
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["segments"] == ["regulars", "mobile"]
+    assert not VariantForm(data={"label": "x", "segments": ["nobody"], "priority": 0}).is_valid()
+
+    page = make_page("Home", slug="home")
+    build_area(placeholder(page, "content"))
+    regulars = Variant.objects.get(label="Regulars")
+    assert regulars.get_short_description() == "Regulars · segments: regulars · priority 1"

@@ -1,0 +1,113 @@
+"""``{% tailored_tracking %}``: the beacon's script tag, only for visitors who may be tracked, and never from a
+cached page to a visitor who may not."""
+
+from __future__ import annotations
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+
+from tailored_cms.visitors.consent import ASK, NOT_TRACKED, TRACKED, consent_state
+from tailored_cms.visitors.context import VisitorContext
+from tailored_cms.visitors.snapshot import Snapshot
+
+from .conftest import placeholder, text
+from .test_caching import change_texts_behind_the_caches_back
+
+pytestmark = pytest.mark.django_db
+
+BEACON = (
+    '<script src="/static/tailored_cms/tracking.js" defer data-tailored-beacon'
+    ' data-tailored-events="/tailored/api/v1/events/" data-tailored-batch="50" data-tailored-max-props="20"'
+    ' data-tailored-max-prop-bytes="2048"></script>'
+)
+VISITOR = "0b8c8f3e-3f55-4e8f-9d0e-8a4f1c2b7d10"
+
+# (the visitor's answer, the site's CONSENT, the browser's headers) -> consent state
+CASES = [
+    (True, "required", {}, TRACKED),
+    (None, "required", {}, ASK),
+    (False, "required", {}, NOT_TRACKED),
+    (None, "implied", {}, TRACKED),
+    (False, "implied", {}, NOT_TRACKED),
+    (True, "required", {"HTTP_SEC_GPC": "1"}, NOT_TRACKED),
+    (True, "implied", {"HTTP_DNT": "1"}, NOT_TRACKED),
+    (None, "required", {"HTTP_SEC_GPC": "1"}, NOT_TRACKED),  # no banner either: the browser already said no
+]
+
+
+def render(request) -> str:
+    return Template("{% load tailored %}{% tailored_tracking %}").render(Context({"request": request}))
+
+
+@pytest.mark.parametrize("answer, consent, headers, state", CASES)
+def test_the_beacon_is_written_only_for_a_visitor_who_may_be_tracked(
+    settings, django_assert_num_queries, redis_round_trips, answer, consent, headers, state
+):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT": consent}
+    request = RequestFactory().get("/", **headers)
+    snapshot = Snapshot(visitor_id=VISITOR, tracking_consent=answer)
+    request.tailored = VisitorContext(snapshot)
+    assert consent_state(request, snapshot) == state
+    with django_assert_num_queries(0):
+        html = render(request)
+    assert redis_round_trips.round_trips == 0
+    assert html == (BEACON if state == TRACKED else "")
+    assert request.tailored.depends_on_visitor  # the response is marked private to the visitor
+
+
+def test_nothing_without_the_middleware_or_without_our_urls(settings):
+    assert render(RequestFactory().get("/")) == ""
+    assert render(None) == ""
+    settings.ROOT_URLCONF = "tests.widgets.urls_without_tailored"
+    request = RequestFactory().get("/")
+    request.tailored = VisitorContext(Snapshot(visitor_id=VISITOR, tracking_consent=True))
+    assert render(request) == ""
+
+
+def test_the_script_gets_the_sites_limits_of_the_events_endpoint(settings):
+    """So the beacon never sends a batch the endpoint refuses for its size."""
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "EVENTS_MAX_BATCH": 10, "EVENT_MAX_PROPS": 5}
+    request = RequestFactory().get("/")
+    request.tailored = VisitorContext(Snapshot(visitor_id=VISITOR, tracking_consent=True))
+    html = render(request)
+    assert 'data-tailored-batch="10" data-tailored-max-props="5" data-tailored-max-prop-bytes="2048"' in html
+
+
+def test_the_middleware_overwrites_a_consent_header_the_client_sends(client, visitor_client):
+    """A client can't pick the cached copy it gets by sending the consent header itself."""
+    seen = []
+    response = client.get("/tailored/preferences/", HTTP_X_TAILORED_CONSENT=TRACKED)
+    seen.append(response.wsgi_request.META["HTTP_X_TAILORED_CONSENT"])
+    response = visitor_client(tracking_consent=True).get("/tailored/preferences/", HTTP_X_TAILORED_CONSENT=ASK)
+    seen.append(response.wsgi_request.META["HTTP_X_TAILORED_CONSENT"])
+    assert seen == [ASK, TRACKED]
+
+
+@pytest.fixture
+def plain_page(make_page):
+    page = make_page("Plain", slug="plain")
+    text(placeholder(page, "content"), "<p>PLAIN</p>")
+    return page
+
+
+@pytest.mark.parametrize("agreed_first", [True, False])
+def test_a_page_cached_for_a_visitor_who_agreed_never_gives_the_beacon_to_another(
+    plain_page, visitor_client, client, settings, agreed_first
+):
+    url = plain_page.get_absolute_url()
+    agreed = visitor_client(tracking_consent=True)
+    refused = visitor_client(tracking_consent=False)
+    visitors = [(agreed, {}, True), (client, {}, False), (refused, {}, False), (agreed, {"HTTP_SEC_GPC": "1"}, False)]
+    if not agreed_first:
+        visitors.reverse()
+    for c, headers, tracked in visitors:
+        html = c.get(url, **headers).content.decode()
+        assert (BEACON in html) == tracked
+    change_texts_behind_the_caches_back()
+    for c, headers, tracked in visitors:  # now every one of them gets a cached copy...
+        response = c.get(url, **headers)
+        html = response.content.decode()
+        assert "PLAIN (changed)" not in html, "the page cache was not used"
+        assert (BEACON in html) == tracked  # ...and the right one
+        assert "Cookie" in response["Vary"] and "private" in response["Cache-Control"]
