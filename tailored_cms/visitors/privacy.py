@@ -2,10 +2,11 @@
 
 Where a visitor's data lives:
 
-- the database: the ``Visitor`` row (choices, consent, activity) and, by foreign key, their raw ``Event`` rows and
-  ``TopicViews`` / ``EventCounts`` counters; ``SpooledEvent`` rows (events kept while Redis was down) name the
-  visitor only inside their encoded JSON;
-- Redis: the snapshot (``<prefix>:snap:<id>``) and entries of the event stream not yet ingested.
+- the database: the ``Visitor`` row (choices, consent, activity) and, by foreign key, their raw ``Event`` rows,
+  ``TopicViews`` / ``EventCounts`` counters and segment ``Membership`` history; ``SpooledEvent`` rows (events kept
+  while Redis was down) name the visitor only inside their encoded JSON;
+- Redis: the snapshot (``<prefix>:snap:<id>``), the visitor's rate-limit counter of ``events/`` (a minute's
+  count) and entries of the event stream not yet ingested.
 
 Cost of the stream scan (export and erase): ``XRANGE`` in pages of ``STREAM_SCAN_PAGE`` entries up to the stream's
 last entry when the scan started, so O(backlog) — normally a second's worth of events, since ingest deletes what
@@ -29,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import connection
+from ..rules.models import Membership
 from ..tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from ..tracking.stream import FIELD, InvalidEvent, TrackedEvent, group_name, stream_key
 from .models import Visitor
@@ -143,6 +145,7 @@ def empty_export() -> dict[str, Any]:
         "events": [],
         "topic_views": [],
         "event_counts": [],
+        "segments": [],
         "pending_events": [],
     }
 
@@ -151,9 +154,10 @@ def export_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, Any]:
     """Everything stored about the visitor, JSON-ready; an unknown or missing id gives the empty document.
 
     ``visitor``: the row (choices, consent, activity) or ``None``; ``events``: raw events, oldest first;
-    ``topic_views`` / ``event_counts``: the daily counters; ``pending_events``: events not yet ingested (the
-    Redis stream and the database spool). The Redis snapshot is a copy of ``visitor`` and is not repeated.
-    Cost: four queries, one spool query and the stream scan (see the module's docstring).
+    ``topic_views`` / ``event_counts``: the daily counters; ``segments``: the segments they are or were in, with
+    when they joined and left; ``pending_events``: events not yet ingested (the Redis stream and the database
+    spool). The Redis snapshot is a copy of ``visitor`` and their segments, and is not repeated.
+    Cost: five queries, one spool query and the stream scan (see the module's docstring).
     """
     document = empty_export()
     vid = _canonical(visitor_id)
@@ -180,6 +184,12 @@ def export_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, Any]:
         for name, day, count in EventCounts.objects.filter(visitor_id=vid)
         .order_by("day", "name")
         .values_list("name", "day", "count")
+    ]
+    document["segments"] = [
+        {"segment": slug, "name": name, "joined": _plain(joined), "left": _plain(left)}
+        for slug, name, joined, left in Membership.objects.filter(visitor_id=vid)
+        .order_by("joined_at", "pk")
+        .values_list("segment__slug", "segment__name", "joined_at", "left_at")
     ]
     pending = [_event_dict(event) for _pk, event in _spooled(vid)]
     streamed = connection.call(lambda client: [_event_dict(e) for _id, e in _stream_entries(client, vid)], [])
@@ -209,6 +219,17 @@ def _erase_from_stream(client: Any, visitor_id: str) -> int:
     return removed
 
 
+def _erase_keys(client: Any, visitor_id: str) -> int:
+    """The snapshot and the events/ rate counter (it names the visitor; it would expire within a minute anyway).
+
+    One round trip; returns how many snapshots went.
+    """
+    pipeline = client.pipeline(transaction=False)
+    pipeline.delete(connection.key("snap", visitor_id))
+    pipeline.delete(connection.key("rate", "visitor", visitor_id))
+    return int(pipeline.execute()[0])
+
+
 def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
     """Erase the visitor everywhere; returns how many of each thing went. Idempotent (erasing twice is fine).
 
@@ -221,6 +242,7 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
         "events": 0,
         "topic_views": 0,
         "event_counts": 0,
+        "memberships": 0,
         "spooled_events": 0,
         "stream_entries": 0,
         "snapshots": 0,
@@ -236,8 +258,9 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
         counts["events"] = Event.objects.filter(visitor_id=vid).delete()[0]
         counts["topic_views"] = TopicViews.objects.filter(visitor_id=vid).delete()[0]
         counts["event_counts"] = EventCounts.objects.filter(visitor_id=vid).delete()[0]
+        counts["memberships"] = Membership.objects.filter(visitor_id=vid).delete()[0]
         counts["visitors"] = Visitor.objects.filter(pk=vid).delete()[1].get(Visitor._meta.label, 0)
-    snapshots = connection.call(lambda client: client.delete(connection.key("snap", vid)), failed)
+    snapshots = connection.call(lambda client: _erase_keys(client, vid), failed)
     store = get_store()
     if not isinstance(store, RedisSnapshotStore):
         store.delete(vid)  # a site's own store, if it swapped ours

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tailored_cms import api, connection
 from tailored_cms.tracking import TrackedEvent, append, stream_key
@@ -94,7 +95,15 @@ def test_the_export_holds_the_row_events_counters_and_pending_events(sports_page
     assert response["Content-Type"].startswith("application/json")
     assert "private" in response["Cache-Control"] and "Cookie" in response["Vary"]
     data = response.json()
-    assert set(data) == {"exported_at", "visitor", "events", "topic_views", "event_counts", "pending_events"}
+    assert set(data) == {
+        "exported_at",
+        "visitor",
+        "events",
+        "topic_views",
+        "event_counts",
+        "segments",
+        "pending_events",
+    }
     visitor = data["visitor"]
     assert visitor["id"] == me and visitor["tracking_consent"] is True
     assert visitor["visits"] == 2 and visitor["device"] == "desktop" and visitor["last_seen"].startswith("2026-03-03")
@@ -149,6 +158,7 @@ def test_erase_removes_exactly_that_visitor_everywhere(sports_page, tailored_red
             "events": 3,
             "topic_views": 2,
             "event_counts": 3,  # page_view on two days, signup
+            "memberships": 0,
             "spooled_events": 1,
             "stream_entries": 1,
             "snapshots": 1,
@@ -220,7 +230,16 @@ def test_after_erase_no_table_of_the_app_and_no_redis_key_names_the_visitor(spor
         HTTP_X_CSRFTOKEN=token(browser),
     )
     give_history(tailored_redis, me, other)
+    api.create_segment("sports-fans", rules={"rule": "topic_views", "topic": "sports", "min": 1})
+    api.recompute_segments()  # a membership row, and the segments in the snapshot
+    beacon = browser.post(  # the events/ rate counter names the visitor
+        "/tailored/api/v1/events/",
+        json.dumps({"events": [{"id": str(uuid.uuid4()), "name": "click", "ts": T0.isoformat()}]}),
+        content_type="text/plain",
+    )
+    assert beacon.status_code == 202, beacon.content
     assert all_app_rows_mentioning(me) and redis_mentions(tailored_redis, me)  # the search finds what is there
+    assert tailored_redis.exists(connection.key("rate", "visitor", me))
 
     assert browser.delete(URL, HTTP_X_CSRFTOKEN=token(browser)).status_code == 200
 
@@ -309,3 +328,14 @@ def test_the_schema_describes_me(client):
     validate_schema(schema)
     assert set(schema["paths"][URL]) == {"get", "delete"}
     assert reverse("tailored_cms:api:me") == URL
+
+
+def test_the_export_holds_the_segments_joined_and_left(sports_page, tailored_redis):
+    browser, me = consenting_visitor()
+    give_history(tailored_redis, me)
+    api.create_segment("sports-fans", "Sports fans", rules={"rule": "topic_views", "topic": "sports", "min": 1})
+    api.create_segment("loyal", "Loyal", rules={"rule": "visit_count", "min": 10})
+    api.recompute_segments()
+    [membership] = browser.get(URL).json()["segments"]
+    assert (membership["segment"], membership["name"], membership["left"]) == ("sports-fans", "Sports fans", None)
+    assert membership["joined"][:4] == str(timezone.now().year)
