@@ -30,7 +30,7 @@ bench: bootstrap
 screenshots: bootstrap
 	@scripts/ensure-system.sh --browser
 	$(PY) scripts/screenshots.py
-	TAILORED_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_editor.py
+	TAILORED_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_editor.py tests/browser/test_editor_preview.py tests/browser/test_segment_builder.py
 
 lint: bootstrap
 	$(VENV)/bin/ruff check tailored_cms tests example_site bench

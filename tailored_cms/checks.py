@@ -59,16 +59,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="tailored_cms.E005",
             )
         )
-    headers = [
-        getattr(tailored_settings, name) for name in ("VARY_HEADER", "WIDGETS_VARY_HEADER", "CONSENT_VARY_HEADER")
-    ]
+    header_settings = ("VARY_HEADER", "WIDGETS_VARY_HEADER", "CONSENT_VARY_HEADER", "HOLDOUT_VARY_HEADER")
+    headers = [getattr(tailored_settings, name) for name in header_settings]
     if not all(isinstance(h, str) and h for h in headers) or len({str(h).lower() for h in headers}) < len(headers):
         # One header for two things: the middleware would overwrite one value with the other, and the CMS
         # caches would then serve one visitor's tailoring (or beacon) to another.
         errors.append(
             Error(
-                f"{SETTING_NAME}['VARY_HEADER'], ['WIDGETS_VARY_HEADER'] and ['CONSENT_VARY_HEADER'] must be "
-                f"three different header names; they are {', '.join(repr(h) for h in headers)}.",
+                f"{SETTING_NAME}['VARY_HEADER'], ['WIDGETS_VARY_HEADER'], ['CONSENT_VARY_HEADER'] and "
+                f"['HOLDOUT_VARY_HEADER'] must be four different header names; they are "
+                f"{', '.join(repr(h) for h in headers)}.",
                 id="tailored_cms.E009",
             )
         )
@@ -78,7 +78,39 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
         errors.append(Error(str(exc), id="tailored_cms.E006"))
     errors.extend(_check_segments())
     errors.extend(_check_events())
+    errors.extend(_check_cache_budget())
     return errors
+
+
+def _check_cache_budget() -> list[Error | Warning]:
+    """CACHE_VARIANT_BUDGET is a count (E014); the site's themes and layouts alone don't exceed it (W002).
+
+    Only what the settings decide is checked here: every visitor's variant key names a theme and a layout, so
+    an area varies on at least themes × layouts keys. What visitors choose beyond that is observed (the admin).
+    """
+    budget = tailored_settings.CACHE_VARIANT_BUDGET
+    if not _is_count(budget):
+        return [
+            Error(
+                f"{SETTING_NAME}['CACHE_VARIANT_BUDGET'] must be a whole number above 0; it is {budget!r}.",
+                id="tailored_cms.E014",
+            )
+        ]
+    themes, layouts = tailored_settings.THEMES, tailored_settings.LAYOUTS
+    if not isinstance(themes, dict) or not isinstance(layouts, dict):
+        return []  # E003 says so
+    floor = len(themes) * len(layouts)
+    if floor > budget:
+        return [
+            Warning(
+                f"{len(themes)} themes × {len(layouts)} layouts make {floor} variant keys before any topic or segment, "
+                f"more than {SETTING_NAME}['CACHE_VARIANT_BUDGET'] ({budget}): the caches would keep more copies of "
+                "every tailored area than the budget allows.",
+                hint="Offer fewer themes or layouts, or raise CACHE_VARIANT_BUDGET if your cache has the room.",
+                id="tailored_cms.W002",
+            )
+        ]
+    return []
 
 
 def _is_count(value: Any) -> bool:

@@ -1,14 +1,29 @@
-"""Page menu → "Topics": edit the current page's topics (the ``PageTopics`` extension) in a modal."""
+"""The CMS toolbar: Page menu → "Topics" (the ``PageTopics`` extension in a modal), and the "Tailoring" menu:
+preview as any visitor, stop the preview, and the admin of segments, topics and tailored areas."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from cms.cms_toolbars import PAGE_MENU_SECOND_BREAK
+from cms.constants import REFRESH_PAGE, RIGHT
 from cms.extensions.toolbar import ExtensionToolbar
-from cms.toolbar.items import Break
+from cms.models import PageContent
+from cms.toolbar.items import Break, TemplateItem
+from cms.toolbar.utils import get_object_preview_url
+from cms.toolbar_base import CMSToolbar
 from cms.toolbar_pool import toolbar_pool
+from django.db.models import Model
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from .widgets.models import PageTopics
+from .editors.preview import current_preview, may_preview
+from .rules.models import Segment
+from .visitors.models import Topic
+from .widgets.models import PageTopics, TailoredArea
+
+TAILORING_MENU = "tailored_cms-tailoring"
 
 
 @toolbar_pool.register
@@ -25,3 +40,67 @@ class PageTopicsToolbar(ExtensionToolbar):
             page_menu.add_modal_item(
                 _("Topics"), url=url, disabled=not self.toolbar.edit_mode_active, position=position
             )
+
+
+@toolbar_pool.register
+class TailoringToolbar(CMSToolbar):
+    """The "Tailoring" menu, for staff who may preview (``tailored_cms.preview_tailoring``).
+
+    While a preview is on, the toolbar also says so on its right ("Previewing as: …" and a Stop button, a plain
+    form: no script of ours). Cost: on previewing requests and for editors only; visitors never get a toolbar.
+    """
+
+    class Media:
+        css = {"all": ("tailored_cms/toolbar.css",)}
+
+    def populate(self) -> None:
+        user = self.request.user
+        if not may_preview(user):
+            return
+        back = self.back_url()
+        preview = current_preview(self.request)
+        menu = self.toolbar.get_or_create_menu(TAILORING_MENU, _("Tailoring"))
+        menu.add_link_item(_("Preview as…"), url=reverse("tailored_cms:preview") + "?" + urlencode({"next": back}))
+        if preview is not None:
+            menu.add_ajax_item(
+                _("Stop preview"),
+                action=reverse("tailored_cms:stop_preview"),
+                data={"next": back},
+                on_success=REFRESH_PAGE,
+            )
+        links = [(Segment, _("Segments")), (Topic, _("Topics")), (TailoredArea, _("Tailored areas"))]
+        shown = [(model, label) for model, label in links if may_see_in_admin(user, model)]
+        if shown:
+            menu.add_break()
+        for model, label in shown:
+            opts = model._meta
+            menu.add_sideframe_item(label, url=reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        if preview is not None:
+            marker = TemplateItem(
+                "tailored_cms/toolbar/preview_marker.html",
+                extra_context={
+                    "description": preview.describe(),
+                    "stop_url": reverse("tailored_cms:stop_preview"),
+                    "next": back,
+                    "csrf_token": self.toolbar.csrf_token,
+                },
+                side=RIGHT,
+            )
+            self.toolbar.add_item(marker)
+
+    def back_url(self) -> str:
+        """Where to show the preview: this page; in edit or structure mode, the CMS's preview of its content
+        (edit mode shows editors every variant, preview mode what a visitor gets)."""
+        obj = self.toolbar.get_object()
+        if self.toolbar.edit_mode_active and isinstance(obj, PageContent):
+            return get_object_preview_url(obj)
+        return self.request.get_full_path()
+
+
+def may_see_in_admin(user: Any, model: type[Model]) -> bool:
+    """The admin lets ``user`` see the list of ``model`` (its view or change permission)."""
+    opts = model._meta
+    return bool(
+        user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+        or user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+    )

@@ -51,6 +51,12 @@ DEFAULTS: dict[str, Any] = {
     # ...and to the visitor's consent state ("tracked", "ask", "not-tracked"): the beacon tag and the consent
     # banner vary on it. The three headers must differ (system check E009).
     "CONSENT_VARY_HEADER": "X-Tailored-Consent",
+    # ...and to the visitor's holdout bucket (0-99, empty without a visitor id): tailored areas with a holdout vary
+    # on it. Must differ from the three above (E009).
+    "HOLDOUT_VARY_HEADER": "X-Tailored-Holdout",
+    # The most cached copies a tailored area may have (distinct variant keys, times holdout buckets, seen in the
+    # last 7 days) before the admin warns its editors that caching hardly helps it any more (widgets/cache_budget.py).
+    "CACHE_VARIANT_BUDGET": 1000,
     # Dotted path of the snapshot store (where visitor snapshots are cached for the request path).
     "SNAPSHOT_STORE": "tailored_cms.visitors.store.RedisSnapshotStore",
     # Events wait in a Redis stream until Celery ingests them. XADD trims it to about this many entries

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from .conf import tailored_settings
+from .editors.preview import preview_context
 from .visitors.context import resolve_visitor
 
 
@@ -20,21 +21,26 @@ class TailoredMiddleware:
     Except for ``events/``: its view reads the snapshot in the one round trip that also stores the events, so
     here the snapshot is left unloaded (``resolve_visitor`` recognises the path, reversed once per urlconf).
 
-    The variant keys and the consent state go into request headers (``VARY_HEADER``, ``WIDGETS_VARY_HEADER``,
-    ``CONSENT_VARY_HEADER``) that tailored plugins and tags name in ``get_vary_cache_on``, so the placeholder
-    and page caches keep one copy per tailoring. Values a client sends for those headers are overwritten,
-    never trusted.
+    The variant keys, the consent state and the holdout bucket go into request headers (``VARY_HEADER``,
+    ``WIDGETS_VARY_HEADER``, ``CONSENT_VARY_HEADER``, ``HOLDOUT_VARY_HEADER``) that tailored plugins and tags
+    name in ``get_vary_cache_on``, so the placeholder and page caches keep one copy per tailoring. Values a
+    client sends for those headers are overwritten, never trusted.
+
+    An editor previewing as another visitor (``editors.preview``) gets that visitor instead: no Redis, no
+    page view tracked, vary keys unique to the request. Finding out costs nothing without a session cookie,
+    and no extra query with one (the session is read on a page view anyway).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        context = resolve_visitor(request)
+        context = preview_context(request) or resolve_visitor(request)
         request.tailored = context  # type: ignore[attr-defined]
         request.META[meta_key(tailored_settings.VARY_HEADER)] = context.variant_key(request)
         request.META[meta_key(tailored_settings.WIDGETS_VARY_HEADER)] = context.widgets_key
         request.META[meta_key(tailored_settings.CONSENT_VARY_HEADER)] = context.consent_state(request)
+        request.META[meta_key(tailored_settings.HOLDOUT_VARY_HEADER)] = context.holdout_key
         response = self.get_response(request)
         context.finish(request, response)
         return response

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from .editors.views import PreviewView, StopPreviewView
 from .visitors.views import PreferencesPageView
 
 app_name = "tailored_cms"
@@ -9,4 +10,6 @@ app_name = "tailored_cms"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("tailored_cms.api.urls")),
     path("preferences/", PreferencesPageView.as_view(), name="preferences"),
+    path("preview/", PreviewView.as_view(), name="preview"),
+    path("preview/stop/", StopPreviewView.as_view(), name="stop_preview"),
 ]

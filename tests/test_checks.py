@@ -70,13 +70,14 @@ def test_consent_must_be_required_or_implied(settings):
         {"CONSENT_VARY_HEADER": "X-Tailored-Variant"},
         {"WIDGETS_VARY_HEADER": "x-tailored-consent"},
         {"CONSENT_VARY_HEADER": ""},
+        {"HOLDOUT_VARY_HEADER": "x-tailored-variant"},
     ],
 )
-def test_the_three_vary_headers_must_be_different_names(settings, headers):
+def test_the_four_vary_headers_must_be_different_names(settings, headers):
     """One header for two things would let the CMS caches serve one visitor's tailoring or beacon to another."""
     settings.TAILORED_CMS = headers
     messages = [m for m in run_checks() if m.id == "tailored_cms.E009"]
-    assert messages and "CONSENT_VARY_HEADER" in messages[0].msg
+    assert messages and "CONSENT_VARY_HEADER" in messages[0].msg and "HOLDOUT_VARY_HEADER" in messages[0].msg
 
 
 @pytest.mark.parametrize(
@@ -127,3 +128,26 @@ def test_the_recompute_chunk_is_a_sensible_number(settings, chunk):
     settings.TAILORED_CMS = {"RECOMPUTE_CHUNK": chunk}
     messages = [m for m in run_checks() if m.id == "tailored_cms.E013"]
     assert messages and "RECOMPUTE_CHUNK" in messages[0].msg
+
+
+@pytest.mark.parametrize("budget", [0, -5, "1000", 2.5, True])
+def test_the_cache_variant_budget_is_a_count(settings, budget):
+    settings.TAILORED_CMS = {"CACHE_VARIANT_BUDGET": budget}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E014"]
+    assert messages and "CACHE_VARIANT_BUDGET" in messages[0].msg
+
+
+def test_more_themes_times_layouts_than_the_budget_is_a_warning(settings):
+    themes = {f"t{n}": f"Theme {n}" for n in range(10)}
+    layouts = {f"l{n}": f"Layout {n}" for n in range(5)}
+    settings.TAILORED_CMS = {
+        "THEMES": themes,
+        "DEFAULT_THEME": "t0",
+        "LAYOUTS": layouts,
+        "DEFAULT_LAYOUT": "l0",
+        "CACHE_VARIANT_BUDGET": 40,
+    }
+    messages = [m for m in run_checks() if m.id == "tailored_cms.W002"]
+    assert messages and "50 variant keys" in messages[0].msg and "(40)" in messages[0].msg
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CACHE_VARIANT_BUDGET": 50}
+    assert ids() == set()

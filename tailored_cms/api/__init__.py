@@ -1,6 +1,7 @@
 """The Python API, mirroring ``cms.api``: build tailored content and change visitors' choices without the admin.
 
-The REST API (DRF) lives beside it in ``views.py``/``serializers.py``/``urls.py``.
+The REST API (DRF) lives beside it in ``views.py``/``serializers.py``/``urls.py``; staff's ``segments/`` endpoints
+in ``segments.py``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cms.api import add_plugin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from ..tracking.capture import record_event
@@ -73,9 +75,14 @@ def add_area(
     strategy: str = "customization",
     max_items: int = 1,
     label: str = "",
+    holdout_percent: int = 0,
     **kwargs: Any,
 ) -> TailoredArea:
-    """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``."""
+    """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``; ``holdout_percent`` is 0 to 50."""
+    from ..widgets.models import MAX_HOLDOUT_PERCENT
+
+    if not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
+        raise ValidationError(f"holdout_percent must be 0 to {MAX_HOLDOUT_PERCENT}, not {holdout_percent}.")
     return add_plugin(
         placeholder,
         "TailoredAreaPlugin",
@@ -83,6 +90,7 @@ def add_area(
         strategy=strategy,
         max_items=max_items,
         label=label,
+        holdout_percent=holdout_percent,
         **kwargs,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from . import views
+from . import segments, views
 
 app_name = "api"
 
@@ -17,5 +17,7 @@ urlpatterns: list[URLPattern] = [
     path("events/", views.EventsView.as_view(), name="events"),
     path("me/", views.MeView.as_view(), name="me"),
     path("explain/", views.ExplainView.as_view(), name="explain"),
+    path("segments/", segments.SegmentsView.as_view(), name="segments"),
+    path("segments/preview/", segments.SegmentPreviewView.as_view(), name="segment-preview"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
 ]

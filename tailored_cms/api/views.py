@@ -417,7 +417,8 @@ class ExplainView(VisitorAPIView):
 
     def get(self, request: Request) -> Response:
         keys = _area_keys(request)
-        snapshot = visitor_context(request._request).snapshot
+        context = visitor_context(request._request)
+        snapshot = context.snapshot
         loaded = load_areas(keys)
         topics = dict(Topic.objects.filter(slug__in=snapshot.topics).values_list("slug", "name")) if loaded else {}
         segments = visitor_context(request._request).segments(request._request)
@@ -429,7 +430,8 @@ class ExplainView(VisitorAPIView):
             if key not in loaded:
                 continue
             area, variants = loaded[key]
-            explanation = explain(area.strategy, variants, snapshot, area.max_items, segments)
+            held_out = context.in_holdout(area.key, area.holdout_percent)  # a static area says so first
+            explanation = explain(area.strategy, variants, snapshot, area.max_items, segments, held_out)
             areas.append(
                 {
                     "key": key,

@@ -31,7 +31,9 @@ DAYS = Param(
     label="Within the last (days)",
     help="window in days, today included; all if omitted",
 )
-DAY_WORDS = dict(zip(DAY_NAMES, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+DAY_WORDS = dict(
+    zip(DAY_NAMES, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
+)
 
 
 def _either(values: Any) -> str:

@@ -171,14 +171,19 @@ class Rule:
         that reads well after "visitors who".
         """
         given = ", ".join(f"{key} {_words(value)}" for key, value in params.items())
-        return f"{self.label or self.name}: {given}" if given else (self.label or self.name)
+        return f"{self.display_label()}: {given}" if given else self.display_label()
+
+    @classmethod
+    def display_label(cls) -> str:
+        """``label``, or one made from ``name`` (``newsletter_reader`` → "Newsletter reader")."""
+        return cls.label or cls.name.replace("_", " ").capitalize()
 
     @classmethod
     def describe_rule(cls) -> dict[str, Any]:
         """The rule type for the admin's rule builder (JSON-able): name, label, kind and its parameters."""
         return {
             "name": cls.name,
-            "label": cls.label or cls.name.replace("_", " ").capitalize(),
+            "label": cls.display_label(),
             "description": cls.description,
             "kind": "behavioural" if cls.behavioural else "request",
             "params": [param.describe(key) for key, param in cls.params.items()],

@@ -49,7 +49,7 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
     else:
         snapshot = tailored.snapshot  # marks the response visitor-dependent (Vary: Cookie)
         theme, layout = snapshot.effective_theme, snapshot.effective_layout
-        vary_page_cache_on(request, *tailoring_headers())
+        vary_page_cache_on(request, *tailoring_headers(), context=context)
     return format_html(
         'class="tailored-theme-{0} tailored-layout-{1}" data-tailored-theme="{0}" data-tailored-layout="{1}"'
         ' data-tailored-api="{2}"',
@@ -80,7 +80,7 @@ def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
     tailored = getattr(request, "tailored", None)
     if tailored is None:
         return ""
-    vary_page_cache_on(request, tailored_settings.CONSENT_VARY_HEADER)
+    vary_page_cache_on(request, tailored_settings.CONSENT_VARY_HEADER, context=context)
     config = beacon_config()
     if not config or editor_at_work(request) or not tracking_allowed(request, tailored.snapshot):
         return ""
@@ -132,7 +132,7 @@ class TailoredPlaceholder(Placeholder):
         if tailored is not None:
             tailored.depends_on_visitor = True
             # On a placeholder cache hit no plugin runs to declare its vary headers: this tag does.
-            vary_page_cache_on(request, *tailoring_headers())
+            vary_page_cache_on(request, *tailoring_headers(), context=context)
         slot = context.get(name, name)
         return format_html('<div class="tailored-slot" data-tailored-slot="{}">{}</div>', slot, content)
 

@@ -18,6 +18,7 @@ from django.utils.cache import has_vary_header, patch_cache_control, patch_vary_
 from ..conf import tailored_settings
 from ..tracking.capture import is_page_view, page_view
 from ..tracking.stream import TrackedEvent, enqueue
+from ..widgets.selection import holdout_bucket, in_holdout
 from .consent import consent_state, opted_out_by_browser, tracking_allowed
 from .identity import delete_visitor_cookie, read_visitor_id, set_visitor_cookie
 from .models import Visitor
@@ -78,6 +79,19 @@ class VisitorContext:
     @property
     def widgets_key(self) -> str:
         return self._snapshot.widgets_key
+
+    @property
+    def holdout_key(self) -> str:
+        """What areas with a holdout vary on: the visitor's bucket, ``"0"``–``"99"``; ``""`` without an id.
+
+        No I/O (a hash of the id). See ``selection.in_holdout`` for why the bucket alone is enough.
+        """
+        visitor_id = self._snapshot.visitor_id
+        return str(holdout_bucket(visitor_id)) if visitor_id else ""
+
+    def in_holdout(self, area_key: str, percent: int) -> bool:
+        """``True`` if the visitor is in that area's holdout (no I/O)."""
+        return in_holdout(self._snapshot.visitor_id, area_key, percent)
 
     def consent_state(self, request: HttpRequest) -> str:
         """``consent.TRACKED``, ``ASK`` or ``NOT_TRACKED``, for the caches' vary header (no I/O)."""

@@ -97,13 +97,17 @@ class RedisSnapshotStore(SnapshotStore):
 
     def _read(self, visitor_id: str, page_view: TrackedEvent | None) -> tuple[Snapshot | None, bool]:
         """The snapshot, whether ``page_view`` was appended, and (in the same round trip) the active segments'
-        version, with their definitions if this process's copy is older (rules/request_time.py)."""
+        version, with their definitions if this process's copy is older (rules/request_time.py). The same
+        script adds what tailored areas noted since the last read to their HyperLogLogs (widgets/cache_budget.py).
+        """
         from ..rules import request_time
         from ..rules.active import active_key
         from ..tracking.stream import FIELD, stream_key
+        from ..widgets.cache_budget import HLL_TTL, take_notes
 
         implied = "1" if tailored_settings.CONSENT == "implied" else "0"
-        keys = [connection.key("snap", visitor_id), stream_key(), active_key()]
+        notes = take_notes()
+        keys = [connection.key("snap", visitor_id), stream_key(), active_key(), *(key for key, _values in notes)]
         args = [
             tailored_settings.SNAPSHOT_TTL,
             implied,
@@ -111,6 +115,8 @@ class RedisSnapshotStore(SnapshotStore):
             FIELD,
             page_view.encode() if page_view is not None else "",
             request_time.known_version(),
+            HLL_TTL,
+            *(" ".join(values) for _key, values in notes),
         ]
         # EVAL, not EVALSHA: always exactly one round trip (Redis caches the compiled script by its hash).
         reply = connection.call(lambda r: r.eval(_CAPTURE_LUA, len(keys), *keys, *args), None)
@@ -211,8 +217,9 @@ if raw then
 end
 """
 
-# KEYS: snapshot, stream, active segments hash. ARGV: ttl, "1" if consent is implied, stream maxlen, entry
-# field, event JSON ("" for none: a plain read), the active segments' version this process holds.
+# KEYS: snapshot, stream, active segments hash, then any number of tailored areas' HyperLogLogs. ARGV: ttl, "1" if
+# consent is implied, stream maxlen, entry field, event JSON ("" for none: a plain read), the active segments'
+# version this process holds, the HyperLogLogs' ttl, then for each HyperLogLog its new values, space-separated.
 # Returns {snapshot or false, 1 if the event was appended, the active segments' version or false, their hash
 # (HGETALL) if that version differs from ARGV[6], else false}. An unknown visitor (no snapshot) is left to the
 # caller, which reads the DB.
@@ -226,6 +233,14 @@ local captured = 0
 if raw and allowed and ARGV[5] ~= '' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', ARGV[4], ARGV[5])
   captured = 1
+end
+for i = 4, #KEYS do
+  local values = {}
+  for value in string.gmatch(ARGV[i + 4], '%S+') do values[#values + 1] = value end
+  if #values > 0 then
+    redis.call('PFADD', KEYS[i], unpack(values))
+    redis.call('EXPIRE', KEYS[i], ARGV[7])
+  end
 end
 return {raw or false, captured, segments_version or false, segments}
 """

@@ -8,15 +8,18 @@ from cms.extensions import PageExtensionAdmin
 from cms.models import PageContent
 from cms.toolbar.utils import get_object_edit_url
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from ..conf import tailored_settings
+from .cache_budget import OBSERVED_DAYS, observed_copies
 from .forms import TailoredAreaForm
-from .models import PageTopics, TailoredArea
+from .models import PageTopics, Strategy, TailoredArea
 
 
 class PageFilter(admin.SimpleListFilter):
@@ -50,15 +53,27 @@ class TailoredAreaAdmin(admin.ModelAdmin):
     """Every area across the site; the strategy is editable from the list.
 
     Cost of the list: 3 queries for the page of areas whatever its length (areas with placeholder and
-    variant count, the pages they are on, the count), plus the filter's lookups.
+    variant count, the pages they are on, the count), plus the filter's lookups; and one Redis round trip for
+    the cached copies of the page of areas (``cache_budget.observed_copies``).
     """
 
-    list_display = ("area", "page", "slot", "language", "strategy", "max_items", "variant_count")
+    list_display = (
+        "area",
+        "page",
+        "slot",
+        "language",
+        "strategy",
+        "max_items",
+        "holdout_percent",
+        "variant_count",
+        "cached_copies",
+    )
     list_display_links = None  # content is edited in the CMS; the page column links there
-    list_editable = ("strategy", "max_items")
+    list_editable = ("strategy", "max_items", "holdout_percent")
     list_filter = ("strategy", PageFilter, "language")
     list_per_page = 50
-    fields = ("label", "strategy", "max_items")
+    fields = ("label", "strategy", "max_items", "holdout_percent", "cached_copies")
+    readonly_fields = ("cached_copies",)
     form = TailoredAreaForm
     search_fields = ("label",)
 
@@ -75,6 +90,45 @@ class TailoredAreaAdmin(admin.ModelAdmin):
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
         # Django builds the list's form from a plain ModelForm unless told otherwise.
         return super().get_changelist_form(request, **{"form": TailoredAreaForm, **kwargs})
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        """The list, with each area's cached copies read in one round trip; a warning names those over budget."""
+        changelist = super().get_changelist_instance(request)
+        areas = list(changelist.result_list)
+        copies = observed_copies(area.key for area in areas)
+        for area in areas:
+            area.observed_copies = copies.get(area.key)
+        over = [area for area in areas if _over_budget(area)]
+        if over and request.method == "GET":
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d area is cached in more copies than the budget of %(budget)s: %(areas)s.",
+                    "%(count)d areas are cached in more copies than the budget of %(budget)s: %(areas)s.",
+                    len(over),
+                )
+                % {
+                    "count": len(over),
+                    "budget": f"{tailored_settings.CACHE_VARIANT_BUDGET:,}",
+                    "areas": ", ".join(self.area(area) for area in over),
+                }
+                + " "
+                + str(BUDGET_ADVICE),
+            )
+        return changelist
+
+    def change_view(self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any) -> Any:
+        if request.method == "GET":
+            area = self.get_object(request, object_id)
+            if area is not None and _over_budget(area):
+                messages.warning(
+                    request,
+                    _("This area is cached in %(copies)s copies, more than the budget of %(budget)s.")
+                    % {"copies": f"{area.observed_copies:,}", "budget": f"{tailored_settings.CACHE_VARIANT_BUDGET:,}"}
+                    + " "
+                    + str(BUDGET_ADVICE),
+                )
+        return super().change_view(request, object_id, *args, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # areas are added in the CMS, where they get a place in a placeholder
@@ -108,6 +162,42 @@ class TailoredAreaAdmin(admin.ModelAdmin):
     @admin.display(description=_("variants"), ordering="variants")
     def variant_count(self, obj: TailoredArea) -> int:
         return obj.variants  # type: ignore[attr-defined]
+
+    @admin.display(description=_("cached copies"))
+    def cached_copies(self, obj: TailoredArea) -> str:
+        """How many copies the caches keep of the area: distinct vary values of its renders (HyperLogLog)."""
+        if obj.strategy == Strategy.STATIC:
+            return str(_("1 (static: the same for everyone)"))
+        copies = _observed(obj)
+        if copies is None:
+            return "-"  # Redis unreachable
+        text = _("~%(copies)s in %(days)d days") % {"copies": f"{copies:,}", "days": OBSERVED_DAYS}
+        if copies > tailored_settings.CACHE_VARIANT_BUDGET:
+            return format_html(
+                '<strong class="errornote" style="display:inline;padding:0 4px">{} {}</strong>',
+                text,
+                _("over the budget of {:,}").format(tailored_settings.CACHE_VARIANT_BUDGET),
+            )
+        return str(text)
+
+
+BUDGET_ADVICE = _(
+    "Past the budget (CACHE_VARIANT_BUDGET) the caches mostly keep copies nobody asks for again. Each copy is one "
+    "combination of theme, layout, followed topics and segments (times 100 holdout groups with a holdout): fewer "
+    "segments in play, or no holdout, mean fewer copies."
+)
+
+
+def _observed(area: TailoredArea) -> int | None:
+    """The area's cached copies: read with the list (one round trip for all), else now (one round trip)."""
+    if not hasattr(area, "observed_copies"):
+        area.observed_copies = observed_copies([area.key]).get(area.key)  # type: ignore[attr-defined]
+    return area.observed_copies  # type: ignore[attr-defined]
+
+
+def _over_budget(area: TailoredArea) -> bool:
+    copies = _observed(area) if area.strategy != Strategy.STATIC else None
+    return copies is not None and copies > tailored_settings.CACHE_VARIANT_BUDGET
 
 
 class PageTopicsForm(forms.ModelForm):

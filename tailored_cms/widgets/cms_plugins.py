@@ -22,12 +22,15 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
+from ..editors.preview import PreviewContext
+from ..middleware import meta_key
 from ..templatetags.tailored import api_root, beacon_config
 from ..visitors.consent import ASK, consent_state
 from ..visitors.forms import CHOICE_FIELDS
 from ..visitors.snapshot import Snapshot
 from ..visitors.views import preferences_form_context
 from .arrangement import arrange_widgets
+from .cache_budget import note
 from .feed import feed_entries
 from .forms import TailoredAreaForm, VariantForm, WidgetForm
 from .models import (
@@ -40,6 +43,7 @@ from .models import (
     Widget,
     WidgetBoard,
 )
+from .page_cache import vary_page_cache_from_plugin
 from .selection import choose_variants
 
 MODULE = _("Tailored content")
@@ -55,6 +59,14 @@ def visitor_segments(request: HttpRequest | None) -> tuple[str, ...]:
     """The active segments the request's visitor is in (no SQL; see ``VisitorContext.segments``)."""
     context = getattr(request, "tailored", None)
     return context.segments(request) if context is not None and request is not None else ()
+
+
+def visitor_in_holdout(request: HttpRequest | None, area: TailoredArea) -> bool:
+    """``True`` if the request's visitor is in the area's holdout (never for a static area). No I/O."""
+    context = getattr(request, "tailored", None)
+    if context is None or area.strategy == Strategy.STATIC:
+        return False
+    return bool(context.in_holdout(area.key, area.holdout_percent))
 
 
 def is_editing(request: HttpRequest | None) -> bool:
@@ -87,7 +99,7 @@ class TailoredAreaPlugin(CMSPluginBase):
     render_template = "tailored_cms/plugins/area.html"
     allow_children = True
     child_classes = ["VariantPlugin"]
-    fields = ["label", "strategy", "max_items"]
+    fields = ["label", "strategy", "max_items", "holdout_percent"]
 
     def render(self, context: dict[str, Any], instance: TailoredArea, placeholder: str) -> dict[str, Any]:
         """Cost: no SQL, no Redis; picks among the loaded children from the snapshot and segments alone."""
@@ -95,9 +107,15 @@ class TailoredAreaPlugin(CMSPluginBase):
         request = context.get("request")
         variants = children_of(instance, Variant)
         editing = is_editing(request)
-        chosen = choose_variants(
-            instance.strategy, variants, visitor_snapshot(request), instance.max_items, visitor_segments(request)
-        )
+        snapshot, segments = visitor_snapshot(request), visitor_segments(request)
+        held_out = visitor_in_holdout(request, instance)
+        chosen = choose_variants(instance.strategy, variants, snapshot, instance.max_items, segments, held_out)
+        if self.has_holdout(instance) and request is not None:
+            # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this
+            # placeholder comes from the placeholder cache, where this method doesn't run.
+            vary_page_cache_from_plugin(context, request, tailored_settings.HOLDOUT_VARY_HEADER, instance.key)
+        if not editing and request is not None:
+            self.note_cached_copy(request, instance)
         context.update(
             {
                 "editing": editing,
@@ -108,9 +126,31 @@ class TailoredAreaPlugin(CMSPluginBase):
         return context
 
     def get_vary_cache_on(self, request: HttpRequest, instance: TailoredArea, placeholder: Any) -> list[str]:
+        """Static: nothing. Others: the variant key; with a holdout, also the visitor's holdout bucket.
+
+        The variant key is shared by every area of the page, while holdouts are per area: so the bucket (one of
+        100 values, see ``selection.in_holdout``) is a header of its own, which only areas with a holdout name.
+        Areas and pages without one keep as many cached copies as before; those with one keep up to 100 per
+        variant key for visitors with an id (those without one share one: they are never held out).
+        """
         if instance.strategy == Strategy.STATIC:
             return []  # everyone sees the fallback: one cached copy is right
+        if self.has_holdout(instance):
+            return [tailored_settings.VARY_HEADER, tailored_settings.HOLDOUT_VARY_HEADER]
         return [tailored_settings.VARY_HEADER]
+
+    @staticmethod
+    def has_holdout(instance: TailoredArea) -> bool:
+        return bool(instance.holdout_percent) and instance.strategy != Strategy.STATIC
+
+    def note_cached_copy(self, request: HttpRequest, instance: TailoredArea) -> None:
+        """Count the values this render varies on towards the area's cached copies (no I/O; see ``cache_budget``).
+
+        Editors' previews are left out: their vary keys are unique to each request and never cached.
+        """
+        headers = self.get_vary_cache_on(request, instance, None)
+        if headers and not isinstance(getattr(request, "tailored", None), PreviewContext):
+            note(instance.key, (request.META.get(meta_key(header), "") or "_" for header in headers))
 
 
 @plugin_pool.register_plugin
@@ -151,7 +191,12 @@ def chosen_ids(context: Any, variant: Variant, request: HttpRequest | None) -> s
         return set()
     siblings = list(Variant.objects.filter(parent_id=area.pk).order_by("position"))
     chosen = choose_variants(
-        area.strategy, siblings, visitor_snapshot(request), area.max_items, visitor_segments(request)
+        area.strategy,
+        siblings,
+        visitor_snapshot(request),
+        area.max_items,
+        visitor_segments(request),
+        visitor_in_holdout(request, area),
     )
     return {v.pk for v in chosen}
 

@@ -10,7 +10,7 @@ Reasons, one per rule that put variants on the page (``hybrid`` may show both ``
 - ``fallback``: the area's fallback, ``because`` the strategy shows it to everyone (``static``), the visitor
   chose nothing yet (``no_choices``) or nothing matched their choices (``nothing_matched``);
 - ``segment``: the visitor is in segments the shown variants target (``segments`` says which);
-- ``holdout``: reserved for holdouts; ``explain()`` marks where it goes.
+- ``holdout``: the visitor is in the area's holdout (``selection.in_holdout``) and sees the fallback on purpose.
 """
 
 from __future__ import annotations
@@ -92,13 +92,14 @@ def explain(
     choices: ExplainedChoices,
     max_items: int = 1,
     segments: Collection[str] = (),
+    held_out: bool = False,
 ) -> Explanation[V]:
     """What ``choose_variants`` shows this visitor, and why. Same inputs as selection, so it can't disagree."""
-    shown = choose_variants(strategy, variants, choices, max_items, segments)
-    # Extension point, holdout: a visitor in the area's holdout group sees the fallback on purpose. Check it
-    # first and return Explanation(shown, (Reason(HOLDOUT),)).
+    shown = choose_variants(strategy, variants, choices, max_items, segments, held_out)
     if strategy == Strategy.STATIC:
-        return Explanation(shown, (Reason(FALLBACK, because=STATIC),))
+        return Explanation(shown, (Reason(FALLBACK, because=STATIC),))  # a static area has no holdout
+    if held_out:
+        return Explanation(shown, (Reason(HOLDOUT),))
     reasons: list[Reason] = []
     uses_choices = strategy in USES_CHOICES
     by_choices = [variant for variant in shown if uses_choices and match_score(variant, choices) is not None]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from ..visitors.models import Topic
-from .models import MAX_ITEMS_RANGE, TailoredArea, Variant, Widget
+from .models import MAX_HOLDOUT_PERCENT, MAX_ITEMS_RANGE, TailoredArea, Variant, Widget
 
 
 def topic_choices() -> list[tuple[str, str]]:
@@ -36,13 +36,13 @@ def layout_choices() -> list[tuple[str, str]]:
 class TailoredAreaForm(forms.ModelForm):
     """An area's settings: the plugin form in the CMS, and the admin's change form and list.
 
-    *Variants shown at most* is bounded in the browser as on the server (1 to 20): the model field's
-    validators say so, but the form field a ``PositiveSmallIntegerField`` gets allows 0 and has no maximum.
+    *Variants shown at most* (1 to 20) and *holdout* (0 to 50) are bounded in the browser as on the server: the
+    model fields' validators say so, but the form field a ``PositiveSmallIntegerField`` gets has no maximum.
     """
 
     class Meta:
         model = TailoredArea
-        fields = ["label", "strategy", "max_items"]
+        fields = ["label", "strategy", "max_items", "holdout_percent"]
         help_texts = {"label": _("Editors see it; visitors don't.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -50,6 +50,9 @@ class TailoredAreaForm(forms.ModelForm):
         max_items = self.fields.get("max_items")
         if max_items is not None:
             max_items.widget.attrs.update(min=MAX_ITEMS_RANGE[0], max=MAX_ITEMS_RANGE[1])
+        holdout = self.fields.get("holdout_percent")
+        if holdout is not None:
+            holdout.widget.attrs.update(min=0, max=MAX_HOLDOUT_PERCENT)
 
 
 class VariantForm(forms.ModelForm):

@@ -23,6 +23,7 @@ class Strategy(models.TextChoices):
 
 
 MAX_ITEMS_RANGE = (1, 20)  # how many variants an area may show at once
+MAX_HOLDOUT_PERCENT = 50  # beyond half, the "holdout" would be the main group
 
 
 def new_key() -> str:
@@ -46,6 +47,15 @@ class TailoredPlugin(CMSPlugin):
         _("variants shown at most"),
         default=1,
         validators=[MinValueValidator(MAX_ITEMS_RANGE[0]), MaxValueValidator(MAX_ITEMS_RANGE[1])],
+    )
+    holdout_percent = models.PositiveSmallIntegerField(
+        _("holdout (%)"),
+        default=0,
+        validators=[MaxValueValidator(MAX_HOLDOUT_PERCENT)],
+        help_text=_(
+            "This share of visitors sees the fallback whatever the strategy, always the same visitors, so results "
+            "can compare tailoring with no tailoring. 0 (no holdout) to 50; 5 is a good start."
+        ),
     )
     # Variants
     topics = models.JSONField(_("topics"), default=list, blank=True)
@@ -84,6 +94,12 @@ class TailoredArea(TailoredPlugin):
         proxy = True
         verbose_name = _("tailored area")
         verbose_name_plural = _("tailored areas")
+        # The editors' permissions of tailoring as a whole (besides the default ones of each model: managing
+        # segments and topics is add/change/delete of Segment and Topic).
+        permissions = [
+            ("preview_tailoring", _("Can preview pages as any visitor")),
+            ("view_results", _("Can see the results of tailoring")),
+        ]
 
     def __str__(self) -> str:
         return self.label or f"{self.get_strategy_display()}"
@@ -104,7 +120,7 @@ class Variant(TailoredPlugin):
         return {"topics": self.topics, "themes": self.themes, "layouts": self.layouts, "segments": self.segments}
 
     def targeting_summary(self) -> list[tuple[str, str]]:
-        """(dimension, values) pairs naming whom the variant is for: topic and segment slugs, theme and layout labels."""
+        """(dimension, values) pairs naming whom the variant is for: topic/segment slugs, theme/layout labels."""
         themes, layouts = tailored_settings.THEMES, tailored_settings.LAYOUTS
         summary = []
         if self.topics:

@@ -12,6 +12,13 @@ Also: a placeholder that django CMS 5.1 serves from its placeholder cache is lef
 the plugins in it (a widget board's) would be lost; the template tags, which run on every request, declare
 the tailoring headers through this hook too.
 
+And: a plugin whose own vary header no template tag declares on every page (a tailored area with a holdout
+varies on ``HOLDOUT_VARY_HEADER``; declaring it on every page would split every page's cache 100 ways) calls
+``vary_page_cache_from_plugin``. Besides declaring the header, that writes it into a sekizai namespace of its
+own, which django CMS records with the placeholder's cached content and replays into the page's sekizai data
+on a placeholder-cache hit (as it does for the CSS and JS plugins add). The stand-in reads the namespace when
+``set_page_cache`` asks: the template tags hand it the page's sekizai data (``context=``) when they run.
+
 How: for this request only, ``get_rendered_placeholders()`` of the content renderer also returns a stand-in
 that declares the header and never shortens the TTL. This is the narrowest hook: it relies only on the
 method and the two per-placeholder calls ``set_page_cache`` makes, not on private state.
@@ -28,8 +35,12 @@ from typing import Any
 
 from cms.constants import MAX_EXPIRATION_TTL
 from django.http import HttpRequest
+from sekizai.helpers import get_varname
 
 _ATTRIBUTE = "_tailored_page_vary"
+# A sekizai namespace no template renders: entries "<header> <plugin's key>" (the key keeps each placeholder's
+# entry its own, so django CMS records it with every placeholder that holds such a plugin, not the first only).
+SEKIZAI_NAMESPACE = "tailored_cms_page_vary"
 
 
 class PageVary:
@@ -41,9 +52,13 @@ class PageVary:
 
     def __init__(self) -> None:
         self.headers: set[str] = set()
+        self.sekizai_data: list[Any] = []  # the page's sekizai data, read when set_page_cache asks
 
     def get_vary_cache_on(self, request: HttpRequest) -> list[str]:
-        return sorted(self.headers)
+        headers = set(self.headers)
+        for data in self.sekizai_data:
+            headers.update(entry.split(" ", 1)[0] for entry in data.get(SEKIZAI_NAMESPACE, ()))
+        return sorted(headers)
 
     def get_cache_expiration(self, request: HttpRequest, response_timestamp: datetime) -> int:
         return MAX_EXPIRATION_TTL
@@ -53,8 +68,12 @@ class PageVary:
         return False
 
 
-def vary_page_cache_on(request: HttpRequest, *headers: str) -> None:
-    """Have the CMS page cache of this request's response vary on ``headers`` (request header names)."""
+def vary_page_cache_on(request: HttpRequest, *headers: str, context: Any = None) -> None:
+    """Have the CMS page cache of this request's response vary on ``headers`` (request header names).
+
+    Template tags pass their ``context``: then the headers plugins declared with ``vary_page_cache_from_plugin``
+    count too, also those of placeholders served from the placeholder cache.
+    """
     toolbar = getattr(request, "toolbar", None)
     user = getattr(request, "user", None)
     if toolbar is None or (user is not None and user.is_authenticated):
@@ -66,6 +85,18 @@ def vary_page_cache_on(request: HttpRequest, *headers: str) -> None:
         renderer.get_rendered_placeholders = _with(renderer.get_rendered_placeholders, stand_in)
         setattr(renderer, _ATTRIBUTE, stand_in)
     stand_in.headers.update(header.lower() for header in headers)  # as Placeholder.get_vary_cache_on does
+    data = context.get(get_varname()) if context is not None else None
+    if data is not None and not any(seen is data for seen in stand_in.sekizai_data):
+        stand_in.sekizai_data.append(data)
+
+
+def vary_page_cache_from_plugin(context: Any, request: HttpRequest, header: str, key: str) -> None:
+    """For a plugin's render: the page cache varies on ``header`` wherever the plugin's placeholder is shown,
+    rendered or from the placeholder cache. ``key`` names the plugin (its area key). Cost: no I/O."""
+    data = context.get(get_varname())
+    if data is not None:
+        data[SEKIZAI_NAMESPACE].append(f"{header.lower()} {key}")
+    vary_page_cache_on(request, header, context=context)
 
 
 def _with(original: Callable[[], list[Any]], stand_in: PageVary) -> Callable[[], list[Any]]:

@@ -5,6 +5,7 @@ Cost: no SQL, no Redis; O(variants × targeted topics and segments). Determinist
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from typing import Protocol, TypeVar
 
@@ -87,8 +88,42 @@ def segment_priority(variant: Targeted, segments: Collection[str]) -> int | None
     return None
 
 
+HOLDOUT_BUCKETS = 100  # holdouts are whole percents: one bucket per percent
+
+
+def _hash_to_bucket(value: str) -> int:
+    digest = hashlib.blake2b(value.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % HOLDOUT_BUCKETS
+
+
+def holdout_bucket(visitor_id: str) -> int:
+    """The visitor's bucket, 0–99: a hash of their id, the same on every request, in every process."""
+    return _hash_to_bucket(visitor_id)
+
+
+def in_holdout(visitor_id: str | None, area_key: str, percent: int) -> bool:
+    """``True`` if the visitor is in the area's holdout (``percent`` of visitors see its fallback). No I/O.
+
+    A stable hash of (visitor id, area key): the visitor's bucket turned by an offset that is a hash of the
+    area's key, below ``percent``. So each area holds out its own ``percent`` of visitors (two 5% holdouts
+    share visitors only when their offsets are less than 5 apart), always the same ones; and what every area
+    of a page decides for a visitor depends on the visitor's bucket alone, one of 100 values, which django
+    CMS's caches can vary on (``HOLDOUT_VARY_HEADER``). A hash of both together would leave the caches one
+    copy per visitor. Visitors without an id (no cookie) are never held out: they would be a new random
+    visitor on every request.
+    """
+    if not visitor_id or percent <= 0:
+        return False
+    return (holdout_bucket(visitor_id) + _hash_to_bucket(area_key)) % HOLDOUT_BUCKETS < percent
+
+
 def choose_variants(
-    strategy: str, variants: Sequence[V], snapshot: Choices, max_items: int = 1, segments: Collection[str] = ()
+    strategy: str,
+    variants: Sequence[V],
+    snapshot: Choices,
+    max_items: int = 1,
+    segments: Collection[str] = (),
+    held_out: bool = False,
 ) -> list[V]:
     """The variants to show, best first, at most ``max_items``; ``variants`` are in tree order.
 
@@ -96,9 +131,12 @@ def choose_variants(
     the variants matching the visitor's choices, best score first, ties by higher priority then tree
     position. ``personalization`` shows the variants targeted at any of the visitor's ``segments``, by higher
     priority then tree position. ``hybrid`` shows choice matches first and fills the remaining places with
-    segment matches. Whatever the strategy, when nothing matches: the fallback(s).
+    segment matches. Whatever the strategy, when nothing matches: the fallback(s). A visitor ``held_out``
+    (``in_holdout``) sees the fallback(s) whatever the strategy.
     """
     limit = max(1, max_items)
+    if held_out:
+        return fallbacks(variants)[:limit]
     chosen: list[V] = []
     if strategy in (Strategy.CUSTOMIZATION, Strategy.HYBRID):
         chosen = _by_choices(variants, snapshot)

@@ -201,6 +201,18 @@ def test_a_site_without_drf_settings_or_the_drf_spectacular_app_gets_the_api_and
     assert seen["configured"] == [False, False]
     assert seen["saved"] == [200, "dark"]
     assert seen["paths"] == [
-        API + p for p in ("consent/", "events/", "explain/", "layouts/", "me/", "preferences/", "themes/", "topics/")
+        API + p
+        for p in (
+            "consent/",
+            "events/",
+            "explain/",
+            "layouts/",
+            "me/",
+            "preferences/",
+            "segments/",
+            "segments/preview/",
+            "themes/",
+            "topics/",
+        )
     ]
     assert seen["put"].startswith("Replace all choices")  # the annotations made it into the schema

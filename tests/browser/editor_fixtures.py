@@ -91,8 +91,9 @@ class CMSEditor:
 
     def open_toolbar_item(self, menu: str, item: str) -> FrameLocator:
         """Open a menu of the CMS toolbar and pick an item that opens a form in the modal."""
-        self.page.locator(".cms-toolbar-item-navigation > li > a", has_text=menu).click()
-        self.page.locator(".cms-toolbar-item-navigation a", has_text=item).click()
+        top = self.page.locator(".cms-toolbar-item-navigation > li").filter(has=self.page.locator("> a", has_text=menu))
+        top.locator("> a").click()
+        top.locator("ul a", has_text=item).click()  # in that menu: the Tailoring menu has a "Topics…" too
         return self._form()
 
     # The structure board

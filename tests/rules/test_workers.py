@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+from cms.api import add_plugin, create_page
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
-from cms.api import add_plugin, create_page
 from django.test import Client, RequestFactory
 
 from tailored_cms import api, connection

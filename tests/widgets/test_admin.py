@@ -86,6 +86,7 @@ def test_changing_the_strategy_from_the_list_takes_effect_on_cached_pages(admin_
             "form-0-cmsplugin_ptr": str(area.pk),
             "form-0-strategy": "static",
             "form-0-max_items": "1",
+            "form-0-holdout_percent": "0",
             "_save": "Save",
         },
     )

@@ -138,9 +138,7 @@ def test_no_fallback_and_no_match_shows_nothing():
 
 
 def test_an_unknown_strategy_behaves_like_static():
-    assert names(choose_variants("mystery", [SPORTS, EVERYONE], visitor(["sports"]), segments=["fans"])) == [
-        "everyone"
-    ]
+    assert names(choose_variants("mystery", [SPORTS, EVERYONE], visitor(["sports"]), segments=["fans"])) == ["everyone"]
 
 
 FANS = V("fans", segments=["sports-fans"])

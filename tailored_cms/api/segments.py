@@ -1,0 +1,249 @@
+"""Segments in the REST API, for staff: the list, and "how many visitors match?" for a rule tree not yet saved.
+
+Both need a staff user with ``tailored_cms.view_segment``; the preview is a POST, so it needs the CSRF token too
+(``VisitorAPIView``). The admin's rule builder calls the preview after each change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count
+from django.utils.text import get_text_list
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..rules.evaluation import Scope, expand, is_request_time, kleene
+from ..rules.models import Segment
+from ..rules.registry import describe_tree, iter_leaves, registered_rules, validate_tree
+from ..visitors.models import Visitor
+from .views import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
+
+__all__ = [
+    "CanViewSegments",
+    "SegmentPreviewSerializer",
+    "SegmentPreviewView",
+    "SegmentSerializer",
+    "SegmentsView",
+    "StaffAuthentication",
+    "preview_segment",
+]
+
+PERMISSION = "tailored_cms.view_segment"
+
+
+class StaffAuthentication(VisitorAuthentication):
+    """The signed-in user's session, CSRF checked on unsafe methods (as ``VisitorAuthentication``).
+
+    A class of its own so that the schema says what these endpoints need: a staff user's session cookie, not the
+    visitor cookie.
+    """
+
+
+class StaffAuthenticationScheme(OpenApiAuthenticationExtension):
+    """How the schema describes ``StaffAuthentication``: Django's session cookie, of a user signed in as staff."""
+
+    target_class = StaffAuthentication
+    name = "staffSession"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": f"The session of a staff user with {PERMISSION} (signed in to the admin). Unsafe methods "
+            "need X-CSRFToken.",
+        }
+
+
+class CanViewSegments(BasePermission):
+    """A staff user who may view segments in the admin (``tailored_cms.view_segment``)."""
+
+    message = f"Only staff with the permission to view segments ({PERMISSION}) may do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and user.has_perm(PERMISSION))
+
+
+class SegmentSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    enabled = serializers.BooleanField()
+    size = serializers.IntegerField(
+        allow_null=True,
+        help_text="Visitors in it at the last recompute (those in it only on some page views included); "
+        "null before the first one, and for segments made only of rules checked on each page view.",
+    )
+    computed_at = serializers.DateTimeField(allow_null=True, help_text="When the last recompute finished.")
+    recompute_running = serializers.BooleanField(help_text="A recompute of it has started and not finished.")
+    rules = serializers.JSONField(help_text="The rule tree.")
+    in_words = serializers.CharField(help_text="The rule tree as a sentence.")
+
+
+class PreviewRequestSerializer(serializers.Serializer):
+    rules = serializers.JSONField(help_text='A rule tree: {"all": [...]}, {"any": [...]}, {"not": {...}}, leaves.')
+    segment = serializers.SlugField(
+        required=False,
+        allow_blank=True,
+        help_text="The slug of the segment being edited, if any: a reference back to it is refused as a cycle.",
+    )
+
+
+class SegmentPreviewSerializer(serializers.Serializer):
+    matching = serializers.IntegerField(
+        help_text="Visitors who match now. With rules checked on each page view: who matches the rest, i.e. who is "
+        "in the segment on the page views where those hold (all visitors if every rule is one)."
+    )
+    certain = serializers.IntegerField(help_text="Visitors who match whatever the page view.")
+    total = serializers.IntegerField(help_text="All visitors.")
+    per_page_view = serializers.ListField(
+        child=serializers.CharField(), help_text="Names of the rules in the tree checked on each page view."
+    )
+    everyone = serializers.BooleanField(
+        help_text="Every rule is checked on each page view: any visitor may match, decided per page view."
+    )
+    summary = serializers.CharField(help_text='For the editor: "12 of 340 visitors match now."')
+    in_words = serializers.CharField(help_text="The rule tree as a sentence.")
+    rules = serializers.JSONField(help_text="The rule tree as it would be saved (parameters cleaned).")
+
+
+def _visitors(count: int) -> str:
+    return "visitor" if count == 1 else "visitors"
+
+
+def preview_segment(rules: Any, *, segment: str | None = None) -> dict[str, Any]:
+    """How many visitors match ``rules`` now, and of how many; raises ``ValidationError`` naming what is wrong.
+
+    Rules checked on each page view (device, time…) can't be counted ahead: like a segment's size, ``matching``
+    counts the visitors for whom the rest of the tree holds (Kleene logic: such rules are unknown), ``certain``
+    those in it on every page view. Cost: one query to count (all three numbers); with ``segment`` references,
+    two more (the definitions, read by the validation and for the expansion).
+    """
+    cleaned = validate_tree(rules, segment=segment or None)
+    definitions: dict[str, Any] = {}
+    if any(leaf["rule"] == "segment" for leaf in iter_leaves(cleaned)):
+        definitions = dict(Segment.objects.values_list("slug", "rules"))
+        if segment:
+            definitions[segment] = cleaned  # a segment referencing this one sees its new rules
+    tree = expand(cleaned, definitions, (segment,) if segment else ())
+    certain, possible = kleene(tree, Scope())
+    counts = Visitor.objects.aggregate(
+        total=Count("pk"), matching=Count("pk", filter=possible), certain=Count("pk", filter=certain)
+    )
+    total, matching = counts["total"], counts["matching"]
+    registry = registered_rules()
+    per_page_view = sorted(
+        {
+            leaf["rule"]
+            for leaf in iter_leaves(tree)
+            if leaf["rule"] in registry and not registry[leaf["rule"]].behavioural
+        }
+    )
+    everyone = is_request_time(tree)
+    checked = str(get_text_list([registry[name].display_label().lower() for name in per_page_view], "and"))
+    is_are = "are" if len(per_page_view) > 1 else "is"
+    if everyone:
+        summary = (
+            f"Any of the {total} {_visitors(total)} may match: {checked} {is_are} checked on each page view, "
+            "not counted ahead."
+        )
+    else:
+        verb = "matches" if total == 1 else "match"
+        summary = f"{matching} of {total} {_visitors(total)} {verb} now."
+        if per_page_view:
+            summary += f" {checked.capitalize()} {is_are} checked on each page view: they are in it when it holds."
+    return {
+        "matching": matching,
+        "certain": counts["certain"],
+        "total": total,
+        "per_page_view": per_page_view,
+        "everyone": everyone,
+        "summary": summary,
+        "in_words": describe_tree(cleaned),
+        "rules": cleaned,
+    }
+
+
+# The session is the only way in, but the schema lists "none" beside it, as for the visitor endpoints: without
+# a staff session the answer is the documented 403 (a permission, not a missing credential).
+_AUTH = [{"staffSession": []}, {}]
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_DENIED = OpenApiResponse(
+    _DETAIL,
+    description=f"Not staff with {PERMISSION}, or (POST) a missing or wrong CSRF token.",
+)
+
+
+class StaffSegmentsView(VisitorAPIView):
+    """Base of the segments endpoints: staff with ``tailored_cms.view_segment`` only."""
+
+    authentication_classes = [StaffAuthentication]
+    permission_classes = [CanViewSegments]
+
+    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> None:
+        # The same 403 and message for anonymous visitors as for other users (DRF would say "credentials").
+        raise exceptions.PermissionDenied(CanViewSegments.message)
+
+
+@extend_schema(auth=_AUTH, responses={200: SegmentSerializer(many=True), 403: _DENIED}, summary="Segments (staff)")
+class SegmentsView(StaffSegmentsView):
+    """Every segment with its size, when it was last computed and whether a recompute runs. Cost: one query."""
+
+    def get(self, request: Request) -> Response:
+        rows = [
+            {
+                "slug": segment.slug,
+                "name": segment.name,
+                "enabled": segment.enabled,
+                "size": segment.size,
+                "computed_at": segment.computed_at,
+                "recompute_running": segment.recompute_running,
+                "rules": segment.rules,
+                "in_words": describe_tree(segment.rules),
+            }
+            for segment in Segment.objects.order_by("name", "slug")
+        ]
+        return Response(SegmentSerializer(rows, many=True).data)
+
+
+@extend_schema(
+    auth=_AUTH,
+    request=PreviewRequestSerializer,
+    responses={
+        200: SegmentPreviewSerializer,
+        400: OpenApiResponse(
+            {
+                "type": "object",
+                "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            },
+            description="An invalid rule tree, naming the rule and parameter: "
+            "{\"rules\": [\"Rule 'topic_views': parameter 'min' must be at least 1, not 0.\"]}; or bad JSON "
+            '({"detail": ...}).',
+        ),
+        403: _DENIED,
+        413: OpenApiResponse(_DETAIL, description=f"Body larger than {MAX_BODY_BYTES} bytes."),
+        415: OpenApiResponse(_DETAIL, description="A body that is not application/json."),
+    },
+    summary="How many visitors match a rule tree now (staff; before saving a segment)",
+)
+class SegmentPreviewView(StaffSegmentsView):
+    """Validate a rule tree and count the visitors matching it now, of all visitors (``preview_segment``)."""
+
+    def post(self, request: Request) -> Response:
+        incoming = PreviewRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            preview = preview_segment(
+                incoming.validated_data["rules"], segment=incoming.validated_data.get("segment") or None
+            )
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError({"rules": exc.messages}) from exc
+        return Response(SegmentPreviewSerializer(preview).data)

@@ -1,0 +1,93 @@
+"""The segment form of the admin, with the rule builder: editors build the rule tree without writing JSON.
+
+The builder (``static/tailored_cms/segment_builder.js``) edits the same ``rules`` JSON the form posts, kept in the
+textarea it hides, so validation stays on the server (``Segment.clean`` → ``validate_tree``). Without JavaScript
+the textarea is there to edit by hand. What the builder offers (every registered rule type and its parameters,
+the topics, segments and user groups to pick from) is a JSON data block (``json_script``), not inline script,
+so a strict Content-Security-Policy allows it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.urls import NoReverseMatch, reverse
+
+from ..visitors.models import Topic
+from .models import Segment
+from .registry import describe_rules
+
+__all__ = ["RuleBuilderWidget", "SegmentForm", "builder_config"]
+
+
+def csrf_header_name() -> str:
+    """The header the builder sends the CSRF token in, from ``CSRF_HEADER_NAME`` (``HTTP_X_CSRFTOKEN``: X-CSRFToken)."""
+    meta_key = settings.CSRF_HEADER_NAME
+    if meta_key == "HTTP_X_CSRFTOKEN":
+        return "X-CSRFToken"
+    return "-".join(part.capitalize() for part in meta_key.removeprefix("HTTP_").split("_"))
+
+
+def builder_config() -> dict[str, Any]:
+    """What the builder renders: rule types (from the registry), and the topics, segments and groups to pick.
+
+    Cost: three queries (topics, segments, groups), once per rendering of the admin form.
+    """
+    try:
+        preview_url = reverse("tailored_cms:api:segment-preview")
+    except NoReverseMatch:  # the site didn't include tailored_cms.urls: the builder works, without counts
+        preview_url = ""
+    return {
+        "rules": describe_rules(),
+        "topics": [{"value": slug, "label": name} for slug, name in Topic.objects.values_list("slug", "name")],
+        "segments": [{"value": slug, "label": name} for slug, name in Segment.objects.values_list("slug", "name")],
+        "groups": [
+            {"value": name, "label": name} for name in Group.objects.order_by("name").values_list("name", flat=True)
+        ],
+        "preview_url": preview_url,
+        "csrf_header": csrf_header_name(),
+    }
+
+
+class RuleBuilderWidget(forms.Textarea):
+    """The rules textarea, with the builder's data block beside it; the script turns it into the builder."""
+
+    template_name = "tailored_cms/admin/rule_builder.html"
+
+    class Media:
+        js = ("tailored_cms/segment_builder.js",)
+        css = {"all": ("tailored_cms/segment_builder.css",)}
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            {"class": "vLargeTextField tailored-rules-json", "rows": 8, "spellcheck": "false", **(attrs or {})}
+        )
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget_id = context["widget"]["attrs"].get("id") or f"id_{name}"
+        context["builder"] = {"config": builder_config(), "config_id": f"{widget_id}_builder_config"}
+        return context
+
+
+class SegmentForm(forms.ModelForm):
+    """A segment, its rules edited with the builder (or as JSON without JavaScript)."""
+
+    class Meta:
+        model = Segment
+        fields = ("name", "slug", "description", "enabled", "rules")
+        widgets = {"rules": RuleBuilderWidget}
+        help_texts = {
+            "rules": 'Who is in the segment. Without JavaScript, a rule tree as JSON: {"all": [...]}, '
+            '{"any": [...]}, {"not": {...}}; leaves {"rule": NAME, ...parameters}.',
+        }
+
+    def _update_errors(self, errors: Any) -> None:
+        # Unparseable JSON already has its error ("Enter a valid JSON."); the model's check would add a second one
+        # about the tree left on the instance, which the editor didn't write.
+        if self.has_error("rules") and hasattr(errors, "error_dict"):
+            errors.error_dict.pop("rules", None)
+        super()._update_errors(errors)

@@ -1,0 +1,615 @@
+/* The rule builder of the admin's segment form.
+ *
+ * It edits the rule tree in the form's `rules` textarea (the JSON the server validates and saves) and hides it;
+ * "Edit as JSON" shows it again. What it offers comes from the server, in a JSON data block next to the
+ * textarea (rules/forms.py builder_config): every registered rule type with its parameters, and the topics,
+ * segments and user groups to pick from. After each change it asks the preview endpoint how many visitors
+ * match, and shows the server's answer, or its error naming the rule and parameter. No inline script, no
+ * dependencies. Without JavaScript the textarea is a plain JSON field.
+ */
+(function () {
+  "use strict";
+
+  const PREVIEW_DELAY_MS = 400;
+  const KINDS = [
+    ["behavioural", "What the visitor did"],
+    ["request", "Checked on each page view"],
+  ];
+  // A group's header: how its rules combine. "none" and "notall" are a group inside a "not".
+  const COMBINE = [
+    ["all", "All of these", "all", false],
+    ["any", "Any of these", "any", false],
+    ["none", "None of these", "any", true],
+    ["notall", "Not all of these", "all", true],
+  ];
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (key === "value" || key === "checked" || key === "selected") node[key] = value;
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child !== null && child !== undefined && child !== false) node.append(child);
+    }
+    return node;
+  }
+
+  function isObject(value) {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  }
+
+  /* A rule type's description with `parameter` names shown as code. */
+  function describedText(text) {
+    return String(text || "")
+      .split("`")
+      .map((part, index) => (index % 2 ? el("code", { text: part }) : part));
+  }
+
+  class Builder {
+    constructor(container) {
+      this.container = container;
+      this.config = JSON.parse(document.getElementById(container.dataset.tailoredBuilder).textContent);
+      this.textarea = document.getElementById(container.dataset.textarea);
+      this.form = this.textarea.form;
+      this.rules = Object.fromEntries(this.config.rules.map((rule) => [rule.name, rule]));
+      this.ids = 0;
+      this.elements = new WeakMap(); // node -> its element, to put the focus back after a re-render
+      this.timer = null;
+      this.pending = null;
+      this.jsonMode = false;
+
+      this.tree = el("div", { class: "tailored-builder-tree" });
+      this.words = el("p", { class: "tailored-builder-words" });
+      this.count = el("p", { class: "tailored-builder-count", role: "status", "aria-live": "polite" });
+      this.toggleButton = el("button", {
+        type: "button",
+        class: "button tailored-builder-toggle",
+        text: "Edit as JSON",
+        onclick: () => this.toggleJSON(),
+      });
+      this.jsonNote = el("p", { class: "tailored-builder-note", hidden: true });
+      container.classList.add("tailored-builder-ready");
+      container.prepend(this.tree);
+      container.append(
+        this.jsonNote,
+        el("div", { class: "tailored-builder-status" }, this.words, this.count),
+        el("p", { class: "tailored-builder-switch" }, this.toggleButton)
+      );
+      this.textarea.addEventListener("input", () => this.jsonMode && this.schedulePreview());
+      if (this.form) this.form.addEventListener("submit", () => this.jsonMode || this.sync(false));
+
+      const text = this.textarea.value.trim();
+      let parsed = { all: [] };
+      try {
+        if (text) parsed = JSON.parse(text);
+      } catch (error) {
+        this.root = this.emptyRoot();
+        this.showJSON("These rules aren't valid JSON, so the builder can't show them. Fix them here, then go back to the builder.");
+        this.schedulePreview();
+        return;
+      }
+      this.root = this.rootFrom(parsed);
+      this.textarea.hidden = true;
+      this.render();
+      this.schedulePreview();
+    }
+
+    // --- the tree, as JSON and as nodes -------------------------------------------------------------------
+
+    emptyRoot() {
+      return { type: "group", op: "all", not: false, children: [] };
+    }
+
+    rootFrom(value) {
+      const node = this.fromJSON(value);
+      if (node.type === "group") return node;
+      const root = this.emptyRoot();
+      root.children.push(node);
+      return root;
+    }
+
+    fromJSON(value) {
+      if (isObject(value)) {
+        const keys = Object.keys(value);
+        if (keys.length === 1 && keys[0] === "not") {
+          const inner = this.fromJSON(value.not);
+          inner.not = !inner.not;
+          return inner;
+        }
+        if (keys.length === 1 && (keys[0] === "all" || keys[0] === "any") && Array.isArray(value[keys[0]])) {
+          return { type: "group", op: keys[0], not: false, children: value[keys[0]].map((child) => this.fromJSON(child)) };
+        }
+        if (typeof value.rule === "string" && this.rules[value.rule]) {
+          const params = Object.assign({}, value);
+          delete params.rule;
+          return { type: "rule", rule: value.rule, not: false, params };
+        }
+      }
+      return { type: "raw", not: false, json: value }; // a rule no longer registered, or a shape we don't know
+    }
+
+    toJSON(node) {
+      let value;
+      if (node.type === "group") value = { [node.op]: node.children.map((child) => this.toJSON(child)) };
+      else if (node.type === "rule") {
+        value = { rule: node.rule };
+        for (const [key, param] of Object.entries(node.params)) {
+          if (param !== undefined) value[key] = param;
+        }
+      } else value = node.json;
+      return node.not ? { not: value } : value;
+    }
+
+    currentRules() {
+      if (!this.jsonMode) return { ok: true, rules: this.toJSON(this.root) };
+      try {
+        return { ok: true, rules: JSON.parse(this.textarea.value) };
+      } catch (error) {
+        return { ok: false, error: error.message };
+      }
+    }
+
+    /* Write the tree into the textarea (what the form posts), then count again. */
+    sync(preview = true) {
+      this.textarea.value = JSON.stringify(this.toJSON(this.root), null, 2);
+      if (preview) this.schedulePreview();
+    }
+
+    changed(focusNode) {
+      this.render(focusNode);
+      this.sync();
+    }
+
+    // --- rendering ----------------------------------------------------------------------------------------
+
+    id() {
+      this.ids += 1;
+      return `${this.textarea.id}-b${this.ids}`;
+    }
+
+    render(focusNode) {
+      this.elements = new WeakMap();
+      this.tree.replaceChildren(this.renderGroup(this.root, null));
+      const target = focusNode && this.elements.get(focusNode);
+      if (target) {
+        const input = target.querySelector("input, select, textarea, button");
+        (input || target).focus();
+      }
+    }
+
+    tools(node, parent) {
+      if (!parent) return null;
+      const index = parent.children.indexOf(node);
+      const move = (by) => () => {
+        parent.children.splice(index, 1);
+        parent.children.splice(index + by, 0, node);
+        this.changed();
+        const moved = this.elements.get(node);
+        const button = moved && moved.querySelector(`:scope > .tailored-builder-head [data-move="${by}"]`);
+        if (button && !button.disabled) button.focus();
+      };
+      const what = node.type === "group" ? "group" : "rule";
+      return el(
+        "span",
+        { class: "tailored-builder-tools" },
+        el("button", { type: "button", class: "button", "data-move": "-1", title: `Move this ${what} up`, "aria-label": `Move this ${what} up`, disabled: index === 0, onclick: move(-1), text: "↑" }),
+        el("button", { type: "button", class: "button", "data-move": "1", title: `Move this ${what} down`, "aria-label": `Move this ${what} down`, disabled: index === parent.children.length - 1, onclick: move(1), text: "↓" }),
+        el("button", {
+          type: "button",
+          class: "button tailored-builder-remove",
+          text: `Remove ${what}`,
+          onclick: () => {
+            parent.children.splice(index, 1);
+            this.changed(parent);
+          },
+        })
+      );
+    }
+
+    renderGroup(node, parent) {
+      const selectId = this.id();
+      const current = COMBINE.find(([, , op, not]) => op === node.op && not === node.not)[0];
+      const combine = el(
+        "select",
+        {
+          id: selectId,
+          class: "tailored-builder-combine",
+          onchange: (event) => {
+            const [, , op, not] = COMBINE.find(([value]) => value === event.target.value);
+            node.op = op;
+            node.not = not;
+            this.sync();
+          },
+        },
+        COMBINE.map(([value, label]) => el("option", { value, text: label, selected: value === current }))
+      );
+      const list = el("ol", { class: "tailored-builder-children" });
+      for (const child of node.children) {
+        list.append(child.type === "group" ? el("li", {}, this.renderGroup(child, node)) : this.renderLeaf(child, node));
+      }
+      if (!node.children.length) {
+        list.append(el("li", { class: "tailored-builder-empty", text: "No rules yet: add one below." }));
+      }
+      const group = el(
+        "fieldset",
+        { class: parent ? "tailored-builder-group" : "tailored-builder-group tailored-builder-root" },
+        el(
+          "legend",
+          {},
+          el("label", { for: selectId, text: parent ? "A group: visitors matching" : "Visitors matching" }),
+          " ",
+          combine
+        ),
+        el("div", { class: "tailored-builder-head" }, this.tools(node, parent)),
+        list,
+        this.renderAdd(node)
+      );
+      this.elements.set(node, group);
+      return group;
+    }
+
+    renderAdd(group) {
+      const selectId = this.id();
+      const select = el(
+        "select",
+        { id: selectId, class: "tailored-builder-add-rule" },
+        el("option", { value: "", text: "Choose a rule…" }),
+        KINDS.map(([kind, label]) =>
+          el(
+            "optgroup",
+            { label },
+            this.config.rules
+              .filter((rule) => rule.kind === kind)
+              .map((rule) => el("option", { value: rule.name, text: rule.label }))
+          )
+        )
+      );
+      return el(
+        "div",
+        { class: "tailored-builder-add" },
+        el("label", { for: selectId, class: "tailored-builder-add-label", text: "Add a rule:" }),
+        " ",
+        select,
+        " ",
+        el("button", {
+          type: "button",
+          class: "button tailored-builder-add-rule-button",
+          text: "Add rule",
+          onclick: () => {
+            const rule = this.rules[select.value];
+            if (!rule) {
+              select.focus();
+              return;
+            }
+            const params = {};
+            for (const param of rule.params) {
+              if (param.type === "bool" && param.required) params[param.name] = true;
+            }
+            const leaf = { type: "rule", rule: rule.name, not: false, params };
+            group.children.push(leaf);
+            this.changed(leaf);
+          },
+        }),
+        " ",
+        el("button", {
+          type: "button",
+          class: "button tailored-builder-add-group",
+          text: "Add group",
+          onclick: () => {
+            const inner = { type: "group", op: group.op === "all" ? "any" : "all", not: false, children: [] };
+            group.children.push(inner);
+            this.changed(inner);
+          },
+        })
+      );
+    }
+
+    renderLeaf(node, parent) {
+      const notId = this.id();
+      const head = el(
+        "div",
+        { class: "tailored-builder-head" },
+        el(
+          "span",
+          { class: "tailored-builder-not" },
+          el("input", {
+            type: "checkbox",
+            id: notId,
+            checked: node.not,
+            onchange: (event) => {
+              node.not = event.target.checked;
+              item.classList.toggle("tailored-builder-negated", node.not);
+              this.sync();
+            },
+          }),
+          el("label", { for: notId, text: "not", title: "The visitor must not match this rule" })
+        )
+      );
+      let body;
+      if (node.type === "raw") {
+        head.append(el("span", { class: "tailored-builder-rule-label", text: "A rule the builder doesn't know" }));
+        body = el("pre", { class: "tailored-builder-raw", text: JSON.stringify(node.json) });
+      } else {
+        const rule = this.rules[node.rule];
+        head.append(
+          el("span", { class: "tailored-builder-rule-label", text: rule.label }),
+          el("code", { class: "tailored-builder-rule-name", text: rule.name })
+        );
+        if (rule.kind === "request") {
+          head.append(el("span", { class: "tailored-builder-kind", text: "checked on each page view" }));
+        }
+        body = el(
+          "div",
+          {},
+          rule.description ? el("p", { class: "tailored-builder-help" }, describedText(rule.description)) : null,
+          el("div", { class: "tailored-builder-params" }, rule.params.map((param) => this.renderParam(node, param)))
+        );
+      }
+      const tools = this.tools(node, parent);
+      if (tools) head.append(tools);
+      const item = el(
+        "li",
+        { class: "tailored-builder-rule" + (node.not ? " tailored-builder-negated" : ""), "data-rule": node.type === "rule" ? node.rule : "" },
+        head,
+        body
+      );
+      this.elements.set(node, item);
+      return item;
+    }
+
+    /* The options of a parameter: its choices, or the site's topics, segments or groups. */
+    options(param, value) {
+      let options;
+      if (param.type === "topic") options = this.config.topics;
+      else if (param.type === "group") options = this.config.groups;
+      else if (param.type === "segment") {
+        const editing = this.slug();
+        options = this.config.segments.filter((option) => option.value !== editing);
+      } else if (param.choices) options = param.choices.map((choice) => ({ value: choice, label: String(choice) }));
+      else return null;
+      // A value saved earlier that is no longer offered (a topic deleted since) stays visible, and kept.
+      const known = new Set(options.map((option) => option.value));
+      const missing = (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((item) => !known.has(item));
+      return options.concat(missing.map((item) => ({ value: item, label: `${item} (not found)` })));
+    }
+
+    renderParam(node, param) {
+      const value = node.params[param.name];
+      const set = (newValue) => {
+        if (newValue === undefined || newValue === "" || (Array.isArray(newValue) && !newValue.length)) delete node.params[param.name];
+        else node.params[param.name] = newValue;
+        wrapper.classList.remove("tailored-builder-invalid");
+        this.sync();
+      };
+      const label = param.label + (param.required ? "" : " (optional)");
+      const help = param.help ? el("span", { class: "tailored-builder-param-help", text: param.help }) : null;
+      const options = this.options(param, value);
+      let wrapper;
+      if (options && param.many) {
+        const chosen = new Set(Array.isArray(value) ? value : value === undefined ? [] : [value]);
+        wrapper = el(
+          "fieldset",
+          { class: "tailored-builder-param tailored-builder-choices", "data-param": param.name },
+          el("legend", { text: label }),
+          options.map((option) => {
+            const id = this.id();
+            return el(
+              "span",
+              { class: "tailored-builder-choice" },
+              el("input", {
+                type: "checkbox",
+                id,
+                value: option.value,
+                checked: chosen.has(option.value),
+                onchange: () => {
+                  const checked = Array.from(wrapper.querySelectorAll("input:checked"), (input) => input.value);
+                  set(checked);
+                },
+              }),
+              el("label", { for: id, text: option.label })
+            );
+          }),
+          options.length ? null : el("span", { class: "tailored-builder-param-help", text: "Nothing to choose from yet." }),
+          help
+        );
+        return wrapper;
+      }
+      const id = this.id();
+      let input;
+      if (param.type === "bool") {
+        input = el(
+          "select",
+          { id, onchange: (event) => set(event.target.value === "" ? undefined : event.target.value === "true") },
+          el("option", { value: "", text: "—" }),
+          el("option", { value: "true", text: "yes", selected: value === true }),
+          el("option", { value: "false", text: "no", selected: value === false })
+        );
+      } else if (options) {
+        input = el(
+          "select",
+          { id, onchange: (event) => set(event.target.value || undefined) },
+          el("option", { value: "", text: options.length ? "Choose…" : "Nothing to choose from yet" }),
+          options.map((option) => el("option", { value: option.value, text: option.label, selected: option.value === value }))
+        );
+      } else if (param.type === "int") {
+        input = el("input", {
+          type: "number",
+          id,
+          step: "1",
+          min: param.min,
+          max: param.max,
+          inputmode: "numeric",
+          value: value === undefined ? "" : String(value),
+          oninput: (event) => {
+            const text = event.target.value.trim();
+            // A whole number goes as a number; anything else as typed, for the server to name what is wrong.
+            set(/^-?\d+$/.test(text) ? Number(text) : text || undefined);
+          },
+        });
+      } else {
+        const shown = Array.isArray(value) ? value.join(", ") : value === undefined ? "" : String(value);
+        input = el("input", {
+          type: "text",
+          id,
+          maxlength: param.many ? null : param.max_length,
+          value: shown,
+          oninput: (event) => {
+            const text = event.target.value;
+            if (param.many) {
+              set(text.split(",").map((part) => part.trim()).filter(Boolean));
+            } else {
+              set(text.trim() || undefined);
+            }
+          },
+        });
+      }
+      wrapper = el(
+        "div",
+        { class: "tailored-builder-param", "data-param": param.name },
+        el("label", { for: id, text: label }),
+        input,
+        help
+      );
+      return wrapper;
+    }
+
+    // --- JSON mode ----------------------------------------------------------------------------------------
+
+    showJSON(note) {
+      this.jsonMode = true;
+      this.textarea.hidden = false;
+      this.tree.hidden = true;
+      this.toggleButton.textContent = "Back to the builder";
+      this.jsonNote.textContent = note || "";
+      this.jsonNote.hidden = !note;
+    }
+
+    toggleJSON() {
+      if (!this.jsonMode) {
+        this.sync(false);
+        this.showJSON("");
+        this.textarea.focus();
+        return;
+      }
+      let parsed;
+      try {
+        parsed = JSON.parse(this.textarea.value.trim() || '{"all": []}');
+      } catch (error) {
+        this.jsonNote.textContent = `The JSON isn't valid (${error.message}): fix it, or keep editing it here.`;
+        this.jsonNote.hidden = false;
+        return;
+      }
+      this.jsonMode = false;
+      this.root = this.rootFrom(parsed);
+      this.textarea.hidden = true;
+      this.tree.hidden = false;
+      this.jsonNote.hidden = true;
+      this.toggleButton.textContent = "Edit as JSON";
+      this.changed(this.root);
+    }
+
+    // --- how many visitors match ----------------------------------------------------------------------------
+
+    slug() {
+      const field = this.form && this.form.elements.namedItem("slug");
+      const value = field && "value" in field ? field.value.trim() : "";
+      return /^[-a-zA-Z0-9_]+$/.test(value) ? value : "";
+    }
+
+    schedulePreview() {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.preview(), PREVIEW_DELAY_MS);
+    }
+
+    say(text, error) {
+      this.count.textContent = text;
+      this.count.classList.toggle("tailored-builder-error", Boolean(error));
+    }
+
+    markInvalid(messages) {
+      for (const node of this.tree.querySelectorAll(".tailored-builder-invalid")) node.classList.remove("tailored-builder-invalid");
+      for (const message of messages) {
+        const rule = /Rule '([^']+)'/.exec(message);
+        if (!rule) continue;
+        const param = /parameter '([^']+)'/.exec(message);
+        for (const item of this.tree.querySelectorAll(`.tailored-builder-rule[data-rule="${CSS.escape(rule[1])}"]`)) {
+          const target = param ? item.querySelector(`[data-param="${CSS.escape(param[1])}"]`) : item;
+          if (target) target.classList.add("tailored-builder-invalid");
+        }
+      }
+    }
+
+    async preview() {
+      const current = this.currentRules();
+      if (!current.ok) {
+        this.say(`Not valid JSON yet: ${current.error}`, true);
+        return;
+      }
+      if (!this.jsonMode && this.root.type === "group" && !this.root.children.length) {
+        this.words.textContent = "";
+        this.say("Add a rule to see how many visitors match.");
+        return;
+      }
+      if (!this.config.preview_url) return;
+      if (this.pending) this.pending.abort();
+      const pending = new AbortController();
+      this.pending = pending;
+      this.say("Counting visitors…");
+      const token = this.form && this.form.querySelector("input[name=csrfmiddlewaretoken]");
+      const body = { rules: current.rules };
+      if (this.slug()) body.segment = this.slug();
+      let response;
+      let data = {};
+      try {
+        response = await fetch(this.config.preview_url, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json",
+            [this.config.csrf_header]: token ? token.value : "",
+          },
+          body: JSON.stringify(body),
+          signal: pending.signal,
+        });
+        data = await response.json().catch(() => ({}));
+      } catch (error) {
+        if (error.name !== "AbortError" && this.pending === pending) {
+          this.say("Couldn't count the visitors: the server didn't answer. Saving still works.", true);
+        }
+        return;
+      }
+      if (this.pending !== pending) return; // a newer change is being counted
+      if (response.ok) {
+        this.markInvalid([]);
+        this.words.textContent = data.in_words ? `In words: visitors who ${data.in_words}.` : "";
+        this.say(data.summary);
+        return;
+      }
+      const messages = [];
+      if (typeof data.detail === "string") messages.push(data.detail);
+      for (const [field, value] of Object.entries(data)) {
+        if (field === "detail") continue;
+        const list = Array.isArray(value) ? value : [value];
+        messages.push(...list.map((message) => (field === "rules" ? String(message) : `${field}: ${message}`)));
+      }
+      this.markInvalid(messages);
+      if (response.status === 400) this.say(`Not valid yet: ${messages.join(" ")}`, true);
+      else this.say(messages.join(" ") || `Couldn't count the visitors (HTTP ${response.status}).`, true);
+    }
+  }
+
+  function start() {
+    for (const container of document.querySelectorAll("[data-tailored-builder]")) {
+      if (!container.classList.contains("tailored-builder-ready")) new Builder(container);
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

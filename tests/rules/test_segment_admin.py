@@ -1,0 +1,207 @@
+"""The segment admin: the rule builder's form (what it posts, what it is told), errors naming the parameter, the
+rules in words, and the "Recompute now" action with a real broker and worker, and without a broker."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+import redis
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+from django.urls import reverse
+
+from tailored_cms import api
+from tailored_cms.rules import BehaviouralRule, Param, register, unregister
+from tailored_cms.rules.models import Segment
+
+pytestmark = pytest.mark.django_db
+ADD = "admin:tailored_cms_segment_add"
+CHANGELIST = "admin:tailored_cms_segment_changelist"
+SPORTS = {"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}
+RETURNING = {"rule": "visit_count", "min": 2}
+
+
+def post_segment(client: Client, rules, slug: str = "mobile-fans", url: str | None = None):
+    body = rules if isinstance(rules, str) else json.dumps(rules)
+    data = {"name": "Mobile fans", "slug": slug, "description": "", "enabled": "on", "rules": body}
+    return client.post(url or reverse(ADD), data)
+
+
+def builder_config(html: str) -> dict:
+    found = re.search(r'<script id="id_rules_builder_config" type="application/json">(.*?)</script>', html, re.S)
+    assert found, "the builder's configuration block is missing"
+    return json.loads(found.group(1))
+
+
+def rules_errors(response) -> list[str]:
+    return list(response.context["adminform"].form.errors.get("rules", []))
+
+
+@pytest.fixture
+def site_rule():
+    @register
+    class Newsletter(BehaviouralRule):
+        name = "newsletter_reader"
+        label = "Reads the newsletter"
+        params = {"min": Param(int, min_value=1)}
+
+    yield
+    unregister("newsletter_reader")
+
+
+def test_the_add_form_carries_the_builder_its_data_and_the_json_without_inline_script(admin_client, site_rule):
+    api.create_topic("sports", "Sports")
+    api.create_segment("subscribers", name="Subscribers", rules={"rule": "logged_in", "is": True})
+    html = admin_client.get(reverse(ADD)).content.decode()
+    # The JSON field stays (for no-JS editors), with the builder's hooks, its script and styles.
+    assert (
+        '<div class="tailored-builder" data-tailored-builder="id_rules_builder_config" data-textarea="id_rules">'
+        in html
+    )
+    assert re.search(r'<textarea name="rules"[^>]*id="id_rules"[^>]*>\s*\{&quot;all&quot;: \[\]\}</textarea>', html)
+    assert '<script src="/static/tailored_cms/segment_builder.js"></script>' in html
+    assert 'href="/static/tailored_cms/segment_builder.css"' in html
+    config = builder_config(html)
+    rules = {rule["name"]: rule for rule in config["rules"]}
+    assert rules["newsletter_reader"]["label"] == "Reads the newsletter"  # a site's own rule is offered too
+    assert rules["topic_views"]["params"][0]["type"] == "topic"
+    assert config["topics"] == [{"value": "sports", "label": "Sports"}]
+    assert config["segments"] == [{"value": "subscribers", "label": "Subscribers"}]
+    assert config["preview_url"] == "/tailored/api/v1/segments/preview/"
+    assert config["csrf_header"] == "X-CSRFToken"
+    # Only our data block and files: no inline JavaScript from the builder (CSP).
+    builder = html[html.index('<div class="tailored-builder"') :]
+    builder = builder[: builder.index("</div>")]
+    assert re.findall(r"<script[^>]*>", builder) == ['<script id="id_rules_builder_config" type="application/json">']
+
+
+def test_the_form_saves_the_tree_the_builder_posts_cleaned(admin_client):
+    response = post_segment(admin_client, {"all": [SPORTS, {"not": {"rule": "device", "is": "mobile"}}]})
+    assert response.status_code == 302, rules_errors(response)
+    segment = Segment.objects.get(slug="mobile-fans")
+    assert segment.rules == {"all": [SPORTS, {"not": {"rule": "device", "is": ["mobile"]}}]}  # a list, as cleaned
+    # And again, as saved, in words on the change form.
+    html = admin_client.get(reverse("admin:tailored_cms_segment_change", args=[segment.pk])).content.decode()
+    assert "viewed sports pages at least 3 times in 30 days and not (is on a mobile device)" in html
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"all": [{**SPORTS, "min": 0}]}, "Rule 'topic_views': parameter 'min' must be at least 1, not 0."),
+        ({"all": [{"rule": "topic_views", "min": 3}]}, "Rule 'topic_views' needs the parameter 'topic'."),
+        ({"all": [{"rule": "device", "is": ["phone"]}]}, "Rule 'device': parameter 'is' must be one of mobile, tablet"),
+        ({"all": []}, 'rules: "all" must be a non-empty list of rules.'),
+        ({"rule": "segment", "slug": "mobile-fans"}, "the references make a cycle (mobile-fans → mobile-fans)"),
+    ],
+)
+def test_an_invalid_tree_is_refused_with_the_error_naming_the_rule_and_parameter(admin_client, rules, message):
+    response = post_segment(admin_client, rules)
+    assert response.status_code == 200
+    errors = rules_errors(response)
+    assert len(errors) == 1 and message in errors[0], errors
+    assert message.replace("'", "&#x27;").replace('"', "&quot;") in response.content.decode()  # shown on the page
+    assert not Segment.objects.exists()
+
+
+def test_unparseable_json_gets_one_error_about_the_json(admin_client):
+    response = post_segment(admin_client, '{"all": [')
+    assert rules_errors(response) == ["Enter a valid JSON."]
+    assert not Segment.objects.exists()
+
+
+def test_the_list_shows_the_rules_in_words(admin_client):
+    api.create_segment("mobile-fans", name="Mobile fans", rules={"all": [SPORTS, {"rule": "device", "is": "mobile"}]})
+    html = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert (
+        '<td class="field-rules_in_words">viewed sports pages at least 3 times in 30 days and is on a mobile device'
+        "</td>" in html
+    )
+
+
+def run_action(client: Client, *segments: Segment):
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": "recompute_now", "_selected_action": [s.pk for s in segments]},
+        follow=True,
+    )
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_recompute_now_queues_the_task_for_the_chosen_segments(admin_client, celery_app, redis_server):
+    fans = api.create_segment("sports-fans", name="Sports fans", rules=SPORTS)
+    mobile = api.create_segment("mobile", name="On mobile", rules={"rule": "device", "is": "mobile"})
+    api.create_segment("others", rules=RETURNING)
+    broker = redis.Redis.from_url(celery_app.conf.broker_url)
+    response = run_action(admin_client, fans, mobile)
+    assert messages_of(response) == [
+        "Queued the recompute of 2 segments (On mobile, Sports fans). A Celery worker runs it: their sizes and "
+        "“last computed” change when it is done; reload this page to see them."
+    ]
+    [raw] = broker.lrange("celery", 0, -1)
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "tailored_cms.rules.recompute_segments"
+    assert message["headers"]["argsrepr"] == "(['mobile', 'sports-fans'],)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recompute_now_is_run_by_a_real_worker(make_visitor, celery_worker, shared_db):
+    make_visitor(visits=3)
+    make_visitor(visits=1)
+    User.objects.create_superuser("boss", "boss@example.com", "pw")
+    client = Client()
+    client.login(username="boss", password="pw")
+    # bulk_create sends no post_save: no recompute is queued on save, only the action's.
+    [returning] = Segment.objects.bulk_create([Segment(slug="returning", name="Returning", rules=RETURNING)])
+    assert run_action(client, returning).status_code == 200
+    deadline = time.monotonic() + 30
+    while Segment.objects.get().computed_at is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Segment.objects.get().size == 1
+    html = client.get(reverse(CHANGELIST)).content.decode()
+    assert '<td class="field-size">1</td>' in html
+
+
+def test_without_a_broker_recompute_now_runs_nothing_and_says_so(admin_client, celery_app):
+    fans = api.create_segment("sports-fans", name="Sports fans", rules=SPORTS)
+    reachable = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        response = run_action(admin_client, fans)
+    finally:
+        celery_app.conf.broker_url = reachable
+    [message] = messages_of(response)
+    assert message.startswith("Nothing was recomputed: the task queue (Celery's broker) can't be reached (")
+    assert "Connection refused" in message and "manage.py tailored_recompute" in message
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert Segment.objects.get().computed_at is None
+    assert redis.Redis.from_url(reachable).llen("celery") == 0
+
+
+def test_recompute_now_runs_in_process_when_celery_is_eager(admin_client, celery_app, make_visitor):
+    make_visitor(visits=3)
+    fans = api.create_segment("returning", name="Returning", rules=RETURNING)
+    celery_app.conf.task_always_eager = True
+    try:
+        response = run_action(admin_client, fans)
+    finally:
+        celery_app.conf.task_always_eager = False
+    assert messages_of(response) == ["Recomputed 1 segment: Returning."]
+    assert Segment.objects.get().size == 1
+
+
+def test_recompute_now_is_offered_to_editors_who_may_change_segments_only(client):
+    editor = User.objects.create_user("viewer", password="pw", is_staff=True)
+    editor.user_permissions.add(Permission.objects.get(codename="view_segment"))
+    client.login(username="viewer", password="pw")
+    api.create_segment("returning", rules=RETURNING)
+    html = client.get(reverse(CHANGELIST)).content.decode()
+    assert "returning" in html and 'value="recompute_now"' not in html
+    editor.user_permissions.add(Permission.objects.get(codename="change_segment"))
+    assert 'value="recompute_now"' in client.get(reverse(CHANGELIST)).content.decode()
