@@ -30,7 +30,8 @@ bench: bootstrap
 screenshots: bootstrap
 	@scripts/ensure-system.sh --browser
 	$(PY) scripts/screenshots.py
-	TAILORED_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_editor.py tests/browser/test_editor_preview.py tests/browser/test_segment_builder.py
+	TAILORED_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_editor.py tests/browser/test_editor_preview.py tests/browser/test_segment_builder.py \
+		tests/browser/test_personalization_journey.py tests/browser/test_results.py
 
 lint: bootstrap
 	$(VENV)/bin/ruff check tailored_cms tests example_site bench

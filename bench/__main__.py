@@ -3,7 +3,8 @@
 The database is PostgreSQL when one answers at 127.0.0.1:5432 (a throwaway database, dropped at the end), else
 a throwaway SQLite file; the table's heading says which. Redis is a private redis-server.
 ``python -m bench render``, ``python -m bench events`` or ``python -m bench recompute`` runs one of them
-(``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smaller).
+(``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smaller); ``python -m bench profile`` prints where a
+page view's time goes instead (cProfile, bench/profile.py).
 """
 
 from __future__ import annotations
@@ -52,10 +53,27 @@ def bench_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    """Cores, CPU and the load average now: other work on the machine moves every figure."""
+    loads = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+    return f"{platform.node()}, {os.cpu_count()} cores, {cpu_model()}, load average at start {loads}"
+
+
 def main() -> None:
     from tests.redis_server import RedisServer
 
     wanted = set(sys.argv[1:]) or {"render", "events", "recompute"}
+    host = machine()
+    print(f"tailored_cms bench — {host}")
     server = RedisServer()
     server.start()
     os.environ["TAILORED_BENCH_REDIS_URL"] = server.url
@@ -68,27 +86,30 @@ def main() -> None:
             django.setup()
             from bench import events, recompute, render
 
+            if "profile" in wanted:  # not in the table: where the time goes (bench/profile.py)
+                from bench import profile
+
+                profile.run()
+                return
             rows = render.run() if "render" in wanted else []
             rows += events.run() if "events" in wanted else []
             rows += recompute.run() if "recompute" in wanted else []
     finally:
         server.stop()
-    print_table(rows, database)
+    print_table(rows, database, host)
 
 
-def print_table(rows: list[dict[str, str]], database: str) -> None:
-    cpu = platform.processor() or platform.machine()
-    print(
-        f"\ntailored_cms bench — {platform.node()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, "
-        f"{database}"
-    )
-    headers = ["figure", "tailored", "baseline", "ratio", "target"]
+def print_table(rows: list[dict[str, str]], database: str, host: str) -> None:
+    print(f"\ntailored_cms bench — {host}; Python {platform.python_version()}, {database}")
+    print(f"load average at the end {', '.join(f'{n:.2f}' for n in os.getloadavg())}")
+    headers = ["figure", "tailored", "baseline", "ratio", "target", "how"]
+    rows = [{"how": "-", **row} for row in rows]
     widths = [max(len(h), *(len(r[h]) for r in rows)) for h in headers]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     print(line)
     print("-" * len(line))
     for row in rows:
-        print("  ".join(row[h].ljust(w) for h, w in zip(headers, widths, strict=True)))
+        print("  ".join(row[h].ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
 
 
 if __name__ == "__main__":

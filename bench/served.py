@@ -95,6 +95,7 @@ class Load:
     answered: int  # responses received
     ok: int  # responses with the expected status
     output: str
+    median_ms: float = 0.0  # wrk's median latency, if the script printed ``bench: median_us N``
 
 
 def wrk_binary() -> str:
@@ -118,4 +119,5 @@ def load(url: str, script: str, *, seconds: int, connections: int, threads: int 
     if result.returncode != 0 or rate is None or counts is None:
         raise RuntimeError(f"wrk failed ({result.returncode}): {output[-2000:]}")
     sent, answered, ok = (int(n) for n in counts.groups())
-    return Load(float(rate.group(1)), sent, answered, ok, output)
+    median = re.search(r"bench: median_us (\d+)", output)
+    return Load(float(rate.group(1)), sent, answered, ok, output, int(median.group(1)) / 1000 if median else 0.0)

@@ -5,9 +5,10 @@ The same settings serve gunicorn's workers in the events bench (bench/served.py)
 """
 
 import os
+from pathlib import Path
 
 from example_site.settings import *  # noqa: F403
-from example_site.settings import TAILORED_CMS, VAR_DIR
+from example_site.settings import CMS_TEMPLATES, TAILORED_CMS, TEMPLATES, VAR_DIR
 
 if os.environ.get("TAILORED_BENCH_DB_NAME"):
     DATABASES = {
@@ -40,3 +41,13 @@ TAILORED_CMS = {
     "EVENTS_RATE_PER_IP": 10**9,
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Celery tasks a bench queues (a segment saved queues its recompute) go to the bench's private Redis, never to a
+# server something else uses; nothing consumes them (the benches recompute in-process).
+CELERY_BROKER_URL = os.environ.get("TAILORED_BENCH_REDIS_URL", "redis://127.0.0.1:1/0").rsplit("/", 1)[0] + "/1"
+
+# The render bench's page (four placeholders), served by the same site as everything else.
+TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], Path(__file__).resolve().parent / "templates"]}]
+CMS_TEMPLATES = [*CMS_TEMPLATES, ("bench_page.html", "Render bench: four placeholders")]
+# The render bench serves the site twice: with django CMS's caches off (TAILORED_BENCH_CMS_CACHES=off), then on.
+if os.environ.get("TAILORED_BENCH_CMS_CACHES") == "off":
+    CMS_PAGE_CACHE = CMS_PLACEHOLDER_CACHE = CMS_PLUGIN_CACHE = False

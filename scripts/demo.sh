@@ -44,6 +44,7 @@ if [[ "${TAILORED_EAGER:-0}" != 1 ]]; then
         --schedule var/celerybeat-schedule >var/celery.log 2>&1 &
     pids+=($!)
     echo "Celery: a worker with beat is running (log: var/celery.log)"
+    echo "Personalization: press Allow in the banner, read three sports articles, go back to the homepage."
 fi
 
 cat <<MSG

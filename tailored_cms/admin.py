@@ -1,5 +1,6 @@
 """Django's admin autodiscovery looks here; each area registers its own models."""
 
+from .results import admin as results_admin  # noqa: F401
 from .rules import admin as rules_admin  # noqa: F401
 from .tracking import admin as tracking_admin  # noqa: F401
 from .visitors import admin as visitors_admin  # noqa: F401

@@ -79,7 +79,33 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
     errors.extend(_check_segments())
     errors.extend(_check_events())
     errors.extend(_check_cache_budget())
+    errors.extend(_check_results())
     return errors
+
+
+def _check_results() -> list[Error | Warning]:
+    """CONVERSION_WINDOW_DAYS is a number of days (E015) within RETENTION_DAYS (W003)."""
+    window = tailored_settings.CONVERSION_WINDOW_DAYS
+    if not _is_count(window) or window > 365:
+        return [
+            Error(
+                f"{SETTING_NAME}['CONVERSION_WINDOW_DAYS'] must be a whole number of days from 1 to 365; it is "
+                f"{window!r}.",
+                id="tailored_cms.E015",
+            )
+        ]
+    retention = tailored_settings.RETENTION_DAYS
+    if _is_count(retention) and window > retention:
+        # Impressions are raw events: once purged, a later goal event has nothing to be attributed to.
+        return [
+            Warning(
+                f"{SETTING_NAME}['CONVERSION_WINDOW_DAYS'] ({window}) is longer than RETENTION_DAYS ({retention}): "
+                "impressions are purged after RETENTION_DAYS, so conversions count only within that.",
+                hint="Lower CONVERSION_WINDOW_DAYS, or keep raw events longer.",
+                id="tailored_cms.W003",
+            )
+        ]
+    return []
 
 
 def _check_cache_budget() -> list[Error | Warning]:

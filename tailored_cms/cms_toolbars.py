@@ -1,5 +1,5 @@
 """The CMS toolbar: Page menu → "Topics" (the ``PageTopics`` extension in a modal), and the "Tailoring" menu:
-preview as any visitor, stop the preview, and the admin of segments, topics and tailored areas."""
+preview as any visitor, stop the preview, results, and the admin of segments, topics and tailored areas."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from .editors.preview import current_preview, may_preview
+from .editors.preview import current_preview, may_preview, may_see_results
 from .rules.models import Segment
 from .visitors.models import Topic
 from .widgets.models import PageTopics, TailoredArea
@@ -44,7 +44,8 @@ class PageTopicsToolbar(ExtensionToolbar):
 
 @toolbar_pool.register
 class TailoringToolbar(CMSToolbar):
-    """The "Tailoring" menu, for staff who may preview (``tailored_cms.preview_tailoring``).
+    """The "Tailoring" menu, for staff who may preview (``tailored_cms.preview_tailoring``) or see results
+    (``tailored_cms.view_results``): each gets the entries of their permissions.
 
     While a preview is on, the toolbar also says so on its right ("Previewing as: …" and a Stop button, a plain
     form: no script of ours). Cost: on previewing requests and for editors only; visitors never get a toolbar.
@@ -55,12 +56,15 @@ class TailoringToolbar(CMSToolbar):
 
     def populate(self) -> None:
         user = self.request.user
-        if not may_preview(user):
+        previews, results = may_preview(user), may_see_results(user)
+        if not (previews or results):
             return
         back = self.back_url()
-        preview = current_preview(self.request)
+        preview = current_preview(self.request) if previews else None
         menu = self.toolbar.get_or_create_menu(TAILORING_MENU, _("Tailoring"))
-        menu.add_link_item(_("Preview as…"), url=reverse("tailored_cms:preview") + "?" + urlencode({"next": back}))
+        if previews:
+            url = reverse("tailored_cms:preview") + "?" + urlencode({"next": back})
+            menu.add_link_item(_("Preview as…"), url=url)
         if preview is not None:
             menu.add_ajax_item(
                 _("Stop preview"),
@@ -68,6 +72,11 @@ class TailoringToolbar(CMSToolbar):
                 data={"next": back},
                 on_success=REFRESH_PAGE,
             )
+        if results:
+            if previews:
+                menu.add_break()
+            # A page of its own, not the side frame: its charts and tables need the width.
+            menu.add_link_item(_("Results"), url=reverse("admin:tailored_cms_variantstats_changelist"))
         links = [(Segment, _("Segments")), (Topic, _("Topics")), (TailoredArea, _("Tailored areas"))]
         shown = [(model, label) for model, label in links if may_see_in_admin(user, model)]
         if shown:

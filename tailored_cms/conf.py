@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     "VISIT_GAP_MINUTES": 30,
     # Raw events, and visitors inactive this long, are removed by the retention purge.
     "RETENTION_DAYS": 90,
+    # Results: a goal event counts as a conversion of the variant the visitor last saw in the area if they saw it
+    # at most this many days before (impressions are read from raw events, so at most RETENTION_DAYS: check W003).
+    "CONVERSION_WINDOW_DAYS": 30,
     # Segments. The request header holding the visitor's country (ISO 3166 alpha-2), set by your CDN or proxy,
     # for the "country" rule: Cloudflare's CF-IPCountry by default; "" turns the rule off (it never matches).
     "COUNTRY_HEADER": "CF-IPCountry",

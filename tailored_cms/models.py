@@ -1,5 +1,6 @@
 """Django finds the app's models here; they live in the subpackage of their area."""
 
+from .results.models import SegmentSize, VariantStats
 from .rules.models import Membership, Segment
 from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from .visitors.models import Topic, Visitor
@@ -22,12 +23,14 @@ __all__ = [
     "PageTopics",
     "PreferencesPanel",
     "Segment",
+    "SegmentSize",
     "SpooledEvent",
     "TailoredArea",
     "Topic",
     "TopicFeed",
     "TopicViews",
     "Variant",
+    "VariantStats",
     "Visitor",
     "Widget",
     "WidgetBoard",

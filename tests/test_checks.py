@@ -151,3 +151,18 @@ def test_more_themes_times_layouts_than_the_budget_is_a_warning(settings):
     assert messages and "50 variant keys" in messages[0].msg and "(40)" in messages[0].msg
     settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CACHE_VARIANT_BUDGET": 50}
     assert ids() == set()
+
+
+@pytest.mark.parametrize("window", [0, 366, "30", 7.5, True, None])
+def test_the_conversion_window_is_a_number_of_days(settings, window):
+    settings.TAILORED_CMS = {"CONVERSION_WINDOW_DAYS": window}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E015"]
+    assert messages and "CONVERSION_WINDOW_DAYS" in messages[0].msg
+
+
+def test_a_conversion_window_longer_than_the_retention_is_a_warning(settings):
+    settings.TAILORED_CMS = {"CONVERSION_WINDOW_DAYS": 60, "RETENTION_DAYS": 45}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.W003"]
+    assert messages and "(60)" in messages[0].msg and "(45)" in messages[0].msg
+    settings.TAILORED_CMS = {"CONVERSION_WINDOW_DAYS": 45, "RETENTION_DAYS": 45}
+    assert ids() == set()

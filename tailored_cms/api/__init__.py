@@ -76,13 +76,17 @@ def add_area(
     max_items: int = 1,
     label: str = "",
     holdout_percent: int = 0,
+    goal: str = "",
     **kwargs: Any,
 ) -> TailoredArea:
-    """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``; ``holdout_percent`` is 0 to 50."""
-    from ..widgets.models import MAX_HOLDOUT_PERCENT
+    """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``; ``holdout_percent`` is 0 to 50; ``goal`` the event
+    name that counts as a conversion in its results (``""``: clicks only)."""
+    from ..widgets.models import MAX_HOLDOUT_PERCENT, validate_goal
 
     if not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
         raise ValidationError(f"holdout_percent must be 0 to {MAX_HOLDOUT_PERCENT}, not {holdout_percent}.")
+    if goal:
+        validate_goal(goal)
     return add_plugin(
         placeholder,
         "TailoredAreaPlugin",
@@ -91,6 +95,7 @@ def add_area(
         max_items=max_items,
         label=label,
         holdout_percent=holdout_percent,
+        goal=goal,
         **kwargs,
     )
 

@@ -112,10 +112,21 @@ class ChoiceSerializer(serializers.Serializer):
     current = serializers.BooleanField(help_text="Whether the visitor sees this one now (their choice or the default).")
 
 
+class JSONBooleanField(serializers.BooleanField):
+    """``true`` or ``false`` as JSON has them: not DRF's ``"yes"``, ``1`` or ``0.0``, which a client meant otherwise."""
+
+    default_error_messages = {"invalid": "Must be true or false (a JSON boolean), not {input!r}."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if type(data) is not bool:
+            self.fail("invalid", input=data)
+        return data
+
+
 class ConsentSerializer(serializers.Serializer):
     """The visitor's answer about behaviour tracking, and whether tracking happens now."""
 
-    tracking = serializers.BooleanField(
+    tracking = JSONBooleanField(
         allow_null=True, help_text="The visitor's answer: true, false, or null (not asked yet)."
     )
     required = serializers.BooleanField(

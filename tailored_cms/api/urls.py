@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from . import segments, views
+from . import segments, stats, views
 
 app_name = "api"
 
@@ -19,5 +19,6 @@ urlpatterns: list[URLPattern] = [
     path("explain/", views.ExplainView.as_view(), name="explain"),
     path("segments/", segments.SegmentsView.as_view(), name="segments"),
     path("segments/preview/", segments.SegmentPreviewView.as_view(), name="segment-preview"),
+    path("stats/", stats.StatsView.as_view(), name="stats"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
 ]

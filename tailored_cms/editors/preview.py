@@ -91,6 +91,17 @@ def may_preview(user: Any) -> bool:
     )
 
 
+def may_see_results(user: Any) -> bool:
+    """Staff with the ``view_results`` permission: the results pages, the toolbar's *Results*, ``stats/``."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm(PERMISSION_RESULTS)
+    )
+
+
 def start_preview(request: HttpRequest, preview: Preview) -> None:
     """From the next request on, the editor sees pages as ``preview``'s visitor."""
     data = {"user": str(request.user.pk), **asdict(preview)}

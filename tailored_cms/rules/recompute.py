@@ -366,7 +366,8 @@ def _chunk(
 
 
 def _record_sizes(targets: list[Plan], now: datetime) -> None:
-    """Each segment's current size and computed time (request-time segments: no size). Two queries."""
+    """Each segment's current size and computed time (request-time segments: no size), and today's size in its
+    history (``results.sizes``). Three queries."""
     from .models import Membership, Segment
 
     if not targets:
@@ -387,3 +388,6 @@ def _record_sizes(targets: list[Plan], now: datetime) -> None:
     Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(
         size=sizes, computed_at=now, recompute_started_at=None
     )
+    from ..results.sizes import record_segment_sizes
+
+    record_segment_sizes({plan.id: counts.get(plan.id, 0) for plan in targets if not plan.request_time}, now)

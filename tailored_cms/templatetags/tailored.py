@@ -7,10 +7,13 @@ from typing import Any
 from classytags.arguments import Argument, MultiValueArgument
 from cms.templatetags.cms_tags import Placeholder, PlaceholderOptions
 from django import template
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from ..conf import tailored_settings
 from ..visitors.consent import tracking_allowed
@@ -24,12 +27,30 @@ def tailoring_headers() -> tuple[str, str]:
     return tailored_settings.VARY_HEADER, tailored_settings.WIDGETS_VARY_HEADER
 
 
+# Where the API is mounted, per (urlconf, script prefix, language): reversed once, then a dict lookup. Every page
+# asks twice (body attributes, beacon), and a reverse() costs more than the rest of those tags.
+_api_roots: dict[tuple[str, str, str], str] = {}
+
+
 def api_root() -> str:
     """Where the site mounts the REST API (``/tailored/api/v1/`` as the README installs it); ``""`` if nowhere."""
-    try:
-        return reverse("tailored_cms:api:preferences").removesuffix("preferences/")
-    except NoReverseMatch:
-        return ""
+    cache_key = (str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix(), get_language() or "")
+    root = _api_roots.get(cache_key)
+    if root is None:
+        try:
+            root = reverse("tailored_cms:api:preferences").removesuffix("preferences/")
+        except NoReverseMatch:
+            root = ""
+        _api_roots[cache_key] = root
+    return root
+
+
+def _forget_api_roots(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _api_roots.clear()
+
+
+setting_changed.connect(_forget_api_roots)
 
 
 @register.simple_tag(takes_context=True)

@@ -12,12 +12,15 @@ entries (``XACK`` + ``XDEL``, one round trip). So:
   visitor's row lock, so the second sees the first's commit and counts it as a duplicate (if it doesn't, the
   primary key refuses the insert, the batch rolls back and is retried).
 
-After each batch, ``drain`` re-evaluates the segments of the visitors it gave new events
-(``rules.recompute.recompute_visitors``), in a transaction of its own: the batch is already acknowledged.
+``drain`` re-evaluates the segments of the visitors its batches gave new events
+(``rules.recompute.recompute_visitors``), in a transaction of its own after those batches were acknowledged: at
+most once a second while it works through a backlog, and when it ends.
 
 Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; up to ten SQL statements
 (page URLs and page topics; visitors: find, insert the missing, lock, update; existing event ids; topic views;
-event counts; events) plus the transaction's own. Page views of paths that are no CMS page are dropped.
+event counts; events) plus the transaction's own, and up to three for results (``results.rollup``: the areas'
+goals, the goal visitors' impressions, the daily counters), in the same transaction. Page views of paths that
+are no CMS page are dropped.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from ..conf import tailored_settings
+from ..results.rollup import roll_up
 from ..visitors.models import ACTIVITY_FIELDS, Visitor
 from . import sql
 from .devices import BOT, device_class
@@ -69,6 +73,8 @@ FUTURE_SLACK = timedelta(minutes=5)
 STORE_ATTEMPTS = 4
 # The worker's Redis socket timeout: generous, unlike the request path's (a worker may wait; a page may not).
 WORKER_REDIS_TIMEOUT = 10.0
+# While a drain works through a backlog, the segments of the visitors it touched are re-evaluated this often (s).
+RECOMPUTE_EVERY = 1.0
 # Consumers that hold nothing and were idle this long are removed from the group (checked once a minute).
 FORGET_CONSUMERS_AFTER = timedelta(hours=1)
 
@@ -170,27 +176,48 @@ def _ensure_group(client: redis.Redis) -> None:
             raise
 
 
-Entry = tuple[bytes, dict[bytes, bytes] | None]
+# KEYS: the stream. ARGV: group, consumer, min idle (ms) of entries to take over, count, the entry field.
+# XAUTOCLAIM then XREADGROUP, each up to ``count`` entries. Returns {claimed, id, value, id, value, ...}: how many of
+# the pairs were taken over, then each entry's id and the value of its field ("" if it has none; nil if it was
+# deleted while pending, which Redis 6.2 reports). A flat reply of byte strings: hiredis parses it in C, where
+# redis-py's XREADGROUP reply makes a dict per entry in Python (a fifth of reading a batch).
+_READ_LUA = """
+local out = {0}
+local function collect(entries)
+  for _, entry in ipairs(entries) do
+    local value = false
+    if entry[2] then
+      value = ''
+      for i = 1, #entry[2], 2 do
+        if entry[2][i] == ARGV[5] then value = entry[2][i + 1] break end
+      end
+    end
+    out[#out + 1] = entry[1]
+    out[#out + 1] = value
+  end
+end
+collect(redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])[2])
+out[1] = (#out - 1) / 2
+local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '>')
+if read then collect(read[1][2]) end
+return out
+"""
 
 
-def _read(client: redis.Redis, consumer: str, count: int) -> tuple[list[Entry], list[Entry]]:
-    """(claimed, new) entries. Cost: one round trip (XAUTOCLAIM + XREADGROUP pipelined). Expects RESP2 replies."""
+def _read(client: redis.Redis, consumer: str, count: int) -> tuple[int, list[tuple[bytes, bytes | None]]]:
+    """(how many were claimed, entries: (id, the field's value; ``None`` if deleted while pending)), the claimed
+    first. Cost: one round trip (a Lua script: XAUTOCLAIM + XREADGROUP)."""
     key, group = stream_key(), group_name()
     idle_ms = int(tailored_settings.INGEST_CLAIM_IDLE_SECONDS * 1000)
     for attempt in (1, 2):
-        pipeline = client.pipeline(transaction=False)
-        pipeline.xautoclaim(key, group, consumer, min_idle_time=idle_ms, start_id="0-0", count=count)
-        pipeline.xreadgroup(group, consumer, {key: ">"}, count=count)
         try:
-            claimed_reply, read_reply = pipeline.execute()
+            reply = client.eval(_READ_LUA, 1, key, group, consumer, idle_ms, count, FIELD)
         except redis.ResponseError as exc:
             if "NOGROUP" not in str(exc) or attempt == 2:
                 raise
             _ensure_group(client)
             continue
-        claimed = [entry for entry in claimed_reply[1] if entry is not None]
-        new: list[Entry] = [entry for _stream, entries in read_reply or () for entry in entries]
-        return claimed, new
+        return int(reply[0]), list(zip(reply[1::2], reply[2::2], strict=True))
     raise AssertionError("unreachable")
 
 
@@ -430,16 +457,27 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
     )
     # No ON CONFLICT: an id inserted meanwhile by another worker must fail this batch (it is then retried).
     sql.insert(Event, EVENT_FIELDS, sorted(event_rows, key=lambda row: row[0]))
+    # Results: impressions, clicks and conversions per variant and path, exactly once with the events (last: its
+    # counters are the rows concurrent batches share most, locked for the shortest time).
+    roll_up([(item.event, item.ts) for item in new])
 
 
 def _visitor_fields() -> list[Any]:
     return [f for f in Visitor._meta.concrete_fields]
 
 
-def _new_visitor_row(visitor_id: str) -> list[Any]:
-    """A whole new Visitor row: every column, with the model's defaults."""
-    visitor = Visitor(id=visitor_id)
-    return [f.pre_save(visitor, True) for f in _visitor_fields()]
+def _new_visitor_rows(visitor_ids: Sequence[str]) -> list[list[Any]]:
+    """Whole new Visitor rows: every column with the model's defaults, worked out once for all of them (the
+    values are only written, never changed, so the rows may share them)."""
+    fields = _visitor_fields()
+    template = [f.pre_save(Visitor(), True) for f in fields]
+    pk = fields.index(Visitor._meta.pk)
+    rows = []
+    for visitor_id in visitor_ids:
+        row = list(template)
+        row[pk] = visitor_id
+        rows.append(row)
+    return rows
 
 
 def _lock_visitors(visitor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -450,9 +488,7 @@ def _lock_visitors(visitor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """
     known = sql.existing(Visitor, visitor_ids)
     missing = [visitor_id for visitor_id in visitor_ids if visitor_id not in known]
-    sql.insert(
-        Visitor, [f.name for f in _visitor_fields()], [_new_visitor_row(vid) for vid in missing], conflict=("id",)
-    )
+    sql.insert(Visitor, [f.name for f in _visitor_fields()], _new_visitor_rows(missing), conflict=("id",))
     locked = Visitor.objects.select_for_update(no_key=True).filter(pk__in=visitor_ids).order_by("pk")
     rows = locked.values_list("pk", *ACTIVITY_FIELDS)
     return {str(row[0]): dict(zip(ACTIVITY_FIELDS, row[1:], strict=True)) for row in rows}
@@ -474,9 +510,10 @@ def _update_activity(values: dict[str, Any], item: _Item, referrer: str, gap: ti
     if event.is_page_view:
         if referrer:
             values["referrer_domain"] = referrer
-        if any(event.props.get(name) for name in UTM_PARAMS):
+        props = event.props
+        if props and any(props.get(name) for name in UTM_PARAMS):  # page views carry props only for UTM
             for name in UTM_PARAMS:
-                values[name] = str(event.props.get(name) or "")[:100]
+                values[name] = str(props.get(name) or "")[:100]
 
 
 def _store(
@@ -542,23 +579,21 @@ def ingest_batch(
     client = client or worker_redis()
     consumer = consumer or default_consumer()
     count = count or tailored_settings.INGEST_BATCH
-    claimed, new = _read(client, consumer, count)
-    entries = claimed + new
+    claimed, entries = _read(client, consumer, count)
     stats = IngestStats(read=0, claimed=0, batches=1 if entries else 0)
     pairs: list[tuple[bytes, TrackedEvent]] = []
     garbled: list[tuple[bytes, str]] = []
-    for entry_id, fields in entries:
-        if fields is None:  # deleted from the stream while pending (Redis 6.2 reports these)
+    for entry_id, raw in entries:
+        if raw is None:  # deleted from the stream while pending (Redis 6.2 reports these)
             continue
         stats.read += 1
         try:
-            raw = fields.get(FIELD.encode())
-            if raw is None:
+            if not raw:
                 raise InvalidEvent(f"no field {FIELD!r}")
             pairs.append((entry_id, TrackedEvent.decode(raw)))
         except InvalidEvent as exc:
             garbled.append((entry_id, str(exc)))
-    stats.claimed = min(len(claimed), stats.read)
+    stats.claimed = min(claimed, stats.read)
     stats.invalid += len(garbled)
     if garbled:
         logger.warning(
@@ -569,7 +604,7 @@ def ingest_batch(
         stats.add(_store(items, before_commit=before_commit))
     if before_ack is not None:
         before_ack()
-    _acknowledge(client, [entry_id for entry_id, _fields in entries])
+    _acknowledge(client, [entry_id for entry_id, _raw in entries])
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -631,6 +666,24 @@ def recompute_segments_of(stats: IngestStats) -> None:
         logger.exception("Segments of %d visitors not recomputed after ingest", len(stats.visitor_ids))
 
 
+class _Touched:
+    """The visitors of a drain's batches whose segments wait to be re-evaluated: at most once a second while a
+    backlog is drained (each re-evaluation has a fixed cost, about a batch's worth of SQL), and when it ends."""
+
+    def __init__(self) -> None:
+        self.pending = IngestStats()
+        self.since = time.monotonic()
+
+    def add(self, stats: IngestStats) -> None:
+        self.pending.visitor_ids |= stats.visitor_ids
+        if time.monotonic() - self.since >= RECOMPUTE_EVERY:
+            self.recompute()
+
+    def recompute(self) -> None:
+        recompute_segments_of(self.pending)
+        self.pending, self.since = IngestStats(), time.monotonic()
+
+
 def drain(
     max_seconds: float = 3.0,
     *,
@@ -643,10 +696,11 @@ def drain(
     deadline = started + max_seconds
     count = tailored_settings.INGEST_BATCH
     total = IngestStats()
+    touched = _Touched()
     while True:  # the spool first: empty (one query) unless Redis was down
         stats = ingest_spool(count, before_commit=before_commit)
         total.add(stats)
-        recompute_segments_of(stats)
+        touched.add(stats)
         if stats.read < count or time.monotonic() >= deadline:
             break
     client = worker_redis()
@@ -654,9 +708,10 @@ def drain(
     while True:
         stats = ingest_batch(consumer, count=count, client=client, before_commit=before_commit, before_ack=before_ack)
         total.add(stats)
-        recompute_segments_of(stats)
+        touched.add(stats)
         if stats.read - stats.claimed < count or time.monotonic() >= deadline:
             break
+    touched.recompute()
     _forget_idle_consumers(client)
     total.seconds = time.monotonic() - started
     if total.read:

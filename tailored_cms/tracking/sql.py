@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import orjson
 from django.db import connections, models, router
 
 __all__ = ["existing", "increment", "insert", "max_parameters", "update"]
@@ -48,11 +49,16 @@ def existing(model: type[models.Model], keys: Sequence[Any]) -> set[str]:
         return {str(pk) for pk in model._default_manager.filter(pk__in=keys).values_list("pk", flat=True)}
     quote = connection.ops.quote_name
     pk = model._meta.pk
+    if isinstance(pk, models.UUIDField):
+        # UUIDs as one comma-separated string: psycopg would dump a list of thousands in Python, value by value.
+        keys_sql, param = "string_to_array(%s, ',')::uuid[]", ",".join(str(key) for key in keys)
+    else:
+        keys_sql, param = f"%s::{pk.db_type(connection)}[]", [_adapter(pk, connection)(key) for key in keys]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {quote(pk.column)}::text FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(pk.column)} = ANY(%s::{pk.db_type(connection)}[])",
-            [[_adapter(pk, connection)(key) for key in keys]],
+            f"WHERE {quote(pk.column)} = ANY({keys_sql})",
+            [param],
         )
         return {row[0] for row in cursor.fetchall()}
 
@@ -137,7 +143,12 @@ def _text(value: Any) -> Any:
 
 def _json_text(value: Any) -> str | None:
     # None is SQL NULL, as the ORM saves it for a nullable JSONField (not the JSON literal null).
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value).decode()  # a sixth of json.dumps's time: one per event row
+    except TypeError:  # what orjson can't write (integers past 64 bits): as the ORM would
+        return json.dumps(value, separators=(",", ":"))
 
 
 def _adapter(field: models.Field, connection: Any) -> Callable[[Any], Any]:

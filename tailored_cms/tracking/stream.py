@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from django.utils import timezone
 
 from .. import connection
@@ -34,9 +35,12 @@ if TYPE_CHECKING:
     import redis
 
 __all__ = [
+    "CLICK",
     "FIELD",
+    "IMPRESSION",
     "NAME_MAX_LENGTH",
     "PAGE_VIEW",
+    "TIME_ON_PAGE",
     "UTM_PARAMS",
     "InvalidEvent",
     "TrackedEvent",
@@ -49,6 +53,9 @@ __all__ = [
 
 FIELD = "e"  # the one field of a stream entry
 PAGE_VIEW = "page_view"  # the name of page view events
+IMPRESSION = "impression"  # the beacon's: a tailored area shown, with its variants and their paths (results)
+CLICK = "click"  # the beacon's: a click inside a variant or a widget
+TIME_ON_PAGE = "time_on_page"  # the beacon's: seconds the page was visible
 NAME_MAX_LENGTH = 64  # longest event name (Event.name's column)
 UTM_PARAMS = ("utm_source", "utm_medium", "utm_campaign")  # query parameters a page view keeps in its props
 _MAX_PAGE_ID = 2**31 - 1
@@ -153,9 +160,7 @@ class TrackedEvent:
     def decode(cls, raw: bytes | str) -> TrackedEvent:
         """Parse and validate an entry's JSON; anything malformed raises ``InvalidEvent``."""
         try:
-            text = raw.decode() if isinstance(raw, bytes) else raw
-            # PostgreSQL refuses NUL in text and jsonb; one such event must not fail a whole batch.
-            data = json.loads(text.replace("\\u0000", ""))
+            data = _loads(raw)
             if not isinstance(data, dict):
                 raise InvalidEvent("not a JSON object")
             name = data["n"]
@@ -170,9 +175,15 @@ class TrackedEvent:
             millis = data["t"]
             if type(millis) not in (int, float):
                 raise InvalidEvent(f"bad time {millis!r}")
+            event_id, visitor_id = data["i"], data["v"]
+            # The canonical form needs no parsing (checked inline: two calls per event add up in a batch).
+            if type(event_id) is not str or not _CANONICAL_UUID.fullmatch(event_id):
+                event_id = _uuid(event_id)
+            if type(visitor_id) is not str or not _CANONICAL_UUID.fullmatch(visitor_id):
+                visitor_id = _uuid(visitor_id)
             return cls(
-                id=_uuid(data["i"]),
-                visitor_id=_uuid(data["v"]),
+                id=event_id,
+                visitor_id=visitor_id,
                 name=name,
                 ts=datetime.fromtimestamp(millis / 1000, tz=UTC),
                 props=props,
@@ -186,6 +197,19 @@ class TrackedEvent:
             raise
         except (ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError) as exc:
             raise InvalidEvent(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _loads(raw: bytes | str) -> Any:
+    """An entry's JSON, by orjson (a quarter of the standard library's time, the ingest's largest Python cost); what
+    orjson refuses and the standard library reads (integers past 64 bits, lone surrogates) by the latter, so an
+    event the request path accepted is never lost to the faster parser."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    # PostgreSQL refuses NUL in text and jsonb; one such event must not fail a whole batch.
+    data = data.replace(b"\\u0000", b"")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 def _text(value: Any) -> str:

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ..conf import tailored_settings
 
 if TYPE_CHECKING:
@@ -69,7 +71,7 @@ class Snapshot:
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Snapshot | None:
-        data = json.loads(raw)
+        data = orjson.loads(raw)  # on every request with a cookie: orjson takes a fifth of json.loads's time
         if data.pop("format", None) != FORMAT:
             return None
         # Lists may come back as {} when Redis's Lua rewrote the JSON (cjson can't tell an empty list from {}).

@@ -12,11 +12,13 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ..conf import tailored_settings
+from ..editors.preview import may_see_results
 from .cache_budget import OBSERVED_DAYS, observed_copies
 from .forms import TailoredAreaForm
 from .models import PageTopics, Strategy, TailoredArea
@@ -65,14 +67,15 @@ class TailoredAreaAdmin(admin.ModelAdmin):
         "strategy",
         "max_items",
         "holdout_percent",
+        "goal",
         "variant_count",
         "cached_copies",
     )
     list_display_links = None  # content is edited in the CMS; the page column links there
-    list_editable = ("strategy", "max_items", "holdout_percent")
+    list_editable = ("strategy", "max_items", "holdout_percent", "goal")
     list_filter = ("strategy", PageFilter, "language")
     list_per_page = 50
-    fields = ("label", "strategy", "max_items", "holdout_percent", "cached_copies")
+    fields = ("label", "strategy", "max_items", "holdout_percent", "goal", "cached_copies")
     readonly_fields = ("cached_copies",)
     form = TailoredAreaForm
     search_fields = ("label",)
@@ -86,6 +89,16 @@ class TailoredAreaAdmin(admin.ModelAdmin):
             .annotate(variants=Count("cmsplugin"))
             .order_by("placeholder__object_id", "placeholder__slot", "position", "pk")
         )
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        """With the ``view_results`` permission, a column linking to each area's results."""
+        shown = tuple(super().get_list_display(request))
+        return (*shown, "results") if may_see_results(request.user) else shown
+
+    @admin.display(description=_("results"))
+    def results(self, obj: TailoredArea) -> str:
+        url = reverse("admin:tailored_cms_variantstats_area", kwargs={"key": obj.key})
+        return format_html('<a href="{}">{}</a>', url, _("Results"))
 
     def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
         # Django builds the list's form from a plain ModelForm unless told otherwise.

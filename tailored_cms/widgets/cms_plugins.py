@@ -44,7 +44,7 @@ from .models import (
     WidgetBoard,
 )
 from .page_cache import vary_page_cache_from_plugin
-from .selection import choose_variants
+from .selection import choose_variants, select
 
 MODULE = _("Tailored content")
 
@@ -99,7 +99,7 @@ class TailoredAreaPlugin(CMSPluginBase):
     render_template = "tailored_cms/plugins/area.html"
     allow_children = True
     child_classes = ["VariantPlugin"]
-    fields = ["label", "strategy", "max_items", "holdout_percent"]
+    fields = ["label", "strategy", "max_items", "holdout_percent", "goal"]
 
     def render(self, context: dict[str, Any], instance: TailoredArea, placeholder: str) -> dict[str, Any]:
         """Cost: no SQL, no Redis; picks among the loaded children from the snapshot and segments alone."""
@@ -109,7 +109,8 @@ class TailoredAreaPlugin(CMSPluginBase):
         editing = is_editing(request)
         snapshot, segments = visitor_snapshot(request), visitor_segments(request)
         held_out = visitor_in_holdout(request, instance)
-        chosen = choose_variants(instance.strategy, variants, snapshot, instance.max_items, segments, held_out)
+        selection = select(instance.strategy, variants, snapshot, instance.max_items, segments, held_out)
+        chosen = selection.shown
         if self.has_holdout(instance) and request is not None:
             # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this
             # placeholder comes from the placeholder cache, where this method doesn't run.
@@ -121,6 +122,10 @@ class TailoredAreaPlugin(CMSPluginBase):
                 "editing": editing,
                 "variants": variants if editing else chosen,
                 "chosen_ids": {variant.pk for variant in chosen},
+                # What results count by: the path that put each variant on the page (the beacon reads the markup,
+                # so a page from django CMS's caches still says what it shows, and why).
+                "shown": list(zip(chosen, selection.paths, strict=True)),
+                "path": selection.path,
             }
         )
         return context

@@ -1,8 +1,8 @@
 """Why a visitor sees what a tailored area shows ("Why am I seeing this?"), beside ``selection``.
 
-``explain()`` and ``describe()`` are pure (no SQL, no Redis): they re-run ``choose_variants`` and say which rule
-picked the result. ``load_areas()`` reads the areas the ``explain/`` endpoint is asked about (2 queries; not a
-hot path: a visitor asks when they open the widget).
+``explain()`` and ``describe()`` are pure (no SQL, no Redis): they re-run ``selection.select`` and say which rule
+picked the result, from the paths it gives (the same paths results count by). ``load_areas()`` reads the areas
+the ``explain/`` endpoint is asked about (2 queries; not a hot path: a visitor asks when they open the widget).
 
 Reasons, one per rule that put variants on the page (``hybrid`` may show both ``choices`` and ``segment``):
 
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol
 
 from cms.models import PageContent
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from ..conf import tailored_settings
 from .models import Strategy, TailoredArea, Variant
-from .selection import Choices, V, choose_variants, match_score, segment_priority
+from .selection import CUSTOMIZED, PERSONALIZED, Choices, V, select
 
 __all__ = [
     "CHOICES",
@@ -40,6 +40,7 @@ __all__ = [
     "Reason",
     "describe",
     "explain",
+    "live_areas",
     "load_areas",
 ]
 
@@ -55,8 +56,6 @@ NOTHING_MATCHED = "nothing_matched"
 
 # Strategies that look at the visitor's own choices (a fallback there may be "you chose nothing yet").
 USES_CHOICES = {Strategy.CUSTOMIZATION.value, Strategy.HYBRID.value}
-# Strategies that look at the visitor's segments.
-USES_SEGMENTS = {Strategy.PERSONALIZATION.value, Strategy.HYBRID.value}
 
 
 class ExplainedChoices(Choices, Protocol):
@@ -94,24 +93,23 @@ def explain(
     segments: Collection[str] = (),
     held_out: bool = False,
 ) -> Explanation[V]:
-    """What ``choose_variants`` shows this visitor, and why. Same inputs as selection, so it can't disagree."""
-    shown = choose_variants(strategy, variants, choices, max_items, segments, held_out)
+    """What ``select`` shows this visitor, and why. Same inputs as selection, so it can't disagree."""
+    selection = select(strategy, variants, choices, max_items, segments, held_out)
+    shown = selection.shown
     if strategy == Strategy.STATIC:
         return Explanation(shown, (Reason(FALLBACK, because=STATIC),))  # a static area has no holdout
     if held_out:
         return Explanation(shown, (Reason(HOLDOUT),))
     reasons: list[Reason] = []
-    uses_choices = strategy in USES_CHOICES
-    by_choices = [variant for variant in shown if uses_choices and match_score(variant, choices) is not None]
+    by_choices = [variant for variant, path in zip(shown, selection.paths, strict=True) if path == CUSTOMIZED]
     if by_choices:
         reasons.append(_matched_choices(by_choices, choices))
-    if strategy in USES_SEGMENTS:
-        targeted: dict[str, None] = {}
-        for variant in shown:
-            if variant not in by_choices and segment_priority(variant, segments) is not None:
-                targeted.update(dict.fromkeys(slug for slug in variant.segments if slug in segments))
-        if targeted:
-            reasons.append(Reason(SEGMENT, segments=tuple(targeted)))
+    targeted: dict[str, None] = {}
+    for variant, path in zip(shown, selection.paths, strict=True):
+        if path == PERSONALIZED:
+            targeted.update(dict.fromkeys(slug for slug in variant.segments if slug in segments))
+    if targeted:
+        reasons.append(Reason(SEGMENT, segments=tuple(targeted)))
     if reasons:
         return Explanation(shown, tuple(reasons))
     if strategy in USES_CHOICES and not choices.has_choices:
@@ -159,19 +157,24 @@ def describe(reason: Reason, names: Mapping[str, str] | None = None) -> str:
     return _("Nothing here is meant for your choices, so you see what everyone sees.")
 
 
+def live_areas() -> QuerySet[TailoredArea]:
+    """Areas visitors can meet, oldest first: drafts are left out (with djangocms-versioning,
+    ``PageContent.objects`` holds only published content; without it, all). Several may share a key."""
+    on_a_page = Q(placeholder__content_type__app_label="cms", placeholder__content_type__model="pagecontent")
+    live = ~on_a_page | Q(placeholder__object_id__in=PageContent.objects.values("pk"))
+    return TailoredArea.objects.filter(live).order_by("pk")
+
+
 def load_areas(keys: Sequence[str]) -> dict[str, tuple[TailoredArea, list[Variant]]]:
     """The areas with these keys and their variants (tree order), by key. Cost: 2 queries.
 
-    An area's key survives copies and new versions, so several areas can share one: drafts are left out
-    (with djangocms-versioning, ``PageContent.objects`` holds only published content; without it, all), and
-    of the rest the oldest is explained.
+    An area's key survives copies and new versions, so several areas can share one: of the live ones
+    (``live_areas``) the oldest is explained.
     """
     if not keys:
         return {}
-    on_a_page = Q(placeholder__content_type__app_label="cms", placeholder__content_type__model="pagecontent")
-    live = ~on_a_page | Q(placeholder__object_id__in=PageContent.objects.values("pk"))
     areas: dict[str, TailoredArea] = {}
-    for area in TailoredArea.objects.filter(live, key__in=keys).order_by("pk"):
+    for area in live_areas().filter(key__in=keys):
         areas.setdefault(area.key, area)
     variants: dict[int, list[Variant]] = {area.pk: [] for area in areas.values()}
     for variant in Variant.objects.filter(parent_id__in=list(variants)).order_by("position", "pk"):

@@ -42,8 +42,9 @@ class TailoredAreaForm(forms.ModelForm):
 
     class Meta:
         model = TailoredArea
-        fields = ["label", "strategy", "max_items", "holdout_percent"]
+        fields = ["label", "strategy", "max_items", "holdout_percent", "goal"]
         help_texts = {"label": _("Editors see it; visitors don't.")}
+        widgets = {"goal": forms.TextInput(attrs={"placeholder": "signup", "size": 16})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,11 +7,12 @@ import uuid
 from cms.extensions import PageExtension, extension_pool
 from cms.models import CMSPlugin
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
+from ..tracking.stream import CLICK, IMPRESSION, NAME_MAX_LENGTH, PAGE_VIEW, TIME_ON_PAGE
 from ..visitors.models import Topic
 
 
@@ -28,6 +29,23 @@ MAX_HOLDOUT_PERCENT = 50  # beyond half, the "holdout" would be the main group
 
 def new_key() -> str:
     return uuid.uuid4().hex[:12]
+
+
+# Events that can't be an area's goal: the server's and the beacon's own (results count clicks anyway). So the
+# ingest looks for conversions only in batches with other events.
+NOT_GOALS = frozenset({PAGE_VIEW, IMPRESSION, CLICK, TIME_ON_PAGE})
+
+
+def validate_goal(value: str) -> None:
+    """An event name the page or the site sends (``tailored.track``, ``api.record_event``), not the beacon's own."""
+    RegexValidator(
+        r"^[A-Za-z0-9_.:-]+$", _("An event name: letters, digits and _ . : - (as sent with tailored.track).")
+    )(value)
+    if value in NOT_GOALS:
+        raise ValidationError(
+            _("“%(name)s” can't be a goal: clicks are counted anyway; name the event that means success here."),
+            params={"name": value},
+        )
 
 
 class TailoredPlugin(CMSPlugin):
@@ -55,6 +73,17 @@ class TailoredPlugin(CMSPlugin):
         help_text=_(
             "This share of visitors sees the fallback whatever the strategy, always the same visitors, so results "
             "can compare tailoring with no tailoring. 0 (no holdout) to 50; 5 is a good start."
+        ),
+    )
+    # Results: the event that counts as a conversion of this area (blank: clicks only).
+    goal = models.CharField(
+        _("goal"),
+        max_length=NAME_MAX_LENGTH,
+        blank=True,
+        validators=[validate_goal],
+        help_text=_(
+            "The event that counts as a conversion in this area's results, e.g. signup (sent by the page with "
+            "tailored.track or by the site with api.record_event). Empty: clicks only."
         ),
     )
     # Variants

@@ -1,5 +1,10 @@
 """Which variants of a tailored area a visitor sees: a pure function of the variants, the snapshot and segments.
 
+``select()`` also says which **path** put each variant on the page, what results count impressions, clicks and
+conversions by: ``customized`` (the visitor's own choices matched it), ``personalized`` (their segments),
+``optimized`` (reserved for the optimize strategy), ``holdout`` (the visitor is in the area's holdout and sees the
+fallback on purpose) and ``fallback`` (nothing matched, or the strategy shows everyone the fallback).
+
 Cost: no SQL, no Redis; O(variants × targeted topics and segments). Deterministic: equal inputs, equal outputs.
 """
 
@@ -7,9 +12,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from .models import Strategy
+
+# The paths, in the order results list them.
+CUSTOMIZED = "customized"
+PERSONALIZED = "personalized"
+OPTIMIZED = "optimized"  # reserved: the optimize strategy's
+HOLDOUT = "holdout"
+FALLBACK = "fallback"
+PATHS = (CUSTOMIZED, PERSONALIZED, OPTIMIZED, FALLBACK, HOLDOUT)
 
 
 class Targeted(Protocol):
@@ -117,15 +131,27 @@ def in_holdout(visitor_id: str | None, area_key: str, percent: int) -> bool:
     return (holdout_bucket(visitor_id) + _hash_to_bucket(area_key)) % HOLDOUT_BUCKETS < percent
 
 
-def choose_variants(
+@dataclass(frozen=True)
+class Selection(Generic[V]):
+    """The variants shown (best first), the path that put each there, and the area's path.
+
+    ``path`` is the first variant's path, or, when the area shows nothing, why (``holdout`` or ``fallback``).
+    """
+
+    shown: list[V]
+    paths: tuple[str, ...]
+    path: str
+
+
+def select(
     strategy: str,
     variants: Sequence[V],
     snapshot: Choices,
     max_items: int = 1,
     segments: Collection[str] = (),
     held_out: bool = False,
-) -> list[V]:
-    """The variants to show, best first, at most ``max_items``; ``variants`` are in tree order.
+) -> Selection[V]:
+    """The variants to show, best first, at most ``max_items``, and their paths; ``variants`` are in tree order.
 
     ``static`` (and any strategy this release does not know) shows the fallback(s). ``customization`` shows
     the variants matching the visitor's choices, best score first, ties by higher priority then tree
@@ -136,13 +162,36 @@ def choose_variants(
     """
     limit = max(1, max_items)
     if held_out:
-        return fallbacks(variants)[:limit]
+        return _fallback(variants, limit, HOLDOUT)
     chosen: list[V] = []
+    paths: list[str] = []
     if strategy in (Strategy.CUSTOMIZATION, Strategy.HYBRID):
-        chosen = _by_choices(variants, snapshot)
+        chosen = _by_choices(variants, snapshot)[:limit]
+        paths = [CUSTOMIZED] * len(chosen)
     if strategy in (Strategy.PERSONALIZATION, Strategy.HYBRID) and len(chosen) < limit:
-        chosen += [v for v in _by_segments(variants, segments) if v not in chosen]
-    return chosen[:limit] if chosen else fallbacks(variants)[:limit]
+        more = [v for v in _by_segments(variants, segments) if v not in chosen][: limit - len(chosen)]
+        chosen += more
+        paths += [PERSONALIZED] * len(more)
+    if not chosen:
+        return _fallback(variants, limit, FALLBACK)
+    return Selection(chosen, tuple(paths), paths[0])
+
+
+def _fallback(variants: Sequence[V], limit: int, path: str) -> Selection[V]:
+    shown = fallbacks(variants)[:limit]
+    return Selection(shown, (path,) * len(shown), path)
+
+
+def choose_variants(
+    strategy: str,
+    variants: Sequence[V],
+    snapshot: Choices,
+    max_items: int = 1,
+    segments: Collection[str] = (),
+    held_out: bool = False,
+) -> list[V]:
+    """The variants to show, best first, at most ``max_items`` (``select()`` without the paths)."""
+    return select(strategy, variants, snapshot, max_items, segments, held_out).shown
 
 
 def _by_choices(variants: Sequence[V], snapshot: Choices) -> list[V]:

@@ -57,7 +57,14 @@ def test_global_privacy_control_and_do_not_track_win_over_consent(browser, heade
 
 @pytest.mark.parametrize(
     "body, field",
-    [({}, "tracking"), ({"tracking": None}, "tracking"), ({"tracking": "maybe"}, "tracking")],
+    [
+        ({}, "tracking"),
+        ({"tracking": None}, "tracking"),
+        ({"tracking": "maybe"}, "tracking"),
+        ({"tracking": "true"}, "tracking"),  # a string, not a JSON boolean
+        ({"tracking": 0.0}, "tracking"),  # found by the fuzzer: DRF would take it as false
+        ({"tracking": 1}, "tracking"),
+    ],
 )
 def test_an_answer_that_is_not_true_or_false_is_a_400_naming_the_field(browser, body, field):
     response = put(browser, body)

@@ -1,13 +1,16 @@
 """Fixtures of the visitor's browser tests: the example site served by a real server, and Debian's Chromium.
 
-The site (``demo_server.serve_demo``) is seeded once per session with ``tailored_demo``; every test is a new
-visitor in a fresh browser context, so tests don't see each other's choices.
+The site (``demo_server.serve_demo``) is seeded once per session with ``tailored_demo`` and runs with a Celery
+worker and beat, as ``make demo`` runs it; every test is a new visitor in a fresh browser context, so tests
+don't see each other's choices. A failing test that used the site shows the end of its server's and worker's
+logs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import time
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -17,16 +20,33 @@ from .chromium import VIEWPORT, launch_for_test
 from .demo_server import DemoServerError, DemoSite, serve_demo
 
 TIMEOUT_MS = 10_000  # one step; a whole journey takes a few seconds
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
-def demo_site(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
-    """The example site with the demo content, served by ``runserver`` in a subprocess, on our private Redis."""
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    """The example site with the demo content, served by ``runserver`` in a subprocess, with a Celery worker and
+    beat. Its Redis is a redis-server of its own: the other tests empty the session's between tests, and the
+    worker would drain their event stream."""
+    redis = RedisServer()
+    redis.start()
     try:
-        with serve_demo(tmp_path_factory.mktemp("demo-site"), redis_server.url) as site:
+        with serve_demo(tmp_path_factory.mktemp("demo-site"), redis.url, worker=True) as site:
             yield site
     except DemoServerError as exc:
         pytest.fail(str(exc), pytrace=False)
+    finally:
+        redis.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """A failing test that used the demo site reports the end of the site's logs (server, worker and beat)."""
+    report = yield
+    site = getattr(item, "funcargs", {}).get("demo_site")
+    if report.failed and isinstance(site, DemoSite):
+        report.sections.append(("demo site logs", site.logs()))
+    return report
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +57,19 @@ def chromium() -> Iterator[Browser]:
         browser = launch_for_test(playwright)
         yield browser
         browser.close()
+
+
+def eventually(look: Callable[[], T], until: Callable[[T], bool], seconds: float, every: float = 0.5) -> T:
+    """``look()`` again every ``every`` s until ``until`` holds for what it saw, for at most ``seconds``.
+
+    For what the Celery worker does in the background. Returns the last look either way, for the test to
+    assert on (so a failure shows what was there instead)."""
+    deadline = time.monotonic() + seconds
+    seen = look()
+    while not until(seen) and time.monotonic() < deadline:
+        time.sleep(every)
+        seen = look()
+    return seen
 
 
 def new_context(browser: Browser, site: DemoSite, **options: Any) -> BrowserContext:

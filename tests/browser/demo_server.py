@@ -5,11 +5,17 @@ It gets a SQLite file of its own in ``directory`` (migrated, seeded by ``tailore
 requests (a save, the page re-fetch, static files), and ``live_server`` serves them from threads that share
 the test's one in-memory SQLite connection; a server process on a file is the site as a visitor meets it,
 the CMS's page and placeholder caches included.
+
+With ``worker=True`` a Celery worker with beat runs beside it, as ``scripts/demo.sh`` starts one
+(``celery -A tailored_cms.celery_app worker -B``), on the same database and Redis (its broker too): tracked
+page views are ingested and segments recomputed as on a real site. That Redis must be the site's alone: the
+worker drains its event stream, and a FLUSHDB would take its broker's queues away.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from celery import Celery
 
 from ..redis_server import free_port
 
@@ -45,9 +53,17 @@ class DemoSite:
 
     base_url: str
     log: Path
+    worker_log: Path | None = None  # the Celery worker's (and beat's) output, when one runs
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
+
+    def logs(self) -> str:
+        """The end of the server's and the worker's output: what a failing test shows."""
+        parts = [f"--- runserver ({self.log}) ---\n{_tail(self.log)}"]
+        if self.worker_log is not None:
+            parts.append(f"--- Celery worker with beat ({self.worker_log}) ---\n{_tail(self.worker_log)}")
+        return "\n".join(parts)
 
 
 def _tail(log: Path) -> str:
@@ -55,8 +71,11 @@ def _tail(log: Path) -> str:
 
 
 @contextmanager
-def serve_demo(directory: Path, redis_url: str, startup_timeout: float = 30) -> Iterator[DemoSite]:
-    """Seed a fresh database in ``directory`` and serve the example site on a free port until the block ends."""
+def serve_demo(
+    directory: Path, redis_url: str, startup_timeout: float = 30, *, worker: bool = False
+) -> Iterator[DemoSite]:
+    """Seed a fresh database in ``directory`` and serve the example site on a free port until the block ends;
+    with ``worker``, a Celery worker with beat too (``redis_url`` is then the site's alone)."""
     log = directory / "server.log"
     env = {
         **os.environ,
@@ -81,8 +100,12 @@ def serve_demo(directory: Path, redis_url: str, startup_timeout: float = 30) -> 
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    site = DemoSite(base_url=f"http://127.0.0.1:{port}", log=log)
+    worker_log = directory / "worker.log"
+    site = DemoSite(base_url=f"http://127.0.0.1:{port}", log=log, worker_log=worker_log if worker else None)
+    celery: subprocess.Popen[bytes] | None = None
     try:
+        if worker:
+            celery = _start_worker(worker_log, env)
         deadline = time.monotonic() + startup_timeout
         while not _answers(site.url("/")):
             if server.poll() is not None:
@@ -90,6 +113,8 @@ def serve_demo(directory: Path, redis_url: str, startup_timeout: float = 30) -> 
             if time.monotonic() > deadline:
                 raise DemoServerError(f"runserver did not answer within {startup_timeout} s:\n{_tail(log)}")
             time.sleep(0.1)
+        if celery is not None:
+            _wait_for_worker(celery, redis_url, worker_log)
         yield site
     finally:
         server.terminate()
@@ -98,6 +123,47 @@ def serve_demo(directory: Path, redis_url: str, startup_timeout: float = 30) -> 
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        if celery is not None:
+            _stop_worker(celery)
+
+
+def _start_worker(log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``celery -A tailored_cms.celery_app worker -B`` as ``scripts/demo.sh`` runs it, its output in ``log``.
+
+    Celery logs warnings and errors only (a line per task every second would bury them); tailored_cms's own
+    logger says what each ingest did (the example site's LOGGING). A session of its own, so that stopping it
+    can reach the pool's and beat's processes too.
+    """
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "tailored_cms.celery_app", "worker", "-B"),
+        *("--loglevel=WARNING", "--concurrency=2", "--hostname=demo@%h"),
+        *("--schedule", str(log.parent / "celerybeat-schedule")),
+    ]
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def _wait_for_worker(worker: subprocess.Popen[bytes], broker_url: str, log: Path, timeout: float = 60) -> None:
+    """Until the worker answers a ping through its broker; ``DemoServerError`` with its log if it never does."""
+    deadline = time.monotonic() + timeout
+    with Celery("demo-site-ping", broker=broker_url, set_as_current=False) as app:
+        while not app.control.ping(timeout=0.5):
+            if worker.poll() is not None:
+                raise DemoServerError(f"The Celery worker exited with {worker.returncode}:\n{_tail(log)}")
+            if time.monotonic() > deadline:
+                raise DemoServerError(f"The Celery worker did not answer a ping within {timeout} s:\n{_tail(log)}")
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """A warm shutdown (SIGTERM: the running ingest finishes); if it hangs, its whole process group is killed."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)  # the group it leads: the worker, its pool and beat
+        worker.wait()
 
 
 def _answers(url: str) -> bool:

@@ -1,16 +1,17 @@
-"""Seed the example content: topics, a tailored homepage, tagged articles and an editor. Safe to run twice."""
+"""Seed the example content: topics, segments, a tailored homepage, tagged articles and an editor. Safe to run twice."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cms.api import add_plugin, create_page
-from cms.models import Page, Placeholder
+from cms.models import Page, PageContent, Placeholder
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from tailored_cms import api
+from tailored_cms.rules.models import Segment
 
 LANGUAGE = "en"
 TOPICS = {
@@ -48,6 +49,53 @@ HERO = [
     ("Culture lovers", ["culture"], "<h2>Weekend culture guide</h2><p>Exhibitions, gigs and premieres.</p>"),
     ("Science curious", ["science"], "<h2>Discovery of the week</h2><p>Explained in five minutes.</p>"),
 ]
+# Segments the homepage's "Recommended for you" area targets: slug -> (name, description, rule tree).
+SEGMENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "sports-fans": (
+        "Sports fans",
+        "Read three sports articles in the last 30 days.",
+        {"all": [{"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}]},
+    ),
+    "tech-fans": (
+        "Tech fans",
+        "Read two technology articles in the last 30 days.",
+        {"all": [{"rule": "topic_views", "topic": "technology", "min": 2, "days": 30}]},
+    ),
+    "mobile": ("On a phone", "Reading on a mobile phone right now.", {"rule": "device", "is": "mobile"}),
+    "returning": ("Returning visitors", "Came back: two visits or more.", {"rule": "visit_count", "min": 2}),
+}
+# The variants of "Recommended for you" (personalization): label, segment, priority (higher wins), content.
+RECOMMENDED = [
+    (
+        "For sports fans",
+        "sports-fans",
+        40,
+        "<h3>For sports fans: the weekend's fixtures, live</h3>"
+        "<p>Every kick-off, line-up and score in one place, because you keep reading about the game.</p>",
+    ),
+    (
+        "For tech fans",
+        "tech-fans",
+        30,
+        "<h3>For tech fans: the gadgets worth your money</h3><p>Our reviewers' picks, tested for a month.</p>",
+    ),
+    (
+        "Welcome back",
+        "returning",
+        20,
+        "<h3>Welcome back: what you missed</h3><p>The stories that moved since your last visit.</p>",
+    ),
+    (
+        "On a phone",
+        "mobile",
+        10,
+        "<h3>On the go: today in two minutes</h3><p>The day's news, short enough for the bus stop.</p>",
+    ),
+]
+RECOMMENDED_FALLBACK = (
+    "<h3>Most read this week: night trains are back</h3>"
+    "<p>Read a few articles and this space picks something for you.</p>"
+)
 WIDGETS = [
     ("Weather", "<p>Sunny, 21&nbsp;°C. Light wind from the west.</p>"),
     ("Markets", "<p>Indices up 0.4&nbsp;%. Oil steady.</p>"),
@@ -67,14 +115,18 @@ class Command(BaseCommand):
             for position, (slug, (name, description)) in enumerate(TOPICS.items()):
                 api.create_topic(slug, name, description=description, position=position)
             self._editor()
+            segments_added = self._segments()
             home = Page.objects.filter(reverse_id="home").first()
             if home is not None:
-                # Sites seeded before the panel and the privacy widgets existed get them too.
+                # Sites seeded before the panel, the privacy widgets or personalization existed get them too.
                 added = [
                     name
                     for name, done in (
                         ("the panel", self._preferences_panel(home)),
                         ("the privacy widgets", self._privacy_widgets(home)),
+                        ("the segments", segments_added),
+                        ("the recommended area", self._recommended(home)),
+                        ("the articles' reading lists", self._article_feeds()),
                     )
                     if done
                 ]
@@ -84,13 +136,36 @@ class Command(BaseCommand):
                 return
             self._homepage()
             self._articles()
+            self._article_feeds()
             self._privacy_widgets(Page.objects.get(reverse_id="home"))
-        self.stdout.write(self.style.SUCCESS("Seeded topics, a tailored homepage and articles."))
+        self.stdout.write(self.style.SUCCESS("Seeded topics, segments, a tailored homepage and articles."))
 
     def _editor(self) -> None:
         user_model = get_user_model()
         if not user_model.objects.filter(username="editor").exists():
             user_model.objects.create_superuser("editor", "editor@example.com", "editor")
+
+    def _segments(self) -> bool:
+        """The demo's segments that are missing; ``True`` if any was added. An editor's changes to one are kept."""
+        existing = set(Segment.objects.filter(slug__in=SEGMENTS).values_list("slug", flat=True))
+        for slug, (name, description, rules) in SEGMENTS.items():
+            if slug not in existing:
+                api.create_segment(slug, name, rules=rules, description=description)
+        return len(existing) < len(SEGMENTS)
+
+    def _recommended(self, home: Page) -> bool:
+        """Put "Recommended for you" (personalization) in the homepage's ``recommended`` slot if it is empty."""
+        placeholder = {ph.slot: ph for ph in _placeholders(home)}.get("recommended")
+        if placeholder is None or placeholder.get_plugins(LANGUAGE).exists():
+            return False
+        area = api.add_area(placeholder, LANGUAGE, strategy="personalization", label="Recommended for you")
+        for label, segment, priority, body in RECOMMENDED:
+            variant = api.add_variant(area, label=label, segments=[segment], priority=priority)
+            add_plugin(placeholder, "TextPlugin", LANGUAGE, target=variant, body=body)
+        fallback = api.add_variant(area, label="Everyone else", fallback=True)
+        add_plugin(placeholder, "TextPlugin", LANGUAGE, target=fallback, body=RECOMMENDED_FALLBACK)
+        placeholder.clear_cache(LANGUAGE)
+        return True
 
     def _homepage(self) -> None:
         home = create_page("Home", "home.html", LANGUAGE, reverse_id="home", in_navigation=True, slug="home")
@@ -138,6 +213,7 @@ class Command(BaseCommand):
 
         add_plugin(placeholders["sidebar"], "TopicFeedPlugin", LANGUAGE, title="For you", limit=6)
         self._preferences_panel(home)
+        self._recommended(home)
 
     def _preferences_panel(self, home: Page) -> bool:
         """Put the panel at the top of the homepage's sidebar (above the feed) unless it has one; ``True`` if added."""
@@ -171,6 +247,20 @@ class Command(BaseCommand):
             api.tag_page(page, [topic])
             content = {ph.slot: ph for ph in _placeholders(page)}
             add_plugin(content["content"], "TextPlugin", LANGUAGE, body=f"<p>{summary}</p>")
+
+    def _article_feeds(self) -> bool:
+        """Put "More to read" in the sidebar of each article without a feed, so visitors browse from one to the
+        next (three sports articles make a sports fan); ``True`` if any was added."""
+        added = False
+        titles = [title for title, _topic, _summary in ARTICLES]
+        for content in PageContent.objects.filter(language=LANGUAGE, title__in=titles).select_related("page"):
+            sidebar = {ph.slot: ph for ph in _placeholders(content.page)}.get("sidebar")
+            if sidebar is None or sidebar.get_plugins(LANGUAGE).filter(plugin_type="TopicFeedPlugin").exists():
+                continue
+            add_plugin(sidebar, "TopicFeedPlugin", LANGUAGE, title="More to read", limit=len(ARTICLES))
+            sidebar.clear_cache(LANGUAGE)
+            added = True
+        return added
 
 
 def _placeholders(page: Page) -> list[Placeholder]:

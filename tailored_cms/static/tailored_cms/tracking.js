@@ -5,8 +5,13 @@
  * endpoint's limits), and the consent banner adds the same tag after the visitor says yes.
  *
  * What it sends (POST {"events": [{id, name, ts, props, path}]}):
+ *   impression    one per tailored area shown ([data-tailored-area-key][data-tailored-path]), when the page
+ *                 loads and when an area is swapped in (customize.js after a choice): props area (its key),
+ *                 variants (the keys of the variants shown, best first; [""] if it shows nothing) and paths
+ *                 (what put each there: customized, personalized, optimized, holdout or fallback)
  *   click         a click inside a variant ([data-tailored-variant]) or a widget ([data-tailored-widget]);
- *                 props: variant, area (the area's key), widget, link (the path of the link clicked, no query)
+ *                 props: variant (its key), area (the area's key), path (the variant's), widget, link (the
+ *                 path of the link clicked, no query)
  *   <name>        a click inside [data-tailored-track="<name>"] (an empty value means "click"), with the JSON
  *                 object of its data-tailored-props besides the props above
  *   time_on_page  {seconds, path}: the time the page was visible, sent when it is hidden or left
@@ -173,6 +178,8 @@
       var props = marked ? customProps(marked) : {};
       var area = target.closest("[data-tailored-area-key]");
       if (variant) props.variant = variant.getAttribute("data-tailored-variant");
+      var path = variant && variant.getAttribute("data-tailored-path");
+      if (path) props.path = path; // what put the variant there: results count the click by it
       if (area) props.area = area.getAttribute("data-tailored-area-key");
       if (widget) props.widget = widget.getAttribute("data-tailored-widget");
       var link = linkOf(target);
@@ -181,6 +188,56 @@
     } catch (error) {
       // never break the page's own click handling
     }
+  }
+
+  /* ---- Impressions --------------------------------------------------------------------------------------- */
+
+  var AREA = "[data-tailored-area-key][data-tailored-path]"; // an area as visitors get it (not in edit mode)
+  var reported = window.WeakSet ? new WeakSet() : null; // areas already reported (each element once)
+
+  /* One impression per area element shown: its variants and the path that put each there. */
+  function reportArea(area) {
+    if (reported) {
+      if (reported.has(area)) return;
+      reported.add(area);
+    } else {
+      if (area.tailoredReported) return;
+      area.tailoredReported = true;
+    }
+    if (area.closest("[hidden]")) return; // inside a widget the visitor hid: not seen
+    var variants = [];
+    var paths = [];
+    area.querySelectorAll("[data-tailored-variant]").forEach(function (variant) {
+      if (variant.closest("[data-tailored-area-key]") !== area) return; // a nested area's
+      variants.push(variant.getAttribute("data-tailored-variant"));
+      paths.push(variant.getAttribute("data-tailored-path") || area.getAttribute("data-tailored-path"));
+    });
+    if (!variants.length) {
+      variants.push(""); // nothing shown: still a view of the area (a holdout's without a fallback)
+      paths.push(area.getAttribute("data-tailored-path"));
+    }
+    track("impression", { area: area.getAttribute("data-tailored-area-key"), variants: variants, paths: paths });
+  }
+
+  function reportAreasIn(root) {
+    try {
+      if (root.matches && root.matches(AREA)) reportArea(root);
+      if (root.querySelectorAll) root.querySelectorAll(AREA).forEach(reportArea);
+    } catch (error) {
+      // never break the page
+    }
+  }
+
+  reportAreasIn(document);
+  if (window.MutationObserver) {
+    // Areas swapped in later (customize.js re-renders them for new choices) are new impressions.
+    new MutationObserver(function (mutations) {
+      mutations.forEach(function (mutation) {
+        mutation.addedNodes.forEach(function (node) {
+          if (node.nodeType === 1) reportAreasIn(node);
+        });
+      });
+    }).observe(document.documentElement, { childList: true, subtree: true });
   }
 
   /* ---- Time on page --------------------------------------------------------------------------------------- */

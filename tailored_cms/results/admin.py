@@ -1,0 +1,294 @@
+"""The results pages in the admin (*Tailored content → Results*), for staff with ``tailored_cms.view_results``.
+
+- ``/admin/tailored_cms/variantstats/``: every area with its figures over the last 7, 30 or 90 days, and the
+  segments' sizes over time;
+- ``…/<area key>/``: one area per path and per variant, the lift of tailoring over the holdout, charts per day;
+- ``…/export.csv`` (``?area=<key>`` for one area): the per-day rows.
+
+Nothing here runs on a visitor's request; each page costs a constant number of queries (``report``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..editors.preview import may_see_results
+from ..widgets.selection import HOLDOUT
+from .chart import Series, line_chart
+from .models import VariantStats
+from .report import DEFAULT_DAYS, RANGES, AreaResults, Counts, area_results, segment_sizes
+from .stats import Interval, Lift, Rate
+
+__all__ = ["ResultsAdmin", "csv_rows", "percent"]
+
+CSV_COLUMNS = ("day", "area", "area_label", "variant", "variant_label", "path", "impressions", "clicks", "conversions")
+
+
+def percent(value: float | None) -> str:
+    """0.1234 -> "12.3%"; nothing -> "–"."""
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def interval_text(interval: Interval | None) -> str:
+    return "" if interval is None else f"{interval.low * 100:.1f}–{interval.high * 100:.1f}%"
+
+
+def rate_cell(rate: Rate) -> dict[str, str]:
+    """A rate and its 95% interval, for a table cell."""
+    return {"value": percent(rate.value), "interval": interval_text(rate.interval)}
+
+
+def lift_cell(found: Lift | None) -> dict[str, Any] | None:
+    """The lift in percentage points with its interval, and relative; ``None`` without both groups."""
+    if found is None:
+        return None
+    relative = "" if found.relative is None else f"{found.relative * 100:+.0f}%"
+    return {
+        "points": f"{found.difference * 100:+.1f}",
+        "interval": f"{found.interval.low * 100:+.1f} to {found.interval.high * 100:+.1f}",
+        "relative": relative,
+        "significant": found.significant,
+        "better": found.difference > 0,
+    }
+
+
+def counts_row(counts: Counts) -> dict[str, Any]:
+    return {
+        "impressions": counts.impressions,
+        "clicks": counts.clicks,
+        "ctr": rate_cell(counts.ctr),
+        "conversions": counts.conversions,
+        "conversion_rate": rate_cell(counts.conversion_rate),
+    }
+
+
+def csv_rows(results: Sequence[AreaResults]) -> list[list[Any]]:
+    """The per-day rows of ``results`` (``CSV_COLUMNS``), oldest day first per area."""
+    rows: list[list[Any]] = []
+    for area in results:
+        for day, line in area.daily_rows():
+            counts = line.counts
+            rows.append(
+                [
+                    day.isoformat(),
+                    area.key,
+                    _cell(area.label),
+                    line.variant,
+                    _cell(line.label),
+                    line.path,
+                    counts.impressions,
+                    counts.clicks,
+                    counts.conversions,
+                ]
+            )
+    return rows
+
+
+def _cell(text: str) -> str:
+    # A label starting with = + - @ would be a formula to a spreadsheet opening the file.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def chosen_days(request: HttpRequest) -> int:
+    """``?days=`` if it is one of ``RANGES``, else the default (the page offers only those)."""
+    try:
+        days = int(request.GET.get("days", DEFAULT_DAYS))
+    except ValueError:
+        return DEFAULT_DAYS
+    return days if days in RANGES else DEFAULT_DAYS
+
+
+@admin.register(VariantStats)
+class ResultsAdmin(admin.ModelAdmin):
+    """Not a list of rows: the results pages, under the model's admin URLs (and in the admin index as Results)."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_see_results(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view  # staff only, else the login page
+        return [
+            path("", wrap(self.changelist_view), name=f"{name}_changelist"),
+            path("export.csv", wrap(self.export_view), name=f"{name}_export"),
+            path("<slug:key>/", wrap(self.area_view), name=f"{name}_area"),
+        ]
+
+    def check_permission(self, request: HttpRequest) -> None:
+        if not may_see_results(request.user):
+            raise PermissionDenied(_("Seeing results needs the “Can see the results of tailoring” permission."))
+
+    def url(self, view: str, days: int, **kwargs: str) -> str:
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"
+        query = {"days": days} if view != "export" else {**kwargs, "days": days}
+        return reverse(name, kwargs=kwargs if view == "area" else None) + "?" + urlencode(query)
+
+    def page(self, request: HttpRequest, template: str, title: str, days: int, **context: Any) -> TemplateResponse:
+        ranges = [
+            {"days": option, "url": "?" + urlencode({"days": option}), "current": option == days} for option in RANGES
+        ]
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                "days": days,
+                "ranges": ranges,
+                "index_url": self.url("changelist", days),
+                **context,
+            },
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        """Every area with its totals and lift; the segments' sizes over time. Cost: 6 queries."""
+        self.check_permission(request)
+        days = chosen_days(request)
+        results = area_results(days)
+        rows = [
+            {
+                "area": area,
+                "url": self.url("area", days, key=area.key),
+                **counts_row(area.total),
+                "ctr_lift": lift_cell(area.ctr_lift),
+                "conversion_lift": lift_cell(area.conversion_lift),
+            }
+            for area in results
+        ]
+        dates, histories = segment_sizes(days)
+        sizes_chart = ""
+        if histories:
+            sizes_chart = line_chart(
+                dates,
+                [
+                    Series(history.name, [float(s) if s is not None else None for s in history.sizes])
+                    for history in histories
+                ],
+                title=_("Segment sizes per day, last %(days)d days") % {"days": days},
+                description=_("Members of each segment at the day's last recompute; the table below has the figures."),
+                chart_id="segment-sizes",
+            )
+        return self.page(
+            request,
+            "tailored_cms/results/index.html",
+            _("Results"),
+            days,
+            rows=rows,
+            export_url=self.url("export", days),
+            histories=histories,
+            size_rows=list(zip(dates, zip(*(history.sizes for history in histories), strict=True), strict=True))
+            if histories
+            else [],
+            sizes_chart=mark_safe(sizes_chart),  # noqa: S308 - built from escaped text (chart.line_chart)
+        )
+
+    def area_view(self, request: HttpRequest, key: str) -> TemplateResponse:
+        """One area per path and variant, its lift over the holdout, and per day. Cost: 5 queries."""
+        self.check_permission(request)
+        days = chosen_days(request)
+        found = area_results(days, key=key)
+        if not found:
+            raise Http404(_("No tailored area with key “%(key)s”.") % {"key": key})
+        area = found[0]
+        charts = []
+        paths = list(area.by_path)
+        rates = [("ctr", _("Click-through rate per day, by path"))]
+        if area.goal:
+            rates.append(
+                ("conversion_rate", _("Conversion rate per day (goal: %(goal)s), by path") % {"goal": area.goal})
+            )
+        for attribute, title in rates:
+            series = [
+                Series(path_label(p), [getattr(c, attribute).value for c in area.per_day(p)], dashed=p == HOLDOUT)
+                for p in paths
+            ]
+            svg = line_chart(
+                area.days,
+                series,
+                title=f"{title}, {area.label}",
+                description=_("One line per path; days without impressions are gaps. The table below has the figures."),
+                percent=True,
+                chart_id=f"chart-{attribute}",
+            )
+            charts.append({"title": title, "svg": mark_safe(svg)})  # noqa: S308 - escaped by chart.line_chart
+        daily = (
+            [
+                {"day": day, "paths": [counts_row(counts) for counts in per_path]}
+                for day, per_path in zip(area.days, zip(*(area.per_day(p) for p in paths), strict=True), strict=True)
+            ]
+            if paths
+            else []
+        )
+        return self.page(
+            request,
+            "tailored_cms/results/area.html",
+            _("Results: %(area)s") % {"area": area.label},
+            days,
+            area=area,
+            paths=[{"path": p, "label": path_label(p), **counts_row(c)} for p, c in area.by_path.items()],
+            lines=[
+                {"line": line, "path_label": path_label(line.path), **counts_row(line.counts)} for line in area.lines
+            ],
+            outside=counts_row(area.outside_holdout),
+            holdout=counts_row(area.holdout),
+            has_holdout_figures=area.holdout.impressions > 0,
+            ctr_lift=lift_cell(area.ctr_lift),
+            conversion_lift=lift_cell(area.conversion_lift),
+            charts=charts,
+            path_labels=[path_label(p) for p in paths],
+            daily=daily,
+            export_url=self.url("export", days, area=area.key),
+            area_admin_url=reverse("admin:tailored_cms_tailoredarea_changelist") + "?" + urlencode({"q": area.label})
+            if area.on_site
+            else "",
+        )
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The per-day rows as CSV, of one area (``?area=``) or all."""
+        self.check_permission(request)
+        days = chosen_days(request)
+        key = request.GET.get("area") or None
+        results = area_results(days, key=key)
+        if key is not None and not results:
+            raise Http404(_("No tailored area with key “%(key)s”.") % {"key": key})
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="tailored-results-{key or "all"}-{days}-days.csv"'
+        writer = csv.writer(response)
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(csv_rows(results))
+        return response
+
+
+PATH_LABELS = {
+    "customized": gettext_lazy("Customized: their choices"),
+    "personalized": gettext_lazy("Personalized: their segments"),
+    "optimized": gettext_lazy("Optimized"),
+    "fallback": gettext_lazy("Fallback: nothing matched"),
+    "holdout": gettext_lazy("Holdout"),
+}
+
+
+def path_label(path: str) -> str:
+    return str(PATH_LABELS.get(path, path))

@@ -1,0 +1,151 @@
+"""Line charts of figures per day, drawn as SVG on the server: no JavaScript, no library, no CDN.
+
+``line_chart()`` is a pure function of its arguments (no Django, no I/O) returning the ``<svg>`` markup. For
+screen readers the chart is an image (``role="img"``) named by its ``<title>`` and described by its ``<desc>``;
+every point has a ``<title>`` of its own (which browsers also show on hover), and the pages put the same figures
+in a table beside it. Lines have distinct colours (Okabe and Ito's palette, told apart with colour blindness)
+and, for a series marked ``dashed`` (the holdout), a dash pattern, so they differ without colour too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+
+__all__ = ["PALETTE", "Series", "line_chart", "nice_scale"]
+
+PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#999999")
+_MARGIN = {"top": 12, "right": 28, "bottom": 28, "left": 56}  # room for the last date
+_LEGEND_ROW = 20
+_X_TICKS = 6
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line: a value per day of the chart (``None`` where there is none: the line has a gap there)."""
+
+    label: str
+    values: Sequence[float | None]
+    dashed: bool = False
+
+
+def nice_scale(highest: float, intervals: int = 4) -> tuple[float, float]:
+    """(top, step) of an axis from 0 showing ``highest``: ``intervals`` steps of 1, 2, 2.5 or 5 times a power of 10."""
+    if not highest > 0 or not math.isfinite(highest):
+        return 1.0, 1.0 / intervals
+    rough = highest / intervals
+    magnitude = 10 ** math.floor(math.log10(rough))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= rough * (1 - 1e-9))
+    return step * intervals, step
+
+
+def _number(value: float, percent: bool, step: float) -> str:
+    """``value`` with as many decimals as ``step`` needs (12.5%, 3,000)."""
+    scale = 100 if percent else 1
+    shown = step * scale
+    digits = 0
+    while digits < 4 and abs(round(shown, digits) - shown) > 1e-9 * max(1.0, shown):
+        digits += 1
+    text = f"{value * scale:,.{digits}f}"
+    return text + "%" if percent else text
+
+
+def _day(day: date) -> str:
+    return f"{day:%b} {day.day}"
+
+
+def line_chart(
+    days: Sequence[date],
+    series: Sequence[Series],
+    *,
+    title: str,
+    description: str = "",
+    percent: bool = False,
+    width: int = 720,
+    height: int = 240,
+    chart_id: str = "chart",
+) -> str:
+    """The SVG of ``series`` over ``days`` (values as fractions when ``percent``), with axes, grid and a legend.
+
+    ``chart_id`` must be unique on the page (it names the title and description for ``aria-labelledby``).
+    """
+    for line in series:
+        if len(line.values) != len(days):
+            raise ValueError(f"series {line.label!r} has {len(line.values)} values for {len(days)} days")
+    legend_rows = math.ceil(len(series) / 3) if series else 0
+    full_height = height + legend_rows * _LEGEND_ROW
+    left, right, top, bottom = _MARGIN["left"], width - _MARGIN["right"], _MARGIN["top"], height - _MARGIN["bottom"]
+    values = [value for line in series for value in line.values if value is not None]
+    ceiling, step = nice_scale(max(values, default=0.0))
+
+    def x(index: int) -> float:
+        return left + (right - left) * (index / (len(days) - 1) if len(days) > 1 else 0.5)
+
+    def y(value: float) -> float:
+        return bottom - (bottom - top) * value / ceiling
+
+    ids = escape(chart_id)
+    parts = [
+        f'<svg class="tailored-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {full_height}" '
+        f'width="{width}" height="{full_height}" role="img" aria-labelledby="{ids}-title {ids}-desc">',
+        f'<title id="{ids}-title">{escape(title)}</title>',
+        f'<desc id="{ids}-desc">{escape(description or title)}</desc>',
+        '<g class="tailored-chart-grid" font-size="11" fill="#555">',
+    ]
+    ticks = int(round(ceiling / step))
+    for tick in range(ticks + 1):
+        value = tick * step
+        level = y(value)
+        parts.append(
+            f'<line x1="{left}" x2="{right}" y1="{level:.1f}" y2="{level:.1f}" stroke="#ddd" stroke-width="1"/>'
+            f'<text x="{left - 6}" y="{level + 4:.1f}" text-anchor="end">{_number(value, percent, step)}</text>'
+        )
+    if days:
+        count = len(days) if len(days) <= _X_TICKS + 2 else _X_TICKS  # every day of a week, else evenly spaced
+        shown = sorted({round(i * (len(days) - 1) / (count - 1)) for i in range(count)} if count > 1 else {0})
+        for index in shown:
+            parts.append(
+                f'<text x="{x(index):.1f}" y="{bottom + 18}" text-anchor="middle">{escape(_day(days[index]))}</text>'
+            )
+    parts.append(f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#888" stroke-width="1"/></g>')
+    for number, line in enumerate(series):
+        colour = PALETTE[number % len(PALETTE)]
+        dash = ' stroke-dasharray="6 4"' if line.dashed else ""
+        label = escape(line.label)
+        parts.append(f'<g class="tailored-chart-series" data-series="{label}">')
+        run: list[str] = []
+        for index, value in enumerate([*line.values, None]):
+            if value is not None:
+                run.append(f"{x(index):.1f},{y(value):.1f}")
+                continue
+            if len(run) > 1:
+                parts.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
+                )
+            run = []
+        for index, value in enumerate(line.values):
+            if value is None:
+                continue
+            point = f"{label}, {escape(_day(days[index]))}: {_number(value, percent, step / 10)}"
+            parts.append(
+                f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}"><title>{point}</title></circle>'
+            )
+        parts.append("</g>")
+    if series:
+        parts.append('<g class="tailored-chart-legend" font-size="12" fill="#222">')
+        column_width = (right - left) / 3
+        for number, line in enumerate(series):
+            colour = PALETTE[number % len(PALETTE)]
+            dash = ' stroke-dasharray="6 4"' if line.dashed else ""
+            row, column = divmod(number, 3)
+            lx, ly = left + column * column_width, height + row * _LEGEND_ROW + 4
+            parts.append(
+                f'<line x1="{lx:.1f}" x2="{lx + 24:.1f}" y1="{ly:.1f}" y2="{ly:.1f}" stroke="{colour}" '
+                f'stroke-width="2"{dash}/><text x="{lx + 30:.1f}" y="{ly + 4:.1f}">{escape(line.label)}</text>'
+            )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,59 @@
+"""What results read: daily counts per variant and path (written by the ingest), and segment sizes per day
+(written by the full recompute). Neither holds anything about a visitor, so the retention purge leaves them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..rules.models import Segment
+from ..widgets.selection import PATHS
+
+PATH_CHOICES = [(path, path) for path in PATHS]
+
+
+class VariantStats(models.Model):
+    """One day of one variant of one area, shown by one path: impressions, clicks and conversions.
+
+    Areas and variants are named by their keys, which outlive copies, new versions and deleted plugins.
+    ``variant`` is empty for page views where the area showed nothing (no fallback).
+    """
+
+    area = models.SlugField(_("area"), max_length=40, db_index=False)  # the unique constraint indexes it
+    variant = models.SlugField(_("variant"), max_length=40, blank=True)
+    path = models.CharField(_("path"), max_length=16, choices=PATH_CHOICES)
+    day = models.DateField(_("day"))
+    impressions = models.PositiveIntegerField(_("impressions"), default=0)
+    clicks = models.PositiveIntegerField(_("clicks"), default=0)
+    conversions = models.PositiveIntegerField(_("conversions"), default=0)
+
+    class Meta:
+        verbose_name = _("daily result")
+        verbose_name_plural = _("results")
+        constraints = [
+            # The ingest's upsert target, and the index of the results page (one area, a range of days).
+            models.UniqueConstraint(fields=["area", "day", "variant", "path"], name="tailored_variantstats_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area}/{self.variant or '-'} {self.path} {self.day}"
+
+
+class SegmentSize(models.Model):
+    """A segment's size on a day: what the day's last full recompute counted."""
+
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), on_delete=models.CASCADE, related_name="sizes", db_index=False
+    )
+    day = models.DateField(_("day"))
+    size = models.PositiveIntegerField(_("members"))
+
+    class Meta:
+        verbose_name = _("segment size")
+        verbose_name_plural = _("segment sizes")
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "day"], name="tailored_segmentsize_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} {self.day}: {self.size}"

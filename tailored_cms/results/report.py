@@ -1,0 +1,257 @@
+"""Results as editors read them: the daily counters of a range of days, summed per variant, path and day, with
+their rates, intervals and the lift over the holdout (``stats``). What the results pages, the CSV export and the
+``stats/`` endpoint show.
+
+**Lift.** The holdout is a random share of all visitors (a hash of their id), so the fair comparison is with
+everyone else: every visitor outside the holdout, whichever path showed them what they saw (tailored, or the
+fallback because nothing matched them). Comparing the tailored path alone with the holdout would credit
+tailoring with the difference between visitors who made choices (or joined segments) and those who didn't.
+
+Rates are per impression: the click-through rate is clicks per impression (a page view with two clicks counts
+two; past one per impression the rate stops at 100%), the conversion rate converted impressions per impression.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from ..widgets.selection import HOLDOUT, PATHS
+from .models import SegmentSize, VariantStats
+from .stats import Lift, Rate, lift
+
+__all__ = [
+    "DEFAULT_DAYS",
+    "RANGES",
+    "AreaResults",
+    "Counts",
+    "Line",
+    "SegmentHistory",
+    "area_results",
+    "period",
+    "segment_sizes",
+]
+
+RANGES = (7, 30, 90)  # the ranges editors pick from (days, today included)
+DEFAULT_DAYS = 30
+
+
+@dataclass
+class Counts:
+    """Impressions, clicks and conversions, and their rates."""
+
+    impressions: int = 0
+    clicks: int = 0
+    conversions: int = 0
+
+    def add(self, impressions: int, clicks: int, conversions: int) -> None:
+        self.impressions += impressions
+        self.clicks += clicks
+        self.conversions += conversions
+
+    def __iadd__(self, other: Counts) -> Counts:
+        self.add(other.impressions, other.clicks, other.conversions)
+        return self
+
+    @property
+    def ctr(self) -> Rate:
+        """Clicks per impression (at most one per impression counts towards the rate)."""
+        return Rate(min(self.clicks, self.impressions), self.impressions)
+
+    @property
+    def conversion_rate(self) -> Rate:
+        return Rate(min(self.conversions, self.impressions), self.impressions)
+
+
+@dataclass
+class Line:
+    """One variant shown by one path, over the range."""
+
+    variant: str  # its key; "" for "nothing shown"
+    label: str
+    path: str
+    counts: Counts
+
+
+@dataclass
+class AreaResults:
+    """An area's results over ``days``."""
+
+    key: str
+    label: str
+    page: str = ""
+    strategy: str = ""
+    goal: str = ""
+    holdout_percent: int = 0
+    on_site: bool = True  # False: no area visitors can meet has this key now (deleted, or only in a draft)
+    days: list[date] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)  # by variant and path
+    by_path: dict[str, Counts] = field(default_factory=dict)  # in PATHS order, only paths with figures
+    daily: dict[tuple[date, str, str], Counts] = field(default_factory=dict)  # (day, variant, path)
+    labels: dict[str, str] = field(default_factory=dict)  # variant key -> label
+
+    @property
+    def total(self) -> Counts:
+        total = Counts()
+        for counts in self.by_path.values():
+            total += counts
+        return total
+
+    @property
+    def outside_holdout(self) -> Counts:
+        """Everyone not held out, whatever path showed them what they saw: what the holdout is compared with."""
+        total = Counts()
+        for path, counts in self.by_path.items():
+            if path != HOLDOUT:
+                total += counts
+        return total
+
+    @property
+    def holdout(self) -> Counts:
+        return self.by_path.get(HOLDOUT, Counts())
+
+    @property
+    def ctr_lift(self) -> Lift | None:
+        """The click-through rate outside the holdout over the holdout's; ``None`` without both."""
+        return lift(self.outside_holdout.ctr, self.holdout.ctr)
+
+    @property
+    def conversion_lift(self) -> Lift | None:
+        """The same for the conversion rate; ``None`` also without a goal."""
+        return lift(self.outside_holdout.conversion_rate, self.holdout.conversion_rate) if self.goal else None
+
+    def per_day(self, path: str) -> list[Counts]:
+        """A path's counts on each day of the range (all variants together)."""
+        by_day: dict[date, Counts] = defaultdict(Counts)
+        for (day, _variant, line_path), counts in self.daily.items():
+            if line_path == path:
+                by_day[day] += counts
+        return [by_day.get(day, Counts()) for day in self.days]
+
+    def daily_rows(self) -> list[tuple[date, Line]]:
+        """Each day's figures per variant and path, oldest day first (what the CSV export holds)."""
+        return [
+            (day, Line(variant, self.variant_label(variant), path, counts))
+            for (day, variant, path), counts in sorted(self.daily.items(), key=_daily_order)
+        ]
+
+    def variant_label(self, variant: str) -> str:
+        if not variant:
+            return "(nothing shown)"
+        return self.labels.get(variant) or variant
+
+
+def _daily_order(item: tuple[tuple[date, str, str], Counts]) -> tuple[date, str, int]:
+    (day, variant, path), _counts = item
+    return day, variant, PATHS.index(path) if path in PATHS else len(PATHS)
+
+
+def period(days: int, today: date | None = None) -> list[date]:
+    """The ``days`` days ending today (the site's time zone), oldest first."""
+    today = today or timezone.localdate()
+    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def area_results(days: int = DEFAULT_DAYS, *, key: str | None = None, today: date | None = None) -> list[AreaResults]:
+    """The results of every area (or the one with ``key``) over the last ``days`` days.
+
+    Areas visitors can meet come first, in page and placeholder order; then keys with figures but no such area
+    (``on_site`` False). An unknown ``key`` gives ``[]``. Cost: 5 queries (areas, their pages, variants,
+    counters; the pages by content type), whatever the number of areas and days.
+    """
+    from ..widgets.explanation import live_areas
+    from ..widgets.models import Variant
+
+    dates = period(days, today)
+    areas = live_areas().select_related("placeholder").prefetch_related("placeholder__source")
+    if key is not None:
+        areas = areas.filter(key=key)
+    found: dict[str, AreaResults] = {}
+    order: dict[str, tuple[str, str, int, int]] = {}
+    area_pks: dict[int, str] = {}
+    for area in areas:
+        if area.key in found:
+            continue
+        source = area.placeholder.source if area.placeholder else None
+        page = str(getattr(source, "title", "") or source or "") if source is not None else ""
+        found[area.key] = AreaResults(
+            key=area.key,
+            label=area.label or str(area.get_strategy_display()),
+            page=page,
+            strategy=area.strategy,
+            goal=area.goal,
+            holdout_percent=area.holdout_percent if area.strategy != "static" else 0,
+            days=dates,
+        )
+        order[area.key] = (page.lower(), area.placeholder.slot if area.placeholder else "", area.position, area.pk)
+        area_pks[area.pk] = area.key
+    if area_pks:
+        for parent_id, variant_key, label in Variant.objects.filter(parent_id__in=list(area_pks)).values_list(
+            "parent_id", "key", "label"
+        ):
+            found[area_pks[parent_id]].labels.setdefault(variant_key, label)
+    rows = VariantStats.objects.filter(day__gte=dates[0], day__lte=dates[-1])
+    if key is not None:
+        rows = rows.filter(area=key)
+    gone: dict[str, AreaResults] = {}
+    for area_key, variant, path, day, impressions, clicks, conversions in rows.values_list(
+        "area", "variant", "path", "day", *("impressions", "clicks", "conversions")
+    ):
+        results = found.get(area_key) or gone.get(area_key)
+        if results is None:
+            results = gone[area_key] = AreaResults(key=area_key, label=area_key, on_site=False, days=dates)
+        results.daily.setdefault((day, variant, path), Counts()).add(impressions, clicks, conversions)
+    listed = [found[k] for k in sorted(found, key=order.__getitem__)] + [gone[k] for k in sorted(gone)]
+    for results in listed:
+        _summarize(results)
+    return listed
+
+
+def _summarize(results: AreaResults) -> None:
+    """Fill ``lines`` and ``by_path`` from ``daily``."""
+    lines: dict[tuple[str, str], Counts] = defaultdict(Counts)
+    paths: dict[str, Counts] = defaultdict(Counts)
+    for (_day, variant, path), counts in results.daily.items():
+        lines[(variant, path)] += counts
+        paths[path] += counts
+    results.by_path = {path: paths[path] for path in sorted(paths, key=_path_order)}
+    results.lines = [
+        Line(variant, results.variant_label(variant), path, counts)
+        for (variant, path), counts in sorted(
+            lines.items(), key=lambda item: (_path_order(item[0][1]), -item[1].impressions, item[0][0])
+        )
+    ]
+
+
+def _path_order(path: str) -> int:
+    return PATHS.index(path) if path in PATHS else len(PATHS)
+
+
+@dataclass
+class SegmentHistory:
+    """A segment's size on each day of a range (``None``: not recomputed that day)."""
+
+    slug: str
+    name: str
+    sizes: list[int | None]
+
+
+def segment_sizes(days: int = DEFAULT_DAYS, *, today: date | None = None) -> tuple[list[date], list[SegmentHistory]]:
+    """The days of the range and the sizes of the segments recorded in it, by segment name. Cost: one query."""
+    dates = period(days, today)
+    index = {day: number for number, day in enumerate(dates)}
+    histories: dict[int, SegmentHistory] = {}
+    rows = (
+        SegmentSize.objects.filter(day__gte=dates[0], day__lte=dates[-1])
+        .order_by("segment__name", "segment__slug", "day")
+        .values_list("segment_id", "segment__slug", "segment__name", "day", "size")
+    )
+    for segment_id, slug, name, day, size in rows:
+        history = histories.get(segment_id)
+        if history is None:
+            history = histories[segment_id] = SegmentHistory(slug, name, [None] * len(dates))
+        history.sizes[index[day]] = size
+    return dates, list(histories.values())

@@ -1,0 +1,209 @@
+"""The results pages in the admin: who may see them, what they show (figures, intervals, lift, charts), the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.utils import timezone
+
+from tailored_cms.results.models import SegmentSize, VariantStats
+from tailored_cms.rules.models import Segment
+
+from .conftest import staff_client
+
+pytestmark = pytest.mark.django_db
+
+INDEX = "/admin/tailored_cms/variantstats/"
+
+
+def area_url(key: str) -> str:
+    return f"{INDEX}{key}/"
+
+
+@pytest.fixture
+def figures(hero):
+    """Today and yesterday: 1,000 impressions outside the holdout (120 clicks, 30 signups), 100 in it (5, 1)."""
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    area, sports, everyone = hero.area.key, hero.sports.key, hero.everyone.key
+    rows = [
+        (sports, "customized", today, 300, 45, 12),
+        (sports, "customized", yesterday, 300, 35, 8),
+        (everyone, "fallback", today, 400, 40, 10),
+        (everyone, "holdout", today, 60, 3, 1),
+        (everyone, "holdout", yesterday, 40, 2, 0),
+        (everyone, "fallback", today - timedelta(days=40), 999, 999, 999),  # outside 30 days
+    ]
+    for variant, path, day, impressions, clicks, conversions in rows:
+        VariantStats.objects.create(
+            area=area,
+            variant=variant,
+            path=path,
+            day=day,
+            impressions=impressions,
+            clicks=clicks,
+            conversions=conversions,
+        )
+    return hero
+
+
+# Who may see them
+
+
+def test_staff_without_the_permission_get_403_everywhere(figures):
+    writer = staff_client("writer", "view_tailoredarea", "change_tailoredarea")
+    for url in (INDEX, area_url(figures.area.key), f"{INDEX}export.csv"):
+        assert writer.get(url).status_code == 403, url
+
+
+def test_visitors_and_non_staff_are_sent_to_log_in(figures, client):
+    member = get_user_model().objects.create_user("member", password="pw")  # not staff, with the permission
+    member.user_permissions.add(Permission.objects.get(codename="view_results"))
+    signed_in = Client()
+    signed_in.force_login(member)
+    for who in (client, signed_in):
+        for url in (INDEX, area_url(figures.area.key), f"{INDEX}export.csv"):
+            response = who.get(url)
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], url
+
+
+def test_the_admin_index_lists_results_for_those_who_may_see_them(analyst, client):
+    assert 'href="/admin/tailored_cms/variantstats/"' in analyst.get("/admin/").content.decode()
+    writer = staff_client("writer", "view_segment")
+    assert "/admin/tailored_cms/variantstats/" not in writer.get("/admin/").content.decode()
+
+
+# What they show
+
+
+def test_the_list_shows_every_area_with_rates_intervals_and_lift(figures, analyst):
+    html = analyst.get(INDEX).content.decode()
+    row = html[html.index(f'data-tailored-area-results="{figures.area.key}"') :]
+    row = row[: row.index("</tr>")]
+    # 1,100 impressions, 125 clicks: 11.4% [9.6–13.4%]; 31 conversions: 2.8%.
+    assert ">Hero</a>" in row and ">Home<" in row and "signup" in row and "holdout 10%" in row
+    assert ">1100<" in row and ">125<" in row and "11.4%" in row and "9.6–13.4%" in row
+    assert ">31<" in row and "2.8%" in row
+    # Outside the holdout 120/1000 = 12.0%, holdout 5/100 = 5.0%: +7.0 points, +140%.
+    assert "+7.0 pts" in row and "(+140%)" in row and "tailored-lift-up" in row
+
+
+def test_the_area_page_shows_paths_variants_lift_charts_and_the_daily_table(figures, analyst):
+    response = analyst.get(area_url(figures.area.key))
+    assert response.status_code == 200
+    html = response.content.decode()
+    paths = html[html.index("data-tailored-results-paths") : html.index("data-tailored-results-variants")]
+    # Customized 600 impressions / 80 clicks = 13.3%; fallback 400/40 = 10.0%; holdout 100/5 = 5.0% [2.2–11.2%].
+    assert 'data-path="customized"' in paths and "13.3%" in paths
+    assert 'data-path="fallback"' in paths and "10.0%" in paths
+    assert 'data-path="holdout"' in paths and "5.0%" in paths and "2.2–11.2%" in paths
+    assert paths.index('data-path="customized"') < paths.index('data-path="holdout"')
+    variants = html[html.index("data-tailored-results-variants") :]
+    assert f'data-variant="{figures.sports.key}"' in variants and "Sports fans" in variants
+    lift = html[html.index("data-tailored-lift") : html.index("data-tailored-results-paths")]
+    assert "+7.0 pts" in lift and "Tailoring gets more clicks" in lift
+    assert "12.0%" in lift and "5.0%" in lift  # outside the holdout, in it
+    assert "Conversion rate" in lift and "+2.0 pts" in lift  # 30/1000 = 3.0% against 1/100 = 1.0%
+    # Two charts (click-through, conversions), each an accessible SVG with a line per path, and the table.
+    assert html.count('<svg class="tailored-chart"') == 2
+    assert 'role="img"' in html and '<title id="chart-ctr-title">Click-through rate per day, by path' in html
+    assert html.count('class="tailored-chart-series"') == 6  # 3 paths × 2 charts
+    assert "stroke-dasharray" in html  # the holdout's line is dashed
+    daily = html[html.index("data-tailored-results-daily") :]
+    today = timezone.localdate()
+    assert daily.count('<tr><th scope="row">') == 30
+    assert f"{today:%Y-%m-%d}" in daily and f"{today - timedelta(days=29):%Y-%m-%d}" in daily
+
+
+def test_the_range_is_chosen_from_7_30_and_90_days(figures, analyst):
+    html = analyst.get(area_url(figures.area.key) + "?days=90").content.decode()
+    assert '<strong aria-current="page">90 days</strong>' in html
+    fallback = html[html.index('<tr data-path="fallback">') :]
+    assert fallback[: fallback.index("</tr>")].count(">1399<") == 1  # 400 today and 999 forty days ago
+    week = analyst.get(area_url(figures.area.key) + "?days=7").content.decode()
+    assert week[week.index("data-tailored-results-daily") :].count('<tr><th scope="row">') == 7
+    odd = analyst.get(area_url(figures.area.key) + "?days=12345").content.decode()
+    assert '<strong aria-current="page">30 days</strong>' in odd  # anything else: the default
+
+
+def test_an_area_without_holdout_or_goal_says_what_to_do(hero, analyst):
+    hero.area.holdout_percent = 0
+    hero.area.goal = ""
+    hero.area.save()
+    html = analyst.get(area_url(hero.area.key)).content.decode()
+    assert "This area has no holdout" in html
+    assert "No goal: only clicks are counted" in html
+    assert "No impressions in the last 30 days" in html
+    assert "tailored-chart" not in html
+
+
+def test_an_unknown_area_is_a_404(analyst):
+    assert analyst.get(area_url("no-such-area")).status_code == 404
+
+
+def test_figures_of_an_area_no_longer_on_a_page_stay_listed(hero, analyst):
+    VariantStats.objects.create(
+        area="gone-area", variant="v1", path="fallback", day=timezone.localdate(), impressions=7
+    )
+    html = analyst.get(INDEX).content.decode()
+    assert 'data-tailored-area-results="gone-area"' in html and "no longer on a published page" in html
+    assert analyst.get(area_url("gone-area")).status_code == 200
+
+
+def test_segment_sizes_over_time_are_charted_and_tabled(analyst, db):
+    today = timezone.localdate()
+    fans = Segment.objects.create(slug="sports-fans", name="Sports fans", rules={"all": []})
+    for offset, size in ((2, 10), (1, 12), (0, 15)):
+        SegmentSize.objects.create(segment=fans, day=today - timedelta(days=offset), size=size)
+    html = analyst.get(INDEX + "?days=7").content.decode()
+    assert '<svg class="tailored-chart"' in html and "Segment sizes per day" in html
+    table = html[html.index("data-tailored-segment-sizes") :]
+    assert "Sports fans" in table
+    assert f'<th scope="row">{today:%Y-%m-%d}</th><td class="tailored-number">15</td>' in table
+    assert f'<th scope="row">{today - timedelta(days=3):%Y-%m-%d}</th><td class="tailored-number">–</td>' in table
+
+
+def test_the_pages_cost_a_constant_number_of_queries(figures, analyst, django_assert_max_num_queries):
+    analyst.get(INDEX)  # warm the session and permission caches of this client
+    with django_assert_max_num_queries(12):
+        assert analyst.get(INDEX).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert analyst.get(area_url(figures.area.key)).status_code == 200
+
+
+# CSV
+
+
+def test_the_csv_holds_the_daily_rows(figures, analyst):
+    response = analyst.get(f"{INDEX}export.csv?area={figures.area.key}&days=30")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert f'filename="tailored-results-{figures.area.key}-30-days.csv"' in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 5  # the row 40 days ago is outside the range
+    today = timezone.localdate().isoformat()
+    assert {
+        "day": today,
+        "area": figures.area.key,
+        "area_label": "Hero",
+        "variant": figures.sports.key,
+        "variant_label": "Sports fans",
+        "path": "customized",
+        "impressions": "300",
+        "clicks": "45",
+        "conversions": "12",
+    } in rows
+    assert [row["day"] for row in rows] == sorted(row["day"] for row in rows)
+
+
+def test_the_csv_of_all_areas_and_a_label_that_looks_like_a_formula(figures, analyst):
+    figures.area.label = "=HYPERLINK(1)"
+    figures.area.save()
+    rows = list(csv.DictReader(io.StringIO(analyst.get(f"{INDEX}export.csv").content.decode())))
+    assert len(rows) == 5 and rows[0]["area_label"] == "'=HYPERLINK(1)"
+    assert analyst.get(f"{INDEX}export.csv?area=nope").status_code == 404

@@ -1,0 +1,151 @@
+"""``tailored_demo`` seeds personalization: segments, and "Recommended for you" on the homepage, which changes for a
+visitor who reads three sports articles (ingest run in-process; ``tests/browser/test_personalization_journey.py``
+does the same in Chromium with a real worker)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from cms.models import Page, Placeholder
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import Client
+
+from tailored_cms.rules.models import Segment
+from tailored_cms.tracking.ingest import drain
+from tailored_cms.widgets.models import PageTopics, TailoredArea, Variant
+from tests.tracking.conftest import DESKTOP_UA, MOBILE_UA, celery_app  # noqa: F401 - segments queue a recompute
+
+SPORTS = "For sports fans: the weekend's fixtures, live"
+MOBILE = "On the go: today in two minutes"
+FALLBACK = "Most read this week: night trains are back"
+RECOMMENDED = re.compile(r'<section class="recommended".*?</section>', re.DOTALL)
+
+
+def placeholder(page: Page, slot: str) -> Placeholder:
+    return page.get_content_obj("en").get_placeholders().get(slot=slot)
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("tailored_demo", stdout=out)
+    return out.getvalue()
+
+
+def recommended(client: Client) -> str:
+    """The text of the homepage's "Recommended for you" section, as this browser gets it."""
+    response = client.get("/")
+    assert response.status_code == 200
+    (section,) = RECOMMENDED.findall(response.content.decode())
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section)).strip()
+
+
+def consenting(**headers: str) -> Client:
+    """A browser that said yes to tracking in the consent banner."""
+    client = Client(**headers)
+    client.get("/tailored/api/v1/consent/")
+    answer = client.put(
+        "/tailored/api/v1/consent/",
+        json.dumps({"tracking": True}),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    )
+    assert answer.status_code == 200 and answer.json()["allowed"] is True
+    return client
+
+
+def sports_articles() -> list[str]:
+    tagged = PageTopics.objects.filter(topics__slug="sports").select_related("extended_object")
+    return sorted(extension.extended_object.get_absolute_url("en") for extension in tagged)
+
+
+@pytest.fixture(autouse=True)
+def empty_cms_caches() -> None:
+    """The CMS's page and placeholder caches (locmem) outlive other tests' databases: start empty."""
+    cache.clear()
+
+
+@pytest.fixture
+def demo(transactional_db, celery_app) -> None:  # noqa: F811
+    """The demo content, committed (segments publish to Redis on commit)."""
+    seed()
+
+
+def test_a_visitor_who_reads_three_sports_articles_is_recommended_sports_and_nobody_else_is(demo):
+    fan = consenting(HTTP_USER_AGENT=DESKTOP_UA)
+    assert recommended(fan).startswith(f"Recommended for you {FALLBACK}")
+    articles = sports_articles()
+    assert len(articles) >= 3
+    for path in articles[:3]:
+        assert fan.get(path).status_code == 200
+
+    # What the worker's ingest task runs: the page views become topic views, and the visitor's segments.
+    assert drain(max_seconds=10).read >= 3
+    assert SPORTS in recommended(fan)
+    assert FALLBACK not in recommended(fan)
+    assert recommended(Client(HTTP_USER_AGENT=DESKTOP_UA)) == f"Recommended for you {FALLBACK} " + (
+        "Read a few articles and this space picks something for you."
+    )
+
+
+def test_two_sports_articles_are_not_enough(demo):
+    reader = consenting(HTTP_USER_AGENT=DESKTOP_UA)
+    for path in sports_articles()[:2]:
+        reader.get(path)
+    drain(max_seconds=10)
+    assert FALLBACK in recommended(reader)
+
+
+def test_a_phone_is_recommended_the_short_version_at_once(demo):
+    # "mobile" is a request-time rule: no tracking and no worker needed.
+    assert MOBILE in recommended(Client(HTTP_USER_AGENT=MOBILE_UA))
+
+
+@pytest.mark.django_db
+def test_the_demo_seeds_segments_and_one_recommended_area_when_run_twice():
+    seed()
+    seed()
+    home = Page.objects.get(reverse_id="home")
+    (area,) = TailoredArea.objects.filter(placeholder=placeholder(home, "recommended"))
+    assert (area.label, area.strategy, area.max_items) == ("Recommended for you", "personalization", 1)
+    variants = Variant.objects.filter(parent=area).order_by("position")
+    assert [(v.label, v.segments, v.fallback) for v in variants] == [
+        ("For sports fans", ["sports-fans"], False),
+        ("For tech fans", ["tech-fans"], False),
+        ("Welcome back", ["returning"], False),
+        ("On a phone", ["mobile"], False),
+        ("Everyone else", [], True),
+    ]
+    assert dict(Segment.objects.values_list("slug", "rules")) == {
+        "sports-fans": {"all": [{"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}]},
+        "tech-fans": {"all": [{"rule": "topic_views", "topic": "technology", "min": 2, "days": 30}]},
+        "mobile": {"rule": "device", "is": ["mobile"]},
+        "returning": {"rule": "visit_count", "min": 2},
+    }
+    # Each sports article has one "More to read" list leading to the other two: three pages to browse.
+    articles = sports_articles()
+    for path in articles:
+        html = Client().get(path).content.decode()
+        assert html.count("More to read") == 1
+        assert all(f'href="{other}"' in html for other in articles if other != path), path
+
+
+@pytest.mark.django_db
+def test_a_site_seeded_before_personalization_gets_it_and_an_editors_changes_are_kept():
+    seed()
+    home = Page.objects.get(reverse_id="home")
+    slot = placeholder(home, "recommended")
+    slot.delete_plugin(TailoredArea.objects.get(placeholder=slot))
+    Segment.objects.filter(slug__in=["tech-fans", "mobile"]).delete()
+    Segment.objects.filter(slug="sports-fans").update(
+        rules={"all": [{"rule": "topic_views", "topic": "sports", "min": 5, "days": 30}]}
+    )
+
+    assert "added the segments and the recommended area" in seed()
+    assert TailoredArea.objects.filter(placeholder=slot).count() == 1
+    assert set(Segment.objects.values_list("slug", flat=True)) == {"sports-fans", "tech-fans", "mobile", "returning"}
+    assert Segment.objects.get(slug="sports-fans").rules["all"][0]["min"] == 5  # the editor's, not the demo's
+    assert "left as it is" in seed()

@@ -1,0 +1,62 @@
+"""``drain`` through a backlog: segments of the touched visitors re-evaluated once a second, not after each batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from tailored_cms import api
+from tailored_cms.rules.models import Membership
+from tailored_cms.tracking import ingest
+from tailored_cms.tracking.models import Event
+
+from .conftest import add_events, stream_length
+from .test_workers import TOPICS, make_events
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_backlog_is_drained_exactly_once_with_one_segment_recompute_for_all_its_batches(
+    tagged_page, tailored_redis, settings, monkeypatch
+):
+    for slug, topics in TOPICS.items():
+        tagged_page(slug, topics=topics)
+    api.create_segment("clickers", rules={"rule": "event_count", "name": "click", "min": 1})
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "INGEST_BATCH": 50}
+    events = make_events(500, visitors=40)
+    add_events(tailored_redis, events)
+    recomputed: list[set[str]] = []
+    real = ingest.recompute_segments_of
+
+    def recording(stats: ingest.IngestStats) -> None:
+        if stats.visitor_ids:
+            recomputed.append(set(stats.visitor_ids))
+        real(stats)
+
+    monkeypatch.setattr(ingest, "recompute_segments_of", recording)
+    monkeypatch.setattr(ingest, "RECOMPUTE_EVERY", 60.0)  # the whole backlog within one interval
+
+    stats = ingest.drain(max_seconds=60)
+
+    assert stats.batches == 10 and stats.new + stats.not_pages == 500 and stats.duplicates == 0
+    assert Event.objects.count() == stats.new and stream_length(tailored_redis) == 0
+    assert len(recomputed) == 1  # once, when the drain ended, instead of ten times
+    assert recomputed[0] == {event.visitor_id for event in events}
+    clickers = {event.visitor_id for event in events if event.name == "click"}
+    in_segment = set(
+        Membership.objects.filter(segment__slug="clickers", left_at=None).values_list("visitor_id", flat=True)
+    )
+    assert {str(visitor_id) for visitor_id in in_segment} == clickers
+
+
+def test_a_long_drain_re_evaluates_segments_as_it_goes(tagged_page, tailored_redis, settings, monkeypatch):
+    for slug, topics in TOPICS.items():
+        tagged_page(slug, topics=topics)
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "INGEST_BATCH": 50}
+    add_events(tailored_redis, make_events(200, visitors=20))
+    calls: list[int] = []
+    monkeypatch.setattr(ingest, "recompute_segments_of", lambda stats: calls.append(len(stats.visitor_ids)))
+    monkeypatch.setattr(ingest, "RECOMPUTE_EVERY", 0.0)  # every batch is "a second later"
+
+    ingest.drain(max_seconds=60)
+
+    assert len([n for n in calls if n]) == 4  # after each of the four batches: segments never wait long
