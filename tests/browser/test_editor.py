@@ -1,5 +1,6 @@
 """The editor's journey in a real browser: django CMS's own editor UI builds a tailored area, the admin list
-switches its strategy, and visitors see what the editor meant, through the CMS's page and placeholder caches.
+switches its strategy, and visitors see what the editor meant, through the CMS's page and placeholder caches;
+then the editor previews the page as a segment from the toolbar's Tailoring menu and opens the results.
 
 Everything an editor does goes through the CMS's UI: the structure board's "+" menus, the plugin forms in the
 modal (the Text plugin's rich text editor included), the toolbar's Page menu and the admin's list of
@@ -12,8 +13,9 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
+from tailored_cms import api
 from tailored_cms.widgets.models import PageTopics, TailoredArea, Variant
 
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
@@ -30,10 +32,11 @@ AREA_LABEL = "Match-day promo"
 SPORTS_TEXT = "Derby tickets on sale now"
 FALLBACK_TEXT = "Read our weekly digest"
 VARIANTS = [
-    # label, topic to tick, fallback, text
+    # label, topic and segment to tick, fallback, text
     ("Sports fans", "sports", False, SPORTS_TEXT),
     ("Everyone else", None, True, FALLBACK_TEXT),
 ]
+SEGMENT = ("sports-fans", "Sports fans")
 
 
 @pytest.mark.browser
@@ -45,6 +48,7 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
     # Both visit before the editor starts: the CMS caches hold the page without an area.
     assert SPORTS_TEXT not in fan.sidebar() and FALLBACK_TEXT not in newcomer.sidebar()
 
+    api.create_segment(*SEGMENT, rules={"rule": "topic_views", "topic": "sports", "min": 3, "days": 30})
     context = new_context(chromium)
     editor = CMSEditor(context.new_page(), editor_site)
     editor.log_in(path)
@@ -63,6 +67,7 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
         form.locator("#id_label").fill(label)
         if topic:
             form.locator(f"#id_topics input[value='{topic}']").check()
+            form.locator(f"#id_segments input[value='{SEGMENT[0]}']").check()
         if fallback:
             form.locator("#id_fallback").check()
         editor.save()
@@ -90,6 +95,7 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
     assert saved.strategy == "customization" and saved.placeholder.slot == "sidebar"
     variants = {v.label: v for v in Variant.objects.filter(parent=saved)}
     assert variants["Sports fans"].topics == ["sports"] and not variants["Sports fans"].fallback
+    assert variants["Sports fans"].segments == [SEGMENT[0]]
     assert variants["Everyone else"].topics == [] and variants["Everyone else"].fallback
 
     # 2. Both variants are labelled with their targeting: on the structure board and in the content.
@@ -125,9 +131,38 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
         assert_sidebar(newcomer, shows=FALLBACK_TEXT, hides=SPORTS_TEXT)
         assert_sidebar(Visitor(chromium, editor_site), shows=FALLBACK_TEXT, hides=SPORTS_TEXT)
 
+    # 5. Personalization: nobody is in the segment yet, so visitors see the fallback; the editor previews the
+    # page as the segment's visitor from the toolbar's Tailoring menu, and sees the sports variant.
+    set_strategy_in_admin_list(editor, AREA_LABEL, "personalization")
+    assert_sidebar(fan, shows=FALLBACK_TEXT, hides=SPORTS_TEXT)
+    page = editor.page
+    page.goto(editor_site.url(path))
+    open_tailoring_menu_item(page, "Preview as…")
+    page.wait_for_url("**/tailored/preview/**")
+    page.get_by_label(SEGMENT[1]).check()
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_url(editor_site.url(path))
+    expect(page.locator(".cms-toolbar [data-tailored-preview]")).to_contain_text(f"Previewing as: {SEGMENT[1]}")
+    expect(page.locator(".tailored-slot[data-tailored-slot='sidebar']")).to_contain_text(SPORTS_TEXT)
+    assert_sidebar(newcomer, shows=FALLBACK_TEXT, hides=SPORTS_TEXT)  # the preview reaches nobody else
+    open_tailoring_menu_item(page, "Stop preview")
+    expect(page.locator(".cms-toolbar [data-tailored-preview]")).to_have_count(0)
+
+    # 6. The results, from the same menu: the area is listed with its strategy.
+    open_tailoring_menu_item(page, "Results")
+    area_key = TailoredArea.objects.get(label=AREA_LABEL).key
+    expect(page.locator(f'[data-tailored-area-results="{area_key}"]')).to_contain_text(AREA_LABEL)
+
     for visitor in (fan, newcomer):
         visitor.close()
     context.close()
+
+
+def open_tailoring_menu_item(page: Page, entry: str) -> None:
+    """The CMS toolbar's Tailoring menu, then ``entry``."""
+    page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring").click()
+    page.locator(".cms-toolbar-item-navigation a", has_text=entry).click()
+    page.wait_for_load_state()
 
 
 def set_strategy_in_admin_list(editor: CMSEditor, label: str, strategy: str) -> None:
