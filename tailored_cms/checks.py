@@ -80,7 +80,22 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
     errors.extend(_check_events())
     errors.extend(_check_cache_budget())
     errors.extend(_check_results())
+    errors.extend(_check_optimize())
     return errors
+
+
+def _check_optimize() -> list[Error]:
+    """OPTIMIZE_MIN_SHARE is a number from 0 to 0.5 (E016)."""
+    share = tailored_settings.OPTIMIZE_MIN_SHARE
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 0.5:
+        return [
+            Error(
+                f"{SETTING_NAME}['OPTIMIZE_MIN_SHARE'] must be a number from 0 to 0.5 (a share of visitors); it is "
+                f"{share!r}.",
+                id="tailored_cms.E016",
+            )
+        ]
+    return []
 
 
 def _check_results() -> list[Error | Warning]:

@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     # Results: a goal event counts as a conversion of the variant the visitor last saw in the area if they saw it
     # at most this many days before (impressions are read from raw events, so at most RETENTION_DAYS: check W003).
     "CONVERSION_WINDOW_DAYS": 30,
+    # The optimize strategy: the least share of visitors every tested variant keeps (0 to 0.5; 0.05 = 5 of the 100
+    # buckets), so a variant that started badly still gets the visitors that can prove it better.
+    "OPTIMIZE_MIN_SHARE": 0.05,
     # Segments. The request header holding the visitor's country (ISO 3166 alpha-2), set by your CDN or proxy,
     # for the "country" rule: Cloudflare's CF-IPCountry by default; "" turns the rule off (it never matches).
     "COUNTRY_HEADER": "CF-IPCountry",

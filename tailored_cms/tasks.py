@@ -15,8 +15,16 @@ from celery.schedules import crontab
 
 from .rules.tasks import RECOMPUTE_TASK, recompute_all, recompute_segments_task
 from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
+from .widgets.tasks import OPTIMIZE_TASK, refresh_allocations
 
-__all__ = ["BEAT_SCHEDULE", "ingest_events", "purge_expired", "recompute_all", "recompute_segments_task"]
+__all__ = [
+    "BEAT_SCHEDULE",
+    "ingest_events",
+    "purge_expired",
+    "recompute_all",
+    "recompute_segments_task",
+    "refresh_allocations",
+]
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Every second; a run not started within two seconds (workers busy) is dropped, the next one catches up.
@@ -34,6 +42,13 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": RECOMPUTE_TASK,
         "schedule": 600.0,
         "options": {"expires": 300.0},
+    },
+    # Every 5 minutes: the optimize areas' allocations, from the results the ingest rolls up meanwhile. A run not
+    # started within 4 minutes is dropped (the next one reads the same results and more).
+    "tailored-cms-optimize": {
+        "task": OPTIMIZE_TASK,
+        "schedule": 300.0,
+        "options": {"expires": 240.0},
     },
     # Daily, at a quiet hour (the site's CELERY timezone): the retention purge (RETENTION_DAYS).
     "tailored-cms-purge": {

@@ -42,6 +42,7 @@ from ..visitors.preferences import reset_preferences, save_consent, save_prefere
 from ..visitors.privacy import ErasureIncomplete, empty_export, erase_visitor, export_visitor
 from ..visitors.snapshot import Snapshot
 from ..widgets.explanation import describe, explain, load_areas
+from ..widgets.optimize import for_visitor
 from .serializers import (
     ChoiceSerializer,
     ConsentSerializer,
@@ -431,7 +432,8 @@ class ExplainView(VisitorAPIView):
                 continue
             area, variants = loaded[key]
             held_out = context.in_holdout(area.key, area.holdout_percent)  # a static area says so first
-            explanation = explain(area.strategy, variants, snapshot, area.max_items, segments, held_out)
+            optimized = for_visitor(area.strategy, area.key, variants, context.visitor_id)
+            explanation = explain(area.strategy, variants, snapshot, area.max_items, segments, held_out, optimized)
             areas.append(
                 {
                     "key": key,

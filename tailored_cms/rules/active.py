@@ -4,6 +4,8 @@
 expanded rule tree as JSON (made only of request-time rules: decided per request, for everyone); the field
 ``#v`` holds a random version token, new at every publication, so a process can tell in one comparison whether
 its copy is current (random, not a counter: a flushed or different Redis must not repeat an old version).
+Fields ``@<area key>`` hold the optimize strategy's allocations (``publish_allocations``): they reach every
+process the same way, at no extra cost. Each kind of publication replaces its own fields and leaves the other's.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from .. import connection
 from . import request_time
 from .evaluation import Plans, load_plans
 
-__all__ = ["REFRESH_LUA", "active_key", "publish_segments", "refresh_active_segments"]
+__all__ = ["REFRESH_LUA", "active_key", "publish_allocations", "publish_segments", "refresh_active_segments"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +49,7 @@ def publish_segments(plans: Plans | None = None, client: redis.Redis | None = No
     key = active_key()
 
     def write(client: redis.Redis) -> None:
-        pipeline = client.pipeline(transaction=True)
-        pipeline.delete(key)
-        pipeline.hset(key, mapping=fields)
-        pipeline.execute()
+        replace_fields(client, key, fields, allocations=False)
 
     if client is not None:
         write(client)
@@ -58,6 +57,42 @@ def publish_segments(plans: Plans | None = None, client: redis.Redis | None = No
     done = connection.call(lambda r: write(r) or True, False)
     if not done:
         logger.warning("Could not publish the active segments to Redis; the next recompute will.")
+        return None
+    return version
+
+
+# KEYS: the active segments hash. ARGV: "1" to replace the allocations ("@" fields), "0" the segments (the others),
+# then field, value, ... (with the new version). One atomic script: a reader never sees one kind half replaced.
+REPLACE_LUA = """
+local allocations = ARGV[1] == '1'
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if (string.sub(name, 1, 1) == '@') == allocations then redis.call('HDEL', KEYS[1], name) end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1
+"""
+
+
+def replace_fields(client: redis.Redis, key: str, fields: dict[str, str], *, allocations: bool) -> None:
+    """Replace one kind of field of the hash (and the version) in one round trip."""
+    flat = [item for pair in fields.items() for item in pair]
+    client.eval(REPLACE_LUA, 1, key, "1" if allocations else "0", *flat)
+
+
+def publish_allocations(allocations: dict[str, list[str]], client: redis.Redis | None = None) -> str | None:
+    """Write the optimize strategy's allocations (area key -> 100 variant keys), replacing the previous ones, with a
+    new version; the segments stay. Cost: one round trip. Returns the version, or None if Redis is unreachable."""
+    version = uuid.uuid4().hex
+    fields = {request_time.VERSION_FIELD: version}
+    for area_key, buckets in allocations.items():
+        fields[request_time.ALLOCATION_PREFIX + area_key] = json.dumps(buckets, separators=(",", ":"))
+    key = active_key()
+    if client is not None:
+        replace_fields(client, key, fields, allocations=True)
+        return version
+    done = connection.call(lambda r: replace_fields(r, key, fields, allocations=True) or True, False)
+    if not done:
+        logger.warning("Could not publish the optimize allocations to Redis; the next refresh will.")
         return None
     return version
 

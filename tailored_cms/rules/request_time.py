@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 # A copy of the active segments older than this is refreshed by a request that made no round trip of its own.
 REFRESH_SECONDS = 1.0
 VERSION_FIELD = "#v"  # the hash field holding the version token (slugs can't start with "#")
+# Fields "@<area key>" hold the optimize strategy's allocations (widgets/optimize.py), which travel with the
+# segments in the same round trip (slugs can't start with "@" either).
+ALLOCATION_PREFIX = "@"
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,22 @@ class ActiveSegments:
     computed: frozenset[str] = frozenset()  # slugs whose membership Celery writes into snapshots
     request_time: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # slug -> tree, for everyone
     fetched_at: float = 0.0  # time.monotonic() of the round trip that confirmed it
+    # area key -> the variant key of each of the 100 buckets (``widgets.optimize``)
+    allocations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_hash(cls, version: str, fields: Mapping[str, str], fetched_at: float) -> ActiveSegments:
         computed: set[str] = set()
         trees: dict[str, dict[str, Any]] = {}
+        allocations: dict[str, tuple[str, ...]] = {}
         for slug, value in fields.items():
             if slug == VERSION_FIELD:
+                continue
+            if slug.startswith(ALLOCATION_PREFIX):
+                try:
+                    allocations[slug.removeprefix(ALLOCATION_PREFIX)] = tuple(str(key) for key in json.loads(value))
+                except (TypeError, ValueError):
+                    logger.error("The allocation of area %r is unreadable; ignored.", slug)
                 continue
             if value:
                 try:
@@ -71,7 +83,7 @@ class ActiveSegments:
                     logger.error("Active segment %r has an unreadable tree; ignored.", slug)
             else:
                 computed.add(slug)
-        return cls(version, frozenset(computed), trees, fetched_at)
+        return cls(version, frozenset(computed), trees, fetched_at, allocations)
 
 
 _active = ActiveSegments()
@@ -94,7 +106,7 @@ def remember(version: bytes | str | None, flat: Sequence[bytes | str] | None = N
     version = version.decode() if isinstance(version, bytes) else version
     if version == _active.version or not flat:
         if version == _active.version:
-            _active = ActiveSegments(_active.version, _active.computed, _active.request_time, now)
+            _active = replace(_active, fetched_at=now)
         return
     decoded = [item.decode() if isinstance(item, bytes) else item for item in flat]
     fields = dict(zip(decoded[::2], decoded[1::2], strict=True))

@@ -26,6 +26,8 @@ are no CMS page are dropped.
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import logging
 import os
 import socket
@@ -35,7 +37,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import redis
@@ -433,7 +435,7 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
         event_rows.append((event.id, visitor_id, event.name, item.ts, page_id, props))
         _update_activity(activity[visitor_id], item, referrer, gap)
         changed.add(visitor_id)
-        stats.visitor_ids.add(visitor_id)
+    stats.visitor_ids |= changed
     stats.new += len(new)
 
     sql.update(
@@ -561,7 +563,32 @@ def _store(
 
 # --- entry points -----------------------------------------------------------------------------------------------
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
+
+def _collector_paused(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run ``function`` with Python's cyclic garbage collector paused, and resume it after.
+
+    A batch makes tens of thousands of objects that live until it ends (reference counting frees them: they hold
+    no cycles), and each collection the allocations trigger walks them and the worker's whole heap again: about
+    an eighth of a drain's CPU, measured. Cycles made meanwhile are collected once the collector runs again.
+    """
+
+    @functools.wraps(function)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        if not gc.isenabled():  # paused already (another thread's batch, or the process's choice): leave it so
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@_collector_paused
 def ingest_batch(
     consumer: str | None = None,
     *,

@@ -43,6 +43,7 @@ from .models import (
     Widget,
     WidgetBoard,
 )
+from .optimize import for_visitor
 from .page_cache import vary_page_cache_from_plugin
 from .selection import choose_variants, select
 
@@ -67,6 +68,12 @@ def visitor_in_holdout(request: HttpRequest | None, area: TailoredArea) -> bool:
     if context is None or area.strategy == Strategy.STATIC:
         return False
     return bool(context.in_holdout(area.key, area.holdout_percent))
+
+
+def visitor_optimized(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Variant | None:
+    """The variant an optimize area's allocation gives the request's visitor (see ``optimize``). No I/O."""
+    context = getattr(request, "tailored", None)
+    return for_visitor(area.strategy, area.key, variants, context.visitor_id) if context is not None else None
 
 
 def is_editing(request: HttpRequest | None) -> bool:
@@ -109,9 +116,10 @@ class TailoredAreaPlugin(CMSPluginBase):
         editing = is_editing(request)
         snapshot, segments = visitor_snapshot(request), visitor_segments(request)
         held_out = visitor_in_holdout(request, instance)
-        selection = select(instance.strategy, variants, snapshot, instance.max_items, segments, held_out)
+        optimized = visitor_optimized(request, instance, variants)
+        selection = select(instance.strategy, variants, snapshot, instance.max_items, segments, held_out, optimized)
         chosen = selection.shown
-        if self.has_holdout(instance) and request is not None:
+        if self.varies_on_bucket(instance) and request is not None:
             # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this
             # placeholder comes from the placeholder cache, where this method doesn't run.
             vary_page_cache_from_plugin(context, request, tailored_settings.HOLDOUT_VARY_HEADER, instance.key)
@@ -131,15 +139,21 @@ class TailoredAreaPlugin(CMSPluginBase):
         return context
 
     def get_vary_cache_on(self, request: HttpRequest, instance: TailoredArea, placeholder: Any) -> list[str]:
-        """Static: nothing. Others: the variant key; with a holdout, also the visitor's holdout bucket.
+        """Static: nothing. Optimize: the visitor's holdout bucket alone. Others: the variant key; with a holdout,
+        also the visitor's holdout bucket.
 
         The variant key is shared by every area of the page, while holdouts are per area: so the bucket (one of
         100 values, see ``selection.in_holdout``) is a header of its own, which only areas with a holdout name.
         Areas and pages without one keep as many cached copies as before; those with one keep up to 100 per
-        variant key for visitors with an id (those without one share one: they are never held out).
+        variant key for visitors with an id (those without one share one: they are never held out). An optimize
+        area's choice depends on the bucket alone (``optimize.area_bucket``), not on choices or segments: 100
+        copies at most (101 with visitors without an id). A copy may show a bucket's previous variant until the
+        caches expire it, which only delays a reallocation.
         """
         if instance.strategy == Strategy.STATIC:
             return []  # everyone sees the fallback: one cached copy is right
+        if instance.strategy == Strategy.OPTIMIZE:
+            return [tailored_settings.HOLDOUT_VARY_HEADER]
         if self.has_holdout(instance):
             return [tailored_settings.VARY_HEADER, tailored_settings.HOLDOUT_VARY_HEADER]
         return [tailored_settings.VARY_HEADER]
@@ -147,6 +161,11 @@ class TailoredAreaPlugin(CMSPluginBase):
     @staticmethod
     def has_holdout(instance: TailoredArea) -> bool:
         return bool(instance.holdout_percent) and instance.strategy != Strategy.STATIC
+
+    @classmethod
+    def varies_on_bucket(cls, instance: TailoredArea) -> bool:
+        """``True`` if what the area shows depends on the visitor's holdout bucket (a holdout, or optimize)."""
+        return cls.has_holdout(instance) or instance.strategy == Strategy.OPTIMIZE
 
     def note_cached_copy(self, request: HttpRequest, instance: TailoredArea) -> None:
         """Count the values this render varies on towards the area's cached copies (no I/O; see ``cache_budget``).
@@ -202,6 +221,7 @@ def chosen_ids(context: Any, variant: Variant, request: HttpRequest | None) -> s
         area.max_items,
         visitor_segments(request),
         visitor_in_holdout(request, area),
+        visitor_optimized(request, area, siblings),
     )
     return {v.pk for v in chosen}
 

@@ -10,7 +10,8 @@ Reasons, one per rule that put variants on the page (``hybrid`` may show both ``
 - ``fallback``: the area's fallback, ``because`` the strategy shows it to everyone (``static``), the visitor
   chose nothing yet (``no_choices``) or nothing matched their choices (``nothing_matched``);
 - ``segment``: the visitor is in segments the shown variants target (``segments`` says which);
-- ``holdout``: the visitor is in the area's holdout (``selection.in_holdout``) and sees the fallback on purpose.
+- ``holdout``: the visitor is in the area's holdout (``selection.in_holdout``) and sees the fallback on purpose;
+- ``optimized``: the area tests which variant works best (the optimize strategy) and this is the visitor's.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "HOLDOUT",
     "NOTHING_MATCHED",
     "NO_CHOICES",
+    "OPTIMIZED",
     "SEGMENT",
     "STATIC",
     "Explanation",
@@ -49,6 +51,7 @@ CHOICES = "choices"
 FALLBACK = "fallback"
 SEGMENT = "segment"
 HOLDOUT = "holdout"
+OPTIMIZED = "optimized"
 # Why the fallback
 STATIC = "static"
 NO_CHOICES = "no_choices"
@@ -92,14 +95,17 @@ def explain(
     max_items: int = 1,
     segments: Collection[str] = (),
     held_out: bool = False,
+    optimized: V | None = None,
 ) -> Explanation[V]:
     """What ``select`` shows this visitor, and why. Same inputs as selection, so it can't disagree."""
-    selection = select(strategy, variants, choices, max_items, segments, held_out)
+    selection = select(strategy, variants, choices, max_items, segments, held_out, optimized)
     shown = selection.shown
     if strategy == Strategy.STATIC:
         return Explanation(shown, (Reason(FALLBACK, because=STATIC),))  # a static area has no holdout
     if held_out:
         return Explanation(shown, (Reason(HOLDOUT),))
+    if selection.path == OPTIMIZED:  # the reason is named as the path
+        return Explanation(shown, (Reason(OPTIMIZED),))
     reasons: list[Reason] = []
     by_choices = [variant for variant, path in zip(shown, selection.paths, strict=True) if path == CUSTOMIZED]
     if by_choices:
@@ -150,6 +156,8 @@ def describe(reason: Reason, names: Mapping[str, str] | None = None) -> str:
         return _("Picked from what you read here: you are among %(segments)s.") % {"segments": groups}
     if reason.kind == HOLDOUT:
         return _("You are in a small group that sees the standard version, so we can tell whether tailoring helps.")
+    if reason.kind == OPTIMIZED:
+        return _("We are testing which version of this works best; you are seeing one of them.")
     if reason.because == STATIC:
         return _("Everyone sees the same here.")
     if reason.because == NO_CHOICES:

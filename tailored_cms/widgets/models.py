@@ -21,6 +21,7 @@ class Strategy(models.TextChoices):
     CUSTOMIZATION = "customization", _("Customization: the visitor's own choices")
     PERSONALIZATION = "personalization", _("Personalization: the visitor's segments")
     HYBRID = "hybrid", _("Hybrid: the visitor's choices first, segments fill the rest")
+    OPTIMIZE = "optimize", _("Optimize: test which variant works best, sending more visitors to it")
 
 
 MAX_ITEMS_RANGE = (1, 20)  # how many variants an area may show at once

@@ -2,8 +2,9 @@
 
 ``select()`` also says which **path** put each variant on the page, what results count impressions, clicks and
 conversions by: ``customized`` (the visitor's own choices matched it), ``personalized`` (their segments),
-``optimized`` (reserved for the optimize strategy), ``holdout`` (the visitor is in the area's holdout and sees the
-fallback on purpose) and ``fallback`` (nothing matched, or the strategy shows everyone the fallback).
+``optimized`` (the optimize strategy's allocation for the visitor's bucket), ``holdout`` (the visitor is in the
+area's holdout and sees the fallback on purpose) and ``fallback`` (nothing matched, or the strategy shows everyone
+the fallback).
 
 Cost: no SQL, no Redis; O(variants × targeted topics and segments). Deterministic: equal inputs, equal outputs.
 """
@@ -20,7 +21,7 @@ from .models import Strategy
 # The paths, in the order results list them.
 CUSTOMIZED = "customized"
 PERSONALIZED = "personalized"
-OPTIMIZED = "optimized"  # reserved: the optimize strategy's
+OPTIMIZED = "optimized"  # the optimize strategy's (widgets/optimize.py)
 HOLDOUT = "holdout"
 FALLBACK = "fallback"
 PATHS = (CUSTOMIZED, PERSONALIZED, OPTIMIZED, FALLBACK, HOLDOUT)
@@ -150,6 +151,7 @@ def select(
     max_items: int = 1,
     segments: Collection[str] = (),
     held_out: bool = False,
+    optimized: V | None = None,
 ) -> Selection[V]:
     """The variants to show, best first, at most ``max_items``, and their paths; ``variants`` are in tree order.
 
@@ -157,12 +159,16 @@ def select(
     the variants matching the visitor's choices, best score first, ties by higher priority then tree
     position. ``personalization`` shows the variants targeted at any of the visitor's ``segments``, by higher
     priority then tree position. ``hybrid`` shows choice matches first and fills the remaining places with
-    segment matches. Whatever the strategy, when nothing matches: the fallback(s). A visitor ``held_out``
-    (``in_holdout``) sees the fallback(s) whatever the strategy.
+    segment matches. ``optimize`` shows ``optimized``, the variant the visitor's bucket is allocated
+    (``optimize.optimized_variant``), alone. Whatever the strategy, when nothing matches: the fallback(s). A
+    visitor ``held_out`` (``in_holdout``) sees the fallback(s) whatever the strategy.
     """
     limit = max(1, max_items)
     if held_out:
         return _fallback(variants, limit, HOLDOUT)
+    if strategy == Strategy.OPTIMIZE and optimized is not None:
+        # One variant: what results compare is how each does on its own.
+        return Selection([optimized], (OPTIMIZED,), OPTIMIZED)
     chosen: list[V] = []
     paths: list[str] = []
     if strategy in (Strategy.CUSTOMIZATION, Strategy.HYBRID):
@@ -189,9 +195,10 @@ def choose_variants(
     max_items: int = 1,
     segments: Collection[str] = (),
     held_out: bool = False,
+    optimized: V | None = None,
 ) -> list[V]:
     """The variants to show, best first, at most ``max_items`` (``select()`` without the paths)."""
-    return select(strategy, variants, snapshot, max_items, segments, held_out).shown
+    return select(strategy, variants, snapshot, max_items, segments, held_out, optimized).shown
 
 
 def _by_choices(variants: Sequence[V], snapshot: Choices) -> list[V]:

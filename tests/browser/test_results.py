@@ -20,6 +20,8 @@ from tailored_cms import api
 from tailored_cms.results.models import SegmentSize, VariantStats
 from tailored_cms.rules.models import Segment
 from tailored_cms.tracking import ingest_batch
+from tailored_cms.visitors.models import Visitor
+from tailored_cms.widgets.selection import in_holdout
 
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     CMSEditor,
@@ -96,13 +98,18 @@ def test_a_visitors_impression_is_counted_and_the_editor_reads_the_results(
     site, area, everyone = measured_site
     path = site.page_path
 
-    # A visitor who agreed to tracking sees the fallback; the beacon says so: area, variant key, path.
-    visitor = new_context(chromium).new_page()
-    endpoint = site.url("/tailored/api/v1/consent/")
-    assert visitor.context.request.get(endpoint).ok  # sets the csrftoken cookie, as customize.js's first call does
-    token = next(c["value"] for c in visitor.context.cookies() if c["name"] == "csrftoken")
-    consent = visitor.context.request.put(endpoint, data={"tracking": True}, headers={"X-CSRFToken": token})
-    assert consent.ok, consent.text()
+    # A visitor who agreed to tracking sees the fallback; the beacon says so: area, variant key, path. The area
+    # holds out 10% of visitors (ids are random): one who falls into the holdout is replaced by a new one.
+    for _attempt in range(20):
+        visitor = new_context(chromium).new_page()
+        endpoint = site.url("/tailored/api/v1/consent/")
+        assert visitor.context.request.get(endpoint).ok  # sets the csrftoken cookie, as customize.js's first call does
+        token = next(c["value"] for c in visitor.context.cookies() if c["name"] == "csrftoken")
+        consent = visitor.context.request.put(endpoint, data={"tracking": True}, headers={"X-CSRFToken": token})
+        assert consent.ok, consent.text()
+        if not in_holdout(str(Visitor.objects.latest("created_at").pk), area.key, area.holdout_percent):
+            break
+        visitor.context.close()
     with visitor.expect_request(is_events_post) as beacon:
         visitor.goto(site.url(path))
         visitor.wait_for_function("() => window.tailored && typeof window.tailored.flush === 'function'")

@@ -1,0 +1,201 @@
+"""The optimize strategy: Thompson sampling over an area's variants, sticky per visitor and area.
+
+Every visitor with an id has a bucket per area, 0–99 (``area_bucket``: their holdout bucket turned by a hash of
+the area's key, another turn than the holdout's, so the holdout takes visitors evenly from every variant). An
+**allocation** gives each of the 100 buckets a variant key. Celery refreshes the allocations every few minutes
+(``refresh_allocations``): for each optimize area, the probability that each eligible variant is the best, drawn
+from Beta(1 + successes, 1 + failures) posteriors (successes: clicks, or conversions of the area's goal), becomes
+its share of buckets, each variant keeping at least ``OPTIMIZE_MIN_SHARE``; buckets move from one variant to
+another only as far as the shares changed, so most visitors keep seeing what they saw. The allocations travel with
+the active segments (``rules.active.publish_allocations``): rendering reads them from memory, no extra I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Protocol, TypeVar
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from ..conf import tailored_settings
+from .models import Strategy
+from .selection import HOLDOUT_BUCKETS, OPTIMIZED, _hash_to_bucket, fallbacks, holdout_bucket
+
+__all__ = [
+    "DAYS",
+    "allocate",
+    "area_bucket",
+    "best_probabilities",
+    "bucket_counts",
+    "eligible",
+    "for_visitor",
+    "optimized_variant",
+    "refresh_allocations",
+]
+
+logger = logging.getLogger(__name__)
+
+BUCKETS = HOLDOUT_BUCKETS
+DAYS = 14  # the results an allocation learns from: recent enough to follow change, long enough to be steady
+DRAWS = 2000  # Monte Carlo draws per refresh and area: probabilities to within about ±1%
+
+
+class Keyed(Protocol):
+    """What the strategy reads from a variant (``Variant`` satisfies it)."""
+
+    key: str
+    topics: list[str]
+    themes: list[str]
+    layouts: list[str]
+    segments: list[str]
+    priority: int
+    fallback: bool
+
+
+K = TypeVar("K", bound=Keyed)
+
+
+def area_bucket(visitor_id: str, area_key: str) -> int:
+    """The visitor's bucket in this optimize area, 0–99; a function of their holdout bucket alone (the caches'
+    ``HOLDOUT_VARY_HEADER``), turned per area so each area splits visitors its own way."""
+    return (holdout_bucket(visitor_id) + _hash_to_bucket(f"{area_key}#optimize")) % BUCKETS
+
+
+def eligible(variants: Sequence[K]) -> list[K]:
+    """The variants being tested: all but the fallback(s); the fallback(s) only when there is nothing else."""
+    standard = fallbacks(variants)
+    others = [variant for variant in variants if variant not in standard]
+    return others or standard
+
+
+def optimized_variant(
+    variants: Sequence[K], area_key: str, visitor_id: str | None, allocation: Sequence[str] | None
+) -> K | None:
+    """The variant the visitor's bucket is allocated (None without an id: no bucket, they see the fallback).
+
+    Before the first refresh (a new area), or for a bucket whose variant was since removed, the eligible
+    variants split the buckets evenly. No I/O.
+    """
+    candidates = eligible(variants)
+    if not visitor_id or not candidates:
+        return None
+    bucket = area_bucket(visitor_id, area_key)
+    if allocation and len(allocation) == BUCKETS:
+        wanted = allocation[bucket]
+        for variant in candidates:
+            if variant.key == wanted:
+                return variant
+    return candidates[bucket * len(candidates) // BUCKETS]
+
+
+def for_visitor(strategy: str, area_key: str, variants: Sequence[K], visitor_id: str | None) -> K | None:
+    """The variant an optimize area shows this visitor (None for other strategies, or without an id), from this
+    process's copy of the allocations (kept current by the snapshot's round trip). No I/O."""
+    if strategy != Strategy.OPTIMIZE:
+        return None
+    from ..rules.request_time import active_segments
+
+    return optimized_variant(variants, area_key, visitor_id, active_segments().allocations.get(area_key))
+
+
+def best_probabilities(
+    counts: Mapping[str, tuple[int, int]], rng: random.Random, draws: int = DRAWS
+) -> dict[str, float]:
+    """For each variant (key -> (trials, successes)), the probability that it has the best rate: the share of
+    ``draws`` joint draws from Beta(1 + successes, 1 + failures) where its draw is the highest."""
+    keys = list(counts)
+    wins = dict.fromkeys(keys, 0)
+    params = [(1 + max(0, s), 1 + max(0, t - s)) for t, s in (counts[key] for key in keys)]
+    for _ in range(draws):
+        samples = [rng.betavariate(a, b) for a, b in params]
+        wins[keys[samples.index(max(samples))]] += 1
+    return {key: wins[key] / draws for key in keys}
+
+
+def bucket_counts(shares: Mapping[str, float], min_share: float) -> dict[str, int]:
+    """How many of the 100 buckets each variant gets: at least ``min_share`` of them each (rounded up), the rest
+    by ``shares`` (largest remainders, ties in the given order). Sums to 100."""
+    keys = list(shares)
+    if not keys:
+        return {}
+    floor = min(math.ceil(round(min_share * BUCKETS, 6)), BUCKETS // len(keys))
+    rest = BUCKETS - floor * len(keys)
+    total = sum(shares.values())
+    exact = [rest * (shares[key] / total if total > 0 else 1 / len(keys)) for key in keys]
+    counts = [floor + int(value) for value in exact]
+    by_remainder = sorted(range(len(keys)), key=lambda i: (-(exact[i] - int(exact[i])), i))
+    for i in by_remainder[: BUCKETS - sum(counts)]:
+        counts[i] += 1
+    return dict(zip(keys, counts, strict=True))
+
+
+def allocate(counts: Mapping[str, int], previous: Sequence[str] | None = None) -> list[str]:
+    """The variant key of each bucket, ``counts[key]`` buckets each, moving as few buckets from ``previous`` as
+    possible: a variant keeps its buckets up to its count (the lowest first); freed ones go to those short."""
+    allocation: list[str | None] = [None] * BUCKETS
+    kept = dict.fromkeys(counts, 0)
+    if previous is not None and len(previous) == BUCKETS:
+        for bucket, key in enumerate(previous):
+            if key in kept and kept[key] < counts[key]:
+                allocation[bucket] = key
+                kept[key] += 1
+    short = [key for key in counts for _ in range(counts[key] - kept[key])]
+    free = [bucket for bucket, key in enumerate(allocation) if key is None]
+    for bucket, key in zip(free, short, strict=True):
+        allocation[bucket] = key
+    return [key for key in allocation if key is not None]
+
+
+def refresh_allocations(
+    *, rng: random.Random | None = None, today: date | None = None, publish: bool = True
+) -> dict[str, list[str]]:
+    """Recompute every optimize area's allocation from the last ``DAYS`` days of results and publish them all.
+
+    Cost: three queries, and two Redis round trips (the previous allocations, then the new ones). Returns the
+    allocations by area key.
+    """
+    from ..results.models import VariantStats
+    from ..rules import request_time
+    from ..rules.active import publish_allocations, refresh_active_segments
+    from .models import TailoredArea, Variant
+
+    rng = rng or random.Random()
+    today = today or timezone.localdate()
+    areas = {area.pk: area for area in TailoredArea.objects.filter(strategy=Strategy.OPTIMIZE)}
+    by_area: dict[int, list[Variant]] = {}
+    for variant in Variant.objects.filter(parent_id__in=areas).order_by("position"):
+        by_area.setdefault(variant.parent_id, []).append(variant)
+    # Copies of an area (draft and published) share its key: the union of their variants is tested.
+    tested: dict[str, dict[str, None]] = {}
+    goals: dict[str, str] = {}
+    for pk, area in areas.items():
+        tested.setdefault(area.key, {}).update(dict.fromkeys(v.key for v in eligible(by_area.get(pk, []))))
+        goals[area.key] = goals.get(area.key) or area.goal
+    rows = (
+        VariantStats.objects.filter(area__in=tested, path=OPTIMIZED, day__gt=today - timedelta(days=DAYS))
+        .values("area", "variant")
+        .annotate(impressions=Sum("impressions"), clicks=Sum("clicks"), conversions=Sum("conversions"))
+    )
+    stats: dict[tuple[str, str], tuple[int, int]] = {}
+    for row in rows:
+        successes = row["conversions"] if goals.get(row["area"]) else row["clicks"]
+        stats[(row["area"], row["variant"])] = (row["impressions"] or 0, successes or 0)
+    refresh_active_segments()  # this process's copy: the previous allocations, to keep buckets where they are
+    previous = request_time.active_segments().allocations
+    allocations: dict[str, list[str]] = {}
+    for area_key, keys in tested.items():
+        if not keys:
+            continue
+        counts = {key: stats.get((area_key, key), (0, 0)) for key in keys}
+        shares = best_probabilities(counts, rng)
+        allocations[area_key] = allocate(
+            bucket_counts(shares, tailored_settings.OPTIMIZE_MIN_SHARE), previous.get(area_key)
+        )
+    if publish:
+        publish_allocations(allocations)
+    return allocations
