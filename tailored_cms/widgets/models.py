@@ -134,6 +134,15 @@ class TailoredArea(TailoredPlugin):
     def __str__(self) -> str:
         return self.label or f"{self.get_strategy_display()}"
 
+    def get_short_description(self) -> str:
+        """What the CMS structure board shows after "Tailored area": the label, strategy, holdout and goal (no SQL)."""
+        parts = [self.label, str(Strategy(self.strategy).label).split(":")[0]] if self.label else [str(self)]
+        if self.holdout_percent and self.strategy != Strategy.STATIC:
+            parts.append(str(_("holdout %(percent)s%%") % {"percent": self.holdout_percent}))
+        if self.goal:
+            parts.append(str(_("goal: %(goal)s") % {"goal": self.goal}))
+        return " · ".join(parts)
+
 
 class Variant(TailoredPlugin):
     """One version of an area's content, with the visitors it is meant for."""

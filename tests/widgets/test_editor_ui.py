@@ -139,3 +139,13 @@ def test_the_page_topics_form_is_titled_with_the_page(make_page, editor_client):
     assert str(extension) == "Topics of “Match report”"
     response = editor_client.get(reverse("admin:tailored_cms_pagetopics_change", args=[extension.pk]))
     assert "Topics of “Match report”" in response.content.decode()
+
+
+def test_the_structure_board_names_each_areas_strategy_holdout_and_goal(db):
+    from tailored_cms.widgets.models import TailoredArea
+
+    area = TailoredArea(label="Hero", strategy="personalization", holdout_percent=5, goal="signup")
+    assert area.get_short_description() == "Hero · Personalization · holdout 5% · goal: signup"
+    assert TailoredArea(strategy="static", holdout_percent=5).get_short_description() == (
+        "Static: everyone sees the fallback"
+    )
