@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from .editors.strategy import change_area_strategy
 from .editors.views import PreviewView, StopPreviewView
 from .visitors.views import PreferencesPageView
 
@@ -12,4 +13,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("preferences/", PreferencesPageView.as_view(), name="preferences"),
     path("preview/", PreviewView.as_view(), name="preview"),
     path("preview/stop/", StopPreviewView.as_view(), name="stop_preview"),
+    path("areas/<int:plugin_id>/strategy/", change_area_strategy, name="area_strategy"),
 ]

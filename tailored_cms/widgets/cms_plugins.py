@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from ..editors.preview import PreviewContext
+from ..editors.strategy import strategy_menu_items
 from ..middleware import meta_key
 from ..templatetags.tailored import api_root, beacon_config
 from ..visitors.consent import ASK, consent_state
@@ -166,6 +167,11 @@ class TailoredAreaPlugin(CMSPluginBase):
     def varies_on_bucket(cls, instance: TailoredArea) -> bool:
         """``True`` if what the area shows depends on the visitor's holdout bucket (a holdout, or optimize)."""
         return cls.has_holdout(instance) or instance.strategy == Strategy.OPTIMIZE
+
+    @classmethod
+    def get_extra_plugin_menu_items(cls, request: HttpRequest, plugin: Any) -> list[Any]:
+        """Structure mode: the area's menu switches its strategy (``editors.strategy``); other plugins get nothing."""
+        return strategy_menu_items(request, plugin)
 
     def note_cached_copy(self, request: HttpRequest, instance: TailoredArea) -> None:
         """Count the values this render varies on towards the area's cached copies (no I/O; see ``cache_budget``).

@@ -131,6 +131,12 @@ class CMSEditor:
         draggable.locator("> .cms-dragitem .cms-submenu-edit").click()
         return self._form()
 
+    def choose_from_menu(self, draggable: Locator, entry: str) -> None:
+        """Open a plugin's "⋮" menu on the structure board and pick ``entry``; waits for the page to reload."""
+        draggable.locator("> .cms-dragitem .cms-submenu-settings").click()
+        with self.page.expect_navigation():
+            draggable.locator("> .cms-dragitem .cms-submenu-dropdown-settings a", has_text=entry).click()
+
     def _pick(self, plugin_type: str) -> FrameLocator:
         # .first: with more than five plugins to pick from, the CMS also lists the most used ones on top.
         choice = self.modal.locator(f".cms-plugin-picker a[href='{plugin_type}']").first

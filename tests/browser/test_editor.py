@@ -1,6 +1,7 @@
-"""The editor's journey in a real browser: django CMS's own editor UI builds a tailored area, the admin list
-switches its strategy, and visitors see what the editor meant, through the CMS's page and placeholder caches;
-then the editor previews the page as a segment from the toolbar's Tailoring menu and opens the results.
+"""The editor's journey in a real browser: django CMS's own editor UI builds a tailored area, the area's menu and
+the admin list switch its strategy, and visitors see what the editor meant, through the CMS's page and
+placeholder caches; then the editor previews the page as a segment from the toolbar's Tailoring menu and opens
+the results.
 
 Everything an editor does goes through the CMS's UI: the structure board's "+" menus, the plugin forms in the
 modal (the Text plugin's rich text editor included), the toolbar's Page menu and the admin's list of
@@ -119,9 +120,15 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
     assert_sidebar(fan, shows=SPORTS_TEXT, hides=FALLBACK_TEXT)
     assert_sidebar(newcomer, shows=FALLBACK_TEXT, hides=SPORTS_TEXT)
 
-    # 3. The strategy, changed from the admin's list of tailored areas, and what the plugin form shows.
+    # 3. The strategy, changed from the area's menu on the structure board, then from the admin's list of
+    # tailored areas, and what the plugin form shows.
     for strategy in ("static", "customization"):
-        set_strategy_in_admin_list(editor, AREA_LABEL, strategy)
+        if strategy == "static":
+            editor.edit_page(path)
+            editor.choose_from_menu(editor.plugin(sidebar, "Tailored area", AREA_LABEL), "Strategy: Static")
+            assert TailoredArea.objects.get(label=AREA_LABEL).strategy == "static"
+        else:
+            set_strategy_in_admin_list(editor, AREA_LABEL, strategy)
         editor.edit_page(path)
         form = editor.open_form(editor.plugin(sidebar, "Tailored area", AREA_LABEL))
         expect(form.locator("#id_strategy")).to_have_value(strategy)
