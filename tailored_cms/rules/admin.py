@@ -15,28 +15,9 @@ from django.utils.translation import ngettext
 from .forms import SegmentForm
 from .models import Segment
 from .registry import describe_tree
+from .tasks import queue_recompute
 
 logger = logging.getLogger(__name__)
-
-# Sending the task tries the broker once: an editor waits about two seconds (redis-py's retries), not minutes.
-BROKER_TRIES = 1
-
-
-def queue_recompute(slugs: list[str]) -> str:
-    """Send the recompute of ``slugs`` to Celery; returns how it went in words. Raises what the broker raised.
-
-    With ``CELERY_TASK_ALWAYS_EAGER`` (the demo without Redis) the task runs here and now instead.
-    """
-    from .tasks import recompute_segments_task
-
-    app = recompute_segments_task.app
-    if app.conf.task_always_eager:
-        recompute_segments_task.apply(args=(slugs,))
-        return "done"
-    with app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=BROKER_TRIES)
-        recompute_segments_task.apply_async((slugs,), connection=connection, retry=False)
-    return "queued"
 
 
 @admin.register(Segment)

@@ -38,13 +38,13 @@ def dependents(slug: str) -> list[str]:
 
 def _after_change(slug: str, recompute: bool) -> None:
     from .active import publish_segments
-    from .tasks import recompute_segments_task
+    from .tasks import queue_recompute
 
     publish_segments()  # switched off or deleted: gone from every snapshot's next read
     if not recompute:
         return
     try:
-        recompute_segments_task.apply_async((dependents(slug),), retry=False)
+        queue_recompute(dependents(slug))
     except Exception as exc:  # no broker: the beat's next full recompute (or tailored_recompute) catches up
         logger.warning("Could not queue the recompute of segment %r: %s", slug, exc)
 
