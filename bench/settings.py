@@ -19,6 +19,7 @@ if os.environ.get("TAILORED_BENCH_DB_NAME"):
             "HOST": os.environ.get("TAILORED_DB_HOST", "127.0.0.1"),
             "PORT": os.environ.get("TAILORED_DB_PORT", "5432"),
             "CONN_MAX_AGE": 60,  # gunicorn's workers keep their connection, as a production site would
+            "DISABLE_SERVER_SIDE_CURSORS": True,  # as example_site/settings_production.py, which says why
         }
     }
 else:
