@@ -13,3 +13,4 @@ class TailoredCmsConfig(AppConfig):
         from . import checks  # noqa: F401 - registers the system checks
         from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed
         from .visitors import receivers  # noqa: F401 - connects the login/logout receivers
+        from .widgets import receivers as widgets_receivers  # noqa: F401 - tagging drops cached feeds and panels

@@ -10,6 +10,7 @@ from cms.utils import get_current_site
 from django.test import RequestFactory
 
 from tailored_cms import api
+from tailored_cms.visitors.models import Topic
 from tailored_cms.widgets.feed import feed_entries
 
 from .conftest import placeholder
@@ -111,3 +112,31 @@ def test_hostile_page_titles_are_escaped(make_page, client):
     html = client.get(page.get_absolute_url()).content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>Feed</b>" not in html
+
+
+def test_tagging_a_page_or_renaming_a_topic_reaches_cached_feeds_and_panels_at_once(
+    tagged_pages, make_page, visitor_client, django_capture_on_commit_callbacks
+):
+    """The CMS caches (all on here, as in the example site) keep rendered placeholders and pages for a minute;
+    an editor who tags a page, or renames a topic, must not wait that long to see it on the site."""
+    home = tagged_pages["Match report"]
+    add_plugin(placeholder(home, "content"), "TopicFeedPlugin", "en", title="For you", limit=5)
+    add_plugin(placeholder(home, "content"), "PreferencesPanelPlugin", "en")
+    url = home.get_absolute_url()
+    fan = visitor_client(topics=["travel"])
+    assert "Tour de France" not in fan.get(url).content.decode()  # now in the caches
+
+    tour = make_page("Tour de France", slug="tour")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.tag_page(tour, ["travel", "sports"])
+    assert "Tour de France" in fan.get(url).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api.tag_page(tour, [])
+    assert "Tour de France" not in fan.get(url).content.decode()
+
+    travel = Topic.objects.get(slug="travel")
+    travel.name = "Journeys"
+    with django_capture_on_commit_callbacks(execute=True):
+        travel.save()
+    assert "Journeys" in fan.get(url).content.decode()
