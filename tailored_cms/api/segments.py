@@ -1,7 +1,9 @@
 """Segments in the REST API, for staff: the list, and "how many visitors match?" for a rule tree not yet saved.
 
-Both need a staff user with ``tailored_cms.view_segment``; the preview is a POST, so it needs the CSRF token too
-(``VisitorAPIView``). The admin's rule builder calls the preview after each change.
+Both need a staff user who may view, add or change segments (``tailored_cms.view_segment``, ``add_segment`` or
+``change_segment``: as in the admin, changing implies viewing, and the rule builder of the add form counts too);
+the preview is a POST, so it needs the CSRF token too (``VisitorAPIView``). The admin's rule builder calls the
+preview after each change.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 PERMISSION = "tailored_cms.view_segment"
+# Any of these lets a staff user in: the admin's segment forms, with their rule builder, are theirs too.
+PERMISSIONS = (PERMISSION, "tailored_cms.add_segment", "tailored_cms.change_segment")
 
 
 class StaffAuthentication(VisitorAuthentication):
@@ -58,19 +62,28 @@ class StaffAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "cookie",
             "name": settings.SESSION_COOKIE_NAME,
-            "description": f"The session of a staff user with {PERMISSION} (signed in to the admin). Unsafe methods "
+            "description": f"The session of a staff user with {' or '.join(PERMISSIONS)} (signed in to the admin). "
+            "Unsafe methods "
             "need X-CSRFToken.",
         }
 
 
 class CanViewSegments(BasePermission):
-    """A staff user who may view segments in the admin (``tailored_cms.view_segment``)."""
+    """A staff user who may view, add or change segments in the admin (``PERMISSIONS``)."""
 
-    message = f"Only staff with the permission to view segments ({PERMISSION}) may do this."
+    message = (
+        f"Only staff with the permission to view, add or change segments ({PERMISSION}, add_segment or "
+        "change_segment) may do this."
+    )
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_staff and user.has_perm(PERMISSION))
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_staff
+            and any(user.has_perm(permission) for permission in PERMISSIONS)
+        )
 
 
 class SegmentSerializer(serializers.Serializer):
@@ -183,7 +196,7 @@ _DENIED = OpenApiResponse(
 
 
 class StaffSegmentsView(VisitorAPIView):
-    """Base of the segments endpoints: staff with ``tailored_cms.view_segment`` only."""
+    """Base of the segments endpoints: staff who may view, add or change segments only."""
 
     authentication_classes = [StaffAuthentication]
     permission_classes = [CanViewSegments]

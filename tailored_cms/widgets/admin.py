@@ -10,6 +10,7 @@ from cms.toolbar.utils import get_object_edit_url
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -72,6 +73,10 @@ class TailoredAreaAdmin(admin.ModelAdmin):
         "cached_copies",
     )
     list_display_links = None  # content is edited in the CMS; the page column links there
+
+    class Media:
+        css = {"all": ["tailored_cms/admin.css"]}
+
     list_editable = ("strategy", "max_items", "holdout_percent", "goal")
     list_filter = ("strategy", PageFilter, "language")
     list_per_page = 50
@@ -187,7 +192,7 @@ class TailoredAreaAdmin(admin.ModelAdmin):
         text = _("~%(copies)s in %(days)d days") % {"copies": f"{copies:,}", "days": OBSERVED_DAYS}
         if copies > tailored_settings.CACHE_VARIANT_BUDGET:
             return format_html(
-                '<strong class="errornote" style="display:inline;padding:0 4px">{} {}</strong>',
+                '<strong class="tailored-over-budget">{} {}</strong>',  # no style attribute: a strict CSP refuses it
                 text,
                 _("over the budget of {:,}").format(tailored_settings.CACHE_VARIANT_BUDGET),
             )
@@ -225,3 +230,10 @@ class PageTopicsAdmin(PageExtensionAdmin):
     """Opened from the CMS toolbar (Page menu → Topics); hidden from the admin index."""
 
     form = PageTopicsForm
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[PageTopics]) -> None:
+        """The list's "Delete selected" asks what the delete page asks (``delete_model``): may they change each page?"""
+        pages = [page_topics.extended_object for page_topics in queryset.select_related("extended_object")]
+        if not all(page.has_change_permission(request.user) for page in pages):
+            raise PermissionDenied(_("You may not change the pages of the topics you chose."))
+        super().delete_queryset(request, queryset)

@@ -184,7 +184,10 @@ def test_preview_refuses_bad_json_and_big_bodies(editor):
     assert response.status_code == 413
 
 
-DENIED = "Only staff with the permission to view segments (tailored_cms.view_segment) may do this."
+DENIED = (
+    "Only staff with the permission to view, add or change segments (tailored_cms.view_segment, add_segment or "
+    "change_segment) may do this."
+)
 
 
 @pytest.mark.parametrize(
@@ -203,6 +206,16 @@ def test_only_staff_who_may_view_segments_get_in(client_for):
     assert (response.status_code, response.json()) == (403, {"detail": DENIED})
     response = preview(client, {"rules": SPORTS})
     assert (response.status_code, response.json()) == (403, {"detail": DENIED})
+
+
+@pytest.mark.parametrize("permission", ["view_segment", "add_segment", "change_segment"])
+def test_staff_who_may_view_add_or_change_segments_get_the_list_and_the_builders_count(permission):
+    """The rule builder of the admin's add and change forms counts as the editor types: editors who may add or
+    change segments, not only view them, need it."""
+    api.create_segment("fans", rules=SPORTS)
+    client = staff(permission)
+    assert [s["slug"] for s in client.get(LIST).json()] == ["fans"]
+    assert preview(client, {"rules": SPORTS}).status_code == 200
 
 
 def test_preview_needs_the_csrf_token(editor):

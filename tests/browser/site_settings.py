@@ -2,11 +2,16 @@
 
 The suite's settings with a SQLite file of its own (``TAILORED_BROWSER_DB``), so the server's threads share a
 real database; Redis is the session's private one (``TAILORED_TEST_REDIS_URL``, read by ``tests.settings``).
+With ``TAILORED_BROWSER_CSP=strict`` every response carries ``STRICT_CSP`` (``tests/browser/test_strict_csp.py``),
+sent the way ``example_site.settings_production`` sends its policy.
 """
 
 import os
 
+import django
+
 from tests.settings import *  # noqa: F403
+from tests.settings import MIDDLEWARE
 
 DATABASES = {
     "default": {
@@ -15,3 +20,24 @@ DATABASES = {
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
+
+# No inline script or style, no style="" attribute: what tailored_cms's markup and scripts must do without.
+STRICT_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+if os.environ.get("TAILORED_BROWSER_CSP") == "strict":
+    SECURE_CSP = STRICT_CSP
+    _csp_middleware = (
+        "django.middleware.csp.ContentSecurityPolicyMiddleware"
+        if django.VERSION >= (6, 0)
+        else "example_site.middleware.ContentSecurityPolicyMiddleware"
+    )
+    _after = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+    MIDDLEWARE = [*MIDDLEWARE[:_after], _csp_middleware, *MIDDLEWARE[_after:]]

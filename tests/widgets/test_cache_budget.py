@@ -90,7 +90,8 @@ def test_the_admin_warns_about_areas_cached_in_more_copies_than_the_budget(
     html = admin_client.get(reverse(CHANGELIST)).content.decode()
     counts = [command for command in redis_round_trips.commands if "PFCOUNT" in command]
     assert counts == ["PIPELINE[PFCOUNT,PFCOUNT]"]  # every area of the list in one round trip
-    assert "~3 in 7 days" in html and "over the budget of 2" in html
+    assert '<strong class="tailored-over-budget">~3 in 7 days over the budget of 2</strong>' in html
+    assert "tailored_cms/admin.css" in html and " style=" not in html.split("<table", 1)[1]  # a strict CSP's list
     assert "1 area is cached in more copies than the budget of 2: Hero." in html
     assert "1 (static: the same for everyone)" in html
 
