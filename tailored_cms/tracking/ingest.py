@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
-from django.db import DataError, IntegrityError, OperationalError, transaction
+from django.db import DataError, Error, IntegrityError, OperationalError, connections, transaction
 from django.http.request import split_domain_port, validate_host
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -588,6 +588,30 @@ def _collector_paused(function: Callable[_P, _T]) -> Callable[_P, _T]:
     return paused
 
 
+def _closing_broken_connections(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run ``function``; when it fails on the database, close the connections the failure left unusable.
+
+    A database that went away (restarted, the network failed) leaves Django holding a dead connection, and every
+    later query fails on it ("the connection is closed") until it is closed. Celery's Django fixup does that
+    between tasks; without it (a loop calling ``drain``, a site's own scheduler) the worker would never recover.
+    Closed, the next query connects again. A connection inside an atomic block is left alone: its transaction is
+    the caller's to end.
+    """
+
+    @functools.wraps(function)
+    def closing(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return function(*args, **kwargs)
+        except Error:
+            for connection in connections.all(initialized_only=True):
+                if not connection.in_atomic_block:
+                    with contextlib.suppress(Error):
+                        connection.close_if_unusable_or_obsolete()
+            raise
+
+    return closing
+
+
 @_collector_paused
 def ingest_batch(
     consumer: str | None = None,
@@ -711,6 +735,7 @@ class _Touched:
         self.pending, self.since = IngestStats(), time.monotonic()
 
 
+@_closing_broken_connections
 def drain(
     max_seconds: float = 3.0,
     *,

@@ -19,12 +19,15 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from cms.api import create_page
 from cms.models import Page
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 from tailored_cms import api
 from tailored_cms.tracking import TrackedEvent, append, stream_key
@@ -134,6 +137,7 @@ class WorkerProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.records: list[dict] = []
 
     def wait_for(self, line: str, timeout: float = 60) -> None:
         """Block until the process prints ``line`` (it prints one line per step)."""
@@ -147,6 +151,27 @@ class WorkerProcess:
                 break
         raise AssertionError(
             f"worker never printed {line!r}: {self.process.stderr.read() if self.process.stderr else ''}"
+        )
+
+    def wait_for_record(self, matches: Callable[[dict], bool], timeout: float = 30) -> dict:
+        """Block until the process prints a JSON line (``--until``: one per drain) that ``matches``; return it.
+        Every record read is kept in ``records``."""
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            output = self.process.stdout.readline()
+            if not output and self.process.poll() is not None:
+                break
+            if not output.startswith("{"):
+                continue
+            record = json.loads(output)
+            self.records.append(record)
+            if matches(record):
+                return record
+        if self.process.poll() is None:
+            self.kill()  # so its stderr ends
+        raise AssertionError(
+            f"no such record in {self.records[-5:]}: {self.process.stderr.read() if self.process.stderr else ''}"
         )
 
     def kill(self) -> None:
@@ -164,13 +189,15 @@ def worker_process(shared_db, redis_server, settings) -> Iterator[Callable[..., 
     """Start ``tests/tracking/worker_process.py`` with these arguments and the test's current TAILORED_CMS."""
     started: list[WorkerProcess] = []
 
-    def start(*args: str) -> WorkerProcess:
+    def start(*args: str, extra_env: dict[str, str] | None = None) -> WorkerProcess:
+        """``extra_env``: more environment variables (e.g. ``TAILORED_DB_PORT`` of a proxy in front of PostgreSQL)."""
         env = {
             **os.environ,
             **shared_db,
             "DJANGO_SETTINGS_MODULE": "tests.tracking.process_settings",
             "TAILORED_TEST_REDIS_URL": redis_server.url,
             "TAILORED_TEST_CMS": json.dumps(settings.TAILORED_CMS),
+            **(extra_env or {}),
         }
         process = WorkerProcess(list(args), env)
         started.append(process)
@@ -180,3 +207,94 @@ def worker_process(shared_db, redis_server, settings) -> Iterator[Callable[..., 
     for process in started:
         if process.process.poll() is None:
             process.kill()
+
+
+class CeleryWorkerProcess:
+    """``celery -A tailored_cms.celery_app worker -B --pool solo``: a real worker with beat, in a process of its own
+    (as a site runs it), against the shared database, with the private Redis as its broker (DB 1). Its log is a
+    file, shown when a test fails."""
+
+    def __init__(self, env: dict[str, str], directory: Path) -> None:
+        self.log = directory / "celery.log"
+        self._log_file = self.log.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tailored_cms.celery_app",
+                "worker",
+                "-B",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "--schedule",
+                str(directory / "beat-schedule"),
+                "--hostname",
+                f"outage-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def logs(self) -> str:
+        return self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # a warm shutdown: the running task finishes
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self._log_file.close()
+
+
+@pytest.fixture
+def celery_worker_process(shared_db, redis_server, settings, tmp_path) -> Iterator[Callable[..., CeleryWorkerProcess]]:
+    """Start a real Celery worker (with beat) in a process, with the test's current TAILORED_CMS."""
+    started: list[CeleryWorkerProcess] = []
+    broker_url = redis_server.url.rsplit("/", 1)[0] + "/1"
+
+    def start(extra_env: dict[str, str] | None = None) -> CeleryWorkerProcess:
+        redis.Redis.from_url(broker_url).flushdb()
+        env = {
+            **os.environ,
+            **shared_db,
+            "DJANGO_SETTINGS_MODULE": "tests.tracking.process_settings",
+            "TAILORED_TEST_REDIS_URL": redis_server.url,
+            "TAILORED_TEST_BROKER_URL": broker_url,
+            "TAILORED_TEST_CMS": json.dumps(settings.TAILORED_CMS),
+            **(extra_env or {}),
+        }
+        worker = CeleryWorkerProcess(env, tmp_path)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def consenting_client(**defaults: Any) -> Client:
+    """A browser (Django's test client with these defaults) whose visitor agreed to tracking through consent/."""
+    client = Client(**defaults)
+    client.get(reverse("tailored_cms:api:consent"))
+    response = client.put(
+        reverse("tailored_cms:api:consent"),
+        {"tracking": True},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    )
+    assert response.status_code == 200
+    return client

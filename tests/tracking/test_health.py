@@ -13,21 +13,14 @@ from tailored_cms.tracking.health import tracking_health
 from tailored_cms.tracking.ingest import drain
 from tailored_cms.tracking.models import Event, SpooledEvent
 
+from .conftest import consenting_client
+
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:tailored_cms_event_changelist"
 
 
 def consenting_visitor() -> Client:
-    client = Client()
-    client.get(reverse("tailored_cms:api:consent"))
-    response = client.put(
-        reverse("tailored_cms:api:consent"),
-        {"tracking": True},
-        content_type="application/json",
-        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
-    )
-    assert response.status_code == 200
-    return client
+    return consenting_client()
 
 
 def fallback_figures(html: str) -> tuple[int, int]:
