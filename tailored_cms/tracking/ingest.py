@@ -50,6 +50,7 @@ from django.utils import timezone, translation
 from ..conf import tailored_settings
 from ..results.rollup import roll_up
 from ..visitors.models import ACTIVITY_FIELDS, Visitor
+from ..visitors.stale import forget_stale_snapshots
 from . import sql
 from .devices import BOT, device_class
 from .health import record_fallback
@@ -85,7 +86,8 @@ EVENT_FIELDS = ("id", "visitor", "name", "ts", "page", "props")
 
 @dataclass
 class IngestStats:
-    """What a batch or a drain did. Every entry read is new, a duplicate, dropped (a bot), not a page or invalid."""
+    """What a batch or a drain did. Every entry read is new, a duplicate, dropped (a bot), not a page, refused or
+    invalid."""
 
     read: int = 0  # stream entries and spooled rows taken
     claimed: int = 0  # of ``read``: taken over from a consumer that stopped (or a failed batch)
@@ -94,6 +96,7 @@ class IngestStats:
     duplicates: int = 0  # events already stored (redelivered, or sent twice)
     dropped: int = 0  # events from bots and crawlers
     not_pages: int = 0  # page views of paths that are no CMS page (not counted: nothing to tailor there)
+    refused: int = 0  # events of visitors who had refused tracking by the time they were ingested
     invalid: int = 0  # entries that don't decode (garbled) or that the database refused
     retries: int = 0  # transactions retried after losing a race
     batches: int = 0
@@ -109,6 +112,7 @@ class IngestStats:
             "duplicates",
             "dropped",
             "not_pages",
+            "refused",
             "invalid",
             "retries",
             "batches",
@@ -129,6 +133,7 @@ class IngestStats:
             "duplicates": self.duplicates,
             "dropped": self.dropped,
             "not_pages": self.not_pages,
+            "refused": self.refused,
             "invalid": self.invalid,
             "retries": self.retries,
             "batches": self.batches,
@@ -140,7 +145,7 @@ class IngestStats:
         return (
             f"read {self.read} (claimed {self.claimed}, spooled {self.spooled}): new {self.new}, "
             f"duplicates {self.duplicates}, dropped {self.dropped}, not pages {self.not_pages}, "
-            f"invalid {self.invalid}, retries {self.retries}; "
+            f"refused {self.refused}, invalid {self.invalid}, retries {self.retries}; "
             f"{self.batches} batches in {self.seconds:.3f} s ({self.events_per_second:,.0f} events/s)"
         )
 
@@ -400,7 +405,15 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
     if not items:
         return
     visitor_ids = sorted({item.event.visitor_id for item in items})
-    activity = _lock_visitors(visitor_ids)
+    activity, refusing = _lock_visitors(visitor_ids)
+    if refusing:
+        # The database's answer wins over the one the request path read from Redis: a refusal saved while Redis
+        # was unreachable (visitors/stale.py), or just before these events were ingested, stores none of them.
+        kept = [item for item in items if item.event.visitor_id not in refusing]
+        stats.refused += len(items) - len(kept)
+        items = kept
+        if not items:
+            return
     existing = sql.existing(Event, [item.event.id for item in items])
     new = [item for item in items if item.event.id not in existing]
     stats.duplicates += len(items) - len(new)
@@ -482,8 +495,9 @@ def _new_visitor_rows(visitor_ids: Sequence[str]) -> list[list[Any]]:
     return rows
 
 
-def _lock_visitors(visitor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Create the missing visitors, lock all of them (by id) and return their activity. Cost: three queries.
+def _lock_visitors(visitor_ids: Sequence[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Create the missing visitors, lock all of them (by id) and return their activity, and the ids of those who
+    refused tracking. Cost: three queries.
 
     Missing ones are inserted in id order with ON CONFLICT DO NOTHING (another worker may be creating the same
     visitor: this waits for it), then all are locked in id order: every worker takes its locks in one order.
@@ -492,8 +506,12 @@ def _lock_visitors(visitor_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     missing = [visitor_id for visitor_id in visitor_ids if visitor_id not in known]
     sql.insert(Visitor, [f.name for f in _visitor_fields()], _new_visitor_rows(missing), conflict=("id",))
     locked = Visitor.objects.select_for_update(no_key=True).filter(pk__in=visitor_ids).order_by("pk")
-    rows = locked.values_list("pk", *ACTIVITY_FIELDS)
-    return {str(row[0]): dict(zip(ACTIVITY_FIELDS, row[1:], strict=True)) for row in rows}
+    activity, refusing = {}, set()
+    for pk, consent, *values in locked.values_list("pk", "tracking_consent", *ACTIVITY_FIELDS):
+        activity[str(pk)] = dict(zip(ACTIVITY_FIELDS, values, strict=True))
+        if consent is False:
+            refusing.add(str(pk))
+    return activity, refusing
 
 
 def _update_activity(values: dict[str, Any], item: _Item, referrer: str, gap: timedelta) -> None:
@@ -756,6 +774,7 @@ def drain(
         if stats.read < count or time.monotonic() >= deadline:
             break
     client = worker_redis()
+    forget_stale_snapshots(client)  # copies Redis kept through a partition, before it serves them any longer
     consumer = consumer or default_consumer()
     while True:
         stats = ingest_batch(consumer, count=count, client=client, before_commit=before_commit, before_ack=before_ack)

@@ -78,3 +78,23 @@ ACTIVITY_FIELDS = (
     "utm_medium",
     "utm_campaign",
 )
+
+
+class StaleSnapshot(models.Model):
+    """A visitor whose changed snapshot could not be written to Redis (it was unreachable from this process).
+
+    Redis may still hold the older copy (a network partition, not a restart) and would serve it again once it
+    answers, renewing it on every read: older choices, or a consent the visitor withdrew. The ingest worker
+    deletes the copies of the visitors marked here, then the marks (``visitors.stale.forget_stale_snapshots``).
+    Holds the id and when it was marked, nothing else.
+    """
+
+    visitor_id = models.CharField(max_length=36, primary_key=True)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("stale snapshot")
+        verbose_name_plural = _("stale snapshots")
+
+    def __str__(self) -> str:
+        return self.visitor_id

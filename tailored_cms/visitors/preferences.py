@@ -15,6 +15,7 @@ from ..conf import tailored_settings
 from .context import VisitorContext
 from .models import Topic, Visitor
 from .snapshot import Snapshot
+from .stale import mark_stale
 from .store import get_store
 
 FIELDS = ("topics", "theme", "layout", "widgets")
@@ -161,7 +162,8 @@ def visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visitor
 def publish(context: VisitorContext, visitor: Visitor) -> Snapshot:
     """After a DB write: refresh the visitor's snapshot in the store and make it this request's."""
     snapshot = Snapshot.from_visitor(visitor)
-    get_store().set(snapshot)
+    if not get_store().set(snapshot):
+        mark_stale(str(visitor.pk))  # Redis may keep the older copy: the worker deletes it when it can
     context.switch(snapshot)
     return snapshot
 
@@ -193,5 +195,6 @@ def merge_at_login(request: HttpRequest, user: Any) -> None:
                 mine.tracking_consent = theirs.tracking_consent
             theirs.delete()
             mine.save()
-            get_store().delete(str(anonymous_id))
+            if not get_store().delete(str(anonymous_id)):
+                mark_stale(str(anonymous_id))
     publish(context, mine)

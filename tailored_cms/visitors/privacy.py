@@ -33,7 +33,8 @@ from .. import connection
 from ..rules.models import Membership
 from ..tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from ..tracking.stream import FIELD, InvalidEvent, TrackedEvent, group_name, stream_key
-from .models import Visitor
+from .models import StaleSnapshot, Visitor
+from .stale import mark_stale
 from .store import RedisSnapshotStore, get_store
 
 __all__ = ["STREAM_SCAN_PAGE", "ErasureIncomplete", "erase_visitor", "export_visitor"]
@@ -260,7 +261,10 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
         counts["event_counts"] = EventCounts.objects.filter(visitor_id=vid).delete()[0]
         counts["memberships"] = Membership.objects.filter(visitor_id=vid).delete()[0]
         counts["visitors"] = Visitor.objects.filter(pk=vid).delete()[1].get(Visitor._meta.label, 0)
+        StaleSnapshot.objects.filter(pk=vid).delete()
     snapshots = connection.call(lambda client: _erase_keys(client, vid), failed)
+    if snapshots is failed:
+        mark_stale(vid)  # the worker deletes the copy of their choices when Redis answers; a retry finishes the rest
     store = get_store()
     if not isinstance(store, RedisSnapshotStore):
         store.delete(vid)  # a site's own store, if it swapped ours

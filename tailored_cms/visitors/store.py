@@ -38,7 +38,8 @@ class SnapshotStore:
 
     ``get`` runs on every request of a visitor with a cookie: it makes at most one network round trip, never
     queries the DB and never raises (a failing backend answers ``None`` and the DB is read instead).
-    ``set`` and ``delete`` are called after the DB was written; they must not raise either.
+    ``set`` and ``delete`` are called after the DB was written; they must not raise either, and return whether
+    the store took the change (``False``: a copy the store holds may now be stale; see ``visitors/stale.py``).
     ``get_and_capture`` is ``get`` for a request that may count as a page view: a store that can also append
     the event in the same round trip (when the snapshot says the visitor consented) does so and says it did.
     ``capture_events`` is the ``events/`` endpoint's whole job in one round trip, for a store that can do it
@@ -70,7 +71,7 @@ class SnapshotStore:
         """
         return None
 
-    def set(self, snapshot: Snapshot) -> None:
+    def set(self, snapshot: Snapshot) -> bool:
         raise NotImplementedError
 
     def update_segments(self, tracked: Mapping[str, str], client: redis.Redis | None = None) -> int:
@@ -80,7 +81,7 @@ class SnapshotStore:
         may raise ``redis.RedisError``). Here: nothing is stored."""
         return 0
 
-    def delete(self, visitor_id: str) -> None:
+    def delete(self, visitor_id: str) -> bool:
         raise NotImplementedError
 
 
@@ -163,15 +164,17 @@ class RedisSnapshotStore(SnapshotStore):
             return EventsCapture(OVER_LIMIT, limit=outcome, retry_after=number)
         return EventsCapture(outcome, appended=number)
 
-    def set(self, snapshot: Snapshot) -> None:
+    def set(self, snapshot: Snapshot) -> bool:
+        """``False`` if Redis was unreachable: the DB holds the truth; the caller marks the copy stale."""
         assert snapshot.visitor_id
-        # If Redis is unreachable this is dropped: the DB holds the truth, and an older copy that survived
-        # in a persistent Redis expires after SNAPSHOT_TTL.
         name = connection.key("snap", snapshot.visitor_id)
-        connection.call(lambda r: r.set(name, snapshot.to_json(), ex=tailored_settings.SNAPSHOT_TTL), False)
+        return bool(
+            connection.call(lambda r: r.set(name, snapshot.to_json(), ex=tailored_settings.SNAPSHOT_TTL), False)
+        )
 
-    def delete(self, visitor_id: str) -> None:
-        connection.call(lambda r: r.delete(connection.key("snap", visitor_id)), 0)
+    def delete(self, visitor_id: str) -> bool:
+        """``False`` if Redis was unreachable (whether a copy was there or not: ``True``)."""
+        return connection.call(lambda r: r.delete(connection.key("snap", visitor_id)) >= 0, False)
 
     def update_segments(self, tracked: Mapping[str, str], client: redis.Redis | None = None) -> int:
         """Rewrite the tracked part of stored snapshots in place (Lua: only what is there; choices untouched).

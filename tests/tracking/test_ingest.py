@@ -365,3 +365,19 @@ def test_stopped_consumers_holding_nothing_are_forgotten(tailored_redis, monkeyp
     ingest._forget_idle_consumers(tailored_redis)
     consumers = tailored_redis.xinfo_consumers(stream_key(), "tailored:ingest")
     assert [(c["name"], c["pending"]) for c in consumers] == [(b"holding", 1)]
+
+
+def test_a_visitor_who_refused_tracking_by_the_time_of_the_ingest_has_nothing_stored(tagged_page, tailored_redis):
+    """The database's answer wins over the copy the request path read (Redis may have served an older one)."""
+    tagged_page("sports", topics=["sports"])
+    refusing, consenting = Visitor.objects.create(tracking_consent=False), Visitor.objects.create(tracking_consent=True)
+    add_events(tailored_redis, [view(str(refusing.pk), "/sports/"), view(str(consenting.pk), "/sports/")])
+
+    stats = ingest_batch()
+
+    assert (stats.read, stats.new, stats.refused) == (2, 1, 1)
+    assert [str(e.visitor_id) for e in Event.objects.all()] == [str(consenting.pk)]
+    assert topic_counts(str(refusing.pk)) == {} and not EventCounts.objects.filter(visitor_id=refusing.pk).exists()
+    refusing.refresh_from_db()
+    assert (refusing.visits, refusing.last_seen) == (0, None)
+    assert stream_length(tailored_redis) == 0  # acknowledged: not read again

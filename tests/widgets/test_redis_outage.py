@@ -16,9 +16,10 @@ from django.test import Client
 
 from tailored_cms import api
 from tailored_cms import connection as tailored_connection
-from tailored_cms.tracking import drain
-from tailored_cms.visitors.models import Visitor
+from tailored_cms.tracking import drain, stream_key
+from tailored_cms.visitors.models import StaleSnapshot, Visitor
 
+from ..tracking.tcp_proxy import TcpProxy
 from .conftest import placeholder, text
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +99,54 @@ def test_with_redis_stopped_pages_answer_from_the_database_and_use_redis_again_o
     assert shown(fan, url) == {"DARK", "REGULARS"}
     assert len(redis_round_trips.commands) == 1  # from Redis again: one round trip for the snapshot
     assert shown(client, url) == {"CHOSEN FOR YOU", "EVERYONE"}
+
+
+@pytest.fixture
+def redis_behind_a_proxy(redis_server, settings):
+    """The site reaches the private Redis through a TCP proxy the test can cut: a partition, Redis keeps its data."""
+    host, port = redis_server.url.split("//")[1].split("/")[0].split(":")
+    proxy = TcpProxy(host, int(port))
+    settings.TAILORED_CMS = {
+        **settings.TAILORED_CMS,
+        "REDIS_URL": f"redis://127.0.0.1:{proxy.port}/0",
+        "REDIS_RETRY_AFTER": 0.2,
+    }
+    yield proxy
+    proxy.close()
+
+
+def test_changes_saved_during_a_partition_are_not_undone_by_the_copy_redis_kept(
+    tailored_page, visitor_client, tailored_redis, redis_behind_a_proxy
+):
+    """A choice and a refusal of tracking saved while the site can't reach Redis (which keeps its data): once the
+    worker ran, the page shows the new choice and the refusal holds; before that, the ingest stores nothing of
+    the visitor whatever the old copy says."""
+    url = tailored_page
+    fan = visitor_client(topics=["sports"], tracking_consent=True)
+    visitor_id = str(Visitor.objects.get().pk)
+    assert shown(fan, url) == {"SPORTS", "EVERYONE"}  # Redis holds the fan's snapshot now
+    snap = tailored_connection.key("snap", visitor_id)
+    assert tailored_redis.exists(snap)
+
+    redis_behind_a_proxy.cut()
+    choose(fan, topics=[], theme="dark")
+    response = fan.put(
+        "/tailored/api/v1/consent/",
+        json.dumps({"tracking": False}),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=fan.cookies["csrftoken"].value,
+    )
+    assert response.status_code == 200
+    assert json.loads(tailored_redis.get(snap))["topics"] == ["sports"]  # the site could not overwrite it
+    assert StaleSnapshot.objects.filter(visitor_id=visitor_id).exists()
+    redis_behind_a_proxy.restore()
+    time.sleep(0.3)  # REDIS_RETRY_AFTER
+
+    drain(max_seconds=5)  # the worker's next run, every second with beat
+
+    assert not tailored_redis.exists(snap) and not StaleSnapshot.objects.exists()
+    before = tailored_redis.xlen(stream_key())
+    assert shown(fan, url) == {"DARK", "EVERYONE"}
+    assert shown(fan, url) == {"DARK", "EVERYONE"}
+    assert tailored_redis.xlen(stream_key()) == before  # the refusal holds: no page view captured
+    assert json.loads(tailored_redis.get(snap))["tracking_consent"] is False
