@@ -12,15 +12,22 @@ entries (``XACK`` + ``XDEL``, one round trip). So:
   visitor's row lock, so the second sees the first's commit and counts it as a duplicate (if it doesn't, the
   primary key refuses the insert, the batch rolls back and is retried).
 
-``drain`` re-evaluates the segments of the visitors its batches gave new events
-(``rules.recompute.recompute_visitors``), in a transaction of its own after those batches were acknowledged: at
+The events are inserted first, as if none were stored yet (on PostgreSQL one COPY in a savepoint; when one was
+stored, the savepoint is undone, the stored ids looked up and the rest inserted: ``sql.insert_new``); what is
+counted (topic views, event counts, activity, results) comes from the events inserted.
+
+``drain`` works through the stream batch after batch; a helper thread reads and decodes the next batch and
+acknowledges the last one committed while the current one is stored (no SQL in it), so a worker that dies holds
+up to two batches pending. It re-evaluates the segments of the visitors its batches gave new events
+(``rules.recompute.recompute_visitors``), in a transaction of its own after those batches were committed: at
 most once a second while it works through a backlog, and when it ends.
 
-Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; up to ten SQL statements
-(page URLs and page topics; visitors: find, insert the missing, lock, update; existing event ids; topic views;
-event counts; events) plus the transaction's own, and up to three for results (``results.rollup``: the areas'
-goals, the goal visitors' impressions, the daily counters), in the same transaction. Page views of paths that
-are no CMS page are dropped.
+Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; ten SQL statements (page
+URLs and page topics; visitors: insert the missing and lock, plus a look-up of the stored ones first on SQLite;
+events: COPY in a savepoint on PostgreSQL, stored ids then an insert on SQLite; visitors' activity; topic views;
+event counts) plus the transaction's own, two more on PostgreSQL when an event was stored already, and up to
+three for results (``results.rollup``: the areas' goals, the goal visitors' impressions, the daily counters), in
+the same transaction. Page views of paths that are no CMS page are dropped.
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter, itemgetter
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -44,7 +53,7 @@ import redis
 from django.conf import settings
 from django.db import DataError, Error, IntegrityError, OperationalError, connections, transaction
 from django.http.request import split_domain_port, validate_host
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 
 from ..conf import tailored_settings
@@ -183,11 +192,12 @@ def _ensure_group(client: redis.Redis) -> None:
             raise
 
 
-# KEYS: the stream. ARGV: group, consumer, min idle (ms) of entries to take over, count, the entry field.
-# XAUTOCLAIM then XREADGROUP, each up to ``count`` entries. Returns {claimed, id, value, id, value, ...}: how many of
-# the pairs were taken over, then each entry's id and the value of its field ("" if it has none; nil if it was
-# deleted while pending, which Redis 6.2 reports). A flat reply of byte strings: hiredis parses it in C, where
-# redis-py's XREADGROUP reply makes a dict per entry in Python (a fifth of reading a batch).
+# KEYS: the stream. ARGV: group, consumer, min idle (ms) of entries to take over, count, the entry field, "1" to
+# take over entries at all. XAUTOCLAIM (if asked) then XREADGROUP, each up to ``count`` entries. Returns {claimed,
+# id, value, id, value, ...}: how many of the pairs were taken over, then each entry's id and the value of its
+# field ("" if it has none; nil if it was deleted while pending, which Redis 6.2 reports). A flat reply of byte
+# strings: hiredis parses it in C, where redis-py's XREADGROUP reply makes a dict per entry in Python (a fifth of
+# reading a batch).
 _READ_LUA = """
 local out = {0}
 local function collect(entries)
@@ -203,7 +213,9 @@ local function collect(entries)
     out[#out + 1] = value
   end
 end
-collect(redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])[2])
+if ARGV[6] == '1' then
+  collect(redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])[2])
+end
 out[1] = (#out - 1) / 2
 local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '>')
 if read then collect(read[1][2]) end
@@ -211,14 +223,16 @@ return out
 """
 
 
-def _read(client: redis.Redis, consumer: str, count: int) -> tuple[int, list[tuple[bytes, bytes | None]]]:
+def _read(
+    client: redis.Redis, consumer: str, count: int, claim: bool = True
+) -> tuple[int, list[tuple[bytes, bytes | None]]]:
     """(how many were claimed, entries: (id, the field's value; ``None`` if deleted while pending)), the claimed
-    first. Cost: one round trip (a Lua script: XAUTOCLAIM + XREADGROUP)."""
+    first; ``claim=False`` takes new entries only. Cost: one round trip (a Lua script: XAUTOCLAIM + XREADGROUP)."""
     key, group = stream_key(), group_name()
     idle_ms = int(tailored_settings.INGEST_CLAIM_IDLE_SECONDS * 1000)
     for attempt in (1, 2):
         try:
-            reply = client.eval(_READ_LUA, 1, key, group, consumer, idle_ms, count, FIELD)
+            reply = client.eval(_READ_LUA, 1, key, group, consumer, idle_ms, count, FIELD, "1" if claim else "0")
         except redis.ResponseError as exc:
             if "NOGROUP" not in str(exc) or attempt == 2:
                 raise
@@ -367,13 +381,22 @@ class _Pages:
         return self.by_path.get(event.path)
 
 
-def _page_roots() -> list[tuple[str, frozenset[str]]]:
-    """django CMS's root URL per language (``/`` or ``/en/``…), longest first. Cost: no I/O."""
+def _page_roots() -> tuple[tuple[str, frozenset[str]], ...]:
+    """django CMS's root URL per language (``/`` or ``/en/``…), longest first. Cost: no I/O; the reversing (a
+    twentieth of a batch's time) once per urlconf, script prefix and languages."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _roots(urlconf, get_script_prefix(), settings.LANGUAGE_CODE, tuple(settings.LANGUAGES))
+
+
+@functools.lru_cache(maxsize=16)
+def _roots(
+    urlconf: str, script_prefix: str, language_code: str, languages: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, frozenset[str]], ...]:
     roots: dict[str, set[str]] = defaultdict(set)
-    for code, _name in settings.LANGUAGES:
+    for code, _name in languages:
         with translation.override(code), contextlib.suppress(NoReverseMatch):
-            roots[reverse("pages-root")].add(code)
-    return sorted(((root, frozenset(codes)) for root, codes in roots.items()), key=lambda r: -len(r[0]))
+            roots[reverse("pages-root", urlconf=urlconf)].add(code)
+    return tuple(sorted(((root, frozenset(codes)) for root, codes in roots.items()), key=lambda r: -len(r[0])))
 
 
 def _page_path(path: str, roots: Sequence[tuple[str, frozenset[str]]]) -> tuple[str, frozenset[str]] | None:
@@ -393,7 +416,7 @@ def _page_path(path: str, roots: Sequence[tuple[str, frozenset[str]]]) -> tuple[
 def _write(items: Sequence[_Item], stats: IngestStats) -> None:
     """Store ``items`` and update counters and activity. Must run inside a transaction; see the module docstring.
 
-    Locks are taken in one order by every worker (visitors by id, then counters by key, then events by id), so
+    Locks are taken in one order by every worker (visitors by id, then events by id, then counters by key), so
     concurrent batches wait for each other instead of deadlocking.
     """
     # Page views of paths that are no CMS page (a view of the site's own, a 404) are dropped: they say nothing
@@ -414,8 +437,27 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
         items = kept
         if not items:
             return
-    existing = sql.existing(Event, [item.event.id for item in items])
-    new = [item for item in items if item.event.id not in existing]
+    # The events first, each row as it is stored: which of them are new (not redelivered) decides all the counting.
+    event_rows: list[tuple[Any, ...]] = []
+    referrers: dict[str, str] = {}
+    for item in items:
+        event = item.event
+        props = event.props
+        page_id = None
+        if event.is_page_view:
+            page_id = pages.page_of(event)
+            referrer = referrer_domain(event.referrer, event.host)
+            props = {**props, "path": event.path}
+            if referrer:
+                props["referrer"] = referrers[event.id] = referrer
+            if item.device:
+                props["device"] = item.device
+        elif event.path:
+            props = {**props, "path": event.path}
+        event_rows.append((event.id, event.visitor_id, event.name, item.ts, page_id, props))
+    event_rows.sort(key=itemgetter(0))  # by id: the order every worker takes their locks in
+    inserted = sql.insert_new(Event, EVENT_FIELDS, event_rows)
+    new = items if len(inserted) == len(items) else [item for item in items if item.event.id in inserted]
     stats.duplicates += len(items) - len(new)
     if not new:
         return
@@ -423,29 +465,18 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
     zone = timezone.get_current_timezone()
     topic_views: Counter[tuple[str, str, date]] = Counter()
     event_counts: Counter[tuple[str, str, date]] = Counter()
-    event_rows: list[tuple[Any, ...]] = []
     changed: set[str] = set()
-    for item in sorted(new, key=lambda i: i.ts):
+    for item in sorted(new, key=attrgetter("ts")):
         event = item.event
         visitor_id = event.visitor_id
         day = item.ts.astimezone(zone).date()
         event_counts[(visitor_id, event.name, day)] += 1
-        props = event.props
-        page_id = None
         referrer = ""
         if event.is_page_view:
             page_id = pages.page_of(event)
             for slug in pages.topics.get(page_id, ()) if page_id is not None else ():
                 topic_views[(visitor_id, slug, day)] += 1
-            referrer = referrer_domain(event.referrer, event.host)
-            props = {**props, "path": event.path}
-            if referrer:
-                props["referrer"] = referrer
-            if item.device:
-                props["device"] = item.device
-        elif event.path:
-            props = {**props, "path": event.path}
-        event_rows.append((event.id, visitor_id, event.name, item.ts, page_id, props))
+            referrer = referrers.get(event.id, "")
         _update_activity(activity[visitor_id], item, referrer, gap)
         changed.add(visitor_id)
     stats.visitor_ids |= changed
@@ -470,47 +501,26 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
         conflict=("visitor", "name", "day"),
         action=sql.increment(EventCounts),
     )
-    # No ON CONFLICT: an id inserted meanwhile by another worker must fail this batch (it is then retried).
-    sql.insert(Event, EVENT_FIELDS, sorted(event_rows, key=lambda row: row[0]))
     # Results: impressions, clicks and conversions per variant and path, exactly once with the events (last: its
     # counters are the rows concurrent batches share most, locked for the shortest time).
     roll_up([(item.event, item.ts) for item in new])
 
 
-def _visitor_fields() -> list[Any]:
-    return [f for f in Visitor._meta.concrete_fields]
-
-
-def _new_visitor_rows(visitor_ids: Sequence[str]) -> list[list[Any]]:
-    """Whole new Visitor rows: every column with the model's defaults, worked out once for all of them (the
-    values are only written, never changed, so the rows may share them)."""
-    fields = _visitor_fields()
-    template = [f.pre_save(Visitor(), True) for f in fields]
-    pk = fields.index(Visitor._meta.pk)
-    rows = []
-    for visitor_id in visitor_ids:
-        row = list(template)
-        row[pk] = visitor_id
-        rows.append(row)
-    return rows
-
-
 def _lock_visitors(visitor_ids: Sequence[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Create the missing visitors, lock all of them (by id) and return their activity, and the ids of those who
-    refused tracking. Cost: three queries.
+    refused tracking. Cost: two queries on PostgreSQL, three elsewhere (``sql.insert_missing``, ``sql.lock``).
 
     Missing ones are inserted in id order with ON CONFLICT DO NOTHING (another worker may be creating the same
     visitor: this waits for it), then all are locked in id order: every worker takes its locks in one order.
     """
-    known = sql.existing(Visitor, visitor_ids)
-    missing = [visitor_id for visitor_id in visitor_ids if visitor_id not in known]
-    sql.insert(Visitor, [f.name for f in _visitor_fields()], _new_visitor_rows(missing), conflict=("id",))
-    locked = Visitor.objects.select_for_update(no_key=True).filter(pk__in=visitor_ids).order_by("pk")
+    sql.insert_missing(Visitor, visitor_ids)
     activity, refusing = {}, set()
-    for pk, consent, *values in locked.values_list("pk", "tracking_consent", *ACTIVITY_FIELDS):
-        activity[str(pk)] = dict(zip(ACTIVITY_FIELDS, values, strict=True))
+    for visitor_id, (consent, *values) in sql.lock(
+        Visitor, visitor_ids, ("tracking_consent", *ACTIVITY_FIELDS)
+    ).items():
+        activity[visitor_id] = dict(zip(ACTIVITY_FIELDS, values, strict=True))
         if consent is False:
-            refusing.add(str(pk))
+            refusing.add(visitor_id)
     return activity, refusing
 
 
@@ -644,11 +654,30 @@ def ingest_batch(
     ``before_commit`` runs inside the transaction after the writes, ``before_ack`` after the commit: tests use
     them to stop a worker at the worst moments. Must not run inside an atomic block (the commit must be real).
     """
-    started = time.monotonic()
     client = client or worker_redis()
-    consumer = consumer or default_consumer()
-    count = count or tailored_settings.INGEST_BATCH
-    claimed, entries = _read(client, consumer, count)
+    batch = _take(client, consumer or default_consumer(), count or tailored_settings.INGEST_BATCH)
+    return _finish(client, batch, before_commit, before_ack)
+
+
+@dataclass
+class _Batch:
+    """Stream entries read and decoded (``_take``), not stored yet, with what was found out about them so far."""
+
+    entries: list[tuple[bytes, bytes | None]]
+    items: list[_Item]
+    stats: IngestStats
+    started: float
+    new: int  # entries XREADGROUP gave (not claimed): a full count means more may be waiting
+
+    @property
+    def entry_ids(self) -> list[bytes]:
+        return [entry_id for entry_id, _raw in self.entries]
+
+
+def _take(client: redis.Redis, consumer: str, count: int, claim: bool = True) -> _Batch:
+    """Read a batch (abandoned entries first, if ``claim``), decode it, drop bots and repeats. No SQL."""
+    started = time.monotonic()
+    claimed, entries = _read(client, consumer, count, claim)
     stats = IngestStats(read=0, claimed=0, batches=1 if entries else 0)
     pairs: list[tuple[bytes, TrackedEvent]] = []
     garbled: list[tuple[bytes, str]] = []
@@ -668,13 +697,31 @@ def ingest_batch(
         logger.warning(
             "Skipped %d garbled stream entries (first: %s: %s)", len(garbled), garbled[0][0].decode(), garbled[0][1]
         )
-    items = _prepare(pairs, stats)
-    if items or before_commit is not None:
-        stats.add(_store(items, before_commit=before_commit))
+    return _Batch(entries, _prepare(pairs, stats), stats, started, len(entries) - claimed)
+
+
+def _store_batch(
+    batch: _Batch, before_commit: Callable[[], None] | None, before_ack: Callable[[], None] | None
+) -> IngestStats:
+    """Store a batch in one transaction (the entries still to be acknowledged)."""
+    stats = batch.stats
+    if batch.items or before_commit is not None:
+        stats.add(_store(batch.items, before_commit=before_commit))
     if before_ack is not None:
         before_ack()
-    _acknowledge(client, [entry_id for entry_id, _raw in entries])
-    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _finish(
+    client: redis.Redis,
+    batch: _Batch,
+    before_commit: Callable[[], None] | None = None,
+    before_ack: Callable[[], None] | None = None,
+) -> IngestStats:
+    """Store a batch, then acknowledge and delete its entries."""
+    stats = _store_batch(batch, before_commit, before_ack)
+    _acknowledge(client, batch.entry_ids)
+    stats.seconds = time.monotonic() - batch.started
     return stats
 
 
@@ -735,6 +782,45 @@ def recompute_segments_of(stats: IngestStats) -> None:
         logger.exception("Segments of %d visitors not recomputed after ingest", len(stats.visitor_ids))
 
 
+@_collector_paused
+def _drain_stream(
+    client: redis.Redis,
+    consumer: str,
+    count: int,
+    deadline: float,
+    total: IngestStats,
+    touched: _Touched,
+    before_commit: Callable[[], None] | None,
+    before_ack: Callable[[], None] | None,
+) -> None:
+    """Batches of the stream until it is empty or the deadline has passed, each read while the one before is stored.
+
+    A helper thread reads and decodes the next batch, and acknowledges the one committed, while this thread
+    waits for the database to store the current one: Redis and Python there, PostgreSQL here, so on two cores
+    they overlap (up to a fifth more events/s on a quiet machine; nothing while other work keeps both cores busy). The
+    helper never touches the database, and takes over abandoned entries only when the batch before took over
+    a full count (more may be waiting), so a slow batch's own entries are never claimed back. A worker that
+    dies holds up to two batches pending: both are claimed, as one is.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tailored-ingest") as helper:
+        batch = _take(client, consumer, count)
+        acknowledged: Future[None] | None = None
+        while True:
+            more = batch.new >= count and time.monotonic() < deadline
+            following = helper.submit(_take, client, consumer, count, batch.stats.claimed >= count) if more else None
+            stats = _store_batch(batch, before_commit, before_ack)
+            if acknowledged is not None:
+                acknowledged.result()  # the batch before's: its failure surfaces here
+            acknowledged = helper.submit(_acknowledge, client, batch.entry_ids)
+            stats.seconds = time.monotonic() - batch.started
+            total.add(stats)
+            touched.add(stats)
+            if following is None:
+                acknowledged.result()
+                return
+            batch = following.result()
+
+
 class _Touched:
     """The visitors of a drain's batches whose segments wait to be re-evaluated: at most once a second while a
     backlog is drained (each re-evaluation has a fixed cost, about a batch's worth of SQL), and when it ends."""
@@ -775,13 +861,7 @@ def drain(
             break
     client = worker_redis()
     forget_stale_snapshots(client)  # copies Redis kept through a partition, before it serves them any longer
-    consumer = consumer or default_consumer()
-    while True:
-        stats = ingest_batch(consumer, count=count, client=client, before_commit=before_commit, before_ack=before_ack)
-        total.add(stats)
-        touched.add(stats)
-        if stats.read - stats.claimed < count or time.monotonic() >= deadline:
-            break
+    _drain_stream(client, consumer or default_consumer(), count, deadline, total, touched, before_commit, before_ack)
     touched.recompute()
     _forget_idle_consumers(client)
     total.seconds = time.monotonic() - started

@@ -216,6 +216,49 @@ def test_an_event_sent_twice_is_counted_once(tagged_page, tailored_redis):
     assert Visitor.objects.get(pk=visitor).visits == 1
 
 
+def test_a_batch_of_stored_and_new_events_stores_and_counts_only_the_new(tagged_page, tailored_redis):
+    """Some events of a batch were stored by an earlier one (a beacon sent them again): only the others count."""
+    tagged_page("sports", topics=["sports"])
+    visitor = vid()
+    first = [view(visitor, "/sports/", T0 + timedelta(minutes=i)) for i in range(2)]
+    add_events(tailored_redis, first)
+    ingest_batch()
+    later = [view(visitor, "/sports/", T0 + timedelta(minutes=10 + i)) for i in range(3)]
+    add_events(tailored_redis, [later[0], first[1], later[1], first[0], later[2]])
+
+    stats = ingest_batch()
+
+    assert (stats.read, stats.new, stats.duplicates) == (5, 3, 2)
+    assert {str(pk) for pk in Event.objects.values_list("pk", flat=True)} == {e.id for e in first + later}
+    assert topic_counts(visitor) == {("sports", T0.date()): 5}
+    assert EventCounts.objects.get(visitor_id=visitor).count == 5
+    v = Visitor.objects.get(pk=visitor)
+    assert (v.first_seen, v.last_seen) == (T0, T0 + timedelta(minutes=12))
+
+
+def test_names_and_props_with_quotes_and_backslashes_are_stored_as_sent(tailored_redis):
+    visitor = vid()
+    name = 'said "hi" \\ {x,y} NULL'
+    props = {"label": 'a "b" \\ c', "tab": "a\tb\nc"}
+    add_events(tailored_redis, [TrackedEvent(visitor, name, ts=T0, props=props)])
+    assert ingest_batch().new == 1
+    assert Event.objects.get().name == name and Event.objects.get().props == props
+    assert EventCounts.objects.get(visitor_id=visitor).name == name
+
+
+def test_a_visitor_first_seen_by_the_ingest_gets_the_models_defaults(tailored_redis):
+    visitor = vid()
+    add_events(tailored_redis, [TrackedEvent(visitor, "click", ts=T0)])
+    before = timezone.now()
+    ingest_batch()
+    v = Visitor.objects.get(pk=visitor)
+    default = Visitor()
+    for name in ("user_id", "theme", "layout", "topics", "widgets", "choices_changed", "tracking_consent"):
+        assert getattr(v, name) == getattr(default, name), name
+    assert before <= v.created_at <= timezone.now() and before <= v.updated_at <= timezone.now()
+    assert (v.visits, v.first_seen, v.last_seen) == (1, T0, T0)
+
+
 class Crash(Exception):
     pass
 
