@@ -21,7 +21,14 @@ from .. import connection
 from . import request_time
 from .evaluation import Plans, load_plans
 
-__all__ = ["REFRESH_LUA", "active_key", "publish_allocations", "publish_segments", "refresh_active_segments"]
+__all__ = [
+    "REFRESH_LUA",
+    "active_key",
+    "publish_allocations",
+    "publish_segments",
+    "refresh_active_segments",
+    "republish_if_lost",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +66,24 @@ def publish_segments(plans: Plans | None = None, client: redis.Redis | None = No
         logger.warning("Could not publish the active segments to Redis; the next recompute will.")
         return None
     return version
+
+
+def republish_if_lost(client: redis.Redis) -> bool:
+    """Publish the segments and the optimize allocations again if Redis lost them; ``True`` if it had.
+
+    A Redis restarted without persistence (or flushed) comes back without the hash: until the next full
+    recompute (every 10 minutes) or allocation refresh (every 5), areas for segments and optimizing areas would
+    show their fallback. The ingest worker calls this on each run. Cost: one round trip (EXISTS) when nothing
+    was lost; else also what ``publish_segments`` and ``refresh_allocations`` cost. Raises ``RedisError``.
+    """
+    if client.exists(active_key()):
+        return False
+    from ..widgets.optimize import refresh_allocations
+
+    logger.warning("The active segments are missing from Redis (restarted empty?): publishing them again.")
+    publish_segments(client=client)
+    refresh_allocations()
+    return True
 
 
 # KEYS: the active segments hash. ARGV: "1" to replace the allocations ("@" fields), "0" the segments (the others),

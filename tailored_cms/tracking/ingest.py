@@ -58,6 +58,7 @@ from django.utils import timezone, translation
 
 from ..conf import tailored_settings
 from ..results.rollup import roll_up
+from ..rules.active import republish_if_lost
 from ..visitors.models import ACTIVITY_FIELDS, Visitor
 from ..visitors.stale import forget_stale_snapshots
 from . import sql
@@ -861,6 +862,7 @@ def drain(
             break
     client = worker_redis()
     forget_stale_snapshots(client)  # copies Redis kept through a partition, before it serves them any longer
+    republish_if_lost(client)  # the active segments of a Redis that came back empty
     _drain_stream(client, consumer or default_consumer(), count, deadline, total, touched, before_commit, before_ack)
     touched.recompute()
     _forget_idle_consumers(client)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tailored_cms import api
+from tailored_cms.rules.active import active_key
 from tailored_cms.rules.models import Membership
 from tailored_cms.tracking import ingest
 from tailored_cms.tracking.models import Event
@@ -60,3 +61,21 @@ def test_a_long_drain_re_evaluates_segments_as_it_goes(tagged_page, tailored_red
     ingest.drain(max_seconds=60)
 
     assert len([n for n in calls if n]) == 4  # after each of the four batches: segments never wait long
+
+
+def test_a_redis_that_came_back_empty_gets_the_active_segments_on_the_next_run_without_events(
+    tailored_redis, django_capture_on_commit_callbacks
+):
+    """Without them, areas for segments show their fallback to everyone until the next full recompute."""
+    with django_capture_on_commit_callbacks(execute=True):
+        api.create_segment("regulars", "Regulars", rules={"rule": "visit_count", "min": 3})
+        api.create_segment("phones", "Phones", rules={"rule": "device", "is": "mobile"})
+    key = active_key()
+    assert set(tailored_redis.hkeys(key)) >= {b"regulars", b"phones"}
+    tailored_redis.flushdb()  # a restart without persistence
+
+    assert ingest.drain(max_seconds=1).read == 0
+    assert set(tailored_redis.hkeys(key)) >= {b"regulars", b"phones", b"#v"}
+    version = tailored_redis.hget(key, "#v")
+    ingest.drain(max_seconds=1)
+    assert tailored_redis.hget(key, "#v") == version  # published once, not on every run

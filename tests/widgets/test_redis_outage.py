@@ -2,8 +2,8 @@
 
 The private redis-server is really stopped (and started again, empty, as a Redis without persistence). The
 circuit breaker (``tailored_cms.connection``) makes the outage cost one failed attempt, not one per request.
-Redis restarted empty has lost the active segments as well: until a worker publishes them again (its next drain
-with events, or recompute), areas targeted at segments show their fallback.
+Redis restarted empty has lost the active segments as well: until the worker's next run publishes them again
+(``rules.active.republish_if_lost``), areas targeted at segments show their fallback.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def test_with_redis_stopped_pages_answer_from_the_database_and_use_redis_again_o
     # Redis came back empty: the snapshot is read from the DB (the choice made meanwhile with it) and stored again.
     assert "DARK" in shown(fan, url)
     assert tailored_redis.exists(tailored_connection.key("snap", str(Visitor.objects.get(visits=5).pk)))
-    # The active segments were lost too: the worker's next run (the fan's views to ingest) publishes them again.
+    # The active segments were lost too: the worker's next run publishes them again.
     assert drain(max_seconds=5).new > 0
     assert shown(fan, url) == {"DARK", "REGULARS"}
     redis_round_trips.commands.clear()
