@@ -6,6 +6,8 @@ counters and the visitors' activity in ONE transaction, and only after it commit
 entries (``XACK`` + ``XDEL``, one round trip). So:
 
 - a worker killed before the commit stored nothing; its entries stay pending and are claimed by another;
+- a batch that failed (the database away) leaves its entries pending too: the same worker's next ``drain``
+  takes its own pending entries first, at once, so they are stored in order with what came after them;
 - a worker killed after the commit but before the ack stored everything; the claimed entries come back, and
   their events are found by id (``Event``'s primary key) and not counted again;
 - two workers racing on one event id (sent twice, or claimed from a worker that was only slow) serialize on the
@@ -18,7 +20,7 @@ counted (topic views, event counts, activity, results) comes from the events ins
 
 ``drain`` works through the stream batch after batch; a helper thread reads and decodes the next batch and
 acknowledges the last one committed while the current one is stored (no SQL in it), so a worker that dies holds
-up to two batches pending. It re-evaluates the segments of the visitors its batches gave new events
+up to two batches pending. Each drain starts with the worker's own pending entries, if any. It re-evaluates the segments of the visitors its batches gave new events
 (``rules.recompute.recompute_visitors``), in a transaction of its own after those batches were committed: at
 most once a second while it works through a backlog, and when it ends.
 
@@ -200,7 +202,7 @@ def _ensure_group(client: redis.Redis) -> None:
 # strings: hiredis parses it in C, where redis-py's XREADGROUP reply makes a dict per entry in Python (a fifth of
 # reading a batch).
 _READ_LUA = """
-local out = {0}
+local out = {0, 0}
 local function collect(entries)
   for _, entry in ipairs(entries) do
     local value = false
@@ -214,10 +216,19 @@ local function collect(entries)
     out[#out + 1] = value
   end
 end
-if ARGV[6] == '1' then
+if ARGV[6] == '2' then
+  local own = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '0')
+  if own and #own[1][2] > 0 then
+    collect(own[1][2])
+    out[1] = (#out - 2) / 2
+    out[2] = 1
+    return out
+  end
+end
+if ARGV[6] ~= '0' then
   collect(redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])[2])
 end
-out[1] = (#out - 1) / 2
+out[1] = (#out - 2) / 2
 local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '>')
 if read then collect(read[1][2]) end
 return out
@@ -225,21 +236,26 @@ return out
 
 
 def _read(
-    client: redis.Redis, consumer: str, count: int, claim: bool = True
-) -> tuple[int, list[tuple[bytes, bytes | None]]]:
-    """(how many were claimed, entries: (id, the field's value; ``None`` if deleted while pending)), the claimed
-    first; ``claim=False`` takes new entries only. Cost: one round trip (a Lua script: XAUTOCLAIM + XREADGROUP)."""
+    client: redis.Redis, consumer: str, count: int, claim: bool = True, own: bool = False
+) -> tuple[int, bool, list[tuple[bytes, bytes | None]]]:
+    """(how many were claimed, whether they are this consumer's own, entries: (id, the field's value; ``None`` if
+    deleted while pending)), the claimed first; ``claim=False`` takes new entries only. ``own=True``: if this
+    consumer has entries pending (a batch of its own that failed: the database was away), those alone, counted
+    as claimed, so that they are stored now and in order rather than taken over after
+    ``INGEST_CLAIM_IDLE_SECONDS``. Cost: one round trip (a Lua script: XREADGROUP of its own entries, or
+    XAUTOCLAIM + XREADGROUP)."""
     key, group = stream_key(), group_name()
     idle_ms = int(tailored_settings.INGEST_CLAIM_IDLE_SECONDS * 1000)
     for attempt in (1, 2):
         try:
-            reply = client.eval(_READ_LUA, 1, key, group, consumer, idle_ms, count, FIELD, "1" if claim else "0")
+            mode = "2" if own else "1" if claim else "0"
+            reply = client.eval(_READ_LUA, 1, key, group, consumer, idle_ms, count, FIELD, mode)
         except redis.ResponseError as exc:
             if "NOGROUP" not in str(exc) or attempt == 2:
                 raise
             _ensure_group(client)
             continue
-        return int(reply[0]), list(zip(reply[1::2], reply[2::2], strict=True))
+        return int(reply[0]), bool(reply[1]), list(zip(reply[2::2], reply[3::2], strict=True))
     raise AssertionError("unreachable")
 
 
@@ -669,16 +685,18 @@ class _Batch:
     stats: IngestStats
     started: float
     new: int  # entries XREADGROUP gave (not claimed): a full count means more may be waiting
+    own: bool = False  # this consumer's own pending entries (``_read``): the rest of the stream comes after
 
     @property
     def entry_ids(self) -> list[bytes]:
         return [entry_id for entry_id, _raw in self.entries]
 
 
-def _take(client: redis.Redis, consumer: str, count: int, claim: bool = True) -> _Batch:
-    """Read a batch (abandoned entries first, if ``claim``), decode it, drop bots and repeats. No SQL."""
+def _take(client: redis.Redis, consumer: str, count: int, claim: bool = True, own: bool = False) -> _Batch:
+    """Read a batch (abandoned entries first, if ``claim``; see ``_read`` for ``own``), decode it, drop bots and
+    repeats. No SQL."""
     started = time.monotonic()
-    claimed, entries = _read(client, consumer, count, claim)
+    claimed, own, entries = _read(client, consumer, count, claim, own)
     stats = IngestStats(read=0, claimed=0, batches=1 if entries else 0)
     pairs: list[tuple[bytes, TrackedEvent]] = []
     garbled: list[tuple[bytes, str]] = []
@@ -698,7 +716,7 @@ def _take(client: redis.Redis, consumer: str, count: int, claim: bool = True) ->
         logger.warning(
             "Skipped %d garbled stream entries (first: %s: %s)", len(garbled), garbled[0][0].decode(), garbled[0][1]
         )
-    return _Batch(entries, _prepare(pairs, stats), stats, started, len(entries) - claimed)
+    return _Batch(entries, _prepare(pairs, stats), stats, started, len(entries) - claimed, own)
 
 
 def _store_batch(
@@ -804,10 +822,10 @@ def _drain_stream(
     dies holds up to two batches pending: both are claimed, as one is.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tailored-ingest") as helper:
-        batch = _take(client, consumer, count)
+        batch = _take(client, consumer, count, own=True)
         acknowledged: Future[None] | None = None
         while True:
-            more = batch.new >= count and time.monotonic() < deadline
+            more = (batch.new >= count or batch.own) and time.monotonic() < deadline
             following = helper.submit(_take, client, consumer, count, batch.stats.claimed >= count) if more else None
             stats = _store_batch(batch, before_commit, before_ack)
             if acknowledged is not None:

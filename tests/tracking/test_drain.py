@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import OperationalError
 
 from tailored_cms import api
 from tailored_cms.rules.active import active_key
@@ -79,3 +80,29 @@ def test_a_redis_that_came_back_empty_gets_the_active_segments_on_the_next_run_w
     version = tailored_redis.hget(key, "#v")
     ingest.drain(max_seconds=1)
     assert tailored_redis.hget(key, "#v") == version  # published once, not on every run
+
+
+def test_a_batch_that_failed_is_stored_by_the_same_worker_on_its_next_run_not_a_minute_later(
+    tagged_page, tailored_redis, settings
+):
+    """The database was away: the entries the failed run read stay pending. The worker's next run takes them
+    first (in order, so visits are counted right), without waiting INGEST_CLAIM_IDLE_SECONDS (60 s here)."""
+    for slug, topics in TOPICS.items():
+        tagged_page(slug, topics=topics)
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "INGEST_BATCH": 50, "INGEST_CLAIM_IDLE_SECONDS": 60}
+    first, later = make_events(50, visitors=5), make_events(30, visitors=5)
+    add_events(tailored_redis, first)
+
+    def database_away() -> None:
+        raise OperationalError("the database went away")
+
+    with pytest.raises(OperationalError):
+        ingest.drain(max_seconds=5, consumer="worker-1", before_commit=database_away)
+    assert Event.objects.count() == 0 and stream_length(tailored_redis) == 50  # nothing stored, nothing acked
+    add_events(tailored_redis, later)
+
+    stats = ingest.drain(max_seconds=5, consumer="worker-1")
+
+    assert (stats.claimed, stats.duplicates) == (50, 0)
+    assert stats.new + stats.not_pages == 80 and stream_length(tailored_redis) == 0
+    assert Event.objects.count() == stats.new
