@@ -133,6 +133,8 @@ def test_a_visitors_impression_is_counted_and_the_editor_reads_the_results(
         )
     names = [e["name"] for e in json.loads(again.value.post_data or "{}")["events"]]
     assert names.count("impression") == 1
+    answer = again.value.response()  # sent is not stored: wait for the endpoint's answer before ingesting
+    assert answer is not None and answer.status == 202, answer and answer.text()
     assert ingest_batch().new >= 2  # what the Celery worker does every second
     visitor.context.close()
 
