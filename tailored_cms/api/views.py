@@ -422,7 +422,7 @@ class ExplainView(VisitorAPIView):
         snapshot = context.snapshot
         loaded = load_areas(keys)
         topics = dict(Topic.objects.filter(slug__in=snapshot.topics).values_list("slug", "name")) if loaded else {}
-        segments = visitor_context(request._request).segments(request._request)
+        segments = context.segments(request._request)
         segment_names = (
             dict(Segment.objects.filter(slug__in=segments).values_list("slug", "name")) if loaded and segments else {}
         )

@@ -8,6 +8,7 @@ edited now (with djangocms-versioning: a draft, not locked by someone else).
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -73,7 +74,7 @@ def change_area_strategy(request: HttpRequest, plugin_id: int) -> HttpResponse:
             % {"given": strategy, "choices": ", ".join(Strategy.values)}
         )
     area = TailoredArea.objects.select_for_update().get(pk=plugin.pk)
-    old = TailoredArea.objects.get(pk=plugin.pk)
+    old = copy.copy(area)  # as it was, for the operation's receivers
     area.strategy = strategy
     area.save(update_fields=["strategy"])
     area.placeholder.clear_cache(area.language)

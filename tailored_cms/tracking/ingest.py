@@ -20,9 +20,10 @@ counted (topic views, event counts, activity, results) comes from the events ins
 
 ``drain`` works through the stream batch after batch; a helper thread reads and decodes the next batch and
 acknowledges the last one committed while the current one is stored (no SQL in it), so a worker that dies holds
-up to two batches pending. Each drain starts with the worker's own pending entries, if any. It re-evaluates the segments of the visitors its batches gave new events
-(``rules.recompute.recompute_visitors``), in a transaction of its own after those batches were committed: at
-most once a second while it works through a backlog, and when it ends.
+up to two batches pending. Each drain starts with the worker's own pending entries, if any. It re-evaluates the
+segments of the visitors its batches gave new events (``rules.recompute.recompute_visitors``), in a transaction
+of its own after those batches were committed: at most once a second while it works through a backlog, and when
+it ends.
 
 Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; ten SQL statements (page
 URLs and page topics; visitors: insert the missing and lock, plus a look-up of the stored ones first on SQLite;

@@ -46,7 +46,7 @@ from .models import (
 )
 from .optimize import for_visitor
 from .page_cache import vary_page_cache_from_plugin
-from .selection import choose_variants, select
+from .selection import Selection, select
 
 MODULE = _("Tailored content")
 
@@ -75,6 +75,20 @@ def visitor_optimized(request: HttpRequest | None, area: TailoredArea, variants:
     """The variant an optimize area's allocation gives the request's visitor (see ``optimize``). No I/O."""
     context = getattr(request, "tailored", None)
     return for_visitor(area.strategy, area.key, variants, context.visitor_id) if context is not None else None
+
+
+def select_for(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Selection[Variant]:
+    """What the request's visitor sees of ``area``: its strategy applied to their snapshot, segments, holdout
+    and optimize bucket. No I/O."""
+    return select(
+        area.strategy,
+        variants,
+        visitor_snapshot(request),
+        area.max_items,
+        visitor_segments(request),
+        visitor_in_holdout(request, area),
+        visitor_optimized(request, area, variants),
+    )
 
 
 def is_editing(request: HttpRequest | None) -> bool:
@@ -115,10 +129,7 @@ class TailoredAreaPlugin(CMSPluginBase):
         request = context.get("request")
         variants = children_of(instance, Variant)
         editing = is_editing(request)
-        snapshot, segments = visitor_snapshot(request), visitor_segments(request)
-        held_out = visitor_in_holdout(request, instance)
-        optimized = visitor_optimized(request, instance, variants)
-        selection = select(instance.strategy, variants, snapshot, instance.max_items, segments, held_out, optimized)
+        selection = select_for(request, instance, variants)
         chosen = selection.shown
         if self.varies_on_bucket(instance) and request is not None:
             # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this
@@ -220,16 +231,7 @@ def chosen_ids(context: Any, variant: Variant, request: HttpRequest | None) -> s
     if area is None:
         return set()
     siblings = list(Variant.objects.filter(parent_id=area.pk).order_by("position"))
-    chosen = choose_variants(
-        area.strategy,
-        siblings,
-        visitor_snapshot(request),
-        area.max_items,
-        visitor_segments(request),
-        visitor_in_holdout(request, area),
-        visitor_optimized(request, area, siblings),
-    )
-    return {v.pk for v in chosen}
+    return {v.pk for v in select_for(request, area, siblings).shown}
 
 
 @plugin_pool.register_plugin
