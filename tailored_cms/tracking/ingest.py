@@ -447,9 +447,11 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
         return
     visitor_ids = sorted({item.event.visitor_id for item in items})
     activity, refusing = _lock_visitors(visitor_ids)
+    refusing |= {visitor_id for visitor_id in visitor_ids if visitor_id not in activity}
     if refusing:
         # The database's answer wins over the one the request path read from Redis: a refusal saved while Redis
         # was unreachable (visitors/stale.py), or just before these events were ingested, stores none of them.
+        # Nor does an erasure that deleted the visitor between their insert and their lock.
         kept = [item for item in items if item.event.visitor_id not in refusing]
         stats.refused += len(items) - len(kept)
         items = kept
@@ -527,6 +529,7 @@ def _write(items: Sequence[_Item], stats: IngestStats) -> None:
 def _lock_visitors(visitor_ids: Sequence[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Create the missing visitors, lock all of them (by id) and return their activity, and the ids of those who
     refused tracking. Cost: two queries on PostgreSQL, three elsewhere (``sql.insert_missing``, ``sql.lock``).
+    A visitor erased meanwhile (after the insert, before the lock) has no activity: their events are dropped.
 
     Missing ones are inserted in id order with ON CONFLICT DO NOTHING (another worker may be creating the same
     visitor: this waits for it), then all are locked in id order: every worker takes its locks in one order.

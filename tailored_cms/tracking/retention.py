@@ -61,7 +61,12 @@ def cutoff(now: datetime | None = None) -> datetime:
 
 
 def _delete_in_chunks(queryset: models.QuerySet[Any], chunk: int, after: Any = None) -> int:
-    """Delete every row of ``queryset``, ``chunk`` primary keys at a time. ``after(pks)`` runs after each chunk."""
+    """Delete every row of ``queryset``, ``chunk`` primary keys at a time. ``after(pks)`` runs after each chunk
+    with the keys it deleted.
+
+    Each chunk is locked and checked again first: a visitor whose events the ingest is storing right now is waited
+    for, and kept if those events made them active (deleting them would fail on the events' foreign key).
+    """
     model = queryset.model
     total = 0
     while True:
@@ -69,10 +74,11 @@ def _delete_in_chunks(queryset: models.QuerySet[Any], chunk: int, after: Any = N
         if not pks:
             return total
         with transaction.atomic():
-            deleted, per_model = model.objects.filter(pk__in=pks).delete()
+            locked = list(queryset.filter(pk__in=pks).order_by("pk").select_for_update().values_list("pk", flat=True))
+            _deleted, per_model = model.objects.filter(pk__in=locked).delete()
         total += per_model.get(model._meta.label, 0)
-        if after is not None:
-            after(pks)
+        if after is not None and locked:
+            after(locked)
         if len(pks) < chunk:
             return total
 
