@@ -7,10 +7,12 @@ eight of them. The visitor has chosen topics, a theme and a layout and agreed to
 also captured into the event stream, in the snapshot's round trip). The plain page (``/bench-plain/``): the same
 template, its placeholders holding text plugins with exactly what that visitor sees on the tailored page.
 
-1. Served: gunicorn (bench/served.py) on loopback, loaded by ``wrk`` with the visitor's cookie, in alternating
-   rounds (tailored, plain, tailored, …) so that other work on the machine weighs on all pages alike. With django
-   CMS's caches off: the median latency, one request at a time (2 sync workers, ``wrk -c 1``). With them on (the
-   page then comes from the CMS page cache): requests per second (2 gthread workers × 4 threads, 8 connections).
+1. Served: gunicorn (bench/served.py) on loopback, loaded by ``wrk`` with the visitor's cookie, in rounds of a
+   second; each figure is the median of the rounds' ratios, so that other work on the machine weighs on all pages
+   alike. With django CMS's caches off: the median latency of one request at a time (2 sync workers, ``wrk -c 1``),
+   the pages in turn (tailored, chosen, plain, tailored, …). With them on (the page then comes from the CMS page
+   cache): requests per second (2 gthread workers × 4 threads), both pages loaded at once by 4 connections each:
+   on a VM whose speed changes from one second to the next, only pages measured in the same second compare.
 2. In-process (Django's test client, ``CaptureQueriesContext``, a Redis command counter): SQL queries and Redis
    round trips per request, with caches off and on, and with 1, 20 and 50 active segments.
 """
@@ -23,6 +25,7 @@ import re
 import statistics
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from string import Template
 from typing import Any
@@ -54,7 +57,7 @@ TAILORED_URL, PLAIN_URL, CHOSEN_URL = "/bench-tailored/", "/bench-plain/", "/ben
 # Throughput: 2 gthread workers × 4 threads (keep-alive), 8 connections, as the events bench.
 LATENCY_SHAPE, THROUGHPUT_SHAPE = (2, 1), (2, 4)
 LATENCY_CONNECTIONS, THROUGHPUT_CONNECTIONS = 1, 8
-ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 8, 2, 2
+ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # rounds of a second: see the docstring
 IN_PROCESS_REQUESTS = 20
 CACHES_OFF = {"CMS_PAGE_CACHE": False, "CMS_PLACEHOLDER_CACHE": False, "CMS_PLUGIN_CACHE": False}
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -287,20 +290,30 @@ def setup() -> tuple[str, list[str]]:
 
 
 def measure_served(
-    cookie: str, caches: str, shape: tuple[int, int], connections: int, urls: tuple[str, ...]
+    cookie: str, caches: str, shape: tuple[int, int], connections: int, urls: tuple[str, ...], together: bool
 ) -> tuple[dict[str, list[Load]], str]:
-    """Alternating wrk rounds against ``urls`` on a gunicorn of ``shape`` (workers, threads) with django CMS's
-    caches ``caches`` (on/off)."""
+    """wrk rounds against ``urls`` on a gunicorn of ``shape`` (workers, threads) with django CMS's caches
+    ``caches`` (on/off): one page after the other (``together`` false), or all pages at once, each with its
+    share of the ``connections`` (``together`` true: the machine's speed of the moment is the same for all)."""
     script = WRK_SCRIPT.substitute(cookie=f"{tailored_settings.COOKIE_NAME}={cookie}", ua=UA)
     loads: dict[str, list[Load]] = {url: [] for url in urls}
     connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
-    with Served(*shape, env={"TAILORED_BENCH_CMS_CACHES": caches}) as served:
+    with Served(*shape, env={"TAILORED_BENCH_CMS_CACHES": caches}) as served, ThreadPoolExecutor(len(urls)) as pool:
+
+        def run(url: str, seconds: int, share: int) -> Load:
+            return load(served.url + url, script, seconds=seconds, connections=share)
+
         check_served(served.url, cookie)
-        for url in loads:  # warm up: imports, connections, templates, and the caches when they are on
-            load(served.url + url, script, seconds=WARMUP_SECONDS, connections=connections)
-        for _ in range(ROUNDS):
-            for url in loads:
-                result = load(served.url + url, script, seconds=ROUND_SECONDS, connections=connections)
+        for round_number in range(ROUNDS + 1):  # the first round warms up: imports, connections, templates, caches
+            seconds = WARMUP_SECONDS if round_number == 0 else ROUND_SECONDS
+            if together:
+                share = max(1, connections // len(urls))
+                results = list(pool.map(lambda url: run(url, seconds, share), urls))  # noqa: B023 - used at once
+            else:
+                results = [run(url, seconds, connections) for url in urls]
+            if round_number == 0:
+                continue
+            for url, result in zip(urls, results, strict=True):
                 if result.ok != result.answered:
                     raise AssertionError(f"{url}: {result.answered - result.ok} answers were not 200")
                 loads[url].append(result)
@@ -332,13 +345,15 @@ def round_ratios(loads: dict[str, list[Load]], url: str, base: str, figure: str)
 
 def served_rows(cookie: str) -> list[dict[str, str]]:
     pages = (TAILORED_URL, CHOSEN_URL, PLAIN_URL)
-    off, kind_off = measure_served(cookie, "off", LATENCY_SHAPE, LATENCY_CONNECTIONS, pages)
-    on, kind_on = measure_served(cookie, "on", THROUGHPUT_SHAPE, THROUGHPUT_CONNECTIONS, (TAILORED_URL, PLAIN_URL))
+    off, kind_off = measure_served(cookie, "off", LATENCY_SHAPE, LATENCY_CONNECTIONS, pages, together=False)
+    on, kind_on = measure_served(
+        cookie, "on", THROUGHPUT_SHAPE, THROUGHPUT_CONNECTIONS, (TAILORED_URL, PLAIN_URL), together=True
+    )
     latency = {url: median([x.median_ms for x in rounds]) for url, rounds in off.items()}
     rate = {url: median([x.requests_per_second for x in rounds]) for url, rounds in on.items()}
-    rounds = f"{ROUNDS} alternating rounds of {ROUND_SECONDS} s, median of the rounds' ratios"
-    how_off = f"served: gunicorn {kind_off}, wrk -c {LATENCY_CONNECTIONS}, {rounds}"
-    how_on = f"served: gunicorn {kind_on}, wrk -c {THROUGHPUT_CONNECTIONS}, {rounds}"
+    rounds = f"{ROUNDS} rounds of {ROUND_SECONDS} s, median of the rounds' ratios"
+    how_off = f"served: gunicorn {kind_off}, wrk -c {LATENCY_CONNECTIONS}, a page at a time, {rounds}"
+    how_on = f"served: gunicorn {kind_on}, both pages at once, wrk -c {THROUGHPUT_CONNECTIONS // 2} each, {rounds}"
     for name, loads, figure in (
         ("caches off, median ms", off, "median_ms"),
         ("cache on, requests/s", on, "requests_per_second"),
