@@ -16,8 +16,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tests.redis_server import free_port
 
@@ -61,29 +63,46 @@ class Served:
             "--keep-alive",
             "30",
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn stopped: {Path(self.log.name).read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/tailored/api/v1/themes/", timeout=5) as response:
-                    if response.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"gunicorn did not answer within 60 s: {Path(self.log.name).read_text()[-2000:]}")
+        self.process = start(command, self.env, self.log, self.answers, "gunicorn")
+        return self
+
+    def answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/tailored/api/v1/themes/", timeout=5) as response:
+                return response.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+            return False
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop(self.process, grace=20)
         self.log.close()
+
+
+def start(
+    command: list[str], env: dict[str, str], log: IO[bytes], ready: Callable[[], bool], name: str
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` (output to ``log``) and wait up to 60 s until ``ready()``; raise with the log if not."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} stopped: {Path(log.name).read_text()[-2000:]}")
+        if ready():
+            return process
+    stop(process, grace=10)
+    raise RuntimeError(f"{name} did not answer within 60 s: {Path(log.name).read_text()[-2000:]}")
+
+
+def stop(process: subprocess.Popen[bytes] | None, grace: float) -> None:
+    """SIGTERM (a graceful stop: what runs finishes), then SIGKILL after ``grace`` seconds."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
 
 
 @dataclass

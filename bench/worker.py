@@ -7,14 +7,11 @@ it answers a ping and stops it. Its broker is the bench's private Redis (bench/s
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .served import start, stop
 
 
 class CeleryWorker:
@@ -49,22 +46,9 @@ class CeleryWorker:
             "--loglevel",
             "warning",
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the Celery worker stopped: {Path(self.log.name).read_text()[-2000:]}")
-            if app.control.ping(timeout=0.5):
-                return self
-        self.__exit__()
-        raise RuntimeError(f"the Celery worker did not answer within 60 s: {Path(self.log.name).read_text()[-2000:]}")
+        self.process = start(command, self.env, self.log, lambda: bool(app.control.ping(timeout=0.5)), "celery")
+        return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # warm shutdown: the tasks running finish
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop(self.process, grace=60)  # Celery's warm shutdown: the tasks running finish
         self.log.close()
