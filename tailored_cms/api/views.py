@@ -121,6 +121,9 @@ class VisitorAuthentication(SessionAuthentication):
             ) from exc
 
 
+CSRF_TOKEN_HEADER = "X-CSRFToken"  # on the answers to GET: customize.js and privacy.js read the token from it
+
+
 def _header_name(meta_key: str) -> str:
     """``HTTP_X_CSRFTOKEN`` -> ``X-CSRFToken`` (the spelling JS clients know); others -> ``X-My-Header``."""
     if meta_key == "HTTP_X_CSRFTOKEN":
@@ -172,8 +175,10 @@ class VisitorAPIView(APIView):
     ) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method in SAFE_METHODS:
-            # The csrftoken cookie (set by the site's CsrfViewMiddleware) that JS sends back as X-CSRFToken.
-            get_token(request._request)
+            # The token JS sends back as X-CSRFToken: in the csrftoken cookie (set by the site's CsrfViewMiddleware)
+            # and in this header, for sites whose JS can't read the cookie (CSRF_COOKIE_HTTPONLY, CSRF_USE_SESSIONS).
+            # Only the site's own pages can read it: a cross-origin fetch doesn't see the response.
+            response[CSRF_TOKEN_HEADER] = get_token(request._request)
         patch_vary_headers(response, ["Cookie"])
         patch_cache_control(response, private=True, no_cache=True, max_age=0)
         return response

@@ -217,3 +217,19 @@ def test_a_site_without_drf_settings_or_the_drf_spectacular_app_gets_the_api_and
         )
     ]
     assert seen["put"].startswith("Replace all choices")  # the annotations made it into the schema
+
+
+@pytest.mark.parametrize("setting", ["CSRF_COOKIE_HTTPONLY", "CSRF_USE_SESSIONS"])
+def test_a_site_whose_js_cant_read_the_csrf_cookie_gets_the_token_in_a_header(settings, setting):
+    """What customize.js and privacy.js fall back on: the X-CSRFToken header of a GET of the API."""
+    setattr(settings, setting, True)
+    client = Client(enforce_csrf_checks=True)
+    token = client.get(API + "consent/")["X-CSRFToken"]
+
+    refused = client.patch(API + "preferences/", '{"theme": "dark"}', content_type="application/json")
+    saved = client.patch(
+        API + "preferences/", '{"theme": "dark"}', content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+
+    assert refused.status_code == 403
+    assert saved.status_code == 200 and saved.json()["theme"] == "dark"

@@ -2,8 +2,9 @@
 
 The suite's settings with a SQLite file of its own (``TAILORED_BROWSER_DB``), so the server's threads share a
 real database; Redis is the session's private one (``TAILORED_TEST_REDIS_URL``, read by ``tests.settings``).
-With ``TAILORED_BROWSER_CSP=strict`` every response carries ``STRICT_CSP`` (``tests/browser/test_strict_csp.py``),
-sent the way ``example_site.settings_production`` sends its policy.
+With ``TAILORED_BROWSER_CSP=strict`` the site is hardened (``tests/browser/test_strict_csp.py``): every response
+carries ``STRICT_CSP``, sent the way ``example_site.settings_production`` sends its policy, and the CSRF cookie is
+HttpOnly (the scripts take the token from the API's X-CSRFToken header instead).
 """
 
 import os
@@ -34,6 +35,7 @@ STRICT_CSP = {
 }
 if os.environ.get("TAILORED_BROWSER_CSP") == "strict":
     SECURE_CSP = STRICT_CSP
+    CSRF_COOKIE_HTTPONLY = True
     _csp_middleware = (
         "django.middleware.csp.ContentSecurityPolicyMiddleware"
         if django.VERSION >= (6, 0)

@@ -1,7 +1,9 @@
-"""The consent banner, the beacon, the panel and "Why am I seeing this?" work under a strict Content-Security-Policy.
+"""The consent banner, the beacon, the panel and "Why am I seeing this?" work on a hardened site: a strict
+Content-Security-Policy and a CSRF cookie scripts can't read.
 
 The example site is served with ``STRICT_CSP`` (``site_settings``, ``TAILORED_BROWSER_CSP=strict``): scripts,
-styles and connections from the site itself only, no inline script or style and no ``style=""`` attribute. The
+styles and connections from the site itself only, no inline script or style and no ``style=""`` attribute; and with
+``CSRF_COOKIE_HTTPONLY`` (the consent, the panel's saves and the privacy buttons send their token all the same). The
 browser reports every violation (``securitypolicyviolation``, caught by a script Playwright adds to each page
 outside the policy) and every console error; a journey through everything tailored_cms puts on a visitor's page
 must cause none, and the events must reach the Redis stream. No Celery worker runs, so they wait there.

@@ -42,12 +42,18 @@
     });
   }
 
-  /* The CSRF token: the panel's form field, else the csrftoken cookie (any GET of the API sets it). */
+  /* The CSRF token: the panel's form field, else the csrftoken cookie, else the X-CSRFToken header of a GET of
+     the API (a site with CSRF_COOKIE_HTTPONLY or CSRF_USE_SESSIONS has no cookie JS can read). */
+  var fetchedToken = "";
   function csrfToken() {
     var field = document.querySelector("[data-tailored-panel] input[name=csrfmiddlewaretoken]");
-    var token = (field && field.value) || cookie("csrftoken");
+    var token = (field && field.value) || cookie("csrftoken") || fetchedToken;
     if (token) return Promise.resolve(token);
-    return call("GET").then(function () { return cookie("csrftoken"); });
+    var init = { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } };
+    return fetch(apiRoot + "preferences/", init).then(function (response) {
+      fetchedToken = response.headers.get("X-CSRFToken") || cookie("csrftoken");
+      return fetchedToken;
+    });
   }
 
   function save(method, data) {

@@ -40,11 +40,17 @@
     }).then(answerOf);
   }
 
-  /* The csrftoken cookie; any GET of the API sets it. */
+  /* The csrftoken cookie, else the X-CSRFToken header of a GET of the API (a site with CSRF_COOKIE_HTTPONLY or
+     CSRF_USE_SESSIONS has no cookie JS can read). */
+  var fetchedToken = "";
   function csrfToken() {
-    var token = cookie("csrftoken");
+    var token = cookie("csrftoken") || fetchedToken;
     if (token) return Promise.resolve(token);
-    return get("consent/").then(function () { return cookie("csrftoken"); });
+    var init = { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } };
+    return fetch(apiRoot + "consent/", init).then(function (response) {
+      fetchedToken = response.headers.get("X-CSRFToken") || cookie("csrftoken");
+      return fetchedToken;
+    });
   }
 
   function change(method, path, data) {
