@@ -60,26 +60,29 @@ def cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=tailored_settings.RETENTION_DAYS)
 
 
-def _delete_in_chunks(queryset: models.QuerySet[Any], chunk: int, after: Any = None) -> int:
+def _delete_in_chunks(queryset: models.QuerySet[Any], chunk: int, after: Any = None, recheck: bool = False) -> int:
     """Delete every row of ``queryset``, ``chunk`` primary keys at a time. ``after(pks)`` runs after each chunk
     with the keys it deleted.
 
-    Each chunk is locked and checked again first: a visitor whose events the ingest is storing right now is waited
-    for, and kept if those events made them active (deleting them would fail on the events' foreign key).
+    ``recheck`` (visitors): each chunk is locked and checked against ``queryset`` again first, so a visitor whose
+    events the ingest is storing right now is waited for, and kept if those events made them active (deleting
+    them would fail on the events' foreign key).
     """
     model = queryset.model
     total = 0
     while True:
-        pks = list(queryset.order_by().values_list("pk", flat=True)[:chunk])
-        if not pks:
+        found = list(queryset.order_by().values_list("pk", flat=True)[:chunk])
+        if not found:
             return total
         with transaction.atomic():
-            locked = list(queryset.filter(pk__in=pks).order_by("pk").select_for_update().values_list("pk", flat=True))
-            _deleted, per_model = model.objects.filter(pk__in=locked).delete()
+            pks = found
+            if recheck:
+                pks = list(queryset.filter(pk__in=pks).order_by("pk").select_for_update().values_list("pk", flat=True))
+            _deleted, per_model = model.objects.filter(pk__in=pks).delete()
         total += per_model.get(model._meta.label, 0)
-        if after is not None and locked:
-            after(locked)
-        if len(pks) < chunk:
+        if after is not None and pks:
+            after(pks)
+        if len(found) < chunk:
             return total
 
 
@@ -100,5 +103,5 @@ def purge(now: datetime | None = None, *, chunk: int = CHUNK) -> PurgeResult:
     inactive = Visitor.objects.filter(
         Q(last_seen__isnull=True) | Q(last_seen__lt=limit), user__isnull=True, updated_at__lt=limit
     )
-    result.visitors = _delete_in_chunks(inactive, chunk, after=_drop_snapshots)
+    result.visitors = _delete_in_chunks(inactive, chunk, after=_drop_snapshots, recheck=True)
     return result
