@@ -255,8 +255,8 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
     streamed = connection.call(lambda client: _erase_from_stream(client, vid), failed)
     with transaction.atomic():
         # The visitor first: a batch the ingest is storing for them is waited for, so its events are deleted here
-        # too (else deleting the visitor would fail on them), and one that comes after finds them gone and drops
-        # its events (ingest._write).
+        # too (else deleting the visitor would fail on them); one that had made sure of them just before finds
+        # them gone when it locks them, and drops their events (ingest._write).
         list(Visitor.objects.select_for_update().filter(pk=vid).values_list("pk"))
         spooled = [pk for pk, _event in _spooled(vid)]
         counts["spooled_events"] = SpooledEvent.objects.filter(pk__in=spooled).delete()[0] if spooled else 0
