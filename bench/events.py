@@ -238,17 +238,21 @@ def fill_stream(events: list[TrackedEvent]) -> None:
 
 def worker_ingest_rate(worker: CeleryWorker, events: list[TrackedEvent]) -> tuple[float, str]:
     """The worker's events/s for ``events`` put in the stream: one ingest task per process, as beat sends them
-    (every second, each draining for up to 3 s) while a backlog lasts; timed until the stream is empty."""
+    (every second, each draining for up to 3 s) while a backlog lasts; timed until the stream is empty and the
+    tasks have ended (their last re-evaluation of segments included)."""
     from tailored_cms.celery_app import app
 
     fill_stream(events)
     stored = Event.objects.count()
     redis = worker_redis()
+    inspector = app.control.inspect(timeout=1.0, limit=1)  # one worker: its reply ends the wait
     started = time.perf_counter()
     for _ in range(worker.concurrency):
         app.send_task(INGEST_TASK, kwargs={"max_seconds": 600})
     deadline = started + 600
     while redis.xlen(stream_key()) and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    while any((inspector.active() or {}).values()) and time.perf_counter() < deadline:
         time.sleep(0.01)
     seconds = time.perf_counter() - started
     stored = Event.objects.count() - stored
