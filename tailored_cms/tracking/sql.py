@@ -63,11 +63,9 @@ def existing(model: type[models.Model], keys: Sequence[Any]) -> set[str]:
 
 
 def _keys_param(pk: models.Field, keys: Sequence[Any], connection: Any) -> tuple[str, Any]:
-    """``keys`` as one array parameter, and the SQL that reads it."""
-    if isinstance(pk, models.UUIDField):
-        # UUIDs as one comma-separated string: psycopg would dump a list of thousands in Python, value by value.
-        return "string_to_array(%s, ',')::uuid[]", ",".join(str(key) for key in keys)
-    return f"%s::{pk.db_type(connection)}[]", [_adapter(pk, connection)(key) for key in keys]
+    """``keys`` as one array parameter (``_arrays``: one literal, not a list psycopg dumps value by value), and the
+    SQL that reads it."""
+    return f"%s::{pk.db_type(connection)}[]", _arrays([pk], [(key,) for key in keys], connection)[0]
 
 
 def lock(model: type[models.Model], keys: Sequence[Any], fields: Sequence[str]) -> dict[str, tuple[Any, ...]]:
@@ -159,12 +157,13 @@ def insert_missing(model: type[models.Model], keys: Sequence[Any]) -> None:
     columns = ", ".join(quote(field.column) for field in (pk, *fields))
     values = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
     params = [_adapter(field, connection)(value) for field, value in zip(fields, defaults, strict=True)]
+    keys_sql, keys_param = _keys_param(pk, keys, connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-            f"SELECT k, {values} FROM unnest(%s::{pk.db_type(connection)}[]) AS k ORDER BY k "
+            f"SELECT k, {values} FROM unnest({keys_sql}) AS k ORDER BY k "
             f"ON CONFLICT ({quote(pk.column)}) DO NOTHING",
-            [*params, _arrays([pk], [(key,) for key in keys], connection)[0]],
+            [*params, keys_param],
         )
 
 
