@@ -242,7 +242,7 @@ def visitor_client(cookie: str) -> Client:
 def shown_variants(html: str) -> list[Variant]:
     """The variants a page shows, in page order."""
     keys = re.findall(r'data-tailored-variant="([^"]+)"', html)
-    by_key = {variant.key: variant for variant in Variant.objects.filter(key__in=keys)}
+    by_key = {variant.key: variant for variant in Variant.objects.filter(tailored_settings__key__in=keys)}
     return [by_key[key] for key in keys]
 
 

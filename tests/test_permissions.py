@@ -500,9 +500,7 @@ ROWS: list[Row] = [
         lambda w: admin_url("tailoredarea", "changelist"),
         needs=(tc("change_tailoredarea"),),
         list_editable=True,
-        data=lambda w: editable_list(
-            "cmsplugin_ptr", w.area.pk, strategy="static", max_items="1", holdout_percent="0", goal=""
-        ),
+        data=lambda w: editable_list("id", w.area.pk, strategy="static", max_items="1", holdout_percent="0", goal=""),
         effect=lambda w, c: TailoredArea.objects.get(pk=w.area.pk).strategy,
         ok=302,
     ),

@@ -199,14 +199,14 @@ def test_preview_as_a_holdout_visitor_shows_the_fallback_of_areas_with_a_holdout
     preview(editor, url, topics=["sports"], segments=["regulars"], holdout="on")
     html = editor.get(url).content.decode()
     assert "<p>EVERYONE" in html and "a holdout visitor" in html
-    area_key = (
+    area = (
         page.get_content_obj("en")
         .get_placeholders()
         .get(slot="content")
         .get_plugins()
         .get(plugin_type="TailoredAreaPlugin")
     )
-    reasons = editor.get("/tailored/api/v1/explain/", {"areas": area_key.tailored_cms_tailoredplugin.key}).json()
+    reasons = editor.get("/tailored/api/v1/explain/", {"areas": area.tailored_settings.key}).json()
     assert reasons["areas"][0]["reasons"][0]["kind"] == "holdout"
 
 

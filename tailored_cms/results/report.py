@@ -168,7 +168,7 @@ def area_results(days: int = DEFAULT_DAYS, *, key: str | None = None, today: dat
     dates = period(days, today)
     areas = live_areas().select_related("placeholder").prefetch_related("placeholder__source")
     if key is not None:
-        areas = areas.filter(key=key)
+        areas = areas.filter(tailored_settings__key=key)
     found: dict[str, AreaResults] = {}
     order: dict[str, tuple[str, str, int, int]] = {}
     area_pks: dict[int, str] = {}
@@ -190,7 +190,7 @@ def area_results(days: int = DEFAULT_DAYS, *, key: str | None = None, today: dat
         area_pks[area.pk] = area.key
     if area_pks:
         for parent_id, variant_key, label in Variant.objects.filter(parent_id__in=list(area_pks)).values_list(
-            "parent_id", "key", "label"
+            "parent_id", "tailored_settings__key", "tailored_settings__label"
         ):
             found[area_pks[parent_id]].labels.setdefault(variant_key, label)
     rows = VariantStats.objects.filter(day__gte=dates[0], day__lte=dates[-1])

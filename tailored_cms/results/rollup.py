@@ -92,7 +92,11 @@ def area_goals() -> dict[str, str]:
     from ..widgets.explanation import live_areas
 
     goals: dict[str, str] = {}
-    for key, goal in live_areas().exclude(goal="").values_list("key", "goal"):
+    for key, goal in (
+        live_areas()
+        .exclude(tailored_settings__goal="")
+        .values_list("tailored_settings__key", "tailored_settings__goal")
+    ):
         goals.setdefault(key, goal)
     return goals
 

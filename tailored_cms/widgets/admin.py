@@ -9,6 +9,7 @@ from cms.models import PageContent
 from cms.toolbar.utils import get_object_edit_url
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.checks import ModelAdminChecks
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
@@ -22,7 +23,18 @@ from ..conf import tailored_settings
 from ..editors.preview import may_see_results
 from .cache_budget import OBSERVED_DAYS, observed_copies
 from .forms import TailoredAreaForm
-from .models import PageTopics, Strategy, TailoredArea
+from .models import SETTINGS, PageTopics, Strategy, TailoredArea
+
+
+class StrategyFilter(admin.SimpleListFilter):
+    title = _("strategy")
+    parameter_name = "strategy"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, str(label).split(":")[0]) for value, label in Strategy.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[TailoredArea]) -> QuerySet[TailoredArea]:
+        return queryset.filter(tailored_settings__strategy=self.value()) if self.value() else queryset
 
 
 class PageFilter(admin.SimpleListFilter):
@@ -51,6 +63,13 @@ def _page_content_type() -> ContentType:
     return ContentType.objects.get_for_model(PageContent)  # cached by ContentType's manager
 
 
+class SettingsEditableChecks(ModelAdminChecks):
+    """``list_editable`` may name an area's settings: attributes of the plugin, fields of its ``PluginSettings``."""
+
+    def _check_list_editable_item(self, obj: Any, field_name: str, label: str) -> list[Any]:
+        return [] if field_name in SETTINGS else super()._check_list_editable_item(obj, field_name, label)
+
+
 @admin.register(TailoredArea)
 class TailoredAreaAdmin(admin.ModelAdmin):
     """Every area across the site; the strategy is editable from the list.
@@ -77,19 +96,20 @@ class TailoredAreaAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["tailored_cms/admin.css"]}
 
+    checks_class = SettingsEditableChecks
     list_editable = ("strategy", "max_items", "holdout_percent", "goal")
-    list_filter = ("strategy", PageFilter, "language")
+    list_filter = (StrategyFilter, PageFilter, "language")
     list_per_page = 50
     fields = ("label", "strategy", "max_items", "holdout_percent", "goal", "cached_copies")
     readonly_fields = ("cached_copies",)
     form = TailoredAreaForm
-    search_fields = ("label",)
+    search_fields = ("tailored_settings__label",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TailoredArea]:
         return (
             super()
             .get_queryset(request)
-            .select_related("placeholder")
+            .select_related("placeholder", "tailored_settings")
             .prefetch_related("placeholder__source")
             .annotate(variants=Count("cmsplugin"))
             .order_by("placeholder__object_id", "placeholder__slot", "position", "pk")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from ..visitors.models import Topic
-from .models import MAX_HOLDOUT_PERCENT, MAX_ITEMS_RANGE, TailoredArea, Variant, Widget
+from .models import MAX_HOLDOUT_PERCENT, MAX_ITEMS_RANGE, SETTINGS, PluginSettings, TailoredArea, Variant, Widget
 
 
 def topic_choices() -> list[tuple[str, str]]:
@@ -33,18 +35,67 @@ def layout_choices() -> list[tuple[str, str]]:
     return list(tailored_settings.LAYOUTS.items())
 
 
-class TailoredAreaForm(forms.ModelForm):
+class PluginSettingsForm(forms.ModelForm):
+    """The form of a tailored plugin, whose fields are its settings (``PluginSettings``) as much as its own.
+
+    Shown with the plugin's settings, validated as the settings' model fields are (choices, bounds, the goal's
+    name), and saved with the plugin. A settings field the form declares but its ``Meta.fields`` leave out (the
+    admin list's form, built with the editable columns only) is dropped, not saved empty.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        only = self._meta.fields
+        for name in [name for name in self.fields if name in SETTINGS]:
+            if only is not None and name not in only:
+                del self.fields[name]
+            else:
+                self.initial.setdefault(name, getattr(self.instance, name))
+
+    def _post_clean(self) -> None:
+        for name, value in self.cleaned_data.items():
+            if name in SETTINGS:
+                setattr(self.instance, name, value)
+        super()._post_clean()
+        unchecked = [name for name in SETTINGS if name not in self.fields or name in self._errors]
+        try:
+            PluginSettings(**self.instance.settings).clean_fields(exclude=["plugin", *unchecked])
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+def settings_fields(*names: str, **options: Any) -> dict[str, forms.Field]:
+    """Form fields for these settings, made from ``PluginSettings``'s model fields (``fields_for_model``'s options)."""
+    return fields_for_model(PluginSettings, fields=names, **options)
+
+
+AREA_FIELDS = settings_fields(
+    "label",
+    "strategy",
+    "max_items",
+    "holdout_percent",
+    "goal",
+    help_texts={"label": _("Editors see it; visitors don't.")},
+    widgets={"goal": forms.TextInput(attrs={"placeholder": "signup", "size": 16})},
+)
+
+
+class TailoredAreaForm(PluginSettingsForm):
     """An area's settings: the plugin form in the CMS, and the admin's change form and list.
 
     *Variants shown at most* (1 to 20) and *holdout* (0 to 50) are bounded in the browser as on the server: the
     model fields' validators say so, but the form field a ``PositiveSmallIntegerField`` gets has no maximum.
     """
 
+    label = AREA_FIELDS["label"]
+    strategy = AREA_FIELDS["strategy"]
+    max_items = AREA_FIELDS["max_items"]
+    holdout_percent = AREA_FIELDS["holdout_percent"]
+    goal = AREA_FIELDS["goal"]
+
     class Meta:
         model = TailoredArea
         fields = ["label", "strategy", "max_items", "holdout_percent", "goal"]
-        help_texts = {"label": _("Editors see it; visitors don't.")}
-        widgets = {"goal": forms.TextInput(attrs={"placeholder": "signup", "size": 16})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,7 +107,10 @@ class TailoredAreaForm(forms.ModelForm):
             holdout.widget.attrs.update(min=0, max=MAX_HOLDOUT_PERCENT)
 
 
-class VariantForm(forms.ModelForm):
+VARIANT_FIELDS = settings_fields("priority", "fallback")
+
+
+class VariantForm(PluginSettingsForm):
     """Topics, themes and layouts are stored as lists of slugs; empty means "any"."""
 
     label = forms.CharField(label=_("Label"), max_length=100, help_text=_("Editors see it; visitors don't."))
@@ -94,13 +148,17 @@ class VariantForm(forms.ModelForm):
         ),
     )
 
+    priority = VARIANT_FIELDS["priority"]
+    fallback = VARIANT_FIELDS["fallback"]
+
     class Meta:
         model = Variant
         fields = ["label", "topics", "themes", "layouts", "segments", "priority", "fallback"]
 
 
-class WidgetForm(forms.ModelForm):
+class WidgetForm(PluginSettingsForm):
     label = forms.CharField(label=_("Title"), max_length=100, help_text=_("Visitors see it above the widget."))
+    hideable = settings_fields("hideable")["hideable"]
 
     class Meta:
         model = Widget

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from cms.extensions import PageExtension, extension_pool
 from cms.models import CMSPlugin
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from ..tracking.stream import CLICK, IMPRESSION, NAME_MAX_LENGTH, PAGE_VIEW, TIME_ON_PAGE
 from ..visitors.models import Topic
+from . import settings_cache
 
 
 class Strategy(models.TextChoices):
@@ -49,14 +53,25 @@ def validate_goal(value: str) -> None:
         )
 
 
-class TailoredPlugin(CMSPlugin):
-    """The one table behind areas, variants, boards and widgets, which are proxy models of it.
+class PluginSettings(models.Model):
+    """What an editor set on an area, a variant, a board or a widget: one row each, one table for all four.
 
-    Why one table: django CMS loads a page's plugins with one query per concrete plugin model, so four models
-    would cost four queries on every page with tailored content; one table costs one. Each proxy's plugin form
-    shows only the fields that are its own.
+    The plugins themselves are proxies of ``CMSPlugin`` (``TailoredPlugin`` below), so django CMS loads a page's
+    tailored plugins with its own query of the page's plugins and no other: a concrete plugin model costs one
+    more query per page, and its rows are the largest of the page. The plugins read these settings through
+    ``settings_cache``, from memory unless the plugin changed (its ``changed_date`` moved) since.
+
+    Write them through the plugin (``area.strategy = ...; area.save()``), which moves ``changed_date``: a
+    ``PluginSettings`` row changed behind the plugin's back stays unseen where it is cached.
     """
 
+    plugin = models.OneToOneField(
+        CMSPlugin,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_column="cmsplugin_ptr_id",  # the column of the days this was a concrete plugin model
+        related_name="tailored_settings",
+    )
     label = models.CharField(_("label"), max_length=100, blank=True)
     # Stable identity: survives copies and new versions (pks don't), so visitors' arrangements do too.
     key = models.SlugField(_("key"), max_length=40, default=new_key, editable=False)
@@ -100,8 +115,81 @@ class TailoredPlugin(CMSPlugin):
     # Widgets
     hideable = models.BooleanField(_("visitors may hide it"), default=True)
 
+    class Meta:
+        db_table = "tailored_cms_tailoredplugin"
+        verbose_name = _("settings of a tailored plugin")
+        verbose_name_plural = _("settings of tailored plugins")
+
     def __str__(self) -> str:
         return self.label
+
+
+SETTINGS = tuple(field.name for field in PluginSettings._meta.concrete_fields if field.name != "plugin")
+
+
+def _setting(name: str) -> property:
+    def get(plugin: TailoredPlugin) -> Any:
+        return plugin.settings[name]
+
+    def set_(plugin: TailoredPlugin, value: Any) -> None:
+        plugin.settings[name] = value
+
+    return property(get, set_, doc=str(PluginSettings._meta.get_field(name).verbose_name))
+
+
+class TailoredPlugin(CMSPlugin):
+    """What areas, variants, boards and widgets have in common: a ``CMSPlugin`` with ``PluginSettings``.
+
+    Each setting is an attribute (``area.strategy``), read from ``settings``: a dict of this plugin's own, loaded
+    on first use from ``settings_cache``. ``save()`` writes the plugin, then its settings if they were read or
+    set. Queries filter on them through the relation: ``TailoredArea.objects.filter(tailored_settings__goal="")``.
+    """
+
+    class Meta:
+        proxy = True
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        row = self._state.fields_cache.get("tailored_settings")  # select_related("tailored_settings")
+        if row is not None:
+            return {name: getattr(row, name) for name in SETTINGS}
+        return settings_cache.of(self)
+
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        """Saves the plugin, then its settings if they were read or set (``update_fields`` may name them)."""
+        new = self.pk is None or self._state.adding
+        self._settings_saved = "settings" in self.__dict__
+        if update_fields is not None:
+            fields = set(update_fields) - set(SETTINGS)
+            # Their cached copies are keyed by changed_date: it moves with them.
+            update_fields = fields | {"changed_date"} if self._settings_saved else fields
+        super().save(*args, update_fields=update_fields, **kwargs)
+        if self._settings_saved:
+            settings_cache.save(self, new)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies (``copy.copy``, ``deepcopy``, pickles) get settings of their own, not the original's dict."""
+        state = super().__getstate__()
+        if "settings" in state:
+            state["settings"] = settings_cache.copy(state["settings"])
+        return state
+
+    def copy_relations(self, old_instance: TailoredPlugin) -> None:
+        """A copy (django CMS's copy, paste, publish) gets the original's settings, unless ``save`` wrote them."""
+        if not getattr(self, "_settings_saved", False):
+            self.settings = settings_cache.of(old_instance)
+            settings_cache.save(self, new=True)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self.__dict__.pop("settings", None)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+for _name in SETTINGS:
+    setattr(TailoredPlugin, _name, _setting(_name))
 
 
 class OfPluginType(models.Manager):
@@ -132,7 +220,10 @@ class TailoredArea(TailoredPlugin):
         ]
 
     def __str__(self) -> str:
-        return self.label or f"{self.get_strategy_display()}"
+        return self.label or str(self.get_strategy_display())
+
+    def get_strategy_display(self) -> str:
+        return Strategy(self.strategy).label
 
     def get_short_description(self) -> str:
         """What the CMS structure board shows after "Tailored area": the label, strategy, holdout and goal (no SQL)."""

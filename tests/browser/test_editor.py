@@ -92,7 +92,7 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
     editor.save()
     assert list(PageTopics.objects.values_list("topics__slug", flat=True)) == ["sports"]
 
-    saved = TailoredArea.objects.get(label=AREA_LABEL)
+    saved = TailoredArea.objects.get(tailored_settings__label=AREA_LABEL)
     assert saved.strategy == "customization" and saved.placeholder.slot == "sidebar"
     variants = {v.label: v for v in Variant.objects.filter(parent=saved)}
     assert variants["Sports fans"].topics == ["sports"] and not variants["Sports fans"].fallback
@@ -126,7 +126,7 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
         if strategy == "static":
             editor.edit_page(path)
             editor.choose_from_menu(editor.plugin(sidebar, "Tailored area", AREA_LABEL), "Strategy: Static")
-            assert TailoredArea.objects.get(label=AREA_LABEL).strategy == "static"
+            assert TailoredArea.objects.get(tailored_settings__label=AREA_LABEL).strategy == "static"
         else:
             set_strategy_in_admin_list(editor, AREA_LABEL, strategy)
         editor.edit_page(path)
@@ -157,7 +157,7 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
 
     # 6. The results, from the same menu: the area is listed with its strategy.
     open_tailoring_menu_item(page, "Results")
-    area_key = TailoredArea.objects.get(label=AREA_LABEL).key
+    area_key = TailoredArea.objects.get(tailored_settings__label=AREA_LABEL).key
     expect(page.locator(f'[data-tailored-area-results="{area_key}"]')).to_contain_text(AREA_LABEL)
 
     for visitor in (fan, newcomer):

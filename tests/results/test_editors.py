@@ -53,7 +53,7 @@ def test_the_areas_list_links_to_each_areas_results_and_edits_its_goal(hero):
         {
             "form-TOTAL_FORMS": "1",
             "form-INITIAL_FORMS": "1",
-            "form-0-cmsplugin_ptr": str(hero.area.pk),
+            "form-0-id": str(hero.area.pk),
             "form-0-strategy": "customization",
             "form-0-max_items": "1",
             "form-0-holdout_percent": "10",

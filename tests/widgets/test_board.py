@@ -69,7 +69,7 @@ def test_a_widget_the_editor_adds_later_appears_at_its_place(board_page, visitor
     url = board_page.get_absolute_url()
     assert widget_keys(c.get(url).content.decode()) == ["stocks", "sports", "weather", "news"]
     ph = placeholder(board_page, "content")
-    weather = Widget.objects.get(placeholder=ph, key="weather")
+    weather = Widget.objects.get(placeholder=ph, tailored_settings__key="weather")
     add_plugin(ph, "WidgetPlugin", "en", target=weather, position="left", label="Traffic", key="traffic")
     ph.clear_cache("en")  # what the CMS's plugin views do after an edit (cms.api.add_plugin does not)
     # Editor order is now news, traffic, weather, sports, stocks: traffic keeps slot 1.

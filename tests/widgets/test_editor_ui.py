@@ -40,7 +40,7 @@ def area_page(make_page):
 
 
 def variant(label: str) -> Variant:
-    return Variant.objects.get(label=label)
+    return Variant.objects.get(tailored_settings__label=label)
 
 
 def data_bridge(html: str) -> dict:

@@ -247,6 +247,7 @@ def test_holdout_rendering_costs_no_query_or_round_trip_more(holdout_page, fans,
         return len(queries), redis_round_trips.round_trips
 
     with_holdout = cost()
-    TailoredArea.objects.filter(pk=area.pk).update(holdout_percent=0)
+    area.holdout_percent = 0
+    area.save()
     assert cost() == with_holdout
     assert with_holdout[1] == 1

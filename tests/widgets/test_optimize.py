@@ -132,7 +132,9 @@ def optimize_page(make_page):
 
 
 def variant_keys(area: TailoredArea) -> dict[str, str]:
-    return dict(Variant.objects.filter(parent_id=area.pk).values_list("label", "key"))
+    return dict(
+        Variant.objects.filter(parent_id=area.pk).values_list("tailored_settings__label", "tailored_settings__key")
+    )
 
 
 def add_results(area: TailoredArea, variant: str, impressions: int, clicks: int, conversions: int = 0) -> None:
@@ -172,7 +174,8 @@ def test_a_seeded_simulation_sends_most_traffic_to_the_best_variant(optimize_pag
 
 def test_an_area_with_a_goal_learns_from_its_conversions_and_only_from_recent_optimized_results(optimize_page):
     _page, area = optimize_page
-    TailoredArea.objects.filter(pk=area.pk).update(goal="signup")
+    area.goal = "signup"
+    area.save()
     keys = variant_keys(area)
     add_results(area, keys["A"], 5000, clicks=900, conversions=10)
     add_results(area, keys["B"], 5000, clicks=100, conversions=200)
@@ -247,7 +250,8 @@ def test_a_new_optimize_area_splits_visitors_and_the_holdout_still_comes_first(o
     url = page.get_absolute_url()
     first, last = visitors_in_buckets(area, range(33), range(67, 100))  # 3 variants: a third of the buckets each
     assert shown(first, url) == {"VERSION A"} and shown(last, url) == {"VERSION C"}
-    TailoredArea.objects.filter(pk=area.pk).update(holdout_percent=50)
+    area.holdout_percent = 50
+    area.save()
     seen = {frozenset(shown(new_visitor()[0], url)) for _ in range(30)}
     assert frozenset({"STANDARD"}) in seen and len(seen) > 1
 
@@ -278,5 +282,6 @@ def test_rendering_an_optimize_area_costs_no_query_more_and_one_round_trip(optim
     publish_allocations({area.key: [keys["B"]] * 100})  # new allocations: they come with the snapshot
     optimized = cost()
     assert optimized[1:] == (1, {"VERSION B"})
-    TailoredArea.objects.filter(pk=area.pk).update(strategy="customization")
+    area.strategy = "customization"
+    area.save()
     assert cost()[:2] == optimized[:2]  # no query more than an area of another strategy

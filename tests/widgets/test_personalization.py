@@ -150,5 +150,5 @@ def test_editors_pick_segments_in_the_variant_form_and_see_them_on_the_structure
 
     page = make_page("Home", slug="home")
     build_area(placeholder(page, "content"))
-    regulars = Variant.objects.get(label="Regulars")
+    regulars = Variant.objects.get(tailored_settings__label="Regulars")
     assert regulars.get_short_description() == "Regulars · segments: regulars · priority 1"

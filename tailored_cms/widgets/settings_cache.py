@@ -1,0 +1,75 @@
+"""The settings of tailored plugins, kept in this process: a page renders its areas and variants without a query.
+
+An entry is keyed by the plugin's pk and ``changed_date``, which every save of the plugin moves (``auto_now``):
+a changed plugin is a new key, so nothing is ever stale and no process needs telling. An unknown key loads the
+settings of every tailored plugin in the same placeholder and language in one query (the rest of the page's
+area is about to ask). At most ``MAX_ENTRIES`` entries, then the cache starts again empty.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from .models import TailoredPlugin
+
+MAX_ENTRIES = 50_000  # a few hundred bytes each
+_entries: dict[tuple[int, datetime], dict[str, Any]] = {}
+
+
+def of(plugin: TailoredPlugin) -> dict[str, Any]:
+    """A copy of ``plugin``'s settings, its own to change."""
+    if plugin.pk is None:
+        return defaults()
+    found = _entries.get((plugin.pk, plugin.changed_date))
+    if found is None:
+        found = _load(plugin)
+    return copy(found)
+
+
+def defaults() -> dict[str, Any]:
+    from .models import SETTINGS, PluginSettings
+
+    return {name: PluginSettings._meta.get_field(name).get_default() for name in SETTINGS}
+
+
+def save(plugin: TailoredPlugin, new: bool) -> None:
+    """Write ``plugin.settings`` (a new row if ``new``) and keep them under the plugin's new ``changed_date``."""
+    from .models import PluginSettings
+
+    PluginSettings(plugin_id=plugin.pk, **plugin.settings).save(force_insert=new)
+    _remember(plugin.pk, plugin.changed_date, copy(plugin.settings))
+
+
+def _load(plugin: TailoredPlugin) -> dict[str, Any]:
+    from .models import SETTINGS, PluginSettings
+
+    same_area = Q(pk=plugin.pk)
+    if plugin.placeholder_id is not None:
+        same_area |= Q(plugin__placeholder_id=plugin.placeholder_id, plugin__language=plugin.language)
+    found = None
+    for pk, changed_date, *values in PluginSettings.objects.filter(same_area).values_list(
+        "pk", "plugin__changed_date", *SETTINGS
+    ):
+        settings = dict(zip(SETTINGS, values, strict=True))
+        _remember(pk, changed_date, settings)
+        if pk == plugin.pk:
+            found = settings  # changed since ``plugin`` was read, perhaps: the newer settings all the same
+    if found is None:  # no row: a plugin saved without its settings (never by this app)
+        found = defaults()
+        _remember(plugin.pk, plugin.changed_date, found)
+    return found
+
+
+def _remember(pk: int, changed_date: datetime, settings: dict[str, Any]) -> None:
+    if len(_entries) >= MAX_ENTRIES:
+        _entries.clear()
+    _entries[pk, changed_date] = settings
+
+
+def copy(settings: dict[str, Any]) -> dict[str, Any]:
+    """A copy whose lists (topics, segments...) are its own too."""
+    return {name: list(value) if isinstance(value, list) else value for name, value in settings.items()}
