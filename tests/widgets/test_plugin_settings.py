@@ -1,0 +1,198 @@
+"""Areas, variants, boards and widgets are proxies of CMSPlugin; their settings come from ``settings_cache``.
+
+What a user would notice: a tailored page costs the queries of the same page with plain placeholders, an
+editor's change shows on the next render (in every process: the cache is keyed by ``changed_date``), and copies
+(django CMS's copy and paste, a new draft of a published page) keep the settings of the original.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from cms.models import CMSPlugin
+from cms.utils.plugins import copy_plugins_to_placeholder
+from django.core.cache import cache
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
+
+from tailored_cms import api
+from tailored_cms.widgets import settings_cache
+from tailored_cms.widgets.models import PluginSettings, TailoredArea, Variant
+
+from .conftest import placeholder, text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sports(db):
+    api.create_topic("sports")
+
+
+def tailored_page(make_page, slug="tailored", areas=2):
+    page = make_page(slug.title(), slug=slug)
+    ph = placeholder(page, "content")
+    for i in range(areas):
+        area = api.add_area(ph, label=f"Hero {i}", holdout_percent=0)
+        text(ph, f"<p>SPORTS {i}</p>", target=api.add_variant(area, label="Fans", topics=["sports"]))
+        text(ph, f"<p>EVERYONE {i}</p>", target=api.add_variant(area, label="Everyone", fallback=True))
+    return page
+
+
+def plain_page(make_page, areas=2):
+    """The same content with plain placeholders: what every visitor of a tailored page sees one of."""
+    page = make_page("Plain", slug="plain")
+    for i in range(areas):
+        text(placeholder(page, "content"), f"<p>EVERYONE {i}</p>")
+    return page
+
+
+def queries_of(client, url) -> int:
+    cache.clear()  # no page, placeholder or menu cache: the page is rendered
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_a_tailored_page_costs_the_queries_of_the_plain_page(make_page, sports, visitor_client):
+    tailored, plain = tailored_page(make_page), plain_page(make_page)
+    fan = visitor_client(topics=["sports"])
+    for url in (tailored.get_absolute_url(), plain.get_absolute_url()):
+        queries_of(fan, url)  # process-wide caches (Site, ContentType, these settings) are warm from now on
+    assert queries_of(fan, tailored.get_absolute_url()) == queries_of(fan, plain.get_absolute_url())
+    assert "SPORTS 1" in fan.get(tailored.get_absolute_url()).content.decode()
+
+
+def test_a_process_that_never_saw_the_settings_loads_them_in_one_query(make_page, sports, visitor_client):
+    page = tailored_page(make_page, areas=3)
+    fan = visitor_client(topics=["sports"])
+    warm = (queries_of(fan, page.get_absolute_url()), queries_of(fan, page.get_absolute_url()))[1]
+    settings_cache._entries.clear()  # as in a freshly started process
+    assert queries_of(fan, page.get_absolute_url()) == warm + 1  # all 9 plugins of the placeholder at once
+    assert queries_of(fan, page.get_absolute_url()) == warm
+
+
+def test_a_change_saved_anywhere_shows_on_the_next_render(make_page, sports, visitor_client):
+    page = tailored_page(make_page, areas=1)
+    url = page.get_absolute_url()
+    fan = visitor_client(topics=["sports"])
+    assert "SPORTS 0" in fan.get(url).content.decode()  # its settings are in this process's cache now
+
+    remembered = dict(settings_cache._entries)  # what this process knows: another process saves the change
+    elsewhere = TailoredArea.objects.get(tailored_settings__label="Hero 0")
+    elsewhere.strategy = "static"
+    elsewhere.save(update_fields=["strategy"])  # what the structure board's strategy menu saves
+    settings_cache._entries.clear()
+    settings_cache._entries.update(remembered)
+    cache.clear()
+    html = fan.get(url).content.decode()
+    assert "EVERYONE 0" in html and "SPORTS 0" not in html
+
+    fans = Variant.objects.get(tailored_settings__label="Fans")
+    fans.label = "Sports fans"
+    fans.save()
+    assert TailoredArea.objects.get(pk=elsewhere.pk).strategy == "static"  # a variant's save left its area be
+    assert Variant.objects.get(pk=fans.pk).label == "Sports fans"
+
+
+def test_lists_of_areas_read_their_settings_with_them(make_page, sports, django_assert_num_queries):
+    tailored_page(make_page, areas=3)
+    settings_cache._entries.clear()
+    with django_assert_num_queries(1):
+        labels = [area.label for area in TailoredArea.objects.select_related("tailored_settings")]
+    assert labels == ["Hero 0", "Hero 1", "Hero 2"]
+
+
+def test_settings_changed_on_one_copy_of_a_plugin_stay_off_the_others(make_page, sports):
+    tailored_page(make_page, areas=1)
+    area = TailoredArea.objects.get()
+    twin = TailoredArea.objects.get()
+    assert area.topics is not twin.topics and area.settings is not twin.settings
+    before = copy.copy(area)  # what django CMS's operation signals get as the old plugin
+    area.goal = "signup"
+    assert twin.goal == "" and before.goal == "" and TailoredArea.objects.get().goal == ""
+
+
+def test_copies_keep_the_settings_of_the_original_and_are_their_own(make_page, sports, visitor_client):
+    page = tailored_page(make_page, areas=1)
+    target = placeholder(make_page("Copy", slug="copy"), "content")
+    source = list(placeholder(page, "content").get_plugins("en"))  # plain CMSPlugins, settings not read yet
+    copies = copy_plugins_to_placeholder(source, target, language="en")
+
+    area = TailoredArea.objects.get(placeholder=placeholder(page, "content"))
+    pasted = TailoredArea.objects.get(placeholder=target)
+    assert (pasted.label, pasted.key, pasted.strategy) == (area.label, area.key, area.strategy)
+    assert pasted.pk != area.pk
+    copied = {v.label: v for v in Variant.objects.filter(placeholder=target)}
+    assert copied["Fans"].topics == ["sports"] and copied["Everyone"].fallback
+    assert PluginSettings.objects.count() == 2 * 3 and len(copies) == len(source)
+
+    pasted.strategy = "static"
+    pasted.save()
+    assert TailoredArea.objects.get(pk=area.pk).strategy == "customization"
+    fan = visitor_client(topics=["sports"])
+    assert "SPORTS 0" in fan.get(page.get_absolute_url()).content.decode()
+
+
+def test_deleting_an_area_deletes_its_settings_and_those_of_its_variants(make_page, sports):
+    page = tailored_page(make_page, areas=2)
+    ph = placeholder(page, "content")
+    ph.delete_plugin(TailoredArea.objects.get(tailored_settings__label="Hero 0"))
+    assert PluginSettings.objects.count() == 3
+    assert set(PluginSettings.objects.values_list("plugin_id", flat=True)) == set(
+        CMSPlugin.objects.filter(plugin_type__in=["TailoredAreaPlugin", "VariantPlugin"]).values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_every_setting_of_the_plugins_made_before_it(make_page):
+    """0009 changes Django's view only: rows written by the concrete model of 0008 read back the same."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("tailored_cms", "0008_stale_snapshots")])
+    try:
+        old = executor.loader.project_state(("tailored_cms", "0008_stale_snapshots")).apps
+        page = make_page("Old", slug="old")
+        ph = placeholder(page, "content")
+        old_area = old.get_model("tailored_cms", "TailoredArea").objects.create(
+            placeholder_id=ph.pk,
+            language="en",
+            position=1,
+            plugin_type="TailoredAreaPlugin",
+            label="From 0008",
+            strategy="hybrid",
+            max_items=2,
+            holdout_percent=5,
+            goal="signup",
+        )
+        old.get_model("tailored_cms", "Variant").objects.create(
+            placeholder_id=ph.pk,
+            language="en",
+            position=2,
+            parent_id=old_area.pk,
+            plugin_type="VariantPlugin",
+            label="Old variant",
+            segments=["regulars"],
+            topics=["sports"],
+            priority=3,
+        )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    area = TailoredArea.objects.get(pk=old_area.pk)
+    assert (area.label, area.strategy, area.max_items, area.holdout_percent, area.goal) == (
+        "From 0008",
+        "hybrid",
+        2,
+        5,
+        "signup",
+    )
+    assert area.key == old_area.key
+    (variant,) = Variant.objects.filter(parent=area)
+    assert (variant.label, variant.segments, variant.topics, variant.priority) == (
+        "Old variant",
+        ["regulars"],
+        ["sports"],
+        3,
+    )
