@@ -24,7 +24,7 @@ from .views import VisitorAPIView
 
 __all__ = ["CanSeeResults", "StatsSerializer", "StatsView", "stats_document"]
 
-AREA_KEY = re.compile(r"[-A-Za-z0-9_]{1,40}")  # TailoredPlugin.key
+AREA_KEY = re.compile(r"[-A-Za-z0-9_]{1,40}")  # PluginSettings.key
 DAYS = re.compile(r"[0-9]{1,3}")
 
 

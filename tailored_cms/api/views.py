@@ -378,7 +378,7 @@ def _visitor_ids(request: Request) -> list[str]:
 
 
 MAX_EXPLAINED_AREAS = 50  # a page with more tailored areas than this is asked about in parts
-AREA_KEY = re.compile(r"^[-A-Za-z0-9_]{1,40}$")  # TailoredPlugin.key
+AREA_KEY = re.compile(r"^[-A-Za-z0-9_]{1,40}$")  # PluginSettings.key
 
 
 def _area_keys(request: Request) -> list[str]:

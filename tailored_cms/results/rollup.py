@@ -40,7 +40,7 @@ from .models import VariantStats
 
 __all__ = ["area_goals", "clicked", "roll_up", "shown_in"]
 
-KEY = re.compile(r"[-A-Za-z0-9_]{1,40}")  # TailoredPlugin.key
+KEY = re.compile(r"[-A-Za-z0-9_]{1,40}")  # PluginSettings.key
 MAX_SHOWN = 20  # an area shows at most 20 variants (MAX_ITEMS_RANGE)
 COUNTERS = ("impressions", "clicks", "conversions")
 

@@ -177,7 +177,7 @@ class TailoredPlugin(CMSPlugin):
     def copy_relations(self, old_instance: TailoredPlugin) -> None:
         """A copy (django CMS's copy, paste, publish) gets the original's settings, unless ``save`` wrote them."""
         if not getattr(self, "_settings_saved", False):
-            self.settings = settings_cache.of(old_instance)
+            self.settings = settings_cache.copy(old_instance.settings)
             settings_cache.save(self, new=True)
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
@@ -193,7 +193,7 @@ for _name in SETTINGS:
 
 
 class OfPluginType(models.Manager):
-    """Rows of one plugin type only (the proxies share a table)."""
+    """Rows of one plugin type only (the proxies share django CMS's plugin table)."""
 
     def __init__(self, plugin_type: str) -> None:
         super().__init__()
