@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .models import TailoredPlugin
 
 MAX_ENTRIES = 50_000  # a few hundred bytes each
+LISTS = ("topics", "themes", "layouts", "segments")  # the JSON lists of PluginSettings
 _entries: dict[tuple[int, datetime], dict[str, Any]] = {}
 
 
@@ -72,4 +73,7 @@ def _remember(pk: int, changed_date: datetime, settings: dict[str, Any]) -> None
 
 def copy(settings: dict[str, Any]) -> dict[str, Any]:
     """A copy whose lists (topics, segments...) are its own too."""
-    return {name: list(value) if isinstance(value, list) else value for name, value in settings.items()}
+    copied = dict(settings)
+    for name in LISTS:
+        copied[name] = list(copied[name])
+    return copied
