@@ -73,7 +73,7 @@ def change_area_strategy(request: HttpRequest, plugin_id: int) -> HttpResponse:
             _("Unknown strategy %(given)r: choose one of %(choices)s.")
             % {"given": strategy, "choices": ", ".join(Strategy.values)}
         )
-    area = TailoredArea.objects.select_for_update().get(pk=plugin.pk)
+    area = TailoredArea.objects.select_for_update(of=("self",)).get(pk=plugin.pk)
     old = copy.copy(area)  # as it was, for the operation's receivers
     area.strategy = strategy
     area.save(update_fields=["strategy"])

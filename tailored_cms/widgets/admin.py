@@ -109,7 +109,7 @@ class TailoredAreaAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("placeholder", "tailored_settings")
+            .select_related("placeholder")
             .prefetch_related("placeholder__source")
             .annotate(variants=Count("cmsplugin"))
             .order_by("placeholder__object_id", "placeholder__slot", "position", "pk")

@@ -268,7 +268,7 @@ def chosen_ids(context: Any, variant: Variant, request: HttpRequest | None) -> s
     area = TailoredArea.objects.filter(pk=variant.parent_id).first()
     if area is None:
         return set()
-    siblings = list(Variant.objects.filter(parent_id=area.pk).select_related("tailored_settings").order_by("position"))
+    siblings = list(Variant.objects.filter(parent_id=area.pk).order_by("position"))
     return {v.pk for v in select_for(request, area, siblings).shown}
 
 

@@ -170,7 +170,7 @@ def live_areas() -> QuerySet[TailoredArea]:
     ``PageContent.objects`` holds only published content; without it, all). Several may share a key."""
     on_a_page = Q(placeholder__content_type__app_label="cms", placeholder__content_type__model="pagecontent")
     live = ~on_a_page | Q(placeholder__object_id__in=PageContent.objects.values("pk"))
-    return TailoredArea.objects.filter(live).select_related("tailored_settings").order_by("pk")
+    return TailoredArea.objects.filter(live).order_by("pk")
 
 
 def load_areas(keys: Sequence[str]) -> dict[str, tuple[TailoredArea, list[Variant]]]:
@@ -185,10 +185,6 @@ def load_areas(keys: Sequence[str]) -> dict[str, tuple[TailoredArea, list[Varian
     for area in live_areas().filter(tailored_settings__key__in=keys):
         areas.setdefault(area.key, area)
     variants: dict[int, list[Variant]] = {area.pk: [] for area in areas.values()}
-    for variant in (
-        Variant.objects.filter(parent_id__in=list(variants))
-        .select_related("tailored_settings")
-        .order_by("position", "pk")
-    ):
+    for variant in Variant.objects.filter(parent_id__in=list(variants)).order_by("position", "pk"):
         variants[variant.parent_id].append(variant)
     return {key: (area, variants[area.pk]) for key, area in areas.items()}

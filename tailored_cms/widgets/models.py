@@ -193,14 +193,20 @@ for _name in SETTINGS:
 
 
 class OfPluginType(models.Manager):
-    """Rows of one plugin type only (the proxies share django CMS's plugin table)."""
+    """Rows of one plugin type only (the proxies share django CMS's plugin table), each read with its settings
+    (one join: a list of areas or variants costs one query, however many placeholders they are in).
+
+    django CMS's own loading of a page's plugins doesn't come through here: those read their settings from
+    ``settings_cache``. To lock rows, name the plugin's table: ``select_for_update(of=("self",))`` (PostgreSQL
+    can't lock the nullable side of the join).
+    """
 
     def __init__(self, plugin_type: str) -> None:
         super().__init__()
         self.plugin_type = plugin_type
 
     def get_queryset(self) -> models.QuerySet:
-        return super().get_queryset().filter(plugin_type=self.plugin_type)
+        return super().get_queryset().filter(plugin_type=self.plugin_type).select_related("tailored_settings")
 
 
 class TailoredArea(TailoredPlugin):

@@ -166,12 +166,9 @@ def refresh_allocations(
 
     rng = rng or random.Random()
     today = today or timezone.localdate()
-    optimized = TailoredArea.objects.filter(tailored_settings__strategy=Strategy.OPTIMIZE).select_related(
-        "tailored_settings"
-    )
-    areas = {area.pk: area for area in optimized}
+    areas = {area.pk: area for area in TailoredArea.objects.filter(tailored_settings__strategy=Strategy.OPTIMIZE)}
     by_area: dict[int, list[Variant]] = {}
-    for variant in Variant.objects.filter(parent_id__in=areas).select_related("tailored_settings").order_by("position"):
+    for variant in Variant.objects.filter(parent_id__in=areas).order_by("position"):
         by_area.setdefault(variant.parent_id, []).append(variant)
     # Copies of an area (draft and published) share its key: the union of their variants is tested.
     tested: dict[str, dict[str, None]] = {}
