@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -43,8 +44,8 @@ from .worker import CeleryWorker
 
 BATCH = 20  # events per request
 VISITORS = 1000  # consenting visitors whose cookies the load cycles through
-SECONDS = 12  # measured per side, in ROUNDS alternating rounds
-ROUNDS = 3
+SECONDS = 12  # measured per side, in ROUNDS alternating rounds; the ratio is the median of the rounds' ratios
+ROUNDS = 6
 WARMUP_SECONDS = 2
 CONNECTIONS = 8
 WORKERS, THREADS = 2, 4  # gunicorn: 2 gthread workers × 4 threads (keep-alive) were the fastest on 2 cores
@@ -189,7 +190,12 @@ def endpoint_rows() -> list[dict[str, str]]:
     print(f"  events/: {stream_note} in the stream; baseline: {baseline_note} as rows")
     print(f"  load average (other processes compete for the cores): {os.getloadavg()[0]:.1f}")
     tailored_rate, baseline_rate = tailored.requests_per_second * BATCH, baseline.requests_per_second * BATCH
-    ratio = tailored_rate / baseline_rate
+    # Each round's ratio compares the two sides a few seconds apart: a burst of other work on the machine moves
+    # one round, not the median.
+    ratio = statistics.median(
+        ours.requests_per_second / theirs.requests_per_second
+        for ours, theirs in zip(loads[events_path], loads[baseline_path], strict=True)
+    )
     redis.delete(stream_key())
     return [
         {
@@ -199,7 +205,7 @@ def endpoint_rows() -> list[dict[str, str]]:
             "ratio": f"{ratio:.1f}x",
             "target": ">= 5,000/s, >= 5x",
             "how": f"served: gunicorn {kind}, wrk -c {CONNECTIONS}, {ROUNDS} alternating rounds of "
-            f"{SECONDS // ROUNDS} s",
+            f"{SECONDS // ROUNDS} s, median of the rounds' ratios",
         }
     ]
 
