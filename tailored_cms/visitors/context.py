@@ -16,6 +16,8 @@ from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.cache import has_vary_header, patch_cache_control, patch_vary_headers
 
 from ..conf import tailored_settings
+from ..rules import request_time
+from ..rules.active import refresh_active_segments
 from ..tracking.capture import is_page_view, page_view
 from ..tracking.stream import TrackedEvent, enqueue
 from ..widgets.selection import holdout_bucket, in_holdout
@@ -109,9 +111,6 @@ class VisitorContext:
 
     def _request_segments(self, request: HttpRequest) -> tuple[str, ...]:
         """``segments`` without marking the response as the visitor's (the middleware's vary key needs them)."""
-        from ..rules import request_time
-        from ..rules.active import refresh_active_segments
-
         if self._load is not None:
             self.snapshot  # noqa: B018 -- load it (events/ defers the load to its own round trip)
         if self._segments is None or self._segments[0] is not self._snapshot:
