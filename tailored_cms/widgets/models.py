@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import namedtuple
 from collections.abc import Iterable
 from typing import Any
 
@@ -127,36 +128,76 @@ class PluginSettings(models.Model):
 SETTINGS = tuple(field.name for field in PluginSettings._meta.concrete_fields if field.name != "plugin")
 
 
+class SettingsView(namedtuple("SettingsView", SETTINGS)):  # type: ignore[misc]
+    """A plugin's settings, read-only: what rendering reads, shared by every render in the process (lists are
+    tuples). ``settings_cache`` keeps one per plugin version."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> SettingsView:
+        return cls(*(tuple(values[name]) if name in settings_cache.LISTS else values[name] for name in SETTINGS))
+
+    def editable(self) -> dict[str, Any]:
+        """The same settings in a dict of their own (lists as lists), to change."""
+        return {
+            name: list(value) if type(value) is tuple else value for name, value in zip(SETTINGS, self, strict=True)
+        }
+
+
 def _setting(name: str) -> property:
-    def get(plugin: TailoredPlugin) -> Any:
-        return plugin.settings[name]
+    index = SETTINGS.index(name)
+
+    def get_value(plugin: TailoredPlugin) -> Any:
+        own = plugin.__dict__.get("settings")
+        return own[name] if own is not None else plugin.settings_view[index]
+
+    def get_list(plugin: TailoredPlugin) -> Any:
+        return plugin.settings[name]  # a list of the plugin's own: it may be changed in place
 
     def set_(plugin: TailoredPlugin, value: Any) -> None:
         plugin.settings[name] = value
 
+    get = get_list if name in settings_cache.LISTS else get_value
     return property(get, set_, doc=str(PluginSettings._meta.get_field(name).verbose_name))
 
 
 class TailoredPlugin(CMSPlugin):
     """What areas, variants, boards and widgets have in common: a ``CMSPlugin`` with ``PluginSettings``.
 
-    Each setting is an attribute (``area.strategy``), read from ``settings``: a dict of this plugin's own, loaded
-    on first use from ``settings_cache``. ``save()`` writes the plugin, then its settings if they were read or
-    set. Queries filter on them through the relation: ``TailoredArea.objects.filter(tailored_settings__goal="")``.
+    Each setting is an attribute (``area.strategy``). Reading one reads ``settings_view``, the settings as saved,
+    shared with every other render (from ``settings_cache``, or from the row a query joined); changing one, or
+    reading a list, first copies them into ``settings``, a dict of the plugin's own, which is what the plugin
+    has from then on. ``save()`` writes the plugin, then its settings if that copy was made. Queries filter on
+    them through the relation: ``TailoredArea.objects.filter(tailored_settings__goal="")``.
     """
 
     class Meta:
         proxy = True
 
+    @property
+    def settings_view(self) -> SettingsView:
+        """The settings, read-only (lists are tuples): no copy, so rendering reads them without allocating."""
+        own = self.__dict__.get("settings")
+        if own is not None:
+            return SettingsView.of(own)  # what was set on this instance
+        view = self.__dict__.get("_settings_view")
+        if view is None:
+            row = self._state.fields_cache.get("tailored_settings")  # select_related("tailored_settings")
+            if row is not None:
+                view = SettingsView.of({name: getattr(row, name) for name in SETTINGS})
+            else:
+                view = settings_cache.view(self)
+            self.__dict__["_settings_view"] = view
+        return view
+
     @cached_property
     def settings(self) -> dict[str, Any]:
-        row = self._state.fields_cache.get("tailored_settings")  # select_related("tailored_settings")
-        if row is not None:
-            return {name: getattr(row, name) for name in SETTINGS}
-        return settings_cache.of(self)
+        """The settings in a dict of this plugin's own, to change (``save()`` writes them)."""
+        return self.settings_view.editable()
 
     def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
-        """Saves the plugin, then its settings if they were read or set (``update_fields`` may name them)."""
+        """Saves the plugin, then its settings if they were copied to be set (``update_fields`` may name them)."""
         new = self.pk is None or self._state.adding
         self._settings_saved = "settings" in self.__dict__
         if update_fields is not None:
@@ -177,12 +218,13 @@ class TailoredPlugin(CMSPlugin):
     def copy_relations(self, old_instance: TailoredPlugin) -> None:
         """A copy (django CMS's copy, paste, publish) gets the original's settings, unless ``save`` wrote them."""
         if not getattr(self, "_settings_saved", False):
-            self.settings = settings_cache.copy(old_instance.settings)
+            self.settings = old_instance.settings_view.editable()
             settings_cache.save(self, new=True)
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         super().refresh_from_db(*args, **kwargs)
         self.__dict__.pop("settings", None)
+        self.__dict__.pop("_settings_view", None)
 
     def __str__(self) -> str:
         return self.label

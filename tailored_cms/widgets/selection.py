@@ -28,14 +28,20 @@ PATHS = (CUSTOMIZED, PERSONALIZED, OPTIMIZED, FALLBACK, HOLDOUT)
 
 
 class Targeted(Protocol):
-    """What selection reads from a variant (``Variant`` satisfies it)."""
+    """What selection reads from a variant (``Variant`` and its ``settings_view`` satisfy it)."""
 
-    topics: list[str]
-    themes: list[str]
-    layouts: list[str]
-    segments: list[str]
-    priority: int
-    fallback: bool
+    @property
+    def topics(self) -> Sequence[str]: ...
+    @property
+    def themes(self) -> Sequence[str]: ...
+    @property
+    def layouts(self) -> Sequence[str]: ...
+    @property
+    def segments(self) -> Sequence[str]: ...
+    @property
+    def priority(self) -> int: ...
+    @property
+    def fallback(self) -> bool: ...
 
 
 class Choices(Protocol):

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tailored_cms import api
 from tailored_cms.widgets import settings_cache
+from tailored_cms.widgets.cms_plugins import select_for
 from tailored_cms.widgets.models import PluginSettings, TailoredArea, Variant
 
 from .conftest import placeholder, text
@@ -113,6 +114,29 @@ def test_settings_changed_on_one_copy_of_a_plugin_stay_off_the_others(make_page,
     before = copy.copy(area)  # what django CMS's operation signals get as the old plugin
     area.goal = "signup"
     assert twin.goal == "" and before.goal == "" and TailoredArea.objects.get().goal == ""
+
+
+def test_a_list_changed_in_place_is_the_plugins_own(make_page, sports, visitor_client):
+    """Renders share each plugin's saved settings; a list read off a plugin is a copy, whatever is done to it."""
+    page = tailored_page(make_page, areas=1)
+    fan = visitor_client(topics=["sports"])
+    assert "SPORTS 0" in fan.get(page.get_absolute_url()).content.decode()  # the settings are in the cache now
+    pk = Variant.objects.get(tailored_settings__label="Fans").pk
+    fans = Variant.objects.select_related(None).get(pk=pk)  # its settings from the cache, as django CMS loads it
+    fans.topics.clear()  # changed in place, never saved
+    cache.clear()
+    assert "SPORTS 0" in fan.get(page.get_absolute_url()).content.decode()
+    assert Variant.objects.select_related(None).get(pk=pk).topics == ["sports"]
+
+
+def test_choosing_variants_copies_none_of_their_settings(make_page, sports):
+    """Selection reads the shared read-only settings: copies of every variant's lists on every page view made the
+    garbage collector run twice as often on the bench's page."""
+    tailored_page(make_page, areas=1)
+    area = TailoredArea.objects.select_related(None).get()
+    variants = list(Variant.objects.select_related(None).order_by("position"))
+    assert [v.label for v in select_for(None, area, variants).shown] == ["Everyone"]
+    assert not any("settings" in plugin.__dict__ for plugin in [area, *variants])
 
 
 def test_copies_keep_the_settings_of_the_original_and_are_their_own(make_page, sports, visitor_client):
