@@ -48,7 +48,8 @@ SECONDS = 12  # measured per side, in ROUNDS alternating rounds; the ratio is th
 ROUNDS = 6
 WARMUP_SECONDS = 2
 CONNECTIONS = 8
-WORKERS, THREADS = 2, 4  # gunicorn: 2 gthread workers × 4 threads (keep-alive) were the fastest on 2 cores
+# gunicorn: 2 gthread workers × 2 threads (keep-alive), CONNECTIONS // WORKERS connections each (see bench/served.py)
+WORKERS, THREADS = 2, 2
 INGEST_EVENTS, INGEST_VISITORS = 100_000, 2000
 WORST_CASE_EVENTS = 20_000
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
@@ -169,7 +170,7 @@ def endpoint_rows() -> list[dict[str, str]]:
     connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
     events_path, baseline_path = "/tailored/api/v1/events/", "/bench/baseline-events/"
     loads: dict[str, list[Load]] = {events_path: [], baseline_path: []}
-    with Served(WORKERS, THREADS) as served:
+    with Served(WORKERS, THREADS, connections_per_worker=CONNECTIONS // WORKERS) as served:
         for run, path in enumerate((events_path, baseline_path), start=1):  # warm up: imports, connections
             measure(served, path, cookies, run, WARMUP_SECONDS)
         settled(Event.objects.count)
@@ -180,6 +181,8 @@ def endpoint_rows() -> list[dict[str, str]]:
         for round_number in range(ROUNDS):
             for offset, path in enumerate((events_path, baseline_path)):
                 loads[path].append(measure(served, path, cookies, 10 + 2 * round_number + offset, SECONDS // ROUNDS))
+        for path, rounds in loads.items():
+            print(f"  {path} batches/s by round: {', '.join(f'{x.requests_per_second:.0f}' for x in rounds)}")
         in_stream = settled(lambda: int(redis.xlen(stream_key())))
         as_rows = settled(Event.objects.count)
         connection.close()

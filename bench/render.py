@@ -11,8 +11,9 @@ template, its placeholders holding text plugins with exactly what that visitor s
    second; each figure is the median of the rounds' ratios, so that other work on the machine weighs on all pages
    alike. With django CMS's caches off: the median latency of one request at a time (2 sync workers, ``wrk -c 1``),
    the pages in turn (tailored, chosen, plain, tailored, …). With them on (the page then comes from the CMS page
-   cache): requests per second (2 gthread workers × 4 threads), both pages loaded at once by 4 connections each:
-   on a VM whose speed changes from one second to the next, only pages measured in the same second compare.
+   cache): requests per second (2 gthread workers × 2 threads, 4 connections a worker), both pages loaded at once
+   by 4 connections each: on a VM whose speed changes from one second to the next, only pages measured in the
+   same second compare.
 2. In-process (Django's test client, ``CaptureQueriesContext``, a Redis command counter): SQL queries and Redis
    round trips per request, with caches off and on, and with 1, 20 and 50 active segments.
 """
@@ -54,8 +55,8 @@ from .served import Load, Served, load
 
 TAILORED_URL, PLAIN_URL, CHOSEN_URL = "/bench-tailored/", "/bench-plain/", "/bench-chosen/"
 # Latency: one request at a time (wrk -c 1) on 2 sync workers, so a request never waits for another.
-# Throughput: 2 gthread workers × 4 threads (keep-alive), 8 connections, as the events bench.
-LATENCY_SHAPE, THROUGHPUT_SHAPE = (2, 1), (2, 4)
+# Throughput: 2 gthread workers × 2 threads (keep-alive), 8 connections, 4 a worker, as the events bench.
+LATENCY_SHAPE, THROUGHPUT_SHAPE = (2, 1), (2, 2)
 LATENCY_CONNECTIONS, THROUGHPUT_CONNECTIONS = 1, 8
 ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # rounds of a second: see the docstring
 IN_PROCESS_REQUESTS = 20
@@ -298,7 +299,9 @@ def measure_served(
     script = WRK_SCRIPT.substitute(cookie=f"{tailored_settings.COOKIE_NAME}={cookie}", ua=UA)
     loads: dict[str, list[Load]] = {url: [] for url in urls}
     connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
-    with Served(*shape, env={"TAILORED_BENCH_CMS_CACHES": caches}) as served, ThreadPoolExecutor(len(urls)) as pool:
+    per_worker = max(1, connections // shape[0])
+    served = Served(*shape, env={"TAILORED_BENCH_CMS_CACHES": caches}, connections_per_worker=per_worker)
+    with served, ThreadPoolExecutor(len(urls)) as pool:
 
         def run(url: str, seconds: int, share: int) -> Load:
             return load(served.url + url, script, seconds=seconds, connections=share)
