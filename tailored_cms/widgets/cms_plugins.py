@@ -84,7 +84,8 @@ def select_for(request: HttpRequest | None, area: TailoredArea, variants: list[V
     and optimize bucket. No I/O.
 
     Selection reads the variants' read-only settings (``settings_view``): reading their lists off the variants
-    would copy them, and on a page of four areas those copies alone made the garbage collector run twice as often.
+    would copy them, 120 dicts and lists kept alive to the end of the request on a page of four areas, which made
+    Python's garbage collector run more often.
     """
     views = [variant.settings_view for variant in variants]
     optimized = visitor_optimized(request, area, variants)
