@@ -216,10 +216,26 @@ class TailoredPlugin(CMSPlugin):
         return state
 
     def copy_relations(self, old_instance: TailoredPlugin) -> None:
-        """A copy (django CMS's copy, paste, publish) gets the original's settings, unless ``save`` wrote them."""
-        if not getattr(self, "_settings_saved", False):
+        """A copy (django CMS's copy, paste, publish) gets the original's settings, unless ``save`` wrote them.
+
+        The key stays: a page's new version has the same areas, and results, holdouts and optimize count by key.
+        A copy into a placeholder that holds the original (an editor duplicating an area, a variant or a widget,
+        directly or through the clipboard) is a new one next to it: it gets a key of its own (1 query, editing).
+        """
+        written = getattr(self, "_settings_saved", False)
+        if not written:
             self.settings = old_instance.settings_view.editable()
-            settings_cache.save(self, new=True)
+        duplicate = (
+            PluginSettings.objects.filter(
+                key=self.settings["key"], plugin__placeholder_id=self.placeholder_id, plugin__language=self.language
+            )
+            .exclude(plugin_id=self.pk)
+            .exists()
+        )
+        if duplicate:
+            self.settings["key"] = new_key()
+        if duplicate or not written:
+            settings_cache.save(self, new=not written)
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         super().refresh_from_db(*args, **kwargs)

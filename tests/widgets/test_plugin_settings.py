@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from cms.models import CMSPlugin
-from cms.utils.plugins import copy_plugins_to_placeholder
+from cms.models import CMSPlugin, Placeholder
+from cms.utils.plugins import copy_plugins_to_placeholder, get_bound_plugins
 from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -158,6 +158,32 @@ def test_copies_keep_the_settings_of_the_original_and_are_their_own(make_page, s
     assert TailoredArea.objects.get(pk=area.pk).strategy == "customization"
     fan = visitor_client(topics=["sports"])
     assert "SPORTS 0" in fan.get(page.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("way", ["copied in place", "settings read before", "through the clipboard"])
+def test_an_area_duplicated_in_its_placeholder_gets_keys_of_its_own(make_page, sports, visitor_client, way):
+    """Results, holdouts and optimize count by key: the duplicate is another area, its variants other variants."""
+    page = tailored_page(make_page, areas=1)
+    ph = placeholder(page, "content")
+    plugins = list(ph.get_plugins("en"))
+    if way == "settings read before":  # the copies are deep copies carrying the settings, which their save writes
+        plugins = list(get_bound_plugins(plugins))
+        assert all(plugin.topics is not None for plugin in plugins if isinstance(plugin, TailoredArea | Variant))
+    if way == "through the clipboard":  # django CMS's copy, then paste: two copies, each to another placeholder
+        clipboard = Placeholder.objects.create(slot="clipboard")
+        copy_plugins_to_placeholder(plugins, clipboard, language="en")
+        plugins = list(clipboard.get_plugins("en"))
+    copy_plugins_to_placeholder(plugins, ph, language="en", plugins_are_downcast=way == "settings read before")
+
+    areas = list(TailoredArea.objects.filter(placeholder=ph).order_by("pk"))
+    assert [a.label for a in areas] == ["Hero 0", "Hero 0"] and areas[0].key != areas[1].key
+    variants = list(Variant.objects.filter(placeholder=ph).order_by("pk"))
+    assert [v.label for v in variants] == ["Fans", "Everyone", "Fans", "Everyone"]
+    assert len({v.key for v in variants}) == 4 and variants[2].topics == ["sports"]
+    html = visitor_client(topics=["sports"]).get(page.get_absolute_url()).content.decode()
+    assert html.count("SPORTS 0") == 2
+    for key in {a.key for a in areas} | {v.key for v in variants if v.label == "Fans"}:
+        assert html.count(f'"{key}"') == 1
 
 
 def test_deleting_an_area_deletes_its_settings_and_those_of_its_variants(make_page, sports):
