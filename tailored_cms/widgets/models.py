@@ -139,9 +139,10 @@ class SettingsView(namedtuple("SettingsView", SETTINGS)):  # type: ignore[misc]
         return cls(*(tuple(values[name]) if name in settings_cache.LISTS else values[name] for name in SETTINGS))
 
     def editable(self) -> dict[str, Any]:
-        """The same settings in a dict of their own (lists as lists), to change."""
+        """The same settings in a dict of their own (lists as lists of their own), to change."""
         return {
-            name: list(value) if type(value) is tuple else value for name, value in zip(SETTINGS, self, strict=True)
+            name: list(value) if name in settings_cache.LISTS else value
+            for name, value in zip(SETTINGS, self, strict=True)
         }
 
 
@@ -212,7 +213,7 @@ class TailoredPlugin(CMSPlugin):
         """Copies (``copy.copy``, ``deepcopy``, pickles) get settings of their own, not the original's dict."""
         state = super().__getstate__()
         if "settings" in state:
-            state["settings"] = settings_cache.copy(state["settings"])
+            state["settings"] = SettingsView.of(state["settings"]).editable()
         return state
 
     def copy_relations(self, old_instance: TailoredPlugin) -> None:

@@ -12,7 +12,7 @@ settings into a dict of its own (``TailoredPlugin.settings``) only when it chang
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
@@ -72,11 +72,3 @@ def _remember(pk: int, changed_date: datetime, settings: SettingsView) -> None:
     if len(_entries) >= MAX_ENTRIES:
         _entries.clear()
     _entries[pk, changed_date] = settings
-
-
-def copy(settings: dict[str, Any]) -> dict[str, Any]:
-    """A copy whose lists (topics, segments...) are its own too."""
-    copied = dict(settings)
-    for name in LISTS:
-        copied[name] = list(copied[name])
-    return copied

@@ -249,7 +249,8 @@ def test_the_migration_keeps_every_setting_of_the_plugins_made_before_it(make_pa
 
 
 def test_every_list_setting_is_copied_with_the_settings():
-    """``settings_cache.copy`` gives each plugin lists of its own: it must know every JSON list of the settings."""
+    """``SettingsView`` makes lists tuples and gives each plugin lists of its own: ``settings_cache.LISTS`` must
+    name every JSON list of the settings."""
     json_lists = {
         field.name for field in PluginSettings._meta.concrete_fields if field.get_internal_type() == "JSONField"
     }
