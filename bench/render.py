@@ -13,7 +13,8 @@ template, its placeholders holding text plugins with exactly what that visitor s
    the pages in turn (tailored, chosen, plain, tailored, …). With them on (the page then comes from the CMS page
    cache): requests per second (2 gthread workers × 2 threads, 4 connections a worker), both pages loaded at once
    by 4 connections each: on a VM whose speed changes from one second to the next, only pages measured in the
-   same second compare.
+   same second compare. On PostgreSQL, the tailored and plain pages again with caches off, served with Django's
+   own PostgreSQL backend instead of the example site's (which parses timestamps in C): what that saves.
 2. In-process (Django's test client, ``CaptureQueriesContext``, a Redis command counter): SQL queries and Redis
    round trips per request, with caches off and on, and with 1, 20 and 50 active segments.
 """
@@ -60,6 +61,8 @@ LATENCY_SHAPE, THROUGHPUT_SHAPE = (2, 1), (2, 2)
 LATENCY_CONNECTIONS, THROUGHPUT_CONNECTIONS = 1, 8
 ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # rounds of a second: see the docstring
 IN_PROCESS_REQUESTS = 20
+# Django's own PostgreSQL backend in place of example_site's (bench/settings.py reads it).
+STOCK = {"TAILORED_BENCH_DB_ENGINE": "django.db.backends.postgresql"}
 CACHES_OFF = {"CMS_PAGE_CACHE": False, "CMS_PLACEHOLDER_CACHE": False, "CMS_PLUGIN_CACHE": False}
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 TEXT = (
@@ -291,16 +294,23 @@ def setup() -> tuple[str, list[str]]:
 
 
 def measure_served(
-    cookie: str, caches: str, shape: tuple[int, int], connections: int, urls: tuple[str, ...], together: bool
+    cookie: str,
+    caches: str,
+    shape: tuple[int, int],
+    connections: int,
+    urls: tuple[str, ...],
+    together: bool,
+    env: dict[str, str] | None = None,
 ) -> tuple[dict[str, list[Load]], str]:
     """wrk rounds against ``urls`` on a gunicorn of ``shape`` (workers, threads) with django CMS's caches
-    ``caches`` (on/off): one page after the other (``together`` false), or all pages at once, each with its
-    share of the ``connections`` (``together`` true: the machine's speed of the moment is the same for all)."""
+    ``caches`` (on/off) and ``env`` more: one page after the other (``together`` false), or all pages at once,
+    each with its share of the ``connections`` (``together`` true: the machine's speed of the moment is the same
+    for all)."""
     script = WRK_SCRIPT.substitute(cookie=f"{tailored_settings.COOKIE_NAME}={cookie}", ua=UA)
     loads: dict[str, list[Load]] = {url: [] for url in urls}
     connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
     per_worker = max(1, connections // shape[0])
-    served = Served(*shape, env={"TAILORED_BENCH_CMS_CACHES": caches}, connections_per_worker=per_worker)
+    served = Served(*shape, env={"TAILORED_BENCH_CMS_CACHES": caches, **(env or {})}, connections_per_worker=per_worker)
     with served, ThreadPoolExecutor(len(urls)) as pool:
 
         def run(url: str, seconds: int, share: int) -> Load:
@@ -352,6 +362,13 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
     on, kind_on = measure_served(
         cookie, "on", THROUGHPUT_SHAPE, THROUGHPUT_CONNECTIONS, (TAILORED_URL, PLAIN_URL), together=True
     )
+    # On PostgreSQL, the same with Django's own backend: what example_site's backend (psycopg's C timestamp
+    # loader, example_site/postgresql/base.py) saves each page, in the same machine's hour.
+    stock = {}
+    if connection.vendor == "postgresql":
+        stock, _ = measure_served(
+            cookie, "off", LATENCY_SHAPE, LATENCY_CONNECTIONS, (TAILORED_URL, PLAIN_URL), together=False, env=STOCK
+        )
     latency = {url: median([x.median_ms for x in rounds]) for url, rounds in off.items()}
     rate = {url: median([x.requests_per_second for x in rounds]) for url, rounds in on.items()}
     rounds = f"{ROUNDS} rounds of {ROUND_SECONDS} s, median of the rounds' ratios"
@@ -360,6 +377,7 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
     for name, loads, figure in (
         ("caches off, median ms", off, "median_ms"),
         ("cache on, requests/s", on, "requests_per_second"),
+        ("caches off, Django's backend, median ms", stock, "median_ms"),
     ):
         for url, results in loads.items():
             print(f"  {name} {url}: {', '.join(f'{getattr(x, figure):.1f}' for x in results)}")
@@ -372,6 +390,20 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
             "target": "<= 1.15x",
             "how": how_off,
         },
+        *(
+            [
+                {
+                    "figure": "  the same with Django's PostgreSQL backend",
+                    "tailored": f"{median([x.median_ms for x in stock[TAILORED_URL]]):.2f} ms",
+                    "baseline": f"{median([x.median_ms for x in stock[PLAIN_URL]]):.2f} ms (plain page)",
+                    "ratio": f"{round_ratios(stock, TAILORED_URL, PLAIN_URL, 'median_ms'):.2f}x",
+                    "target": "-",
+                    "how": how_off + " (its timestamps parsed in pure Python: Django ticket #36960)",
+                }
+            ]
+            if stock
+            else []
+        ),
         {
             "figure": "  the same areas, content only in the variants shown",
             "tailored": f"{latency[CHOSEN_URL]:.2f} ms",

@@ -36,7 +36,8 @@ class CTzLoader(BaseTzLoader):
         self._parse = OPTIMISED_LOADER(oid, context).load
 
     def load(self, data: Any) -> Any:
-        return self._parse(data).replace(tzinfo=self.timezone)
+        value = self._parse(data)  # in the session's time zone, which Django sets to its own: mostly done
+        return value if value.tzinfo is self.timezone else value.replace(tzinfo=self.timezone)
 
 
 @functools.lru_cache

@@ -7,21 +7,24 @@ request — every one of them, whatever the area targets) and, for an area with 
 memory and renders, and hit rarely. ``CACHE_VARIANT_BUDGET`` is the most copies an area may have before the
 admin warns its editors.
 
-How the number is known — observed, not guessed: the possible number is the product of every choice and
-segment combination (2 to the power of the topics and segments), far above any budget on every real site, so
-it says nothing about one area. Instead each live render of an area notes the values it varies on
-(``note``) in a small buffer of this process; the next snapshot read (visitors/store.py) carries the buffer in
-its Lua script, which PFADDs the values into one HyperLogLog per area and day — in the round trip the request
-makes anyway, never an extra one. The admin counts the last ``OBSERVED_DAYS`` days with PFCOUNT (about 1 %
-error). Renders happen on cache misses (or with the caches off), so what is counted is what the caches must
-hold. Only what the settings alone decide is checked statically (system check W002: themes × layouts).
+How the number is known — observed, not guessed: the possible number is the product of every choice and segment
+combination (2 to the power of the topics and segments), far above any budget on every real site, so it says
+nothing about one area. Instead each live render of an area notes the values it varies on (``note``) in a small
+buffer of this process; the next snapshot read (visitors/store.py) carries the buffer in its Lua script, which
+PFADDs the values into one HyperLogLog per area and day — in the round trip the request makes anyway, never an
+extra one. A value this process already sent today is not noted again (adding it twice counts it once): the same
+visitors viewing the same pages add nothing to their round trips. The admin counts the last ``OBSERVED_DAYS`` days
+with PFCOUNT (about 1 % error). Renders happen on cache misses (or with the caches off), so what is counted is
+what the caches must hold. Only what the settings alone decide is checked statically (system check W002: themes ×
+layouts).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -33,10 +36,13 @@ __all__ = ["OBSERVED_DAYS", "hll_key", "note", "observed_copies", "over_budget",
 OBSERVED_DAYS = 7  # the admin counts the distinct keys of this many days (today included)
 HLL_TTL = (OBSERVED_DAYS + 1) * 86400  # a day's HyperLogLog outlives the window by a day
 MAX_PENDING = 512  # notes a process keeps between two snapshot reads; more are dropped (the count is an estimate)
+MAX_SENT = 50_000  # (area, value) pairs a process remembers sending today; past it, it forgets them (and resends)
 
 _lock = threading.Lock()
 _pending: dict[str, set[str]] = {}
 _pending_count = 0
+_sent: set[tuple[str, str]] = set()  # what this process sent today (UTC) ...
+_sent_until = 0.0  # ... until this time (the next UTC midnight, seconds since the epoch)
 
 
 def hll_key(area_key: str, day: date) -> str:
@@ -48,6 +54,8 @@ def note(area_key: str, vary_values: Iterable[str]) -> None:
     """A live render of the area for these vary values (no I/O: flushed by the next snapshot read)."""
     global _pending_count
     value = "|".join(vary_values) or "_"
+    if (area_key, value) in _sent and time.time() < _sent_until:
+        return
     with _lock:
         members = _pending.get(area_key)
         if members is None:
@@ -60,13 +68,19 @@ def note(area_key: str, vary_values: Iterable[str]) -> None:
 
 
 def take_notes() -> list[tuple[str, list[str]]]:
-    """The notes since the last call, as (HyperLogLog key, values) pairs for today, and an empty buffer."""
-    global _pending, _pending_count
+    """The notes since the last call, as (HyperLogLog key, values) pairs for today, and an empty buffer; they
+    count as sent (the caller sends them: if that fails, they are lost, as a count is an estimate anyway)."""
+    global _pending, _pending_count, _sent_until
     if not _pending:  # read without the lock: a note racing this one waits for the next read
         return []
     with _lock:
         pending, _pending, _pending_count = _pending, {}, 0
-    today = timezone.now().date()
+        now = timezone.now()
+        if now.timestamp() >= _sent_until or len(_sent) >= MAX_SENT:
+            _sent.clear()
+            _sent_until = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo).timestamp()
+        _sent.update((area_key, value) for area_key, values in pending.items() for value in values)
+    today = now.date()
     return [(hll_key(area_key, today), sorted(values)) for area_key, values in pending.items()]
 
 

@@ -6,8 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from tailored_cms import api
+from tailored_cms.widgets import cache_budget
 from tailored_cms.widgets.cache_budget import observed_copies, take_notes
 
 from .conftest import placeholder, text
@@ -20,6 +22,7 @@ CHANGELIST = "admin:tailored_cms_tailoredarea_changelist"
 @pytest.fixture(autouse=True)
 def no_notes_of_other_tests():
     take_notes()
+    cache_budget._sent.clear()
     yield
     take_notes()
 
@@ -68,6 +71,24 @@ def test_renders_count_distinct_variant_keys_per_area_in_the_snapshot_round_trip
     copies = observed_copies([page.hero.key, page.static.key])
     assert copies[page.hero.key] == 3  # sports, cooking, travel: the second sports fan adds no copy
     assert copies[page.static.key] == 0  # a static area is cached once, whoever asks
+
+
+@override_settings(**CACHES_OFF)
+def test_a_copy_this_process_sent_today_is_not_sent_again_until_tomorrow(page, visitor_client, monkeypatch):
+    url = page.get_absolute_url()
+    sports_fan = visitor_client(topics=["sports"])
+    assert sports_fan.get(url).status_code == 200
+    assert sports_fan.get(url).status_code == 200  # sends the copy the first view noted
+    assert sports_fan.get(url).status_code == 200
+    assert take_notes() == []  # the same copy again: nothing more for the round trip to carry
+    assert observed_copies([page.hero.key])[page.hero.key] == 1
+    assert visitor_client(topics=["sports"]).get(url).status_code == 200
+    assert take_notes() == []  # another visitor with the same choices: the same copy
+    assert visitor_client(topics=["cooking"]).get(url).status_code == 200
+    assert [key for key, _values in take_notes()] == [cache_budget.hll_key(page.hero.key, timezone.now().date())]
+    monkeypatch.setattr(cache_budget, "_sent_until", 0.0)  # midnight (UTC) passed: a new day's count
+    assert sports_fan.get(url).status_code == 200
+    assert [key for key, _values in take_notes()] == [cache_budget.hll_key(page.hero.key, timezone.now().date())]
 
 
 @override_settings(CMS_PAGE_CACHE=True, CMS_PLACEHOLDER_CACHE=True, CMS_PLUGIN_CACHE=True)
