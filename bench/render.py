@@ -7,14 +7,15 @@ eight of them. The visitor has chosen topics, a theme and a layout and agreed to
 also captured into the event stream, in the snapshot's round trip). The plain page (``/bench-plain/``): the same
 template, its placeholders holding text plugins with exactly what that visitor sees on the tailored page.
 
-1. Served: gunicorn (bench/served.py) on loopback, loaded by ``wrk`` with the visitor's cookie, in rounds of a
-   second; each figure is the median of the rounds' ratios, so that other work on the machine weighs on all pages
-   alike. With django CMS's caches off: the median latency of one request at a time (2 sync workers, ``wrk -c 1``),
-   the pages in turn (tailored, chosen, plain, tailored, …). With them on (the page then comes from the CMS page
-   cache): requests per second (2 gthread workers × 2 threads, 4 connections a worker), both pages loaded at once
-   by 4 connections each: on a VM whose speed changes from one second to the next, only pages measured in the
-   same second compare. On PostgreSQL, the tailored and plain pages again with caches off, served with Django's
-   own PostgreSQL backend instead of the example site's (which parses timestamps in C): what that saves.
+1. Served: gunicorn (bench/served.py) on loopback, with the visitor's cookie; on a VM whose speed changes from
+   one second to the next, only pages measured in the same moments compare. With django CMS's caches off: the
+   median latency of each page, each served by a gunicorn of its own (2 sync workers), one request at a time,
+   the pages in turn (tailored, chosen, plain, tailored, …) for 30 s, from a raw socket (``served.alternate``);
+   the ratio is the tailored page's median over the plain page's. With the caches on (the page then comes from
+   the CMS page cache): requests per second (2 gthread workers × 2 threads, 4 connections a worker), both pages
+   loaded at once by ``wrk`` with 4 connections each, in rounds of a second, the median of the rounds' ratios.
+   On PostgreSQL, the tailored and plain pages again with caches off, served with Django's own PostgreSQL
+   backend instead of the example site's (which parses timestamps in C): what that saves.
 2. In-process (Django's test client, ``CaptureQueriesContext``, a Redis command counter): SQL queries and Redis
    round trips per request, with caches off and on, and with 1, 20 and 50 active segments.
 """
@@ -52,14 +53,15 @@ from tailored_cms.visitors.identity import set_visitor_cookie
 from tailored_cms.visitors.models import Visitor
 from tailored_cms.widgets.models import Variant
 
-from .served import Load, Served, load
+from .served import Load, Served, alternate, load
 
 TAILORED_URL, PLAIN_URL, CHOSEN_URL = "/bench-tailored/", "/bench-plain/", "/bench-chosen/"
 # Latency: one request at a time (wrk -c 1) on 2 sync workers, so a request never waits for another.
 # Throughput: 2 gthread workers × 2 threads (keep-alive), 8 connections, 4 a worker, as the events bench.
 LATENCY_SHAPE, THROUGHPUT_SHAPE = (2, 1), (2, 2)
-LATENCY_CONNECTIONS, THROUGHPUT_CONNECTIONS = 1, 8
-ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # rounds of a second: see the docstring
+THROUGHPUT_CONNECTIONS = 8
+LATENCY_SECONDS, LATENCY_SLICES = 30, 6  # the pages in turn for 30 s; the ratios printed for each sixth of it
+ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # throughput: rounds of a second (see the docstring)
 IN_PROCESS_REQUESTS = 20
 # Django's own PostgreSQL backend in place of example_site's (bench/settings.py reads it).
 STOCK = {"TAILORED_BENCH_DB_ENGINE": "django.db.backends.postgresql"}
@@ -175,7 +177,6 @@ function done(summary, latency, requests)
     k = k + thread:get("ok")
   end
   io.write(string.format("bench: sent %d answered %d ok %d\\n", s, a, k))
-  io.write(string.format("bench: median_us %d\\n", latency:percentile(50)))
 end
 """
 )
@@ -293,45 +294,56 @@ def setup() -> tuple[str, list[str]]:
 # --- served: gunicorn + wrk ----------------------------------------------------------------------------------------
 
 
-def measure_served(
-    cookie: str,
-    caches: str,
-    shape: tuple[int, int],
-    connections: int,
-    urls: tuple[str, ...],
-    together: bool,
-    env: dict[str, str] | None = None,
-) -> tuple[dict[str, list[Load]], str]:
-    """wrk rounds against ``urls`` on a gunicorn of ``shape`` (workers, threads) with django CMS's caches
-    ``caches`` (on/off) and ``env`` more: one page after the other (``together`` false), or all pages at once,
-    each with its share of the ``connections`` (``together`` true: the machine's speed of the moment is the same
-    for all)."""
+def measure_throughput(cookie: str, urls: tuple[str, ...]) -> tuple[dict[str, list[Load]], str]:
+    """wrk rounds against ``urls`` at once, each with its share of the connections, on gunicorn's gthread
+    workers with django CMS's caches on: the machine's speed of the moment is the same for all pages."""
     script = WRK_SCRIPT.substitute(cookie=f"{tailored_settings.COOKIE_NAME}={cookie}", ua=UA)
     loads: dict[str, list[Load]] = {url: [] for url in urls}
     connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
-    per_worker = max(1, connections // shape[0])
-    served = Served(*shape, env={"TAILORED_BENCH_CMS_CACHES": caches, **(env or {})}, connections_per_worker=per_worker)
+    share = THROUGHPUT_CONNECTIONS // len(urls)
+    per_worker = THROUGHPUT_CONNECTIONS // THROUGHPUT_SHAPE[0]
+    served = Served(*THROUGHPUT_SHAPE, env={"TAILORED_BENCH_CMS_CACHES": "on"}, connections_per_worker=per_worker)
     with served, ThreadPoolExecutor(len(urls)) as pool:
-
-        def run(url: str, seconds: int, share: int) -> Load:
-            return load(served.url + url, script, seconds=seconds, connections=share)
-
         check_served(served.url, cookie)
         for round_number in range(ROUNDS + 1):  # the first round warms up: imports, connections, templates, caches
             seconds = WARMUP_SECONDS if round_number == 0 else ROUND_SECONDS
-            if together:
-                share = max(1, connections // len(urls))
-                results = list(pool.map(lambda url: run(url, seconds, share), urls))  # noqa: B023 - used at once
-            else:
-                results = [run(url, seconds, connections) for url in urls]
+            results = list(
+                pool.map(lambda url: load(served.url + url, script, seconds=seconds, connections=share), urls)  # noqa: B023
+            )
             if round_number == 0:
                 continue
             for url, result in zip(urls, results, strict=True):
                 if result.ok != result.answered:
                     raise AssertionError(f"{url}: {result.answered - result.ok} answers were not 200")
                 loads[url].append(result)
-        kind = served.kind
-    return loads, kind
+        return loads, served.kind
+
+
+def measure_latency(
+    cookie: str, urls: tuple[str, ...], env: dict[str, str] | None = None
+) -> tuple[dict[str, list[float]], str]:
+    """Each page's latencies (ms) with django CMS's caches off and ``env`` more: each page served by a gunicorn
+    of its own (2 sync workers), one request at a time, the pages in turn (``served.alternate``), for
+    ``LATENCY_SECONDS`` after a warm-up."""
+    connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
+    with contextlib.ExitStack() as stack:
+        servers = {
+            url: stack.enter_context(Served(*LATENCY_SHAPE, env={"TAILORED_BENCH_CMS_CACHES": "off", **(env or {})}))
+            for url in urls
+        }
+        check_served(servers[TAILORED_URL].url, cookie)
+        requests = {
+            url: (
+                served.port,
+                (
+                    f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nUser-Agent: {UA}\r\n"
+                    f"Cookie: {tailored_settings.COOKIE_NAME}={cookie}\r\nConnection: close\r\n\r\n"
+                ).encode(),
+            )
+            for url, served in servers.items()
+        }
+        alternate(requests, WARMUP_SECONDS)  # imports, connections, templates, caches
+        return alternate(requests, LATENCY_SECONDS), f"{servers[TAILORED_URL].kind} a page"
 
 
 def check_served(base: str, cookie: str) -> None:
@@ -356,62 +368,59 @@ def round_ratios(loads: dict[str, list[Load]], url: str, base: str, figure: str)
     return median([getattr(a, figure) / getattr(b, figure) for a, b in zip(loads[url], loads[base], strict=True)])
 
 
+def latency_ratio(latencies: dict[str, list[float]], url: str, base: str) -> float:
+    """``url``'s median latency over ``base``'s, both measured in turn over the same seconds."""
+    return median(latencies[url]) / median(latencies[base])
+
+
+def slice_ratios(latencies: dict[str, list[float]], url: str, base: str) -> str:
+    """The same ratio in each of ``LATENCY_SLICES`` consecutive parts of the run: how steady it was."""
+    size = len(latencies[base]) // LATENCY_SLICES
+    parts = [
+        median(latencies[url][n * size : (n + 1) * size]) / median(latencies[base][n * size : (n + 1) * size])
+        for n in range(LATENCY_SLICES)
+    ]
+    return ", ".join(f"{ratio:.2f}" for ratio in parts)
+
+
 def served_rows(cookie: str) -> list[dict[str, str]]:
-    pages = (TAILORED_URL, CHOSEN_URL, PLAIN_URL)
-    off, kind_off = measure_served(cookie, "off", LATENCY_SHAPE, LATENCY_CONNECTIONS, pages, together=False)
-    on, kind_on = measure_served(
-        cookie, "on", THROUGHPUT_SHAPE, THROUGHPUT_CONNECTIONS, (TAILORED_URL, PLAIN_URL), together=True
-    )
+    off, kind_off = measure_latency(cookie, (TAILORED_URL, CHOSEN_URL, PLAIN_URL))
+    on, kind_on = measure_throughput(cookie, (TAILORED_URL, PLAIN_URL))
     # On PostgreSQL, the same with Django's own backend: what example_site's backend (psycopg's C timestamp
     # loader, example_site/postgresql/base.py) saves each page, in the same machine's hour.
-    stock = {}
-    if connection.vendor == "postgresql":
-        stock, _ = measure_served(
-            cookie, "off", LATENCY_SHAPE, LATENCY_CONNECTIONS, (TAILORED_URL, PLAIN_URL), together=False, env=STOCK
-        )
-    latency = {url: median([x.median_ms for x in rounds]) for url, rounds in off.items()}
+    stock = measure_latency(cookie, (TAILORED_URL, PLAIN_URL), STOCK)[0] if connection.vendor == "postgresql" else {}
     rate = {url: median([x.requests_per_second for x in rounds]) for url, rounds in on.items()}
+    how_off = (
+        f"served: gunicorn {kind_off}, one request at a time, the pages in turn for {LATENCY_SECONDS} s "
+        f"({len(off[PLAIN_URL])} requests each), median over median"
+    )
     rounds = f"{ROUNDS} rounds of {ROUND_SECONDS} s, median of the rounds' ratios"
-    how_off = f"served: gunicorn {kind_off}, wrk -c {LATENCY_CONNECTIONS}, a page at a time, {rounds}"
     how_on = f"served: gunicorn {kind_on}, both pages at once, wrk -c {THROUGHPUT_CONNECTIONS // 2} each, {rounds}"
-    for name, loads, figure in (
-        ("caches off, median ms", off, "median_ms"),
-        ("cache on, requests/s", on, "requests_per_second"),
-        ("caches off, Django's backend, median ms", stock, "median_ms"),
-    ):
-        for url, results in loads.items():
-            print(f"  {name} {url}: {', '.join(f'{getattr(x, figure):.1f}' for x in results)}")
-    return [
-        {
-            "figure": "render, caches off: median latency",
-            "tailored": f"{latency[TAILORED_URL]:.2f} ms",
-            "baseline": f"{latency[PLAIN_URL]:.2f} ms (plain page)",
-            "ratio": f"{round_ratios(off, TAILORED_URL, PLAIN_URL, 'median_ms'):.2f}x",
-            "target": "<= 1.15x",
-            "how": how_off,
-        },
-        *(
-            [
-                {
-                    "figure": "  the same with Django's PostgreSQL backend",
-                    "tailored": f"{median([x.median_ms for x in stock[TAILORED_URL]]):.2f} ms",
-                    "baseline": f"{median([x.median_ms for x in stock[PLAIN_URL]]):.2f} ms (plain page)",
-                    "ratio": f"{round_ratios(stock, TAILORED_URL, PLAIN_URL, 'median_ms'):.2f}x",
-                    "target": "-",
-                    "how": how_off + " (its timestamps parsed in pure Python: Django ticket #36960)",
-                }
-            ]
-            if stock
-            else []
-        ),
-        {
-            "figure": "  the same areas, content only in the variants shown",
-            "tailored": f"{latency[CHOSEN_URL]:.2f} ms",
-            "baseline": f"{latency[PLAIN_URL]:.2f} ms (plain page)",
-            "ratio": f"{round_ratios(off, CHOSEN_URL, PLAIN_URL, 'median_ms'):.2f}x",
-            "target": "-",
-            "how": how_off + " (django CMS loads every variant's content; this page has only what is shown)",
-        },
+    for name, latencies in (("caches off", off), ("caches off, Django's backend", stock)):
+        for url in latencies:
+            if url != PLAIN_URL:
+                ratios = slice_ratios(latencies, url, PLAIN_URL)
+                print(f"  {name}, {url} over {PLAIN_URL} in each sixth of the run: {ratios}")
+    for url, results in on.items():
+        print(f"  cache on, requests/s {url}: {', '.join(f'{x.requests_per_second:.1f}' for x in results)}")
+
+    def latency_row(figure: str, latencies: dict[str, list[float]], url: str, target: str, how: str) -> dict[str, str]:
+        return {
+            "figure": figure,
+            "tailored": f"{median(latencies[url]):.2f} ms",
+            "baseline": f"{median(latencies[PLAIN_URL]):.2f} ms (plain page)",
+            "ratio": f"{latency_ratio(latencies, url, PLAIN_URL):.2f}x",
+            "target": target,
+            "how": how,
+        }
+
+    rows = [latency_row("render, caches off: median latency", off, TAILORED_URL, "<= 1.15x", how_off)]
+    if stock:
+        how_stock = how_off + " (its timestamps parsed in pure Python: Django ticket #36960)"
+        rows.append(latency_row("  the same with Django's PostgreSQL backend", stock, TAILORED_URL, "-", how_stock))
+    how_chosen = how_off + " (django CMS loads every variant's content; this page has only what is shown)"
+    rows.append(latency_row("  the same areas, content only in the variants shown", off, CHOSEN_URL, "-", how_chosen))
+    rows.append(
         {
             "figure": "render, CMS page cache on: requests/s",
             "tailored": f"{rate[TAILORED_URL]:,.0f}",
@@ -419,8 +428,9 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
             "ratio": f"{round_ratios(on, TAILORED_URL, PLAIN_URL, 'requests_per_second'):.2f}x",
             "target": ">= 0.9x",
             "how": how_on,
-        },
-    ]
+        }
+    )
+    return rows
 
 
 # --- in-process: queries and round trips ---------------------------------------------------------------------------

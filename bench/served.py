@@ -1,7 +1,8 @@
-"""The site served for real: gunicorn with bench.settings on a free local port, loaded by ``wrk``.
+"""The site served for real: gunicorn with bench.settings on a free local port, loaded by ``wrk`` or in turns.
 
 ``Served`` starts gunicorn, waits until it answers and stops it; ``load`` runs ``wrk`` for a while with a Lua
-script (POST bodies) and reads its figures. Traffic goes to 127.0.0.1 only, for a bounded time.
+script (POST bodies) and reads its figures; ``alternate`` times one request at a time, the pages in turn. Traffic
+goes to 127.0.0.1 only, for a bounded time.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -124,7 +126,6 @@ class Load:
     answered: int  # responses received
     ok: int  # responses with the expected status
     output: str
-    median_ms: float = 0.0  # wrk's median latency, if the script printed ``bench: median_us N``
 
 
 def wrk_binary() -> str:
@@ -148,5 +149,27 @@ def load(url: str, script: str, *, seconds: int, connections: int, threads: int 
     if result.returncode != 0 or rate is None or counts is None:
         raise RuntimeError(f"wrk failed ({result.returncode}): {output[-2000:]}")
     sent, answered, ok = (int(n) for n in counts.groups())
-    median = re.search(r"bench: median_us (\d+)", output)
-    return Load(float(rate.group(1)), sent, answered, ok, output, int(median.group(1)) / 1000 if median else 0.0)
+    return Load(float(rate.group(1)), sent, answered, ok, output)
+
+
+def alternate(requests: dict[str, tuple[int, bytes]], seconds: float) -> dict[str, list[float]]:
+    """Send each of the ``requests`` (name: (port on 127.0.0.1, raw HTTP/1.1 with ``Connection: close``)) in
+    turn, one at a time (a, b, c, a, b, …), for ``seconds``; each one's latencies in ms, from connecting until
+    the server has sent the whole response and closed.
+
+    Consecutive requests meet the machine in the same state: load that comes and goes, and this VM's speed,
+    which changes from one second to the next, weigh on all alike. Give each its own server (``Served``), so that
+    what a request leaves to the next one of its process (a garbage collection its allocations trigger) stays
+    with it. A raw socket: what Python adds to each request (tens of µs) is the same for all, and small."""
+    latencies: dict[str, list[float]] = {name: [] for name in requests}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for name, (port, request) in requests.items():
+            started = time.perf_counter()
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+                connection.sendall(request)
+                response = b"".join(iter(lambda: connection.recv(65536), b""))  # noqa: B023 - used at once
+            latencies[name].append((time.perf_counter() - started) * 1000)
+            if not response.startswith(b"HTTP/1.1 200 "):
+                raise AssertionError(f"{name}: {response[:200]!r}")
+    return latencies

@@ -36,7 +36,7 @@ __all__ = ["OBSERVED_DAYS", "hll_key", "note", "observed_copies", "over_budget",
 OBSERVED_DAYS = 7  # the admin counts the distinct keys of this many days (today included)
 HLL_TTL = (OBSERVED_DAYS + 1) * 86400  # a day's HyperLogLog outlives the window by a day
 MAX_PENDING = 512  # notes a process keeps between two snapshot reads; more are dropped (the count is an estimate)
-MAX_SENT = 50_000  # (area, value) pairs a process remembers sending today; past it, it forgets them (and resends)
+MAX_SENT = 10_000  # (area, value) pairs a process remembers sending today (~2 MB); past it, it forgets them
 
 _lock = threading.Lock()
 _pending: dict[str, set[str]] = {}
