@@ -56,7 +56,7 @@ from tailored_cms.widgets.models import Variant
 from .served import Load, Served, alternate, load
 
 TAILORED_URL, PLAIN_URL, CHOSEN_URL = "/bench-tailored/", "/bench-plain/", "/bench-chosen/"
-# Latency: one request at a time (wrk -c 1) on 2 sync workers, so a request never waits for another.
+# Latency: a gunicorn of 2 sync workers a page, one request at a time (served.alternate): none waits for another.
 # Throughput: 2 gthread workers × 2 threads (keep-alive), 8 connections, 4 a worker, as the events bench.
 LATENCY_SHAPE, THROUGHPUT_SHAPE = (2, 1), (2, 2)
 THROUGHPUT_CONNECTIONS = 8
@@ -291,7 +291,7 @@ def setup() -> tuple[str, list[str]]:
     return cookie, labels
 
 
-# --- served: gunicorn + wrk ----------------------------------------------------------------------------------------
+# --- served: gunicorn, loaded by wrk or in turns -------------------------------------------------------------------
 
 
 def measure_throughput(cookie: str, urls: tuple[str, ...]) -> tuple[dict[str, list[Load]], str]:
