@@ -9,7 +9,7 @@ from .visitors.views import PreferencesPageView
 app_name = "tailored_cms"
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("api/v1/", include("tailored_cms.api.urls")),
+    path("api/v1/", include("tailored_cms.rest.urls")),
     path("preferences/", PreferencesPageView.as_view(), name="preferences"),
     path("preview/", PreviewView.as_view(), name="preview"),
     path("preview/stop/", StopPreviewView.as_view(), name="stop_preview"),

@@ -333,7 +333,7 @@ ROWS: list[Row] = [
         "GET",
         lambda w: f"{API}segments/",
         needs=(tc("view_segment"),),
-        lacking=(SEGMENT_EDITING,),  # any of view, add, change lets in (tests/api/test_segments.py)
+        lacking=(SEGMENT_EDITING,),  # any of view, add, change lets in (tests/rest/test_segments.py)
         api=True,
     ),
     Row(

@@ -30,8 +30,8 @@ from typing import Any
 from django.db import connections, router
 from django.utils import timezone
 
+from .. import bulk_sql as sql
 from ..conf import tailored_settings
-from ..tracking import sql
 from ..tracking.models import Event
 from ..tracking.stream import CLICK, IMPRESSION, TrackedEvent
 from ..widgets.models import NOT_GOALS

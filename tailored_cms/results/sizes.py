@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import connections, router
 from django.utils import timezone
 
-from ..tracking import sql
+from .. import bulk_sql as sql
 from .models import SegmentSize
 
 __all__ = ["record_segment_sizes"]

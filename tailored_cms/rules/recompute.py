@@ -138,7 +138,7 @@ def _apply(
     the segments of ``plans``; what is left in it after the rows are compared (visitors gone meanwhile) ends.
     Cost: up to three statements (insert joins, end leaves, update conditions), whatever the number of rows.
     """
-    from ..tracking import sql
+    from .. import bulk_sql as sql
     from .models import Membership
 
     joins: list[tuple[Any, ...]] = []

@@ -59,12 +59,12 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 
+from .. import bulk_sql as sql
 from ..conf import tailored_settings
 from ..results.rollup import roll_up
 from ..rules.active import republish_if_lost
 from ..visitors.models import ACTIVITY_FIELDS, Visitor
 from ..visitors.stale import forget_stale_snapshots
-from . import sql
 from .devices import BOT, device_class
 from .health import record_fallback
 from .models import Event, EventCounts, SpooledEvent, TopicViews

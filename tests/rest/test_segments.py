@@ -126,7 +126,7 @@ def test_preview_follows_references_to_other_segments(editor, visitors):
 
 
 def test_preview_counts_with_one_query_three_with_references(visitors, django_assert_num_queries):
-    from tailored_cms.api.segments import preview_segment
+    from tailored_cms.rest.segments import preview_segment
 
     with django_assert_num_queries(1):
         assert preview_segment({"all": [SPORTS_30, {"not": SPORTS}, MOBILE]})["matching"] == 0

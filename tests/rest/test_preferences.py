@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tailored_cms import api
-from tailored_cms.api.views import MAX_BODY_BYTES, BoundedJSONParser, RequestTooLarge
+from tailored_cms.rest.views import MAX_BODY_BYTES, BoundedJSONParser, RequestTooLarge
 from tailored_cms.visitors.models import Visitor
 
 pytestmark = pytest.mark.django_db

@@ -602,5 +602,5 @@ class SchemaView(SpectacularAPIView):
         "TITLE": "tailored_cms API",
         "DESCRIPTION": "A visitor's choices (customization) and what they can choose from.",
         "VERSION": "1",
-        "PREPROCESSING_HOOKS": ["tailored_cms.api.views.only_tailored_endpoints"],
+        "PREPROCESSING_HOOKS": ["tailored_cms.rest.views.only_tailored_endpoints"],
     }

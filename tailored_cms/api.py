@@ -1,7 +1,6 @@
 """The Python API, mirroring ``cms.api``: build tailored content and change visitors' choices without the admin.
 
-The REST API (DRF) lives beside it in ``views.py``/``serializers.py``/``urls.py``; staff's ``segments/`` endpoints
-in ``segments.py``.
+The REST API (DRF), for browsers and servers, is ``tailored_cms.rest``.
 """
 
 from __future__ import annotations
@@ -13,17 +12,17 @@ from cms.api import add_plugin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from ..tracking.capture import record_event
-from ..visitors.models import Topic
-from ..visitors.preferences import clean_preferences, reset_preferences, save_preferences
-from ..visitors.snapshot import Snapshot
+from .tracking.capture import record_event
+from .visitors.models import Topic
+from .visitors.preferences import clean_preferences, reset_preferences, save_preferences
+from .visitors.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from cms.models import Page, Placeholder
 
-    from ..rules.models import Segment
-    from ..rules.recompute import RecomputeSummary
-    from ..widgets.models import PageTopics, TailoredArea, Variant, Widget, WidgetBoard
+    from .rules.models import Segment
+    from .rules.recompute import RecomputeSummary
+    from .widgets.models import PageTopics, TailoredArea, Variant, Widget, WidgetBoard
 
 __all__ = [
     "record_event",
@@ -57,7 +56,7 @@ def create_topic(slug: str, name: str = "", *, description: str = "", position: 
 
 def tag_page(page: Page, topics: Iterable[str]) -> PageTopics:
     """Set the topics of a CMS page (by slug; unknown slugs raise ``Topic.DoesNotExist``)."""
-    from ..widgets.models import PageTopics
+    from .widgets.models import PageTopics
 
     slugs = list(topics)
     found = list(Topic.objects.filter(slug__in=slugs))
@@ -81,7 +80,7 @@ def add_area(
 ) -> TailoredArea:
     """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``; ``holdout_percent`` is 0 to 50; ``goal`` the event
     name that counts as a conversion in its results (``""``: clicks only)."""
-    from ..widgets.models import MAX_HOLDOUT_PERCENT, validate_goal
+    from .widgets.models import MAX_HOLDOUT_PERCENT, validate_goal
 
     if not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
         raise ValidationError(f"holdout_percent must be 0 to {MAX_HOLDOUT_PERCENT}, not {holdout_percent}.")
@@ -115,7 +114,7 @@ def add_variant(
 
     ``segments``: slugs of the segments it is for (unknown slugs raise ``Segment.DoesNotExist``).
     """
-    from ..rules.models import Segment
+    from .rules.models import Segment
 
     slugs = list(segments)
     missing = set(slugs) - set(Segment.objects.filter(slug__in=slugs).values_list("slug", flat=True))
@@ -147,8 +146,8 @@ def create_segment(
 ) -> Segment:
     """Create (or update) the segment ``slug``; ``rules`` is validated (``ValidationError`` naming the rule and
     parameter at fault, or a reference cycle). Celery recomputes its members once the transaction commits."""
-    from ..rules.models import Segment
-    from ..rules.registry import validate_tree
+    from .rules.models import Segment
+    from .rules.registry import validate_tree
 
     segment = Segment.objects.filter(slug=slug).first() or Segment(slug=slug)
     segment.name = name or slug.replace("-", " ").capitalize()
@@ -165,7 +164,7 @@ def recompute_segments(segments: Iterable[str] | None = None) -> RecomputeSummar
 
     Raises ``RecomputeRunning`` if another recompute holds the lock.
     """
-    from ..rules.recompute import recompute_segments as recompute
+    from .rules.recompute import recompute_segments as recompute
 
     return recompute(None if segments is None else list(segments))
 
