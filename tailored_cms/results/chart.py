@@ -57,6 +57,40 @@ def _day(day: date) -> str:
     return f"{day:%b} {day.day}"
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where values and days go on the drawing: the plot area's edges and the value axis's scale."""
+
+    days: Sequence[date]
+    width: int
+    height: int
+    ceiling: float
+    step: float
+
+    @property
+    def left(self) -> int:
+        return _MARGIN["left"]
+
+    @property
+    def right(self) -> int:
+        return self.width - _MARGIN["right"]
+
+    @property
+    def top(self) -> int:
+        return _MARGIN["top"]
+
+    @property
+    def bottom(self) -> int:
+        return self.height - _MARGIN["bottom"]
+
+    def x(self, index: int) -> float:
+        days = len(self.days)
+        return self.left + (self.right - self.left) * (index / (days - 1) if days > 1 else 0.5)
+
+    def y(self, value: float) -> float:
+        return self.bottom - (self.bottom - self.top) * value / self.ceiling
+
+
 def line_chart(
     days: Sequence[date],
     series: Sequence[Series],
@@ -77,75 +111,86 @@ def line_chart(
             raise ValueError(f"series {line.label!r} has {len(line.values)} values for {len(days)} days")
     legend_rows = math.ceil(len(series) / 3) if series else 0
     full_height = height + legend_rows * _LEGEND_ROW
-    left, right, top, bottom = _MARGIN["left"], width - _MARGIN["right"], _MARGIN["top"], height - _MARGIN["bottom"]
     values = [value for line in series for value in line.values if value is not None]
-    ceiling, step = nice_scale(max(values, default=0.0))
-
-    def x(index: int) -> float:
-        return left + (right - left) * (index / (len(days) - 1) if len(days) > 1 else 0.5)
-
-    def y(value: float) -> float:
-        return bottom - (bottom - top) * value / ceiling
-
+    frame = _Frame(days, width, height, *nice_scale(max(values, default=0.0)))
     ids = escape(chart_id)
     parts = [
         f'<svg class="tailored-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {full_height}" '
         f'width="{width}" height="{full_height}" role="img" aria-labelledby="{ids}-title {ids}-desc">',
         f'<title id="{ids}-title">{escape(title)}</title>',
         f'<desc id="{ids}-desc">{escape(description or title)}</desc>',
-        '<g class="tailored-chart-grid" font-size="11" fill="#555">',
+        *_grid(frame, percent),
     ]
-    ticks = int(round(ceiling / step))
+    for number, line in enumerate(series):
+        parts.extend(_line(frame, line, PALETTE[number % len(PALETTE)], percent))
+    if series:
+        parts.extend(_legend(frame, series))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _grid(frame: _Frame, percent: bool) -> list[str]:
+    """The value axis's levels and labels, the days' labels and the base line."""
+    left, right, bottom = frame.left, frame.right, frame.bottom
+    parts = ['<g class="tailored-chart-grid" font-size="11" fill="#555">']
+    ticks = int(round(frame.ceiling / frame.step))
     for tick in range(ticks + 1):
-        value = tick * step
-        level = y(value)
+        value = tick * frame.step
+        level = frame.y(value)
         parts.append(
             f'<line x1="{left}" x2="{right}" y1="{level:.1f}" y2="{level:.1f}" stroke="#ddd" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{level + 4:.1f}" text-anchor="end">{_number(value, percent, step)}</text>'
+            f'<text x="{left - 6}" y="{level + 4:.1f}" text-anchor="end">{_number(value, percent, frame.step)}</text>'
         )
+    days = frame.days
     if days:
         count = len(days) if len(days) <= _X_TICKS + 2 else _X_TICKS  # every day of a week, else evenly spaced
         shown = sorted({round(i * (len(days) - 1) / (count - 1)) for i in range(count)} if count > 1 else {0})
         for index in shown:
             parts.append(
-                f'<text x="{x(index):.1f}" y="{bottom + 18}" text-anchor="middle">{escape(_day(days[index]))}</text>'
+                f'<text x="{frame.x(index):.1f}" y="{bottom + 18}" text-anchor="middle">'
+                f"{escape(_day(days[index]))}</text>"
             )
     parts.append(f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#888" stroke-width="1"/></g>')
+    return parts
+
+
+def _line(frame: _Frame, line: Series, colour: str, percent: bool) -> list[str]:
+    """One series: a polyline per run of days with a value (gaps where there is none), and a titled dot per value."""
+    dash = ' stroke-dasharray="6 4"' if line.dashed else ""
+    label = escape(line.label)
+    parts = [f'<g class="tailored-chart-series" data-series="{label}">']
+    run: list[str] = []
+    for index, value in enumerate([*line.values, None]):
+        if value is not None:
+            run.append(f"{frame.x(index):.1f},{frame.y(value):.1f}")
+            continue
+        if len(run) > 1:
+            parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+        run = []
+    for index, value in enumerate(line.values):
+        if value is None:
+            continue
+        point = f"{label}, {escape(_day(frame.days[index]))}: {_number(value, percent, frame.step / 10)}"
+        parts.append(
+            f'<circle cx="{frame.x(index):.1f}" cy="{frame.y(value):.1f}" r="3" fill="{colour}">'
+            f"<title>{point}</title></circle>"
+        )
+    parts.append("</g>")
+    return parts
+
+
+def _legend(frame: _Frame, series: Sequence[Series]) -> list[str]:
+    """Three series a row under the chart, each a short stretch of its line (dashed too) and its label."""
+    parts = ['<g class="tailored-chart-legend" font-size="12" fill="#222">']
+    column_width = (frame.right - frame.left) / 3
     for number, line in enumerate(series):
         colour = PALETTE[number % len(PALETTE)]
         dash = ' stroke-dasharray="6 4"' if line.dashed else ""
-        label = escape(line.label)
-        parts.append(f'<g class="tailored-chart-series" data-series="{label}">')
-        run: list[str] = []
-        for index, value in enumerate([*line.values, None]):
-            if value is not None:
-                run.append(f"{x(index):.1f},{y(value):.1f}")
-                continue
-            if len(run) > 1:
-                parts.append(
-                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
-                )
-            run = []
-        for index, value in enumerate(line.values):
-            if value is None:
-                continue
-            point = f"{label}, {escape(_day(days[index]))}: {_number(value, percent, step / 10)}"
-            parts.append(
-                f'<circle cx="{x(index):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}"><title>{point}</title></circle>'
-            )
-        parts.append("</g>")
-    if series:
-        parts.append('<g class="tailored-chart-legend" font-size="12" fill="#222">')
-        column_width = (right - left) / 3
-        for number, line in enumerate(series):
-            colour = PALETTE[number % len(PALETTE)]
-            dash = ' stroke-dasharray="6 4"' if line.dashed else ""
-            row, column = divmod(number, 3)
-            lx, ly = left + column * column_width, height + row * _LEGEND_ROW + 4
-            parts.append(
-                f'<line x1="{lx:.1f}" x2="{lx + 24:.1f}" y1="{ly:.1f}" y2="{ly:.1f}" stroke="{colour}" '
-                f'stroke-width="2"{dash}/><text x="{lx + 30:.1f}" y="{ly + 4:.1f}">{escape(line.label)}</text>'
-            )
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
+        row, column = divmod(number, 3)
+        lx, ly = frame.left + column * column_width, frame.height + row * _LEGEND_ROW + 4
+        parts.append(
+            f'<line x1="{lx:.1f}" x2="{lx + 24:.1f}" y1="{ly:.1f}" y2="{ly:.1f}" stroke="{colour}" '
+            f'stroke-width="2"{dash}/><text x="{lx + 30:.1f}" y="{ly + 4:.1f}">{escape(line.label)}</text>'
+        )
+    parts.append("</g>")
+    return parts
