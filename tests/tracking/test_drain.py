@@ -9,6 +9,7 @@ from tailored_cms import api
 from tailored_cms.rules.active import active_key
 from tailored_cms.rules.models import Membership
 from tailored_cms.tracking import ingest
+from tailored_cms.tracking.ingest import loop
 from tailored_cms.tracking.models import Event
 
 from .conftest import add_events, stream_length
@@ -27,15 +28,15 @@ def test_a_backlog_is_drained_exactly_once_with_one_segment_recompute_for_all_it
     events = make_events(500, visitors=40)
     add_events(tailored_redis, events)
     recomputed: list[set[str]] = []
-    real = ingest.recompute_segments_of
+    real = loop.recompute_segments_of
 
     def recording(stats: ingest.IngestStats) -> None:
         if stats.visitor_ids:
             recomputed.append(set(stats.visitor_ids))
         real(stats)
 
-    monkeypatch.setattr(ingest, "recompute_segments_of", recording)
-    monkeypatch.setattr(ingest, "RECOMPUTE_EVERY", 60.0)  # the whole backlog within one interval
+    monkeypatch.setattr(loop, "recompute_segments_of", recording)
+    monkeypatch.setattr(loop, "RECOMPUTE_EVERY", 60.0)  # the whole backlog within one interval
 
     stats = ingest.drain(max_seconds=60)
 
@@ -56,8 +57,8 @@ def test_a_long_drain_re_evaluates_segments_as_it_goes(tagged_page, tailored_red
     settings.TAILORED_CMS = {**settings.TAILORED_CMS, "INGEST_BATCH": 50}
     add_events(tailored_redis, make_events(200, visitors=20))
     calls: list[int] = []
-    monkeypatch.setattr(ingest, "recompute_segments_of", lambda stats: calls.append(len(stats.visitor_ids)))
-    monkeypatch.setattr(ingest, "RECOMPUTE_EVERY", 0.0)  # every batch is "a second later"
+    monkeypatch.setattr(loop, "recompute_segments_of", lambda stats: calls.append(len(stats.visitor_ids)))
+    monkeypatch.setattr(loop, "RECOMPUTE_EVERY", 0.0)  # every batch is "a second later"
 
     ingest.drain(max_seconds=60)
 
