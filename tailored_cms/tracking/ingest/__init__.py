@@ -20,17 +20,20 @@ counted (topic views, event counts, activity, results) comes from the events ins
 
 ``drain`` works through the stream batch after batch; a helper thread reads and decodes the next batch and
 acknowledges the last one committed while the current one is stored (no SQL in it), so a worker that dies holds
-up to two batches pending. Each drain starts with the worker's own pending entries, if any. It re-evaluates the
-segments of the visitors its batches gave new events (``rules.recompute.recompute_visitors``), in a transaction
-of its own after those batches were committed: at most once a second while it works through a backlog, and when
-it ends.
+up to two batches pending. Each drain starts with the worker's own pending entries, if any. It tells the layers
+above which visitors its batches gave new events (``signals.visitors_touched``: the segments re-evaluate them, in
+a transaction of their own) after those batches were committed: at most once a second while it works through a
+backlog, and when it ends.
+
+What the layers above count of the new events (results: impressions, clicks, conversions) they count in the
+batch's transaction, as receivers of ``signals.events_stored``: exactly once, like the ingest's own counters.
 
 Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; ten SQL statements (page
 URLs and page topics; visitors: insert the missing and lock, plus a look-up of the stored ones first on SQLite;
 events: COPY in a savepoint on PostgreSQL, stored ids then an insert on SQLite; visitors' activity; topic views;
-event counts) plus the transaction's own, two more on PostgreSQL when an event was stored already, and up to
-three for results (``results.rollup``: the areas' goals, the goal visitors' impressions, the daily counters), in
-the same transaction. Page views of paths that are no CMS page are dropped.
+event counts) plus the transaction's own, two more on PostgreSQL when an event was stored already, and what the
+receivers of ``events_stored`` add (results: up to three, ``results.rollup``), in the same transaction. Page
+views of paths that are no CMS page are dropped.
 
 The modules, in the order an entry meets them: ``consumer_group`` (read, claim, acknowledge, forget stopped
 consumers; the workers' Redis client), ``batch`` (decode a batch, store it, acknowledge it), ``interpretation``
@@ -43,17 +46,18 @@ from __future__ import annotations
 from .batch import ingest_batch
 from .consumer_group import default_consumer, worker_redis
 from .interpretation import referrer_domain
-from .loop import drain, recompute_segments_of
+from .loop import drain
 from .spool import ingest_spool
 from .stats import IngestStats
+from .writing import StoredEvent
 
 __all__ = [
     "IngestStats",
+    "StoredEvent",
     "default_consumer",
     "drain",
     "ingest_batch",
     "ingest_spool",
-    "recompute_segments_of",
     "referrer_domain",
     "worker_redis",
 ]

@@ -1,5 +1,6 @@
 """``drain``: the worker's run. The spool, then the stream batch after batch, each batch read while the one before
-is stored; the segments of the visitors it gave new events re-evaluated at most once a second, and when it ends."""
+is stored; the visitors it gave new events announced (``visitors_touched``: the segments re-evaluate them) at most
+once a second, and when it ends."""
 
 from __future__ import annotations
 
@@ -15,19 +16,20 @@ import redis
 from django.db import Error, connections
 
 from ...conf import tailored_settings
-from ...rules.active import republish_if_lost
+from ...signals import drain_started, visitors_touched
 from ...visitors.stale import forget_stale_snapshots
 from .batch import collector_paused, store_batch, take
 from .consumer_group import acknowledge, default_consumer, forget_idle_consumers, worker_redis
 from .spool import ingest_spool
 from .stats import IngestStats
 
-__all__ = ["RECOMPUTE_EVERY", "drain", "recompute_segments_of"]
+__all__ = ["TOUCHED_EVERY", "drain"]
 
 logger = logging.getLogger(__name__)
 
-# While a drain works through a backlog, the segments of the visitors it touched are re-evaluated this often (s).
-RECOMPUTE_EVERY = 1.0
+# While a drain works through a backlog, the visitors it touched are announced this often (s): each re-evaluation
+# of their segments has a fixed cost, about a batch's worth of SQL.
+TOUCHED_EVERY = 1.0
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -59,38 +61,24 @@ def closing_broken_connections(function: Callable[_P, _T]) -> Callable[_P, _T]:
     return closing
 
 
-def recompute_segments_of(stats: IngestStats) -> None:
-    """After a batch was committed and acknowledged: re-evaluate the segments of the visitors it gave new events.
-
-    Separate from the batch (its own transaction, after the ack), so the ingest's cost and guarantees are
-    unchanged; a failure here is logged, and the next full recompute catches the visitors up.
-    """
-    if not stats.visitor_ids:
-        return
-    from ...rules.recompute import recompute_visitors
-
-    try:
-        recompute_visitors(stats.visitor_ids)
-    except Exception:
-        logger.exception("Segments of %d visitors not recomputed after ingest", len(stats.visitor_ids))
-
-
 class Touched:
-    """The visitors of a drain's batches whose segments wait to be re-evaluated: at most once a second while a
-    backlog is drained (each re-evaluation has a fixed cost, about a batch's worth of SQL), and when it ends."""
+    """The visitors of a drain's batches not yet announced (``visitors_touched``), after their batches committed."""
 
     def __init__(self) -> None:
-        self.pending = IngestStats()
+        self.visitor_ids: set[str] = set()
         self.since = time.monotonic()
 
     def add(self, stats: IngestStats) -> None:
-        self.pending.visitor_ids |= stats.visitor_ids
-        if time.monotonic() - self.since >= RECOMPUTE_EVERY:
-            self.recompute()
+        self.visitor_ids |= stats.visitor_ids
+        if time.monotonic() - self.since >= TOUCHED_EVERY:
+            self.announce()
 
-    def recompute(self) -> None:
-        recompute_segments_of(self.pending)
-        self.pending, self.since = IngestStats(), time.monotonic()
+    def announce(self) -> None:
+        """Separate from the batches (after their commit and ack), so the ingest's cost and guarantees stay as
+        they are; ``send_robust``: a receiver's failure is logged and the drain goes on."""
+        if self.visitor_ids:
+            visitors_touched.send_robust(sender=__name__, visitor_ids=frozenset(self.visitor_ids))
+        self.visitor_ids, self.since = set(), time.monotonic()
 
 
 @collector_paused
@@ -153,9 +141,9 @@ def drain(
             break
     client = worker_redis()
     forget_stale_snapshots(client)  # copies Redis kept through a partition, before it serves them any longer
-    republish_if_lost(client)  # the active segments of a Redis that came back empty
+    drain_started.send(sender=__name__, client=client)  # the active segments of a Redis that came back empty
     drain_stream(client, consumer or default_consumer(), count, deadline, total, touched, before_commit, before_ack)
-    touched.recompute()
+    touched.announce()
     forget_idle_consumers(client)
     total.seconds = time.monotonic() - started
     if total.read:

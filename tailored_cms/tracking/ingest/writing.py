@@ -11,7 +11,8 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -19,15 +20,16 @@ from django.db import DataError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from ...conf import tailored_settings
-from ...results.rollup import roll_up
+from ...signals import events_stored
 from ...visitors.models import ACTIVITY_FIELDS, Visitor
 from .. import sql
 from ..models import Event, EventCounts, TopicViews
+from ..stream import TrackedEvent
 from .interpretation import Item, referrer_domain, update_activity
 from .pages import Pages
 from .stats import IngestStats
 
-__all__ = ["EVENT_FIELDS", "STORE_ATTEMPTS", "lock_visitors", "store", "write"]
+__all__ = ["EVENT_FIELDS", "STORE_ATTEMPTS", "StoredEvent", "lock_visitors", "store", "write"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,15 @@ STORE_ATTEMPTS = 4
 EVENT_FIELDS = ("id", "visitor", "name", "ts", "page", "props")
 
 Activity = dict[str, dict[str, Any]]  # visitor id -> ACTIVITY_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event a batch stored for the first time, as ``events_stored`` tells its receivers."""
+
+    event: TrackedEvent
+    ts: datetime  # when it happened (a client's clock in the future is clamped to the ingest's)
+    page_id: int | None  # the CMS page of a page view; ``None`` for other events
 
 
 def write(items: Sequence[Item], stats: IngestStats) -> None:
@@ -56,9 +67,12 @@ def write(items: Sequence[Item], stats: IngestStats) -> None:
     if not new:
         return
     _count(new, pages, referrers, activity, stats)
-    # Results: impressions, clicks and conversions per variant and path, exactly once with the events (last: its
-    # counters are the rows concurrent batches share most, locked for the shortest time).
-    roll_up([(item.event, item.ts) for item in new])
+    # Last: what the receivers count (results: impressions, clicks and conversions per variant) are the rows
+    # concurrent batches share most, locked for the shortest time; in this transaction, so exactly once.
+    stored = [
+        StoredEvent(item.event, item.ts, pages.page_of(item.event) if item.event.is_page_view else None) for item in new
+    ]
+    events_stored.send(sender=__name__, events=stored)
 
 
 def _lock_consenting(items: list[Item], stats: IngestStats) -> tuple[Activity, list[Item]]:
