@@ -25,15 +25,16 @@ above which visitors its batches gave new events (``signals.visitors_touched``: 
 a transaction of their own) after those batches were committed: at most once a second while it works through a
 backlog, and when it ends.
 
-What the layers above count of the new events (results: impressions, clicks, conversions) they count in the
-batch's transaction, as receivers of ``signals.events_stored``: exactly once, like the ingest's own counters.
+What the layers above count of the new events (widgets: topic views; results: impressions, clicks, conversions)
+they count in the batch's transaction, as receivers of ``signals.events_stored``: exactly once, like the ingest's
+own counters.
 
-Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; ten SQL statements (page
-URLs and page topics; visitors: insert the missing and lock, plus a look-up of the stored ones first on SQLite;
-events: COPY in a savepoint on PostgreSQL, stored ids then an insert on SQLite; visitors' activity; topic views;
-event counts) plus the transaction's own, two more on PostgreSQL when an event was stored already, and what the
-receivers of ``events_stored`` add (results: up to three, ``results.rollup``), in the same transaction. Page
-views of paths that are no CMS page are dropped.
+Cost per batch, whatever its size: one Redis round trip to read, one to acknowledge; eight SQL statements (page
+URLs; visitors: insert the missing and lock, plus a look-up of the stored ones first on SQLite; events: COPY in a
+savepoint on PostgreSQL, stored ids then an insert on SQLite; visitors' activity; event counts) plus the
+transaction's own, two more on PostgreSQL when an event was stored already, and what the receivers of
+``events_stored`` add in the same transaction (topic views: the pages' topics and an upsert; results: up to
+three, ``results.rollup``). Page views of paths that are no CMS page are dropped.
 
 The modules, in the order an entry meets them: ``consumer_group`` (read, claim, acknowledge, forget stopped
 consumers; the workers' Redis client), ``batch`` (decode a batch, store it, acknowledge it), ``interpretation``

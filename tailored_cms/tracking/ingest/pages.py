@@ -13,7 +13,6 @@ from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 
-from ...widgets.models import PageTopics
 from ..stream import TrackedEvent
 from .interpretation import Item
 
@@ -21,7 +20,7 @@ __all__ = ["Pages", "page_path", "page_roots"]
 
 
 class Pages:
-    """The CMS pages of a batch's page views and their topics. Cost: at most two queries, for the whole batch."""
+    """The CMS pages of a batch's page views. Cost: at most one query, for the whole batch."""
 
     def __init__(self, items: Sequence[Item]) -> None:
         self.by_path: dict[str, int | None] = {}
@@ -45,15 +44,6 @@ class Pages:
             for path, (slug, languages) in candidates.items():
                 page_id = next((by_language[(slug, lang)] for lang in languages if (slug, lang) in by_language), None)
                 self.by_path[path] = page_id if page_id is not None else any_language.get(slug)
-        page_ids = {pid for pid in self.by_path.values() if pid is not None}
-        page_ids.update(item.event.page_id for item in items if item.event.page_id is not None)
-        self.topics: dict[int, list[str]] = defaultdict(list)
-        if page_ids:
-            through = PageTopics.topics.through
-            for page_id, slug in through.objects.filter(pagetopics__extended_object_id__in=page_ids).values_list(
-                "pagetopics__extended_object_id", "topic__slug"
-            ):
-                self.topics[page_id].append(slug)
 
     def page_of(self, event: TrackedEvent) -> int | None:
         if event.page_id is not None:

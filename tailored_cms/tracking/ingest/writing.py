@@ -23,7 +23,7 @@ from ...conf import tailored_settings
 from ...signals import events_stored
 from ...visitors.models import ACTIVITY_FIELDS, Visitor
 from .. import sql
-from ..models import Event, EventCounts, TopicViews
+from ..models import Event, EventCounts
 from ..stream import TrackedEvent
 from .interpretation import Item, referrer_domain, update_activity
 from .pages import Pages
@@ -66,9 +66,10 @@ def write(items: Sequence[Item], stats: IngestStats) -> None:
     new, referrers = _insert_events(items, pages, stats)
     if not new:
         return
-    _count(new, pages, referrers, activity, stats)
-    # Last: what the receivers count (results: impressions, clicks and conversions per variant) are the rows
-    # concurrent batches share most, locked for the shortest time; in this transaction, so exactly once.
+    _count(new, referrers, activity, stats)
+    # Last, in this transaction, so exactly once: what the layers above count of the new events (topic views;
+    # results: impressions, clicks and conversions per variant, the rows concurrent batches share most, locked for
+    # the shortest time this way).
     stored = [
         StoredEvent(item.event, item.ts, pages.page_of(item.event) if item.event.is_page_view else None) for item in new
     ]
@@ -117,11 +118,10 @@ def _insert_events(items: list[Item], pages: Pages, stats: IngestStats) -> tuple
     return new, referrers
 
 
-def _count(new: list[Item], pages: Pages, referrers: dict[str, str], activity: Activity, stats: IngestStats) -> None:
-    """Fold the new events into their visitors' activity and the daily topic views and event counts; write them."""
+def _count(new: list[Item], referrers: dict[str, str], activity: Activity, stats: IngestStats) -> None:
+    """Fold the new events into their visitors' activity and daily event counts; write them."""
     gap = timedelta(minutes=tailored_settings.VISIT_GAP_MINUTES)
     zone = timezone.get_current_timezone()
-    topic_views: Counter[tuple[str, str, date]] = Counter()
     event_counts: Counter[tuple[str, str, date]] = Counter()
     changed: set[str] = set()
     for item in sorted(new, key=attrgetter("ts")):
@@ -129,12 +129,7 @@ def _count(new: list[Item], pages: Pages, referrers: dict[str, str], activity: A
         visitor_id = event.visitor_id
         day = item.ts.astimezone(zone).date()
         event_counts[(visitor_id, event.name, day)] += 1
-        referrer = ""
-        if event.is_page_view:
-            page_id = pages.page_of(event)
-            for slug in pages.topics.get(page_id, ()) if page_id is not None else ():
-                topic_views[(visitor_id, slug, day)] += 1
-            referrer = referrers.get(event.id, "")
+        referrer = referrers.get(event.id, "") if event.is_page_view else ""
         update_activity(activity[visitor_id], item, referrer, gap)
         changed.add(visitor_id)
     stats.visitor_ids |= changed
@@ -143,13 +138,6 @@ def _count(new: list[Item], pages: Pages, referrers: dict[str, str], activity: A
         Visitor,
         ACTIVITY_FIELDS,
         [(visitor_id, *(activity[visitor_id][name] for name in ACTIVITY_FIELDS)) for visitor_id in sorted(changed)],
-    )
-    sql.insert(
-        TopicViews,
-        ("visitor", "topic", "day", "count"),
-        [(*key, count) for key, count in sorted(topic_views.items())],
-        conflict=("visitor", "topic", "day"),
-        action=sql.increment(TopicViews),
     )
     sql.insert(
         EventCounts,
