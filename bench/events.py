@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from string import Template
+from typing import Any
 
 from cms.models import PageUrl
 from django.core.management import call_command
@@ -30,7 +31,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from tailored_cms.conf import tailored_settings
-from tailored_cms.tracking import TrackedEvent, append, drain, ingest, stream_key
+from tailored_cms.rules import receivers as rules_receivers
+from tailored_cms.tracking import TrackedEvent, append, drain, stream_key
 from tailored_cms.tracking.ingest import worker_redis
 from tailored_cms.tracking.models import Event
 from tailored_cms.tracking.tasks import INGEST_TASK
@@ -276,22 +278,22 @@ def ingest_rate(events: list[TrackedEvent]) -> tuple[float, str]:
     fill_stream(events)
     redis = worker_redis()
     segments = [0.0]
-    recompute = getattr(ingest, "recompute_segments_of", None)  # the segments of the visitors a batch touched
+    recompute = rules_receivers.recompute_visitors  # the segments of the visitors a drain touched
 
-    def timed_recompute(stats: ingest.IngestStats) -> None:  # how much of the time segments take, for the note
+    def timed_recompute(visitor_ids: Any) -> Any:  # how much of the time segments take, for the note
         started = time.perf_counter()
-        recompute(stats)  # type: ignore[misc]
-        segments[0] += time.perf_counter() - started
+        try:
+            return recompute(visitor_ids)
+        finally:
+            segments[0] += time.perf_counter() - started
 
-    if recompute is not None:
-        ingest.recompute_segments_of = timed_recompute
+    rules_receivers.recompute_visitors = timed_recompute  # type: ignore[assignment]
     try:
         started = time.perf_counter()
         stats = drain(max_seconds=600)
         seconds = time.perf_counter() - started
     finally:
-        if recompute is not None:
-            ingest.recompute_segments_of = recompute
+        rules_receivers.recompute_visitors = recompute
     if stats.read != len(events) or stats.new + stats.not_pages != len(events) or redis.xlen(stream_key()):
         raise AssertionError(f"ingest lost events: {stats}")
     visitors = len({e.visitor_id for e in events})

@@ -1,7 +1,7 @@
 """The roll-up: impressions, clicks and conversions of an ingest batch, added to the daily ``VariantStats``.
 
-``roll_up()`` runs inside the ingest's transaction (``tracking.ingest._write``), on the batch's new events only,
-after their ``Event`` rows are inserted: so each event is counted exactly once, like everything the ingest
+``roll_up()`` runs inside the ingest's transaction (a receiver of ``events_stored``), on the batch's new events
+only, after their ``Event`` rows are inserted: so each event is counted exactly once, like everything the ingest
 writes (a redelivered batch finds its events stored, and counts nothing again).
 
 - An ``impression`` (the beacon's, one per tailored area shown) adds one to each (area, variant, path) it names.

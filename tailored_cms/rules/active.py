@@ -18,6 +18,7 @@ from typing import Any
 import redis
 
 from .. import connection
+from ..signals import segments_republished
 from . import request_time
 from .evaluation import Plans, load_plans
 
@@ -72,17 +73,16 @@ def republish_if_lost(client: redis.Redis) -> bool:
     """Publish the segments and the optimize allocations again if Redis lost them; ``True`` if it had.
 
     A Redis restarted without persistence (or flushed) comes back without the hash: until the next full
-    recompute (every 10 minutes) or allocation refresh (every 5), areas for segments and optimizing areas would
-    show their fallback. The ingest worker calls this on each run. Cost: one round trip (EXISTS) when nothing
-    was lost; else also what ``publish_segments`` and ``refresh_allocations`` cost. Raises ``RedisError``.
+    recompute or allocation refresh, areas for segments and optimizing areas would show their fallback. The
+    ingest worker has this done on each run (``drain_started``); the allocations are published again by the
+    receivers of ``segments_republished``. Cost: one round trip (EXISTS) when nothing was lost; else also what
+    ``publish_segments`` and those receivers cost. Raises ``RedisError``.
     """
     if client.exists(active_key()):
         return False
-    from ..widgets.optimize import refresh_allocations
-
     logger.warning("The active segments are missing from Redis (restarted empty?): publishing them again.")
     publish_segments(client=client)
-    refresh_allocations()
+    segments_republished.send(sender=__name__)
     return True
 
 

@@ -1,23 +1,30 @@
-"""A saved or deleted segment: the request path learns at once, Celery recomputes who is in it."""
+"""A saved or deleted segment: the request path learns at once, Celery recomputes who is in it. Visitors the ingest
+gave new events: their segments are re-evaluated. An ingest run: the active segments are put back in a Redis that
+lost them."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Set
 from typing import Any
 
+import redis
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from ..signals import drain_started, visitors_touched
+from .active import publish_segments, republish_if_lost
 from .models import Segment
+from .recompute import recompute_visitors
+from .registry import iter_leaves
+from .tasks import queue_recompute
 
 logger = logging.getLogger(__name__)
 
 
 def dependents(slug: str) -> list[str]:
     """``slug`` and every segment whose rules reference it, directly or through others. One query."""
-    from .registry import iter_leaves
-
     definitions = dict(Segment.objects.values_list("slug", "rules"))
     found = [slug]
     changed = True
@@ -37,9 +44,6 @@ def dependents(slug: str) -> list[str]:
 
 
 def _after_change(slug: str, recompute: bool) -> None:
-    from .active import publish_segments
-    from .tasks import queue_recompute
-
     publish_segments()  # switched off or deleted: gone from every snapshot's next read
     if not recompute:
         return
@@ -64,3 +68,18 @@ def on_segment_deleted(sender: Any, instance: Segment, **kwargs: Any) -> None:
     slug = instance.slug
     # Segments referencing it now match nobody through it: recompute them.
     transaction.on_commit(lambda: _after_change(slug, recompute=len(dependents(slug)) > 1))
+
+
+@receiver(visitors_touched, dispatch_uid="tailored_cms.recompute_touched_visitors")
+def on_visitors_touched(sender: Any, visitor_ids: Set[str], **kwargs: Any) -> None:
+    # After the ingest's commit, in a transaction of its own: the ingest's cost and guarantees stay as they are. A
+    # failure is logged, and the next full recompute catches the visitors up.
+    try:
+        recompute_visitors(visitor_ids)
+    except Exception:
+        logger.exception("Segments of %d visitors not recomputed after ingest", len(visitor_ids))
+
+
+@receiver(drain_started, dispatch_uid="tailored_cms.republish_active_segments")
+def on_drain_started(sender: Any, client: redis.Redis, **kwargs: Any) -> None:
+    republish_if_lost(client)  # the active segments of a Redis that came back empty

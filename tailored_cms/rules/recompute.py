@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 from django.db import transaction
@@ -29,13 +29,18 @@ from django.db.models import Case, Count, IntegerField, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from .. import bulk_sql as sql
 from .. import connection
 from ..conf import tailored_settings
+from ..signals import segments_recomputed
+from ..tracking.ingest import worker_redis
+from ..visitors.models import Visitor
+from ..visitors.snapshot import split_memberships, tracked_json
+from ..visitors.store import get_store
+from .active import active_key, publish_segments
 from .evaluation import Plan, Plans, Result, Row, evaluate_range, evaluate_rows, load_plans
 from .membership import memberships_of
-
-if TYPE_CHECKING:
-    from .models import Segment
+from .models import Membership, Segment
 
 __all__ = ["RecomputeRunning", "RecomputeSummary", "recompute_lock", "recompute_segments", "recompute_visitors"]
 
@@ -81,8 +86,6 @@ class RecomputeSummary:
 
 
 def _redis() -> redis.Redis:
-    from ..tracking.ingest import worker_redis
-
     return worker_redis()
 
 
@@ -138,9 +141,6 @@ def _apply(
     the segments of ``plans``; what is left in it after the rows are compared (visitors gone meanwhile) ends.
     Cost: up to three statements (insert joins, end leaves, update conditions), whatever the number of rows.
     """
-    from .. import bulk_sql as sql
-    from .models import Membership
-
     joins: list[tuple[Any, ...]] = []
     leaves: list[tuple[int, datetime]] = []
     changes: list[tuple[int, Any]] = []
@@ -172,8 +172,6 @@ def _apply(
 
 def _current(plans: list[Plan], **visitor_filter: Any) -> dict[tuple[str, int], tuple[int, Any]]:
     """Current memberships of ``plans``' segments for the visitors matched by ``visitor_filter``. One query."""
-    from .models import Membership
-
     rows = Membership.objects.filter(left_at__isnull=True, segment_id__in=[plan.id for plan in plans])
     rows = rows.filter(**{f"visitor_id__{lookup}": value for lookup, value in visitor_filter.items()})
     return {
@@ -184,8 +182,6 @@ def _current(plans: list[Plan], **visitor_filter: Any) -> dict[tuple[str, int], 
 
 def _tracked(row: Row, memberships: list[tuple[str, Any]] | None = None) -> str:
     """The JSON of a snapshot's tracked fields for ``row``'s visitor."""
-    from ..visitors.snapshot import split_memberships, tracked_json
-
     pairs = memberships if memberships is not None else [(slug, _condition(r)) for slug, r in row.results.items()]
     segments, conditional = split_memberships(pairs)
     return tracked_json({"segments": segments, "conditional_segments": conditional, **row.attribution})
@@ -196,7 +192,6 @@ def _mirror(rows: dict[str, Row], *, complete: bool, summary: RecomputeSummary) 
     computed segment; otherwise the visitors' memberships are read back (one query). Never raises."""
     if not rows:
         return
-    from ..visitors.store import get_store
 
     held = None if complete else memberships_of(rows)
     tracked = {vid: _tracked(row, None if held is None else held.get(vid, [])) for vid, row in rows.items()}
@@ -229,8 +224,6 @@ def recompute_visitors(visitor_ids: Iterable[Any], *, now: datetime | None = Non
     now = now or timezone.now()
     with transaction.atomic():
         if computed:
-            from ..visitors.models import Visitor
-
             locked = Visitor.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
             list(locked.values_list("pk", flat=True))
         rows = {row.visitor_id: row for row in evaluate_rows(ids, plans, now=now)}
@@ -245,8 +238,6 @@ def recompute_visitors(visitor_ids: Iterable[Any], *, now: datetime | None = Non
 
 def _republish_if_lost(plans: Plans) -> None:
     """Publish the active segments again if Redis lost them (restarted, flushed). One round trip; never raises."""
-    from .active import active_key, publish_segments
-
     try:
         client = _redis()
         if not client.exists(active_key()):
@@ -270,8 +261,6 @@ def recompute_segments(
     ``Segment.DoesNotExist`` naming unknown slugs. Cost: constant queries per chunk of ``chunk_size`` visitors
     (``RECOMPUTE_CHUNK``) and one Redis round trip per chunk with changes.
     """
-    from .models import Segment
-
     started = time.monotonic()
     now = now or timezone.now()
     size = max(1, chunk_size or tailored_settings.RECOMPUTE_CHUNK)
@@ -288,10 +277,6 @@ def recompute_segments(
     computed = plans.computed
     summary = RecomputeSummary(segments=len(computed))
     with recompute_lock() if lock else _no_lock() as held:
-        from ..visitors.models import Visitor
-        from .active import publish_segments
-        from .models import Membership
-
         Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(recompute_started_at=now)
         try:
             try:
@@ -348,8 +333,6 @@ def _chunk(
 
     Cost: five statements at most (lock the chunk, evaluate it, its memberships, joins, leaves, conditions).
     """
-    from ..visitors.models import Visitor
-
     with transaction.atomic():
         chunk = Visitor.objects.select_for_update(no_key=True).order_by("pk")
         if after is not None:
@@ -367,9 +350,7 @@ def _chunk(
 
 def _record_sizes(targets: list[Plan], now: datetime) -> None:
     """Each segment's current size and computed time (request-time segments: no size), and today's size in its
-    history (``results.sizes``). Three queries."""
-    from .models import Membership, Segment
-
+    history (``segments_recomputed``: ``results`` keeps it). Three queries."""
     if not targets:
         return
     counts = dict(
@@ -388,6 +369,5 @@ def _record_sizes(targets: list[Plan], now: datetime) -> None:
     Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(
         size=sizes, computed_at=now, recompute_started_at=None
     )
-    from ..results.sizes import record_segment_sizes
-
-    record_segment_sizes({plan.id: counts.get(plan.id, 0) for plan in targets if not plan.request_time}, now)
+    members = {plan.id: counts.get(plan.id, 0) for plan in targets if not plan.request_time}
+    segments_recomputed.send(sender=__name__, sizes=members, now=now)

@@ -44,7 +44,7 @@ class Visitor(models.Model):
     # field name -> ISO time the visitor last changed it; at login the newer choice wins per field.
     choices_changed = models.JSONField(default=dict, blank=True, editable=False)
     tracking_consent = models.BooleanField(_("tracking consent"), null=True, blank=True)
-    # Activity, kept by the tracking ingest (tailored_cms/tracking/ingest.py) for segment rules.
+    # Activity, kept by the tracking ingest (tailored_cms/tracking/ingest/) for segment rules.
     first_seen = models.DateTimeField(_("first seen"), null=True, blank=True, editable=False)
     # Indexed: the retention purge removes visitors inactive for longer than RETENTION_DAYS.
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False, db_index=True)
@@ -67,7 +67,7 @@ class Visitor(models.Model):
         return str(self.user or self.id)
 
 
-# What the tracking ingest keeps up to date on a Visitor (tailored_cms/tracking/ingest.py).
+# What the tracking ingest keeps up to date on a Visitor (tailored_cms/tracking/ingest/).
 ACTIVITY_FIELDS = (
     "first_seen",
     "last_seen",

@@ -256,7 +256,7 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
     with transaction.atomic():
         # The visitor first: a batch the ingest is storing for them is waited for, so its events are deleted here
         # too (else deleting the visitor would fail on them); one that had made sure of them just before finds
-        # them gone when it locks them, and drops their events (ingest._write).
+        # them gone when it locks them, and drops their events (tracking.ingest.writing).
         list(Visitor.objects.select_for_update().filter(pk=vid).values_list("pk"))
         spooled = [pk for pk, _event in _spooled(vid)]
         counts["spooled_events"] = SpooledEvent.objects.filter(pk__in=spooled).delete()[0] if spooled else 0

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 from django.db import OperationalError
 
 from tailored_cms import api
 from tailored_cms.rules.active import active_key
 from tailored_cms.rules.models import Membership
+from tailored_cms.signals import visitors_touched
 from tailored_cms.tracking import ingest
+from tailored_cms.tracking.ingest import loop
 from tailored_cms.tracking.models import Event
 
 from .conftest import add_events, stream_length
 from .test_workers import TOPICS, make_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@contextmanager
+def touched_visitors(record: Callable[[frozenset[str]], None]) -> Iterator[None]:
+    """Hear ``visitors_touched`` too (the segments' own receiver still runs)."""
+
+    def receiver(sender: Any, visitor_ids: frozenset[str], **kwargs: Any) -> None:
+        record(visitor_ids)
+
+    visitors_touched.connect(receiver)
+    try:
+        yield
+    finally:
+        visitors_touched.disconnect(receiver)
 
 
 def test_a_backlog_is_drained_exactly_once_with_one_segment_recompute_for_all_its_batches(
@@ -27,17 +47,10 @@ def test_a_backlog_is_drained_exactly_once_with_one_segment_recompute_for_all_it
     events = make_events(500, visitors=40)
     add_events(tailored_redis, events)
     recomputed: list[set[str]] = []
-    real = ingest.recompute_segments_of
+    monkeypatch.setattr(loop, "TOUCHED_EVERY", 60.0)  # the whole backlog within one interval
 
-    def recording(stats: ingest.IngestStats) -> None:
-        if stats.visitor_ids:
-            recomputed.append(set(stats.visitor_ids))
-        real(stats)
-
-    monkeypatch.setattr(ingest, "recompute_segments_of", recording)
-    monkeypatch.setattr(ingest, "RECOMPUTE_EVERY", 60.0)  # the whole backlog within one interval
-
-    stats = ingest.drain(max_seconds=60)
+    with touched_visitors(lambda visitor_ids: recomputed.append(set(visitor_ids))):
+        stats = ingest.drain(max_seconds=60)
 
     assert stats.batches == 10 and stats.new + stats.not_pages == 500 and stats.duplicates == 0
     assert Event.objects.count() == stats.new and stream_length(tailored_redis) == 0
@@ -56,10 +69,10 @@ def test_a_long_drain_re_evaluates_segments_as_it_goes(tagged_page, tailored_red
     settings.TAILORED_CMS = {**settings.TAILORED_CMS, "INGEST_BATCH": 50}
     add_events(tailored_redis, make_events(200, visitors=20))
     calls: list[int] = []
-    monkeypatch.setattr(ingest, "recompute_segments_of", lambda stats: calls.append(len(stats.visitor_ids)))
-    monkeypatch.setattr(ingest, "RECOMPUTE_EVERY", 0.0)  # every batch is "a second later"
+    monkeypatch.setattr(loop, "TOUCHED_EVERY", 0.0)  # every batch is "a second later"
 
-    ingest.drain(max_seconds=60)
+    with touched_visitors(lambda visitor_ids: calls.append(len(visitor_ids))):
+        ingest.drain(max_seconds=60)
 
     assert len([n for n in calls if n]) == 4  # after each of the four batches: segments never wait long
 

@@ -371,19 +371,19 @@ def test_query_count_per_batch_is_constant(tagged_page, tailored_redis, backend_
 def test_an_event_the_database_refuses_is_set_aside_and_the_rest_stored(tailored_redis, monkeypatch, caplog):
     from django.db import DataError
 
-    from tailored_cms.tracking import ingest
+    from tailored_cms.tracking.ingest import writing
 
     visitor = vid()
     events = [TrackedEvent(visitor, "click", ts=T0 + timedelta(seconds=i), props={"n": i}) for i in range(9)]
     poison = events[5].id
-    write = ingest._write
+    write = writing.write
 
     def refusing_write(items, stats):
         write(items, stats)
         if any(item.event.id == poison for item in items):
             raise DataError("value refused")  # as PostgreSQL does for, e.g., a lone surrogate in JSON
 
-    monkeypatch.setattr(ingest, "_write", refusing_write)
+    monkeypatch.setattr(writing, "write", refusing_write)
     add_events(tailored_redis, events)
     stats = ingest_batch()
     assert (stats.read, stats.new, stats.invalid) == (9, 8, 1)
@@ -394,7 +394,7 @@ def test_an_event_the_database_refuses_is_set_aside_and_the_rest_stored(tailored
 
 
 def test_stopped_consumers_holding_nothing_are_forgotten(tailored_redis, monkeypatch, claim_immediately):
-    from tailored_cms.tracking import ingest
+    from tailored_cms.tracking.ingest import consumer_group
 
     visitor = vid()
     add_events(tailored_redis, [TrackedEvent(visitor, "click", ts=T0)])
@@ -402,10 +402,10 @@ def test_stopped_consumers_holding_nothing_are_forgotten(tailored_redis, monkeyp
     add_events(tailored_redis, [TrackedEvent(visitor, "click", ts=T0)])
     with pytest.raises(Crash):
         ingest_batch("holding", before_commit=crash)  # holds one entry
-    monkeypatch.setattr(ingest, "FORGET_CONSUMERS_AFTER", timedelta(0))
-    monkeypatch.setattr(ingest, "_forgotten_at", 0.0)
+    monkeypatch.setattr(consumer_group, "FORGET_CONSUMERS_AFTER", timedelta(0))
+    monkeypatch.setattr(consumer_group, "_forgotten_at", 0.0)
     time.sleep(0.01)
-    ingest._forget_idle_consumers(tailored_redis)
+    consumer_group.forget_idle_consumers(tailored_redis)
     consumers = tailored_redis.xinfo_consumers(stream_key(), "tailored:ingest")
     assert [(c["name"], c["pending"]) for c in consumers] == [(b"holding", 1)]
 
