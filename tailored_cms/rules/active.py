@@ -78,7 +78,7 @@ def republish_if_lost(client: redis.Redis) -> bool:
     """
     if client.exists(active_key()):
         return False
-    from ..widgets.optimize import refresh_allocations
+    from ..results.allocations import refresh_allocations
 
     logger.warning("The active segments are missing from Redis (restarted empty?): publishing them again.")
     publish_segments(client=client)

@@ -18,9 +18,9 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils.timezone import now
 
+from tailored_cms.areas.page_cache import PageVary, vary_page_cache_on
 from tailored_cms.conf import tailored_settings
-from tailored_cms.middleware import meta_key
-from tailored_cms.widgets.page_cache import PageVary, vary_page_cache_on
+from tailored_cms.headers import meta_key
 
 pytestmark = pytest.mark.django_db
 
