@@ -59,7 +59,7 @@ class ActiveSegments:
     computed: frozenset[str] = frozenset()  # slugs whose membership Celery writes into snapshots
     request_time: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # slug -> tree, for everyone
     fetched_at: float = 0.0  # time.monotonic() of the round trip that confirmed it
-    # area key -> the variant key of each of the 100 buckets (``areas.optimize``)
+    # area key -> the variant key of each of the 100 buckets (``widgets.optimize``)
     allocations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod

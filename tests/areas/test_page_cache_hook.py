@@ -1,4 +1,4 @@
-"""The hook that makes django CMS's page cache vary for ``{% tailored_body_attrs %}`` (widgets/page_cache.py).
+"""The hook that makes django CMS's page cache vary for ``{% tailored_body_attrs %}`` (areas/page_cache.py).
 
 These tests talk to ``cms.cache.page`` directly: if django CMS changes how ``set_page_cache`` collects vary
 headers (``toolbar.content_renderer.get_rendered_placeholders()`` → ``get_vary_cache_on`` /
