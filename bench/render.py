@@ -44,6 +44,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tailored_cms import api
+from tailored_cms.areas.models import Variant
 from tailored_cms.conf import tailored_settings
 from tailored_cms.rules.active import publish_segments
 from tailored_cms.rules.models import Segment
@@ -51,7 +52,6 @@ from tailored_cms.tracking.models import EventCounts, TopicViews
 from tailored_cms.tracking.stream import stream_key
 from tailored_cms.visitors.identity import set_visitor_cookie
 from tailored_cms.visitors.models import Visitor
-from tailored_cms.widgets.models import Variant
 
 from .served import Load, Served, alternate, load
 

@@ -20,9 +20,10 @@ from .visitors.snapshot import Snapshot
 if TYPE_CHECKING:
     from cms.models import Page, Placeholder
 
+    from .areas.models import TailoredArea, Variant
     from .rules.models import Segment
     from .rules.recompute import RecomputeSummary
-    from .widgets.models import PageTopics, TailoredArea, Variant, Widget, WidgetBoard
+    from .widgets.models import PageTopics, Widget, WidgetBoard
 
 __all__ = [
     "record_event",
@@ -80,7 +81,7 @@ def add_area(
 ) -> TailoredArea:
     """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``; ``holdout_percent`` is 0 to 50; ``goal`` the event
     name that counts as a conversion in its results (``""``: clicks only)."""
-    from .widgets.models import MAX_HOLDOUT_PERCENT, validate_goal
+    from .areas.models import MAX_HOLDOUT_PERCENT, validate_goal
 
     if not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
         raise ValidationError(f"holdout_percent must be 0 to {MAX_HOLDOUT_PERCENT}, not {holdout_percent}.")

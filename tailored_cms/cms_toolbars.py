@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from .areas.models import TailoredArea
 from .editors.preview import current_preview, may_preview, may_see_results
 from .rules.models import Segment
 from .visitors.models import Topic
-from .widgets.models import PageTopics, TailoredArea
+from .widgets.models import PageTopics
 
 TAILORING_MENU = "tailored_cms-tailoring"
 

@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
     # on it. Must differ from the three above (E009).
     "HOLDOUT_VARY_HEADER": "X-Tailored-Holdout",
     # The most cached copies a tailored area may have (distinct variant keys, times holdout buckets, seen in the
-    # last 7 days) before the admin warns its editors that caching hardly helps it any more (widgets/cache_budget.py).
+    # last 7 days) before the admin warns its editors that caching hardly helps it any more (areas/cache_budget.py).
     "CACHE_VARIANT_BUDGET": 1000,
     # Dotted path of the snapshot store (where visitor snapshots are cached for the request path).
     "SNAPSHOT_STORE": "tailored_cms.visitors.store.RedisSnapshotStore",

@@ -8,11 +8,10 @@ from django.http import HttpRequest, HttpResponse
 
 from .conf import tailored_settings
 from .editors.preview import preview_context
+from .headers import meta_key
 from .visitors.context import resolve_visitor
 
-
-def meta_key(header: str) -> str:
-    return "HTTP_" + header.upper().replace("-", "_")
+__all__ = ["TailoredMiddleware", "meta_key"]
 
 
 class TailoredMiddleware:

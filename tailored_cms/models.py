@@ -1,19 +1,12 @@
-"""Django finds the app's models here; they live in the subpackage of their area."""
+"""Django finds the app's models here; they live in the subpackage they belong to."""
 
+from .areas.models import TailoredArea, Variant
+from .plugin_settings.models import PluginSettings, TailoredPlugin
 from .results.models import SegmentSize, VariantStats
 from .rules.models import Membership, Segment
 from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from .visitors.models import Topic, Visitor
-from .widgets.models import (
-    ConsentBanner,
-    PageTopics,
-    PreferencesPanel,
-    TailoredArea,
-    TopicFeed,
-    Variant,
-    Widget,
-    WidgetBoard,
-)
+from .widgets.models import ConsentBanner, PageTopics, PreferencesPanel, TopicFeed, Widget, WidgetBoard
 
 __all__ = [
     "ConsentBanner",
@@ -21,11 +14,13 @@ __all__ = [
     "EventCounts",
     "Membership",
     "PageTopics",
+    "PluginSettings",
     "PreferencesPanel",
     "Segment",
     "SegmentSize",
     "SpooledEvent",
     "TailoredArea",
+    "TailoredPlugin",
     "Topic",
     "TopicFeed",
     "TopicViews",

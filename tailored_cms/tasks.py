@@ -13,9 +13,9 @@ from typing import Any
 
 from celery.schedules import crontab
 
+from .results.tasks import OPTIMIZE_TASK, refresh_allocations
 from .rules.tasks import RECOMPUTE_TASK, recompute_all, recompute_segments_task
 from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
-from .widgets.tasks import OPTIMIZE_TASK, refresh_allocations
 
 __all__ = [
     "BEAT_SCHEDULE",

@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from tailored_cms import api
+from tailored_cms.areas.models import TailoredArea
 from tailored_cms.conf import tailored_settings
 from tailored_cms.editors.preview import SESSION_KEY
 from tailored_cms.rules.models import Segment
@@ -53,7 +54,7 @@ from tailored_cms.tracking import TrackedEvent, stream_key
 from tailored_cms.tracking.models import Event
 from tailored_cms.visitors.identity import SALT, set_visitor_cookie
 from tailored_cms.visitors.models import Topic, Visitor
-from tailored_cms.widgets.models import PageTopics, TailoredArea
+from tailored_cms.widgets.models import PageTopics
 from tests.tracking.conftest import celery_app  # noqa: F401 - a fixture: the recompute action's private broker
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,10 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
+from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.rules.models import Segment
 from tailored_cms.tracking.ingest import drain
-from tailored_cms.widgets.models import PageTopics, TailoredArea, Variant
+from tailored_cms.widgets.models import PageTopics
 from tests.tracking.conftest import DESKTOP_UA, MOBILE_UA, celery_app  # noqa: F401 - segments queue a recompute
 
 SPORTS = "For sports fans: the weekend's fixtures, live"

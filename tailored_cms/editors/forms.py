@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..widgets.forms import layout_choices, segment_choices, theme_choices, topic_choices
+from ..areas.forms import layout_choices, segment_choices, theme_choices, topic_choices
 from .preview import Preview
 
 

@@ -22,12 +22,12 @@ from django.http import HttpRequest
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
+from ..areas.models import PERMISSION_RESULTS, may_see_results  # noqa: F401 - the editors' permissions, with may_preview
 from ..conf import tailored_settings
 from ..visitors.context import VisitorContext
 from ..visitors.snapshot import Snapshot
 
 PERMISSION_PREVIEW = "tailored_cms.preview_tailoring"
-PERMISSION_RESULTS = "tailored_cms.view_results"
 SESSION_KEY = "tailored_cms_preview"
 _SALT = "tailored_cms.preview"
 
@@ -91,17 +91,6 @@ def may_preview(user: Any) -> bool:
     )
 
 
-def may_see_results(user: Any) -> bool:
-    """Staff with the ``view_results`` permission: the results pages, the toolbar's *Results*, ``stats/``."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.has_perm(PERMISSION_RESULTS)
-    )
-
-
 def start_preview(request: HttpRequest, preview: Preview) -> None:
     """From the next request on, the editor sees pages as ``preview``'s visitor."""
     data = {"user": str(request.user.pk), **asdict(preview)}
@@ -152,6 +141,8 @@ class PreviewContext(VisitorContext):
     The vary keys are unique to the request: even if a cache of django CMS saw this request, nobody would ever
     be served what it cached, and this request would never be served anything cached for someone else.
     """
+
+    is_preview = True
 
     def __init__(self, preview: Preview) -> None:
         snapshot = Snapshot(topics=preview.topics, theme=preview.theme, layout=preview.layout, tracking_consent=False)

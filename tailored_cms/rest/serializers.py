@@ -142,7 +142,7 @@ class ConsentSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    """One reason an area shows what it shows (``tailored_cms.widgets.explanation``)."""
+    """One reason an area shows what it shows (``tailored_cms.areas.reasons``)."""
 
     kind = serializers.ChoiceField(
         choices=["choices", "fallback", "segment", "holdout"],

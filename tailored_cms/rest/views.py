@@ -34,6 +34,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from ..areas.explanation import describe, explain, load_areas
 from ..conf import tailored_settings
 from ..rules.models import Segment
 from ..tracking.beacon import BadBatch, capture_batch, cross_site_origin, parse_batch
@@ -42,8 +43,6 @@ from ..visitors.models import Topic, Visitor
 from ..visitors.preferences import reset_preferences, save_consent, save_preferences, visitor_context
 from ..visitors.privacy import ErasureIncomplete, empty_export, erase_visitor, export_visitor
 from ..visitors.snapshot import Snapshot
-from ..widgets.explanation import describe, explain, load_areas
-from ..widgets.optimize import for_visitor
 from .serializers import (
     ChoiceSerializer,
     ConsentSerializer,
@@ -414,7 +413,7 @@ def _area_keys(request: Request) -> list[str]:
     summary="Why the visitor sees what the page's tailored areas show",
 )
 class ExplainView(VisitorAPIView):
-    """Per area: the strategy, the variants the visitor sees and why (``widgets.explanation``).
+    """Per area: the strategy, the variants the visitor sees and why (``areas.explanation``).
 
     Keys that name no area (a page cached before an area was deleted) are listed under ``unknown``, not an
     error. Cost: 3 queries (the areas, their variants, the names of the visitor's topics), a 4th for the names of
@@ -438,7 +437,7 @@ class ExplainView(VisitorAPIView):
                 continue
             area, variants = loaded[key]
             held_out = context.in_holdout(area.key, area.holdout_percent)  # a static area says so first
-            optimized = for_visitor(area.strategy, area.key, variants, context.visitor_id)
+            optimized = area.strategy_class.allocated_variant(area.key, variants, context.visitor_id)
             explanation = explain(area.strategy, variants, snapshot, area.max_items, segments, held_out, optimized)
             areas.append(
                 {

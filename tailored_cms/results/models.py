@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..areas.selection import PATHS
 from ..rules.models import Segment
-from ..widgets.selection import PATHS
 
 PATH_CHOICES = [(path, path) for path in PATHS]
 

@@ -1,5 +1,7 @@
 """Results listen to the layers below: the ingest's new events are rolled up into the daily counters of each
-variant (in the ingest's transaction, so exactly once), and each full recompute's segment sizes are kept."""
+variant (in the ingest's transaction, so exactly once), each full recompute's segment sizes are kept, and the
+optimize areas' allocations are published again when the active segments were (a Redis that lost one lost the
+other)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from ..signals import events_stored, segments_recomputed
+from ..signals import events_stored, segments_recomputed, segments_republished
 from ..tracking.ingest import StoredEvent
+from .allocations import refresh_allocations
 from .rollup import roll_up
 from .sizes import record_segment_sizes
 
@@ -23,3 +26,8 @@ def on_events_stored(sender: Any, events: Sequence[StoredEvent], **kwargs: Any) 
 @receiver(segments_recomputed, dispatch_uid="tailored_cms.record_segment_sizes")
 def on_segments_recomputed(sender: Any, sizes: Mapping[int, int], now: datetime, **kwargs: Any) -> None:
     record_segment_sizes(sizes, now)
+
+
+@receiver(segments_republished, dispatch_uid="tailored_cms.republish_allocations")
+def on_segments_republished(**kwargs: Any) -> None:
+    refresh_allocations()

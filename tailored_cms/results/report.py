@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from ..widgets.selection import HOLDOUT, PATHS
+from ..areas.selection import HOLDOUT, PATHS
 from .models import SegmentSize, VariantStats
 from .stats import Lift, Rate, lift
 
@@ -162,8 +162,8 @@ def area_results(days: int = DEFAULT_DAYS, *, key: str | None = None, today: dat
     (``on_site`` False). An unknown ``key`` gives ``[]``. Cost: 5 queries (areas, their pages, variants,
     counters; the pages by content type), whatever the number of areas and days.
     """
-    from ..widgets.explanation import live_areas
-    from ..widgets.models import Variant
+    from ..areas.explanation import live_areas
+    from ..areas.models import Variant
 
     dates = period(days, today)
     areas = live_areas().select_related("placeholder").prefetch_related("placeholder__source")
@@ -183,7 +183,7 @@ def area_results(days: int = DEFAULT_DAYS, *, key: str | None = None, today: dat
             page=page,
             strategy=area.strategy,
             goal=area.goal,
-            holdout_percent=area.holdout_percent if area.strategy != "static" else 0,
+            holdout_percent=area.holdout_percent if area.strategy_class.holdouts else 0,
             days=dates,
         )
         order[area.key] = (page.lower(), area.placeholder.slot if area.placeholder else "", area.position, area.pk)

@@ -31,11 +31,11 @@ from django.db import connections, router
 from django.utils import timezone
 
 from .. import bulk_sql as sql
+from ..areas.selection import PATHS
 from ..conf import tailored_settings
+from ..tracking.goals import NOT_GOALS
 from ..tracking.models import Event
 from ..tracking.stream import CLICK, IMPRESSION, TrackedEvent
-from ..widgets.models import NOT_GOALS
-from ..widgets.selection import PATHS
 from .models import VariantStats
 
 __all__ = ["area_goals", "clicked", "roll_up", "shown_in"]
@@ -89,7 +89,7 @@ def clicked(props: Any) -> tuple[str, str, str] | None:
 
 def area_goals() -> dict[str, str]:
     """Goal event name by area key, of the areas visitors can meet (the oldest of a key wins). Cost: one query."""
-    from ..widgets.explanation import live_areas
+    from ..areas.explanation import live_areas
 
     goals: dict[str, str] = {}
     for key, goal in (

@@ -7,17 +7,15 @@ from typing import Any
 from classytags.arguments import Argument, MultiValueArgument
 from cms.templatetags.cms_tags import Placeholder, PlaceholderOptions
 from django import template
-from django.conf import settings
-from django.core.signals import setting_changed
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 
+from ..areas.page_cache import vary_page_cache_on
 from ..conf import tailored_settings
+from ..mounts import api_root
+from ..tracking.beacon_config import beacon_config
 from ..visitors.consent import tracking_allowed
-from ..widgets.page_cache import vary_page_cache_on
 
 register = template.Library()
 
@@ -25,32 +23,6 @@ register = template.Library()
 def tailoring_headers() -> tuple[str, str]:
     """The request headers the middleware sets: what tailored content varies on."""
     return tailored_settings.VARY_HEADER, tailored_settings.WIDGETS_VARY_HEADER
-
-
-# Where the API is mounted, per (urlconf, script prefix, language): reversed once, then a dict lookup. Every page
-# asks twice (body attributes, beacon), and a reverse() costs more than the rest of those tags.
-_api_roots: dict[tuple[str, str, str], str] = {}
-
-
-def api_root() -> str:
-    """Where the site mounts the REST API (``/tailored/api/v1/`` as the README installs it); ``""`` if nowhere."""
-    cache_key = (str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix(), get_language() or "")
-    root = _api_roots.get(cache_key)
-    if root is None:
-        try:
-            root = reverse("tailored_cms:api:preferences").removesuffix("preferences/")
-        except NoReverseMatch:
-            root = ""
-        _api_roots[cache_key] = root
-    return root
-
-
-def _forget_api_roots(*, setting: str, **kwargs: Any) -> None:
-    if setting == "ROOT_URLCONF":
-        _api_roots.clear()
-
-
-setting_changed.connect(_forget_api_roots)
 
 
 @register.simple_tag(takes_context=True)
@@ -61,7 +33,7 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
 
     Cost: no SQL, no Redis (the snapshot is already loaded). The theme is baked into the page outside any
     plugin, and a placeholder django CMS serves from its cache declares nothing to the page cache, so the page
-    cache is told here to vary on both tailoring headers (see ``widgets.page_cache``).
+    cache is told here to vary on both tailoring headers (see ``areas.page_cache``).
     """
     request = context.get("request")
     tailored = getattr(request, "tailored", None)
@@ -110,22 +82,6 @@ def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
         static("tailored_cms/tracking.js"),
         format_html_join("", ' data-tailored-{}="{}"', config.items()),
     )
-
-
-def beacon_config() -> dict[str, str]:
-    """What tracking.js reads from its data attributes: the events URL and the endpoint's limits ({} if unmounted).
-
-    The consent banner carries the same, to start the beacon after the visitor says yes.
-    """
-    root = api_root()
-    if not root:
-        return {}
-    return {
-        "events": root + "events/",
-        "batch": str(tailored_settings.EVENTS_MAX_BATCH),
-        "max-props": str(tailored_settings.EVENT_MAX_PROPS),
-        "max-prop-bytes": str(tailored_settings.EVENT_MAX_PROP_BYTES),
-    }
 
 
 class TailoredPlaceholder(Placeholder):

@@ -20,7 +20,7 @@ from ..rules import request_time
 from ..rules.active import refresh_active_segments
 from ..tracking.capture import is_page_view, page_view
 from ..tracking.stream import TrackedEvent, enqueue
-from ..widgets.selection import holdout_bucket, in_holdout
+from .buckets import holdout_bucket, in_holdout
 from .consent import consent_state, opted_out_by_browser, tracking_allowed
 from .identity import delete_visitor_cookie, read_visitor_id, set_visitor_cookie
 from .models import Visitor
@@ -33,6 +33,10 @@ _KEEP = object()
 
 class VisitorContext:
     """Who the visitor is and what they chose. Reading ``snapshot`` marks the response as visitor-dependent."""
+
+    # An editor previewing as another visitor (``editors.preview.PreviewContext``): vary keys unique to the
+    # request, so nothing rendered for it is ever cached or counted towards an area's cached copies.
+    is_preview = False
 
     def __init__(
         self, snapshot: Snapshot, *, drop_cookie: bool = False, load: Callable[[], Snapshot | None] | None = None

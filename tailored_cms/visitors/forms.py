@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from .models import Topic
-from .preferences import clean_preferences
+from .preferences import clean_preferences, visitor_context
 from .snapshot import Snapshot
 
-__all__ = ["CHOICE_FIELDS", "PreferencesForm"]
+__all__ = ["CHOICE_FIELDS", "PreferencesForm", "preferences_form_context"]
 
 # The choices the form can show; a form showing only some names them in ``fields`` inputs.
 CHOICE_FIELDS = ("topics", "theme", "layout")
@@ -83,3 +85,28 @@ class PreferencesForm(forms.Form):
             for name, messages in exc.message_dict.items():
                 self.add_error(name if name in self.fields else None, messages)
         return cleaned_data
+
+
+def preferences_form_context(
+    request: HttpRequest,
+    *,
+    form: PreferencesForm | None = None,
+    next_url: str = "",
+    fields: Sequence[str] = CHOICE_FIELDS,
+    method: str = "post",
+) -> dict[str, Any]:
+    """Context for ``tailored_cms/includes/preferences_form.html``: the form, where to return, what it shows.
+
+    ``method="get"`` makes a form without a CSRF token, that a cache may keep (the preferences panel): without
+    JavaScript it takes the visitor to the preferences page with their choices filled in, to confirm with a POST.
+    """
+    if form is None:
+        form = PreferencesForm.for_visitor(visitor_context(request).snapshot)
+    shown = [name for name in CHOICE_FIELDS if name in fields]
+    return {
+        "preferences_form": form,
+        "preferences_next": next_url,
+        "preferences_fields": shown,
+        "preferences_partial": len(shown) < len(CHOICE_FIELDS),
+        "preferences_method": method,
+    }

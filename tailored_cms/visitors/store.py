@@ -101,10 +101,10 @@ class RedisSnapshotStore(SnapshotStore):
         version, with their definitions if this process's copy is older (rules/request_time.py). The same
         script adds what tailored areas noted since the last read to their HyperLogLogs (widgets/cache_budget.py).
         """
+        from ..areas.cache_budget import HLL_TTL, take_notes
         from ..rules import request_time
         from ..rules.active import active_key
         from ..tracking.stream import FIELD, stream_key
-        from ..widgets.cache_budget import HLL_TTL, take_notes
 
         implied = "1" if tailored_settings.CONSENT == "implied" else "0"
         notes = take_notes()

@@ -5,7 +5,6 @@ The visitor's choices (topics, theme, layout) and their answer about behaviour t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from ..conf import tailored_settings
 from .consent import opted_out_by_browser
-from .forms import CHOICE_FIELDS, PreferencesForm
+from .forms import PreferencesForm, preferences_form_context
 from .preferences import reset_preferences, save_consent, save_preferences, visitor_context
 
 __all__ = ["CONSENT_ANSWERS", "PreferencesPageView", "consent_context", "preferences_form_context"]
@@ -38,31 +37,6 @@ def safe_next_url(request: HttpRequest) -> str:
     ):
         return url
     return ""
-
-
-def preferences_form_context(
-    request: HttpRequest,
-    *,
-    form: PreferencesForm | None = None,
-    next_url: str = "",
-    fields: Sequence[str] = CHOICE_FIELDS,
-    method: str = "post",
-) -> dict[str, Any]:
-    """Context for ``tailored_cms/includes/preferences_form.html``: the form, where to return, what it shows.
-
-    ``method="get"`` makes a form without a CSRF token, that a cache may keep (the preferences panel): without
-    JavaScript it takes the visitor to this page with their choices filled in, to confirm with a POST.
-    """
-    if form is None:
-        form = PreferencesForm.for_visitor(visitor_context(request).snapshot)
-    shown = [name for name in CHOICE_FIELDS if name in fields]
-    return {
-        "preferences_form": form,
-        "preferences_next": next_url,
-        "preferences_fields": shown,
-        "preferences_partial": len(shown) < len(CHOICE_FIELDS),
-        "preferences_method": method,
-    }
 
 
 def consent_context(request: HttpRequest) -> dict[str, Any]:

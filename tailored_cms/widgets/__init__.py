@@ -1,1 +1,2 @@
-"""CMS plugins and their models: tailored area, variant, preferences panel, widget board, topic feed."""
+"""What visitors use: the widget board and its widgets, the topic feed, the preferences panel, the consent banner,
+and page topics (CMS plugins, their models and forms)."""

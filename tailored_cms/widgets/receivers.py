@@ -1,6 +1,5 @@
 """Topics changed: the cached copies of what shows them are dropped at once, not after the caches' TTL. And the
-optimize allocations are published again when the active segments were (a Redis that lost one lost the other), and
-the ingest's new page views are counted as topic views.
+ingest's new page views are counted as topic views.
 
 A topic feed lists the pages tagged with topics, and the preferences panel the topics themselves; django CMS
 keeps rendered placeholders and pages in its caches, which know nothing of tagging. So when a page's topics, or
@@ -20,11 +19,10 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from ..signals import events_stored, segments_republished
+from ..signals import events_stored
 from ..tracking.ingest import StoredEvent
 from ..visitors.models import Topic
 from .models import PageTopics
-from .optimize import refresh_allocations
 from .topic_views import count_topic_views
 
 SHOWS_TOPICS = ("TopicFeedPlugin", "PreferencesPanelPlugin")
@@ -55,12 +53,6 @@ def on_page_tagged(action: str, **kwargs: Any) -> None:
 post_delete.connect(_after_commit, sender=PageTopics, dispatch_uid="tailored_cms.page_topics_deleted")
 post_save.connect(_after_commit, sender=Topic, dispatch_uid="tailored_cms.topic_saved")
 post_delete.connect(_after_commit, sender=Topic, dispatch_uid="tailored_cms.topic_deleted")
-
-
-@receiver(segments_republished, dispatch_uid="tailored_cms.republish_allocations")
-def on_segments_republished(**kwargs: Any) -> None:
-    # The optimize allocations live in the active segments' hash: a Redis that lost one lost the other.
-    refresh_allocations()
 
 
 @receiver(events_stored, dispatch_uid="tailored_cms.count_topic_views")

@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tailored_cms import api
-from tailored_cms.widgets.models import PageTopics, TailoredArea, Variant
+from tailored_cms.areas.models import TailoredArea, Variant
+from tailored_cms.widgets.models import PageTopics
 
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     CMSEditor,

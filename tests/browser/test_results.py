@@ -17,11 +17,11 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Request, expect
 
 from tailored_cms import api
+from tailored_cms.areas.selection import in_holdout
 from tailored_cms.results.models import SegmentSize, VariantStats
 from tailored_cms.rules.models import Segment
 from tailored_cms.tracking import ingest_batch
 from tailored_cms.visitors.models import Visitor
-from tailored_cms.widgets.selection import in_holdout
 
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     CMSEditor,

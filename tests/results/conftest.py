@@ -17,8 +17,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from tailored_cms import api
+from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.tracking import TrackedEvent, append
-from tailored_cms.widgets.models import TailoredArea, Variant
 
 from ..rules.conftest import make_visitor  # noqa: F401 - a fixture of the segment sizes' tests
 

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tailored_cms import api
-from tailored_cms.widgets.cms_plugins import TailoredAreaPlugin
-from tailored_cms.widgets.forms import TailoredAreaForm
-from tailored_cms.widgets.models import TailoredArea
+from tailored_cms.areas.cms_plugins import TailoredAreaPlugin
+from tailored_cms.areas.forms import TailoredAreaForm
+from tailored_cms.areas.models import TailoredArea
 
 from .conftest import staff_client
 

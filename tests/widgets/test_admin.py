@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tailored_cms import api
+from tailored_cms.areas.models import TailoredArea
 from tailored_cms.visitors.models import Topic, Visitor
-from tailored_cms.widgets.models import PageTopics, TailoredArea
+from tailored_cms.widgets.models import PageTopics
 
 from .conftest import placeholder, text
 

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from tailored_cms import api
-from tailored_cms.widgets.models import Variant
+from tailored_cms.areas.models import Variant
 
 from .conftest import placeholder, text
 
@@ -142,7 +142,7 @@ def test_the_page_topics_form_is_titled_with_the_page(make_page, editor_client):
 
 
 def test_the_structure_board_names_each_areas_strategy_holdout_and_goal(db):
-    from tailored_cms.widgets.models import TailoredArea
+    from tailored_cms.areas.models import TailoredArea
 
     area = TailoredArea(label="Hero", strategy="personalization", holdout_percent=5, goal="signup")
     assert area.get_short_description() == "Hero · Personalization · holdout 5% · goal: signup"

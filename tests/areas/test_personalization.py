@@ -139,8 +139,8 @@ def test_rendering_costs_the_same_with_1_or_50_segments(
 
 
 def test_editors_pick_segments_in_the_variant_form_and_see_them_on_the_structure_board(make_page, segments):
-    from tailored_cms.widgets.forms import VariantForm
-    from tailored_cms.widgets.models import Variant
+    from tailored_cms.areas.forms import VariantForm
+    from tailored_cms.areas.models import Variant
 
     form = VariantForm(data={"label": "Loyal", "segments": ["regulars", "mobile"], "priority": 2})
     assert dict(form.fields["segments"].choices) == {"mobile": "Mobile", "regulars": "Regulars"}

@@ -10,10 +10,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 from tailored_cms import api
-from tailored_cms.conf import tailored_settings
-from tailored_cms.visitors.identity import set_visitor_cookie
-from tailored_cms.visitors.models import Visitor
-from tailored_cms.widgets.selection import (
+from tailored_cms.areas.selection import (
     CUSTOMIZED,
     FALLBACK,
     HOLDOUT,
@@ -22,6 +19,9 @@ from tailored_cms.widgets.selection import (
     in_holdout,
     select,
 )
+from tailored_cms.conf import tailored_settings
+from tailored_cms.visitors.identity import set_visitor_cookie
+from tailored_cms.visitors.models import Visitor
 
 from .conftest import placeholder, text
 from .test_selection import EVERYONE, SPORTS, V, names, visitor

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tailored_cms import api
-from tailored_cms.widgets.models import TailoredArea
+from tailored_cms.areas.models import TailoredArea
 
 from .conftest import placeholder, text
 

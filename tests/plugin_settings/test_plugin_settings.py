@@ -18,9 +18,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from tailored_cms import api
-from tailored_cms.widgets import settings_cache
-from tailored_cms.widgets.cms_plugins import select_for
-from tailored_cms.widgets.models import PluginSettings, TailoredArea, Variant
+from tailored_cms.areas.cms_plugins import select_for
+from tailored_cms.areas.models import TailoredArea, Variant
+from tailored_cms.plugin_settings import cache as settings_cache
+from tailored_cms.plugin_settings.models import PluginSettings
 
 from .conftest import placeholder, text
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tailored_cms.areas.selection import choose_variants, fallbacks, match_score
 from tailored_cms.visitors.snapshot import Snapshot
-from tailored_cms.widgets.selection import choose_variants, fallbacks, match_score
 
 
 @dataclass

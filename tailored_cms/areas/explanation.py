@@ -1,24 +1,16 @@
 """Why a visitor sees what a tailored area shows ("Why am I seeing this?"), beside ``selection``.
 
-``explain()`` and ``describe()`` are pure (no SQL, no Redis): they re-run ``selection.select`` and say which rule
-picked the result, from the paths it gives (the same paths results count by). ``load_areas()`` reads the areas
-the ``explain/`` endpoint is asked about (2 queries; not a hot path: a visitor asks when they open the widget).
-
-Reasons, one per rule that put variants on the page (``hybrid`` may show both ``choices`` and ``segment``):
-
-- ``choices``: the visitor's topics, theme or layout matched (``topics``, ``theme``, ``layout`` say which);
-- ``fallback``: the area's fallback, ``because`` the strategy shows it to everyone (``static``), the visitor
-  chose nothing yet (``no_choices``) or nothing matched their choices (``nothing_matched``);
-- ``segment``: the visitor is in segments the shown variants target (``segments`` says which);
-- ``holdout``: the visitor is in the area's holdout (``selection.in_holdout``) and sees the fallback on purpose;
-- ``optimized``: the area tests which variant works best (the optimize strategy) and this is the visitor's.
+``explain()`` and ``describe()`` are pure (no SQL, no Redis): ``explain`` re-runs ``selection.select`` and asks the
+area's strategy why (``Strategy.explain``, from the paths selection gives: the same paths results count by); the
+reasons are ``reasons.Reason``s. ``load_areas()`` reads the areas the ``explain/`` endpoint is asked about
+(2 queries; not a hot path: a visitor asks when they open the widget).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol
+from typing import Generic
 
 from cms.models import PageContent
 from django.db.models import Q, QuerySet
@@ -26,8 +18,12 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from ..conf import tailored_settings
-from .models import Strategy, TailoredArea, Variant
-from .selection import CUSTOMIZED, PERSONALIZED, Choices, V, select
+from .matching import V
+from .models import TailoredArea, Variant
+from .reasons import FallbackCause, Reason, ReasonKind
+from .selection import select
+from .strategies import get_strategy
+from .strategies.registry import ExplainedChoices
 
 __all__ = [
     "CHOICES",
@@ -38,46 +34,26 @@ __all__ = [
     "OPTIMIZED",
     "SEGMENT",
     "STATIC",
+    "ExplainedChoices",
     "Explanation",
+    "FallbackCause",
     "Reason",
+    "ReasonKind",
     "describe",
     "explain",
     "live_areas",
     "load_areas",
 ]
 
-# Reason kinds
-CHOICES = "choices"
-FALLBACK = "fallback"
-SEGMENT = "segment"
-HOLDOUT = "holdout"
-OPTIMIZED = "optimized"
-# Why the fallback
-STATIC = "static"
-NO_CHOICES = "no_choices"
-NOTHING_MATCHED = "nothing_matched"
-
-# Strategies that look at the visitor's own choices (a fallback there may be "you chose nothing yet").
-USES_CHOICES = {Strategy.CUSTOMIZATION.value, Strategy.HYBRID.value}
-
-
-class ExplainedChoices(Choices, Protocol):
-    """What explanation reads from a visitor besides what selection reads (``Snapshot`` satisfies it)."""
-
-    @property
-    def has_choices(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One reason an area shows what it shows; which fields are filled depends on ``kind`` (see the module)."""
-
-    kind: str
-    because: str = ""
-    topics: tuple[str, ...] = ()
-    theme: str = ""
-    layout: str = ""
-    segments: tuple[str, ...] = ()
+# Reason kinds and causes by name (``reasons``)
+CHOICES = ReasonKind.CHOICES
+FALLBACK = ReasonKind.FALLBACK
+SEGMENT = ReasonKind.SEGMENT
+HOLDOUT = ReasonKind.HOLDOUT
+OPTIMIZED = ReasonKind.OPTIMIZED
+STATIC = FallbackCause.STATIC
+NO_CHOICES = FallbackCause.NO_CHOICES
+NOTHING_MATCHED = FallbackCause.NOTHING_MATCHED
 
 
 @dataclass(frozen=True)
@@ -99,41 +75,10 @@ def explain(
 ) -> Explanation[V]:
     """What ``select`` shows this visitor, and why. Same inputs as selection, so it can't disagree."""
     selection = select(strategy, variants, choices, max_items, segments, held_out, optimized)
-    shown = selection.shown
-    if strategy == Strategy.STATIC:
-        return Explanation(shown, (Reason(FALLBACK, because=STATIC),))  # a static area has no holdout
-    if held_out:
-        return Explanation(shown, (Reason(HOLDOUT),))
-    if selection.path == OPTIMIZED:  # the reason is named as the path
-        return Explanation(shown, (Reason(OPTIMIZED),))
-    reasons: list[Reason] = []
-    by_choices = [variant for variant, path in zip(shown, selection.paths, strict=True) if path == CUSTOMIZED]
-    if by_choices:
-        reasons.append(_matched_choices(by_choices, choices))
-    targeted: dict[str, None] = {}
-    for variant, path in zip(shown, selection.paths, strict=True):
-        if path == PERSONALIZED:
-            targeted.update(dict.fromkeys(slug for slug in variant.segments if slug in segments))
-    if targeted:
-        reasons.append(Reason(SEGMENT, segments=tuple(targeted)))
-    if reasons:
-        return Explanation(shown, tuple(reasons))
-    if strategy in USES_CHOICES and not choices.has_choices:
-        return Explanation(shown, (Reason(FALLBACK, because=NO_CHOICES),))
-    return Explanation(shown, (Reason(FALLBACK, because=NOTHING_MATCHED),))
-
-
-def _matched_choices(variants: Iterable[V], choices: Choices) -> Reason:
-    """The visitor's topics, theme and layout that the given (matching) variants target."""
-    topics: dict[str, None] = {}
-    theme = layout = ""
-    for variant in variants:
-        topics.update(dict.fromkeys(t for t in choices.topics if t in variant.topics))
-        if variant.themes:
-            theme = choices.effective_theme
-        if variant.layouts:
-            layout = choices.effective_layout
-    return Reason(CHOICES, topics=tuple(topics), theme=theme, layout=layout)
+    rules = get_strategy(strategy)
+    if held_out and rules.holdouts:
+        return Explanation(selection.shown, (Reason(HOLDOUT),))
+    return Explanation(selection.shown, rules.explain(selection, choices, segments))
 
 
 def describe(reason: Reason, names: Mapping[str, str] | None = None) -> str:

@@ -1,4 +1,4 @@
-"""The hook that makes django CMS's page cache vary for ``{% tailored_body_attrs %}`` (widgets/page_cache.py).
+"""The hook that makes django CMS's page cache vary for ``{% tailored_body_attrs %}`` (areas/page_cache.py).
 
 These tests talk to ``cms.cache.page`` directly: if django CMS changes how ``set_page_cache`` collects vary
 headers (``toolbar.content_renderer.get_rendered_placeholders()`` → ``get_vary_cache_on`` /
@@ -18,9 +18,9 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils.timezone import now
 
+from tailored_cms.areas.page_cache import PageVary, vary_page_cache_on
 from tailored_cms.conf import tailored_settings
-from tailored_cms.middleware import meta_key
-from tailored_cms.widgets.page_cache import PageVary, vary_page_cache_on
+from tailored_cms.headers import meta_key
 
 pytestmark = pytest.mark.django_db
 

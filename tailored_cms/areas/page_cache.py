@@ -22,7 +22,7 @@ on a placeholder-cache hit (as it does for the CSS and JS plugins add). The stan
 How: for this request only, ``get_rendered_placeholders()`` of the content renderer also returns a stand-in
 that declares the header and never shortens the TTL. This is the narrowest hook: it relies only on the
 method and the two per-placeholder calls ``set_page_cache`` makes, not on private state.
-``tests/widgets/test_page_cache_hook.py`` fails if django CMS stops honouring it.
+``tests/areas/test_page_cache_hook.py`` fails if django CMS stops honouring it.
 
 Cost: no SQL, no cache access; a few attribute look-ups per call.
 """

@@ -3,28 +3,23 @@
 Every visitor with an id has a bucket per area, 0–99 (``area_bucket``: their holdout bucket turned by a hash of
 the area's key, another turn than the holdout's, so the holdout takes visitors evenly from every variant). An
 **allocation** gives each of the 100 buckets a variant key. Celery refreshes the allocations every few minutes
-(``refresh_allocations``): for each optimize area, the probability that each eligible variant is the best, drawn
-from Beta(1 + successes, 1 + failures) posteriors (successes: clicks, or conversions of the area's goal), becomes
-its share of buckets, each variant keeping at least ``OPTIMIZE_MIN_SHARE``; buckets move from one variant to
-another only as far as the shares changed, so most visitors keep seeing what they saw. The allocations travel with
-the active segments (``rules.active.publish_allocations``): rendering reads them from memory, no extra I/O.
+(``results.allocations``, which reads the results): for each optimize area, the probability that each eligible
+variant is the best, drawn from Beta(1 + successes, 1 + failures) posteriors (successes: clicks, or conversions of
+the area's goal), becomes its share of buckets, each variant keeping at least ``OPTIMIZE_MIN_SHARE``; buckets move
+from one variant to another only as far as the shares changed, so most visitors keep seeing what they saw. The
+allocations travel with the active segments (``rules.active.publish_allocations``): rendering reads them from
+memory, no extra I/O.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
-from django.db.models import Sum
-from django.utils import timezone
-
-from ..conf import tailored_settings
-from .models import Strategy
-from .selection import HOLDOUT_BUCKETS, OPTIMIZED, _hash_to_bucket, fallbacks, holdout_bucket
+from ..visitors.buckets import HOLDOUT_BUCKETS, hash_to_bucket, holdout_bucket
+from .matching import fallbacks
 
 __all__ = [
     "DAYS",
@@ -33,12 +28,8 @@ __all__ = [
     "best_probabilities",
     "bucket_counts",
     "eligible",
-    "for_visitor",
     "optimized_variant",
-    "refresh_allocations",
 ]
-
-logger = logging.getLogger(__name__)
 
 BUCKETS = HOLDOUT_BUCKETS
 DAYS = 14  # the results an allocation learns from: recent enough to follow change, long enough to be steady
@@ -63,7 +54,7 @@ K = TypeVar("K", bound=Keyed)
 def area_bucket(visitor_id: str, area_key: str) -> int:
     """The visitor's bucket in this optimize area, 0–99; a function of their holdout bucket alone (the caches'
     ``HOLDOUT_VARY_HEADER``), turned per area so each area splits visitors its own way."""
-    return (holdout_bucket(visitor_id) + _hash_to_bucket(f"{area_key}#optimize")) % BUCKETS
+    return (holdout_bucket(visitor_id) + hash_to_bucket(f"{area_key}#optimize")) % BUCKETS
 
 
 def eligible(variants: Sequence[K]) -> list[K]:
@@ -91,16 +82,6 @@ def optimized_variant(
             if variant.key == wanted:
                 return variant
     return candidates[bucket * len(candidates) // BUCKETS]
-
-
-def for_visitor(strategy: str, area_key: str, variants: Sequence[K], visitor_id: str | None) -> K | None:
-    """The variant an optimize area shows this visitor (None for other strategies, or without an id), from this
-    process's copy of the allocations (kept current by the snapshot's round trip). No I/O."""
-    if strategy != Strategy.OPTIMIZE:
-        return None
-    from ..rules.request_time import active_segments
-
-    return optimized_variant(variants, area_key, visitor_id, active_segments().allocations.get(area_key))
 
 
 def best_probabilities(
@@ -149,53 +130,3 @@ def allocate(counts: Mapping[str, int], previous: Sequence[str] | None = None) -
     for bucket, key in zip(free, short, strict=True):
         allocation[bucket] = key
     return [key for key in allocation if key is not None]
-
-
-def refresh_allocations(
-    *, rng: random.Random | None = None, today: date | None = None, publish: bool = True
-) -> dict[str, list[str]]:
-    """Recompute every optimize area's allocation from the last ``DAYS`` days of results and publish them all.
-
-    Cost: three queries, and two Redis round trips (the previous allocations, then the new ones). Returns the
-    allocations by area key.
-    """
-    from ..results.models import VariantStats
-    from ..rules import request_time
-    from ..rules.active import publish_allocations, refresh_active_segments
-    from .models import TailoredArea, Variant
-
-    rng = rng or random.Random()
-    today = today or timezone.localdate()
-    areas = {area.pk: area for area in TailoredArea.objects.filter(tailored_settings__strategy=Strategy.OPTIMIZE)}
-    by_area: dict[int, list[Variant]] = {}
-    for variant in Variant.objects.filter(parent_id__in=areas).order_by("position"):
-        by_area.setdefault(variant.parent_id, []).append(variant)
-    # Copies of an area (draft and published) share its key: the union of their variants is tested.
-    tested: dict[str, dict[str, None]] = {}
-    goals: dict[str, str] = {}
-    for pk, area in areas.items():
-        tested.setdefault(area.key, {}).update(dict.fromkeys(v.key for v in eligible(by_area.get(pk, []))))
-        goals[area.key] = goals.get(area.key) or area.goal
-    rows = (
-        VariantStats.objects.filter(area__in=tested, path=OPTIMIZED, day__gt=today - timedelta(days=DAYS))
-        .values("area", "variant")
-        .annotate(impressions=Sum("impressions"), clicks=Sum("clicks"), conversions=Sum("conversions"))
-    )
-    stats: dict[tuple[str, str], tuple[int, int]] = {}
-    for row in rows:
-        successes = row["conversions"] if goals.get(row["area"]) else row["clicks"]
-        stats[(row["area"], row["variant"])] = (row["impressions"] or 0, successes or 0)
-    refresh_active_segments()  # this process's copy: the previous allocations, to keep buckets where they are
-    previous = request_time.active_segments().allocations
-    allocations: dict[str, list[str]] = {}
-    for area_key, keys in tested.items():
-        if not keys:
-            continue
-        counts = {key: stats.get((area_key, key), (0, 0)) for key in keys}
-        shares = best_probabilities(counts, rng)
-        allocations[area_key] = allocate(
-            bucket_counts(shares, tailored_settings.OPTIMIZE_MIN_SHARE), previous.get(area_key)
-        )
-    if publish:
-        publish_allocations(allocations)
-    return allocations

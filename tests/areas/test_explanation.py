@@ -6,8 +6,7 @@ import itertools
 
 import pytest
 
-from tailored_cms.visitors.snapshot import Snapshot
-from tailored_cms.widgets.explanation import (
+from tailored_cms.areas.explanation import (
     CHOICES,
     FALLBACK,
     NO_CHOICES,
@@ -17,8 +16,9 @@ from tailored_cms.widgets.explanation import (
     describe,
     explain,
 )
-from tailored_cms.widgets.models import Variant
-from tailored_cms.widgets.selection import choose_variants
+from tailored_cms.areas.models import Variant
+from tailored_cms.areas.selection import choose_variants
+from tailored_cms.visitors.snapshot import Snapshot
 
 SPORTS = Variant(label="Sports fans", topics=["sports"])
 SPORTS_AT_NIGHT = Variant(label="Sports at night", topics=["sports", "cooking"], themes=["dark"])

@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tailored_cms.visitors.snapshot import Snapshot
-from tailored_cms.widgets.models import Strategy
-from tailored_cms.widgets.selection import (
+from tailored_cms.areas.selection import (
     CUSTOMIZED,
     FALLBACK,
     HOLDOUT,
@@ -25,6 +23,12 @@ from tailored_cms.widgets.selection import (
     segment_priority,
     select,
 )
+from tailored_cms.areas.strategies import registered_strategies
+from tailored_cms.areas.strategies.customization import Customization
+from tailored_cms.areas.strategies.hybrid import Hybrid
+from tailored_cms.areas.strategies.optimize import Optimize
+from tailored_cms.areas.strategies.personalization import Personalization
+from tailored_cms.visitors.snapshot import Snapshot
 
 TOPICS = ["sports", "tech", "food", "travel"]
 THEMES = ["light", "dark", "contrast"]
@@ -64,7 +68,7 @@ visitors = st.builds(
     theme=st.sampled_from(["", *THEMES]),
     layout=st.sampled_from(["", *LAYOUTS]),
 )
-strategies = st.sampled_from(list(Strategy.values))
+strategies = st.sampled_from([strategy.name for strategy in registered_strategies()])
 segment_sets = st.frozensets(st.sampled_from(SEGMENTS))
 
 
@@ -80,10 +84,10 @@ def test_what_is_shown_is_few_enough_distinct_and_for_this_visitor(
     assert all(any(v is w for w in area) for v in chosen.shown)
     for variant, path in zip(chosen.shown, chosen.paths, strict=True):
         if path == CUSTOMIZED:
-            assert strategy in (Strategy.CUSTOMIZATION, Strategy.HYBRID)
+            assert strategy in (Customization.name, Hybrid.name)
             assert match_score(variant, visitor) is not None
         elif path == PERSONALIZED:
-            assert strategy in (Strategy.PERSONALIZATION, Strategy.HYBRID)
+            assert strategy in (Personalization.name, Hybrid.name)
             assert segment_priority(variant, segments) is not None
         else:
             assert path in (FALLBACK, HOLDOUT)
@@ -116,9 +120,9 @@ def test_an_area_with_a_fallback_is_never_empty(strategy, area, visitor, max_ite
 @settings(max_examples=300, deadline=None)
 @given(variants, visitors, st.integers(1, 4), segment_sets)
 def test_hybrid_puts_the_visitors_own_choices_before_segments_and_keeps_both_orders(area, visitor, max_items, segments):
-    hybrid = select(Strategy.HYBRID, area, visitor, max_items, segments)
-    customized = select(Strategy.CUSTOMIZATION, area, visitor, max_items, segments)
-    personalized = select(Strategy.PERSONALIZATION, area, visitor, max_items, segments)
+    hybrid = select(Hybrid.name, area, visitor, max_items, segments)
+    customized = select(Customization.name, area, visitor, max_items, segments)
+    personalized = select(Personalization.name, area, visitor, max_items, segments)
     if hybrid.path == FALLBACK:
         assert customized.path == personalized.path == FALLBACK
         return
@@ -136,5 +140,5 @@ def test_optimize_shows_the_allocated_variant_alone(area, visitor, max_items, se
     if not area:
         return
     allocated = data.draw(st.sampled_from(area))
-    chosen = select(Strategy.OPTIMIZE, area, visitor, max_items, segments, optimized=allocated)
+    chosen = select(Optimize.name, area, visitor, max_items, segments, optimized=allocated)
     assert chosen.shown == [allocated] and chosen.paths == (OPTIMIZED,)

@@ -14,25 +14,25 @@ from django.utils import timezone
 from djangocms_text.models import Text
 
 from tailored_cms import api
-from tailored_cms.results.models import VariantStats
-from tailored_cms.rules import request_time
-from tailored_cms.rules.active import publish_allocations, publish_segments, refresh_active_segments
-from tailored_cms.rules.evaluation import Plans
-from tailored_cms.tasks import BEAT_SCHEDULE
-from tailored_cms.widgets.cms_plugins import TailoredAreaPlugin
-from tailored_cms.widgets.models import TailoredArea, Variant
-from tailored_cms.widgets.optimize import (
+from tailored_cms.areas.cms_plugins import TailoredAreaPlugin
+from tailored_cms.areas.models import TailoredArea, Variant
+from tailored_cms.areas.optimize import (
     allocate,
     area_bucket,
     best_probabilities,
     bucket_counts,
     eligible,
     optimized_variant,
-    refresh_allocations,
 )
-from tailored_cms.widgets.selection import OPTIMIZED
-from tailored_cms.widgets.tasks import OPTIMIZE_TASK
-from tailored_cms.widgets.tasks import refresh_allocations as refresh_allocations_task
+from tailored_cms.areas.selection import OPTIMIZED
+from tailored_cms.results.allocations import refresh_allocations
+from tailored_cms.results.models import VariantStats
+from tailored_cms.results.tasks import OPTIMIZE_TASK
+from tailored_cms.results.tasks import refresh_allocations as refresh_allocations_task
+from tailored_cms.rules import request_time
+from tailored_cms.rules.active import publish_allocations, publish_segments, refresh_active_segments
+from tailored_cms.rules.evaluation import Plans
+from tailored_cms.tasks import BEAT_SCHEDULE
 
 from .conftest import placeholder, text
 from .test_holdouts import new_visitor, visitor_ids

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tailored_cms import api
-from tailored_cms.widgets import cache_budget
-from tailored_cms.widgets.cache_budget import observed_copies, take_notes
+from tailored_cms.areas import cache_budget
+from tailored_cms.areas.cache_budget import observed_copies, take_notes
 
 from .conftest import placeholder, text
 

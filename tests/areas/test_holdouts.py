@@ -13,13 +13,13 @@ from django.test import Client
 from djangocms_text.models import Text
 
 from tailored_cms import api
+from tailored_cms.areas.explanation import FALLBACK, HOLDOUT, STATIC, Reason, describe, explain
+from tailored_cms.areas.forms import TailoredAreaForm
+from tailored_cms.areas.models import TailoredArea
+from tailored_cms.areas.selection import choose_variants, holdout_bucket, in_holdout
 from tailored_cms.conf import tailored_settings
 from tailored_cms.visitors.identity import set_visitor_cookie
 from tailored_cms.visitors.models import Visitor
-from tailored_cms.widgets.explanation import FALLBACK, HOLDOUT, STATIC, Reason, describe, explain
-from tailored_cms.widgets.forms import TailoredAreaForm
-from tailored_cms.widgets.models import TailoredArea
-from tailored_cms.widgets.selection import choose_variants, holdout_bucket, in_holdout
 
 from .conftest import placeholder, text
 from .test_selection import EVERYONE, SPORTS, visitor
@@ -197,7 +197,7 @@ def test_a_static_area_ignores_its_holdout(make_page, visitor_client):
     ph = placeholder(page, "content")
     area = api.add_area(ph, strategy="static", holdout_percent=50)
     text(ph, "<p>EVERYONE</p>", target=api.add_variant(area, label="Everyone", fallback=True))
-    from tailored_cms.widgets.cms_plugins import TailoredAreaPlugin
+    from tailored_cms.areas.cms_plugins import TailoredAreaPlugin
 
     assert TailoredAreaPlugin().get_vary_cache_on(None, area, None) == []  # one cached copy for everyone
 

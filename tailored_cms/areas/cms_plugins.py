@@ -1,0 +1,249 @@
+"""The CMS plugins of tailored areas: the area, its variants, and "Why am I seeing this?".
+
+Rendering reads ``request.tailored.snapshot`` (loaded once by the middleware) and the plugin tree django CMS
+already loaded (``instance.child_plugin_instances``): areas make no SQL and no Redis calls. ``get_vary_cache_on``
+names the middleware's request headers the area's strategy varies on, so django CMS's placeholder and page caches
+keep one copy per tailoring.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from cms.plugin_base import CMSPluginBase
+from cms.plugin_pool import plugin_pool
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import tailored_settings
+from ..headers import meta_key
+from ..mounts import api_root
+from ..plugin_settings.rendering import MODULE, children_of, is_editing, toolbar_of, visitor_snapshot
+from .cache_budget import note
+from .forms import TailoredAreaForm, VariantForm
+from .menu import strategy_menu_items
+from .models import TailoredArea, Variant
+from .page_cache import vary_page_cache_from_plugin
+from .selection import Selection, select
+
+__all__ = ["ExplanationPlugin", "TailoredAreaPlugin", "VariantPlugin", "select_for"]
+
+
+def visitor_segments(request: HttpRequest | None) -> tuple[str, ...]:
+    """The active segments the request's visitor is in (no SQL; see ``VisitorContext.segments``)."""
+    context = getattr(request, "tailored", None)
+    return context.segments(request) if context is not None and request is not None else ()
+
+
+def visitor_in_holdout(request: HttpRequest | None, area: TailoredArea) -> bool:
+    """``True`` if the request's visitor is in the area's holdout (never where the strategy takes none). No I/O."""
+    context = getattr(request, "tailored", None)
+    if context is None or not area.strategy_class.holdouts:
+        return False
+    return bool(context.in_holdout(area.key, area.holdout_percent))
+
+
+def visitor_optimized(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Variant | None:
+    """The variant an allocation gives the request's visitor (the optimize strategy's, see ``optimize``). No I/O."""
+    context = getattr(request, "tailored", None)
+    if context is None:
+        return None
+    return area.strategy_class.allocated_variant(area.key, variants, context.visitor_id)
+
+
+def select_for(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Selection[Variant]:
+    """What the request's visitor sees of ``area``: its strategy applied to their snapshot, segments, holdout
+    and optimize bucket. No I/O.
+
+    Selection reads the variants' read-only settings (``settings_view``): reading their lists off the variants
+    would copy them, 120 dicts and lists kept alive to the end of the request on a page of four areas, which made
+    Python's garbage collector run more often.
+    """
+    views = [variant.settings_view for variant in variants]
+    optimized = visitor_optimized(request, area, variants)
+    selection = select(
+        area.strategy,
+        views,
+        visitor_snapshot(request),
+        area.max_items,
+        visitor_segments(request),
+        visitor_in_holdout(request, area),
+        views[variants.index(optimized)] if optimized is not None else None,
+    )
+    variant_of = {id(view): variant for view, variant in zip(views, variants, strict=True)}
+    return Selection([variant_of[id(view)] for view in selection.shown], selection.paths, selection.path)
+
+
+def targeting_summary(variant: Variant) -> list[tuple[str, str]]:
+    """(dimension, values) pairs shown to editors above each variant."""
+    return variant.targeting_summary()
+
+
+@plugin_pool.register_plugin
+class TailoredAreaPlugin(CMSPluginBase):
+    """A container of variants; the editor's strategy decides which ones a visitor sees."""
+
+    model = TailoredArea
+    form = TailoredAreaForm
+    name = _("Tailored area")
+    module = MODULE
+    render_template = "tailored_cms/plugins/area.html"  # editing: labels, every variant; live: live_markup()
+    allow_children = True
+    child_classes = ["VariantPlugin"]
+    fields = ["label", "strategy", "max_items", "holdout_percent", "goal"]
+
+    def render(self, context: dict[str, Any], instance: TailoredArea, placeholder: str) -> dict[str, Any]:
+        """Cost: no SQL, no Redis; picks among the loaded children from the snapshot and segments alone."""
+        context = super().render(context, instance, placeholder)
+        request = context.get("request")
+        variants = children_of(instance, Variant)
+        selection = select_for(request, instance, variants)
+        headers = self.get_vary_cache_on(request, instance, placeholder)
+        if tailored_settings.HOLDOUT_VARY_HEADER in headers and request is not None:
+            # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this
+            # placeholder comes from the placeholder cache, where this method doesn't run.
+            vary_page_cache_from_plugin(context, request, tailored_settings.HOLDOUT_VARY_HEADER, instance.key)
+        if is_editing(request):
+            chosen_ids = {variant.pk for variant in selection.shown}
+            context.update({"editing": True, "variants": variants, "chosen_ids": chosen_ids})
+        else:
+            if request is not None:
+                self.note_cached_copy(request, instance, headers)
+            context["content"] = live_markup(context, instance, selection)
+        return context
+
+    def get_render_template(self, context: dict[str, Any], instance: TailoredArea, placeholder: Any) -> Any:
+        return self.render_template if context.get("editing") else LiveMarkup
+
+    def get_vary_cache_on(self, request: HttpRequest, instance: TailoredArea, placeholder: Any) -> list[str]:
+        """What the area's strategy varies on (``Strategy.get_vary_cache_on``): by default the variant key and, with a
+        holdout, the visitor's holdout bucket; nothing for a static area; the bucket alone for an optimize one.
+
+        Areas and pages without a holdout keep as many cached copies as the variant keys; those with one keep up to
+        100 per variant key for visitors with an id (those without one share one: they are never held out).
+        """
+        return instance.strategy_class.get_vary_cache_on(instance)
+
+    @classmethod
+    def varies_on_bucket(cls, instance: TailoredArea) -> bool:
+        """``True`` if what the area shows depends on the visitor's holdout bucket (a holdout, or optimize)."""
+        return tailored_settings.HOLDOUT_VARY_HEADER in instance.strategy_class.get_vary_cache_on(instance)
+
+    @classmethod
+    def get_extra_plugin_menu_items(cls, request: HttpRequest, plugin: Any) -> list[Any]:
+        """Structure mode: the area's menu switches its strategy (``menu``); other plugins get nothing."""
+        return strategy_menu_items(request, plugin)
+
+    def note_cached_copy(self, request: HttpRequest, instance: TailoredArea, headers: list[str]) -> None:
+        """Count the values this render varies on (``headers``) towards the area's cached copies (no I/O; see
+        ``cache_budget``).
+
+        Editors' previews are left out: their vary keys are unique to each request and never cached.
+        """
+        if headers and not getattr(getattr(request, "tailored", None), "is_preview", False):
+            note(instance.key, (request.META.get(meta_key(header), "") or "_" for header in headers))
+
+
+def live_markup(context: Any, area: TailoredArea, selection: Selection[Variant]) -> SafeString:
+    """The area as visitors get it: the shown variants' content, each in a ``div`` naming its key and the path
+    that put it there (results count by them: the beacon reads the markup, so a page from django CMS's caches
+    still says what it shows, and why).
+
+    Built here rather than in a template: on a page of four areas, the template's loops and ``{% render_plugin %}``
+    tags cost about a tenth of what tailoring adds to the page (measured, ``bench``). The children are rendered as
+    that tag renders them.
+    """
+    renderer = toolbar_of(context["request"]).get_content_renderer()
+    parts = [
+        f'<div class="tailored-area" data-tailored-area="{area.pk:d}" data-tailored-area-key="{escape(area.key)}" '
+        f'data-tailored-strategy="{escape(area.strategy)}" data-tailored-path="{escape(selection.path)}">\n'
+    ]
+    for variant, path in zip(selection.shown, selection.paths, strict=True):
+        parts.append(
+            f'<div class="tailored-variant" data-tailored-variant="{escape(variant.key)}" '
+            f'data-tailored-path="{escape(path)}">\n'
+        )
+        parts.extend(renderer.render_plugin(child, context) for child in variant.child_plugin_instances or ())
+        parts.append("\n</div>\n")
+    parts.append("\n</div>")
+    return mark_safe("".join(parts))  # noqa: S308 - escaped values and django CMS's output
+
+
+class LiveMarkup:
+    """The live area's template: what ``live_markup`` built, as is. django CMS renders any object with a
+    ``render`` method as a plugin's template; this one skips the template engine (a tenth of a millisecond on a
+    page of four areas)."""
+
+    @staticmethod
+    def render(context: dict[str, Any], request: HttpRequest | None = None) -> str:
+        return context["content"]
+
+
+@plugin_pool.register_plugin
+class VariantPlugin(CMSPluginBase):
+    """One version of an area's content and the visitors it is for."""
+
+    model = Variant
+    form = VariantForm
+    name = _("Variant")
+    module = MODULE
+    render_template = "tailored_cms/plugins/variant.html"
+    parent_classes = ["TailoredAreaPlugin"]
+    require_parent = True
+    allow_children = True
+
+    def render(self, context: dict[str, Any], instance: Variant, placeholder: str) -> dict[str, Any]:
+        """Live: no SQL. Editing: marks the variant the editor would see as a visitor (see ``chosen_ids``)."""
+        context = super().render(context, instance, placeholder)
+        request = context.get("request")
+        if is_editing(request):
+            context["targeting"] = targeting_summary(instance)
+            context["editing"] = True
+            context["chosen"] = instance.pk in chosen_ids(context, instance, request)
+        return context
+
+
+def chosen_ids(context: Any, variant: Variant, request: HttpRequest | None) -> set[int]:
+    """Pks of the variants of ``variant``'s area that this request's visitor would see.
+
+    Rendered as part of its area, the area's render put them into the context. Rendered on its own (django
+    CMS re-renders just the plugin an editor changed, or added content to), they are worked out here from the
+    area and its variants in the database: 2 queries, only in edit mode.
+    """
+    if "chosen_ids" in context:
+        return context["chosen_ids"]
+    area = TailoredArea.objects.filter(pk=variant.parent_id).first()
+    if area is None:
+        return set()
+    siblings = list(Variant.objects.filter(parent_id=area.pk).order_by("position"))
+    return {v.pk for v in select_for(request, area, siblings).shown}
+
+
+@plugin_pool.register_plugin
+class ExplanationPlugin(CMSPluginBase):
+    """The "Why am I seeing this?" widget: what each tailored area of the page shows the visitor, and why."""
+
+    name = _("Why am I seeing this?")
+    module = MODULE
+    render_template = "tailored_cms/plugins/explanation.html"
+
+    def render(self, context: dict[str, Any], instance: Any, placeholder: str) -> dict[str, Any]:
+        """Cost: no SQL, no Redis. The same markup for everyone, so it is cached once.
+
+        The explanation itself comes from ``explain/`` when the visitor opens the widget (privacy.js).
+        """
+        context = super().render(context, instance, placeholder)
+        request = context.get("request")
+        root = api_root()
+        try:
+            preferences = reverse("tailored_cms:preferences")
+        except NoReverseMatch:
+            preferences = ""
+        if preferences and request is not None:
+            preferences += "?" + urlencode({"next": request.path})
+        context.update({"me_url": root + "me/" if root else "", "preferences_url": preferences})
+        return context

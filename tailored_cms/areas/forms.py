@@ -1,0 +1,133 @@
+"""Editor forms of areas and variants: a variant's targeting is picked from the site's topics, themes, layouts and
+segments; an area's strategy from the registered ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import tailored_settings
+from ..plugin_settings.forms import PluginSettingsForm, settings_fields
+from ..rules.models import Segment
+from ..visitors.models import Topic
+from .models import MAX_HOLDOUT_PERCENT, MAX_ITEMS_RANGE, TailoredArea, Variant
+from .strategies import strategy_choices
+
+__all__ = [
+    "TailoredAreaForm",
+    "VariantForm",
+    "layout_choices",
+    "segment_choices",
+    "theme_choices",
+    "topic_choices",
+]
+
+
+def topic_choices() -> list[tuple[str, str]]:
+    return list(Topic.objects.values_list("slug", "name"))
+
+
+def segment_choices() -> list[tuple[str, str]]:
+    return [
+        (slug, name if enabled else f"{name} ({_('switched off')})")
+        for slug, name, enabled in Segment.objects.order_by("name").values_list("slug", "name", "enabled")
+    ]
+
+
+def theme_choices() -> list[tuple[str, str]]:
+    return list(tailored_settings.THEMES.items())
+
+
+def layout_choices() -> list[tuple[str, str]]:
+    return list(tailored_settings.LAYOUTS.items())
+
+
+AREA_FIELDS = settings_fields(
+    "label",
+    "strategy",
+    "max_items",
+    "holdout_percent",
+    "goal",
+    help_texts={"label": _("Editors see it; visitors don't.")},
+    widgets={"goal": forms.TextInput(attrs={"placeholder": "signup", "size": 16})},
+)
+# The registered strategies, read each time the form is shown: a site's strategy registered later is one too.
+AREA_FIELDS["strategy"].choices = strategy_choices  # type: ignore[attr-defined]
+
+
+class TailoredAreaForm(PluginSettingsForm):
+    """An area's settings: the plugin form in the CMS, and the admin's change form and list.
+
+    *Variants shown at most* (1 to 20) and *holdout* (0 to 50) are bounded in the browser as on the server: the
+    model fields' validators say so, but the form field a ``PositiveSmallIntegerField`` gets has no maximum.
+    """
+
+    label = AREA_FIELDS["label"]
+    strategy = AREA_FIELDS["strategy"]
+    max_items = AREA_FIELDS["max_items"]
+    holdout_percent = AREA_FIELDS["holdout_percent"]
+    goal = AREA_FIELDS["goal"]
+
+    class Meta:
+        model = TailoredArea
+        fields = ["label", "strategy", "max_items", "holdout_percent", "goal"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        max_items = self.fields.get("max_items")
+        if max_items is not None:
+            max_items.widget.attrs.update(min=MAX_ITEMS_RANGE[0], max=MAX_ITEMS_RANGE[1])
+        holdout = self.fields.get("holdout_percent")
+        if holdout is not None:
+            holdout.widget.attrs.update(min=0, max=MAX_HOLDOUT_PERCENT)
+
+
+VARIANT_FIELDS = settings_fields("priority", "fallback")
+
+
+class VariantForm(PluginSettingsForm):
+    """Topics, themes and layouts are stored as lists of slugs; empty means "any"."""
+
+    label = forms.CharField(label=_("Label"), max_length=100, help_text=_("Editors see it; visitors don't."))
+
+    topics = forms.MultipleChoiceField(
+        label=_("Topics"),
+        choices=topic_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Shown to visitors who follow any of these topics. None: any topics."),
+    )
+    themes = forms.MultipleChoiceField(
+        label=_("Themes"),
+        choices=theme_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Shown to visitors using one of these themes. None: any theme."),
+    )
+    layouts = forms.MultipleChoiceField(
+        label=_("Layouts"),
+        choices=layout_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Shown to visitors using one of these layouts. None: any layout."),
+    )
+
+    segments = forms.MultipleChoiceField(
+        label=_("Segments"),
+        choices=segment_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Shown by personalization and hybrid areas to visitors in any of these segments. "
+            "Customization areas look at topics, themes and layouts only."
+        ),
+    )
+
+    priority = VARIANT_FIELDS["priority"]
+    fallback = VARIANT_FIELDS["fallback"]
+
+    class Meta:
+        model = Variant
+        fields = ["label", "topics", "themes", "layouts", "segments", "priority", "fallback"]

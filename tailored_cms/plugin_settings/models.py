@@ -1,0 +1,357 @@
+"""What areas, variants, boards and widgets have in common: a proxy of ``CMSPlugin`` whose settings are one row of
+``PluginSettings``, read from this process's memory while rendering (``cache``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import namedtuple
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cms.models import CMSPlugin
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from ..tracking.goals import validate_goal
+from ..tracking.stream import NAME_MAX_LENGTH
+from . import cache
+
+__all__ = [
+    "MAX_HOLDOUT_PERCENT",
+    "MAX_ITEMS_RANGE",
+    "SETTINGS",
+    "OfPluginType",
+    "PluginSettings",
+    "Setting",
+    "SettingsView",
+    "StrategyField",
+    "TailoredPlugin",
+    "default_view",
+    "load_view",
+    "new_key",
+    "save_settings",
+]
+
+MAX_ITEMS_RANGE = (1, 20)  # how many variants an area may show at once
+MAX_HOLDOUT_PERCENT = 50  # beyond half, the "holdout" would be the main group
+
+Choices = list[tuple[str, Any]]
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class StrategyField(models.CharField):
+    """An area's strategy: the ``name`` of a strategy class registered in ``tailored_cms.areas.strategies``.
+
+    That registry sits above this table, so ``areas`` hands the field its choices when it loads
+    (``offer_choices``): they are read when asked, so a strategy a site registers at import time is a choice too.
+    Migrations record only the strategies the package ships: a site's own strategy is code, not schema, and asks
+    for no migration of this app.
+    """
+
+    _shipped: Callable[[], Choices] | None = None
+
+    def offer_choices(self, choices: Callable[[], Choices], shipped: Callable[[], Choices]) -> None:
+        self.choices = choices  # a callable: Django reads it each time (CallableChoiceIterator)
+        self._shipped = shipped
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        if self._shipped is not None:
+            kwargs["choices"] = self._shipped()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+class PluginSettings(models.Model):
+    """What an editor set on an area, a variant, a board or a widget: one row each, one table for all four.
+
+    The plugins themselves are proxies of ``CMSPlugin`` (``TailoredPlugin`` below), so django CMS loads a page's
+    tailored plugins with its own query of the page's plugins and no other: a concrete plugin model costs one
+    more query per page, and its rows are the largest of the page. The plugins read these settings through
+    ``cache``, from memory unless the plugin changed (its ``changed_date`` moved) since.
+
+    Write them through the plugin (``area.strategy = ...; area.save()``), which moves ``changed_date``: a
+    ``PluginSettings`` row changed behind the plugin's back stays unseen where it is cached.
+    """
+
+    plugin = models.OneToOneField(
+        CMSPlugin,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_column="cmsplugin_ptr_id",  # the column of the days this was a concrete plugin model
+        related_name="tailored_settings",
+    )
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    # Stable identity: survives copies and new versions (pks don't), so visitors' arrangements do too.
+    key = models.SlugField(_("key"), max_length=40, default=new_key, editable=False)
+    # Areas
+    strategy = StrategyField(_("strategy"), max_length=20, default="customization")
+    max_items = models.PositiveSmallIntegerField(
+        _("variants shown at most"),
+        default=1,
+        validators=[MinValueValidator(MAX_ITEMS_RANGE[0]), MaxValueValidator(MAX_ITEMS_RANGE[1])],
+    )
+    holdout_percent = models.PositiveSmallIntegerField(
+        _("holdout (%)"),
+        default=0,
+        validators=[MaxValueValidator(MAX_HOLDOUT_PERCENT)],
+        help_text=_(
+            "This share of visitors sees the fallback whatever the strategy, always the same visitors, so results "
+            "can compare tailoring with no tailoring. 0 (no holdout) to 50; 5 is a good start."
+        ),
+    )
+    # Results: the event that counts as a conversion of this area (blank: clicks only).
+    goal = models.CharField(
+        _("goal"),
+        max_length=NAME_MAX_LENGTH,
+        blank=True,
+        validators=[validate_goal],
+        help_text=_(
+            "The event that counts as a conversion in this area's results, e.g. signup (sent by the page with "
+            "tailored.track or by the site with api.record_event). Empty: clicks only."
+        ),
+    )
+    # Variants
+    topics = models.JSONField(_("topics"), default=list, blank=True)
+    themes = models.JSONField(_("themes"), default=list, blank=True)
+    layouts = models.JSONField(_("layouts"), default=list, blank=True)
+    # Segment slugs (tailored_cms.rules.Segment); a variant for several segments is for a member of any.
+    segments = models.JSONField(_("segments"), default=list, blank=True)
+    priority = models.SmallIntegerField(_("priority"), default=0, help_text=_("Higher wins ties."))
+    fallback = models.BooleanField(
+        _("fallback"), default=False, help_text=_("Shown when no other variant matches the visitor.")
+    )
+    # Widgets
+    hideable = models.BooleanField(_("visitors may hide it"), default=True)
+
+    class Meta:
+        db_table = "tailored_cms_tailoredplugin"
+        verbose_name = _("settings of a tailored plugin")
+        verbose_name_plural = _("settings of tailored plugins")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+SETTINGS = tuple(field.name for field in PluginSettings._meta.concrete_fields if field.name != "plugin")
+
+
+class SettingsView(namedtuple("SettingsView", SETTINGS)):  # type: ignore[misc]
+    """A plugin's settings, read-only: what rendering reads, shared by every render in the process (lists are
+    tuples). ``cache`` keeps one per plugin version."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> SettingsView:
+        return cls(*(tuple(values[name]) if name in cache.LISTS else values[name] for name in SETTINGS))
+
+    def editable(self) -> dict[str, Any]:
+        """The same settings in a dict of their own (lists as lists of their own), to change."""
+        return {name: list(value) if name in cache.LISTS else value for name, value in zip(SETTINGS, self, strict=True)}
+
+
+class Setting(property):
+    """One of a tailored plugin's settings as an attribute of the plugin (``area.strategy``), declared in
+    ``TailoredPlugin``'s body, one per column of ``PluginSettings``: ``strategy = Setting("strategy")``.
+
+    Why not model fields: the settings live in a side table (see ``PluginSettings``), and a page renders from the
+    shared ``SettingsView`` without copying it. Reading returns the plugin's own copy of the value if it made one
+    (``settings``), else the shared view's, without allocating; a list (``cache.LISTS``) is always read from the
+    plugin's own copy, since the caller may change it in place. Writing copies the settings into ``settings``
+    first, which ``save()`` writes. A ``property`` of two small functions, so reading one costs what a property
+    costs on the render path, and Django's constructor takes settings as keyword arguments
+    (``Variant(label=..., topics=[...])``).
+    """
+
+    def __init__(self, name: str) -> None:
+        index = SETTINGS.index(name)  # its place in a SettingsView
+
+        def get_value(plugin: TailoredPlugin) -> Any:
+            own = plugin.__dict__.get("settings")
+            return own[name] if own is not None else plugin.settings_view[index]
+
+        def get_list(plugin: TailoredPlugin) -> Any:
+            return plugin.settings[name]
+
+        def set_(plugin: TailoredPlugin, value: Any) -> None:
+            plugin.settings[name] = value
+
+        get = get_list if name in cache.LISTS else get_value
+        super().__init__(get, set_, None, str(PluginSettings._meta.get_field(name).verbose_name))
+        self.name = name
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        if name != self.name:
+            raise TypeError(f"{owner.__name__}.{name} is declared as Setting({self.name!r}): name them the same.")
+
+
+class TailoredPlugin(CMSPlugin):
+    """What areas, variants, boards and widgets have in common: a ``CMSPlugin`` with ``PluginSettings``.
+
+    Each setting is an attribute (``area.strategy``), a ``Setting`` declared below. Reading one reads
+    ``settings_view``, the settings as saved, shared with every other render (from ``cache``, or from the row a
+    query joined); changing one, or reading a list, first copies them into ``settings``, a dict of the plugin's
+    own, which is what the plugin has from then on. ``save()`` writes the plugin, then its settings if that copy
+    was made. Queries filter on them through the relation: ``TailoredArea.objects.filter(tailored_settings__goal="")``.
+    """
+
+    label = Setting("label")
+    key = Setting("key")
+    strategy = Setting("strategy")
+    max_items = Setting("max_items")
+    holdout_percent = Setting("holdout_percent")
+    goal = Setting("goal")
+    topics = Setting("topics")
+    themes = Setting("themes")
+    layouts = Setting("layouts")
+    segments = Setting("segments")
+    priority = Setting("priority")
+    fallback = Setting("fallback")
+    hideable = Setting("hideable")
+
+    class Meta:
+        proxy = True
+
+    @property
+    def settings_view(self) -> SettingsView:
+        """The settings, read-only (lists are tuples): no copy, so rendering reads them without allocating."""
+        own = self.__dict__.get("settings")
+        if own is not None:
+            return SettingsView.of(own)  # what was set on this instance
+        view = self.__dict__.get("_settings_view")
+        if view is None:
+            row = self._state.fields_cache.get("tailored_settings")  # select_related("tailored_settings")
+            if row is not None:
+                view = SettingsView.of({name: getattr(row, name) for name in SETTINGS})
+            else:
+                view = load_view(self)
+            self.__dict__["_settings_view"] = view
+        return view
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        """The settings in a dict of this plugin's own, to change (``save()`` writes them)."""
+        return self.settings_view.editable()
+
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        """Saves the plugin, then its settings if they were copied to be set (``update_fields`` may name them)."""
+        new = self.pk is None or self._state.adding
+        self._settings_saved = "settings" in self.__dict__
+        if update_fields is not None:
+            fields = set(update_fields) - set(SETTINGS)
+            # Their cached copies are keyed by changed_date: it moves with them.
+            update_fields = fields | {"changed_date"} if self._settings_saved else fields
+        super().save(*args, update_fields=update_fields, **kwargs)
+        if self._settings_saved:
+            save_settings(self, new)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies (``copy.copy``, ``deepcopy``, pickles) get settings of their own, not the original's dict."""
+        state = super().__getstate__()
+        if "settings" in state:
+            state["settings"] = SettingsView.of(state["settings"]).editable()
+        return state
+
+    def copy_relations(self, old_instance: TailoredPlugin) -> None:
+        """A copy (django CMS's copy, paste, publish) gets the original's settings, unless ``save`` wrote them.
+
+        The key stays: a page's new version has the same areas, and results, holdouts and optimize count by key.
+        A copy into a placeholder that holds the original (an editor duplicating an area, a variant or a widget,
+        directly or through the clipboard) is a new one next to it: it gets a key of its own (1 query, editing).
+        """
+        written = getattr(self, "_settings_saved", False)
+        if not written:
+            self.settings = old_instance.settings_view.editable()
+        duplicate = (
+            PluginSettings.objects.filter(
+                key=self.settings["key"], plugin__placeholder_id=self.placeholder_id, plugin__language=self.language
+            )
+            .exclude(plugin_id=self.pk)
+            .exists()
+        )
+        if duplicate:
+            self.settings["key"] = new_key()
+        if duplicate or not written:
+            save_settings(self, new=not written)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self.__dict__.pop("settings", None)
+        self.__dict__.pop("_settings_view", None)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def _check_declared() -> None:
+    """Every column of ``PluginSettings`` is a ``Setting`` of ``TailoredPlugin``: a new column needs one."""
+    declared = {name for name, value in vars(TailoredPlugin).items() if isinstance(value, Setting)}
+    if declared != set(SETTINGS):
+        raise TypeError(
+            f"TailoredPlugin declares the settings {sorted(declared)}; PluginSettings has {sorted(SETTINGS)}."
+        )
+
+
+_check_declared()
+
+
+def load_view(plugin: TailoredPlugin) -> SettingsView:
+    """``plugin``'s settings as saved, read-only and shared: from ``cache``, else with its neighbours' (1 query)."""
+    if plugin.pk is None:
+        return default_view()
+    found = cache.get(plugin.pk, plugin.changed_date)
+    if found is None:
+        found = _load(plugin)
+    return found
+
+
+def default_view() -> SettingsView:
+    return SettingsView.of({name: PluginSettings._meta.get_field(name).get_default() for name in SETTINGS})
+
+
+def save_settings(plugin: TailoredPlugin, new: bool) -> None:
+    """Write ``plugin.settings`` (a new row if ``new``) and keep them under the plugin's new ``changed_date``."""
+    PluginSettings(plugin_id=plugin.pk, **plugin.settings).save(force_insert=new)
+    cache.remember(plugin.pk, plugin.changed_date, SettingsView.of(plugin.settings))
+
+
+def _load(plugin: TailoredPlugin) -> SettingsView:
+    """The settings of every tailored plugin in ``plugin``'s placeholder and language, remembered; ``plugin``'s."""
+    same_area = Q(pk=plugin.pk)
+    if plugin.placeholder_id is not None:
+        same_area |= Q(plugin__placeholder_id=plugin.placeholder_id, plugin__language=plugin.language)
+    found = None
+    for pk, changed_date, *values in PluginSettings.objects.filter(same_area).values_list(
+        "pk", "plugin__changed_date", *SETTINGS
+    ):
+        settings = SettingsView.of(dict(zip(SETTINGS, values, strict=True)))
+        cache.remember(pk, changed_date, settings)
+        if pk == plugin.pk:
+            found = settings  # changed since ``plugin`` was read, perhaps: the newer settings all the same
+    if found is None:  # no row: a plugin saved without its settings (never by this app)
+        found = default_view()
+        cache.remember(plugin.pk, plugin.changed_date, found)
+    return found
+
+
+class OfPluginType(models.Manager):
+    """Rows of one plugin type only (the proxies share django CMS's plugin table), each read with its settings
+    (one join: a list of areas or variants costs one query, however many placeholders they are in).
+
+    django CMS's own loading of a page's plugins doesn't come through here: those read their settings from
+    ``cache``. To lock rows, name the plugin's table: ``select_for_update(of=("self",))`` (PostgreSQL can't lock
+    the nullable side of the join).
+    """
+
+    def __init__(self, plugin_type: str) -> None:
+        super().__init__()
+        self.plugin_type = plugin_type
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(plugin_type=self.plugin_type).select_related("tailored_settings")
