@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "tailored_cms",
+    # the demo content (manage.py tailored_demo)
+    "example_site.demo",
 ]
 
 MIDDLEWARE = [
