@@ -79,7 +79,7 @@ TEMPLATES = [
 if os.environ.get("TAILORED_DB") == "postgres":
     DATABASES = {
         "default": {
-            "ENGINE": "example_site.postgresql",  # Django's, with a faster timestamp loader
+            "ENGINE": "django.db.backends.postgresql",
             "NAME": os.environ.get("TAILORED_DB_NAME", "tailored_cms"),
             "USER": os.environ.get("TAILORED_DB_USER", "postgres"),
             "HOST": os.environ.get("TAILORED_DB_HOST", "127.0.0.1"),
