@@ -15,7 +15,7 @@ template, its placeholders holding text plugins with exactly what that visitor s
    the CMS page cache): requests per second (2 gthread workers × 2 threads, 4 connections a worker), both pages
    loaded at once by ``wrk`` with 4 connections each, in rounds of a second, the median of the rounds' ratios.
    On PostgreSQL, the tailored and plain pages again with caches off, served with Django's own PostgreSQL
-   backend instead of the example site's (which parses timestamps in C): what that saves.
+   backend instead of the bench's (bench/postgresql/, which parses timestamps in C): what that saves.
 2. In-process (Django's test client, ``CaptureQueriesContext``, a Redis command counter): SQL queries and Redis
    round trips per request, with caches off and on, and with 1, 20 and 50 active segments.
 """
@@ -63,7 +63,7 @@ THROUGHPUT_CONNECTIONS = 8
 LATENCY_SECONDS, LATENCY_SLICES = 30, 6  # the pages in turn for 30 s; the ratios printed for each sixth of it
 ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # throughput: rounds of a second (see the docstring)
 IN_PROCESS_REQUESTS = 20
-# Django's own PostgreSQL backend in place of example_site's (bench/settings.py reads it).
+# Django's own PostgreSQL backend in place of the bench's (bench/settings.py reads it).
 STOCK = {"TAILORED_BENCH_DB_ENGINE": "django.db.backends.postgresql"}
 CACHES_OFF = {"CMS_PAGE_CACHE": False, "CMS_PLACEHOLDER_CACHE": False, "CMS_PLUGIN_CACHE": False}
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -386,8 +386,8 @@ def slice_ratios(latencies: dict[str, list[float]], url: str, base: str) -> str:
 def served_rows(cookie: str) -> list[dict[str, str]]:
     off, kind_off = measure_latency(cookie, (TAILORED_URL, CHOSEN_URL, PLAIN_URL))
     on, kind_on = measure_throughput(cookie, (TAILORED_URL, PLAIN_URL))
-    # On PostgreSQL, the same with Django's own backend: what example_site's backend (psycopg's C timestamp
-    # loader, example_site/postgresql/base.py) saves each page, in the same machine's hour.
+    # On PostgreSQL, the same with Django's own backend: what the bench's backend (psycopg's C timestamp
+    # loader, bench/postgresql/base.py) saves each page, in the same machine's hour.
     stock = measure_latency(cookie, (TAILORED_URL, PLAIN_URL), STOCK)[0] if connection.vendor == "postgresql" else {}
     rate = {url: median([x.requests_per_second for x in rounds]) for url, rounds in on.items()}
     how_off = (

@@ -13,9 +13,9 @@ from example_site.settings import CMS_TEMPLATES, TAILORED_CMS, TEMPLATES, VAR_DI
 if os.environ.get("TAILORED_BENCH_DB_NAME"):
     DATABASES = {
         "default": {
-            # The example site's backend (Django's, parsing timestamps in C: example_site/postgresql/base.py), or
-            # Django's own for the render bench's row that measures the difference.
-            "ENGINE": os.environ.get("TAILORED_BENCH_DB_ENGINE", "example_site.postgresql"),
+            # The bench's backend (Django's, parsing timestamps in C: bench/postgresql/base.py), or Django's own
+            # for the render bench's row that measures the difference.
+            "ENGINE": os.environ.get("TAILORED_BENCH_DB_ENGINE", "bench.postgresql"),
             "NAME": os.environ["TAILORED_BENCH_DB_NAME"],
             "USER": os.environ.get("TAILORED_DB_USER", "postgres"),
             "HOST": os.environ.get("TAILORED_DB_HOST", "127.0.0.1"),

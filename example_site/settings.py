@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "tailored_cms",
+    # the demo content (manage.py tailored_demo)
+    "example_site.demo",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +79,7 @@ TEMPLATES = [
 if os.environ.get("TAILORED_DB") == "postgres":
     DATABASES = {
         "default": {
-            "ENGINE": "example_site.postgresql",  # Django's, with a faster timestamp loader
+            "ENGINE": "django.db.backends.postgresql",
             "NAME": os.environ.get("TAILORED_DB_NAME", "tailored_cms"),
             "USER": os.environ.get("TAILORED_DB_USER", "postgres"),
             "HOST": os.environ.get("TAILORED_DB_HOST", "127.0.0.1"),

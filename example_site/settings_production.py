@@ -54,8 +54,7 @@ CSRF_TRUSTED_ORIGINS = _list(os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", ""))
 
 DATABASES = {
     "default": {
-        # Django's backend, with psycopg's C timestamp loader: example_site/postgresql/base.py says why.
-        "ENGINE": "example_site.postgresql",
+        "ENGINE": "django.db.backends.postgresql",
         "NAME": os.environ.get("TAILORED_DB_NAME", "tailored_cms"),
         "USER": os.environ.get("TAILORED_DB_USER", "postgres"),
         "PASSWORD": os.environ.get("TAILORED_DB_PASSWORD", ""),

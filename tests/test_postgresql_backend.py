@@ -1,7 +1,8 @@
-"""example_site's PostgreSQL backend: timestamps parsed by psycopg's C loader, loaded exactly as Django loads them.
+"""The bench's PostgreSQL backend: timestamps parsed by psycopg's C loader, loaded exactly as Django loads them.
 
-Both runs of the suite check it against the PostgreSQL server ``make test`` needs anyway (its ``postgres``
-database, read only); the PostgreSQL run also uses the backend for every other test.
+``make bench`` serves the render bench's pages with it and with Django's own backend, side by side; a page may only
+be faster with it, never different. Both runs of the suite check it against the PostgreSQL server ``make test``
+needs anyway (its ``postgres`` database, read only); the suite itself runs on Django's own backend, as sites do.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db.utils import ConnectionHandler
 from django.test import override_settings
 from psycopg.pq import Format
 
-from example_site.postgresql.base import OPTIMISED_LOADER, CTzLoader
+from bench.postgresql.base import OPTIMISED_LOADER, CTzLoader
 
 # Written with offsets and in other zones; the server sends them in the session's time zone.
 VALUES = [
@@ -42,7 +44,7 @@ def connections(time_zone: str | None) -> ConnectionHandler:
     return ConnectionHandler(
         {
             "default": {**database, "ENGINE": "django.db.backends.postgresql"},
-            "example_site": {**database, "ENGINE": "example_site.postgresql"},
+            "bench": {**database, "ENGINE": "bench.postgresql"},
         }
     )
 
@@ -73,7 +75,7 @@ def test_psycopg_here_has_a_c_timestamp_loader() -> None:
 def test_timestamps_load_as_with_djangos_backend_through_the_c_loader(database: None, time_zone: str | None) -> None:
     handler = connections(time_zone)
     expected, django_loader = load(handler, "default")
-    loaded, loader = load(handler, "example_site")
+    loaded, loader = load(handler, "bench")
 
     assert issubclass(loader, CTzLoader) and not issubclass(django_loader, CTzLoader)
     assert loaded == expected and loaded[-1] is None
@@ -81,14 +83,19 @@ def test_timestamps_load_as_with_djangos_backend_through_the_c_loader(database: 
     assert [value and (value.tzinfo, value.utcoffset()) for value in loaded] == [
         value and (value.tzinfo, value.utcoffset()) for value in expected
     ]
-    assert all(value.tzinfo is handler["example_site"].timezone for value in loaded[:-1])
+    assert all(value.tzinfo is handler["bench"].timezone for value in loaded[:-1])
 
 
 def test_without_use_tz_timestamps_load_naive_as_with_djangos_backend(database: None) -> None:
     with override_settings(USE_TZ=False):
         handler = connections(None)
         expected, _ = load(handler, "default")
-        loaded, loader = load(handler, "example_site")
+        loaded, loader = load(handler, "bench")
     assert issubclass(loader, CTzLoader)
     assert loaded == expected
     assert all(value.tzinfo is None for value in loaded[:-1])
+
+
+def test_the_suite_runs_on_djangos_own_backend() -> None:
+    """The bench's backend is the bench's: the tests run what sites run."""
+    assert settings.DATABASES["default"]["ENGINE"] in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}

@@ -92,7 +92,7 @@ def test_the_environment_sets_hosts_origins_database_and_the_proxy_header():
     assert debug is False
     assert hosts == [HOST, f"www.{HOST}"]
     assert origins == [f"https://admin.{HOST}"]
-    assert database["ENGINE"] == "example_site.postgresql"
+    assert database["ENGINE"] == "django.db.backends.postgresql"  # Django's own, as a site runs
     assert (database["NAME"], database["USER"], database["PASSWORD"], database["HOST"]) == (
         "news",
         "news",

@@ -11,7 +11,7 @@ import re
 import pytest
 from cms.models import Page, Placeholder
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.test import Client
 
 from tailored_cms.areas.models import TailoredArea, Variant
@@ -150,3 +150,8 @@ def test_a_site_seeded_before_personalization_gets_it_and_an_editors_changes_are
     assert set(Segment.objects.values_list("slug", flat=True)) == {"sports-fans", "tech-fans", "mobile", "returning"}
     assert Segment.objects.get(slug="sports-fans").rules["all"][0]["min"] == 5  # the editor's, not the demo's
     assert "left as it is" in seed()
+
+
+def test_the_seeder_is_the_example_sites_not_the_packages():
+    """It creates the editor login: no command of the installed package may create users."""
+    assert get_commands()["tailored_demo"] == "example_site.demo"

@@ -11,8 +11,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..plugin_settings.models import OfPluginType, TailoredPlugin
-from ..plugin_settings.models import new_key as new_key  # migrations name it here, where it was once defined
-from ..tracking.goals import validate_goal as validate_goal  # migrations name it here, where it was once defined
 from ..visitors.models import Topic
 
 __all__ = ["ConsentBanner", "PageTopics", "PreferencesPanel", "TopicFeed", "Widget", "WidgetBoard", "validate_link"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tailored_cms.management.commands.tailored_demo import ARTICLES
+from example_site.demo.management.commands.tailored_demo import ARTICLES
 
 from .conftest import eventually, new_context
 from .demo_server import DemoSite

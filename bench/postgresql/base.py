@@ -1,4 +1,4 @@
-"""Django's PostgreSQL backend, reading timestamps with psycopg's C loader (Django ticket #36960).
+"""The bench's PostgreSQL backend: Django's, reading timestamps with psycopg's C loader (Django ticket #36960).
 
 Django's psycopg 3 backend loads every ``timestamptz`` through a subclass of psycopg's pure-Python loader, so
 that it can set the value's ``tzinfo``: the C loader that ``psycopg[binary]`` and ``psycopg[c]`` ship is never
@@ -7,8 +7,10 @@ whenever it renders a page without its caches, and a page of tailored areas hold
 the render bench's page (64 plugin rows against the plain page's 12), about 0.3 ms of a 9 ms page.
 
 This backend parses with the C loader and then sets the ``tzinfo`` exactly as Django's loader does; everything
-else is Django's. Without a C loader (a pure-Python psycopg), it is Django's backend unchanged. Use it with
-``"ENGINE": "example_site.postgresql"``, or copy this file into your site.
+else is Django's. Without a C loader (a pure-Python psycopg), it is Django's backend unchanged. It is the bench's
+instrument, not part of tailored_cms nor of the example site: sites run Django's backend, and so do the example
+site and the test suite. ``make bench`` serves the render bench's pages with both, side by side
+(``bench/settings.py``, ``bench/render.py``); ``tests/test_postgresql_backend.py`` checks that both load the same.
 """
 
 from __future__ import annotations
