@@ -36,6 +36,7 @@ screenshots: bootstrap
 lint: bootstrap
 	$(VENV)/bin/ruff check tailored_cms tests example_site bench
 	$(VENV)/bin/ruff format --check tailored_cms tests example_site bench
+	$(VENV)/bin/lint-imports --no-cache
 
 format: bootstrap
 	$(VENV)/bin/ruff format tailored_cms tests example_site bench
