@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from .areas.models import TailoredArea
-from .editors.preview import current_preview, may_preview, may_see_results
+from .areas.models import TailoredArea, may_see_results
+from .editors.preview import current_preview, may_preview
 from .rules.models import Segment
 from .visitors.models import Topic
 from .widgets.models import PageTopics

@@ -1,5 +1,5 @@
-"""What editors use besides the plugins: preview as any visitor, and who may see results (``results/``)."""
+"""What editors use besides the plugins: preview as any visitor (who may see results: ``areas.models``)."""
 
-from .preview import PERMISSION_PREVIEW, PERMISSION_RESULTS, Preview, PreviewContext, may_preview, may_see_results
+from .preview import PERMISSION_PREVIEW, Preview, PreviewContext, may_preview
 
-__all__ = ["PERMISSION_PREVIEW", "PERMISSION_RESULTS", "Preview", "PreviewContext", "may_preview", "may_see_results"]
+__all__ = ["PERMISSION_PREVIEW", "Preview", "PreviewContext", "may_preview"]

@@ -22,7 +22,6 @@ from django.http import HttpRequest
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
-from ..areas.models import PERMISSION_RESULTS, may_see_results  # noqa: F401 - the editors' permissions, with may_preview
 from ..conf import tailored_settings
 from ..visitors.context import VisitorContext
 from ..visitors.snapshot import Snapshot

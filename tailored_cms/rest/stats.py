@@ -15,8 +15,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..areas.models import PERMISSION_RESULTS, may_see_results
 from ..areas.selection import PATHS
-from ..editors.preview import PERMISSION_RESULTS, may_see_results
 from ..results.report import DEFAULT_DAYS, RANGES, AreaResults, Counts, area_results, period
 from ..results.stats import Lift, Rate
 from .segments import StaffAuthentication

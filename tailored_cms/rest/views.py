@@ -36,12 +36,12 @@ from rest_framework.views import APIView, exception_handler
 
 from ..areas.explanation import describe, explain, load_areas
 from ..conf import tailored_settings
+from ..privacy import ErasureIncomplete, empty_export, erase_visitor, export_visitor
 from ..rules.models import Segment
 from ..tracking.beacon import BadBatch, capture_batch, cross_site_origin, parse_batch
 from ..visitors.consent import opted_out_by_browser, tracking_allowed
 from ..visitors.models import Topic, Visitor
 from ..visitors.preferences import reset_preferences, save_consent, save_preferences, visitor_context
-from ..visitors.privacy import ErasureIncomplete, empty_export, erase_visitor, export_visitor
 from ..visitors.snapshot import Snapshot
 from .serializers import (
     ChoiceSerializer,

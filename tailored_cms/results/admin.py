@@ -24,8 +24,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..areas.models import may_see_results
 from ..areas.selection import HOLDOUT
-from ..editors.preview import may_see_results
 from .chart import Series, line_chart
 from .models import VariantStats
 from .report import DEFAULT_DAYS, RANGES, AreaResults, Counts, area_results, segment_sizes

@@ -29,13 +29,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .. import connection
-from ..rules.models import Membership
-from ..tracking.models import Event, EventCounts, SpooledEvent, TopicViews
-from ..tracking.stream import FIELD, InvalidEvent, TrackedEvent, group_name, stream_key
-from .models import StaleSnapshot, Visitor
-from .stale import mark_stale
-from .store import RedisSnapshotStore, get_store
+from . import connection
+from .rules.models import Membership
+from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
+from .tracking.stream import FIELD, InvalidEvent, TrackedEvent, group_name, stream_key
+from .visitors.models import StaleSnapshot, Visitor
+from .visitors.stale import mark_stale
+from .visitors.store import RedisSnapshotStore, get_store
 
 __all__ = ["STREAM_SCAN_PAGE", "ErasureIncomplete", "erase_visitor", "export_visitor"]
 
