@@ -59,6 +59,7 @@ from .serializers import (
 __all__ = [
     "MAX_BODY_BYTES",
     "BoundedJSONParser",
+    "EmptyBody",
     "ConsentView",
     "EventsView",
     "ExplainView",
@@ -81,6 +82,16 @@ class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = f"The request body is larger than {MAX_BODY_BYTES} bytes."
     default_code = "request_too_large"
+
+
+class EmptyBody(exceptions.ParseError):
+    """A PUT or PATCH whose body Django reads as empty: refused, never taken for "no choices"."""
+
+    default_detail = (
+        "The request body is empty (a body sent in chunks without a Content-Length header is read as empty): "
+        "send the choices as JSON. DELETE resets them."
+    )
+    default_code = "empty_body"
 
 
 class BoundedJSONParser(JSONParser):
@@ -192,7 +203,7 @@ _ERROR_FIELDS = {
 }
 _ERRORS = {
     400: OpenApiResponse(
-        _ERROR_FIELDS, description="Invalid choices: messages per field, naming the valid values; or bad JSON."
+        _ERROR_FIELDS, description="Invalid choices: messages per field, naming the valid values; or bad JSON, or an empty body."
     ),
     403: OpenApiResponse(_ERROR_DETAIL, description="Missing or wrong CSRF token (send X-CSRFToken)."),
     413: OpenApiResponse(_ERROR_DETAIL, description=f"Body larger than {MAX_BODY_BYTES} bytes."),
@@ -242,6 +253,10 @@ class PreferencesView(VisitorAPIView):
         return Response(PreferencesSerializer(snapshot).data)
 
     def _update(self, request: Request, *, partial: bool) -> Response:
+        # DRF reads no Content-Length (an empty body, or a chunked one the WSGI server doesn't measure) as no
+        # data at all: taken as {}, a PUT would reset every choice the visitor made.
+        if request.stream is None:
+            raise EmptyBody()
         serializer = PreferencesSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         if serializer.validated_data:

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.test.client import FakePayload
 
 from tailored_cms import api
 from tailored_cms.rest.views import MAX_BODY_BYTES, BoundedJSONParser, RequestTooLarge
@@ -119,6 +120,41 @@ def test_delete_resets_everything_to_the_sites_defaults(browser):
     assert browser.get(URL).json() == DEFAULTS
     visitor = Visitor.objects.get()
     assert (visitor.theme, visitor.layout, visitor.topics, visitor.widgets) == ("", "", [], {})
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_an_empty_body_is_400_and_changes_nothing(browser, method):
+    send(browser, "put", EVERYTHING)
+    response = send(browser, method, b"")
+    assert response.status_code == 400
+    assert "empty" in response.json()["detail"] and "DELETE" in response.json()["detail"]
+    assert browser.get(URL).json()["topics"] == EVERYTHING["topics"]
+    assert Visitor.objects.get().theme == "dark"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_chunked_body_without_content_length_is_400_and_changes_nothing(browser, method):
+    # Django reads a request without Content-Length (as a WSGI server passes a chunked one) as having no body.
+    send(browser, "put", EVERYTHING)
+    environ = {
+        "PATH_INFO": URL,
+        "REQUEST_METHOD": method,
+        "CONTENT_TYPE": "application/json",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "HTTP_X_CSRFTOKEN": browser.cookies["csrftoken"].value,
+        "wsgi.input": FakePayload(json.dumps({"theme": "light"}).encode()),
+    }
+    assert "CONTENT_LENGTH" not in browser._base_environ(**environ)
+    response = browser.request(**environ)
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["detail"]
+    assert browser.get(URL).json() == {**EVERYTHING, "effective_theme": "dark", "effective_layout": "grid"}
+
+
+def test_an_empty_object_is_an_explicit_put_of_the_defaults(browser):
+    send(browser, "put", EVERYTHING)
+    response = send(browser, "put", {})
+    assert response.status_code == 200 and response.json() == DEFAULTS
 
 
 def test_delete_by_a_visitor_without_choices_stores_nothing(browser):
