@@ -9,7 +9,7 @@ from django.test import Client
 from django.test.client import FakePayload
 
 from tailored_cms import api
-from tailored_cms.rest.views import MAX_BODY_BYTES, BoundedJSONParser, RequestTooLarge
+from tailored_cms.rest.views import MAX_BODY_BYTES, BoundedJSONParser, EncodableJSONRenderer, RequestTooLarge
 from tailored_cms.visitors.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -342,3 +342,20 @@ def test_works_without_the_sites_rest_framework_settings(browser, settings):
     assert send(browser, "put", {"theme": "neon"}).status_code == 400
     assert send(browser, "put", EVERYTHING, token=False).status_code == 403
     assert browser.get(URL).json()["theme"] == "dark"
+
+
+@pytest.mark.parametrize("body", [{"topics": ["\ud800"]}, {"topics": ["sports", "a\udfffb"]}, {"\ud800": 1}])
+def test_a_lone_surrogate_is_a_400_that_names_it_escaped(body):
+    # JSON's "\ud800" decodes to a lone surrogate, which no UTF-8 encoder takes: the 400 repeating it was a 500.
+    response = Client().patch(URL, json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "\\ud800" in response.content.decode() or "\\udfff" in response.content.decode()
+    assert Visitor.objects.count() == 0
+
+
+def test_every_answer_of_the_api_can_be_encoded_whatever_the_data_holds():
+    # The class of fault: a message or a stored value holding a lone surrogate; the answer is still sent.
+    renderer = EncodableJSONRenderer()
+    assert json.loads(renderer.render({"detail": "caf\u00e9"})) == {"detail": "caf\u00e9"}
+    assert renderer.render({"detail": "caf\u00e9"}) == '{"detail":"café"}'.encode()  # as before when it can
+    assert json.loads(EncodableJSONRenderer().render({"topics": ["\ud800", "café"]})) == {"topics": ["\ud800", "café"]}
