@@ -7,6 +7,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
 
@@ -274,3 +275,20 @@ def check_redis_persistence(app_configs: Any = None, **kwargs: Any) -> list[Warn
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@register(Tags.urls)
+def check_urls(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """ROOT_URLCONF routes tailored_cms.urls (E017): the REST API, the preview and the no-JS form live there."""
+    try:
+        reverse("tailored_cms:preview")
+    except NoReverseMatch:
+        return [
+            Error(
+                "ROOT_URLCONF does not include tailored_cms.urls: the REST API, the no-JavaScript preferences form "
+                "and the editors' preview have no address, and the toolbar leaves the Tailoring menu out.",
+                hint='Add path("tailored/", include("tailored_cms.urls")) before django CMS\'s urls.',
+                id="tailored_cms.E017",
+            )
+        ]
+    return []
