@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench screenshots lint format bootstrap clean
+.PHONY: demo test test-cms bench screenshots lint format bootstrap clean
 
 bootstrap: $(STAMP)
 
@@ -22,6 +22,10 @@ demo: bootstrap
 test: bootstrap
 	@scripts/ensure-system.sh --browser
 	@scripts/test.sh
+
+# A subset of django CMS's own test suite, with tailored_cms installed (docs/cms-suite.md).
+test-cms: bootstrap
+	@scripts/test-cms.sh
 
 bench: bootstrap
 	@scripts/ensure-system.sh --bench

@@ -10,6 +10,9 @@ PY=.venv/bin/python
 echo "== tests on SQLite"
 $PY -m pytest "$@"
 
+# django CMS's own tests with tailored_cms installed (about a minute and a half; also `make test-cms`).
+scripts/test-cms.sh
+
 if $PY - <<'PY'
 import socket, sys
 try:

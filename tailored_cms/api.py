@@ -12,6 +12,7 @@ from cms.api import add_plugin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from .text import check_storable
 from .tracking.capture import record_event
 from .visitors.models import Topic
 from .visitors.preferences import clean_preferences, reset_preferences, save_preferences
@@ -150,6 +151,7 @@ def create_segment(
     from .rules.models import Segment
     from .rules.registry import validate_tree
 
+    _check_storable(name=name, description=description)
     segment = Segment.objects.filter(slug=slug).first() or Segment(slug=slug)
     segment.name = name or slug.replace("-", " ").capitalize()
     segment.description = description
@@ -158,6 +160,20 @@ def create_segment(
     segment.full_clean(exclude=["rules"])
     segment.save()
     return segment
+
+
+def _check_storable(**fields: Any) -> None:
+    """A ``ValidationError`` naming each text field the database would refuse (a NUL character, a lone surrogate)."""
+    errors = {}
+    for field, value in fields.items():
+        if not isinstance(value, str):
+            continue
+        try:
+            check_storable(value)
+        except ValueError as exc:
+            errors[field] = [f"The {field} {exc}."]
+    if errors:
+        raise ValidationError(errors)
 
 
 def recompute_segments(segments: Iterable[str] | None = None) -> RecomputeSummary:

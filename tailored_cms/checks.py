@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
 
@@ -237,4 +239,56 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | War
         ]
     if AUTH_MIDDLEWARE in middleware and middleware.index(MIDDLEWARE) < middleware.index(AUTH_MIDDLEWARE):
         return [Error(f"{MIDDLEWARE} must come after {AUTH_MIDDLEWARE}.", id="tailored_cms.E007")]
+    return []
+
+
+@register(Tags.compatibility, deploy=True)
+def check_redis_persistence(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """The configured Redis keeps a copy on disk (W004): events not yet ingested live only there.
+
+    Asked at ``check --deploy`` only (a development Redis needn't persist). A Redis that can't be reached, or
+    that refuses ``CONFIG GET`` (some managed services), can't be judged: no message.
+    """
+    try:
+        client = redis.Redis.from_url(str(tailored_settings.REDIS_URL), socket_timeout=2, socket_connect_timeout=2)
+    except ValueError:
+        return []  # E005 says what is wrong with the URL
+    try:
+        appendonly = client.config_get("appendonly").get("appendonly", "")
+        save = client.config_get("save").get("save", "")
+    except redis.RedisError:
+        return []
+    finally:
+        client.close()
+    if _text(appendonly) == "yes" or _text(save).strip():
+        return []
+    return [
+        Warning(
+            f"The Redis at {SETTING_NAME}['REDIS_URL'] keeps nothing on disk (no AOF, no RDB snapshots): events "
+            "not yet ingested live only in its memory, and are lost if it restarts.",
+            hint="Turn on AOF: appendonly yes with appendfsync everysec (or always); see docs/deployment.md, "
+            "'Redis persistence'.",
+            id="tailored_cms.W004",
+        )
+    ]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@register(Tags.urls)
+def check_urls(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """ROOT_URLCONF routes tailored_cms.urls (E017): the REST API, the preview and the no-JS form live there."""
+    try:
+        reverse("tailored_cms:preview")
+    except NoReverseMatch:
+        return [
+            Error(
+                "ROOT_URLCONF does not include tailored_cms.urls: the REST API, the no-JavaScript preferences form "
+                "and the editors' preview have no address, and the toolbar leaves the Tailoring menu out.",
+                hint='Add path("tailored/", include("tailored_cms.urls")) before django CMS\'s urls.',
+                id="tailored_cms.E017",
+            )
+        ]
     return []

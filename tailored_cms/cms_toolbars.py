@@ -3,18 +3,20 @@ preview as any visitor, stop the preview, results, and the admin of segments, to
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from cms.cms_toolbars import PAGE_MENU_SECOND_BREAK
+from cms.cms_toolbars import PAGE_MENU_IDENTIFIER, PAGE_MENU_SECOND_BREAK
 from cms.constants import REFRESH_PAGE, RIGHT
 from cms.extensions.toolbar import ExtensionToolbar
 from cms.models import PageContent
-from cms.toolbar.items import Break, TemplateItem
+from cms.toolbar.items import Break, ModalItem, TemplateItem
 from cms.toolbar.utils import get_object_preview_url
 from cms.toolbar_base import CMSToolbar
 from cms.toolbar_pool import toolbar_pool
+from cms.utils.page_permissions import user_can_change_page
 from django.db.models import Model
-from django.urls import reverse
+from django.urls import NoReverseMatch, get_urlconf, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +27,7 @@ from .visitors.models import Topic
 from .widgets.models import PageTopics
 
 TAILORING_MENU = "tailored_cms-tailoring"
+logger = logging.getLogger(__name__)
 
 
 @toolbar_pool.register
@@ -32,11 +35,14 @@ class PageTopicsToolbar(ExtensionToolbar):
     model = PageTopics
 
     def populate(self) -> None:
-        page_menu = self._setup_extension_toolbar()  # None unless there is a page the user may change
-        if page_menu is None:
+        # django CMS's Page menu, if it made one (it doesn't everywhere an object is shown): ours would be nameless.
+        page_menu = self.toolbar.get_menu(PAGE_MENU_IDENTIFIER)
+        page = self._get_page()
+        if page_menu is None or page is None or not user_can_change_page(self.request.user, page=page):
             return
         _extension, url = self.get_page_extension_admin()
-        if url:
+        # populate() may run again on the same toolbar: the entry is added once.
+        if url and page_menu.find_first(ModalItem, url=url) is None:
             position = page_menu.find_first(Break, identifier=PAGE_MENU_SECOND_BREAK)
             page_menu.add_modal_item(
                 _("Topics"), url=url, disabled=not self.toolbar.edit_mode_active, position=position
@@ -60,16 +66,24 @@ class TailoringToolbar(CMSToolbar):
         previews, results = may_preview(user), may_see_results(user)
         if not (previews or results):
             return
+        try:
+            preview_url, stop_url = reverse("tailored_cms:preview"), reverse("tailored_cms:stop_preview")
+        except NoReverseMatch:
+            # A urlconf without tailored_cms's URLs (check tailored_cms.E017 covers ROOT_URLCONF): no menu, no 500.
+            logger.warning(
+                "The Tailoring menu is left out: the urlconf %s does not include tailored_cms.urls.",
+                get_urlconf() or "ROOT_URLCONF",
+            )
+            return
         back = self.back_url()
         preview = current_preview(self.request) if previews else None
         menu = self.toolbar.get_or_create_menu(TAILORING_MENU, _("Tailoring"))
         if previews:
-            url = reverse("tailored_cms:preview") + "?" + urlencode({"next": back})
-            menu.add_link_item(_("Preview as…"), url=url)
+            menu.add_link_item(_("Preview as…"), url=preview_url + "?" + urlencode({"next": back}))
         if preview is not None:
             menu.add_ajax_item(
                 _("Stop preview"),
-                action=reverse("tailored_cms:stop_preview"),
+                action=stop_url,
                 data={"next": back},
                 on_success=REFRESH_PAGE,
             )
@@ -90,7 +104,7 @@ class TailoringToolbar(CMSToolbar):
                 "tailored_cms/toolbar/preview_marker.html",
                 extra_context={
                     "description": preview.describe(),
-                    "stop_url": reverse("tailored_cms:stop_preview"),
+                    "stop_url": stop_url,
                     "next": back,
                     "csrf_token": self.toolbar.csrf_token,
                 },

@@ -175,3 +175,38 @@ def test_the_optimize_minimum_share_is_a_share_up_to_a_half(settings, share):
     assert messages and "OPTIMIZE_MIN_SHARE" in messages[0].msg
     settings.TAILORED_CMS = {"OPTIMIZE_MIN_SHARE": 0.1}
     assert ids() == set()
+
+
+def deploy_ids() -> set[str]:
+    messages = run_checks(include_deployment_checks=True)
+    return {message.id for message in messages if message.id and message.id.startswith("tailored_cms")}
+
+
+@pytest.fixture
+def redis_config(tailored_redis):
+    """The private redis-server's persistence settings, set by the test and put back afterwards (ours alone)."""
+    before = {name: tailored_redis.config_get(name)[name] for name in ("appendonly", "save")}
+    yield tailored_redis
+    for name, value in before.items():
+        tailored_redis.config_set(name, value)
+
+
+def test_a_redis_without_persistence_is_a_deployment_warning(redis_config):
+    redis_config.config_set("appendonly", "no")
+    redis_config.config_set("save", "")
+    messages = [m for m in run_checks(include_deployment_checks=True) if m.id == "tailored_cms.W004"]
+    assert len(messages) == 1
+    assert "lost if it restarts" in messages[0].msg and "appendfsync everysec" in messages[0].hint
+    assert "tailored_cms.W004" not in ids()  # a development Redis needn't persist: only check --deploy asks
+
+
+@pytest.mark.parametrize(("appendonly", "save"), [("yes", ""), ("no", "3600 1 300 100"), ("yes", "60 1000")])
+def test_a_redis_with_aof_or_rdb_snapshots_is_fine(redis_config, appendonly, save):
+    redis_config.config_set("appendonly", appendonly)
+    redis_config.config_set("save", save)
+    assert "tailored_cms.W004" not in deploy_ids()
+
+
+def test_a_redis_that_cannot_be_reached_is_not_this_checks_business(settings):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    assert "tailored_cms.W004" not in deploy_ids()

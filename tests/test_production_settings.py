@@ -37,7 +37,16 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_production_settings_pass_check_deploy_without_a_warning():
+@pytest.fixture
+def persistent_redis(tailored_redis):
+    """The tests' private redis-server with AOF on, as production's should be (check --deploy asks it: W004)."""
+    before = tailored_redis.config_get("appendonly")["appendonly"]
+    tailored_redis.config_set("appendonly", "yes")
+    yield tailored_redis.get_connection_kwargs()["port"]
+    tailored_redis.config_set("appendonly", before)
+
+
+def test_the_production_settings_pass_check_deploy_without_a_warning(persistent_redis):
     result = manage(
         "check",
         "--deploy",
@@ -45,9 +54,21 @@ def test_the_production_settings_pass_check_deploy_without_a_warning():
         "WARNING",
         DJANGO_SECRET_KEY=get_random_secret_key(),
         DJANGO_ALLOWED_HOSTS=HOST,
+        TAILORED_REDIS_URL=f"redis://127.0.0.1:{persistent_redis}/0",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_warns_of_a_redis_without_persistence(tailored_redis):
+    result = manage(
+        "check",
+        "--deploy",
+        DJANGO_SECRET_KEY=get_random_secret_key(),
+        DJANGO_ALLOWED_HOSTS=HOST,
+        TAILORED_REDIS_URL=f"redis://127.0.0.1:{tailored_redis.get_connection_kwargs()['port']}/0",
+    )
+    assert "tailored_cms.W004" in result.stdout + result.stderr
 
 
 def test_without_a_secret_key_the_site_does_not_start_and_says_what_to_set():

@@ -38,6 +38,7 @@ from ..areas.explanation import describe, explain, load_areas
 from ..conf import tailored_settings
 from ..privacy import ErasureIncomplete, empty_export, erase_visitor, export_visitor
 from ..rules.models import Segment
+from ..text import json_nesting
 from ..tracking.beacon import BadBatch, capture_batch, cross_site_origin, parse_batch
 from ..visitors.consent import opted_out_by_browser, tracking_allowed
 from ..visitors.models import Topic, Visitor
@@ -57,7 +58,10 @@ from .serializers import (
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "MAX_NESTING",
     "BoundedJSONParser",
+    "EmptyBody",
+    "EncodableJSONRenderer",
     "ConsentView",
     "EventsView",
     "ExplainView",
@@ -74,6 +78,9 @@ __all__ = [
 
 # Largest request body accepted; a full set of choices (MAX_TOPICS topics, MAX_WIDGETS widgets) fits easily.
 MAX_BODY_BYTES = 16 * 1024
+# Deepest nesting of arrays and objects accepted: far more than any body here needs (a rule tree as deep as the
+# rules allow nests about 20), far less than what makes json or the code walking its result recurse too deep.
+MAX_NESTING = 64
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -82,18 +89,45 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class EmptyBody(exceptions.ParseError):
+    """A PUT or PATCH whose body Django reads as empty: refused, never taken for "no choices"."""
+
+    default_detail = (
+        "The request body is empty (a body sent in chunks without a Content-Length header is read as empty): "
+        "send the choices as JSON. DELETE resets them."
+    )
+    default_code = "empty_body"
+
+
 class BoundedJSONParser(JSONParser):
-    """JSON of at most ``MAX_BODY_BYTES``; a larger body is refused (413) without being parsed."""
+    """JSON of at most ``MAX_BODY_BYTES``, nested at most ``MAX_NESTING`` deep; a larger body is refused (413),
+    a deeper one (400), without being parsed."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         raw = stream.read(MAX_BODY_BYTES + 1)
         if len(raw) > MAX_BODY_BYTES:
             raise RequestTooLarge()
+        if json_nesting(raw) > MAX_NESTING:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.")
         try:
             return super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:
             # json raises RecursionError, not ValueError, for arrays or objects nested ~1,000 deep (a few KB).
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+class EncodableJSONRenderer(JSONRenderer):
+    """DRF's JSON renderer, whose answer can always be sent: a lone UTF-16 surrogate in the data (JSON input's
+    ``"\\ud800"`` decodes to one) is written as that escape instead of failing to encode (a 500)."""
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
+        try:
+            return super().render(data, accepted_media_type, renderer_context)  # type: ignore[no-any-return]
+        except UnicodeEncodeError:
+            self.ensure_ascii = True  # \u escapes for everything not ASCII: the same JSON, and always encodable
+            return super().render(data, accepted_media_type, renderer_context)  # type: ignore[no-any-return]
 
 
 class VisitorAuthentication(SessionAuthentication):
@@ -151,7 +185,7 @@ class VisitorAPIView(APIView):
     authentication_classes = [VisitorAuthentication]
     permission_classes = [AllowAny]
     parser_classes = [BoundedJSONParser]
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [EncodableJSONRenderer]
     versioning_class = None  # the version is in our URL, whatever versioning the site's own API uses
     schema = AutoSchema()
 
@@ -191,7 +225,8 @@ _ERROR_FIELDS = {
 }
 _ERRORS = {
     400: OpenApiResponse(
-        _ERROR_FIELDS, description="Invalid choices: messages per field, naming the valid values; or bad JSON."
+        _ERROR_FIELDS,
+        description="Invalid choices: messages per field, naming the valid values; or bad JSON, or an empty body.",
     ),
     403: OpenApiResponse(_ERROR_DETAIL, description="Missing or wrong CSRF token (send X-CSRFToken)."),
     413: OpenApiResponse(_ERROR_DETAIL, description=f"Body larger than {MAX_BODY_BYTES} bytes."),
@@ -241,6 +276,10 @@ class PreferencesView(VisitorAPIView):
         return Response(PreferencesSerializer(snapshot).data)
 
     def _update(self, request: Request, *, partial: bool) -> Response:
+        # DRF reads no Content-Length (an empty body, or a chunked one the WSGI server doesn't measure) as no
+        # data at all: taken as {}, a PUT would reset every choice the visitor made.
+        if request.stream is None:
+            raise EmptyBody()
         serializer = PreferencesSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         if serializer.validated_data:
@@ -507,7 +546,7 @@ class EventsView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     parser_classes: list[type] = []  # the body is read and checked by tracking.beacon, not by DRF's parsers
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [EncodableJSONRenderer]
     throttle_classes: list[type] = []  # the rate limits are counted in the same round trip as the events
     versioning_class = None
     schema = AutoSchema()

@@ -9,18 +9,22 @@ so a strict Content-Security-Policy allows it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput
 from django.urls import NoReverseMatch, reverse
 
+from ..text import is_storable, json_nesting
 from ..visitors.models import Topic
 from .models import Segment
-from .registry import describe_rules
+from .registry import MAX_DEPTH, MAX_JSON_NESTING, describe_rules
 
-__all__ = ["RuleBuilderWidget", "SegmentForm", "builder_config"]
+__all__ = ["RuleBuilderWidget", "RulesField", "SegmentForm", "builder_config"]
 
 
 def csrf_header_name() -> str:
@@ -73,6 +77,33 @@ class RuleBuilderWidget(forms.Textarea):
         return context
 
 
+class RulesField(forms.JSONField):
+    """The rule tree as JSON text: refused unparsed when nested deeper than a valid tree can be, and shown back
+    whatever it holds (a lone surrogate, from a ``"\\ud800"`` escape, can't be written into a page as is)."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and json_nesting(value) > MAX_JSON_NESTING:
+            raise ValidationError(f"The rule tree is nested more than {MAX_DEPTH} levels deep.", code="too_deep")
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if isinstance(data, str) and json_nesting(data) > MAX_JSON_NESTING:
+            return InvalidJSONInput(data)  # shown back as typed
+        return super().bound_data(data, initial)
+
+    def prepare_value(self, value: Any) -> Any:
+        text = super().prepare_value(value)
+        if isinstance(value, InvalidJSONInput) or is_storable(text):
+            return text
+        return json.dumps(value, ensure_ascii=True, cls=self.encoder)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return super().has_changed(initial, data)
+        except ValidationError:
+            return True
+
+
 class SegmentForm(forms.ModelForm):
     """A segment, its rules edited with the builder (or as JSON without JavaScript)."""
 
@@ -80,6 +111,7 @@ class SegmentForm(forms.ModelForm):
         model = Segment
         fields = ("name", "slug", "description", "enabled", "rules")
         widgets = {"rules": RuleBuilderWidget}
+        field_classes = {"rules": RulesField}
         help_texts = {
             "rules": 'Who is in the segment. Without JavaScript, a rule tree as JSON: {"all": [...]}, '
             '{"any": [...]}, {"not": {...}}; leaves {"rule": NAME, ...parameters}.',

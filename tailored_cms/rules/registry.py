@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from django.core.exceptions import ValidationError
 from django.utils.text import get_text_list
 
+from ..text import check_storable, shown
+
 if TYPE_CHECKING:
     from django.db.models import Q
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_JSON_NESTING",
     "MAX_RULES",
     "BehaviouralRule",
     "Param",
@@ -41,6 +44,9 @@ __all__ = [
 # checks stays cheap (a residual tree is evaluated on every page view).
 MAX_DEPTH = 8
 MAX_RULES = 50
+# How deep the JSON text of a tree within MAX_DEPTH can nest: an object and a list per group, and a leaf's list
+# of values. Deeper text is refused before it is parsed (``json`` recurses, and fails ~1,000 levels down).
+MAX_JSON_NESTING = 2 * MAX_DEPTH + 2
 
 BRANCHES = ("all", "any")
 
@@ -108,6 +114,7 @@ class Param:
         elif self.type is str:
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"must be a non-empty string, not {value!r}")
+            check_storable(value)  # the one check of every rule's text: PostgreSQL refuses NUL, encoders surrogates
             value = value.strip()
             if len(value) > self.max_length:
                 raise ValueError(f"must be at most {self.max_length} characters")
@@ -281,7 +288,7 @@ def _describe(tree: Any, *, nested: bool) -> str:
         name = tree["rule"]
         rule = _registry.get(name) if isinstance(name, str) else None
         if rule is None:
-            return f"{name} (no such rule)"
+            return f"{shown(name)} (no such rule)"
         params = {key: value for key, value in tree.items() if key != "rule"}
         try:
             return rule.describe(params)
@@ -367,7 +374,7 @@ def _clean(tree: Any, *, depth: int, counter: list[int], path: str) -> dict[str,
     if len(kinds) != 1:
         raise ValidationError(
             f'{path} must have exactly one of "all", "any", "not" or "rule" '
-            f"(it has {', '.join(sorted(map(str, tree))) or 'none'})."
+            f"(it has {shown(', '.join(sorted(map(str, tree)))) or 'none'})."
         )
     kind = kinds[0]
     if kind == "rule":
@@ -380,7 +387,7 @@ def _clean(tree: Any, *, depth: int, counter: list[int], path: str) -> dict[str,
         return get_rule(name).clean(tree)
     if len(tree) != 1:
         extra = sorted(set(tree) - {kind})
-        raise ValidationError(f'{path}: "{kind}" can\'t have siblings ({", ".join(extra)}).')
+        raise ValidationError(f'{path}: "{kind}" can\'t have siblings ({shown(", ".join(map(str, extra)))}).')
     if kind == "not":
         return {"not": _clean(tree["not"], depth=depth + 1, counter=counter, path=f"{path}.not")}
     children = tree[kind]

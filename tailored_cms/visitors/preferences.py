@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import tailored_settings
+from ..text import shown
 from .context import VisitorContext
 from .models import Topic, Visitor
 from .snapshot import Snapshot
@@ -35,7 +36,7 @@ def clean_preferences(data: Mapping[str, Any], *, partial: bool = False) -> dict
     unknown = sorted(set(data) - set(FIELDS))
     errors: dict[str, list[str]] = {}
     if unknown:
-        errors["non_field_errors"] = [f"Unknown field(s): {', '.join(unknown)}. Valid: {', '.join(FIELDS)}."]
+        errors["non_field_errors"] = [f"Unknown field(s): {shown(', '.join(unknown))}. Valid: {', '.join(FIELDS)}."]
     cleaned: dict[str, Any] = {}
     for name in FIELDS:
         if name not in data and partial:
@@ -79,7 +80,7 @@ def _clean_topics(value: Any) -> list[str]:
     unknown = [slug for slug in wanted if slug not in known]
     if unknown:
         valid = ", ".join(Topic.objects.values_list("slug", flat=True)) or "(none defined yet)"
-        raise ValidationError(f"Unknown topic(s): {', '.join(unknown)}. Valid topics: {valid}.")
+        raise ValidationError(f"Unknown topic(s): {shown(', '.join(unknown))}. Valid topics: {valid}.")
     return wanted
 
 

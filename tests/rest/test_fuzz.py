@@ -3,7 +3,9 @@
 The schema is read from ``/tailored/api/v1/schema/`` when the test runs, so an endpoint is fuzzed as soon as the
 schema lists it. Requests go through Django's WSGI handler, the same middleware and CSRF checks as production.
 Each operation gets up to ``MAX_EXAMPLES`` valid and invalid requests (the same ones on every run): no answer may be
-a 5xx, and every answer must be documented: its status code, content type, headers and body.
+a 5xx, and every answer must be documented: its status code, content type, headers and body. Strings in the JSON
+bodies are also poisoned with what schemathesis never generates but JSON carries: NUL characters and lone UTF-16
+surrogates (``"\\u0000"``, ``"\\ud800"``), which PostgreSQL and UTF-8 refuse. The file runs on PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import got_request_exception, request_finished, request_started
 from django.db import close_old_connections
-from django.test import Client
+from django.test import Client, RequestFactory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -69,7 +74,12 @@ CALLERS = [
     "visitor-with-a-forged-cookie",  # a made-up tailored_vid: treated as a new visitor
     "staff",  # a signed-in superuser
     "staff-without-csrf-header",
+    "segment-editor",  # staff, not a superuser, with the permissions the staff endpoints ask for
 ]
+# What the staff endpoints ask for: segments/ and its preview (any of view/add/change), stats/ (view_results).
+EDITOR_PERMISSIONS = ("view_segment", "add_segment", "change_segment", "view_results")
+# Strings JSON carries that schemathesis doesn't generate: a NUL, lone surrogates (high, low), and both in text.
+POISON = ("\x00", "\ud800", "\udfff", "sports\x00", "\ud83d-sports", "a\x00\udc00b")
 
 
 def make_caller(name: str) -> Caller:
@@ -80,11 +90,18 @@ def make_caller(name: str) -> Caller:
     if name.startswith("staff"):
         user = get_user_model().objects.create_superuser("editor", "editor@example.com", "not-a-secret")
         client.force_login(user)
+    if name == "segment-editor":
+        user = get_user_model().objects.create_user("segments", "segments@example.com", "x", is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(codename__in=EDITOR_PERMISSIONS))
+        assert user.get_all_permissions() >= {f"tailored_cms.{codename}" for codename in EDITOR_PERMISSIONS}
+        client.force_login(user)
     assert client.get(CONSENT).status_code == 200  # sets the csrftoken cookie
     token = client.cookies["csrftoken"].value
     answer = client.put(CONSENT, '{"tracking": true}', content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert answer.status_code == 200
     cookies = {cookie: morsel.value for cookie, morsel in client.cookies.items() if morsel.value}
+    if name.startswith(("staff", "segment")):
+        assert "sessionid" in cookies
     if name.startswith("visitor"):
         assert "tailored_vid" in cookies
     if name == "visitor-with-a-forged-cookie":
@@ -141,15 +158,51 @@ def topics() -> None:
     api.create_topic("travel", "Travel")
 
 
+def poisoned(value: Any, data: st.DataObject) -> Any:
+    """``value`` (a JSON body) with some of its strings, keys included, replaced by or holding one of ``POISON``."""
+    if isinstance(value, str):
+        if not data.draw(st.booleans(), label="poison this string"):
+            return value
+        poison = data.draw(st.sampled_from(POISON), label="poison")
+        return data.draw(st.sampled_from([poison, value + poison, poison + value]), label="where")
+    if isinstance(value, list):
+        return [poisoned(item, data) for item in value]
+    if isinstance(value, dict):
+        return {poisoned(key, data): poisoned(item, data) for key, item in value.items()}
+    return value
+
+
+def send_poisoned(case: Any, body: Any, caller: Caller) -> Any:
+    """``case`` with ``body`` as JSON, through Django's WSGI handler (schemathesis can't send a lone surrogate)."""
+    factory = RequestFactory()
+    factory.cookies = SimpleCookie(caller.cookies)
+    request = factory.generic(
+        case.method.upper(),
+        case.formatted_path,
+        json.dumps(body),  # ASCII, with \\u escapes: a lone surrogate is sent as JSON sends it
+        "application/json",
+        headers=caller.headers,
+        QUERY_STRING=urlencode(case.query or {}, doseq=True),
+    )
+    return WSGIHandler()(request.environ, lambda status, headers: None)
+
+
 def fuzz(operation: Any, caller: Caller, server_errors: ServerErrors) -> None:
     """Send ``operation`` valid and invalid requests as ``caller``; check every answer against the schema."""
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
     refused_without_token = checks_csrf(operation) and not caller.headers
 
     @settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None)
-    @given(case=cases)
-    def answers_as_documented(case: Any) -> None:
+    @given(case=cases, data=st.data())
+    def answers_as_documented(case: Any, data: st.DataObject) -> None:
         server_errors.tracebacks.clear()
+        if isinstance(case.body, dict | list) and data.draw(st.booleans(), label="poison the body"):
+            body = poisoned(case.body, data)
+            response = send_poisoned(case, body, caller)
+            if server_errors.tracebacks or response.status_code >= 500:
+                pytest.fail(f"{case.method} {case.formatted_path} {body!r}\n{response.status_code}\n{server_errors}")
+            assert str(response.status_code) in operation.definition.raw["responses"], (body, response.content)
+            return
         response = case.call(headers=caller.headers, cookies=caller.cookies)
         if server_errors.tracebacks:
             pytest.fail(f"{case.as_curl_command()}\n{response.status_code}\n" + "\n".join(server_errors.tracebacks))

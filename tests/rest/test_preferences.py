@@ -6,9 +6,10 @@ import json
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.test.client import FakePayload
 
 from tailored_cms import api
-from tailored_cms.rest.views import MAX_BODY_BYTES, BoundedJSONParser, RequestTooLarge
+from tailored_cms.rest.views import MAX_BODY_BYTES, BoundedJSONParser, EncodableJSONRenderer, RequestTooLarge
 from tailored_cms.visitors.models import Visitor
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +120,41 @@ def test_delete_resets_everything_to_the_sites_defaults(browser):
     assert browser.get(URL).json() == DEFAULTS
     visitor = Visitor.objects.get()
     assert (visitor.theme, visitor.layout, visitor.topics, visitor.widgets) == ("", "", [], {})
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_an_empty_body_is_400_and_changes_nothing(browser, method):
+    send(browser, "put", EVERYTHING)
+    response = send(browser, method, b"")
+    assert response.status_code == 400
+    assert "empty" in response.json()["detail"] and "DELETE" in response.json()["detail"]
+    assert browser.get(URL).json()["topics"] == EVERYTHING["topics"]
+    assert Visitor.objects.get().theme == "dark"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_chunked_body_without_content_length_is_400_and_changes_nothing(browser, method):
+    # Django reads a request without Content-Length (as a WSGI server passes a chunked one) as having no body.
+    send(browser, "put", EVERYTHING)
+    environ = {
+        "PATH_INFO": URL,
+        "REQUEST_METHOD": method,
+        "CONTENT_TYPE": "application/json",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "HTTP_X_CSRFTOKEN": browser.cookies["csrftoken"].value,
+        "wsgi.input": FakePayload(json.dumps({"theme": "light"}).encode()),
+    }
+    assert "CONTENT_LENGTH" not in browser._base_environ(**environ)
+    response = browser.request(**environ)
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["detail"]
+    assert browser.get(URL).json() == {**EVERYTHING, "effective_theme": "dark", "effective_layout": "grid"}
+
+
+def test_an_empty_object_is_an_explicit_put_of_the_defaults(browser):
+    send(browser, "put", EVERYTHING)
+    response = send(browser, "put", {})
+    assert response.status_code == 200 and response.json() == DEFAULTS
 
 
 def test_delete_by_a_visitor_without_choices_stores_nothing(browser):
@@ -306,3 +342,20 @@ def test_works_without_the_sites_rest_framework_settings(browser, settings):
     assert send(browser, "put", {"theme": "neon"}).status_code == 400
     assert send(browser, "put", EVERYTHING, token=False).status_code == 403
     assert browser.get(URL).json()["theme"] == "dark"
+
+
+@pytest.mark.parametrize("body", [{"topics": ["\ud800"]}, {"topics": ["sports", "a\udfffb"]}, {"\ud800": 1}])
+def test_a_lone_surrogate_is_a_400_that_names_it_escaped(body):
+    # JSON's "\ud800" decodes to a lone surrogate, which no UTF-8 encoder takes: the 400 repeating it was a 500.
+    response = Client().patch(URL, json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "\\ud800" in response.content.decode() or "\\udfff" in response.content.decode()
+    assert Visitor.objects.count() == 0
+
+
+def test_every_answer_of_the_api_can_be_encoded_whatever_the_data_holds():
+    # The class of fault: a message or a stored value holding a lone surrogate; the answer is still sent.
+    renderer = EncodableJSONRenderer()
+    assert json.loads(renderer.render({"detail": "caf\u00e9"})) == {"detail": "caf\u00e9"}
+    assert renderer.render({"detail": "caf\u00e9"}) == '{"detail":"café"}'.encode()  # as before when it can
+    assert json.loads(EncodableJSONRenderer().render({"topics": ["\ud800", "café"]})) == {"topics": ["\ud800", "café"]}

@@ -264,3 +264,24 @@ def test_the_schema_documents_both_endpoints():
     assert {"matching", "certain", "total", "per_page_view", "everyone", "summary", "in_words", "rules"} == set(
         schema["components"]["schemas"]["SegmentPreview"]["properties"]
     )
+
+
+@pytest.mark.parametrize("poison", ["\x00", "sp\x00orts", "\ud800", "a\udfffb"])
+@pytest.mark.parametrize("where", ["param", "list", "key"])
+def test_a_nul_or_a_lone_surrogate_in_a_rule_tree_is_a_400(editor, poison, where):
+    # PostgreSQL refuses NUL in text, UTF-8 a lone surrogate: on PostgreSQL both were a 500.
+    leaf = {
+        "param": {"rule": "topic_views", "topic": poison, "min": 1, "days": 30},
+        "list": {"rule": "referrer_domain", "is": ["a.com", poison]},
+        "key": {"rule": "visit_count", "min": 1, poison: 1},
+    }[where]
+    response = preview(editor, {"rules": {"all": [leaf]}})
+    assert response.status_code == 400, response.content
+    assert response.json()["rules"]
+
+
+def test_a_rule_tree_nested_1000_deep_is_a_400(editor):
+    body = '{"rules": ' + '{"not": ' * 1000 + '{"rule": "logged_in", "is": true}' + "}" * 1001
+    response = preview(editor, body)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]

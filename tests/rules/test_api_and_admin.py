@@ -77,3 +77,16 @@ def test_lost_active_segments_are_published_again_by_the_next_ingest_recompute(m
     assert not tailored_redis.exists(connection.key("segments"))  # e.g. Redis restarted without persistence
     recompute_visitors([visitor.pk])
     assert tailored_redis.hget(connection.key("segments"), "returning") == b""
+
+
+@pytest.mark.parametrize("poison", ["\x00", "sp\x00orts", "\ud800", "a\udfffb"])
+def test_create_segment_refuses_text_the_database_refuses_with_a_validation_error(poison):
+    # On PostgreSQL these were a DataError (NUL) or a UnicodeEncodeError, not the documented ValidationError.
+    with pytest.raises(ValidationError) as refused:
+        api.create_segment("fans", rules={"rule": "topic_views", "topic": poison, "min": 3, "days": 30})
+    assert "'topic'" in refused.value.messages[0]
+    for field in ("name", "description"):
+        with pytest.raises(ValidationError) as refused:
+            api.create_segment("fans", rules=FANS, **{field: poison})
+        assert field in refused.value.message_dict
+    assert not Segment.objects.exists()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tailored_cms import api
 from tailored_cms.rules import (
@@ -20,6 +24,7 @@ from tailored_cms.rules import (
 )
 from tailored_cms.rules.evaluation import evaluate_visitors
 from tailored_cms.rules.request_time import RequestFacts, matches
+from tailored_cms.text import is_storable
 
 from .conftest import NOW
 
@@ -213,3 +218,67 @@ def test_a_sites_own_rules_validate_and_evaluate_like_built_ins(custom_rules, ma
     assert residual == {"rule": "beta_header", "value": "on"}
     assert matches(residual, RequestFacts(rf.get("/", HTTP_X_BETA="on")))
     assert not matches(residual, RequestFacts(rf.get("/")))
+
+
+POISON = ("\x00", "\ud800", "\udfff", "sports\x00", "\ud83d-sports")
+any_char = st.characters(codec=None, exclude_categories=())  # lone surrogates included, as JSON escapes decode
+any_text = st.one_of(st.text(alphabet=any_char, max_size=12), st.sampled_from(POISON))
+any_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | any_text,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(any_text, children, max_size=3),
+    max_leaves=10,
+)
+leaves = st.builds(
+    lambda name, params: {**params, "rule": name},
+    st.sampled_from(sorted(registered_rules())),
+    st.dictionaries(st.sampled_from(["topic", "is", "name", "min", "slug", "group"]) | any_text, any_json, max_size=3),
+)
+trees = st.recursive(
+    leaves | any_json,
+    lambda children: st.dictionaries(st.sampled_from(["all", "any", "not"]), children | st.lists(children), max_size=2),
+    max_leaves=8,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "param"),
+    [
+        (name, param)
+        for name, rule in registered_rules().items()
+        for param, spec in rule.params.items()
+        if spec.type is str and spec.choices is None
+    ],
+)
+@pytest.mark.parametrize("poison", POISON)
+def test_no_rule_takes_text_the_database_refuses(name, param, poison):
+    # One check, where parameters are cleaned, for every rule's text (a site's own rules included).
+    with pytest.raises(ValidationError) as refused:
+        validate_tree({"rule": name, param: poison})
+    message = refused.value.messages[0]
+    assert "NUL" in message or "surrogate" in message or "needs the parameter" in message
+    message.encode("utf-8")
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(tree=trees)
+def test_any_tree_is_cleaned_or_refused_with_messages_that_can_be_sent(tree):
+    try:
+        cleaned = validate_tree(tree, definitions={})
+    except ValidationError as exc:
+        for message in exc.messages:
+            message.encode("utf-8")  # a message repeating the input must survive any input
+    else:
+        json.dumps(cleaned, ensure_ascii=False).encode("utf-8")
+        assert all(is_storable(text) for text in _strings(cleaned))
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
