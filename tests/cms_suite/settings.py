@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from cms.tests.settings import *  # noqa: F403
-from cms.tests.settings import INSTALLED_APPS, MIDDLEWARE, MIGRATION_MODULES
+from cms.tests.settings import INSTALLED_APPS, MIDDLEWARE
 
 DATABASES = {
     "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
@@ -25,6 +25,5 @@ TAILORED_CMS = {
     "REDIS_URL": os.environ.get("TAILORED_TEST_REDIS_URL", "redis://127.0.0.1:1/0"),
 }
 ROOT_URLCONF = "tests.cms_suite.urls"
-
-# django CMS's settings build every schema from the models (its own migrations are off); tailored_cms's too.
-MIGRATION_MODULES = {**MIGRATION_MODULES, "tailored_cms": None}
+# django CMS's test settings turn its own migrations off (MIGRATION_MODULES); tailored_cms's migration runs all the
+# same, since it depends on no named django CMS migration.
