@@ -14,3 +14,20 @@ class TailoredCmsConfig(AppConfig):
         from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed
         from .visitors import receivers  # noqa: F401 - connects the login/logout receivers
         from .widgets import receivers as widgets_receivers  # noqa: F401 - tagging drops cached feeds and panels
+
+        compose_round_trips()
+
+
+def compose_round_trips() -> None:
+    """Register each subsystem's piece of a request's one Redis round trip (see ``round_trip``): here, because the
+    snapshot store that sends the trips sits below the subsystems riding on them. Imported here: their modules
+    load models, which ``ready()`` is the first place allowed to."""
+    from . import round_trip
+    from .rules.active import ACTIVE_SEGMENTS
+    from .tracking.beacon import EVENTS
+    from .tracking.capture import PAGE_VIEW
+    from .widgets.cache_budget import NOTES
+
+    for piece in (PAGE_VIEW, ACTIVE_SEGMENTS, NOTES):
+        round_trip.PAGE.register(piece)
+    round_trip.EVENTS.register(EVENTS)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
+from .visitors.store import CONTRACT
 
 MIDDLEWARE = "tailored_cms.middleware.TailoredMiddleware"
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -72,16 +73,38 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="tailored_cms.E009",
             )
         )
-    try:
-        tailored_settings.SNAPSHOT_STORE  # noqa: B018 - importing it is the check
-    except ImportError as exc:
-        errors.append(Error(str(exc), id="tailored_cms.E006"))
+    errors.extend(_check_snapshot_store())
     errors.extend(_check_segments())
     errors.extend(_check_events())
     errors.extend(_check_cache_budget())
     errors.extend(_check_results())
     errors.extend(_check_optimize())
     return errors
+
+
+def _check_snapshot_store() -> list[Error]:
+    """SNAPSHOT_STORE can be imported (E006) and implements the whole store contract (E017).
+
+    A store missing a part would drop what the part does (rate limits, capture, segments reaching snapshots)
+    without a word: refused at startup instead (``visitors.store.SnapshotStore`` says why each part matters).
+    """
+    try:
+        store = tailored_settings.SNAPSHOT_STORE
+    except ImportError as exc:
+        return [Error(str(exc), id="tailored_cms.E006")]
+    abstract = getattr(store, "__abstractmethods__", frozenset())
+    missing = [name for name in CONTRACT if name in abstract or not callable(getattr(store, name, None))]
+    if not missing:
+        return []
+    return [
+        Error(
+            f"{SETTING_NAME}['SNAPSHOT_STORE'] {store.__module__}.{store.__qualname__} does not implement "
+            f"{', '.join(missing)}.",
+            hint="A snapshot store implements every method of tailored_cms.visitors.store.SnapshotStore "
+            "(rate limits and capture included); subclass RedisSnapshotStore to change only some.",
+            id="tailored_cms.E017",
+        )
+    ]
 
 
 def _check_optimize() -> list[Error]:

@@ -23,12 +23,14 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils.http import is_same_domain
 
+from .. import connection, redis_scripts, round_trip
 from ..conf import tailored_settings
-from .stream import NAME_MAX_LENGTH, PAGE_VIEW, TrackedEvent, enqueue
+from ..visitors.consent import may_track, opted_out_by_browser, tracking_allowed
+from ..visitors.store import RATE_WINDOW, CaptureOutcome, EventsCapture, get_store
+from .stream import FIELD, NAME_MAX_LENGTH, PAGE_VIEW, TrackedEvent, enqueue, stream_key
 
 if TYPE_CHECKING:
     from ..visitors.snapshot import Snapshot
-    from ..visitors.store import EventsCapture
 
 __all__ = ["BadBatch", "Batch", "BatchResult", "capture_batch", "client_ip", "cross_site_origin", "parse_batch"]
 
@@ -264,28 +266,25 @@ def capture_batch(request: HttpRequest, batch: Batch) -> BatchResult:
 
     Under implied consent a visitor without a cookie gets a new id (and the cookie, with the response).
     """
-    from ..visitors.consent import opted_out_by_browser
-    from ..visitors.store import CAPTURED, NO_SNAPSHOT, OVER_LIMIT, SIGNED_OUT
-
     if opted_out_by_browser(request):
         return BatchResult()  # Sec-GPC / DNT: no I/O at all
     state = _Capture(request, batch)
     capture = state.send()
-    if capture is not None and capture.outcome == NO_SNAPSHOT:
+    if capture is not None and capture.outcome == CaptureOutcome.NO_SNAPSHOT:
         # Redis no longer holds this visitor (expired, evicted): the database does (one query; the snapshot is
         # written back), and the script runs again. An unknown visitor (erased) starts again as a new one.
         state.read_db()
         capture = state.send()
-    if capture is not None and capture.outcome == SIGNED_OUT:
+    if capture is not None and capture.outcome == CaptureOutcome.SIGNED_OUT:
         # A signed-in user's visitor, and no session: as the middleware does for pages, this device's visitor is
         # not that user's any more.
         state.context.forget()
         capture = state.send()
-    if capture is None or capture.outcome == NO_SNAPSHOT:
+    if capture is None or capture.outcome == CaptureOutcome.NO_SNAPSHOT:
         return state.without_script()
-    if capture.outcome == OVER_LIMIT:
+    if capture.outcome == CaptureOutcome.OVER_LIMIT:
         return BatchResult(tracking=True, limit=capture.limit, retry_after=max(1, capture.retry_after))
-    if capture.outcome == CAPTURED:
+    if capture.outcome == CaptureOutcome.CAPTURED:
         return BatchResult(accepted=capture.appended, tracking=True)
     return BatchResult()  # NOT_TRACKED
 
@@ -295,7 +294,6 @@ class _Capture:
 
     def __init__(self, request: HttpRequest, batch: Batch) -> None:
         from ..visitors.preferences import visitor_context
-        from ..visitors.store import get_store
 
         self.request = request
         self.batch = batch
@@ -310,7 +308,7 @@ class _Capture:
 
     def _new_visitor(self) -> bool:
         """Give a visitor without an id one, if consent is implied; False if they may not be tracked."""
-        if tailored_settings.CONSENT != "implied":
+        if not may_track(None):
             return False
         self.context.tracked_visitor_id()
         self.snapshot = self.context.snapshot
@@ -319,10 +317,8 @@ class _Capture:
 
     def send(self) -> EventsCapture | None:
         """The store's script (one round trip); ``None`` if the store can't run it (Redis down)."""
-        from ..visitors.store import NOT_TRACKED, EventsCapture
-
         if self.context.visitor_id is None and not self._new_visitor():
-            return EventsCapture(NOT_TRACKED)  # an anonymous visitor who never agreed: no I/O at all
+            return EventsCapture(CaptureOutcome.NOT_TRACKED)  # an anonymous visitor who never agreed: no I/O at all
         visitor_id = self.context.visitor_id
         assert visitor_id is not None
         capture = self.store.capture_events(
@@ -353,8 +349,6 @@ class _Capture:
 
         Cost: at most one query (a visitor with a cookie) and one INSERT. No rate limits.
         """
-        from ..visitors.consent import tracking_allowed
-
         if self.snapshot is None:
             self.read_db()
         if self.snapshot is None and not self._new_visitor():
@@ -365,3 +359,22 @@ class _Capture:
         self.batch.set_visitor(self.snapshot.visitor_id or "")
         enqueue(self.batch.events)  # Redis, if it is back; else one INSERT into the spool
         return BatchResult(accepted=len(self.batch), tracking=True)
+
+
+def _events_part(visit: round_trip.Visit) -> round_trip.Part:
+    rate = connection.key("rate", "visitor", visit.visitor_id), connection.key("rate", "ip", visit.client_ip)
+    keys = [stream_key(), *rate]
+    limits = (tailored_settings.EVENTS_RATE_PER_VISITOR or 0, tailored_settings.EVENTS_RATE_PER_IP or 0)
+    return round_trip.Part(keys, [tailored_settings.STREAM_MAXLEN, FIELD, *limits, RATE_WINDOW, *visit.entries])
+
+
+def _read_capture(reply: Any) -> EventsCapture:
+    outcome, number = reply[0].decode(), int(reply[1])
+    if outcome in ("visitor", "ip"):
+        return EventsCapture(CaptureOutcome.OVER_LIMIT, limit=outcome, retry_after=number)
+    return EventsCapture(CaptureOutcome(outcome), appended=number)
+
+
+# The piece of the events/ trip (``round_trip.EVENTS``) behind the snapshot: the batch, rate limited and appended,
+# if the snapshot says the visitor may be tracked. Its reply is what the store's ``capture_events`` returns.
+EVENTS = round_trip.Piece("events", redis_scripts.load("events"), _events_part, read=_read_capture)
