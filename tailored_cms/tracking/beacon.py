@@ -11,10 +11,10 @@ with Redis down the database decides and the events are spooled to it (rate limi
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -27,7 +27,18 @@ from .. import connection, redis_scripts, round_trip
 from ..conf import tailored_settings
 from ..visitors.consent import may_track, opted_out_by_browser, tracking_allowed
 from ..visitors.store import RATE_WINDOW, CaptureOutcome, EventsCapture, get_store
-from .stream import FIELD, NAME_MAX_LENGTH, PAGE_VIEW, TrackedEvent, enqueue, stream_key
+from .stream import (
+    FIELD,
+    NAME_MAX_LENGTH,
+    PAGE_VIEW,
+    TrackedEvent,
+    encode_props,
+    encode_text,
+    enqueue,
+    entry_parts,
+    has_nul,
+    stream_key,
+)
 
 if TYPE_CHECKING:
     from ..visitors.snapshot import Snapshot
@@ -73,7 +84,7 @@ class Batch:
 
     def __init__(self, events: list[TrackedEvent], parts: list[tuple[str, str]]) -> None:
         self.events = events
-        self._parts = parts  # per event: the entry's JSON before and after the visitor id
+        self._parts = parts  # per event: the entry's JSON before and after the visitor id (``entry_parts``)
 
     def __len__(self) -> int:
         return len(self.events)
@@ -86,12 +97,8 @@ class Batch:
         """The events, now ``visitor_id``'s, as stream entries: what ``TrackedEvent.encode()`` writes, put together
         from the parts made while checking (the props' JSON was made to measure them anyway). No I/O."""
         self.set_visitor(visitor_id)
-        return [head + visitor_id + tail for head, tail in self._parts]
-
-
-# What TrackedEvent.encode()'s json.dumps writes, made ready once (json.dumps with options builds an encoder a call).
-_props_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_json_text = encode_basestring  # a str as a JSON string, non-ASCII kept (ensure_ascii=False)
+        visitor = encode_text(visitor_id)
+        return [head + visitor + tail for head, tail in self._parts]
 
 
 def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = "") -> Batch:
@@ -120,10 +127,6 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
     max_prop_bytes = tailored_settings.EVENT_MAX_PROP_BYTES
     oldest = now - timedelta(seconds=tailored_settings.EVENT_MAX_AGE)
     user_agent = user_agent[:USER_AGENT_MAX_LENGTH]
-    # The end every entry shares, in TrackedEvent.encode()'s order (..., "a", "h"; no referrer, no page id).
-    request_facts = (f',"a":{_json_text(user_agent)}' if user_agent else "") + (
-        f',"h":{_json_text(host)}' if host else ""
-    )
     seen: dict[str, int] = {}
     events: list[TrackedEvent] = []
     parts: list[tuple[str, str]] = []
@@ -162,9 +165,8 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
             if ts > now or ts < oldest:
                 ts = now  # a wrong clock, or an event kept too long: dated when received
 
-        # The name is checked to need no escaping, the id too: they go into the entry as they are.
-        tail = f'","n":"{name}","t":{int(ts.timestamp() * 1000)}'
         props = item.get("props")
+        props_json = ""
         if props is None:
             props = {}
         elif type(props) is not dict:
@@ -172,14 +174,7 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
         elif props:
             if len(props) > max_props:
                 raise BadBatch(f"more than {max_props} properties", index, "props")
-            props_json = _props_json(props)
-            try:
-                size = len(props_json.encode())
-            except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON can say it, UTF-8 (and Redis) can't
-                raise BadBatch("text that is not valid Unicode", index, "props") from None
-            if size > max_prop_bytes:
-                raise BadBatch(f"{size} bytes as JSON, more than {max_prop_bytes}", index, "props")
-            tail += ',"p":' + props_json
+            props_json = _checked_props_json(props, index, max_prop_bytes)
 
         path = item.get("path")
         if path is None:
@@ -191,17 +186,46 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
                 path.encode()
             except UnicodeEncodeError:
                 raise BadBatch("text that is not valid Unicode", index, "path") from None
+        if "\x00" in path:
+            raise BadBatch(_NUL, index, "path")
 
-        if path:
-            tail += ',"u":' + _json_text(path)
-
-        events.append(
-            TrackedEvent(
-                visitor_id="", name=name, id=event_id, ts=ts, props=props, path=path, user_agent=user_agent, host=host
-            )
+        event = TrackedEvent(
+            visitor_id="", name=name, id=event_id, ts=ts, props=props, path=path, user_agent=user_agent, host=host
         )
-        parts.append((f'{{"i":"{event_id}","v":"', tail + request_facts + "}"))
+        events.append(event)
+        parts.append(entry_parts(event, props_json))
     return Batch(events, parts)
+
+
+_NUL = "text with a NUL character (U+0000), which can't be stored"
+
+
+def _checked_props_json(props: dict[str, Any], index: int, max_bytes: int) -> str:
+    """The props' JSON (``encode_props``), if it can be stored exactly as sent; else ``BadBatch``."""
+    try:
+        props_json = encode_props(props)
+    except ValueError:  # 1e400 and the like: Python reads them as infinite, and no database stores that
+        key = next(key for key, value in props.items() if not _is_finite(value))
+        raise BadBatch(f"{key[:100]!r} holds a number too large to store", index, "props") from None
+    try:
+        size = len(props_json.encode())
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON can say it, UTF-8 (and Redis) can't
+        raise BadBatch("text that is not valid Unicode", index, "props") from None
+    if size > max_bytes:
+        raise BadBatch(f"{size} bytes as JSON, more than {max_bytes}", index, "props")
+    if has_nul(props_json):  # PostgreSQL refuses it in jsonb: refused here rather than changed later
+        raise BadBatch(_NUL, index, "props")
+    return props_json
+
+
+def _is_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_is_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_is_finite(item) for item in value)
+    return True
 
 
 def cross_site_origin(request: HttpRequest) -> str:
