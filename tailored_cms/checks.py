@@ -92,7 +92,7 @@ def _check_snapshot_store() -> list[Error]:
         store = tailored_settings.SNAPSHOT_STORE
     except ImportError as exc:
         return [Error(str(exc), id="tailored_cms.E006")]
-    abstract = getattr(store, "__abstractmethods__", frozenset())
+    abstract: frozenset[str] = getattr(store, "__abstractmethods__", frozenset())
     missing = [name for name in CONTRACT if name in abstract or not callable(getattr(store, name, None))]
     if not missing:
         return []
