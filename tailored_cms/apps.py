@@ -15,8 +15,24 @@ class TailoredCmsConfig(AppConfig):
         from .visitors import receivers  # noqa: F401 - connects the login/logout receivers
         from .widgets import receivers as widgets_receivers  # noqa: F401 - tagging drops cached feeds and panels
 
+        compose_round_trips()
         # isort: off
         # Last: receivers run in the order they were connected, and the results' counters of events_stored are the
         # rows concurrent ingest batches share most, so they are written last, locked for the shortest time.
         from .results import receivers as results_receivers  # noqa: F401 - the ingest's events are rolled up
         # isort: on
+
+
+def compose_round_trips() -> None:
+    """Register each subsystem's piece of a request's one Redis round trip (see ``round_trip``): here, because the
+    snapshot store that sends the trips sits below the subsystems riding on them. Imported here: their modules
+    load models, which ``ready()`` is the first place allowed to."""
+    from . import round_trip
+    from .areas.cache_budget import NOTES
+    from .rules.active import ACTIVE_SEGMENTS
+    from .tracking.beacon import EVENTS
+    from .tracking.capture import PAGE_VIEW
+
+    for piece in (PAGE_VIEW, ACTIVE_SEGMENTS, NOTES):
+        round_trip.PAGE.register(piece)
+    round_trip.EVENTS.register(EVENTS)

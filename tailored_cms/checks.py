@@ -10,6 +10,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
+from .visitors.store import CONTRACT
 
 MIDDLEWARE = "tailored_cms.middleware.TailoredMiddleware"
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -74,16 +75,38 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="tailored_cms.E009",
             )
         )
-    try:
-        tailored_settings.SNAPSHOT_STORE  # noqa: B018 - importing it is the check
-    except ImportError as exc:
-        errors.append(Error(str(exc), id="tailored_cms.E006"))
+    errors.extend(_check_snapshot_store())
     errors.extend(_check_segments())
     errors.extend(_check_events())
     errors.extend(_check_cache_budget())
     errors.extend(_check_results())
     errors.extend(_check_optimize())
     return errors
+
+
+def _check_snapshot_store() -> list[Error]:
+    """SNAPSHOT_STORE can be imported (E006) and implements the whole store contract (E017).
+
+    A store missing a part would drop what the part does (rate limits, capture, segments reaching snapshots)
+    without a word: refused at startup instead (``visitors.store.SnapshotStore`` says why each part matters).
+    """
+    try:
+        store = tailored_settings.SNAPSHOT_STORE
+    except ImportError as exc:
+        return [Error(str(exc), id="tailored_cms.E006")]
+    abstract: frozenset[str] = getattr(store, "__abstractmethods__", frozenset())
+    missing = [name for name in CONTRACT if name in abstract or not callable(getattr(store, name, None))]
+    if not missing:
+        return []
+    return [
+        Error(
+            f"{SETTING_NAME}['SNAPSHOT_STORE'] {store.__module__}.{store.__qualname__} does not implement "
+            f"{', '.join(missing)}.",
+            hint="A snapshot store implements every method of tailored_cms.visitors.store.SnapshotStore "
+            "(rate limits and capture included); subclass RedisSnapshotStore to change only some.",
+            id="tailored_cms.E017",
+        )
+    ]
 
 
 def _check_optimize() -> list[Error]:
@@ -279,7 +302,7 @@ def _text(value: Any) -> str:
 
 @register(Tags.urls)
 def check_urls(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """ROOT_URLCONF routes tailored_cms.urls (E017): the REST API, the preview and the no-JS form live there."""
+    """ROOT_URLCONF routes tailored_cms.urls (E018): the REST API, the preview and the no-JS form live there."""
     try:
         reverse("tailored_cms:preview")
     except NoReverseMatch:
@@ -288,7 +311,7 @@ def check_urls(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 "ROOT_URLCONF does not include tailored_cms.urls: the REST API, the no-JavaScript preferences form "
                 "and the editors' preview have no address, and the toolbar leaves the Tailoring menu out.",
                 hint='Add path("tailored/", include("tailored_cms.urls")) before django CMS\'s urls.',
-                id="tailored_cms.E017",
+                id="tailored_cms.E018",
             )
         ]
     return []

@@ -69,7 +69,7 @@ class TailoringToolbar(CMSToolbar):
         try:
             preview_url, stop_url = reverse("tailored_cms:preview"), reverse("tailored_cms:stop_preview")
         except NoReverseMatch:
-            # A urlconf without tailored_cms's URLs (check tailored_cms.E017 covers ROOT_URLCONF): no menu, no 500.
+            # A urlconf without tailored_cms's URLs (check tailored_cms.E018 covers ROOT_URLCONF): no menu, no 500.
             logger.warning(
                 "The Tailoring menu is left out: the urlconf %s does not include tailored_cms.urls.",
                 get_urlconf() or "ROOT_URLCONF",

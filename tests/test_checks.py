@@ -4,6 +4,7 @@ import pytest
 from django.core.checks import run_checks
 
 from tailored_cms.checks import MIDDLEWARE
+from tailored_cms.visitors.store import RedisSnapshotStore, SnapshotStore
 
 
 def ids() -> set[str]:
@@ -210,3 +211,46 @@ def test_a_redis_with_aof_or_rdb_snapshots_is_fine(redis_config, appendonly, sav
 def test_a_redis_that_cannot_be_reached_is_not_this_checks_business(settings):
     settings.TAILORED_CMS = {**settings.TAILORED_CMS, "REDIS_URL": "redis://127.0.0.1:1/0"}
     assert "tailored_cms.W004" not in deploy_ids()
+
+
+class StoreWithoutCapture(SnapshotStore):
+    """A store that reads and writes snapshots but can't capture a batch (nor count its rate limits)."""
+
+    def get(self, visitor_id):
+        return None
+
+    def set(self, snapshot):
+        return True
+
+    def delete(self, visitor_id):
+        return True
+
+    def update_segments(self, tracked, client=None):
+        return 0
+
+
+class NotAStore:
+    def get(self, visitor_id):
+        return None
+
+
+@pytest.mark.parametrize(
+    ("store", "missing"),
+    [
+        (StoreWithoutCapture, "capture_events"),
+        (NotAStore, "get_and_capture, capture_events, set, delete, update_segments"),
+    ],
+)
+def test_a_snapshot_store_lacking_part_of_the_contract_is_refused(settings, store, missing):
+    settings.TAILORED_CMS = {"SNAPSHOT_STORE": f"{__name__}.{store.__name__}"}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E017"]
+    assert len(messages) == 1 and messages[0].msg.endswith(f"{store.__name__} does not implement {missing}.")
+
+
+def test_a_store_that_subclasses_the_redis_store_passes(settings):
+    settings.TAILORED_CMS = {"SNAPSHOT_STORE": f"{__name__}.{RedisStoreOfMyOwn.__name__}"}
+    assert "tailored_cms.E017" not in ids()
+
+
+class RedisStoreOfMyOwn(RedisSnapshotStore):
+    pass

@@ -33,9 +33,9 @@ def superuser():
 
 
 def test_a_urlconf_without_tailored_cms_urls_is_an_error_of_the_checks(settings):
-    assert "tailored_cms.E017" not in {m.id for m in run_checks()}
+    assert "tailored_cms.E018" not in {m.id for m in run_checks()}
     settings.ROOT_URLCONF = __name__
-    errors = [m for m in run_checks() if m.id == "tailored_cms.E017"]
+    errors = [m for m in run_checks() if m.id == "tailored_cms.E018"]
     assert len(errors) == 1 and "tailored_cms.urls" in errors[0].hint
 
 

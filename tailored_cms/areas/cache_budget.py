@@ -10,7 +10,7 @@ admin warns its editors.
 How the number is known — observed, not guessed: the possible number is the product of every choice and segment
 combination (2 to the power of the topics and segments), far above any budget on every real site, so it says
 nothing about one area. Instead each live render of an area notes the values it varies on (``note``) in a small
-buffer of this process; the next snapshot read (visitors/store.py) carries the buffer in its Lua script, which
+buffer of this process; the next snapshot read carries the buffer (``NOTES``, a piece of its round trip), which
 PFADDs the values into one HyperLogLog per area and day — in the round trip the request makes anyway, never an
 extra one. A value this process already sent today is not noted again (adding it twice counts it once): the same
 visitors viewing the same pages add nothing to their round trips. The admin counts the last ``OBSERVED_DAYS`` days
@@ -28,10 +28,10 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from .. import connection
+from .. import connection, redis_scripts, round_trip
 from ..conf import tailored_settings
 
-__all__ = ["OBSERVED_DAYS", "hll_key", "note", "observed_copies", "over_budget", "take_notes"]
+__all__ = ["NOTES", "OBSERVED_DAYS", "hll_key", "note", "observed_copies", "over_budget", "take_notes"]
 
 OBSERVED_DAYS = 7  # the admin counts the distinct keys of this many days (today included)
 HLL_TTL = (OBSERVED_DAYS + 1) * 86400  # a day's HyperLogLog outlives the window by a day
@@ -82,6 +82,15 @@ def take_notes() -> list[tuple[str, list[str]]]:
         _sent.update((area_key, value) for area_key, values in pending.items() for value in values)
     today = now.date()
     return [(hll_key(area_key, today), sorted(values)) for area_key, values in pending.items()]
+
+
+def _notes_part(visit: round_trip.Visit) -> round_trip.Part:
+    notes = take_notes()
+    return round_trip.Part([key for key, _values in notes], [HLL_TTL, *(" ".join(values) for _key, values in notes)])
+
+
+# A piece of the page trip (``round_trip.PAGE``): the notes since the last read, added to their HyperLogLogs.
+NOTES = round_trip.Piece("cache_budget", redis_scripts.load("cache_budget"), _notes_part)
 
 
 def observed_copies(area_keys: Iterable[str]) -> dict[str, int]:

@@ -17,12 +17,13 @@ from typing import Any
 
 import redis
 
-from .. import connection
+from .. import connection, redis_scripts, round_trip
 from ..signals import segments_republished
 from . import request_time
 from .evaluation import Plans, load_plans
 
 __all__ = [
+    "ACTIVE_SEGMENTS",
     "REFRESH_LUA",
     "active_key",
     "publish_allocations",
@@ -86,16 +87,7 @@ def republish_if_lost(client: redis.Redis) -> bool:
     return True
 
 
-# KEYS: the active segments hash. ARGV: "1" to replace the allocations ("@" fields), "0" the segments (the others),
-# then field, value, ... (with the new version). One atomic script: a reader never sees one kind half replaced.
-REPLACE_LUA = """
-local allocations = ARGV[1] == '1'
-for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
-  if (string.sub(name, 1, 1) == '@') == allocations then redis.call('HDEL', KEYS[1], name) end
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-return 1
-"""
+REPLACE_LUA = redis_scripts.load("replace_fields")
 
 
 def replace_fields(client: redis.Redis, key: str, fields: dict[str, str], *, allocations: bool) -> None:
@@ -122,18 +114,24 @@ def publish_allocations(allocations: dict[str, list[str]], client: redis.Redis |
     return version
 
 
-# KEYS: the active segments hash. ARGV: the version the caller holds. Returns {version or false, the hash's
-# fields and values (HGETALL) if the version differs, else false}. Appended to the snapshot scripts too.
-REFRESH_LUA = """
-local segments_version = redis.call('HGET', KEYS[1], '#v')
-local segments = false
-if segments_version and segments_version ~= ARGV[1] then segments = redis.call('HGETALL', KEYS[1]) end
-return {segments_version or false, segments}
-"""
+REFRESH_LUA = redis_scripts.load("active_segments")
+
+
+def _segments_part(visit: round_trip.Visit) -> round_trip.Part:
+    return round_trip.Part([active_key()], [request_time.known_version()])
+
+
+def _remember(reply: Any) -> None:
+    request_time.remember(reply[0], reply[1] or None)
+
+
+# A piece of the page trip (``round_trip.PAGE``): the active segments and allocations travel with every snapshot
+# read, so a process's copy is current at no extra cost (rules/request_time.py says why a copy).
+ACTIVE_SEGMENTS = round_trip.Piece("active_segments", REFRESH_LUA, _segments_part, read=_remember)
 
 
 def refresh_active_segments() -> None:
     """Bring this process's copy up to date. Cost: one round trip (the hash travels only if it changed)."""
     reply: Any = connection.call(lambda r: r.eval(REFRESH_LUA, 1, active_key(), request_time.known_version()), None)
     if reply is not None:
-        request_time.remember(reply[0], reply[1] or None)
+        _remember(reply)

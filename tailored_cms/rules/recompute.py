@@ -30,7 +30,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .. import bulk_sql as sql
-from .. import connection
+from .. import connection, redis_scripts
 from ..conf import tailored_settings
 from ..signals import segments_recomputed
 from ..tracking.ingest import worker_redis
@@ -89,8 +89,8 @@ def _redis() -> redis.Redis:
     return worker_redis()
 
 
-_RELEASE_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
-_EXTEND_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end return 0"
+_RELEASE_LUA = redis_scripts.load("lock_release")
+_EXTEND_LUA = redis_scripts.load("lock_extend")
 
 
 class _Lock:

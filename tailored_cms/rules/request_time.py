@@ -46,8 +46,8 @@ logger = logging.getLogger(__name__)
 # A copy of the active segments older than this is refreshed by a request that made no round trip of its own.
 REFRESH_SECONDS = 1.0
 VERSION_FIELD = "#v"  # the hash field holding the version token (slugs can't start with "#")
-# Fields "@<area key>" hold the optimize strategy's allocations (widgets/optimize.py), which travel with the
-# segments in the same round trip (slugs can't start with "@" either).
+# Fields "@<area key>" hold the optimize strategy's allocations (results/allocations.py refreshes them), which
+# travel with the segments in the same round trip (slugs can't start with "@" either).
 ALLOCATION_PREFIX = "@"
 
 
@@ -59,7 +59,7 @@ class ActiveSegments:
     computed: frozenset[str] = frozenset()  # slugs whose membership Celery writes into snapshots
     request_time: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # slug -> tree, for everyone
     fetched_at: float = 0.0  # time.monotonic() of the round trip that confirmed it
-    # area key -> the variant key of each of the 100 buckets (``widgets.optimize``)
+    # area key -> the variant key of each of the 100 buckets (``areas.optimize``)
     allocations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod

@@ -11,10 +11,10 @@ with Redis down the database decides and the events are spooled to it (rate limi
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -23,12 +23,25 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 from django.utils.http import is_same_domain
 
+from .. import connection, redis_scripts, round_trip
 from ..conf import tailored_settings
-from .stream import NAME_MAX_LENGTH, PAGE_VIEW, TrackedEvent, enqueue
+from ..visitors.consent import may_track, opted_out_by_browser, tracking_allowed
+from ..visitors.store import RATE_WINDOW, CaptureOutcome, EventsCapture, get_store
+from .stream import (
+    FIELD,
+    NAME_MAX_LENGTH,
+    PAGE_VIEW,
+    TrackedEvent,
+    encode_props,
+    encode_text,
+    enqueue,
+    entry_parts,
+    has_nul,
+    stream_key,
+)
 
 if TYPE_CHECKING:
     from ..visitors.snapshot import Snapshot
-    from ..visitors.store import EventsCapture
 
 __all__ = ["BadBatch", "Batch", "BatchResult", "capture_batch", "client_ip", "cross_site_origin", "parse_batch"]
 
@@ -71,7 +84,7 @@ class Batch:
 
     def __init__(self, events: list[TrackedEvent], parts: list[tuple[str, str]]) -> None:
         self.events = events
-        self._parts = parts  # per event: the entry's JSON before and after the visitor id
+        self._parts = parts  # per event: the entry's JSON before and after the visitor id (``entry_parts``)
 
     def __len__(self) -> int:
         return len(self.events)
@@ -84,12 +97,8 @@ class Batch:
         """The events, now ``visitor_id``'s, as stream entries: what ``TrackedEvent.encode()`` writes, put together
         from the parts made while checking (the props' JSON was made to measure them anyway). No I/O."""
         self.set_visitor(visitor_id)
-        return [head + visitor_id + tail for head, tail in self._parts]
-
-
-# What TrackedEvent.encode()'s json.dumps writes, made ready once (json.dumps with options builds an encoder a call).
-_props_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_json_text = encode_basestring  # a str as a JSON string, non-ASCII kept (ensure_ascii=False)
+        visitor = encode_text(visitor_id)
+        return [head + visitor + tail for head, tail in self._parts]
 
 
 def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = "") -> Batch:
@@ -118,10 +127,6 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
     max_prop_bytes = tailored_settings.EVENT_MAX_PROP_BYTES
     oldest = now - timedelta(seconds=tailored_settings.EVENT_MAX_AGE)
     user_agent = user_agent[:USER_AGENT_MAX_LENGTH]
-    # The end every entry shares, in TrackedEvent.encode()'s order (..., "a", "h"; no referrer, no page id).
-    request_facts = (f',"a":{_json_text(user_agent)}' if user_agent else "") + (
-        f',"h":{_json_text(host)}' if host else ""
-    )
     seen: dict[str, int] = {}
     events: list[TrackedEvent] = []
     parts: list[tuple[str, str]] = []
@@ -160,9 +165,8 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
             if ts > now or ts < oldest:
                 ts = now  # a wrong clock, or an event kept too long: dated when received
 
-        # The name is checked to need no escaping, the id too: they go into the entry as they are.
-        tail = f'","n":"{name}","t":{int(ts.timestamp() * 1000)}'
         props = item.get("props")
+        props_json = ""
         if props is None:
             props = {}
         elif type(props) is not dict:
@@ -170,14 +174,7 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
         elif props:
             if len(props) > max_props:
                 raise BadBatch(f"more than {max_props} properties", index, "props")
-            props_json = _props_json(props)
-            try:
-                size = len(props_json.encode())
-            except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON can say it, UTF-8 (and Redis) can't
-                raise BadBatch("text that is not valid Unicode", index, "props") from None
-            if size > max_prop_bytes:
-                raise BadBatch(f"{size} bytes as JSON, more than {max_prop_bytes}", index, "props")
-            tail += ',"p":' + props_json
+            props_json = _checked_props_json(props, index, max_prop_bytes)
 
         path = item.get("path")
         if path is None:
@@ -189,17 +186,46 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
                 path.encode()
             except UnicodeEncodeError:
                 raise BadBatch("text that is not valid Unicode", index, "path") from None
+        if "\x00" in path:
+            raise BadBatch(_NUL, index, "path")
 
-        if path:
-            tail += ',"u":' + _json_text(path)
-
-        events.append(
-            TrackedEvent(
-                visitor_id="", name=name, id=event_id, ts=ts, props=props, path=path, user_agent=user_agent, host=host
-            )
+        event = TrackedEvent(
+            visitor_id="", name=name, id=event_id, ts=ts, props=props, path=path, user_agent=user_agent, host=host
         )
-        parts.append((f'{{"i":"{event_id}","v":"', tail + request_facts + "}"))
+        events.append(event)
+        parts.append(entry_parts(event, props_json))
     return Batch(events, parts)
+
+
+_NUL = "text with a NUL character (U+0000), which can't be stored"
+
+
+def _checked_props_json(props: dict[str, Any], index: int, max_bytes: int) -> str:
+    """The props' JSON (``encode_props``), if it can be stored exactly as sent; else ``BadBatch``."""
+    try:
+        props_json = encode_props(props)
+    except ValueError:  # 1e400 and the like: Python reads them as infinite, and no database stores that
+        key = next(key for key, value in props.items() if not _is_finite(value))
+        raise BadBatch(f"{key[:100]!r} holds a number too large to store", index, "props") from None
+    try:
+        size = len(props_json.encode())
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON can say it, UTF-8 (and Redis) can't
+        raise BadBatch("text that is not valid Unicode", index, "props") from None
+    if size > max_bytes:
+        raise BadBatch(f"{size} bytes as JSON, more than {max_bytes}", index, "props")
+    if has_nul(props_json):  # PostgreSQL refuses it in jsonb: refused here rather than changed later
+        raise BadBatch(_NUL, index, "props")
+    return props_json
+
+
+def _is_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_is_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_is_finite(item) for item in value)
+    return True
 
 
 def cross_site_origin(request: HttpRequest) -> str:
@@ -264,28 +290,25 @@ def capture_batch(request: HttpRequest, batch: Batch) -> BatchResult:
 
     Under implied consent a visitor without a cookie gets a new id (and the cookie, with the response).
     """
-    from ..visitors.consent import opted_out_by_browser
-    from ..visitors.store import CAPTURED, NO_SNAPSHOT, OVER_LIMIT, SIGNED_OUT
-
     if opted_out_by_browser(request):
         return BatchResult()  # Sec-GPC / DNT: no I/O at all
     state = _Capture(request, batch)
     capture = state.send()
-    if capture is not None and capture.outcome == NO_SNAPSHOT:
+    if capture is not None and capture.outcome == CaptureOutcome.NO_SNAPSHOT:
         # Redis no longer holds this visitor (expired, evicted): the database does (one query; the snapshot is
         # written back), and the script runs again. An unknown visitor (erased) starts again as a new one.
         state.read_db()
         capture = state.send()
-    if capture is not None and capture.outcome == SIGNED_OUT:
+    if capture is not None and capture.outcome == CaptureOutcome.SIGNED_OUT:
         # A signed-in user's visitor, and no session: as the middleware does for pages, this device's visitor is
         # not that user's any more.
         state.context.forget()
         capture = state.send()
-    if capture is None or capture.outcome == NO_SNAPSHOT:
+    if capture is None or capture.outcome == CaptureOutcome.NO_SNAPSHOT:
         return state.without_script()
-    if capture.outcome == OVER_LIMIT:
+    if capture.outcome == CaptureOutcome.OVER_LIMIT:
         return BatchResult(tracking=True, limit=capture.limit, retry_after=max(1, capture.retry_after))
-    if capture.outcome == CAPTURED:
+    if capture.outcome == CaptureOutcome.CAPTURED:
         return BatchResult(accepted=capture.appended, tracking=True)
     return BatchResult()  # NOT_TRACKED
 
@@ -295,7 +318,6 @@ class _Capture:
 
     def __init__(self, request: HttpRequest, batch: Batch) -> None:
         from ..visitors.preferences import visitor_context
-        from ..visitors.store import get_store
 
         self.request = request
         self.batch = batch
@@ -310,7 +332,7 @@ class _Capture:
 
     def _new_visitor(self) -> bool:
         """Give a visitor without an id one, if consent is implied; False if they may not be tracked."""
-        if tailored_settings.CONSENT != "implied":
+        if not may_track(None):
             return False
         self.context.tracked_visitor_id()
         self.snapshot = self.context.snapshot
@@ -319,10 +341,8 @@ class _Capture:
 
     def send(self) -> EventsCapture | None:
         """The store's script (one round trip); ``None`` if the store can't run it (Redis down)."""
-        from ..visitors.store import NOT_TRACKED, EventsCapture
-
         if self.context.visitor_id is None and not self._new_visitor():
-            return EventsCapture(NOT_TRACKED)  # an anonymous visitor who never agreed: no I/O at all
+            return EventsCapture(CaptureOutcome.NOT_TRACKED)  # an anonymous visitor who never agreed: no I/O at all
         visitor_id = self.context.visitor_id
         assert visitor_id is not None
         capture = self.store.capture_events(
@@ -353,8 +373,6 @@ class _Capture:
 
         Cost: at most one query (a visitor with a cookie) and one INSERT. No rate limits.
         """
-        from ..visitors.consent import tracking_allowed
-
         if self.snapshot is None:
             self.read_db()
         if self.snapshot is None and not self._new_visitor():
@@ -365,3 +383,22 @@ class _Capture:
         self.batch.set_visitor(self.snapshot.visitor_id or "")
         enqueue(self.batch.events)  # Redis, if it is back; else one INSERT into the spool
         return BatchResult(accepted=len(self.batch), tracking=True)
+
+
+def _events_part(visit: round_trip.Visit) -> round_trip.Part:
+    rate = connection.key("rate", "visitor", visit.visitor_id), connection.key("rate", "ip", visit.client_ip)
+    keys = [stream_key(), *rate]
+    limits = (tailored_settings.EVENTS_RATE_PER_VISITOR or 0, tailored_settings.EVENTS_RATE_PER_IP or 0)
+    return round_trip.Part(keys, [tailored_settings.STREAM_MAXLEN, FIELD, *limits, RATE_WINDOW, *visit.entries])
+
+
+def _read_capture(reply: Any) -> EventsCapture:
+    outcome, number = reply[0].decode(), int(reply[1])
+    if outcome in ("visitor", "ip"):
+        return EventsCapture(CaptureOutcome.OVER_LIMIT, limit=outcome, retry_after=number)
+    return EventsCapture(CaptureOutcome(outcome), appended=number)
+
+
+# The piece of the events/ trip (``round_trip.EVENTS``) behind the snapshot: the batch, rate limited and appended,
+# if the snapshot says the visitor may be tracked. Its reply is what the store's ``capture_events`` returns.
+EVENTS = round_trip.Piece("events", redis_scripts.load("events"), _events_part, read=_read_capture)

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest
 
+from .. import redis_scripts, round_trip
 from ..conf import tailored_settings
-from .stream import TrackedEvent
+from .stream import FIELD, TrackedEvent, stream_key
 
 # Cheap first filter for crawlers on the request path; ingest drops the rest with ua-parser's full list.
 _BOT = re.compile(r"bot|crawl|spider|slurp|scrap|fetch|preview|monitor|curl|wget|python-|headless", re.IGNORECASE)
@@ -60,6 +61,18 @@ def _host(request: HttpRequest) -> str:
         return request.get_host()
     except DisallowedHost:  # the page itself will answer 400
         return ""
+
+
+def _page_view_part(visit: round_trip.Visit) -> round_trip.Part:
+    event: TrackedEvent | None = visit.page_view
+    return round_trip.Part(
+        [stream_key()], [tailored_settings.STREAM_MAXLEN, FIELD, event.encode() if event is not None else ""]
+    )
+
+
+# A piece of the page trip (``round_trip.PAGE``): the page view, appended if the snapshot says the visitor may be
+# tracked; its reply says whether it was (the store's ``get_and_capture``).
+PAGE_VIEW = round_trip.Piece("page_view", redis_scripts.load("page_view"), _page_view_part, read=bool)
 
 
 def record_event(request: HttpRequest, name: str, **props: Any) -> TrackedEvent | None:

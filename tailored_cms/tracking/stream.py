@@ -10,6 +10,9 @@ Each entry has exactly one field, ``e``, holding one event as compact JSON::
 ``h`` (host) and ``g`` (CMS page id) are left out when empty. Ingest interprets the raw request facts (page,
 topics, device class, referrer domain), so the request path does no work for them.
 
+This module is the format's one encoder (``entry_parts``, which ``TrackedEvent.encode()`` and the ``events/``
+endpoint use) and its one decoder (``TrackedEvent.decode``): to change the format, change these two.
+
 The request path writes with ``append(pipeline, events)`` inside the pipeline it already sends (one round
 trip for everything), or with ``enqueue(events)``, which sends its own pipeline and spools the events to the
 database when Redis is down. Either way: no SQL while Redis answers.
@@ -18,11 +21,13 @@ database when Redis is down. Either way: no SQL while Redis answers.
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -45,8 +50,12 @@ __all__ = [
     "InvalidEvent",
     "TrackedEvent",
     "append",
+    "encode_props",
+    "encode_text",
     "enqueue",
+    "entry_parts",
     "group_name",
+    "has_nul",
     "spool",
     "stream_key",
 ]
@@ -87,6 +96,52 @@ def _uuid(value: Any) -> str:
     if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
         return value
     return str(uuid.UUID(value))
+
+
+# The one encoder of the format, in two parts so the events/ endpoint can measure props before it knows the
+# visitor (``entry_parts``). A str as a JSON string, non-ASCII kept (as ``json.dumps(ensure_ascii=False)``):
+encode_text = encode_basestring
+_props_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str).encode
+
+
+def encode_props(props: Mapping[str, Any]) -> str:
+    """Props as an entry holds them: compact JSON, what JSON can't hold as ``str()``. Raises ``ValueError`` for a
+    number JSON can't hold (infinite or not a number: ``1e400`` reads as infinite)."""
+    return _props_json(props)
+
+
+def entry_parts(event: TrackedEvent, props_json: str | None = None) -> tuple[str, str]:
+    """The entry's JSON before and after the visitor id (a JSON string), in the format's key order.
+
+    ``props_json``: the props already written by ``encode_props`` (``events/`` did, to measure them). Props of a
+    server-side event with a number JSON can't hold are written with ``null`` for it: a page must not fail for it.
+    """
+    head = '{"i":' + encode_text(event.id) + ',"v":'
+    tail = ',"n":' + encode_text(event.name) + ',"t":' + str(int(event.ts.timestamp() * 1000))
+    if props_json is None and event.props:
+        try:
+            props_json = encode_props(event.props)
+        except ValueError:
+            props_json = encode_props(_finite(event.props))
+    if props_json:
+        tail += ',"p":' + props_json
+    for key, value in (("u", event.path), ("r", event.referrer), ("a", event.user_agent), ("h", event.host)):
+        if value:
+            tail += f',"{key}":' + encode_text(value)
+    if event.page_id:
+        tail += ',"g":' + str(int(event.page_id))
+    return head, tail + "}"
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every infinite or not-a-number float as ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 @dataclass(slots=True)
@@ -137,24 +192,9 @@ class TrackedEvent:
         return self.name == PAGE_VIEW
 
     def encode(self) -> str:
-        """The entry's JSON (cost: one ``json.dumps``; props that JSON can't hold are written with ``str()``)."""
-        data: dict[str, Any] = {
-            "i": self.id,
-            "v": self.visitor_id,
-            "n": self.name,
-            "t": int(self.ts.timestamp() * 1000),
-        }
-        for key, value in (
-            ("p", self.props),
-            ("u", self.path),
-            ("r", self.referrer),
-            ("a", self.user_agent),
-            ("h", self.host),
-            ("g", self.page_id),
-        ):
-            if value:
-                data[key] = value
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+        """The entry's JSON (``entry_parts`` around the visitor id)."""
+        head, tail = entry_parts(self)
+        return head + encode_text(self.visitor_id) + tail
 
     @classmethod
     def decode(cls, raw: bytes | str) -> TrackedEvent:
@@ -200,16 +240,47 @@ class TrackedEvent:
 
 
 def _loads(raw: bytes | str) -> Any:
-    """An entry's JSON, by orjson (a quarter of the standard library's time, the ingest's largest Python cost); what
-    orjson refuses and the standard library reads (integers past 64 bits, lone surrogates) by the latter, so an
-    event the request path accepted is never lost to the faster parser."""
+    """An entry's JSON, by orjson (a quarter of the standard library's time, the ingest's largest Python cost), or
+    by the standard library where orjson would change or refuse what the request path accepted: orjson reads an
+    integer past 64 bits as a float (so props holding a float are read again, exactly) and refuses lone surrogates."""
     data = raw.encode() if isinstance(raw, str) else raw
-    # PostgreSQL refuses NUL in text and jsonb; one such event must not fail a whole batch.
-    data = data.replace(b"\\u0000", b"")
+    if b"\\u0000" in data:
+        data = without_nul(data)
     try:
-        return orjson.loads(data)
+        parsed = orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
+    props = parsed.get("p") if type(parsed) is dict else None
+    if props and type(props) is dict and _holds_float(props.values()):
+        return json.loads(data)
+    return parsed
+
+
+def _holds_float(values: Iterable[Any]) -> bool:
+    for value in values:
+        kind = type(value)
+        if kind is float:
+            return True
+        if (kind is dict and _holds_float(value.values())) or (kind is list and _holds_float(value)):
+            return True
+    return False
+
+
+# A JSON escape of U+0000: ``\u0000`` after an even number of backslashes (an odd number escapes the first one, and
+# the text is a backslash followed by "u0000"). Strings hold no raw control characters in JSON, so this is all.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def without_nul(data: bytes) -> bytes:
+    """The entry's JSON with every NUL character taken out of its strings: PostgreSQL refuses NUL in text and
+    jsonb, and one such event must not fail a whole batch. Only events the server made can hold one (a page
+    view's path or UTM parameters, a server-side event's props): ``events/`` refuses them (``has_nul``)."""
+    return _NUL_ESCAPE.sub(rb"\1", data)
+
+
+def has_nul(json_text: str) -> bool:
+    """Whether JSON written by ``encode_props`` holds a NUL character in a string (as data, not as text)."""
+    return "\\u0000" in json_text and _NUL_ESCAPE.search(json_text.encode()) is not None
 
 
 def _text(value: Any) -> str:

@@ -18,8 +18,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from ..conf import tailored_settings
-from .consent import opted_out_by_browser
+from .consent import may_track, opted_out_by_browser
 from .forms import PreferencesForm, preferences_form_context
 from .preferences import reset_preferences, save_consent, save_preferences, visitor_context
 
@@ -51,7 +50,7 @@ def consent_context(request: HttpRequest) -> dict[str, Any]:
         state = _("You allowed us to note what you read here, to tailor this site to you.")
     elif snapshot.tracking_consent is False:
         state = _("You asked us not to note what you read here.")
-    elif tailored_settings.CONSENT == "required":
+    elif not may_track(None):
         state = _("You haven't answered yet: nothing you read here is noted unless you allow it.")
     else:
         state = _("We note what you read here to tailor this site to you, unless you say no.")

@@ -15,12 +15,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tailored_cms import api, connection
+from tailored_cms import api, connection, privacy
 from tailored_cms.tracking import TrackedEvent, append, stream_key
 from tailored_cms.tracking.ingest import drain
 from tailored_cms.tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from tailored_cms.tracking.stream import spool
-from tailored_cms import privacy
 from tailored_cms.visitors.models import Visitor
 
 pytestmark = pytest.mark.django_db

@@ -19,11 +19,11 @@ from django.db import connection
 from django.utils import timezone
 
 from tailored_cms import bulk_sql as tracking_sql
+from tailored_cms.privacy import erase_visitor
 from tailored_cms.tracking import TrackedEvent, ingest_batch
 from tailored_cms.tracking.models import Event, EventCounts
 from tailored_cms.tracking.retention import purge
 from tailored_cms.visitors.models import Visitor
-from tailored_cms.privacy import erase_visitor
 
 from .conftest import DESKTOP_UA, add_events
 

@@ -120,3 +120,49 @@ def test_enqueue_spools_to_the_database_when_redis_is_down(settings):
     event = TrackedEvent(str(uuid.uuid4()), "signup", ts=T0, props={"plan": "pro"})
     assert enqueue([event]) is False
     assert TrackedEvent.decode(SpooledEvent.objects.get().data) == event
+
+
+@pytest.mark.parametrize(
+    ("sent", "decoded"),
+    [
+        ("\\u0000", "\\u0000"),  # the six characters, as text: kept
+        ("\\u0000n", "\\u0000n"),  # not a newline
+        ("\\\x00", "\\"),  # a backslash, then a NUL character: the NUL goes
+        ("a\x00b\x00", "ab"),  # NUL characters (only the server's own events can hold them): taken out
+        ("\\\\u0000", "\\\\u0000"),
+    ],
+)
+def test_the_decoder_takes_out_nul_characters_and_nothing_else(sent, decoded):
+    event = TrackedEvent(str(uuid.uuid4()), "click", ts=T0, props={"label": sent, sent: 1})
+    assert TrackedEvent.decode(event.encode()).props == {"label": decoded, decoded: 1}
+
+
+def test_numbers_come_back_exactly():
+    props = {"big": 2**64 + 1, "negative": -(2**70), "float": 0.1, "tiny": 5e-324, "nested": [{"n": 2**65, "f": 1.5}]}
+    event = TrackedEvent(str(uuid.uuid4()), "click", ts=T0, props=props)
+    assert TrackedEvent.decode(event.encode()).props == props
+
+
+def test_a_server_side_event_with_a_number_json_cant_hold_is_written_with_null():
+    event = TrackedEvent(str(uuid.uuid4()), "click", ts=T0, props={"a": float("inf"), "b": [float("nan"), 1]})
+    assert TrackedEvent.decode(event.encode()).props == {"a": None, "b": [None, 1]}
+
+
+def test_the_entry_is_what_json_dumps_writes():
+    event = TrackedEvent.page_view(
+        str(uuid.uuid4()), '/s"ö/', referrer="r", user_agent="ua", host="h", params={"utm_source": "é"}, page_id=3
+    )
+    event.props["when"] = T0  # what JSON can't hold: written with str()
+    expected = {
+        "i": event.id,
+        "v": event.visitor_id,
+        "n": "page_view",
+        "t": int(event.ts.timestamp() * 1000),
+        "p": {"utm_source": "é", "when": str(T0)},
+        "u": '/s"ö/',
+        "r": "r",
+        "a": "ua",
+        "h": "h",
+        "g": 3,
+    }
+    assert event.encode() == json.dumps(expected, separators=(",", ":"), ensure_ascii=False)

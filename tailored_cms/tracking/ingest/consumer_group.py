@@ -10,10 +10,10 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 
 import redis
 
+from ... import redis_scripts
 from ...conf import tailored_settings
 from ..stream import FIELD, group_name, stream_key
 
@@ -70,7 +70,7 @@ def ensure_group(client: redis.Redis) -> None:
 # over, whether they are the consumer's own, then each entry's id and the value of its field ("" if it has none;
 # nil if it was deleted while pending, which Redis 6.2 reports). A flat reply of byte strings: hiredis parses it
 # in C, where redis-py's XREADGROUP reply would make a dict per entry in Python.
-READ_LUA = Path(__file__).with_name("read.lua").read_text()
+READ_LUA = redis_scripts.load("ingest_read")
 
 
 def read(
@@ -109,7 +109,7 @@ def acknowledge(client: redis.Redis, entry_ids: Sequence[bytes]) -> None:
 
 
 # KEYS: the stream. ARGV: group, min idle (ms). Removes the consumers that hold nothing and were idle longer.
-FORGET_LUA = Path(__file__).with_name("forget_idle_consumers.lua").read_text()
+FORGET_LUA = redis_scripts.load("ingest_forget_idle_consumers")
 _forgotten_at = 0.0
 
 
