@@ -148,15 +148,14 @@ def create_segment(
 ) -> Segment:
     """Create (or update) the segment ``slug``; ``rules`` is validated (``ValidationError`` naming the rule and
     parameter at fault, or a reference cycle). Celery recomputes its members once the transaction commits."""
-    from .rules.models import Segment
-    from .rules.registry import validate_tree
+    from .rules.models import Segment, validate_rules
 
     _check_storable(name=name, description=description)
     segment = Segment.objects.filter(slug=slug).first() or Segment(slug=slug)
     segment.name = name or slug.replace("-", " ").capitalize()
     segment.description = description
     segment.enabled = enabled
-    segment.rules = validate_tree(rules, segment=slug)
+    segment.rules = validate_rules(rules, segment=slug)
     segment.full_clean(exclude=["rules"])
     segment.save()
     return segment

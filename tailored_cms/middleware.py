@@ -7,9 +7,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from .conf import tailored_settings
+from .context import resolve_visitor
 from .editors.preview import preview_context
 from .headers import meta_key
-from .visitors.context import resolve_visitor
 
 __all__ = ["TailoredMiddleware", "meta_key"]
 

@@ -23,7 +23,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from ..conf import tailored_settings
-from ..visitors.context import VisitorContext
+from ..context import VisitorContext
 from ..visitors.snapshot import Snapshot
 
 PERMISSION_PREVIEW = "tailored_cms.preview_tailoring"

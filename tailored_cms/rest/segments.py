@@ -23,8 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..rules.evaluation import Scope, expand, is_request_time, kleene
-from ..rules.models import Segment
-from ..rules.registry import describe_tree, iter_leaves, registered_rules, validate_tree
+from ..rules.models import Segment, validate_rules
+from ..rules.registry import describe_tree, iter_leaves, registered_rules
 from ..visitors.models import Visitor
 from .views import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
 
@@ -140,7 +140,7 @@ def preview_segment(rules: Any, *, segment: str | None = None) -> dict[str, Any]
     those in it on every page view. Cost: one query to count (all three numbers); with ``segment`` references,
     two more (the definitions, read by the validation and for the expansion).
     """
-    cleaned = validate_tree(rules, segment=segment or None)
+    cleaned = validate_rules(rules, segment=segment or None)
     definitions: dict[str, Any] = {}
     if any(leaf["rule"] == "segment" for leaf in iter_leaves(cleaned)):
         definitions = dict(Segment.objects.values_list("slug", "rules"))

@@ -42,7 +42,8 @@ from ..text import json_nesting
 from ..tracking.beacon import BadBatch, capture_batch, cross_site_origin, parse_batch
 from ..visitors.consent import opted_out_by_browser, tracking_allowed
 from ..visitors.models import Topic, Visitor
-from ..visitors.preferences import reset_preferences, save_consent, save_preferences, visitor_context
+from ..visitors.preferences import reset_preferences, save_consent, save_preferences
+from ..visitors.request import visitor_context
 from ..visitors.snapshot import Snapshot
 from .serializers import (
     ChoiceSerializer,

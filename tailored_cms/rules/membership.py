@@ -1,4 +1,4 @@
-"""Reading memberships: a visitor's current segments, as snapshots carry them."""
+"""Reading memberships: many visitors' current segments at once, as the recompute compares them."""
 
 from __future__ import annotations
 
@@ -6,15 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["current_memberships", "memberships_of"]
-
-
-def current_memberships(visitor_id: Any) -> list[tuple[str, Any]]:
-    """``(slug, condition)`` of the visitor's current memberships of enabled segments. Cost: one query."""
-    from .models import Membership
-
-    rows = Membership.objects.filter(visitor_id=visitor_id, left_at__isnull=True, segment__enabled=True)
-    return list(rows.order_by("segment__slug").values_list("segment__slug", "condition"))
+__all__ = ["memberships_of"]
 
 
 def memberships_of(visitor_ids: Iterable[Any]) -> dict[str, list[tuple[str, Any]]]:

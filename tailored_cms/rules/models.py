@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..visitors.models import Visitor
+from .registry import validate_tree
 
 # A recompute that started longer ago than this without finishing is taken for dead (its worker was killed).
 RECOMPUTE_STALE_AFTER = timedelta(hours=1)
@@ -51,10 +53,8 @@ class Segment(models.Model):
         return self.name or self.slug
 
     def clean(self) -> None:
-        from .registry import validate_tree
-
         try:
-            self.rules = validate_tree(self.rules, segment=self.slug or None)  # saved cleaned (lists, case)
+            self.rules = validate_rules(self.rules, segment=self.slug or None)  # saved cleaned (lists, case)
         except ValidationError as exc:
             raise ValidationError({"rules": exc.messages}) from exc
 
@@ -109,3 +109,13 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visitor_id} in {self.segment_id}"
+
+
+def saved_definitions() -> dict[str, Any]:
+    """Every saved segment's rule tree, by slug (one query): what a ``segment`` rule may reference."""
+    return dict(Segment.objects.values_list("slug", "rules"))
+
+
+def validate_rules(tree: Any, *, segment: str | None = None) -> dict[str, Any]:
+    """``validate_tree`` against the saved segments (read only if ``tree`` references one)."""
+    return validate_tree(tree, segment=segment, definitions=saved_definitions)

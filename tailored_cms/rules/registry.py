@@ -7,7 +7,7 @@ A rule tree is JSON: ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -331,23 +331,24 @@ def validate_tree(
     tree: Any,
     *,
     segment: str | None = None,
-    definitions: Mapping[str, Any] | None = None,
+    definitions: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The tree with every leaf's parameters cleaned; raises ``ValidationError`` naming what is wrong.
 
     Checks the shape (``all``/``any`` lists, ``not`` one tree, leaves naming a registered rule), depth
     (``MAX_DEPTH``) and size (``MAX_RULES`` leaves), each leaf's parameters, and ``segment`` references: the
     referenced segment must exist and no chain of references may lead back to ``segment`` (the slug of the
-    segment this tree is for). ``definitions`` maps slugs to rule trees; by default, the saved segments'.
+    segment this tree is for). ``definitions`` maps slugs to rule trees (or is a function returning that map, called
+    only for a tree that references segments); by default no segment exists. ``rules.models.validate_rules`` checks
+    a tree against the saved segments.
     """
     counter = [0]
     cleaned = _clean(tree, depth=1, counter=counter, path="rules")
     references = {leaf["slug"] for leaf in iter_leaves(cleaned) if leaf.get("rule") == "segment"}
     if references:
-        if definitions is None:
-            from .models import Segment
-
-            definitions = dict(Segment.objects.values_list("slug", "rules"))
+        if callable(definitions):
+            definitions = definitions()
+        definitions = definitions or {}
         missing = sorted(references - set(definitions) - ({segment} if segment else set()))
         if missing:
             raise ValidationError(f"Rule 'segment': no segment {get_text_list(missing, 'or')} exists.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .delivery import enqueue, spool
 from .devices import BOT, DESKTOP, MOBILE, TABLET, device_class
 from .stream import (
     PAGE_VIEW,
@@ -16,9 +17,7 @@ from .stream import (
     InvalidEvent,
     TrackedEvent,
     append,
-    enqueue,
     group_name,
-    spool,
     stream_key,
 )
 

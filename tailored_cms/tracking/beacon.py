@@ -26,7 +26,9 @@ from django.utils.http import is_same_domain
 from .. import connection, redis_scripts, round_trip
 from ..conf import tailored_settings
 from ..visitors.consent import may_track, opted_out_by_browser, tracking_allowed
-from ..visitors.store import RATE_WINDOW, CaptureOutcome, EventsCapture, get_store
+from ..visitors.request import visitor_context
+from ..visitors.store import RATE_WINDOW, CaptureOutcome, EventsCapture, get_store, snapshot_from_db
+from .delivery import enqueue
 from .stream import (
     FIELD,
     NAME_MAX_LENGTH,
@@ -34,7 +36,6 @@ from .stream import (
     TrackedEvent,
     encode_props,
     encode_text,
-    enqueue,
     entry_parts,
     has_nul,
     stream_key,
@@ -317,8 +318,6 @@ class _Capture:
     """One request's batch on its way to the store (``capture_batch``'s state)."""
 
     def __init__(self, request: HttpRequest, batch: Batch) -> None:
-        from ..visitors.preferences import visitor_context
-
         self.request = request
         self.batch = batch
         self.context = visitor_context(request)
@@ -358,8 +357,6 @@ class _Capture:
 
     def read_db(self) -> None:
         """The visitor's snapshot from the DB (one query), written back to the store; else start again."""
-        from ..visitors.context import snapshot_from_db
-
         visitor_id = self.context.visitor_id
         if self.new or visitor_id is None:
             return

@@ -16,6 +16,8 @@ from django.http import HttpRequest
 
 from .. import redis_scripts, round_trip
 from ..conf import tailored_settings
+from ..visitors.consent import tracking_allowed
+from ..visitors.request import visitor_context
 from .stream import FIELD, TrackedEvent, stream_key
 
 # Cheap first filter for crawlers on the request path; ingest drops the rest with ua-parser's full list.
@@ -80,9 +82,6 @@ def record_event(request: HttpRequest, name: str, **props: Any) -> TrackedEvent 
 
     Nothing is recorded if the visitor may not be tracked; then ``None``.
     """
-    from ..visitors.consent import tracking_allowed
-    from ..visitors.preferences import visitor_context
-
     context = visitor_context(request)
     if not tracking_allowed(request, context.snapshot):
         return None

@@ -1,6 +1,6 @@
 """How the tracking pipeline is doing, for staff: the backlog, and how often Redis was down when events arrived.
 
-When Redis is unreachable the request path keeps events in the database (``stream.spool``). Redis can't count
+When Redis is unreachable the request path keeps events in the database (``delivery.spool``). Redis can't count
 them then, so the ingest counts them when it moves them out of the spool: ``record_fallback`` adds to a
 per-day hash that ``tracking_health`` reads. Not a hot path: a few queries and one Redis round trip.
 """

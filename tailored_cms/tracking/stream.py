@@ -14,7 +14,7 @@ This module is the format's one encoder (``entry_parts``, which ``TrackedEvent.e
 endpoint use) and its one decoder (``TrackedEvent.decode``): to change the format, change these two.
 
 The request path writes with ``append(pipeline, events)`` inside the pipeline it already sends (one round
-trip for everything), or with ``enqueue(events)``, which sends its own pipeline and spools the events to the
+trip for everything), or with ``delivery.enqueue(events)``, which sends its own pipeline and spools the events to the
 database when Redis is down. Either way: no SQL while Redis answers.
 """
 
@@ -24,7 +24,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -52,11 +52,9 @@ __all__ = [
     "append",
     "encode_props",
     "encode_text",
-    "enqueue",
     "entry_parts",
     "group_name",
     "has_nul",
-    "spool",
     "stream_key",
 ]
 
@@ -304,35 +302,3 @@ def append(pipeline: redis.client.Pipeline, events: Iterable[TrackedEvent]) -> i
         pipeline.xadd(key, {FIELD: event.encode()}, maxlen=maxlen, approximate=True)
         count += 1
     return count
-
-
-def enqueue(events: Sequence[TrackedEvent]) -> bool:
-    """Append ``events`` in one Redis round trip; if Redis is down, ``spool`` them. True if they reached Redis.
-
-    Cost: one round trip; with Redis down (circuit breaker open: no wait) one INSERT instead.
-    """
-    if not events:
-        return True
-
-    def send(client: redis.Redis) -> bool:
-        pipeline = client.pipeline(transaction=False)
-        append(pipeline, events)
-        pipeline.execute()
-        return True
-
-    if connection.call(send, False):
-        return True
-    spool(events)
-    return False
-
-
-def spool(events: Iterable[TrackedEvent]) -> int:
-    """Keep events in the database (``SpooledEvent``) for ingest to pick up: the path taken when Redis is down.
-
-    Cost: one INSERT. Returns how many rows were written.
-    """
-    from .models import SpooledEvent
-
-    rows = [SpooledEvent(data=event.encode()) for event in events]
-    SpooledEvent.objects.bulk_create(rows)
-    return len(rows)

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from .models import Topic
-from .preferences import clean_preferences, visitor_context
+from .preferences import clean_preferences
+from .request import visitor_context
 from .snapshot import Snapshot
 
 __all__ = ["CHOICE_FIELDS", "PreferencesForm", "preferences_form_context"]

@@ -6,15 +6,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import tailored_settings
 from ..text import shown
-from .context import VisitorContext
 from .models import Topic, Visitor
+from .request import RequestVisitor, visitor_context
 from .snapshot import Snapshot
 from .stale import mark_stale
 from .store import get_store
@@ -108,15 +108,6 @@ _CLEANERS = {
 }
 
 
-def visitor_context(request: HttpRequest) -> VisitorContext:
-    try:
-        return request.tailored  # type: ignore[attr-defined,no-any-return]
-    except AttributeError:
-        raise ImproperlyConfigured(
-            "request.tailored is missing: add tailored_cms.middleware.TailoredMiddleware to MIDDLEWARE."
-        ) from None
-
-
 def save_preferences(request: HttpRequest, choices: Mapping[str, Any]) -> Snapshot:
     """Store already-cleaned ``choices`` for the request's visitor (created if needed) and return the snapshot."""
     context = visitor_context(request)
@@ -145,7 +136,7 @@ def save_consent(request: HttpRequest, tracking: bool) -> Snapshot:
     return publish(context, visitor)
 
 
-def visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visitor:
+def visitor_for_update(request: HttpRequest, context: RequestVisitor) -> Visitor:
     """The request's visitor row, locked for the transaction; created if there is none yet."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -160,7 +151,7 @@ def visitor_for_update(request: HttpRequest, context: VisitorContext) -> Visitor
     return Visitor.objects.create()
 
 
-def publish(context: VisitorContext, visitor: Visitor) -> Snapshot:
+def publish(context: RequestVisitor, visitor: Visitor) -> Snapshot:
     """After a DB write: refresh the visitor's snapshot in the store and make it this request's."""
     snapshot = Snapshot.from_visitor(visitor)
     if not get_store().set(snapshot):

@@ -46,11 +46,9 @@ class Snapshot:
     def from_visitor(cls, visitor: Visitor, memberships: Iterable[tuple[str, Any]] | None = None) -> Snapshot:
         """The snapshot of a visitor row; ``memberships`` are its current ``(slug, condition)`` pairs (read from
         the DB when not given: one query)."""
-        from ..rules.membership import current_memberships
-
         widgets = visitor.widgets or {}
         if memberships is None:
-            memberships = current_memberships(visitor.pk)
+            memberships = current_memberships(visitor)
         segments, conditional = split_memberships(memberships)
         return cls(
             visitor_id=str(visitor.pk),
@@ -139,3 +137,13 @@ def split_memberships(memberships: Iterable[tuple[str, Any]]) -> tuple[tuple[str
 def tracked_json(values: Mapping[str, Any]) -> str:
     """JSON of the ``TRACKED_FIELDS`` (segments as a list)."""
     return json.dumps({**values, "segments": list(values.get("segments", ()))}, separators=(",", ":"))
+
+
+def current_memberships(visitor: Visitor) -> list[tuple[str, Any]]:
+    """``(slug, condition)`` of the visitor's current memberships of enabled segments. Cost: one query.
+
+    Read through the visitor's reverse relation (``Visitor.memberships``): the segments' layer writes memberships,
+    the snapshot only carries them.
+    """
+    rows = visitor.memberships.filter(left_at__isnull=True, segment__enabled=True)  # type: ignore[attr-defined]
+    return list(rows.order_by("segment__slug").values_list("segment__slug", "condition"))

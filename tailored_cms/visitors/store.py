@@ -12,6 +12,7 @@ import redis
 from .. import connection, redis_scripts, round_trip
 from ..conf import tailored_settings
 from .consent import decisions
+from .models import Visitor
 from .snapshot import FORMAT, Snapshot
 
 __all__ = ["CONTRACT", "CaptureOutcome", "EventsCapture", "RedisSnapshotStore", "SnapshotStore", "get_store"]
@@ -194,3 +195,13 @@ class RedisSnapshotStore(SnapshotStore):
 
 def get_store() -> SnapshotStore:
     return tailored_settings.SNAPSHOT_STORE()
+
+
+def snapshot_from_db(visitor_id: str) -> Snapshot | None:
+    """After a store miss: two DB queries (the visitor, their segment memberships), and the snapshot written back."""
+    visitor = Visitor.objects.filter(pk=visitor_id).first()
+    if visitor is None:
+        return None
+    snapshot = Snapshot.from_visitor(visitor)
+    get_store().set(snapshot)
+    return snapshot

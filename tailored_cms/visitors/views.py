@@ -20,7 +20,8 @@ from django.views.decorators.csrf import csrf_protect
 
 from .consent import may_track, opted_out_by_browser
 from .forms import PreferencesForm, preferences_form_context
-from .preferences import reset_preferences, save_consent, save_preferences, visitor_context
+from .preferences import reset_preferences, save_consent, save_preferences
+from .request import visitor_context
 
 __all__ = ["CONSENT_ANSWERS", "PreferencesPageView", "consent_context", "preferences_form_context"]
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from tailored_cms import api, connection, privacy
 from tailored_cms.tracking import TrackedEvent, append, stream_key
+from tailored_cms.tracking.delivery import spool
 from tailored_cms.tracking.ingest import drain
 from tailored_cms.tracking.models import Event, EventCounts, SpooledEvent, TopicViews
-from tailored_cms.tracking.stream import spool
 from tailored_cms.visitors.models import Visitor
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,10 @@ from tailored_cms.rules import request_time, segments_for
 from tailored_cms.rules.active import publish_segments
 from tailored_cms.rules.recompute import recompute_segments
 from tailored_cms.tracking.models import TopicViews
-from tailored_cms.visitors.context import snapshot_from_db
 from tailored_cms.visitors.models import Visitor
 from tailored_cms.visitors.preferences import save_consent
 from tailored_cms.visitors.snapshot import Snapshot
+from tailored_cms.visitors.store import snapshot_from_db
 
 from .conftest import NOW, TODAY
 

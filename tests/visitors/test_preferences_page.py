@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 
 from tailored_cms import api
-from tailored_cms.visitors.context import VisitorContext
+from tailored_cms.context import VisitorContext
 from tailored_cms.visitors.models import Visitor
 from tailored_cms.visitors.snapshot import Snapshot
 from tailored_cms.visitors.views import preferences_form_context

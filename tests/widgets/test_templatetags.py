@@ -7,7 +7,7 @@ from cms.utils.placeholder import get_placeholders
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from tailored_cms.visitors.context import VisitorContext
+from tailored_cms.context import VisitorContext
 from tailored_cms.visitors.snapshot import Snapshot
 
 from .conftest import placeholder, text

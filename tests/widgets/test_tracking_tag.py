@@ -7,8 +7,8 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
+from tailored_cms.context import VisitorContext
 from tailored_cms.visitors.consent import ASK, NOT_TRACKED, TRACKED, consent_state
-from tailored_cms.visitors.context import VisitorContext
 from tailored_cms.visitors.snapshot import Snapshot
 
 from .conftest import placeholder, text

@@ -1,4 +1,8 @@
-"""``request.tailored``: the visitor of this request, resolved once by the middleware."""
+"""``request.tailored``: the visitor of this request, resolved once by the middleware.
+
+It composes the layers below for one request: the visitor (cookie, snapshot, consent), the page view tracking
+captures, the segments rules say the visitor is in on this request, and the events sent when the response is done.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +19,17 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.cache import has_vary_header, patch_cache_control, patch_vary_headers
 
-from ..conf import tailored_settings
-from ..rules import request_time
-from ..rules.active import refresh_active_segments
-from ..tracking.capture import is_page_view, page_view
-from ..tracking.stream import TrackedEvent, enqueue
-from .buckets import holdout_bucket, in_holdout
-from .consent import consent_state, opted_out_by_browser, tracking_allowed
-from .identity import delete_visitor_cookie, read_visitor_id, set_visitor_cookie
-from .models import Visitor
-from .snapshot import Snapshot
-from .store import get_store
+from .conf import tailored_settings
+from .rules import request_time
+from .rules.active import refresh_active_segments
+from .tracking.capture import is_page_view, page_view
+from .tracking.delivery import enqueue
+from .tracking.stream import TrackedEvent
+from .visitors.buckets import holdout_bucket, in_holdout
+from .visitors.consent import consent_state, opted_out_by_browser, tracking_allowed
+from .visitors.identity import delete_visitor_cookie, read_visitor_id, set_visitor_cookie
+from .visitors.snapshot import Snapshot
+from .visitors.store import get_store, snapshot_from_db
 
 logger = logging.getLogger(__name__)
 _KEEP = object()
@@ -185,16 +189,6 @@ def _varies_on_tailoring(response: HttpResponse) -> bool:
         tailored_settings.CONSENT_VARY_HEADER,
     )
     return any(has_vary_header(response, header) for header in headers)
-
-
-def snapshot_from_db(visitor_id: str) -> Snapshot | None:
-    """After a store miss: two DB queries (the visitor, their segment memberships), and the snapshot written back."""
-    visitor = Visitor.objects.filter(pk=visitor_id).first()
-    if visitor is None:
-        return None
-    snapshot = Snapshot.from_visitor(visitor)
-    get_store().set(snapshot)
-    return snapshot
 
 
 def resolve_visitor(request: HttpRequest) -> VisitorContext:
