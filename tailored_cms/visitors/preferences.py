@@ -110,7 +110,7 @@ _CLEANERS = {
 
 def visitor_context(request: HttpRequest) -> VisitorContext:
     try:
-        return request.tailored  # type: ignore[attr-defined,no-any-return]
+        return request.tailored  # type: ignore[attr-defined]
     except AttributeError:
         raise ImproperlyConfigured(
             "request.tailored is missing: add tailored_cms.middleware.TailoredMiddleware to MIDDLEWARE."
