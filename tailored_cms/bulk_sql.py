@@ -23,7 +23,17 @@ from typing import Any, cast
 import orjson
 from django.db import IntegrityError, connections, models, router, transaction
 
-__all__ = ["existing", "increment", "insert", "insert_missing", "insert_new", "lock", "max_parameters", "update"]
+__all__ = [
+    "column_of",
+    "existing",
+    "increment",
+    "insert",
+    "insert_missing",
+    "insert_new",
+    "lock",
+    "max_parameters",
+    "update",
+]
 
 
 def max_parameters(using: str) -> int:
@@ -66,6 +76,11 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     """``model``'s field ``name``. The fields written here are concrete ones, never a reverse relation (which
     ``get_field`` may also return)."""
     return cast("models.Field[Any, Any]", model._meta.get_field(name))
+
+
+def column_of(model: type[models.Model], name: str) -> str:
+    """The column of ``model``'s (concrete) field ``name``, unquoted."""
+    return _column(_field(model, name))
 
 
 def _column(field: models.Field[Any, Any]) -> str:
@@ -201,7 +216,7 @@ def insert(
     placeholder = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
     suffix = ""
     if conflict:
-        targets = ", ".join(quote(_column(_field(model, name))) for name in conflict)
+        targets = ", ".join(quote(column_of(model, name)) for name in conflict)
         suffix = f" ON CONFLICT ({targets}) DO {action}"
     table = quote(model._meta.db_table)
     if connection.vendor == "postgresql" and not conflict:
@@ -337,7 +352,7 @@ def increment(model: type[models.Model], column_field: str = "count") -> str:
     """The ``UPDATE SET`` action adding the new row's ``count`` to the stored one."""
     using = router.db_for_write(model)
     quote = connections[using].ops.quote_name
-    column = quote(_column(_field(model, column_field)))
+    column = quote(column_of(model, column_field))
     return f"UPDATE SET {column} = {quote(model._meta.db_table)}.{column} + excluded.{column}"
 
 

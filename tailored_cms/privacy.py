@@ -193,7 +193,9 @@ def export_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, Any]:
         .values_list("segment__slug", "segment__name", "joined_at", "left_at")
     ]
     pending = [_event_dict(event) for _pk, event in _spooled(vid)]
-    streamed = connection.call(lambda client: [_event_dict(e) for _id, e in _stream_entries(client, vid)], [])
+    streamed: list[dict[str, Any]] = connection.call(
+        lambda client: [_event_dict(e) for _id, e in _stream_entries(client, vid)], []
+    )
     document["pending_events"] = sorted(pending + streamed, key=lambda e: e["ts"])
     return document
 

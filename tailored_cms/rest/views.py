@@ -124,10 +124,12 @@ class EncodableJSONRenderer(JSONRenderer):
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
     ) -> bytes:
         try:
-            return super().render(data, accepted_media_type, renderer_context)  # type: ignore[no-any-return]
+            return super().render(data, accepted_media_type, renderer_context)
         except UnicodeEncodeError:
-            self.ensure_ascii = True  # \u escapes for everything not ASCII: the same JSON, and always encodable
-            return super().render(data, accepted_media_type, renderer_context)  # type: ignore[no-any-return]
+            # \u escapes for everything not ASCII: the same JSON, and always encodable. (The stubs declare the
+            # attribute a class variable; DRF reads it off the instance.)
+            self.ensure_ascii = True  # type: ignore[misc]
+            return super().render(data, accepted_media_type, renderer_context)
 
 
 class VisitorAuthentication(SessionAuthentication):
@@ -203,10 +205,11 @@ class VisitorAPIView(APIView):
             raise RequestTooLarge()
         super().initial(request, *args, **kwargs)
 
-    def finalize_response(
+    # DRF finalizes any HttpResponseBase a view returns; the stubs allow its Response alone.
+    def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
         if request.method in SAFE_METHODS:
             # The token JS sends back as X-CSRFToken: in the csrftoken cookie (set by the site's CsrfViewMiddleware)
             # and in this header, for sites whose JS can't read the cookie (CSRF_COOKIE_HTTPONLY, CSRF_USE_SESSIONS).
@@ -218,7 +221,7 @@ class VisitorAPIView(APIView):
 
 
 # Error bodies keep DRF's shapes: {"detail": message}, or for invalid input {field: [messages]}.
-_ERROR_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_ERROR_DETAIL: dict[str, Any] = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 _ERROR_FIELDS = {
     "type": "object",
     "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
@@ -558,7 +561,7 @@ class EventsView(APIView):
         http = request._request
         # django CMS's toolbar middleware builds the toolbar of every request it answers (a quarter of this
         # endpoint's time, profiled); a beacon's request never shows one.
-        http.toolbar = EmptyToolbar(http)
+        http.toolbar = EmptyToolbar(http)  # type: ignore[attr-defined]  # django CMS's attribute of a request
         origin = cross_site_origin(http)
         if origin:
             return Response(
@@ -612,10 +615,11 @@ class EventsView(APIView):
             )
         return Response({"accepted": result.accepted, "tracking": result.tracking}, status=status.HTTP_202_ACCEPTED)
 
-    def finalize_response(
+    # DRF finalizes any HttpResponseBase a view returns; the stubs allow its Response alone.
+    def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
         patch_cache_control(response, private=True, no_store=True)
         return response
 
