@@ -253,8 +253,8 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
     vid = _canonical(visitor_id)
     if vid is None:
         return counts
-    failed = object()
-    streamed = connection.call(lambda client: _erase_from_stream(client, vid), failed)
+    # None: Redis was unreachable (each eraser returns a count)
+    streamed: int | None = connection.call(lambda client: _erase_from_stream(client, vid), None)
     with transaction.atomic():
         # The visitor first: a batch the ingest is storing for them is waited for, so its events are deleted here
         # too (else deleting the visitor would fail on them); one that had made sure of them just before finds
@@ -268,14 +268,14 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
         counts["memberships"] = Membership.objects.filter(visitor_id=vid).delete()[0]
         counts["visitors"] = Visitor.objects.filter(pk=vid).delete()[1].get(Visitor._meta.label, 0)
         StaleSnapshot.objects.filter(pk=vid).delete()
-    snapshots = connection.call(lambda client: _erase_keys(client, vid), failed)
-    if snapshots is failed:
+    snapshots: int | None = connection.call(lambda client: _erase_keys(client, vid), None)
+    if snapshots is None:
         mark_stale(vid)  # the worker deletes the copy of their choices when Redis answers; a retry finishes the rest
     store = get_store()
     if not isinstance(store, RedisSnapshotStore):
         store.delete(vid)  # a site's own store, if it swapped ours
-    if streamed is failed or snapshots is failed:
+    if streamed is None or snapshots is None:
         raise ErasureIncomplete(counts)
-    counts["stream_entries"] = int(streamed)  # type: ignore[call-overload]
-    counts["snapshots"] = int(snapshots)  # type: ignore[call-overload]
+    counts["stream_entries"] = streamed
+    counts["snapshots"] = snapshots
     return counts
