@@ -41,6 +41,7 @@ lint: bootstrap
 	$(VENV)/bin/ruff check tailored_cms tests example_site bench
 	$(VENV)/bin/ruff format --check tailored_cms tests example_site bench
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy tailored_cms
 
 format: bootstrap
 	$(VENV)/bin/ruff format tailored_cms tests example_site bench

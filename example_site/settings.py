@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = BASE_DIR.parent / "var"
@@ -77,7 +78,7 @@ TEMPLATES = [
 ]
 
 if os.environ.get("TAILORED_DB") == "postgres":
-    DATABASES = {
+    DATABASES: dict[str, dict[str, Any]] = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": os.environ.get("TAILORED_DB_NAME", "tailored_cms"),

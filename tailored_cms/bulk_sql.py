@@ -18,12 +18,22 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.db import IntegrityError, connections, models, router, transaction
 
-__all__ = ["existing", "increment", "insert", "insert_missing", "insert_new", "lock", "max_parameters", "update"]
+__all__ = [
+    "column_of",
+    "existing",
+    "increment",
+    "insert",
+    "insert_missing",
+    "insert_new",
+    "lock",
+    "max_parameters",
+    "update",
+]
 
 
 def max_parameters(using: str) -> int:
@@ -55,11 +65,27 @@ def existing(model: type[models.Model], keys: Sequence[Any]) -> set[str]:
     keys_sql, param = _keys_param(pk, keys, connection)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote(pk.column)}::text FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(pk.column)} = ANY({keys_sql})",
+            f"SELECT {quote(_column(pk))}::text FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(_column(pk))} = ANY({keys_sql})",
             [param],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """``model``'s field ``name``. The fields written here are concrete ones, never a reverse relation (which
+    ``get_field`` may also return)."""
+    return cast("models.Field[Any, Any]", model._meta.get_field(name))
+
+
+def column_of(model: type[models.Model], name: str) -> str:
+    """The column of ``model``'s (concrete) field ``name``, unquoted."""
+    return _column(_field(model, name))
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    """``field``'s column: a concrete field always has one (only fields without a column have ``None``)."""
+    return cast(str, field.column)
 
 
 def _keys_param(pk: models.Field, keys: Sequence[Any], connection: Any) -> tuple[str, Any]:
@@ -79,13 +105,13 @@ def lock(model: type[models.Model], keys: Sequence[Any], fields: Sequence[str]) 
         return {}
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
-        locked = model._default_manager.select_for_update(no_key=True).filter(pk__in=keys).order_by("pk")
-        return {str(row[0]): row[1:] for row in locked.values_list("pk", *fields)}
+        queryset = model._default_manager.select_for_update(no_key=True).filter(pk__in=keys).order_by("pk")
+        return {str(row[0]): row[1:] for row in queryset.values_list("pk", *fields)}
     quote = connection.ops.quote_name
     pk = model._meta.pk
-    model_fields = [model._meta.get_field(name) for name in fields]
+    model_fields = [_field(model, name) for name in fields]
     keys_sql, param = _keys_param(pk, keys, connection)
-    columns = ", ".join(quote(field.column) for field in model_fields)
+    columns = ", ".join(quote(_column(field)) for field in model_fields)
     # Values as the ORM returns them: fields that convert what the driver gives (JSON, for one) do it here too.
     converters = [
         (index, field.from_db_value) for index, field in enumerate(model_fields) if hasattr(field, "from_db_value")
@@ -93,8 +119,8 @@ def lock(model: type[models.Model], keys: Sequence[Any], fields: Sequence[str]) 
     locked: dict[str, tuple[Any, ...]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote(pk.column)}::text, {columns} FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(pk.column)} = ANY({keys_sql}) ORDER BY {quote(pk.column)} FOR NO KEY UPDATE",
+            f"SELECT {quote(_column(pk))}::text, {columns} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(_column(pk))} = ANY({keys_sql}) ORDER BY {quote(_column(pk))} FOR NO KEY UPDATE",
             [param],
         )
         for key, *values in cursor.fetchall():
@@ -154,7 +180,7 @@ def insert_missing(model: type[models.Model], keys: Sequence[Any]) -> None:
         insert(model, [pk.name, *(field.name for field in fields)], rows, conflict=(pk.name,))
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in (pk, *fields))
+    columns = ", ".join(quote(_column(field)) for field in (pk, *fields))
     values = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
     params = [_adapter(field, connection)(value) for field, value in zip(fields, defaults, strict=True)]
     keys_sql, keys_param = _keys_param(pk, keys, connection)
@@ -162,7 +188,7 @@ def insert_missing(model: type[models.Model], keys: Sequence[Any]) -> None:
         cursor.execute(
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
             f"SELECT k, {values} FROM unnest({keys_sql}) AS k ORDER BY k "
-            f"ON CONFLICT ({quote(pk.column)}) DO NOTHING",
+            f"ON CONFLICT ({quote(_column(pk))}) DO NOTHING",
             [*params, keys_param],
         )
 
@@ -185,12 +211,12 @@ def insert(
     using = router.db_for_write(model)
     connection = connections[using]
     quote = connection.ops.quote_name
-    model_fields = [model._meta.get_field(name) for name in fields]
-    columns = ", ".join(quote(field.column) for field in model_fields)
+    model_fields = [_field(model, name) for name in fields]
+    columns = ", ".join(quote(_column(field)) for field in model_fields)
     placeholder = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
     suffix = ""
     if conflict:
-        targets = ", ".join(quote(model._meta.get_field(name).column) for name in conflict)
+        targets = ", ".join(quote(column_of(model, name)) for name in conflict)
         suffix = f" ON CONFLICT ({targets}) DO {action}"
     table = quote(model._meta.db_table)
     if connection.vendor == "postgresql" and not conflict:
@@ -274,7 +300,7 @@ def _arrays(model_fields: Sequence[Any], rows: Sequence[Sequence[Any]], connecti
 def _text_of(field: models.Field) -> Callable[[Any], str] | None:
     """How a value (not None) of ``field`` is written as text PostgreSQL reads, for the field types the ingest
     writes; ``None`` for the others."""
-    target = field.target_field if field.is_relation else field
+    target = cast(models.ForeignKey, field).target_field if field.is_relation else field
     if isinstance(target, models.JSONField):
         return _json_text if target.encoder is None else None  # type: ignore[return-value]
     if isinstance(target, (models.UUIDField, models.CharField, models.TextField, models.IntegerField)):
@@ -285,7 +311,7 @@ def _text_of(field: models.Field) -> Callable[[Any], str] | None:
 
 
 def _isoformat(value: Any) -> str:
-    return value.isoformat()  # type: ignore[no-any-return]
+    return value.isoformat()
 
 
 def _same(value: Any) -> Any:
@@ -312,7 +338,7 @@ def _adapter(field: models.Field, connection: Any) -> Callable[[Any], Any]:
     The field types the ingest writes skip Django's per-value ``get_db_prep_save`` (a third of a batch's time:
     it parses every UUID string into a ``uuid.UUID`` just for psycopg to print it again); any other goes through it.
     """
-    target = field.target_field if field.is_relation else field
+    target = cast(models.ForeignKey, field).target_field if field.is_relation else field
     if isinstance(target, models.UUIDField):
         return _text
     if isinstance(target, models.JSONField) and target.encoder is None:
@@ -326,7 +352,7 @@ def increment(model: type[models.Model], column_field: str = "count") -> str:
     """The ``UPDATE SET`` action adding the new row's ``count`` to the stored one."""
     using = router.db_for_write(model)
     quote = connections[using].ops.quote_name
-    column = quote(model._meta.get_field(column_field).column)
+    column = quote(column_of(model, column_field))
     return f"UPDATE SET {column} = {quote(model._meta.db_table)}.{column} + excluded.{column}"
 
 
@@ -341,13 +367,13 @@ def update(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequ
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    model_fields = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    model_fields = [model._meta.pk, *(_field(model, name) for name in fields)]
     aliases = [f"c{index}" for index in range(len(model_fields))]
-    pk = quote(model._meta.pk.column)
+    pk = quote(_column(model._meta.pk))
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in model_fields)
         assignments = ", ".join(
-            f"{quote(field.column)} = d.{alias}" for field, alias in zip(model_fields[1:], aliases[1:], strict=True)
+            f"{quote(_column(field))} = d.{alias}" for field, alias in zip(model_fields[1:], aliases[1:], strict=True)
         )
         params = _arrays(model_fields, rows, connection)
         with connection.cursor() as cursor:
@@ -358,7 +384,7 @@ def update(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequ
             )
         return
     # Portable: a CTE of VALUES and a row-value assignment from it (SQLite >= 3.15).
-    targets = ", ".join(quote(field.column) for field in model_fields[1:])
+    targets = ", ".join(quote(_column(field)) for field in model_fields[1:])
     sources = ", ".join(f"d.{alias}" for alias in aliases[1:])
     placeholder = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
     with connection.cursor() as cursor:

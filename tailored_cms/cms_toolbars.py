@@ -17,6 +17,7 @@ from cms.toolbar_pool import toolbar_pool
 from cms.utils.page_permissions import user_can_change_page
 from django.db.models import Model
 from django.urls import NoReverseMatch, get_urlconf, reverse
+from django.utils.functional import Promise
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -92,7 +93,11 @@ class TailoringToolbar(CMSToolbar):
                 menu.add_break()
             # A page of its own, not the side frame: its charts and tables need the width.
             menu.add_link_item(_("Results"), url=reverse("admin:tailored_cms_variantstats_changelist"))
-        links = [(Segment, _("Segments")), (Topic, _("Topics")), (TailoredArea, _("Tailored areas"))]
+        links: list[tuple[type[Model], Promise]] = [
+            (Segment, _("Segments")),
+            (Topic, _("Topics")),
+            (TailoredArea, _("Tailored areas")),
+        ]
         shown = [(model, label) for model, label in links if may_see_in_admin(user, model)]
         if shown:
             menu.add_break()

@@ -143,7 +143,7 @@ class VisitorContext:
             self._cookie = self._snapshot.visitor_id
             self._minted = True
             self._load = None
-        return self._snapshot.visitor_id
+        return self._snapshot.visitor_id  # type: ignore[return-value]  # given one just above when it had none
 
     def mark_stored(self) -> None:
         """The store already holds a new visitor's snapshot (the events/ script wrote it): don't write it again."""

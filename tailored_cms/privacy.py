@@ -193,7 +193,9 @@ def export_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, Any]:
         .values_list("segment__slug", "segment__name", "joined_at", "left_at")
     ]
     pending = [_event_dict(event) for _pk, event in _spooled(vid)]
-    streamed = connection.call(lambda client: [_event_dict(e) for _id, e in _stream_entries(client, vid)], [])
+    streamed: list[dict[str, Any]] = connection.call(
+        lambda client: [_event_dict(e) for _id, e in _stream_entries(client, vid)], []
+    )
     document["pending_events"] = sorted(pending + streamed, key=lambda e: e["ts"])
     return document
 
@@ -251,8 +253,8 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
     vid = _canonical(visitor_id)
     if vid is None:
         return counts
-    failed = object()
-    streamed = connection.call(lambda client: _erase_from_stream(client, vid), failed)
+    # None: Redis was unreachable (each eraser returns a count)
+    streamed: int | None = connection.call(lambda client: _erase_from_stream(client, vid), None)
     with transaction.atomic():
         # The visitor first: a batch the ingest is storing for them is waited for, so its events are deleted here
         # too (else deleting the visitor would fail on them); one that had made sure of them just before finds
@@ -266,14 +268,14 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
         counts["memberships"] = Membership.objects.filter(visitor_id=vid).delete()[0]
         counts["visitors"] = Visitor.objects.filter(pk=vid).delete()[1].get(Visitor._meta.label, 0)
         StaleSnapshot.objects.filter(pk=vid).delete()
-    snapshots = connection.call(lambda client: _erase_keys(client, vid), failed)
-    if snapshots is failed:
+    snapshots: int | None = connection.call(lambda client: _erase_keys(client, vid), None)
+    if snapshots is None:
         mark_stale(vid)  # the worker deletes the copy of their choices when Redis answers; a retry finishes the rest
     store = get_store()
     if not isinstance(store, RedisSnapshotStore):
         store.delete(vid)  # a site's own store, if it swapped ours
-    if streamed is failed or snapshots is failed:
+    if streamed is None or snapshots is None:
         raise ErasureIncomplete(counts)
-    counts["stream_entries"] = int(streamed)  # type: ignore[call-overload]
-    counts["snapshots"] = int(snapshots)  # type: ignore[call-overload]
+    counts["stream_entries"] = streamed
+    counts["snapshots"] = snapshots
     return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cms.models import PageContent
@@ -66,7 +67,8 @@ class SettingsEditableChecks(ModelAdminChecks):
     """``list_editable`` may name an area's settings: attributes of the plugin, fields of its ``PluginSettings``."""
 
     def _check_list_editable_item(self, obj: Any, field_name: str, label: str) -> list[Any]:
-        return [] if field_name in SETTINGS else super()._check_list_editable_item(obj, field_name, label)
+        # ModelAdminChecks' own hook, which the stubs leave out
+        return [] if field_name in SETTINGS else super()._check_list_editable_item(obj, field_name, label)  # type: ignore[misc]
 
 
 @admin.register(TailoredArea)
@@ -114,7 +116,7 @@ class TailoredAreaAdmin(admin.ModelAdmin):
             .order_by("placeholder__object_id", "placeholder__slot", "position", "pk")
         )
 
-    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+    def get_list_display(self, request: HttpRequest) -> tuple[str | Callable[[TailoredArea], str | bool], ...]:
         """With the ``view_results`` permission, a column linking to each area's results."""
         shown = tuple(super().get_list_display(request))
         return (*shown, "results") if may_see_results(request.user) else shown
@@ -198,7 +200,7 @@ class TailoredAreaAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("variants"), ordering="variants")
     def variant_count(self, obj: TailoredArea) -> int:
-        return obj.variants  # type: ignore[attr-defined]
+        return obj.variants
 
     @admin.display(description=_("cached copies"))
     def cached_copies(self, obj: TailoredArea) -> str:
@@ -228,8 +230,8 @@ BUDGET_ADVICE = _(
 def _observed(area: TailoredArea) -> int | None:
     """The area's cached copies: read with the list (one round trip for all), else now (one round trip)."""
     if not hasattr(area, "observed_copies"):
-        area.observed_copies = observed_copies([area.key]).get(area.key)  # type: ignore[attr-defined]
-    return area.observed_copies  # type: ignore[attr-defined]
+        area.observed_copies = observed_copies([area.key]).get(area.key)
+    return area.observed_copies
 
 
 def _over_budget(area: TailoredArea) -> bool:

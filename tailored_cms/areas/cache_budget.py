@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
+import redis
 from django.utils import timezone
 
 from .. import connection, redis_scripts, round_trip
@@ -104,7 +105,7 @@ def observed_copies(area_keys: Iterable[str]) -> dict[str, int]:
     today = timezone.now().date()
     days = [today - timedelta(days=n) for n in range(OBSERVED_DAYS)]
 
-    def count(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    def count(client: redis.Redis) -> dict[str, int]:
         pipeline = client.pipeline(transaction=False)
         for area_key in keys:
             pipeline.pfcount(*(hll_key(area_key, day) for day in days))

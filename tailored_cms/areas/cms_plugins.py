@@ -119,7 +119,7 @@ class TailoredAreaPlugin(CMSPluginBase):
     def get_render_template(self, context: dict[str, Any], instance: TailoredArea, placeholder: Any) -> Any:
         return self.render_template if context.get("editing") else LiveMarkup
 
-    def get_vary_cache_on(self, request: HttpRequest, instance: TailoredArea, placeholder: Any) -> list[str]:
+    def get_vary_cache_on(self, request: HttpRequest | None, instance: TailoredArea, placeholder: Any) -> list[str]:
         """What the area's strategy varies on (``Strategy.get_vary_cache_on``): by default the variant key and, with a
         holdout, the visitor's holdout bucket; nothing for a static area; the bucket alone for an optimize one.
 

@@ -30,14 +30,14 @@ __all__ = [
 ]
 
 # The settings table sits below areas: its strategy column takes its choices from the registry here.
-_strategy_field: StrategyField = PluginSettings._meta.get_field("strategy")  # type: ignore[assignment]
+_strategy_field: StrategyField = PluginSettings._meta.get_field("strategy")
 _strategy_field.offer_choices(strategy_choices, shipped_choices)
 
 
 class TailoredArea(TailoredPlugin):
     """A container whose variants are shown according to the editor's strategy."""
 
-    objects = OfPluginType("TailoredAreaPlugin")
+    objects: OfPluginType[TailoredArea] = OfPluginType("TailoredAreaPlugin")
 
     class Meta:
         proxy = True
@@ -79,7 +79,7 @@ class TailoredArea(TailoredPlugin):
 class Variant(TailoredPlugin):
     """One version of an area's content, with the visitors it is meant for."""
 
-    objects = OfPluginType("VariantPlugin")
+    objects: OfPluginType[Variant] = OfPluginType("VariantPlugin")
 
     class Meta:
         proxy = True

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from ..visitors.buckets import HOLDOUT_BUCKETS, hash_to_bucket, holdout_bucket
-from .matching import fallbacks
+from .matching import Targeted, fallbacks
 
 __all__ = [
     "DAYS",
@@ -36,16 +36,11 @@ DAYS = 14  # the results an allocation learns from: recent enough to follow chan
 DRAWS = 2000  # Monte Carlo draws per refresh and area: probabilities to within about ±1%
 
 
-class Keyed(Protocol):
-    """What the strategy reads from a variant (``Variant`` satisfies it)."""
+class Keyed(Targeted, Protocol):
+    """What the strategy reads from a variant (``Variant`` satisfies it): what selection reads, and its key."""
 
-    key: str
-    topics: list[str]
-    themes: list[str]
-    layouts: list[str]
-    segments: list[str]
-    priority: int
-    fallback: bool
+    @property
+    def key(self) -> str: ...
 
 
 K = TypeVar("K", bound=Keyed)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ..areas.forms import layout_choices, segment_choices, theme_choices, topic_choices
 from .preview import Preview
 
 
-def _with_default(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _with_default(choices: list[tuple[str, str]]) -> list[tuple[str, str | Promise]]:
     return [("", _("The site's default")), *choices]
 
 
@@ -41,7 +42,8 @@ class PreviewForm(forms.Form):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs allow a subclass's None)
         if not self.errors and not any(data.get(name) for name in ("segments", "topics", "theme", "layout", "holdout")):
             raise forms.ValidationError(
                 _("Choose at least one segment, topic, theme or layout, or a holdout visitor."), code="empty"

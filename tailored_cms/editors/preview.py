@@ -117,7 +117,7 @@ def current_preview(request: HttpRequest) -> Preview | None:
         data = signing.loads(stored, salt=_SALT)
     except signing.BadSignature:
         return None
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)
     if not isinstance(data, dict) or not may_preview(user) or data.get("user") != str(user.pk):
         return None  # another user's (a session reused across a login), or the permission was taken away
     return Preview.from_data(data)

@@ -34,12 +34,13 @@ class PluginSettingsForm(forms.ModelForm):
         for name, value in self.cleaned_data.items():
             if name in SETTINGS:
                 setattr(self.instance, name, value)
-        super()._post_clean()
-        unchecked = [name for name in SETTINGS if name not in self.fields or name in self._errors]
+        # _post_clean and _update_errors are ModelForm's own hooks, which the stubs leave out
+        super()._post_clean()  # type: ignore[misc]
+        unchecked = [name for name in SETTINGS if name not in self.fields or name in self.errors]
         try:
             PluginSettings(**self.instance.settings).clean_fields(exclude=["plugin", *unchecked])
         except ValidationError as error:
-            self._update_errors(error)
+            self._update_errors(error)  # type: ignore[attr-defined]
 
 
 def settings_fields(*names: str, **options: Any) -> dict[str, forms.Field]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import namedtuple
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cms.models import CMSPlugin
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -57,7 +57,8 @@ class StrategyField(models.CharField):
     _shipped: Callable[[], Choices] | None = None
 
     def offer_choices(self, choices: Callable[[], Choices], shipped: Callable[[], Choices]) -> None:
-        self.choices = choices  # a callable: Django reads it each time (CallableChoiceIterator)
+        # a callable: Django reads it each time (CallableChoiceIterator); the stubs know only sequences of pairs
+        self.choices = choices  # type: ignore[assignment]
         self._shipped = shipped
 
     def deconstruct(self) -> Any:
@@ -147,13 +148,31 @@ class SettingsView(namedtuple("SettingsView", SETTINGS)):  # type: ignore[misc]
 
     __slots__ = ()
 
+    if TYPE_CHECKING:  # the fields come from PluginSettings at run time (SETTINGS), so a type checker can't see them
+        label: str
+        key: str
+        strategy: str
+        max_items: int
+        holdout_percent: int
+        goal: str
+        topics: tuple[str, ...]
+        themes: tuple[str, ...]
+        layouts: tuple[str, ...]
+        segments: tuple[str, ...]
+        priority: int
+        fallback: bool
+        hideable: bool
+
     @classmethod
     def of(cls, values: dict[str, Any]) -> SettingsView:
         return cls(*(tuple(values[name]) if name in cache.LISTS else values[name] for name in SETTINGS))
 
     def editable(self) -> dict[str, Any]:
         """The same settings in a dict of their own (lists as lists of their own), to change."""
-        return {name: list(value) if name in cache.LISTS else value for name, value in zip(SETTINGS, self, strict=True)}
+        values: tuple[Any, ...] = self  # of several types: lists and scalars
+        return {
+            name: list(value) if name in cache.LISTS else value for name, value in zip(SETTINGS, values, strict=True)
+        }
 
 
 class Setting(property):
@@ -183,7 +202,8 @@ class Setting(property):
             plugin.settings[name] = value
 
         get = get_list if name in cache.LISTS else get_value
-        super().__init__(get, set_, None, str(PluginSettings._meta.get_field(name).verbose_name))
+        field = cast(models.Field, PluginSettings._meta.get_field(name))  # a column, not a reverse relation
+        super().__init__(get, set_, None, str(field.verbose_name))
         self.name = name
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -312,7 +332,8 @@ def load_view(plugin: TailoredPlugin) -> SettingsView:
 
 
 def default_view() -> SettingsView:
-    return SettingsView.of({name: PluginSettings._meta.get_field(name).get_default() for name in SETTINGS})
+    fields = PluginSettings._meta.concrete_fields
+    return SettingsView.of({field.name: field.get_default() for field in fields if field.name in SETTINGS})
 
 
 def save_settings(plugin: TailoredPlugin, new: bool) -> None:
@@ -340,7 +361,10 @@ def _load(plugin: TailoredPlugin) -> SettingsView:
     return found
 
 
-class OfPluginType(models.Manager):
+_Plugin = TypeVar("_Plugin", bound=TailoredPlugin)
+
+
+class OfPluginType(models.Manager[_Plugin]):
     """Rows of one plugin type only (the proxies share django CMS's plugin table), each read with its settings
     (one join: a list of areas or variants costs one query, however many placeholders they are in).
 
@@ -353,5 +377,5 @@ class OfPluginType(models.Manager):
         super().__init__()
         self.plugin_type = plugin_type
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[_Plugin]:
         return super().get_queryset().filter(plugin_type=self.plugin_type).select_related("tailored_settings")

@@ -8,7 +8,7 @@ preview after each change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -187,7 +187,8 @@ def preview_segment(rules: Any, *, segment: str | None = None) -> dict[str, Any]
 
 # The session is the only way in, but the schema lists "none" beside it, as for the visitor endpoints: without
 # a staff session the answer is the documented 403 (a permission, not a missing credential).
-_AUTH = [{"staffSession": []}, {}]
+# (extend_schema's auth takes security requirements, as its get_auth returns them; its annotation says strings.)
+_AUTH: list[dict[str, list[str]]] = [{"staffSession": []}, {}]
 _DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 _DENIED = OpenApiResponse(
     _DETAIL,
@@ -201,12 +202,16 @@ class StaffSegmentsView(VisitorAPIView):
     authentication_classes = [StaffAuthentication]
     permission_classes = [CanViewSegments]
 
-    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> None:
+    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> NoReturn:
         # The same 403 and message for anonymous visitors as for other users (DRF would say "credentials").
         raise exceptions.PermissionDenied(CanViewSegments.message)
 
 
-@extend_schema(auth=_AUTH, responses={200: SegmentSerializer(many=True), 403: _DENIED}, summary="Segments (staff)")
+@extend_schema(
+    auth=_AUTH,  # type: ignore[arg-type]
+    responses={200: SegmentSerializer(many=True), 403: _DENIED},
+    summary="Segments (staff)",
+)
 class SegmentsView(StaffSegmentsView):
     """Every segment with its size, when it was last computed and whether a recompute runs. Cost: one query."""
 
@@ -228,7 +233,7 @@ class SegmentsView(StaffSegmentsView):
 
 
 @extend_schema(
-    auth=_AUTH,
+    auth=_AUTH,  # type: ignore[arg-type]
     request=PreviewRequestSerializer,
     responses={
         200: SegmentPreviewSerializer,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
@@ -64,8 +64,9 @@ class PreferencesSerializer(serializers.Serializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Read per instance: the site's THEMES/LAYOUTS may change (and the schema shows the current ones).
-        self.fields["theme"].choices = list(tailored_settings.THEMES.items())
-        self.fields["layout"].choices = list(tailored_settings.LAYOUTS.items())
+        choices = cast("dict[str, serializers.ChoiceField]", self.fields)  # the two declared above
+        choices["theme"].choices = list(tailored_settings.THEMES.items())
+        choices["layout"].choices = list(tailored_settings.LAYOUTS.items())
 
     def run_validation(self, data: Any = empty) -> dict[str, Any]:
         try:
@@ -108,7 +109,7 @@ class ChoiceSerializer(serializers.Serializer):
     """A theme or a layout."""
 
     slug = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     current = serializers.BooleanField(help_text="Whether the visitor sees this one now (their choice or the default).")
 
 
@@ -129,7 +130,7 @@ class ConsentSerializer(serializers.Serializer):
     tracking = JSONBooleanField(
         allow_null=True, help_text="The visitor's answer: true, false, or null (not asked yet)."
     )
-    required = serializers.BooleanField(
+    required = serializers.BooleanField(  # type: ignore[assignment]  # a declared field, not Field.required
         read_only=True, help_text="Whether the site asks before tracking (CONSENT is 'required')."
     )
     browser_opt_out = serializers.BooleanField(read_only=True, help_text="The browser sent Sec-GPC: 1 or DNT: 1.")
@@ -158,13 +159,13 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class ShownVariantSerializer(serializers.Serializer):
-    label = serializers.CharField(help_text="The editor's name for the variant.")
+    label = serializers.CharField(help_text="The editor's name for the variant.")  # type: ignore[assignment]  # not Field.label
     fallback = serializers.BooleanField(help_text="Whether it is the area's fallback.")
 
 
 class AreaExplanationSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The area's key (data-tailored-area-key on the page).")
-    label = serializers.CharField(help_text="The editor's name for the area.")
+    label = serializers.CharField(help_text="The editor's name for the area.")  # type: ignore[assignment]  # not Field.label
     strategy = serializers.CharField(help_text="static, customization, ... (how the area picks).")
     shown = ShownVariantSerializer(many=True, help_text="The variants the visitor sees, best first.")
     reasons = ReasonSerializer(many=True, help_text="Why; one per rule that put variants there.")
@@ -221,7 +222,8 @@ class EventBatchSerializer(serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["events"].max_length = tailored_settings.EVENTS_MAX_BATCH  # the schema shows the site's limit
+        events = cast(serializers.ListField, self.fields["events"])
+        events.max_length = tailored_settings.EVENTS_MAX_BATCH  # the schema shows the site's limit
 
 
 class EventsAcceptedSerializer(serializers.Serializer):

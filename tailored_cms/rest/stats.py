@@ -7,7 +7,7 @@ token. Cost: the results pages' queries (``results.report.area_results``), no Re
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
@@ -57,7 +57,7 @@ class PathFiguresSerializer(FiguresSerializer):
 
 class VariantFiguresSerializer(PathFiguresSerializer):
     variant = serializers.CharField(allow_blank=True, help_text='The variant\'s key; "" when the area showed nothing.')
-    label = serializers.CharField(help_text="The editor's name for it (its key once it is deleted).")
+    label = serializers.CharField(help_text="The editor's name for it (its key once it is deleted).")  # type: ignore[assignment]  # not Field.label
 
 
 class LiftSerializer(serializers.Serializer):
@@ -84,7 +84,7 @@ class DayFiguresSerializer(serializers.Serializer):
 
 class AreaStatsSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The area's key (data-tailored-area-key).")
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     page = serializers.CharField(help_text="The title of its page; empty if it is no longer on one.")
     strategy = serializers.CharField()
     goal = serializers.CharField(allow_blank=True, help_text="The event counted as a conversion; empty: clicks only.")
@@ -177,7 +177,7 @@ _FIELDS = {"type": "object", "additionalProperties": {"type": "array", "items": 
 
 
 @extend_schema(
-    auth=[{"staffSession": []}, {}],
+    auth=[{"staffSession": []}, {}],  # type: ignore[list-item]  # security requirements, whatever the annotation says
     parameters=[
         OpenApiParameter(
             "area",
@@ -201,7 +201,7 @@ class StatsView(VisitorAPIView):
     authentication_classes = [StaffAuthentication]
     permission_classes = [CanSeeResults]
 
-    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> None:
+    def permission_denied(self, request: Request, message: str | None = None, code: str | None = None) -> NoReturn:
         raise exceptions.PermissionDenied(CanSeeResults.message)
 
     def get(self, request: Request) -> Response:

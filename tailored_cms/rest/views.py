@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from cms.toolbar.toolbar import EmptyToolbar
 from django.conf import settings
@@ -36,6 +36,7 @@ from rest_framework.views import APIView, exception_handler
 
 from ..areas.explanation import describe, explain, load_areas
 from ..conf import tailored_settings
+from ..context import VisitorContext
 from ..privacy import ErasureIncomplete, empty_export, erase_visitor, export_visitor
 from ..rules.models import Segment
 from ..text import json_nesting
@@ -125,10 +126,12 @@ class EncodableJSONRenderer(JSONRenderer):
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
     ) -> bytes:
         try:
-            return super().render(data, accepted_media_type, renderer_context)  # type: ignore[no-any-return]
+            return super().render(data, accepted_media_type, renderer_context)
         except UnicodeEncodeError:
-            self.ensure_ascii = True  # \u escapes for everything not ASCII: the same JSON, and always encodable
-            return super().render(data, accepted_media_type, renderer_context)  # type: ignore[no-any-return]
+            # \u escapes for everything not ASCII: the same JSON, and always encodable. (The stubs declare the
+            # attribute a class variable; DRF reads it off the instance.)
+            self.ensure_ascii = True  # type: ignore[misc]
+            return super().render(data, accepted_media_type, renderer_context)
 
 
 class VisitorAuthentication(SessionAuthentication):
@@ -204,10 +207,11 @@ class VisitorAPIView(APIView):
             raise RequestTooLarge()
         super().initial(request, *args, **kwargs)
 
-    def finalize_response(
+    # DRF finalizes any HttpResponseBase a view returns; the stubs allow its Response alone.
+    def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
         if request.method in SAFE_METHODS:
             # The token JS sends back as X-CSRFToken: in the csrftoken cookie (set by the site's CsrfViewMiddleware)
             # and in this header, for sites whose JS can't read the cookie (CSRF_COOKIE_HTTPONLY, CSRF_USE_SESSIONS).
@@ -219,7 +223,7 @@ class VisitorAPIView(APIView):
 
 
 # Error bodies keep DRF's shapes: {"detail": message}, or for invalid input {field: [messages]}.
-_ERROR_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_ERROR_DETAIL: dict[str, Any] = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 _ERROR_FIELDS = {
     "type": "object",
     "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
@@ -463,7 +467,8 @@ class ExplainView(VisitorAPIView):
 
     def get(self, request: Request) -> Response:
         keys = _area_keys(request)
-        context = visitor_context(request._request)
+        # The web edge's full request.tailored (visitor_context names only what lower layers use).
+        context = cast(VisitorContext, visitor_context(request._request))
         snapshot = context.snapshot
         loaded = load_areas(keys)
         topics = dict(Topic.objects.filter(slug__in=snapshot.topics).values_list("slug", "name")) if loaded else {}
@@ -559,7 +564,7 @@ class EventsView(APIView):
         http = request._request
         # django CMS's toolbar middleware builds the toolbar of every request it answers (a quarter of this
         # endpoint's time, profiled); a beacon's request never shows one.
-        http.toolbar = EmptyToolbar(http)
+        http.toolbar = EmptyToolbar(http)  # type: ignore[attr-defined]  # django CMS's attribute of a request
         origin = cross_site_origin(http)
         if origin:
             return Response(
@@ -613,10 +618,11 @@ class EventsView(APIView):
             )
         return Response({"accepted": result.accepted, "tracking": result.tracking}, status=status.HTTP_202_ACCEPTED)
 
-    def finalize_response(
+    # DRF finalizes any HttpResponseBase a view returns; the stubs allow its Response alone.
+    def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
         patch_cache_control(response, private=True, no_store=True)
         return response
 

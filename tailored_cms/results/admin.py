@@ -141,7 +141,7 @@ class ResultsAdmin(admin.ModelAdmin):
 
     def url(self, view: str, days: int, **kwargs: str) -> str:
         name = f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"
-        query = {"days": days} if view != "export" else {**kwargs, "days": days}
+        query: dict[str, str | int] = {"days": days} if view != "export" else {**kwargs, "days": days}
         return reverse(name, kwargs=kwargs if view == "area" else None) + "?" + urlencode(query)
 
     def page(self, request: HttpRequest, template: str, title: str, days: int, **context: Any) -> TemplateResponse:

@@ -205,7 +205,7 @@ def _write(counts: Mapping[Key, Sequence[int]]) -> None:
     connection = connections[router.db_for_write(VariantStats)]
     quote = connection.ops.quote_name
     table = quote(VariantStats._meta.db_table)
-    columns = [quote(VariantStats._meta.get_field(name).column) for name in COUNTERS]
+    columns = [quote(sql.column_of(VariantStats, name)) for name in COUNTERS]
     action = "UPDATE SET " + ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
     sql.insert(
         VariantStats,

@@ -23,7 +23,7 @@ def record_segment_sizes(sizes: Mapping[int, int], now: datetime | None = None) 
         return
     day = timezone.localdate(now or timezone.now())
     quote = connections[router.db_for_write(SegmentSize)].ops.quote_name
-    column = quote(SegmentSize._meta.get_field("size").column)
+    column = quote(sql.column_of(SegmentSize, "size"))
     sql.insert(
         SegmentSize,
         ("segment", "day", "size"),

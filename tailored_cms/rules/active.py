@@ -57,13 +57,14 @@ def publish_segments(plans: Plans | None = None, client: redis.Redis | None = No
     fields = {request_time.VERSION_FIELD: version, **hash_fields(plans)}
     key = active_key()
 
-    def write(client: redis.Redis) -> None:
+    def write(client: redis.Redis) -> bool:
         replace_fields(client, key, fields, allocations=False)
+        return True  # written (connection.call's default, False: Redis was unreachable)
 
     if client is not None:
         write(client)
         return version
-    done = connection.call(lambda r: write(r) or True, False)
+    done = connection.call(write, False)
     if not done:
         logger.warning("Could not publish the active segments to Redis; the next recompute will.")
         return None
@@ -104,10 +105,15 @@ def publish_allocations(allocations: dict[str, list[str]], client: redis.Redis |
     for area_key, buckets in allocations.items():
         fields[request_time.ALLOCATION_PREFIX + area_key] = json.dumps(buckets, separators=(",", ":"))
     key = active_key()
-    if client is not None:
+
+    def write(client: redis.Redis) -> bool:
         replace_fields(client, key, fields, allocations=True)
+        return True  # written (connection.call's default, False: Redis was unreachable)
+
+    if client is not None:
+        write(client)
         return version
-    done = connection.call(lambda r: replace_fields(r, key, fields, allocations=True) or True, False)
+    done = connection.call(write, False)
     if not done:
         logger.warning("Could not publish the optimize allocations to Redis; the next refresh will.")
         return None

@@ -217,7 +217,7 @@ class InGroup(BehaviouralRule):
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         from django.contrib.auth import get_user_model
 
-        through = get_user_model().groups.through  # type: ignore[attr-defined]
+        through = get_user_model().groups.through
         # A subquery, not user__groups__name: a join would repeat the visitor's row once per group.
         return Q(user__in=through.objects.filter(group__name=params["group"]).values("user"))
 

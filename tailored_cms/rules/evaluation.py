@@ -87,7 +87,7 @@ def expand(tree: Mapping[str, Any], definitions: Mapping[str, Any], _seen: tuple
         if tree["rule"] == "segment":
             slug = tree.get("slug")
             target = definitions.get(slug) if isinstance(slug, str) else None
-            if target is None or slug in _seen:
+            if not isinstance(slug, str) or target is None or slug in _seen:
                 logger.warning("Segment reference %r can't be resolved; it matches nobody.", slug)
                 return FALSE
             return expand(target, definitions, (*_seen, slug))
@@ -220,13 +220,13 @@ def kleene(tree: Mapping[str, Any], scope: Scope) -> tuple[Q, Q]:
     if "not" in tree:
         certain, possible = kleene(tree["not"], scope)
         return ~possible, ~certain
-    kind = "all" if "all" in tree else "any"
-    children = [kleene(child, scope) for child in tree.get(kind, ())]
+    branch = "all" if "all" in tree else "any"
+    children = [kleene(child, scope) for child in tree.get(branch, ())]
     if not children:
-        return (_always(), _always()) if kind == "all" else (_never(), _never())
+        return (_always(), _always()) if branch == "all" else (_never(), _never())
     certain, possible = children[0]
     for child_certain, child_possible in children[1:]:
-        if kind == "all":
+        if branch == "all":
             certain, possible = certain & child_certain, possible & child_possible
         else:
             certain, possible = certain | child_certain, possible | child_possible

@@ -122,4 +122,4 @@ class SegmentForm(forms.ModelForm):
         # about the tree left on the instance, which the editor didn't write.
         if self.has_error("rules") and hasattr(errors, "error_dict"):
             errors.error_dict.pop("rules", None)
-        super()._update_errors(errors)
+        super()._update_errors(errors)  # type: ignore[misc]  # ModelForm's own hook, which the stubs leave out

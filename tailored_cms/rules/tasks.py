@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from celery import shared_task
+
+
+class _BrokerRetry(TypedDict):
+    """Keyword arguments of kombu's ``Connection.ensure_connection``."""
+
+    max_retries: int
+    interval_start: int
+    interval_step: int
+
 
 RECOMPUTE_TASK = "tailored_cms.rules.recompute_all"
 RECOMPUTE_SEGMENTS_TASK = "tailored_cms.rules.recompute_segments"
 # Sending a task tries the broker twice without waiting: an editor saving a segment while Redis is down waits
 # milliseconds, not the seconds of kombu's and redis-py's default retries (measured: 6 s); beat's next full
 # recompute, or tailored_recompute, catches up.
-BROKER_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
+BROKER_RETRY: _BrokerRetry = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
 # A saved segment's recompute that finds a full one running tries again this much later (the full one may
 # have read the segment's old rules).
 RETRY_SECONDS = 30
@@ -52,5 +61,6 @@ def queue_recompute(slugs: list[str]) -> str:
         return "done"
     with app.connection_for_write() as connection:
         connection.ensure_connection(**BROKER_RETRY)
-        recompute_segments_task.apply_async((slugs,), connection=connection, retry=False)
+        # apply_async passes its options on to the producer, connection among them; celery-types lists it not
+        recompute_segments_task.apply_async((slugs,), connection=connection, retry=False)  # type: ignore[call-arg]
     return "queued"

@@ -37,7 +37,7 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
     """
     request = context.get("request")
     tailored = getattr(request, "tailored", None)
-    if tailored is None:
+    if request is None or tailored is None:
         theme, layout = tailored_settings.DEFAULT_THEME, tailored_settings.DEFAULT_LAYOUT
     else:
         snapshot = tailored.snapshot  # marks the response visitor-dependent (Vary: Cookie)
@@ -71,7 +71,7 @@ def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
     """
     request = context.get("request")
     tailored = getattr(request, "tailored", None)
-    if tailored is None:
+    if request is None or tailored is None:
         return ""
     vary_page_cache_on(request, tailored_settings.CONSENT_VARY_HEADER, context=context)
     config = beacon_config()

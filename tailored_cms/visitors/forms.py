@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -56,9 +56,10 @@ class PreferencesForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "tailored-%s")
         super().__init__(*args, **kwargs)
-        self.fields["topics"].choices = _topic_choices  # a callable: queried only when the form is rendered
-        self.fields["theme"].choices = list(tailored_settings.THEMES.items())
-        self.fields["layout"].choices = list(tailored_settings.LAYOUTS.items())
+        choices = cast("dict[str, forms.ChoiceField]", self.fields)  # the three declared above
+        choices["topics"].choices = _topic_choices  # a callable: queried only when the form is rendered
+        choices["theme"].choices = list(tailored_settings.THEMES.items())
+        choices["layout"].choices = list(tailored_settings.LAYOUTS.items())
         self.preferences: dict[str, Any] = {}
 
     @classmethod
@@ -78,7 +79,8 @@ class PreferencesForm(forms.Form):
         return tuple(dict.fromkeys(named)) or CHOICE_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        cleaned_data = super().clean()
+        super().clean()
+        cleaned_data = self.cleaned_data  # what Form.clean returns (the stubs allow a subclass's None)
         data = {name: cleaned_data.get(name) for name in self.submitted_fields()}
         try:
             self.preferences = clean_preferences(data, partial=True)

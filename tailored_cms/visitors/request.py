@@ -44,7 +44,7 @@ class RequestVisitor(Protocol):
 def visitor_context(request: HttpRequest) -> RequestVisitor:
     """``request.tailored``, or a clear error naming the middleware that sets it."""
     try:
-        return request.tailored  # type: ignore[attr-defined,no-any-return]
+        return request.tailored  # type: ignore[attr-defined]
     except AttributeError:
         raise ImproperlyConfigured(
             "request.tailored is missing: add tailored_cms.middleware.TailoredMiddleware to MIDDLEWARE."

@@ -145,5 +145,5 @@ def current_memberships(visitor: Visitor) -> list[tuple[str, Any]]:
     Read through the visitor's reverse relation (``Visitor.memberships``): the segments' layer writes memberships,
     the snapshot only carries them.
     """
-    rows = visitor.memberships.filter(left_at__isnull=True, segment__enabled=True)  # type: ignore[attr-defined]
+    rows = visitor.memberships.filter(left_at__isnull=True, segment__enabled=True)
     return list(rows.order_by("segment__slug").values_list("segment__slug", "condition"))

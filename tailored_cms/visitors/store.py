@@ -163,8 +163,8 @@ class RedisSnapshotStore(SnapshotStore):
         """``False`` if Redis was unreachable: the DB holds the truth; the caller marks the copy stale."""
         assert snapshot.visitor_id
         name = connection.key("snap", snapshot.visitor_id)
-        return bool(
-            connection.call(lambda r: r.set(name, snapshot.to_json(), ex=tailored_settings.SNAPSHOT_TTL), False)
+        return connection.call(
+            lambda r: bool(r.set(name, snapshot.to_json(), ex=tailored_settings.SNAPSHOT_TTL)), False
         )
 
     def delete(self, visitor_id: str) -> bool:

@@ -102,9 +102,9 @@ class PreferencesPageView(View):
                 messages.success(request, _("Your answer was saved."), fail_silently=True)
             return self.redirect(request, next_url)
         if "reset" in request.POST:
-            context = visitor_context(request)
+            visitor = visitor_context(request)
             # A visitor with nothing stored already has the defaults: don't create one just to reset it.
-            if context.visitor_id is not None or request.user.is_authenticated:
+            if visitor.visitor_id is not None or request.user.is_authenticated:
                 reset_preferences(request)
             if not next_url:  # back on a (cacheable) site page, the page itself shows the change
                 messages.success(request, _("Your preferences were reset to the site's defaults."), fail_silently=True)

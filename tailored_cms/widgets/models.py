@@ -19,7 +19,7 @@ __all__ = ["ConsentBanner", "PageTopics", "PreferencesPanel", "TopicFeed", "Widg
 class WidgetBoard(TailoredPlugin):
     """Widgets a visitor can reorder and hide."""
 
-    objects = OfPluginType("WidgetBoardPlugin")
+    objects: OfPluginType[WidgetBoard] = OfPluginType("WidgetBoardPlugin")
 
     class Meta:
         proxy = True
@@ -33,7 +33,7 @@ class WidgetBoard(TailoredPlugin):
 class Widget(TailoredPlugin):
     """One widget of a board, titled by its label."""
 
-    objects = OfPluginType("WidgetPlugin")
+    objects: OfPluginType[Widget] = OfPluginType("WidgetPlugin")
 
     class Meta:
         proxy = True

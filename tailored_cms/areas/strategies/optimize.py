@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ...conf import tailored_settings
 from ...rules.request_time import active_segments
 from ..matching import Choices, Selection, SelectionPath, V
-from ..optimize import optimized_variant
+from ..optimize import K, optimized_variant
 from ..reasons import Reason, ReasonKind
 from .registry import ExplainedChoices, Strategy, register_strategy
 
@@ -31,10 +31,10 @@ class Optimize(Strategy):
             return None  # no bucket (no visitor id), or nothing to test: the fallback
         return Selection([allocated], (SelectionPath.OPTIMIZED,), SelectionPath.OPTIMIZED)
 
-    def allocated_variant(self, area_key: str, variants: Sequence[V], visitor_id: str | None) -> V | None:
+    def allocated_variant(self, area_key: str, variants: Sequence[K], visitor_id: str | None) -> K | None:
         """No I/O: the allocation is in this process's copy of the active segments."""
         allocation = active_segments().allocations.get(area_key)
-        return optimized_variant(variants, area_key, visitor_id, allocation)  # type: ignore[arg-type]
+        return optimized_variant(variants, area_key, visitor_id, allocation)
 
     def explain(
         self, selection: Selection[V], choices: ExplainedChoices, segments: Collection[str]

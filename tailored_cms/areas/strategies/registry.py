@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from ...conf import tailored_settings
 from ..matching import Choices, Selection, SelectionPath, V
+from ..optimize import K
 from ..reasons import FallbackCause, Reason, ReasonKind
 
 __all__ = [
@@ -72,7 +73,7 @@ class Strategy:
         ``allocated_variant`` gave the visitor."""
         return None
 
-    def allocated_variant(self, area_key: str, variants: Sequence[V], visitor_id: str | None) -> V | None:
+    def allocated_variant(self, area_key: str, variants: Sequence[K], visitor_id: str | None) -> K | None:
         """The variant an allocation gives this visitor (the optimize strategy's), from memory; ``None`` here."""
         return None
 

@@ -59,7 +59,8 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, segments: list[str] | None, chunk: int | None, progress: bool | None, **options: Any
     ) -> None:
-        stream = self.stdout._out  # the stream under Django's wrapper: is it a terminal?
+        # The stream under Django's wrapper: is it a terminal? (The stubs leave the wrapper's _out out.)
+        stream: TextIO = self.stdout._out  # type: ignore[assignment]
         if progress is None:
             progress = bool(getattr(stream, "isatty", lambda: False)())
         bar = ProgressBar(stream) if progress else None
