@@ -20,6 +20,7 @@ RETRY_SECONDS = 30
 @shared_task(name=RECOMPUTE_TASK, ignore_result=True)
 def recompute_all() -> dict[str, Any]:
     """Recompute every segment (beat runs this): time windows move, definitions change. Skipped if one runs."""
+    # Imported here: importing a task module must not load models (it is imported before Django is set up).
     from .recompute import RecomputeRunning, recompute_segments
 
     try:
@@ -31,6 +32,7 @@ def recompute_all() -> dict[str, Any]:
 @shared_task(name=RECOMPUTE_SEGMENTS_TASK, bind=True, ignore_result=True, max_retries=20)
 def recompute_segments_task(self: Any, slugs: list[str]) -> dict[str, Any]:
     """Recompute these segments (sent when one is saved); retried while a full recompute holds the lock."""
+    # Imported here: importing a task module must not load models (it is imported before Django is set up).
     from .models import Segment
     from .recompute import RecomputeRunning, recompute_segments
 
