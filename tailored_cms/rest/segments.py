@@ -26,7 +26,7 @@ from ..rules.evaluation import Scope, expand, is_request_time, kleene
 from ..rules.models import Segment, validate_rules
 from ..rules.registry import describe_tree, iter_leaves, registered_rules
 from ..visitors.models import Visitor
-from .views import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
+from .base import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
 
 __all__ = [
     "CanViewSegments",
