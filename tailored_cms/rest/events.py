@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from ..conf import tailored_settings
-from ..tracking.beacon import BadBatch, BatchResult, capture_batch, cross_site_origin, parse_batch
+from ..tracking.beacon import BatchResult, capture_batch, cross_site_origin
+from ..tracking.beacon_batch import BadBatch, parse_batch
 from .base import ERROR_DETAIL, EncodableJSONRenderer
 from .serializers import (
     EventBatchSerializer,
