@@ -34,7 +34,7 @@ from django.utils import timezone
 from ..visitors.models import Visitor
 from .models import Segment
 from .registry import BRANCHES, BehaviouralRule, _registry
-from .registry import iter_leaves as iter_leaves
+from .trees import iter_leaves as iter_leaves
 
 __all__ = [
     "FALSE",
