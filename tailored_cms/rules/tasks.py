@@ -8,9 +8,9 @@ from celery import shared_task
 
 RECOMPUTE_TASK = "tailored_cms.rules.recompute_all"
 RECOMPUTE_SEGMENTS_TASK = "tailored_cms.rules.recompute_segments"
-# Sending a task tries the broker twice without waiting: an editor saving a segment while Redis is down waits
-# milliseconds, not the seconds of kombu's and redis-py's default retries (measured: 6 s); beat's next full
-# recompute, or tailored_recompute, catches up.
+# Sending a task tries the broker twice without waiting: an editor saving a segment while Redis is down gets the
+# page back at once instead of waiting through kombu's and redis-py's default retries; beat's next full recompute,
+# or tailored_recompute, catches up.
 BROKER_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
 # A saved segment's recompute that finds a full one running tries again this much later (the full one may
 # have read the segment's old rules).
