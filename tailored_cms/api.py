@@ -12,19 +12,22 @@ from cms.api import add_plugin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from .areas.models import MAX_HOLDOUT_PERCENT, validate_goal
+from .rules import recompute
+from .rules.models import Segment, validate_rules
 from .text import check_storable
 from .tracking.capture import record_event
 from .visitors.models import Topic
 from .visitors.preferences import clean_preferences, reset_preferences, save_preferences
 from .visitors.snapshot import Snapshot
+from .widgets.models import PageTopics
 
 if TYPE_CHECKING:
     from cms.models import Page, Placeholder
 
     from .areas.models import TailoredArea, Variant
-    from .rules.models import Segment
     from .rules.recompute import RecomputeSummary
-    from .widgets.models import PageTopics, Widget, WidgetBoard
+    from .widgets.models import Widget, WidgetBoard
 
 __all__ = [
     "record_event",
@@ -58,8 +61,6 @@ def create_topic(slug: str, name: str = "", *, description: str = "", position: 
 
 def tag_page(page: Page, topics: Iterable[str]) -> PageTopics:
     """Set the topics of a CMS page (by slug; unknown slugs raise ``Topic.DoesNotExist``)."""
-    from .widgets.models import PageTopics
-
     slugs = list(topics)
     found = list(Topic.objects.filter(slug__in=slugs))
     missing = set(slugs) - {t.slug for t in found}
@@ -82,8 +83,6 @@ def add_area(
 ) -> TailoredArea:
     """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``; ``holdout_percent`` is 0 to 50; ``goal`` the event
     name that counts as a conversion in its results (``""``: clicks only)."""
-    from .areas.models import MAX_HOLDOUT_PERCENT, validate_goal
-
     if not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
         raise ValidationError(f"holdout_percent must be 0 to {MAX_HOLDOUT_PERCENT}, not {holdout_percent}.")
     if goal:
@@ -116,8 +115,6 @@ def add_variant(
 
     ``segments``: slugs of the segments it is for (unknown slugs raise ``Segment.DoesNotExist``).
     """
-    from .rules.models import Segment
-
     slugs = list(segments)
     missing = set(slugs) - set(Segment.objects.filter(slug__in=slugs).values_list("slug", flat=True))
     if missing:
@@ -148,8 +145,6 @@ def create_segment(
 ) -> Segment:
     """Create (or update) the segment ``slug``; ``rules`` is validated (``ValidationError`` naming the rule and
     parameter at fault, or a reference cycle). Celery recomputes its members once the transaction commits."""
-    from .rules.models import Segment, validate_rules
-
     _check_storable(name=name, description=description)
     segment = Segment.objects.filter(slug=slug).first() or Segment(slug=slug)
     segment.name = name or slug.replace("-", " ").capitalize()
@@ -180,9 +175,7 @@ def recompute_segments(segments: Iterable[str] | None = None) -> RecomputeSummar
 
     Raises ``RecomputeRunning`` if another recompute holds the lock.
     """
-    from .rules.recompute import recompute_segments as recompute
-
-    return recompute(None if segments is None else list(segments))
+    return recompute.recompute_segments(None if segments is None else list(segments))
 
 
 def add_widget_board(placeholder: Placeholder, language: str = "en", label: str = "") -> WidgetBoard:

@@ -10,6 +10,7 @@ class TailoredCmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here: these modules load models, which ready() is the first place allowed to.
         from . import checks  # noqa: F401 - registers the system checks
         from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed
         from .visitors import receivers  # noqa: F401 - connects the login/logout receivers

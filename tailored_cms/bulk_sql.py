@@ -98,8 +98,8 @@ def lock(model: type[models.Model], keys: Sequence[Any], fields: Sequence[str]) 
     """Lock the rows of ``keys`` (primary keys) in key order; return their ``fields`` by key (as a string).
 
     ``FOR NO KEY UPDATE``: rows referencing them can still be inserted, only writers of these rows wait.
-    Cost: one query; on PostgreSQL with the keys as one array parameter (the ORM makes and quotes a UUID object
-    per key: about a tenth of a batch's time when each of its events is another visitor's).
+    Cost: one query; on PostgreSQL with the keys as one array parameter (the ORM would make and quote a UUID object
+    per key, a cost that shows in a batch whose events are each another visitor's).
     """
     if not keys:
         return {}
@@ -136,7 +136,7 @@ def insert_new(model: type[models.Model], fields: Sequence[str], rows: Sequence[
     On PostgreSQL the rows go in with one ``COPY`` inside a savepoint, in the expectation that none is stored
     (a key comes again only when a batch is redelivered or an event was sent twice). When one is, the savepoint
     is rolled back, the stored keys are looked up and the rest inserted: PostgreSQL spends the time of a look-up
-    by key (about a fifth of its time on an ingest batch) only when it finds something. Elsewhere the stored keys
+    by key (a sizeable share of an ingest batch's) only when it finds something. Elsewhere the stored keys
     are looked up first. A key another transaction inserts meanwhile makes this raise ``IntegrityError``
     (nothing is ever inserted twice).
 
@@ -252,7 +252,7 @@ def _statements(
 
 
 def _copy(connection: Any, statement: str, model_fields: Sequence[Any], rows: Sequence[Sequence[Any]]) -> None:
-    """PostgreSQL's COPY: the fastest way in (psycopg formats the rows in C), three times a multi-row INSERT."""
+    """PostgreSQL's COPY: the fastest way in (psycopg formats the rows in C), well ahead of a multi-row INSERT."""
     adapters = [_adapter(field, connection) for field in model_fields]
     # Only the columns whose values need adapting are touched: a call per value adds up over a batch's rows.
     adapted = [(index, adapt) for index, adapt in enumerate(adapters) if adapt is not _same]
@@ -275,7 +275,7 @@ def _copy(connection: Any, statement: str, model_fields: Sequence[Any], rows: Se
 def _arrays(model_fields: Sequence[Any], rows: Sequence[Sequence[Any]], connection: Any) -> list[Any]:
     """One parameter per column for ``unnest``: an array literal (``{"a","b",NULL}``), cast by the statement to the
     column's array type. Written here as one string, since psycopg quotes a list's elements one by one in Python
-    (three times slower); a column of a type this doesn't know goes as a list, adapted by psycopg."""
+    (much slower); a column of a type this doesn't know goes as a list, adapted by psycopg."""
     params: list[Any] = []
     for index, field in enumerate(model_fields):
         text = _text_of(field)
@@ -335,8 +335,9 @@ def _json_text(value: Any) -> str | None:
 def _adapter(field: models.Field, connection: Any) -> Callable[[Any], Any]:
     """How a value of ``field`` goes to PostgreSQL (where the column type or a cast parses text).
 
-    The field types the ingest writes skip Django's per-value ``get_db_prep_save`` (a third of a batch's time:
-    it parses every UUID string into a ``uuid.UUID`` just for psycopg to print it again); any other goes through it.
+    The field types the ingest writes skip Django's per-value ``get_db_prep_save`` (a large share of a batch's
+    time: it parses every UUID string into a ``uuid.UUID`` just for psycopg to print it again); any other goes
+    through it.
     """
     target = cast(models.ForeignKey, field).target_field if field.is_relation else field
     if isinstance(target, models.UUIDField):

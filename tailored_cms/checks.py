@@ -31,6 +31,21 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="tailored_cms.E002",
             )
         )
+    errors.extend(_check_choices())
+    errors.extend(_check_consent_and_redis())
+    errors.extend(_check_vary_headers())
+    errors.extend(_check_snapshot_store())
+    errors.extend(_check_segments())
+    errors.extend(_check_events())
+    errors.extend(_check_cache_budget())
+    errors.extend(_check_results())
+    errors.extend(_check_optimize())
+    return errors
+
+
+def _check_choices() -> list[Error]:
+    """THEMES and LAYOUTS are non-empty dicts of slug -> label (E003), each holding its default (E004)."""
+    errors: list[Error] = []
     for choices, default in (("THEMES", "DEFAULT_THEME"), ("LAYOUTS", "DEFAULT_LAYOUT")):
         value = getattr(tailored_settings, choices)
         if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
@@ -48,6 +63,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                     id="tailored_cms.E004",
                 )
             )
+    return errors
+
+
+def _check_consent_and_redis() -> list[Error]:
+    """CONSENT is 'required' or 'implied' (E008); REDIS_URL is a Redis URL (E005)."""
+    errors: list[Error] = []
     if tailored_settings.CONSENT not in ("required", "implied"):
         errors.append(
             Error(
@@ -62,6 +83,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="tailored_cms.E005",
             )
         )
+    return errors
+
+
+def _check_vary_headers() -> list[Error]:
+    """The four vary headers are four different names (E009)."""
+    errors: list[Error] = []
     header_settings = ("VARY_HEADER", "WIDGETS_VARY_HEADER", "CONSENT_VARY_HEADER", "HOLDOUT_VARY_HEADER")
     headers = [getattr(tailored_settings, name) for name in header_settings]
     if not all(isinstance(h, str) and h for h in headers) or len({str(h).lower() for h in headers}) < len(headers):
@@ -75,12 +102,6 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="tailored_cms.E009",
             )
         )
-    errors.extend(_check_snapshot_store())
-    errors.extend(_check_segments())
-    errors.extend(_check_events())
-    errors.extend(_check_cache_budget())
-    errors.extend(_check_results())
-    errors.extend(_check_optimize())
     return errors
 
 

@@ -153,9 +153,9 @@ def live_markup(context: Any, area: TailoredArea, selection: Selection[Variant])
     that put it there (results count by them: the beacon reads the markup, so a page from django CMS's caches
     still says what it shows, and why).
 
-    Built here rather than in a template: on a page of four areas, the template's loops and ``{% render_plugin %}``
-    tags cost about a tenth of what tailoring adds to the page (measured, ``bench``). The children are rendered as
-    that tag renders them.
+    Built here rather than in a template: the template's loops and ``{% render_plugin %}`` tags are a noticeable
+    part of what tailoring adds to a page (``make bench`` shows it). The children are rendered as that tag renders
+    them.
     """
     renderer = toolbar_of(context["request"]).get_content_renderer()
     parts = [
@@ -175,8 +175,8 @@ def live_markup(context: Any, area: TailoredArea, selection: Selection[Variant])
 
 class LiveMarkup:
     """The live area's template: what ``live_markup`` built, as is. django CMS renders any object with a
-    ``render`` method as a plugin's template; this one skips the template engine (a tenth of a millisecond on a
-    page of four areas)."""
+    ``render`` method as a plugin's template; this one skips the template engine, whose cost every area on the
+    page would pay."""
 
     @staticmethod
     def render(context: dict[str, Any], request: HttpRequest | None = None) -> str:

@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 from ..conf import tailored_settings
 from ..context import VisitorContext
+from ..rules.models import Segment
+from ..visitors.models import Topic
 from ..visitors.snapshot import Snapshot
 
 PERMISSION_PREVIEW = "tailored_cms.preview_tailoring"
@@ -57,9 +59,6 @@ class Preview:
 
     def describe(self) -> str:
         """ "Sports fans and Regulars, following Sports, dark theme": for the toolbar. Cost: 0 to 2 queries."""
-        from ..rules.models import Segment
-        from ..visitors.models import Topic
-
         parts = []
         if self.holdout:
             parts.append(_("a holdout visitor"))

@@ -84,7 +84,7 @@ class PluginSettings(models.Model):
         CMSPlugin,
         on_delete=models.CASCADE,
         primary_key=True,
-        db_column="cmsplugin_ptr_id",  # the column of the days this was a concrete plugin model
+        db_column="cmsplugin_ptr_id",  # the name django CMS gives a plugin model's link to CMSPlugin
         related_name="tailored_settings",
     )
     label = models.CharField(_("label"), max_length=100, blank=True)

@@ -33,7 +33,7 @@ def toolbar_of(request: HttpRequest) -> Any:
     """The request's django CMS toolbar: ``request.toolbar``, which django CMS's middleware sets, else an empty one.
 
     Not ``get_toolbar_from_request``, which builds an empty toolbar on every call, also when there is one (its
-    ``getattr`` default): a tenth of a millisecond a page, called twice per area.
+    ``getattr`` default): a cost paid twice per area on every page.
     """
     toolbar = getattr(request, "toolbar", None)
     return toolbar if toolbar is not None else get_toolbar_from_request(request)

@@ -24,9 +24,10 @@ from rest_framework.response import Response
 
 from ..rules.evaluation import Scope, expand, is_request_time, kleene
 from ..rules.models import Segment, validate_rules
-from ..rules.registry import describe_tree, iter_leaves, registered_rules
+from ..rules.registry import registered_rules
+from ..rules.trees import describe_tree, iter_leaves
 from ..visitors.models import Visitor
-from .views import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
+from .base import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
 
 __all__ = [
     "CanViewSegments",

@@ -19,8 +19,8 @@ from ..areas.models import PERMISSION_RESULTS, may_see_results
 from ..areas.selection import PATHS
 from ..results.report import DEFAULT_DAYS, RANGES, AreaResults, Counts, area_results, period
 from ..results.stats import Lift, Rate
+from .base import VisitorAPIView
 from .segments import StaffAuthentication
-from .views import VisitorAPIView
 
 __all__ = ["CanSeeResults", "StatsSerializer", "StatsView", "stats_document"]
 

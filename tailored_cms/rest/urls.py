@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from . import segments, stats, views
+from . import choices, events, explain, preferences, privacy, schema, segments, stats
 
 app_name = "api"
 
 urlpatterns: list[URLPattern] = [
-    path("preferences/", views.PreferencesView.as_view(), name="preferences"),
-    path("topics/", views.TopicsView.as_view(), name="topics"),
-    path("themes/", views.ThemesView.as_view(), name="themes"),
-    path("layouts/", views.LayoutsView.as_view(), name="layouts"),
-    path("consent/", views.ConsentView.as_view(), name="consent"),
-    path("events/", views.EventsView.as_view(), name="events"),
-    path("me/", views.MeView.as_view(), name="me"),
-    path("explain/", views.ExplainView.as_view(), name="explain"),
+    path("preferences/", preferences.PreferencesView.as_view(), name="preferences"),
+    path("topics/", choices.TopicsView.as_view(), name="topics"),
+    path("themes/", choices.ThemesView.as_view(), name="themes"),
+    path("layouts/", choices.LayoutsView.as_view(), name="layouts"),
+    path("consent/", privacy.ConsentView.as_view(), name="consent"),
+    path("events/", events.EventsView.as_view(), name="events"),
+    path("me/", privacy.MeView.as_view(), name="me"),
+    path("explain/", explain.ExplainView.as_view(), name="explain"),
     path("segments/", segments.SegmentsView.as_view(), name="segments"),
     path("segments/preview/", segments.SegmentPreviewView.as_view(), name="segment-preview"),
     path("stats/", stats.StatsView.as_view(), name="stats"),
-    path("schema/", views.SchemaView.as_view(), name="schema"),
+    path("schema/", schema.SchemaView.as_view(), name="schema"),
 ]

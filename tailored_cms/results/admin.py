@@ -110,6 +110,29 @@ def chosen_days(request: HttpRequest) -> int:
     return days if days in RANGES else DEFAULT_DAYS
 
 
+def area_charts(area: AreaResults, paths: list[str]) -> list[dict[str, Any]]:
+    """The area's rate charts per day, one line per path: click-through, and conversion when it has a goal."""
+    charts = []
+    rates = [("ctr", _("Click-through rate per day, by path"))]
+    if area.goal:
+        rates.append(("conversion_rate", _("Conversion rate per day (goal: %(goal)s), by path") % {"goal": area.goal}))
+    for attribute, title in rates:
+        series = [
+            Series(path_label(p), [getattr(c, attribute).value for c in area.per_day(p)], dashed=p == HOLDOUT)
+            for p in paths
+        ]
+        svg = line_chart(
+            area.days,
+            series,
+            title=f"{title}, {area.label}",
+            description=_("One line per path; days without impressions are gaps. The table below has the figures."),
+            percent=True,
+            chart_id=f"chart-{attribute}",
+        )
+        charts.append({"title": title, "svg": mark_safe(svg)})  # noqa: S308 - escaped by chart.line_chart
+    return charts
+
+
 @admin.register(VariantStats)
 class ResultsAdmin(admin.ModelAdmin):
     """Not a list of rows: the results pages, under the model's admin URLs (and in the admin index as Results)."""
@@ -212,27 +235,8 @@ class ResultsAdmin(admin.ModelAdmin):
         if not found:
             raise Http404(_("No tailored area with key “%(key)s”.") % {"key": key})
         area = found[0]
-        charts = []
         paths = list(area.by_path)
-        rates = [("ctr", _("Click-through rate per day, by path"))]
-        if area.goal:
-            rates.append(
-                ("conversion_rate", _("Conversion rate per day (goal: %(goal)s), by path") % {"goal": area.goal})
-            )
-        for attribute, title in rates:
-            series = [
-                Series(path_label(p), [getattr(c, attribute).value for c in area.per_day(p)], dashed=p == HOLDOUT)
-                for p in paths
-            ]
-            svg = line_chart(
-                area.days,
-                series,
-                title=f"{title}, {area.label}",
-                description=_("One line per path; days without impressions are gaps. The table below has the figures."),
-                percent=True,
-                chart_id=f"chart-{attribute}",
-            )
-            charts.append({"title": title, "svg": mark_safe(svg)})  # noqa: S308 - escaped by chart.line_chart
+        charts = area_charts(area, paths)
         daily = (
             [
                 {"day": day, "paths": [counts_row(counts) for counts in per_path]}

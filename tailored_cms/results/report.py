@@ -19,6 +19,8 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from ..areas.explanation import live_areas
+from ..areas.models import Variant
 from ..areas.selection import HOLDOUT, PATHS
 from .models import SegmentSize, VariantStats
 from .stats import Lift, Rate, lift
@@ -162,9 +164,6 @@ def area_results(days: int = DEFAULT_DAYS, *, key: str | None = None, today: dat
     (``on_site`` False). An unknown ``key`` gives ``[]``. Cost: 5 queries (areas, their pages, variants,
     counters; the pages by content type), whatever the number of areas and days.
     """
-    from ..areas.explanation import live_areas
-    from ..areas.models import Variant
-
     dates = period(days, today)
     areas = live_areas().select_related("placeholder").prefetch_related("placeholder__source")
     if key is not None:

@@ -31,6 +31,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from .. import bulk_sql as sql
+from ..areas.explanation import live_areas
 from ..areas.selection import PATHS
 from ..conf import tailored_settings
 from ..tracking.goals import NOT_GOALS
@@ -89,8 +90,6 @@ def clicked(props: Any) -> tuple[str, str, str] | None:
 
 def area_goals() -> dict[str, str]:
     """Goal event name by area key, of the areas visitors can meet (the oldest of a key wins). Cost: one query."""
-    from ..areas.explanation import live_areas
-
     goals: dict[str, str] = {}
     for key, goal in (
         live_areas()

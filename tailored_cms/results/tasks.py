@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-# The name sites' beat schedules know it by (it was registered by the widgets package once): kept.
+# The name sites' beat schedules may already use: it stays the same, whichever package runs the task.
 OPTIMIZE_TASK = "tailored_cms.widgets.refresh_allocations"
 
 

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 from . import builtin  # noqa: F401 - registers the built-in rule types
 from .registry import (
-    MAX_DEPTH,
-    MAX_RULES,
     BehaviouralRule,
     Param,
     RequestRule,
     Rule,
     describe_rules,
-    describe_tree,
     get_rule,
     register,
     registered_rules,
     unregister,
-    validate_tree,
 )
 from .request_time import RequestFacts, segments_for
+from .trees import MAX_DEPTH, MAX_RULES, describe_tree, validate_tree
 
 __all__ = [
     "MAX_DEPTH",

@@ -14,8 +14,8 @@ from django.utils.translation import ngettext
 
 from .forms import SegmentForm
 from .models import Segment
-from .registry import describe_tree
 from .tasks import queue_recompute
+from .trees import describe_tree
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,9 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Q, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import Q, Sum, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import get_text_list
 
@@ -80,7 +82,7 @@ class TopicViews(BehaviouralRule):
         return f"viewed {params['topic']} pages at least {_times(params['min'])}{_window(params)}"
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
-        from ..tracking.models import TopicViews as Counter
+        from ..tracking.models import TopicViews as Counter  # here: this module loads before Django's apps
 
         rows = Counter.objects.filter(topic=params["topic"])
         if "days" in params:
@@ -105,7 +107,7 @@ class EventCount(BehaviouralRule):
         return f"sent the event {params['name']!r} at least {_times(params['min'])}{_window(params)}"
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
-        from ..tracking.models import EventCounts
+        from ..tracking.models import EventCounts  # here: this module loads before Django's apps
 
         rows = EventCounts.objects.filter(name=params["name"])
         if "days" in params:
@@ -182,9 +184,6 @@ class FollowsTopic(BehaviouralRule):
             return Q(topics__contains=[params["topic"]])  # jsonb @>
         # Elsewhere JSON containment isn't available: match the slug, quoted, in the JSON text. Slugs need no
         # escaping in JSON, and the quotes keep "sport" from matching "sports".
-        from django.db.models import TextField
-        from django.db.models.functions import Cast
-
         quoted = f'"{params["topic"]}"'
         rows = scope.visitor_model.objects.alias(text=Cast("topics", TextField())).filter(text__contains=quoted)
         return scope.visitors_in(rows, "pk")
@@ -215,8 +214,6 @@ class InGroup(BehaviouralRule):
         return f"is in the user group {params['group']!r}"
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
-        from django.contrib.auth import get_user_model
-
         through = get_user_model().groups.through
         # A subquery, not user__groups__name: a join would repeat the visitor's row once per group.
         return Q(user__in=through.objects.filter(group__name=params["group"]).values("user"))

@@ -25,17 +25,16 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connections, router
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from ..visitors.models import Visitor
+from .models import Segment
 from .registry import BRANCHES, BehaviouralRule, _registry
-from .registry import iter_leaves as iter_leaves
-
-if TYPE_CHECKING:
-    from .models import Segment
+from .trees import iter_leaves as iter_leaves
 
 __all__ = [
     "FALSE",
@@ -162,8 +161,6 @@ class Scope:
         upto: Any = None,
         correlated: bool = False,
     ) -> None:
-        from ..visitors.models import Visitor
-
         self.now = now or timezone.now()
         self.zone = timezone.get_default_timezone()
         # Counters are per day in the site's time zone (the ingest's), so windows are too.
@@ -286,8 +283,6 @@ def plan_segments(rows: Iterable[tuple[int, str, bool, Any]], only: Iterable[str
 
 def load_plans(segments: Iterable[str | Segment] | None = None) -> Plans:
     """Plans of ``segments`` (slugs or ``Segment``s; all segments if None). Cost: one query."""
-    from .models import Segment
-
     only = None if segments is None else [s if isinstance(s, str) else s.slug for s in segments]
     return plan_segments(Segment.objects.order_by("pk").values_list("pk", "slug", "enabled", "rules"), only)
 
@@ -300,9 +295,6 @@ def members(
     By default everyone who is in the segment on some request (its size, as memberships count it);
     ``certain=True``: only those in it on every request (no request-time condition left).
     """
-    from ..visitors.models import Visitor
-    from .models import Segment
-
     if isinstance(segment, Segment | str):
         slug = segment.slug if isinstance(segment, Segment) else segment
         rows = list(Segment.objects.values_list("pk", "slug", "enabled", "rules"))
@@ -358,8 +350,6 @@ def _rows(visitors: QuerySet, plans: Plans, scope: Scope) -> Iterator[Row]:
 
 def evaluate_range(after: Any, upto: Any, plans: Plans, *, now: datetime | None = None) -> Iterator[Row]:
     """Rows for the visitors with ``after < id <= upto`` (either bound may be None). Cost: one query."""
-    from ..visitors.models import Visitor
-
     visitors = Visitor.objects.all()
     if after is not None:
         visitors = visitors.filter(pk__gt=after)
@@ -370,8 +360,6 @@ def evaluate_range(after: Any, upto: Any, plans: Plans, *, now: datetime | None 
 
 def evaluate_rows(visitor_ids: Sequence[Any], plans: Plans, *, now: datetime | None = None) -> Iterator[Row]:
     """Rows for the given visitors (unknown ids are skipped). Cost: one query."""
-    from ..visitors.models import Visitor
-
     if not visitor_ids:
         return iter(())
     return _rows(Visitor.objects.filter(pk__in=list(visitor_ids)).order_by(), plans, Scope(now=now, correlated=True))

@@ -22,7 +22,8 @@ from django.urls import NoReverseMatch, reverse
 from ..text import is_storable, json_nesting
 from ..visitors.models import Topic
 from .models import Segment
-from .registry import MAX_DEPTH, MAX_JSON_NESTING, describe_rules
+from .registry import describe_rules
+from .trees import MAX_DEPTH, MAX_JSON_NESTING
 
 __all__ = ["RuleBuilderWidget", "RulesField", "SegmentForm", "builder_config"]
 

@@ -6,13 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from .models import Membership
+
 __all__ = ["memberships_of"]
 
 
 def memberships_of(visitor_ids: Iterable[Any]) -> dict[str, list[tuple[str, Any]]]:
     """``{visitor_id: [(slug, condition), ...]}`` for many visitors (those with none are absent). Cost: one query."""
-    from .models import Membership
-
     ids = list(visitor_ids)
     found: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     if not ids:

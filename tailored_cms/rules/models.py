@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..visitors.models import Visitor
-from .registry import validate_tree
+from .trees import validate_tree
 
 # A recompute that started longer ago than this without finishing is taken for dead (its worker was killed).
 RECOMPUTE_STALE_AFTER = timedelta(hours=1)

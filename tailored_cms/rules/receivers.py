@@ -17,8 +17,8 @@ from ..signals import drain_started, visitors_touched
 from .active import publish_segments, republish_if_lost
 from .models import Segment
 from .recompute import recompute_visitors
-from .registry import iter_leaves
 from .tasks import queue_recompute
+from .trees import iter_leaves
 
 logger = logging.getLogger(__name__)
 

@@ -265,14 +265,7 @@ def recompute_segments(
     now = now or timezone.now()
     size = max(1, chunk_size or tailored_settings.RECOMPUTE_CHUNK)
     everything = load_plans()
-    if segments is None:
-        targets = everything.plans
-    else:
-        wanted = {s if isinstance(s, str) else s.slug for s in segments}
-        targets = [plan for plan in everything.plans if plan.slug in wanted]
-        missing = wanted - {plan.slug for plan in targets}
-        if missing:
-            raise Segment.DoesNotExist(f"No segment {', '.join(sorted(missing))}.")
+    targets = _targets(everything, segments)
     plans = Plans(targets, {key: leaf for plan in targets if plan.computed for key, leaf in _leaves(everything, plan)})
     computed = plans.computed
     summary = RecomputeSummary(segments=len(computed))
@@ -307,6 +300,18 @@ def recompute_segments(
     summary.seconds = time.monotonic() - started
     logger.info("Recomputed segments: %s", summary)
     return summary
+
+
+def _targets(everything: Plans, segments: Iterable[str | Segment] | None) -> list[Plan]:
+    """The plans of ``segments`` (all if None); ``Segment.DoesNotExist`` naming the unknown slugs."""
+    if segments is None:
+        return everything.plans
+    wanted = {s if isinstance(s, str) else s.slug for s in segments}
+    targets = [plan for plan in everything.plans if plan.slug in wanted]
+    missing = wanted - {plan.slug for plan in targets}
+    if missing:
+        raise Segment.DoesNotExist(f"No segment {', '.join(sorted(missing))}.")
+    return targets
 
 
 @contextmanager

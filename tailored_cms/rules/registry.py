@@ -1,20 +1,19 @@
-"""The rule registry: rule types by name, their parameters, and validation of rule trees.
+"""The rule registry: rule types by name, and their parameters (``trees`` checks and describes rule trees).
 
-A rule tree is JSON: ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``, nested freely; a leaf is
-``{"rule": NAME, **params}``. A site adds a rule type with ``@register`` on a subclass of ``BehaviouralRule``
-(computed by Celery, in SQL) or ``RequestRule`` (checked on each request, without I/O).
+A site adds a rule type with ``@register`` on a subclass of ``BehaviouralRule`` (computed by Celery, in SQL) or
+``RequestRule`` (checked on each request, without I/O).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils.text import get_text_list
 
-from ..text import check_storable, shown
+from ..text import check_storable
 
 if TYPE_CHECKING:
     from django.db.models import Q
@@ -23,30 +22,17 @@ if TYPE_CHECKING:
     from .request_time import RequestFacts
 
 __all__ = [
-    "MAX_DEPTH",
-    "MAX_JSON_NESTING",
-    "MAX_RULES",
+    "BRANCHES",
     "BehaviouralRule",
     "Param",
     "RequestRule",
     "Rule",
     "describe_rules",
-    "describe_tree",
     "get_rule",
-    "iter_leaves",
     "register",
     "registered_rules",
     "unregister",
-    "validate_tree",
 ]
-
-# A tree deeper or bigger than this is refused: what an editor builds stays readable, and what the request path
-# checks stays cheap (a residual tree is evaluated on every page view).
-MAX_DEPTH = 8
-MAX_RULES = 50
-# How deep the JSON text of a tree within MAX_DEPTH can nest: an object and a list per group, and a leaf's list
-# of values. Deeper text is refused before it is parsed (``json`` recurses, and fails ~1,000 levels down).
-MAX_JSON_NESTING = 2 * MAX_DEPTH + 2
 
 BRANCHES = ("all", "any")
 
@@ -275,37 +261,6 @@ def describe_rules() -> list[dict[str, Any]]:
     return sorted((type(rule).describe_rule() for rule in _registry.values()), key=lambda rule: rule["label"].lower())
 
 
-def describe_tree(tree: Any) -> str:
-    """A rule tree as a sentence for editors: "viewed sports pages at least 3 times in 30 days and is on a mobile
-    device". Groups inside groups are parenthesised; a tree that isn't valid still gets words, never an error."""
-    return _describe(tree, nested=False)
-
-
-def _describe(tree: Any, *, nested: bool) -> str:
-    if not isinstance(tree, Mapping):
-        return "(not a rule)"
-    if "rule" in tree:
-        name = tree["rule"]
-        rule = _registry.get(name) if isinstance(name, str) else None
-        if rule is None:
-            return f"{shown(name)} (no such rule)"
-        params = {key: value for key, value in tree.items() if key != "rule"}
-        try:
-            return rule.describe(params)
-        except Exception:  # a site's describe() on parameters stored before its rule changed: words, not a 500
-            return Rule.describe(rule, params)
-    if "not" in tree:
-        return f"not ({_describe(tree['not'], nested=False)})"
-    for kind, joiner in (("all", " and "), ("any", " or ")):
-        if kind in tree:
-            children = tree[kind] if isinstance(tree[kind], list) else []
-            if not children:
-                return "(an empty group)"
-            text = joiner.join(_describe(child, nested=True) for child in children)
-            return f"({text})" if nested and len(children) > 1 else text
-    return "(not a rule)"
-
-
 def _words(value: Any) -> str:
     """A parameter's value in a sentence: lists as "a, b or c", booleans as yes/no."""
     if isinstance(value, bool):
@@ -313,115 +268,3 @@ def _words(value: Any) -> str:
     if isinstance(value, list):
         return str(get_text_list([str(item) for item in value], "or"))
     return str(value)
-
-
-def iter_leaves(tree: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Every leaf of a (validated) tree, depth first."""
-    if "rule" in tree:
-        yield tree
-    elif "not" in tree:
-        yield from iter_leaves(tree["not"])
-    else:
-        for key in BRANCHES:
-            for child in tree.get(key, ()):
-                yield from iter_leaves(child)
-
-
-def validate_tree(
-    tree: Any,
-    *,
-    segment: str | None = None,
-    definitions: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """The tree with every leaf's parameters cleaned; raises ``ValidationError`` naming what is wrong.
-
-    Checks the shape (``all``/``any`` lists, ``not`` one tree, leaves naming a registered rule), depth
-    (``MAX_DEPTH``) and size (``MAX_RULES`` leaves), each leaf's parameters, and ``segment`` references: the
-    referenced segment must exist and no chain of references may lead back to ``segment`` (the slug of the
-    segment this tree is for). ``definitions`` maps slugs to rule trees (or is a function returning that map, called
-    only for a tree that references segments); by default no segment exists. ``rules.models.validate_rules`` checks
-    a tree against the saved segments.
-    """
-    counter = [0]
-    cleaned = _clean(tree, depth=1, counter=counter, path="rules")
-    references = {leaf["slug"] for leaf in iter_leaves(cleaned) if leaf.get("rule") == "segment"}
-    if references:
-        if callable(definitions):
-            definitions = definitions()
-        definitions = definitions or {}
-        missing = sorted(references - set(definitions) - ({segment} if segment else set()))
-        if missing:
-            raise ValidationError(f"Rule 'segment': no segment {get_text_list(missing, 'or')} exists.")
-        if segment:
-            graph = {**definitions, segment: cleaned}
-            cycle = _find_cycle(segment, graph)
-            if cycle:
-                raise ValidationError(
-                    f"Rule 'segment': the references make a cycle ({' → '.join(cycle)}); a segment can't "
-                    "contain itself."
-                )
-    return cleaned
-
-
-def _clean(tree: Any, *, depth: int, counter: list[int], path: str) -> dict[str, Any]:
-    if depth > MAX_DEPTH:
-        raise ValidationError(f"The rule tree is nested more than {MAX_DEPTH} levels deep (at {path}).")
-    if not isinstance(tree, Mapping):
-        raise ValidationError(
-            f'{path} must be an object: {{"all": [...]}}, {{"any": [...]}}, {{"not": {{...}}}} or '
-            f'{{"rule": NAME, ...}}, not {type(tree).__name__}.'
-        )
-    kinds = [key for key in ("all", "any", "not", "rule") if key in tree]
-    if len(kinds) != 1:
-        raise ValidationError(
-            f'{path} must have exactly one of "all", "any", "not" or "rule" '
-            f"(it has {shown(', '.join(sorted(map(str, tree)))) or 'none'})."
-        )
-    kind = kinds[0]
-    if kind == "rule":
-        counter[0] += 1
-        if counter[0] > MAX_RULES:
-            raise ValidationError(f"The rule tree has more than {MAX_RULES} rules.")
-        name = tree["rule"]
-        if not isinstance(name, str):
-            raise ValidationError(f"{path}: a rule's name must be a string, not {name!r}.")
-        return get_rule(name).clean(tree)
-    if len(tree) != 1:
-        extra = sorted(set(tree) - {kind})
-        raise ValidationError(f'{path}: "{kind}" can\'t have siblings ({shown(", ".join(map(str, extra)))}).')
-    if kind == "not":
-        return {"not": _clean(tree["not"], depth=depth + 1, counter=counter, path=f"{path}.not")}
-    children = tree[kind]
-    if not isinstance(children, list) or not children:
-        raise ValidationError(f'{path}: "{kind}" must be a non-empty list of rules.')
-    return {
-        kind: [
-            _clean(child, depth=depth + 1, counter=counter, path=f"{path}.{kind}[{index}]")
-            for index, child in enumerate(children)
-        ]
-    }
-
-
-def _find_cycle(start: str, graph: Mapping[str, Any]) -> list[str] | None:
-    """A chain of ``segment`` references from ``start`` back to it, or None."""
-
-    def references(slug: str) -> Iterable[str]:
-        tree = graph.get(slug)
-        if not isinstance(tree, Mapping):
-            return ()
-        try:
-            return [leaf["slug"] for leaf in iter_leaves(tree) if leaf.get("rule") == "segment" and "slug" in leaf]
-        except (TypeError, AttributeError):  # a malformed stored tree: it references nothing we can follow
-            return ()
-
-    stack: list[tuple[str, list[str]]] = [(start, [start])]
-    seen: set[str] = set()
-    while stack:
-        slug, chain = stack.pop()
-        for target in references(slug):
-            if target == start:
-                return [*chain, target]
-            if target not in seen:
-                seen.add(target)
-                stack.append((target, [*chain, target]))
-    return None

@@ -34,6 +34,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import SETTING_NAME, tailored_settings
+from ..tracking.devices import device_class
+from ..tracking.stream import UTM_PARAMS
 from .registry import RequestRule, _registry
 
 if TYPE_CHECKING:
@@ -156,12 +158,12 @@ class RequestFacts:
 
     @cached_property
     def device(self) -> str:
-        from ..tracking.devices import device_class
-
         return device_class(self._header("User-Agent"))
 
     @cached_property
     def referrer_domain(self) -> str:
+        # Imported here: this module is imported before Django's apps are loaded (``rules`` through
+        # ``tailored_cms.tasks``), and importing the ingest loads models.
         from ..tracking.ingest import referrer_domain
 
         referrer = self._header("Referer")
@@ -180,8 +182,6 @@ class RequestFacts:
 
     @cached_property
     def utm(self) -> dict[str, str]:
-        from ..tracking.stream import UTM_PARAMS
-
         if self.request is not None:
             given = {name.removeprefix("utm_"): self.request.GET.get(name, "")[:100] for name in UTM_PARAMS}
             if any(given.values()):

@@ -17,9 +17,9 @@ class _BrokerRetry(TypedDict):
 
 RECOMPUTE_TASK = "tailored_cms.rules.recompute_all"
 RECOMPUTE_SEGMENTS_TASK = "tailored_cms.rules.recompute_segments"
-# Sending a task tries the broker twice without waiting: an editor saving a segment while Redis is down waits
-# milliseconds, not the seconds of kombu's and redis-py's default retries (measured: 6 s); beat's next full
-# recompute, or tailored_recompute, catches up.
+# Sending a task tries the broker twice without waiting: an editor saving a segment while Redis is down gets the
+# page back at once instead of waiting through kombu's and redis-py's default retries; beat's next full recompute,
+# or tailored_recompute, catches up.
 BROKER_RETRY: _BrokerRetry = {"max_retries": 1, "interval_start": 0, "interval_step": 0}
 # A saved segment's recompute that finds a full one running tries again this much later (the full one may
 # have read the segment's old rules).
@@ -29,6 +29,7 @@ RETRY_SECONDS = 30
 @shared_task(name=RECOMPUTE_TASK, ignore_result=True)
 def recompute_all() -> dict[str, Any]:
     """Recompute every segment (beat runs this): time windows move, definitions change. Skipped if one runs."""
+    # Imported here: importing a task module must not load models (it is imported before Django is set up).
     from .recompute import RecomputeRunning, recompute_segments
 
     try:
@@ -40,6 +41,7 @@ def recompute_all() -> dict[str, Any]:
 @shared_task(name=RECOMPUTE_SEGMENTS_TASK, bind=True, ignore_result=True, max_retries=20)
 def recompute_segments_task(self: Any, slugs: list[str]) -> dict[str, Any]:
     """Recompute these segments (sent when one is saved); retried while a full recompute holds the lock."""
+    # Imported here: importing a task module must not load models (it is imported before Django is set up).
     from .models import Segment
     from .recompute import RecomputeRunning, recompute_segments
 

@@ -47,7 +47,7 @@ _INGEST_NAMES = {"IngestStats", "drain", "ingest_batch", "ingest_spool"}
 
 def __getattr__(name: str) -> Any:
     if name in _INGEST_NAMES:
-        from . import ingest
+        from . import ingest  # on first use: importing the ingest loads models
 
         return getattr(ingest, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,8 +21,8 @@ _MOBILE_FAMILIES = {"iPhone", "iPod"}
 def device_class(user_agent: str) -> str:
     """``BOT``, ``MOBILE``, ``TABLET`` or ``DESKTOP``; ``""`` for an empty user agent.
 
-    Cost: a cache hit for user agents seen recently (most traffic), else one ua-parser device lookup (~10 µs
-    with its Rust matcher). ua-parser's "Spider" device family is its maintained list of bots and crawlers; the
+    Cost: a cache hit for user agents seen recently (most traffic), else one ua-parser device lookup (its Rust
+    matcher). ua-parser's "Spider" device family is its maintained list of bots and crawlers; the
     tablet/mobile split follows the browsers' own conventions (Android without "Mobile" is a tablet).
     """
     if not user_agent:

@@ -14,6 +14,7 @@ import redis
 from django.utils import timezone
 
 from .. import connection
+from .models import SpooledEvent
 from .stream import group_name, stream_key
 
 # How many days of fallback counts are kept (one hash field per day).
@@ -57,8 +58,6 @@ class TrackingHealth:
 
 def tracking_health() -> TrackingHealth:
     """The backlog and the fallback counts. Cost: one query, one Redis round trip."""
-    from .models import SpooledEvent
-
     spooled = SpooledEvent.objects.count()
 
     def read(client: redis.Redis) -> list[object]:

@@ -23,6 +23,6 @@ PURGE_TASK = "tailored_cms.tracking.purge"
 @shared_task(name=PURGE_TASK, ignore_result=True)
 def purge_expired() -> dict[str, Any]:
     """Remove events, counters, spooled events and inactive anonymous visitors older than ``RETENTION_DAYS``."""
-    from .retention import purge
+    from .retention import purge  # imported here: importing the task module must not load models
 
     return purge().as_dict()

@@ -9,7 +9,7 @@ from django.test import Client
 from django.test.client import FakePayload
 
 from tailored_cms import api
-from tailored_cms.rest.views import MAX_BODY_BYTES, BoundedJSONParser, EncodableJSONRenderer, RequestTooLarge
+from tailored_cms.rest.base import MAX_BODY_BYTES, BoundedJSONParser, EncodableJSONRenderer, RequestTooLarge
 from tailored_cms.visitors.models import Visitor
 
 pytestmark = pytest.mark.django_db

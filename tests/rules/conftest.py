@@ -54,7 +54,7 @@ def evaluate_three_ways(tree: dict[str, Any], visitors: dict[str, Visitor], now:
     must agree."""
     from tailored_cms.rules.evaluation import Scope, evaluate_range, evaluate_rows, expand, kleene, plan_segments
     from tailored_cms.rules.models import Segment
-    from tailored_cms.rules.registry import validate_tree
+    from tailored_cms.rules.trees import validate_tree
 
     tree = validate_tree(tree, definitions=dict(Segment.objects.values_list("slug", "rules")))
     rows = [*Segment.objects.values_list("pk", "slug", "enabled", "rules"), (0, "under-test", True, tree)]

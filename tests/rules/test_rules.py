@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group, User
 from django.test import RequestFactory
 
 from tailored_cms import api
-from tailored_cms.rules.registry import validate_tree
 from tailored_cms.rules.request_time import RequestFacts, matches
+from tailored_cms.rules.trees import validate_tree
 from tailored_cms.visitors.snapshot import Snapshot
 
 from .conftest import NOW, evaluate_three_ways

@@ -1,0 +1,111 @@
+"""``explain/``: why the visitor sees what the page's tailored areas show ("Why am I seeing this?")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import cast
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..areas.explanation import describe, explain, load_areas
+from ..context import VisitorContext
+from ..rules.models import Segment
+from ..visitors.consent import tracking_allowed
+from ..visitors.models import Topic
+from ..visitors.request import visitor_context
+from .base import VisitorAPIView
+from .serializers import ExplainSerializer
+
+__all__ = [
+    "AREA_KEY",
+    "MAX_EXPLAINED_AREAS",
+    "ExplainView",
+]
+
+
+MAX_EXPLAINED_AREAS = 50  # a page with more tailored areas than this is asked about in parts
+AREA_KEY = re.compile(r"^[-A-Za-z0-9_]{1,40}$")  # PluginSettings.key
+
+
+def _area_keys(request: Request) -> list[str]:
+    """The keys of ``?areas=<key>,<key>`` (repeating ``areas`` works too), in order, once each; else a 400."""
+    values = request.query_params.getlist("areas")
+    if not values:
+        raise exceptions.ValidationError(
+            {"areas": ["Name the areas to explain: ?areas=<key>,<key> (the page's data-tailored-area-key values)."]}
+        )
+    keys = list(dict.fromkeys(key.strip() for value in values for key in value.split(",") if key.strip()))
+    if len(keys) > MAX_EXPLAINED_AREAS:
+        raise exceptions.ValidationError({"areas": [f"At most {MAX_EXPLAINED_AREAS} areas at once, not {len(keys)}."]})
+    bad = [key for key in keys if not AREA_KEY.match(key)]
+    if bad:
+        named = ", ".join(repr(key[:40]) for key in bad[:5])
+        raise exceptions.ValidationError(
+            {"areas": [f"Not an area key: {named}. Keys are 1 to 40 letters, digits, '-' and '_'."]}
+        )
+    return keys
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "areas",
+            str,
+            required=True,
+            description=f"Comma-separated keys of the page's tailored areas (data-tailored-area-key), "
+            f"at most {MAX_EXPLAINED_AREAS}.",
+        )
+    ],
+    responses={200: ExplainSerializer, 400: OpenApiResponse(description="No areas named, too many, or a bad key.")},
+    summary="Why the visitor sees what the page's tailored areas show",
+)
+class ExplainView(VisitorAPIView):
+    """Per area: the strategy, the variants the visitor sees and why (``areas.explanation``).
+
+    Keys that name no area (a page cached before an area was deleted) are listed under ``unknown``, not an
+    error. Cost: 3 queries (the areas, their variants, the names of the visitor's topics), a 4th for the names of
+    their segments if they are in any; no Redis; asked
+    when a visitor opens "Why am I seeing this?", never on the page's own request.
+    """
+
+    def get(self, request: Request) -> Response:
+        keys = _area_keys(request)
+        # The web edge's full request.tailored (visitor_context names only what lower layers use).
+        context = cast(VisitorContext, visitor_context(request._request))
+        snapshot = context.snapshot
+        loaded = load_areas(keys)
+        topics = dict(Topic.objects.filter(slug__in=snapshot.topics).values_list("slug", "name")) if loaded else {}
+        segments = context.segments(request._request)
+        segment_names = (
+            dict(Segment.objects.filter(slug__in=segments).values_list("slug", "name")) if loaded and segments else {}
+        )
+        areas = []
+        for key in keys:
+            if key not in loaded:
+                continue
+            area, variants = loaded[key]
+            held_out = context.in_holdout(area.key, area.holdout_percent)  # a static area says so first
+            optimized = area.strategy_class.allocated_variant(area.key, variants, context.visitor_id)
+            explanation = explain(area.strategy, variants, snapshot, area.max_items, segments, held_out, optimized)
+            areas.append(
+                {
+                    "key": key,
+                    "label": area.label,
+                    "strategy": area.strategy,
+                    "shown": [{"label": v.label, "fallback": v.fallback} for v in explanation.shown],
+                    "reasons": [
+                        {**asdict(reason), "text": describe(reason, segment_names if reason.segments else topics)}
+                        for reason in explanation.reasons
+                    ],
+                }
+            )
+        document = {
+            "areas": areas,
+            "unknown": [key for key in keys if key not in loaded],
+            "tracking": tracking_allowed(request._request, snapshot),
+        }
+        return Response(ExplainSerializer(document).data)
