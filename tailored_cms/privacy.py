@@ -171,7 +171,7 @@ def export_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, Any]:
         {name: _plain(value) for name, value in values.items()}
         for values in Event.objects.filter(visitor_id=vid)
         .order_by("ts", "id")
-        .values("id", "name", "ts", "page_id", "props")
+        .values("id", "name", "ts", "page_id", "path", "props")
         .iterator(chunk_size=2000)
     ]
     document["topic_views"] = [

@@ -16,7 +16,7 @@ class EventAdmin(admin.ModelAdmin):
     """Read-only: events come from visitors; staff read them and see whether tracking keeps up."""
 
     change_list_template = "tailored_cms/admin/event_change_list.html"
-    list_display = ("ts", "name", "visitor", "page", "props")
+    list_display = ("ts", "name", "visitor", "path", "page", "props")
     list_filter = ("name",)
     search_fields = ("=visitor__id", "=name")
     date_hierarchy = "ts"

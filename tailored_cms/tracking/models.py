@@ -30,7 +30,10 @@ class Event(models.Model):
         db_constraint=False,
         related_name="+",
     )
-    # The event's own properties; page views add path, referrer (domain) and device.
+    # The URL path of the page the event happened on. A column of its own, not a property: props are stored
+    # exactly as sent, and a click's own "path" (what put the variant there) is not the page's.
+    path = models.TextField(_("path"), blank=True, default="")
+    # The event's own properties; page views add referrer (domain) and device.
     props = models.JSONField(_("properties"), default=dict, blank=True)
 
     class Meta:

@@ -500,7 +500,7 @@ def test_end_to_end_events_become_rows_and_counters_of_the_visitor(consenting, t
     assert set(rows) == {e["id"] for e in body["events"]}
     signup = rows[body["events"][2]["id"]]
     assert (str(signup.visitor_id), signup.name, signup.ts) == (visitor_id, "signup", ts)
-    assert signup.props == {"plan": "pro", "path": "/join/"}
+    assert (signup.path, signup.props) == ("/join/", {"plan": "pro"})
     counts = {(str(c.visitor_id), c.name): c.count for c in EventCounts.objects.all()}
     assert counts == {(visitor_id, "click"): 2, (visitor_id, "signup"): 1}
     visitor = Visitor.objects.get(pk=visitor_id)

@@ -1,10 +1,11 @@
 """Whatever ``events/`` accepts is stored exactly as sent: the endpoint, the stream and the ingest, end to end.
 
 Hypothesis draws props (anything JSON can say: integers past 64 bits, floats, text with NUL characters, backslashes
-and the six characters ``\\u0000`` as text); each batch goes through the real endpoint, the Redis stream and the
-ingest, and the visitor's export (``me/``) must give the props back equal — or the endpoint refused them up front
-with a 400 naming ``props``, for a reason the visitor can be told (a NUL character, which PostgreSQL can't store;
-too many or too large props). The runs are derandomized, so every run tries the same inputs.
+and the six characters ``\\u0000`` as text), sent with the page's path beside them; each batch goes through the
+real endpoint, the Redis stream and the ingest, and the visitor's export (``me/``) must give the props and the path
+back equal — or the endpoint refused them up front with a 400 naming ``props``, for a reason the visitor can be
+told (a NUL character, which PostgreSQL can't store; too many or too large props). The runs are derandomized, so
+every run tries the same inputs.
 """
 
 from __future__ import annotations
@@ -91,10 +92,11 @@ def consenting_browser() -> Client:
 @example(props={"label": "\\u0000n"})
 @example(props={"label": "a\x00b"})
 @example(props={"big": 2**64 + 1, "tiny": 5e-324})
+@example(props={"path": "customized"})  # a click's own path (what put the variant there), not the page's
 def test_accepted_props_come_back_exactly_as_sent(tailored_redis, props):
     browser = consenting_browser()
     event_id = str(uuid.uuid4())
-    body = json.dumps({"events": [{"id": event_id, "name": "click", "props": props}]})
+    body = json.dumps({"events": [{"id": event_id, "name": "click", "props": props, "path": "/news/"}]})
     response = browser.post(EVENTS, body, content_type="application/json")
     if not storable(props):
         assert response.status_code == 400 and response.json()["field"] == "props"
@@ -105,6 +107,7 @@ def test_accepted_props_come_back_exactly_as_sent(tailored_redis, props):
     exported = as_numbers(browser.get(ME).content)
     [stored] = [event for event in exported["events"] if event["id"] == event_id]
     assert stored["props"] == as_numbers(json.dumps(props))
+    assert stored["path"] == "/news/"
 
 
 def as_numbers(text: str | bytes) -> Any:

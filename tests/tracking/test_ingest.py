@@ -56,12 +56,11 @@ def test_a_page_view_becomes_an_event_a_topic_count_and_visitor_activity(tagged_
     stored = Event.objects.get()
     assert str(stored.pk) == event.id
     assert str(stored.visitor_id) == visitor
-    assert (stored.name, stored.ts, stored.page_id) == (PAGE_VIEW, T0, page.pk)
+    assert (stored.name, stored.ts, stored.page_id, stored.path) == (PAGE_VIEW, T0, page.pk, "/sports/")
     assert stored.props == {
         "utm_source": "newsletter",
         "utm_medium": "email",
         "utm_campaign": "spring",
-        "path": "/sports/",
         "referrer": "news.example.org",
         "device": "mobile",
     }

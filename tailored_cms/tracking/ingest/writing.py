@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 # pending for XAUTOCLAIM.
 STORE_ATTEMPTS = 4
 
-EVENT_FIELDS = ("id", "visitor", "name", "ts", "page", "props")
+EVENT_FIELDS = ("id", "visitor", "name", "ts", "page", "path", "props")
 
 Activity = dict[str, dict[str, Any]]  # visitor id -> ACTIVITY_FIELDS
 
@@ -103,14 +103,12 @@ def _insert_events(items: list[Item], pages: Pages, stats: IngestStats) -> tuple
         if event.is_page_view:
             page_id = pages.page_of(event)
             referrer = referrer_domain(event.referrer, event.host)
-            props = {**props, "path": event.path}
+            props = dict(props)
             if referrer:
                 props["referrer"] = referrers[event.id] = referrer
             if item.device:
                 props["device"] = item.device
-        elif event.path:
-            props = {**props, "path": event.path}
-        event_rows.append((event.id, event.visitor_id, event.name, item.ts, page_id, props))
+        event_rows.append((event.id, event.visitor_id, event.name, item.ts, page_id, event.path, props))
     event_rows.sort(key=itemgetter(0))  # by id: the order every worker takes their locks in
     inserted = sql.insert_new(Event, EVENT_FIELDS, event_rows)
     new = items if len(inserted) == len(items) else [item for item in items if item.event.id in inserted]
