@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo, the tests and the bench need, when they are missing: redis-server;
-# chromium when called with --browser (browser tests); wrk, the HTTP load generator, when called with --bench
-# (make bench loads the site served by gunicorn with it). Says what it did. Without root or apt-get it only reports.
+# chromium and gettext (msgfmt, msgcat: tests/test_catalogs.py checks the translations with them) when called
+# with --browser (what make test uses); wrk, the HTTP load generator, when called with --bench (make bench loads
+# the site served by gunicorn with it). Says what it did. Without root or apt-get it only reports.
 set -euo pipefail
 
-want=(redis-server)
-[[ "${1:-}" == "--browser" ]] && want+=(chromium)
-[[ "${1:-}" == "--bench" ]] && want+=(wrk)
+# Each wanted command, and the Debian package that has it.
+want=(redis-server:redis-server)
+[[ "${1:-}" == "--browser" ]] && want+=(chromium:chromium msgfmt:gettext msgcat:gettext)
+[[ "${1:-}" == "--bench" ]] && want+=(wrk:wrk)
 
 missing=()
-for bin in "${want[@]}"; do
-    command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+for entry in "${want[@]}"; do
+    bin=${entry%%:*} package=${entry#*:}
+    command -v "$bin" >/dev/null 2>&1 || [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 SETTING_NAME = "TAILORED_CMS"
 
@@ -27,10 +28,10 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a visitor's snapshot stays in Redis after their last request; the DB is the source of truth.
     "SNAPSHOT_TTL": 60 * 60 * 24 * 7,
     # Themes a visitor may choose: slug -> label. The body gets class ``tailored-theme-<slug>``.
-    "THEMES": {"light": "Light", "dark": "Dark", "high-contrast": "High contrast"},
+    "THEMES": {"light": _("Light"), "dark": _("Dark"), "high-contrast": _("High contrast")},
     "DEFAULT_THEME": "light",
     # Layouts a visitor may choose: slug -> label. The body gets class ``tailored-layout-<slug>``.
-    "LAYOUTS": {"one-column": "One column", "two-columns": "Two columns", "grid": "Grid"},
+    "LAYOUTS": {"one-column": _("One column"), "two-columns": _("Two columns"), "grid": _("Grid")},
     "DEFAULT_LAYOUT": "one-column",
     # Behaviour tracking: "required" (nothing behavioural is stored before the visitor agrees) or "implied"
     # (tracked unless they refuse). Sec-GPC: 1 and DNT: 1 turn tracking off whatever this says.

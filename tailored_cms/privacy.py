@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from . import connection
 from .rules.models import Membership
@@ -50,7 +51,7 @@ class ErasureIncomplete(Exception):
     """Redis could not be reached: the database part was erased, Redis's was not. Erasing again finishes it."""
 
     def __init__(self, counts: dict[str, int]) -> None:
-        super().__init__("Redis is unreachable; the visitor's snapshot or pending events may remain.")
+        super().__init__(gettext("Redis is unreachable; the visitor's snapshot or pending events may remain."))
         self.counts = counts
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext
+
 __all__ = ["check_storable", "is_storable", "json_nesting", "shown"]
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -29,8 +31,8 @@ def check_storable(text: str) -> None:
     if found is None:
         return
     if found.group() == "\x00":
-        raise ValueError("must not contain a NUL character (\\u0000)")
-    raise ValueError(f"must not contain a lone UTF-16 surrogate ({shown(found.group())})")
+        raise ValueError(gettext("must not contain a NUL character (\\u0000)"))
+    raise ValueError(gettext("must not contain a lone UTF-16 surrogate (%(text)s)") % {"text": shown(found.group())})
 
 
 def shown(value: Any) -> str:

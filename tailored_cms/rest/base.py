@@ -15,6 +15,9 @@ from django.conf import settings
 from django.http import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -55,14 +58,21 @@ MAX_NESTING = 64
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"The request body is larger than {MAX_BODY_BYTES} bytes."
+    default_detail = format_lazy(
+        ngettext_lazy(
+            "The request body is larger than {count} byte.",
+            "The request body is larger than {count} bytes.",
+            MAX_BODY_BYTES,
+        ),
+        count=MAX_BODY_BYTES,
+    )
     default_code = "request_too_large"
 
 
 class EmptyBody(exceptions.ParseError):
     """A PUT or PATCH whose body Django reads as empty: refused, never taken for "no choices"."""
 
-    default_detail = (
+    default_detail = _(
         "The request body is empty (a body sent in chunks without a Content-Length header is read as empty): "
         "send the choices as JSON. DELETE resets them."
     )
@@ -78,12 +88,12 @@ class BoundedJSONParser(JSONParser):
         if len(raw) > MAX_BODY_BYTES:
             raise RequestTooLarge()
         if json_nesting(raw) > MAX_NESTING:
-            raise exceptions.ParseError("JSON parse error - nested too deeply.")
+            raise exceptions.ParseError(gettext("JSON parse error - nested too deeply."))
         try:
             return super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:
             # json raises RecursionError, not ValueError, for arrays or objects nested ~1,000 deep (a few KB).
-            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+            raise exceptions.ParseError(gettext("JSON parse error - nested too deeply.")) from None
 
 
 class EncodableJSONRenderer(JSONRenderer):
@@ -121,9 +131,11 @@ class VisitorAuthentication(SessionAuthentication):
             super().enforce_csrf(request)
         except exceptions.PermissionDenied as exc:
             header = _header_name(settings.CSRF_HEADER_NAME)
-            raise exceptions.PermissionDenied(
-                f"{exc.detail} Send the value of the {settings.CSRF_COOKIE_NAME} cookie in the {header} header."
-            ) from exc
+            advice = gettext("Send the value of the %(cookie)s cookie in the %(header)s header.") % {
+                "cookie": settings.CSRF_COOKIE_NAME,
+                "header": header,
+            }
+            raise exceptions.PermissionDenied(f"{exc.detail} {advice}") from exc
 
 
 CSRF_TOKEN_HEADER = "X-CSRFToken"  # on the answers to GET: customize.js and privacy.js read the token from it

@@ -9,6 +9,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext, ngettext
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -102,7 +103,14 @@ class EventsView(APIView):
         raw = _read_body(http, limit)
         if raw is None:
             return Response(
-                {"detail": f"The request body is larger than {limit} bytes: send fewer events at a time."},
+                {
+                    "detail": ngettext(
+                        "The request body is larger than %(count)s byte: send fewer events at a time.",
+                        "The request body is larger than %(count)s bytes: send fewer events at a time.",
+                        limit,
+                    )
+                    % {"count": limit}
+                },
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         try:
@@ -132,12 +140,15 @@ def _refused(http: HttpRequest) -> Response | None:
     origin = cross_site_origin(http)
     if origin:
         return Response(
-            {"detail": f"Events from another site are refused: {origin} is not this site's origin."},
+            {
+                "detail": gettext("Events from another site are refused: %(origin)s is not this site's origin.")
+                % {"origin": origin}
+            },
             status=status.HTTP_403_FORBIDDEN,
         )
     if http.content_type not in EVENTS_MEDIA_TYPES:
         return Response(
-            {"detail": "Send the events as application/json, or as text/plain (navigator.sendBeacon)."},
+            {"detail": gettext("Send the events as application/json, or as text/plain (navigator.sendBeacon).")},
             status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         )
     return None
@@ -157,16 +168,20 @@ def _read_body(http: HttpRequest, limit: int) -> bytes | None:
 
 def _rate_limited(result: BatchResult) -> Response:
     """The 429 of a batch over the visitor's or the IP address's rate limit, naming the setting."""
-    who, setting = (
-        ("this visitor", "EVENTS_RATE_PER_VISITOR")
-        if result.limit == "visitor"
-        else ("this IP address", "EVENTS_RATE_PER_IP")
-    )
+    if result.limit == "visitor":
+        setting = "EVENTS_RATE_PER_VISITOR"
+        message = gettext(
+            "Too many events from this visitor: at most %(rate)s a minute (%(setting)s). Try again in %(seconds)s s."
+        )
+    else:
+        setting = "EVENTS_RATE_PER_IP"
+        message = gettext(
+            "Too many events from this IP address: at most %(rate)s a minute (%(setting)s). Try again in %(seconds)s s."
+        )
     rate = getattr(tailored_settings, setting)
     return Response(
         {
-            "detail": f"Too many events from {who}: at most {rate} a minute ({setting}). "
-            f"Try again in {result.retry_after} s.",
+            "detail": message % {"rate": rate, "setting": setting, "seconds": result.retry_after},
             "limit": result.limit,
             "retry_after": result.retry_after,
         },

@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict
 from typing import cast
 
+from django.utils.translation import gettext, ngettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -36,16 +37,30 @@ def _area_keys(request: Request) -> list[str]:
     values = request.query_params.getlist("areas")
     if not values:
         raise exceptions.ValidationError(
-            {"areas": ["Name the areas to explain: ?areas=<key>,<key> (the page's data-tailored-area-key values)."]}
+            {
+                "areas": [
+                    gettext("Name the areas to explain: ?areas=<key>,<key> (the page's data-tailored-area-key values).")
+                ]
+            }
         )
     keys = list(dict.fromkeys(key.strip() for value in values for key in value.split(",") if key.strip()))
     if len(keys) > MAX_EXPLAINED_AREAS:
-        raise exceptions.ValidationError({"areas": [f"At most {MAX_EXPLAINED_AREAS} areas at once, not {len(keys)}."]})
+        message = ngettext(
+            "At most %(count)s area at once, not %(asked)s.",
+            "At most %(count)s areas at once, not %(asked)s.",
+            MAX_EXPLAINED_AREAS,
+        )
+        raise exceptions.ValidationError({"areas": [message % {"count": MAX_EXPLAINED_AREAS, "asked": len(keys)}]})
     bad = [key for key in keys if not AREA_KEY.match(key)]
     if bad:
         named = ", ".join(repr(key[:40]) for key in bad[:5])
         raise exceptions.ValidationError(
-            {"areas": [f"Not an area key: {named}. Keys are 1 to 40 letters, digits, '-' and '_'."]}
+            {
+                "areas": [
+                    gettext("Not an area key: %(keys)s. Keys are 1 to 40 letters, digits, '-' and '_'.")
+                    % {"keys": named}
+                ]
+            }
         )
     return keys
 

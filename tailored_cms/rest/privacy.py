@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -95,7 +96,7 @@ class MeView(VisitorAPIView):
         except ErasureIncomplete as exc:
             # Keep the cookie: erasing again (same visitor) finishes the job.
             return Response(
-                {"detail": str(exc) + " Send the request again.", "erased": exc.counts},
+                {"detail": f"{exc} {gettext('Send the request again.')}", "erased": exc.counts},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         visitor_context(request._request).forget()

@@ -13,7 +13,9 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
-from django.utils.text import get_text_list
+from django.utils.text import format_lazy, get_text_list
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -24,7 +26,7 @@ from rest_framework.response import Response
 
 from ..rules.evaluation import Scope, expand, is_request_time, kleene
 from ..rules.models import Segment, validate_rules
-from ..rules.registry import registered_rules
+from ..rules.registry import Rule, registered_rules
 from ..rules.trees import describe_tree, iter_leaves
 from ..visitors.models import Visitor
 from .base import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
@@ -72,9 +74,12 @@ class StaffAuthenticationScheme(OpenApiAuthenticationExtension):
 class CanViewSegments(BasePermission):
     """A staff user who may view, add or change segments in the admin (``PERMISSIONS``)."""
 
-    message = (
-        f"Only staff with the permission to view, add or change segments ({PERMISSION}, add_segment or "
-        "change_segment) may do this."
+    message = format_lazy(
+        _(
+            "Only staff with the permission to view, add or change segments ({permission}, add_segment or "
+            "change_segment) may do this."
+        ),
+        permission=PERMISSION,
     )
 
     def has_permission(self, request: Request, view: Any) -> bool:
@@ -129,10 +134,6 @@ class SegmentPreviewSerializer(serializers.Serializer):
     rules = serializers.JSONField(help_text="The rule tree as it would be saved (parameters cleaned).")
 
 
-def _visitors(count: int) -> str:
-    return "visitor" if count == 1 else "visitors"
-
-
 def preview_segment(rules: Any, *, segment: str | None = None) -> dict[str, Any]:
     """How many visitors match ``rules`` now, and of how many; raises ``ValidationError`` naming what is wrong.
 
@@ -162,28 +163,43 @@ def preview_segment(rules: Any, *, segment: str | None = None) -> dict[str, Any]
         }
     )
     everyone = is_request_time(tree)
-    checked = str(get_text_list([registry[name].display_label().lower() for name in per_page_view], "and"))
-    is_are = "are" if len(per_page_view) > 1 else "is"
-    if everyone:
-        summary = (
-            f"Any of the {total} {_visitors(total)} may match: {checked} {is_are} checked on each page view, "
-            "not counted ahead."
-        )
-    else:
-        verb = "matches" if total == 1 else "match"
-        summary = f"{matching} of {total} {_visitors(total)} {verb} now."
-        if per_page_view:
-            summary += f" {checked.capitalize()} {is_are} checked on each page view: they are in it when it holds."
     return {
         "matching": matching,
         "certain": counts["certain"],
         "total": total,
         "per_page_view": per_page_view,
         "everyone": everyone,
-        "summary": summary,
+        "summary": _summary(matching, total, [registry[name] for name in per_page_view], everyone),
         "in_words": describe_tree(cleaned),
         "rules": cleaned,
     }
+
+
+def _summary(matching: int, total: int, per_page_view: list[Rule], everyone: bool) -> str:
+    """The preview in a sentence or two: how many match of how many, and which rules are left to each page view."""
+    checked = str(get_text_list([rule.display_label().lower() for rule in per_page_view], gettext("and")))
+    if everyone:
+        return (
+            ngettext("Any of the %(total)s visitor may match:", "Any of the %(total)s visitors may match:", total)
+            % {"total": total}
+            + " "
+            + ngettext(
+                "%(rules)s is checked on each page view, not counted ahead.",
+                "%(rules)s are checked on each page view, not counted ahead.",
+                len(per_page_view),
+            )
+            % {"rules": checked}
+        )
+    summary = ngettext(
+        "%(matching)s of %(total)s visitor matches now.", "%(matching)s of %(total)s visitors match now.", total
+    ) % {"matching": matching, "total": total}
+    if per_page_view:
+        summary += " " + ngettext(
+            "%(rules)s is checked on each page view: they are in it when it holds.",
+            "%(rules)s are checked on each page view: they are in it when it holds.",
+            len(per_page_view),
+        ) % {"rules": checked.capitalize()}
+    return summary
 
 
 # The session is the only way in, but the schema lists "none" beside it, as for the visitor endpoints: without

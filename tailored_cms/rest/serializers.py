@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
@@ -116,7 +118,7 @@ class ChoiceSerializer(serializers.Serializer):
 class JSONBooleanField(serializers.BooleanField):
     """``true`` or ``false`` as JSON has them: not DRF's ``"yes"``, ``1`` or ``0.0``, which a client meant otherwise."""
 
-    default_error_messages = {"invalid": "Must be true or false (a JSON boolean), not {input!r}."}
+    default_error_messages = {"invalid": _("Must be true or false (a JSON boolean), not {input!r}.")}
 
     def to_internal_value(self, data: Any) -> bool:
         if type(data) is not bool:
@@ -138,7 +140,7 @@ class ConsentSerializer(serializers.Serializer):
 
     def validate_tracking(self, value: bool | None) -> bool:
         if value is None:
-            raise serializers.ValidationError("Answer true (track me) or false (don't).")
+            raise serializers.ValidationError(gettext("Answer true (track me) or false (don't)."))
         return value
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission
@@ -31,7 +34,9 @@ DAYS = re.compile(r"[0-9]{1,3}")
 class CanSeeResults(BasePermission):
     """A staff user who may see results (``tailored_cms.view_results``)."""
 
-    message = f"Only staff with the permission to see results ({PERMISSION_RESULTS}) may do this."
+    message = format_lazy(
+        _("Only staff with the permission to see results ({permission}) may do this."), permission=PERMISSION_RESULTS
+    )
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return may_see_results(request.user)
@@ -208,7 +213,7 @@ class StatsView(VisitorAPIView):
         days, key = self.parameters(request)
         document = stats_document(days, key)
         if key is not None and not document["areas"]:
-            raise exceptions.NotFound(f"No tailored area with key {key!r}, nor figures of one.")
+            raise exceptions.NotFound(gettext("No tailored area with key %(key)r, nor figures of one.") % {"key": key})
         return Response(StatsSerializer(document).data)
 
     @staticmethod
@@ -222,11 +227,15 @@ class StatsView(VisitorAPIView):
                 days = int(raw_days)
             else:
                 errors["days"] = [
-                    f"Choose {', '.join(map(str, RANGES[:-1]))} or {RANGES[-1]} (days), not {raw_days[:20]!r}."
+                    gettext("Choose %(ranges)s or %(last)s (days), not %(value)r.")
+                    % {"ranges": ", ".join(map(str, RANGES[:-1])), "last": RANGES[-1], "value": raw_days[:20]}
                 ]
         key = request.query_params.get("area")
         if key is not None and not AREA_KEY.fullmatch(key):
-            errors["area"] = [f"Not an area key: {key[:40]!r}. Keys are 1 to 40 letters, digits, '-' and '_'."]
+            errors["area"] = [
+                gettext("Not an area key: %(keys)s. Keys are 1 to 40 letters, digits, '-' and '_'.")
+                % {"keys": repr(key[:40])}
+            ]
         if errors:
             raise exceptions.ValidationError(errors)
         return days, key

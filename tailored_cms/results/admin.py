@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -37,12 +38,27 @@ CSV_COLUMNS = ("day", "area", "area_label", "variant", "variant_label", "path", 
 
 
 def percent(value: float | None) -> str:
-    """0.1234 -> "12.3%"; nothing -> "–"."""
-    return "–" if value is None else f"{value * 100:.1f}%"
+    """0.1234 -> "12.3%" ("12,3%" where the editor's language writes a decimal comma); nothing -> "–"."""
+    return "–" if value is None else f"{decimal(value * 100, 1)}%"
+
+
+def decimal(value: float, digits: int) -> str:
+    """``value`` rounded to ``digits`` decimals, written the editor's way (12.3, or 12,3 with a decimal comma).
+
+    Rounded here: Django's number_format cuts a float's further digits off instead of rounding them.
+    """
+    return number_format(round(value, digits), digits)
+
+
+def _signed(value: float, digits: int) -> str:
+    """+1.5, -0.3: a sign always, the number in the editor's format."""
+    return ("-" if value < 0 else "+") + decimal(abs(value), digits)
 
 
 def interval_text(interval: Interval | None) -> str:
-    return "" if interval is None else f"{interval.low * 100:.1f}–{interval.high * 100:.1f}%"
+    if interval is None:
+        return ""
+    return f"{decimal(interval.low * 100, 1)}–{decimal(interval.high * 100, 1)}%"
 
 
 def rate_cell(rate: Rate) -> dict[str, str]:
@@ -54,10 +70,11 @@ def lift_cell(found: Lift | None) -> dict[str, Any] | None:
     """The lift in percentage points with its interval, and relative; ``None`` without both groups."""
     if found is None:
         return None
-    relative = "" if found.relative is None else f"{found.relative * 100:+.0f}%"
+    relative = "" if found.relative is None else f"{_signed(found.relative * 100, 0)}%"
+    low, high = _signed(found.interval.low * 100, 1), _signed(found.interval.high * 100, 1)
     return {
-        "points": f"{found.difference * 100:+.1f}",
-        "interval": f"{found.interval.low * 100:+.1f} to {found.interval.high * 100:+.1f}",
+        "points": _signed(found.difference * 100, 1),
+        "interval": _("%(low)s to %(high)s") % {"low": low, "high": high},
         "relative": relative,
         "significant": found.significant,
         "better": found.difference > 0,

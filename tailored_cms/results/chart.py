@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
+from django.utils.formats import date_format, number_format
+from django.utils.translation import pgettext
+
 __all__ = ["PALETTE", "Series", "line_chart", "nice_scale"]
 
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#999999")
@@ -49,12 +52,14 @@ def _number(value: float, percent: bool, step: float) -> str:
     digits = 0
     while digits < 4 and abs(round(shown, digits) - shown) > 1e-9 * max(1.0, shown):
         digits += 1
-    text = f"{value * scale:,.{digits}f}"
+    # The editor's decimal and thousands marks; rounded first, as number_format cuts a float's digits off.
+    text = number_format(round(value * scale, digits), digits, force_grouping=True)
     return text + "%" if percent else text
 
 
 def _day(day: date) -> str:
-    return f"{day:%b} {day.day}"
+    """ "Mar 1" in English; in the editor's language its own short month and order ("1 mar", "1. Mär")."""
+    return date_format(day, pgettext("a day on a chart's axis: a date format (Django's date filter)", "M j"))
 
 
 @dataclass(frozen=True)

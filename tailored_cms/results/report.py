@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..areas.explanation import live_areas
 from ..areas.models import Variant
@@ -142,7 +143,7 @@ class AreaResults:
 
     def variant_label(self, variant: str) -> str:
         if not variant:
-            return "(nothing shown)"
+            return gettext("(nothing shown)")
         return self.labels.get(variant) or variant
 
 

@@ -1,85 +1,85 @@
-"""The built-in rule types. Behavioural rules compile to SQL (a ``Q`` over ``Visitor``); request-time rules read
-``RequestFacts`` only. Models are imported inside methods: importing this module must not load them.
+"""The built-in rule types. Behavioural rules (here) compile to SQL (a ``Q`` over ``Visitor``); request-time rules
+(``builtin_request``, registered by importing this module) read ``RequestFacts`` only. Models are imported inside
+methods: importing this module must not load them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, Sum, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
-from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from ..tracking.devices import DESKTOP, MOBILE, TABLET
-from .registry import BehaviouralRule, Param, RequestRule, register
+from .builtin_request import DAY_NAMES
+from .registry import BehaviouralRule, Param, register
 
 if TYPE_CHECKING:
     from .evaluation import Scope
-    from .request_time import RequestFacts
 
 __all__ = ["DAY_NAMES"]
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 # Counter windows: ``days`` counts today as day 1, so ``days: 7`` is today and the six days before.
 DAYS = Param(
     int,
     required=False,
     min_value=1,
     max_value=3650,
-    label="Within the last (days)",
-    help="window in days, today included; all if omitted",
+    label=_("Within the last (days)"),
+    help=_("window in days, today included; all if omitted"),
 )
-DAY_WORDS = dict(
-    zip(DAY_NAMES, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
-)
-
-
-def _either(values: Any) -> str:
-    """``["a", "b", "c"]`` as "a, b or c" (a single value as itself)."""
-    return str(get_text_list([str(value) for value in (values if isinstance(values, list) else [values])], "or"))
 
 
 def _times(count: int) -> str:
-    return "once" if count == 1 else f"{count} times"
+    return ngettext("once", "%(count)s times", count) % {"count": count}
 
 
 def _window(params: dict[str, Any]) -> str:
     days = params.get("days")
-    return "" if days is None else " today" if days == 1 else f" in {days} days"
+    if days is None:
+        return ""
+    if days == 1:
+        return " " + gettext("today")
+    return " " + ngettext("in %(count)s day", "in %(count)s days", days) % {"count": days}
 
 
-def _between(params: dict[str, Any], unit: str) -> str:
-    """ "between 2 and 5 visits", "at least 2 visits", "at most 5 visits"."""
+def _between(params: dict[str, Any], between: str, at_least: str, at_most: str) -> str:
+    """One of three phrases (translated by the caller), as ``min`` and ``max`` are given: "made between 2 and 5
+    visits", "made at least 2 visits", "made at most 5 visits"."""
     low, high = params.get("min"), params.get("max")
     if low is not None and high is not None:
-        return f"between {low} and {high} {unit}"
-    return f"at least {low} {unit}" if low is not None else f"at most {high} {unit}"
+        return between % {"low": low, "high": high}
+    return at_least % {"count": low} if low is not None else at_most % {"count": high}
 
 
 def _check_range(params: dict[str, Any], low: str = "min", high: str = "max") -> None:
     if low not in params and high not in params:
-        raise ValueError(f"give {low!r}, {high!r} or both.")
+        raise ValueError(gettext("give %(low)r, %(high)r or both.") % {"low": low, "high": high})
     if low in params and high in params and params[low] > params[high]:
-        raise ValueError(f"{low!r} ({params[low]}) is greater than {high!r} ({params[high]}).")
+        raise ValueError(
+            gettext("%(low)r (%(low_value)s) is greater than %(high)r (%(high_value)s).")
+            % {"low": low, "low_value": params[low], "high": high, "high_value": params[high]}
+        )
 
 
 @register
 class TopicViews(BehaviouralRule):
     name = "topic_views"
-    label = "Viewed pages about a topic"
-    description = "At least `min` views of pages tagged `topic` within the last `days` days."
+    label = _("Viewed pages about a topic")
+    description = _("At least `min` views of pages tagged `topic` within the last `days` days.")
     params = {
-        "topic": Param(str, max_length=50, help="topic slug", label="Topic", refers_to="topic"),
-        "min": Param(int, min_value=1, max_value=1_000_000, label="At least (views)"),
+        "topic": Param(str, max_length=50, help=_("topic slug"), label=_("Topic"), refers_to="topic"),
+        "min": Param(int, min_value=1, max_value=1_000_000, label=_("At least (views)")),
         "days": DAYS,
     }
 
     def describe(self, params: dict[str, Any]) -> str:
-        return f"viewed {params['topic']} pages at least {_times(params['min'])}{_window(params)}"
+        words = gettext("viewed %(topic)s pages at least %(times)s")
+        return words % {"topic": params["topic"], "times": _times(params["min"])} + _window(params)
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         from ..tracking.models import TopicViews as Counter  # here: this module loads before Django's apps
@@ -95,16 +95,17 @@ class TopicViews(BehaviouralRule):
 @register
 class EventCount(BehaviouralRule):
     name = "event_count"
-    label = "Sent an event"
-    description = "At least `min` events named `name` (a click, a signup…) within the last `days` days."
+    label = _("Sent an event")
+    description = _("At least `min` events named `name` (a click, a signup…) within the last `days` days.")
     params = {
-        "name": Param(str, max_length=100, help="event name: click, signup, page_view…", label="Event"),
-        "min": Param(int, min_value=1, max_value=1_000_000, label="At least (events)"),
+        "name": Param(str, max_length=100, help=_("event name: click, signup, page_view…"), label=_("Event")),
+        "min": Param(int, min_value=1, max_value=1_000_000, label=_("At least (events)")),
         "days": DAYS,
     }
 
     def describe(self, params: dict[str, Any]) -> str:
-        return f"sent the event {params['name']!r} at least {_times(params['min'])}{_window(params)}"
+        words = gettext("sent the event %(name)r at least %(times)s")
+        return words % {"name": params["name"], "times": _times(params["min"])} + _window(params)
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         from ..tracking.models import EventCounts  # here: this module loads before Django's apps
@@ -120,18 +121,23 @@ class EventCount(BehaviouralRule):
 @register
 class VisitCount(BehaviouralRule):
     name = "visit_count"
-    label = "Number of visits"
-    description = "Between `min` and `max` visits (both included; either may be omitted)."
+    label = _("Number of visits")
+    description = _("Between `min` and `max` visits (both included; either may be omitted).")
     params = {
-        "min": Param(int, required=False, min_value=0, max_value=10_000_000, label="At least (visits)"),
-        "max": Param(int, required=False, min_value=0, max_value=10_000_000, label="At most (visits)"),
+        "min": Param(int, required=False, min_value=0, max_value=10_000_000, label=_("At least (visits)")),
+        "max": Param(int, required=False, min_value=0, max_value=10_000_000, label=_("At most (visits)")),
     }
 
     def check(self, params: dict[str, Any]) -> None:
         _check_range(params)
 
     def describe(self, params: dict[str, Any]) -> str:
-        return f"made {_between(params, 'visits')}"
+        return _between(
+            params,
+            gettext("made between %(low)s and %(high)s visits"),
+            gettext("made at least %(count)s visits"),
+            gettext("made at most %(count)s visits"),
+        )
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         q = Q(visits__gte=params.get("min", 0))
@@ -143,21 +149,26 @@ class VisitCount(BehaviouralRule):
 @register
 class DaysSinceLastVisit(BehaviouralRule):
     name = "days_since_last_visit"
-    label = "Days since the last visit"
-    description = (
+    label = _("Days since the last visit")
+    description = _(
         "The visitor was last seen between `min` and `max` calendar days ago (both included; 0 is today, 1 "
         "yesterday). Visitors never seen don't match."
     )
     params = {
-        "min": Param(int, required=False, min_value=0, max_value=3650, label="At least (days ago)"),
-        "max": Param(int, required=False, min_value=0, max_value=3650, label="At most (days ago)"),
+        "min": Param(int, required=False, min_value=0, max_value=3650, label=_("At least (days ago)")),
+        "max": Param(int, required=False, min_value=0, max_value=3650, label=_("At most (days ago)")),
     }
 
     def check(self, params: dict[str, Any]) -> None:
         _check_range(params)
 
     def describe(self, params: dict[str, Any]) -> str:
-        return f"was last seen {_between(params, 'days ago')}"
+        return _between(
+            params,
+            gettext("was last seen between %(low)s and %(high)s days ago"),
+            gettext("was last seen at least %(count)s days ago"),
+            gettext("was last seen at most %(count)s days ago"),
+        )
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         # Calendar days in the site's time zone, as plain comparisons of last_seen (no date function per row).
@@ -172,12 +183,12 @@ class DaysSinceLastVisit(BehaviouralRule):
 @register
 class FollowsTopic(BehaviouralRule):
     name = "follows_topic"
-    label = "Follows a topic"
-    description = "The visitor chose to follow `topic` (customization)."
-    params = {"topic": Param(str, max_length=50, help="topic slug", label="Topic", refers_to="topic")}
+    label = _("Follows a topic")
+    description = _("The visitor chose to follow `topic` (customization).")
+    params = {"topic": Param(str, max_length=50, help=_("topic slug"), label=_("Topic"), refers_to="topic")}
 
     def describe(self, params: dict[str, Any]) -> str:
-        return f"follows {params['topic']}"
+        return gettext("follows %(topic)s") % {"topic": params["topic"]}
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         if scope.vendor == "postgresql":
@@ -192,12 +203,12 @@ class FollowsTopic(BehaviouralRule):
 @register
 class LoggedIn(BehaviouralRule):
     name = "logged_in"
-    label = "Logged in"
-    description = "The visitor has a user account on the site (`is`: true) or not (`is`: false)."
-    params = {"is": Param(bool, label="Logged in")}
+    label = _("Logged in")
+    description = _("The visitor has a user account on the site (`is`: true) or not (`is`: false).")
+    params = {"is": Param(bool, label=_("Logged in"))}
 
     def describe(self, params: dict[str, Any]) -> str:
-        return "is logged in" if params["is"] else "is not logged in"
+        return gettext("is logged in") if params["is"] else gettext("is not logged in")
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         return Q(user__isnull=not params["is"])
@@ -206,12 +217,12 @@ class LoggedIn(BehaviouralRule):
 @register
 class InGroup(BehaviouralRule):
     name = "in_group"
-    label = "In a user group"
-    description = "The visitor's user account is in the Django auth group named `group`."
-    params = {"group": Param(str, max_length=150, help="group name", label="Group", refers_to="group")}
+    label = _("In a user group")
+    description = _("The visitor's user account is in the Django auth group named `group`.")
+    params = {"group": Param(str, max_length=150, help=_("group name"), label=_("Group"), refers_to="group")}
 
     def describe(self, params: dict[str, Any]) -> str:
-        return f"is in the user group {params['group']!r}"
+        return gettext("is in the user group %(group)r") % {"group": params["group"]}
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         through = get_user_model().groups.through
@@ -222,178 +233,17 @@ class InGroup(BehaviouralRule):
 @register
 class SegmentReference(BehaviouralRule):
     name = "segment"
-    label = "In another segment"
-    description = "The visitor is in the segment `slug` (by its rules, whether it is switched on or not)."
-    params = {"slug": Param(str, max_length=50, help="segment slug", label="Segment", refers_to="segment")}
+    label = _("In another segment")
+    description = _("The visitor is in the segment `slug` (by its rules, whether it is switched on or not).")
+    params = {"slug": Param(str, max_length=50, help=_("segment slug"), label=_("Segment"), refers_to="segment")}
 
     def describe(self, params: dict[str, Any]) -> str:
-        return f"is in the segment {params['slug']!r}"
+        return gettext("is in the segment %(slug)r") % {"slug": params["slug"]}
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         # Never called: references are replaced by the referenced segment's rules before evaluation
         # (evaluation.expand), so a mix of behavioural and request-time rules behind one stays exact.
         raise AssertionError("segment references are expanded before evaluation")
-
-
-# --- request-time rules --------------------------------------------------------------------------------------
-
-
-@register
-class Device(RequestRule):
-    name = "device"
-    label = "Device"
-    description = "The request comes from a mobile, tablet or desktop browser (one or a list)."
-    params = {"is": Param(str, many=True, choices=(MOBILE, TABLET, DESKTOP), label="Device")}
-
-    def describe(self, params: dict[str, Any]) -> str:
-        return f"is on a {_either(params['is'])} device"
-
-    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
-        return request.device in params["is"]
-
-
-@register
-class ReferrerDomain(RequestRule):
-    name = "referrer_domain"
-    label = "Came from a site"
-    description = (
-        "The visitor came from `is` (a domain or a list; subdomains match): the request's referrer, or on a "
-        "request from within the site, the latest external referrer tracking saw for the visitor."
-    )
-    params = {"is": Param(str, many=True, max_length=255, label="Domain", help="a domain, or several: a.com, b.org")}
-
-    def check(self, params: dict[str, Any]) -> None:
-        params["is"] = [value.lower().removeprefix("www.") for value in params["is"]]
-
-    def describe(self, params: dict[str, Any]) -> str:
-        return f"came from {_either(params['is'])}"
-
-    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
-        domain = request.referrer_domain
-        return bool(domain) and any(domain == d or domain.endswith("." + d) for d in params["is"])
-
-
-@register
-class Utm(RequestRule):
-    name = "utm"
-    label = "Campaign (UTM)"
-    description = (
-        "The visit's UTM parameters: every one given (`source`, `medium`, `campaign`) must match, ignoring case. "
-        "From the request's URL, or on a request without any, the latest tracking saw for the visitor."
-    )
-    params = {
-        "source": Param(str, required=False, max_length=100, label="Source (utm_source)"),
-        "medium": Param(str, required=False, max_length=100, label="Medium (utm_medium)"),
-        "campaign": Param(str, required=False, max_length=100, label="Campaign (utm_campaign)"),
-    }
-
-    def describe(self, params: dict[str, Any]) -> str:
-        given = [f"{name} {params[name]!r}" for name in ("source", "medium", "campaign") if name in params]
-        return f"came from a campaign with {get_text_list(given, 'and')}"
-
-    def check(self, params: dict[str, Any]) -> None:
-        given = [name for name in ("source", "medium", "campaign") if name in params]
-        if not given:
-            raise ValueError("give at least one of 'source', 'medium', 'campaign'.")
-        for name in given:
-            params[name] = params[name].lower()
-
-    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
-        utm = request.utm
-        return all(
-            utm.get(name, "").lower() == params[name] for name in ("source", "medium", "campaign") if name in params
-        )
-
-
-def _zone(params: dict[str, Any]) -> Any:
-    return ZoneInfo(params["tz"]) if "tz" in params else timezone.get_default_timezone()
-
-
-def _check_zone(params: dict[str, Any]) -> None:
-    if "tz" in params:
-        try:
-            ZoneInfo(params["tz"])
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"parameter 'tz' is not a known time zone: {params['tz']!r}.") from None
-
-
-TZ = Param(
-    str, required=False, max_length=64, label="Time zone", help="IANA time zone (Europe/Paris); the site's if omitted"
-)
-
-
-def _in_zone(params: dict[str, Any]) -> str:
-    return f" ({params['tz']})" if "tz" in params else ""
-
-
-@register
-class LocalTime(RequestRule):
-    name = "local_time"
-    label = "Time of day"
-    description = (
-        "The request arrives between `from` (included) and `to` (excluded) o'clock, in `tz` or the site's time "
-        "zone; `from` after `to` spans midnight (22 to 6)."
-    )
-    params = {
-        "from": Param(int, min_value=0, max_value=23, label="From (hour)"),
-        "to": Param(int, min_value=1, max_value=24, label="To (hour, excluded)"),
-        "tz": TZ,
-    }
-
-    def describe(self, params: dict[str, Any]) -> str:
-        return f"visits between {params['from']}:00 and {params['to']}:00{_in_zone(params)}"
-
-    def check(self, params: dict[str, Any]) -> None:
-        if params["from"] == params["to"]:
-            raise ValueError("'from' and 'to' are the same hour; the window would be empty.")
-        _check_zone(params)
-
-    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
-        hour = request.local_now(_zone(params)).hour
-        start, end = params["from"], params["to"]
-        return start <= hour < end if start < end else hour >= start or hour < end
-
-
-@register
-class DayOfWeek(RequestRule):
-    name = "day_of_week"
-    label = "Day of the week"
-    description = "The request arrives on one of `days` (mon, tue, … sun), in `tz` or the site's time zone."
-    params = {"days": Param(str, many=True, choices=DAY_NAMES, label="Days"), "tz": TZ}
-
-    def check(self, params: dict[str, Any]) -> None:
-        _check_zone(params)
-
-    def describe(self, params: dict[str, Any]) -> str:
-        days = [DAY_WORDS.get(day, day) for day in params["days"]]
-        return f"visits on a {_either(days)}{_in_zone(params)}"
-
-    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
-        return DAY_NAMES[request.local_now(_zone(params)).weekday()] in params["days"]
-
-
-@register
-class Country(RequestRule):
-    name = "country"
-    label = "Country"
-    description = (
-        "The request's country (ISO 3166 code, one or a list), from the header named by "
-        "TAILORED_CMS['COUNTRY_HEADER'] that a CDN or proxy sets (CF-IPCountry by default)."
-    )
-    params = {"is": Param(str, many=True, max_length=2, label="Country", help="two-letter codes: FR, DE")}
-
-    def describe(self, params: dict[str, Any]) -> str:
-        return f"is in {_either(params['is'])}"
-
-    def check(self, params: dict[str, Any]) -> None:
-        codes = [code.upper() for code in params["is"]]
-        bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
-        if bad:
-            raise ValueError(f"parameter 'is' takes two-letter country codes, not {', '.join(map(repr, bad))}.")
-        params["is"] = codes
-
-    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
-        return request.country in params["is"]
 
 
 def start_of_day(day: Any, zone: Any) -> datetime:

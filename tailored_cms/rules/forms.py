@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from ..text import is_storable, json_nesting
 from ..visitors.models import Topic
@@ -114,8 +115,10 @@ class SegmentForm(forms.ModelForm):
         widgets = {"rules": RuleBuilderWidget}
         field_classes = {"rules": RulesField}
         help_texts = {
-            "rules": 'Who is in the segment. Without JavaScript, a rule tree as JSON: {"all": [...]}, '
-            '{"any": [...]}, {"not": {...}}; leaves {"rule": NAME, ...parameters}.',
+            "rules": _(
+                'Who is in the segment. Without JavaScript, a rule tree as JSON: {"all": [...]}, '
+                '{"any": [...]}, {"not": {...}}; leaves {"rule": NAME, ...parameters}.'
+            ),
         }
 
     def _update_errors(self, errors: Any) -> None:

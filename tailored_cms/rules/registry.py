@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext
 
 from ..text import check_storable
 
 if TYPE_CHECKING:
     from django.db.models import Q
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
     from .evaluation import Scope
     from .request_time import RequestFacts
@@ -55,8 +57,8 @@ class Param:
     min_value: int | None = None
     max_value: int | None = None
     max_length: int = 200
-    help: str = ""
-    label: str = ""
+    help: StrOrPromise = ""
+    label: StrOrPromise = ""
     refers_to: str | None = None
 
     def describe(self, name: str) -> dict[str, Any]:
@@ -64,7 +66,7 @@ class Param:
         kind = self.refers_to or {int: "int", str: "str", bool: "bool"}.get(self.type, "str")
         return {
             "name": name,
-            "label": self.label or name.replace("_", " ").capitalize(),
+            "label": str(self.label or name.replace("_", " ").capitalize()),
             "type": kind,
             "required": self.required,
             "many": self.many,
@@ -72,7 +74,7 @@ class Param:
             "min": self.min_value,
             "max": self.max_value,
             "max_length": self.max_length if self.type is str else None,
-            "help": self.help,
+            "help": str(self.help),
         }
 
     def clean(self, value: Any) -> Any:
@@ -80,32 +82,46 @@ class Param:
         if self.many:
             values = value if isinstance(value, list) else [value]
             if not values:
-                raise ValueError("must not be an empty list")
+                raise ValueError(gettext("must not be an empty list"))
             if len(values) > 50:
-                raise ValueError("takes at most 50 values")
+                raise ValueError(
+                    ngettext("takes at most %(count)s value", "takes at most %(count)s values", 50) % {"count": 50}
+                )
             return [self._one(item) for item in values]
         return self._one(value)
 
     def _one(self, value: Any) -> Any:
         if self.type is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"must be a whole number, not {value!r}")
+                raise ValueError(gettext("must be a whole number, not %(value)r") % {"value": value})
             if self.min_value is not None and value < self.min_value:
-                raise ValueError(f"must be at least {self.min_value}, not {value}")
+                raise ValueError(
+                    gettext("must be at least %(min)s, not %(value)s") % {"min": self.min_value, "value": value}
+                )
             if self.max_value is not None and value > self.max_value:
-                raise ValueError(f"must be at most {self.max_value}, not {value}")
+                raise ValueError(
+                    gettext("must be at most %(max)s, not %(value)s") % {"max": self.max_value, "value": value}
+                )
         elif self.type is bool:
             if not isinstance(value, bool):
-                raise ValueError(f"must be true or false, not {value!r}")
+                raise ValueError(gettext("must be true or false, not %(value)r") % {"value": value})
         elif self.type is str:
             if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"must be a non-empty string, not {value!r}")
+                raise ValueError(gettext("must be a non-empty string, not %(value)r") % {"value": value})
             check_storable(value)  # the one check of every rule's text: PostgreSQL refuses NUL, encoders surrogates
             value = value.strip()
             if len(value) > self.max_length:
-                raise ValueError(f"must be at most {self.max_length} characters")
+                raise ValueError(
+                    ngettext(
+                        "must be at most %(count)s character", "must be at most %(count)s characters", self.max_length
+                    )
+                    % {"count": self.max_length}
+                )
         if self.choices is not None and value not in self.choices:
-            raise ValueError(f"must be one of {', '.join(map(str, self.choices))}, not {value!r}")
+            raise ValueError(
+                gettext("must be one of %(choices)s, not %(value)r")
+                % {"choices": ", ".join(map(str, self.choices)), "value": value}
+            )
         return value
 
 
@@ -124,8 +140,8 @@ class Rule:
     """
 
     name: ClassVar[str] = ""
-    label: ClassVar[str] = ""
-    description: ClassVar[str] = ""
+    label: ClassVar[StrOrPromise] = ""
+    description: ClassVar[StrOrPromise] = ""
     params: ClassVar[Mapping[str, Param]] = {}
     behavioural: ClassVar[bool]
 
@@ -134,24 +150,30 @@ class Rule:
         given = {key: value for key, value in leaf.items() if key != "rule"}
         unknown = sorted(set(given) - set(self.params))
         if unknown:
-            known = ", ".join(self.params) or "none"
+            known = ", ".join(self.params) or gettext("none")
             raise ValidationError(
-                f"Rule {self.name!r} has no parameter {', '.join(map(repr, unknown))} (its parameters: {known})."
+                gettext("Rule %(rule)r has no parameter %(unknown)s (its parameters: %(known)s).")
+                % {"rule": self.name, "unknown": ", ".join(map(repr, unknown)), "known": known}
             )
         cleaned: dict[str, Any] = {"rule": self.name}
         for key, param in self.params.items():
             if key not in given or given[key] is None:
                 if param.required:
-                    raise ValidationError(f"Rule {self.name!r} needs the parameter {key!r}.")
+                    raise ValidationError(
+                        gettext("Rule %(rule)r needs the parameter %(param)r.") % {"rule": self.name, "param": key}
+                    )
                 continue
             try:
                 cleaned[key] = param.clean(given[key])
             except ValueError as exc:
-                raise ValidationError(f"Rule {self.name!r}: parameter {key!r} {exc}.") from exc
+                raise ValidationError(
+                    gettext("Rule %(rule)r: parameter %(param)r %(problem)s.")
+                    % {"rule": self.name, "param": key, "problem": exc}
+                ) from exc
         try:
             self.check(cleaned)
         except ValueError as exc:
-            raise ValidationError(f"Rule {self.name!r}: {exc}") from exc
+            raise ValidationError(gettext("Rule %(rule)r: %(problem)s") % {"rule": self.name, "problem": exc}) from exc
         return cleaned
 
     def check(self, params: dict[str, Any]) -> None:
@@ -164,10 +186,10 @@ class Rule:
         that reads well after "visitors who".
         """
         given = ", ".join(f"{key} {_words(value)}" for key, value in params.items())
-        return f"{self.display_label()}: {given}" if given else self.display_label()
+        return f"{self.display_label()}: {given}" if given else str(self.display_label())
 
     @classmethod
-    def display_label(cls) -> str:
+    def display_label(cls) -> StrOrPromise:
         """``label``, or one made from ``name`` (``newsletter_reader`` → "Newsletter reader")."""
         return cls.label or cls.name.replace("_", " ").capitalize()
 
@@ -176,8 +198,8 @@ class Rule:
         """The rule type for the admin's rule builder (JSON-able): name, label, kind and its parameters."""
         return {
             "name": cls.name,
-            "label": cls.display_label(),
-            "description": cls.description,
+            "label": str(cls.display_label()),
+            "description": str(cls.description),
             "kind": "behavioural" if cls.behavioural else "request",
             "params": [param.describe(key) for key, param in cls.params.items()],
         }
@@ -249,7 +271,10 @@ def get_rule(name: str) -> Rule:
     try:
         return _registry[name]
     except KeyError:
-        raise ValidationError(f"Unknown rule {name!r}. Known rules: {', '.join(sorted(_registry))}.") from None
+        raise ValidationError(
+            gettext("Unknown rule %(name)r. Known rules: %(known)s.")
+            % {"name": name, "known": ", ".join(sorted(_registry))}
+        ) from None
 
 
 def registered_rules() -> dict[str, Rule]:
@@ -264,7 +289,7 @@ def describe_rules() -> list[dict[str, Any]]:
 def _words(value: Any) -> str:
     """A parameter's value in a sentence: lists as "a, b or c", booleans as yes/no."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, list):
-        return str(get_text_list([str(item) for item in value], "or"))
+        return str(get_text_list([str(item) for item in value], gettext("or")))
     return str(value)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.text import get_text_list
+from django.utils.translation import gettext
 
 from ..text import shown
 from .registry import BRANCHES, Rule, _registry, get_rule
@@ -41,27 +42,27 @@ def describe_tree(tree: Any) -> str:
 
 def _describe(tree: Any, *, nested: bool) -> str:
     if not isinstance(tree, Mapping):
-        return "(not a rule)"
+        return gettext("(not a rule)")
     if "rule" in tree:
         name = tree["rule"]
         rule = _registry.get(name) if isinstance(name, str) else None
         if rule is None:
-            return f"{shown(name)} (no such rule)"
+            return gettext("%(name)s (no such rule)") % {"name": shown(name)}
         params = {key: value for key, value in tree.items() if key != "rule"}
         try:
             return rule.describe(params)
         except Exception:  # a site's describe() on parameters stored before its rule changed: words, not a 500
             return Rule.describe(rule, params)
     if "not" in tree:
-        return f"not ({_describe(tree['not'], nested=False)})"
-    for kind, joiner in (("all", " and "), ("any", " or ")):
+        return gettext("not (%(rules)s)") % {"rules": _describe(tree["not"], nested=False)}
+    for kind, joiner in (("all", gettext("and")), ("any", gettext("or"))):
         if kind in tree:
             children = tree[kind] if isinstance(tree[kind], list) else []
             if not children:
-                return "(an empty group)"
-            text = joiner.join(_describe(child, nested=True) for child in children)
+                return gettext("(an empty group)")
+            text = f" {joiner} ".join(_describe(child, nested=True) for child in children)
             return f"({text})" if nested and len(children) > 1 else text
-    return "(not a rule)"
+    return gettext("(not a rule)")
 
 
 def iter_leaves(tree: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -100,49 +101,65 @@ def validate_tree(
         definitions = definitions or {}
         missing = sorted(references - set(definitions) - ({segment} if segment else set()))
         if missing:
-            raise ValidationError(f"Rule 'segment': no segment {get_text_list(missing, 'or')} exists.")
+            raise ValidationError(
+                gettext("Rule 'segment': no segment %(slugs)s exists.")
+                % {"slugs": get_text_list(missing, gettext("or"))}
+            )
         if segment:
             graph = {**definitions, segment: cleaned}
             cycle = _find_cycle(segment, graph)
             if cycle:
                 raise ValidationError(
-                    f"Rule 'segment': the references make a cycle ({' → '.join(cycle)}); a segment can't "
-                    "contain itself."
+                    gettext("Rule 'segment': the references make a cycle (%(cycle)s); a segment can't contain itself.")
+                    % {"cycle": " → ".join(cycle)}
                 )
     return cleaned
 
 
 def _clean(tree: Any, *, depth: int, counter: list[int], path: str) -> dict[str, Any]:
     if depth > MAX_DEPTH:
-        raise ValidationError(f"The rule tree is nested more than {MAX_DEPTH} levels deep (at {path}).")
+        raise ValidationError(
+            gettext("The rule tree is nested more than %(depth)s levels deep (at %(path)s).")
+            % {"depth": MAX_DEPTH, "path": path}
+        )
     if not isinstance(tree, Mapping):
         raise ValidationError(
-            f'{path} must be an object: {{"all": [...]}}, {{"any": [...]}}, {{"not": {{...}}}} or '
-            f'{{"rule": NAME, ...}}, not {type(tree).__name__}.'
+            gettext(
+                '%(path)s must be an object: {"all": [...]}, {"any": [...]}, {"not": {...}} or {"rule": NAME, ...}, '
+                "not %(type)s."
+            )
+            % {"path": path, "type": type(tree).__name__}
         )
     kinds = [key for key in ("all", "any", "not", "rule") if key in tree]
     if len(kinds) != 1:
         raise ValidationError(
-            f'{path} must have exactly one of "all", "any", "not" or "rule" '
-            f"(it has {shown(', '.join(sorted(map(str, tree)))) or 'none'})."
+            gettext('%(path)s must have exactly one of "all", "any", "not" or "rule" (it has %(keys)s).')
+            % {"path": path, "keys": shown(", ".join(sorted(map(str, tree)))) or gettext("none")}
         )
     kind = kinds[0]
     if kind == "rule":
         counter[0] += 1
         if counter[0] > MAX_RULES:
-            raise ValidationError(f"The rule tree has more than {MAX_RULES} rules.")
+            raise ValidationError(gettext("The rule tree has more than %(count)s rules.") % {"count": MAX_RULES})
         name = tree["rule"]
         if not isinstance(name, str):
-            raise ValidationError(f"{path}: a rule's name must be a string, not {name!r}.")
+            raise ValidationError(
+                gettext("%(path)s: a rule's name must be a string, not %(name)r.") % {"path": path, "name": name}
+            )
         return get_rule(name).clean(tree)
     if len(tree) != 1:
         extra = sorted(set(tree) - {kind})
-        raise ValidationError(f'{path}: "{kind}" can\'t have siblings ({shown(", ".join(map(str, extra)))}).')
+        raise ValidationError(
+            gettext('%(path)s: "%(kind)s" can\'t have siblings (%(extra)s).')
+            % {"path": path, "kind": kind, "extra": shown(", ".join(map(str, extra)))}
+        )
     if kind == "not":
         return {"not": _clean(tree["not"], depth=depth + 1, counter=counter, path=f"{path}.not")}
     children = tree[kind]
     if not isinstance(children, list) or not children:
-        raise ValidationError(f'{path}: "{kind}" must be a non-empty list of rules.')
+        raise ValidationError(
+            gettext('%(path)s: "%(kind)s" must be a non-empty list of rules.') % {"path": path, "kind": kind}
+        )
     return {
         kind: [
             _clean(child, depth=depth + 1, counter=counter, path=f"{path}.{kind}[{index}]")

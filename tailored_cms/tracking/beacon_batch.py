@@ -12,6 +12,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+
 from ..conf import tailored_settings
 from .stream import NAME_MAX_LENGTH, PAGE_VIEW, TrackedEvent, encode_props, encode_text, entry_parts, has_nul
 
@@ -24,7 +26,6 @@ _EVENT_FIELDS = frozenset(EVENT_FIELDS)
 _NAME = re.compile(r"[A-Za-z0-9_.:-]+")  # the length is checked apart (NAME_MAX_LENGTH)
 # An event id: a UUID in its usual form, any case (a regex: far cheaper than ``uuid.UUID``, and no other forms).
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-NAME_RULE = f"1 to {NAME_MAX_LENGTH} letters, digits and _ . : -"
 
 
 class BadBatch(ValueError):
@@ -43,6 +44,10 @@ class BadBatch(ValueError):
 
     def as_dict(self) -> dict[str, Any]:
         return {"detail": self.detail, "event": self.event, "field": self.field}
+
+
+def _name_rule() -> str:
+    return gettext("1 to %(count)s letters, digits and _ . : -") % {"count": NAME_MAX_LENGTH}
 
 
 def _refuse_constant(name: str) -> None:
@@ -90,25 +95,29 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
     parts: list[tuple[str, str]] = []
     for index, item in enumerate(items):
         if type(item) is not dict:
-            raise BadBatch("not an object", index)
+            raise BadBatch(gettext("not an object"), index)
         if not item.keys() <= _EVENT_FIELDS:
             unknown = next(key for key in item if key not in EVENT_FIELDS)
-            raise BadBatch(f"unknown field (an event has {', '.join(EVENT_FIELDS)})", index, unknown[:100])
+            message = gettext("unknown field (an event has %(fields)s)") % {"fields": ", ".join(EVENT_FIELDS)}
+            raise BadBatch(message, index, unknown[:100])
 
         event_id = item.get("id")
         if type(event_id) is not str or not _ID.fullmatch(event_id):
-            problem = "missing" if event_id is None else "not a UUID"
-            raise BadBatch(f"{problem}: each event needs a UUID of its own (the dedupe key)", index, "id")
+            problem = gettext("missing") if event_id is None else gettext("not a UUID")
+            message = gettext("%(problem)s: each event needs a UUID of its own (the dedupe key)")
+            raise BadBatch(message % {"problem": problem}, index, "id")
         event_id = event_id.lower()
         if event_id in seen:
-            raise BadBatch(f"the same id as events[{seen[event_id]}]", index, "id")
+            raise BadBatch(gettext("the same id as events[%(index)s]") % {"index": seen[event_id]}, index, "id")
         seen[event_id] = index
 
         name = item.get("name")
         if type(name) is not str or len(name) > NAME_MAX_LENGTH or not _NAME.fullmatch(name):
-            raise BadBatch(f"{'missing' if name is None else 'invalid'}: {NAME_RULE}", index, "name")
+            problem = gettext("missing") if name is None else gettext("invalid")
+            raise BadBatch(f"{problem}: {_name_rule()}", index, "name")
         if name == PAGE_VIEW:
-            raise BadBatch(f"{PAGE_VIEW!r} is reserved: the server counts page views itself", index, "name")
+            message = gettext("%(name)r is reserved: the server counts page views itself") % {"name": PAGE_VIEW}
+            raise BadBatch(message, index, "name")
 
         ts = _event_time(item.get("ts"), index, now, oldest)
         props, props_json = _event_props(item.get("props"), index, max_props, max_prop_bytes)
@@ -126,18 +135,23 @@ def _event_items(raw: bytes) -> list[Any]:
     try:
         data = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise BadBatch(f"the body is not JSON ({exc})") from None
+        raise BadBatch(gettext("the body is not JSON (%(error)s)") % {"error": exc}) from None
     if type(data) is not dict:
-        raise BadBatch('the body must be a JSON object: {"events": [...]}')
+        raise BadBatch(gettext('the body must be a JSON object: {"events": [...]}'))
     for key in data:
         if key != "events":
-            raise BadBatch('unknown key: the body is {"events": [...]}', field=key[:100])
+            raise BadBatch(gettext('unknown key: the body is {"events": [...]}'), field=key[:100])
     items = data.get("events")
     max_batch = tailored_settings.EVENTS_MAX_BATCH
     if type(items) is not list:
-        raise BadBatch("a list of events is required", field="events")
+        raise BadBatch(gettext("a list of events is required"), field="events")
     if not 0 < len(items) <= max_batch:
-        raise BadBatch(f"send 1 to {max_batch} events per request, not {len(items)}", field="events")
+        message = ngettext(
+            "send 1 to %(count)s event per request, not %(sent)s",
+            "send 1 to %(count)s events per request, not %(sent)s",
+            max_batch,
+        )
+        raise BadBatch(message % {"count": max_batch, "sent": len(items)}, field="events")
     return items
 
 
@@ -148,9 +162,9 @@ def _event_time(ts: Any, index: int, now: datetime, oldest: datetime) -> datetim
     try:
         ts = datetime.fromisoformat(ts)
     except (TypeError, ValueError):
-        raise BadBatch("not an ISO 8601 time, e.g. 2026-03-02T09:00:00Z", index, "ts") from None
+        raise BadBatch(gettext("not an ISO 8601 time, e.g. 2026-03-02T09:00:00Z"), index, "ts") from None
     if ts.tzinfo is None:
-        raise BadBatch("needs a time zone, e.g. 2026-03-02T09:00:00Z", index, "ts")
+        raise BadBatch(gettext("needs a time zone, e.g. 2026-03-02T09:00:00Z"), index, "ts")
     if ts > now or ts < oldest:
         return now  # a wrong clock, or an event kept too long: dated when received
     return ts
@@ -161,11 +175,12 @@ def _event_props(props: Any, index: int, max_props: int, max_bytes: int) -> tupl
     if props is None:
         return {}, ""
     if type(props) is not dict:
-        raise BadBatch("must be an object", index, "props")
+        raise BadBatch(gettext("must be an object"), index, "props")
     if not props:
         return props, ""
     if len(props) > max_props:
-        raise BadBatch(f"more than {max_props} properties", index, "props")
+        message = gettext("more than %(count)s properties")  # "1 properties" too: the message tests and clients know
+        raise BadBatch(message % {"count": max_props}, index, "props")
     return props, _checked_props_json(props, index, max_bytes)
 
 
@@ -174,18 +189,20 @@ def _event_path(path: Any, index: int) -> str:
     if path is None:
         return ""
     if type(path) is not str or not path.startswith("/") or len(path) > PATH_MAX_LENGTH:
-        raise BadBatch(f"must be a path starting with / (at most {PATH_MAX_LENGTH} characters)", index, "path")
+        message = gettext("must be a path starting with / (at most %(count)s characters)")
+        raise BadBatch(message % {"count": PATH_MAX_LENGTH}, index, "path")
     if not path.isascii():
         try:
             path.encode()
         except UnicodeEncodeError:
-            raise BadBatch("text that is not valid Unicode", index, "path") from None
+            raise BadBatch(gettext("text that is not valid Unicode"), index, "path") from None
     if "\x00" in path:
-        raise BadBatch(_NUL, index, "path")
+        raise BadBatch(_nul(), index, "path")
     return path
 
 
-_NUL = "text with a NUL character (U+0000), which can't be stored"
+def _nul() -> str:
+    return gettext("text with a NUL character (U+0000), which can't be stored")
 
 
 def _checked_props_json(props: dict[str, Any], index: int, max_bytes: int) -> str:
@@ -194,15 +211,19 @@ def _checked_props_json(props: dict[str, Any], index: int, max_bytes: int) -> st
         props_json = encode_props(props)
     except ValueError:  # 1e400 and the like: Python reads them as infinite, and no database stores that
         key = next(key for key, value in props.items() if not _is_finite(value))
-        raise BadBatch(f"{key[:100]!r} holds a number too large to store", index, "props") from None
+        message = gettext("%(key)r holds a number too large to store") % {"key": key[:100]}
+        raise BadBatch(message, index, "props") from None
     try:
         size = len(props_json.encode())
     except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON can say it, UTF-8 (and Redis) can't
-        raise BadBatch("text that is not valid Unicode", index, "props") from None
+        raise BadBatch(gettext("text that is not valid Unicode"), index, "props") from None
     if size > max_bytes:
-        raise BadBatch(f"{size} bytes as JSON, more than {max_bytes}", index, "props")
+        message = ngettext(
+            "%(size)s byte as JSON, more than %(most)s", "%(size)s bytes as JSON, more than %(most)s", size
+        )
+        raise BadBatch(message % {"size": size, "most": max_bytes}, index, "props")
     if has_nul(props_json):  # PostgreSQL refuses it in jsonb: refused here rather than changed later
-        raise BadBatch(_NUL, index, "props")
+        raise BadBatch(_nul(), index, "props")
     return props_json
 
 

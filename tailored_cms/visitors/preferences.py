@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..conf import tailored_settings
 from ..text import shown
@@ -32,11 +33,16 @@ def clean_preferences(data: Mapping[str, Any], *, partial: bool = False) -> dict
     ``None`` or ``""`` for a field also means the site's default.
     """
     if not isinstance(data, Mapping):
-        raise ValidationError({"non_field_errors": ["Expected an object with topics, theme, layout, widgets."]})
+        raise ValidationError(
+            {"non_field_errors": [gettext("Expected an object with topics, theme, layout, widgets.")]}
+        )
     unknown = sorted(set(data) - set(FIELDS))
     errors: dict[str, list[str]] = {}
     if unknown:
-        errors["non_field_errors"] = [f"Unknown field(s): {shown(', '.join(unknown))}. Valid: {', '.join(FIELDS)}."]
+        errors["non_field_errors"] = [
+            gettext("Unknown field(s): %(unknown)s. Valid: %(valid)s.")
+            % {"unknown": shown(", ".join(unknown)), "valid": ", ".join(FIELDS)}
+        ]
     cleaned: dict[str, Any] = {}
     for name in FIELDS:
         if name not in data and partial:
@@ -51,36 +57,44 @@ def clean_preferences(data: Mapping[str, Any], *, partial: bool = False) -> dict
     return cleaned
 
 
-def _clean_choice(value: Any, choices: Mapping[str, str], what: str) -> str:
+def _clean_choice(value: Any, choices: Mapping[str, str], message: str) -> str:
+    """``value`` if one of ``choices`` (or "" for the default); else ``message`` (translated) names the valid ones."""
     if value in (None, ""):
         return ""
     if not isinstance(value, str) or value not in choices:
-        raise ValidationError(f"Unknown {what} {value!r}. Valid {what}s: {', '.join(choices)}.")
+        raise ValidationError(message % {"value": value, "valid": ", ".join(choices)})
     return value
 
 
 def _clean_theme(value: Any) -> str:
-    return _clean_choice(value, tailored_settings.THEMES, "theme")
+    return _clean_choice(value, tailored_settings.THEMES, gettext("Unknown theme %(value)r. Valid themes: %(valid)s."))
 
 
 def _clean_layout(value: Any) -> str:
-    return _clean_choice(value, tailored_settings.LAYOUTS, "layout")
+    message = gettext("Unknown layout %(value)r. Valid layouts: %(valid)s.")
+    return _clean_choice(value, tailored_settings.LAYOUTS, message)
 
 
 def _clean_topics(value: Any) -> list[str]:
     if value in (None, ""):
         return []
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ValidationError("Expected a list of topic slugs.")
-    if len(value) > tailored_settings.MAX_TOPICS:
-        raise ValidationError(f"At most {tailored_settings.MAX_TOPICS} topics may be followed.")
+        raise ValidationError(gettext("Expected a list of topic slugs."))
+    most = tailored_settings.MAX_TOPICS
+    if len(value) > most:
+        raise ValidationError(
+            gettext("At most %(count)s topics may be followed.") % {"count": most}  # "1 topics" too, as clients know it
+        )
     wanted = list(dict.fromkeys(value))
     candidates = [slug for slug in wanted if TOPIC_SLUG.match(slug)]
     known = set(Topic.objects.filter(slug__in=candidates).values_list("slug", flat=True)) if candidates else set()
     unknown = [slug for slug in wanted if slug not in known]
     if unknown:
-        valid = ", ".join(Topic.objects.values_list("slug", flat=True)) or "(none defined yet)"
-        raise ValidationError(f"Unknown topic(s): {shown(', '.join(unknown))}. Valid topics: {valid}.")
+        valid = ", ".join(Topic.objects.values_list("slug", flat=True)) or gettext("(none defined yet)")
+        raise ValidationError(
+            gettext("Unknown topic(s): %(unknown)s. Valid topics: %(valid)s.")
+            % {"unknown": shown(", ".join(unknown)), "valid": valid}
+        )
     return wanted
 
 
@@ -88,15 +102,20 @@ def _clean_widgets(value: Any) -> dict[str, list[str]]:
     if value in (None, ""):
         return {}
     if not isinstance(value, Mapping) or set(value) - {"order", "hidden"}:
-        raise ValidationError('Expected {"order": [widget keys], "hidden": [widget keys]}.')
+        raise ValidationError(gettext('Expected {"order": [widget keys], "hidden": [widget keys]}.'))
     cleaned: dict[str, list[str]] = {}
     for part in ("order", "hidden"):
         keys = value.get(part) or []
         if not isinstance(keys, list | tuple) or not all(isinstance(k, str) and WIDGET_KEY.match(k) for k in keys):
-            raise ValidationError(f'"{part}" must be a list of widget keys (letters, digits, "-" and "_").')
+            raise ValidationError(
+                gettext('"%(part)s" must be a list of widget keys (letters, digits, "-" and "_").') % {"part": part}
+            )
         cleaned[part] = list(dict.fromkeys(keys))
     if len(cleaned["order"]) + len(cleaned["hidden"]) > tailored_settings.MAX_WIDGETS:
-        raise ValidationError(f"At most {tailored_settings.MAX_WIDGETS} widgets may be arranged.")
+        most = tailored_settings.MAX_WIDGETS
+        raise ValidationError(
+            gettext("At most %(count)s widgets may be arranged.") % {"count": most}  # "1 widgets" too, as for topics
+        )
     return {part: keys for part, keys in cleaned.items() if keys}
 
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
 import pytest
+from django.utils import translation
 
 from tailored_cms.results.chart import Series, line_chart, nice_scale
 
@@ -74,3 +75,15 @@ def test_ninety_days_get_six_date_labels():
 )
 def test_the_axis_ends_on_a_round_number(highest, top, step):
     assert nice_scale(highest) == (pytest.approx(top), pytest.approx(step))
+
+
+@pytest.mark.parametrize(
+    "language, day, percent",
+    [("en", "Mar 1", "12.5%"), ("es", "1 mar", "12,5%"), ("de", "1. Mär", "12,5%"), ("fr", "1 mar", "12,5%")],
+)
+def test_days_and_figures_are_written_in_the_editors_language(language, day, percent):
+    with translation.override(language):
+        svg = line_chart(DAYS, [Series("Customized", [0.125] * 7)], title="t", description="d", percent=True)
+    texts = [element.text for element in parse(svg).iter(f"{SVG}text")]
+    assert day in texts
+    assert any(percent in (element.text or "") for element in parse(svg).iter(f"{SVG}title"))
