@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo, the tests and the bench need, when they are missing: redis-server;
-# chromium when called with --browser (browser tests); wrk, the HTTP load generator, when called with --bench
-# (make bench loads the site served by gunicorn with it). Says what it did. Without root or apt-get it only reports.
+# with --browser (make test) chromium (browser tests) and gettext (msgfmt: the catalogs' tests); wrk, the HTTP
+# load generator, when called with --bench (make bench loads the site served by gunicorn with it). Says what it
+# did. Without root or apt-get it only reports.
 set -euo pipefail
 
-want=(redis-server)
-[[ "${1:-}" == "--browser" ]] && want+=(chromium)
-[[ "${1:-}" == "--bench" ]] && want+=(wrk)
+# command:package (the package that installs the command)
+want=(redis-server:redis-server)
+[[ "${1:-}" == "--browser" ]] && want+=(chromium:chromium msgfmt:gettext)
+[[ "${1:-}" == "--bench" ]] && want+=(wrk:wrk)
 
 missing=()
-for bin in "${want[@]}"; do
-    command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+for pair in "${want[@]}"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
