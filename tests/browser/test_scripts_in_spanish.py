@@ -136,3 +136,17 @@ def test_the_consent_banner_and_why_am_i_seeing_this_speak_spanish(hispanohablan
     expect(why.locator(".tailored-why-tracking")).to_have_text(
         "Lo que lee aquí se registra para adaptar este sitio a usted."
     )
+
+
+def test_without_the_catalog_the_scripts_still_work_in_english(hispanohablante: Page) -> None:
+    page = hispanohablante
+    page.route("**/tailored/jsi18n/**", lambda route: route.abort())
+    open_spanish_home(page)
+    board = page.locator("[data-tailored-board]")
+    with page.expect_response(lambda r: r.url.endswith("/preferences/") and r.request.method == "PATCH") as saved:
+        board.get_by_role("button", name="Hide Mercados", exact=True).click()
+    assert saved.value.ok, saved.value.text()
+    expect(page.locator(".tailored-hidden-widgets-label")).to_have_text("Hidden widgets:")
+    expect(page.locator(".tailored-hidden-widgets + [data-tailored-status]")).to_have_text(
+        "Mercados hidden. Show it again from Hidden widgets."
+    )
