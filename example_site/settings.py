@@ -100,7 +100,8 @@ else:
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# English first: the default, and what django CMS shows where a page has no translation yet.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("it", "Italiano")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -9,7 +9,7 @@ from django.core.signals import setting_changed
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
 
-__all__ = ["api_root"]
+__all__ = ["api_root", "script_catalog_url"]
 
 # Where the API is mounted, per (urlconf, script prefix, language): reversed once, then a dict lookup. Every page
 # asks twice (body attributes, beacon), and a reverse() costs more than the rest of those tags.
@@ -29,9 +29,30 @@ def api_root() -> str:
     return root
 
 
+# The scripts' catalog of each language, per (urlconf, script prefix, language): asked by every page with a panel,
+# a banner or "Why am I seeing this?", so reversed once like the API's root.
+_catalog_urls: dict[tuple[str, str, str], str] = {}
+
+
+def script_catalog_url() -> str:
+    """Where the scripts' translations for the current language are (``/tailored/jsi18n/es/``); ``""`` if the
+    site mounts no tailored_cms URLs (the scripts then speak English)."""
+    language = get_language() or settings.LANGUAGE_CODE
+    cache_key = (str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix(), language)
+    url = _catalog_urls.get(cache_key)
+    if url is None:
+        try:
+            url = reverse("tailored_cms:jsi18n", args=[language])
+        except NoReverseMatch:
+            url = ""
+        _catalog_urls[cache_key] = url
+    return url
+
+
 def _forget_api_roots(*, setting: str, **kwargs: Any) -> None:
     if setting == "ROOT_URLCONF":
         _api_roots.clear()
+        _catalog_urls.clear()
 
 
 setting_changed.connect(_forget_api_roots)

@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from .editors.strategy import change_area_strategy
 from .editors.views import PreviewView, StopPreviewView
+from .script_catalog import script_catalog
 from .visitors.views import PreferencesPageView
 
 app_name = "tailored_cms"
@@ -14,4 +15,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("preview/", PreviewView.as_view(), name="preview"),
     path("preview/stop/", StopPreviewView.as_view(), name="stop_preview"),
     path("areas/<int:plugin_id>/strategy/", change_area_strategy, name="area_strategy"),
+    path("jsi18n/<str:language>/", script_catalog, name="jsi18n"),
 ]

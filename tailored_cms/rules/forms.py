@@ -20,6 +20,7 @@ from django.forms.fields import InvalidJSONInput
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..mounts import script_catalog_url
 from ..text import is_storable, json_nesting
 from ..visitors.models import Topic
 from .models import Segment
@@ -63,9 +64,14 @@ class RuleBuilderWidget(forms.Textarea):
 
     template_name = "tailored_cms/admin/rule_builder.html"
 
-    class Media:
-        js = ("tailored_cms/segment_builder.js",)
-        css = {"all": ("tailored_cms/segment_builder.css",)}
+    @property
+    def media(self) -> forms.Media:
+        """The builder's script, after the scripts' translations in the editor's language (a URL per language)."""
+        catalog = script_catalog_url()
+        return forms.Media(
+            js=[catalog, "tailored_cms/segment_builder.js"] if catalog else ["tailored_cms/segment_builder.js"],
+            css={"all": ["tailored_cms/segment_builder.css"]},
+        )
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(

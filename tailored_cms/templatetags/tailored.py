@@ -1,4 +1,5 @@
-"""``{% load tailored %}``: ``tailored_body_attrs``, ``tailored_tracking`` and ``tailored_placeholder``."""
+"""``{% load tailored %}``: ``tailored_body_attrs``, ``tailored_tracking``, ``tailored_script_catalog`` and
+``tailored_placeholder``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils.safestring import SafeString
 
 from ..areas.page_cache import vary_page_cache_on
 from ..conf import tailored_settings
-from ..mounts import api_root
+from ..mounts import api_root, script_catalog_url
 from ..tracking.beacon_config import beacon_config
 from ..visitors.consent import tracking_allowed
 
@@ -50,6 +51,17 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
         layout,
         api_root(),
     )
+
+
+@register.simple_tag
+def tailored_script_catalog() -> SafeString:
+    """``<script src=".../jsi18n/<language>/" defer>``: the scripts' translations in the page's language.
+
+    Put before the scripts that write text (the includes' sekizai blocks do), so their ``gettext`` is defined
+    when they run. Nothing if the site mounts no tailored_cms URLs: the scripts then speak English.
+    """
+    url = script_catalog_url()
+    return format_html('<script src="{}" defer></script>', url) if url else SafeString("")
 
 
 def editor_at_work(request: Any) -> bool:

@@ -16,8 +16,10 @@ from tailored_cms.tracking.models import TopicViews
 from tailored_cms.visitors.models import Visitor
 from tests.tracking.conftest import celery_app  # noqa: F401 - saving queues a recompute: to the private broker
 
+from .chromium import VIEWPORT
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     EDITOR,
+    TIMEOUT_MS,
     EditorSite,
     chromium_fixture,
     editor_site_fixture,
@@ -118,5 +120,35 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     expect(sports.get_by_label("At least (views)")).to_have_value("3")
     expect(page.locator(".tailored-builder-rule[data-rule='device']").get_by_label("mobile")).to_be_checked()
     expect(count).to_contain_text("1 of 3 visitors match now.")
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.mark.browser
+def test_a_spanish_editor_builds_in_spanish(chromium: Browser, editor_site: EditorSite):
+    """The builder's own texts come from the JavaScript catalog of the admin's language (the editor's browser's)."""
+    context = chromium.new_context(viewport=VIEWPORT, locale="es-ES")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    add_path = "/admin/tailored_cms/segment/add/"
+    log_in_to_admin(page, editor_site, add_path)
+
+    expect(page.locator("script[src='/tailored/jsi18n/es/']")).to_have_count(1)
+    root = page.locator(".tailored-builder-root")
+    expect(page.locator(".tailored-builder-count")).to_have_text(
+        "Añada una regla para ver cuántos visitantes la cumplen."
+    )
+    expect(root.locator(".tailored-builder-combine option:checked")).to_have_text("Todas estas reglas")
+    expect(root.locator(".tailored-builder-empty")).to_have_text("Aún no hay reglas: añada una abajo.")
+    root.get_by_label("Añadir una regla:").select_option(value="device")
+    root.get_by_role("button", name="Añadir regla", exact=True).click()
+    device = root.locator(".tailored-builder-rule[data-rule='device']")
+    expect(device.locator(".tailored-builder-kind")).to_have_text("se comprueba en cada página vista")
+    expect(device.get_by_role("button", name="Quitar regla", exact=True)).to_be_visible()
+    expect(device.get_by_title("El visitante no debe cumplir esta regla")).to_have_text("no")
+    page.get_by_role("button", name="Editar como JSON", exact=True).click()
+    expect(page.get_by_role("button", name="Volver al editor de reglas", exact=True)).to_be_visible()
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

@@ -7,9 +7,17 @@
  * (from {% tailored_body_attrs %}) says where the REST API is.
  *
  * No dependencies, no inline script (works under a strict Content-Security-Policy). Without JavaScript the
- * panel is a plain form posting to /tailored/preferences/ and the page still shows the visitor's choices. */
+ * panel is a plain form posting to /tailored/preferences/ and the page still shows the visitor's choices.
+ * Its texts come from Django's JavaScript catalog ({% tailored_script_catalog %}, loaded before it), in English
+ * if that did not load. */
 (function () {
   "use strict";
+
+  var gettext = window.gettext || function (text) { return text; };
+  // Named placeholders only (interpolate(format, {name: value}, true)), as translators may reorder them.
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\(\w+\)s/g, function (name) { return String(values[name.slice(2, -2)]); });
+  };
 
   var body = document.body;
   var apiRoot = body.getAttribute("data-tailored-api") || "/tailored/api/v1/";
@@ -35,7 +43,7 @@
       return response.json().catch(function () { return {}; }).then(function (answer) {
         if (!response.ok) {
           var detail = answer.detail || Object.keys(answer).map(function (k) { return k + ": " + answer[k]; }).join(" ");
-          throw new Error(detail || "Could not save (error " + response.status + ").");
+          throw new Error(detail || interpolate(gettext("Could not save (error %(status)s)."), { status: response.status }, true));
         }
         return answer;
       });
@@ -112,7 +120,9 @@
       headers: { Accept: "text/html" },
     })
       .then(function (response) {
-        if (!response.ok) throw new Error("Could not refresh the page (error " + response.status + ").");
+        if (!response.ok) {
+          throw new Error(interpolate(gettext("Could not refresh the page (error %(status)s)."), { status: response.status }, true));
+        }
         return response.text();
       })
       .then(function (html) {
@@ -190,7 +200,7 @@
           applyLook(prefs);
           // Not while newer clicks wait to be saved: they would be unticked.
           if (newest) syncPanels(prefs);
-          announce(status, reset ? "Back to the site's defaults." : "Saved. The page now follows your choices.");
+          announce(status, reset ? gettext("Back to the site's defaults.") : gettext("Saved. The page now follows your choices."));
           // Only the newest save refreshes the page: the ones queued behind it would redo the work.
           if (!newest) return null;
           return refresh(
@@ -271,13 +281,14 @@
   }
 
   function addControls(widget) {
-    var title = titleOf(widget);
+    var named = { title: titleOf(widget) };
     var controls = document.createElement("div");
     controls.className = "tailored-widget-controls";
-    controls.appendChild(makeButton("Move " + title + " up", "\u2191", "up"));
-    controls.appendChild(makeButton("Move " + title + " down", "\u2193", "down"));
+    controls.appendChild(makeButton(interpolate(gettext("Move %(title)s up"), named, true), "\u2191", "up"));
+    controls.appendChild(makeButton(interpolate(gettext("Move %(title)s down"), named, true), "\u2193", "down"));
     if (widget.getAttribute("data-tailored-hideable") !== "false") {
-      controls.appendChild(makeButton("Hide " + title, "Hide", "hide"));
+      // Translators: a button that hides a widget of the page; its accessible name says which one.
+      controls.appendChild(makeButton(interpolate(gettext("Hide %(title)s"), named, true), gettext("Hide"), "hide"));
     }
     widget.insertBefore(controls, widget.firstChild);
     widget.setAttribute("draggable", "true");
@@ -285,8 +296,8 @@
   }
 
   function addShowButton(tray, widget) {
-    var title = titleOf(widget);
-    var button = makeButton("Show " + title, "Show " + title, "show");
+    var label = interpolate(gettext("Show %(title)s"), { title: titleOf(widget) }, true);
+    var button = makeButton(label, label, "show");
     button.setAttribute("data-tailored-show", widget.getAttribute("data-tailored-widget"));
     tray.querySelector(".tailored-hidden-widgets-buttons").appendChild(button);
     tray.hidden = false;
@@ -295,7 +306,11 @@
 
   function positionMessage(board, widget) {
     var visible = visibleWidgetsOf(board);
-    return titleOf(widget) + " moved to position " + (visible.indexOf(widget) + 1) + " of " + visible.length + ".";
+    return interpolate(
+      gettext("%(title)s moved to position %(position)s of %(count)s."),
+      { title: titleOf(widget), position: visible.indexOf(widget) + 1, count: visible.length },
+      true
+    );
   }
 
   function forgetBoard(board) {
@@ -316,7 +331,8 @@
     var label = document.createElement("p");
     label.className = "tailored-hidden-widgets-label";
     label.id = "tailored-hidden-" + board.getAttribute("data-tailored-board");
-    label.textContent = "Hidden widgets:";
+    // Translators: the label of the buttons that show hidden widgets again (see "Show it again from Hidden widgets").
+    label.textContent = gettext("Hidden widgets:");
     var buttons = document.createElement("div");
     buttons.className = "tailored-hidden-widgets-buttons";
     buttons.setAttribute("role", "group");
@@ -342,7 +358,9 @@
       if (action === "up" || action === "down") {
         other = neighbour(widget, action === "up" ? -1 : 1);
         if (!other) {
-          announce(status, titleOf(widget) + (action === "up" ? " is already first." : " is already last."));
+          var first = action === "up";
+          var where = first ? gettext("%(title)s is already first.") : gettext("%(title)s is already last.");
+          announce(status, interpolate(where, { title: titleOf(widget) }, true));
           return;
         }
         board.insertBefore(widget, action === "up" ? other : other.nextSibling);
@@ -351,7 +369,7 @@
       } else if (action === "hide") {
         widget.hidden = true;
         addShowButton(tray, widget).focus();
-        announce(status, titleOf(widget) + " hidden. Show it again from Hidden widgets.");
+        announce(status, interpolate(gettext("%(title)s hidden. Show it again from Hidden widgets."), { title: titleOf(widget) }, true));
       } else {
         return;
       }
@@ -369,7 +387,7 @@
         widget.hidden = false;
         var hide = widget.querySelector("[data-tailored-action=hide]");
         if (hide) hide.focus();
-        announce(status, titleOf(widget) + " shown again.");
+        announce(status, interpolate(gettext("%(title)s shown again."), { title: titleOf(widget) }, true));
       }
       saveArrangement(status);
     });

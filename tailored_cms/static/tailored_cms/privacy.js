@@ -9,9 +9,16 @@
  * The banner answers through consent/ (PUT, with X-CSRFToken) and, on Allow, starts the beacon without a reload.
  * The widget asks explain/ why each area shows what it shows when it is opened; its buttons use consent/,
  * preferences/ and me/. No dependencies, no inline script. Without JavaScript the banner's form leads to the
- * preferences page (to confirm with a POST) and the widget links there. */
+ * preferences page (to confirm with a POST) and the widget links there. Its texts come from Django's JavaScript
+ * catalog ({% tailored_script_catalog %}, loaded before it), in English if that did not load. */
 (function () {
   "use strict";
+
+  var gettext = window.gettext || function (text) { return text; };
+  // Named placeholders only (interpolate(format, {name: value}, true)), as translators may reorder them.
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\(\w+\)s/g, function (name) { return String(values[name.slice(2, -2)]); });
+  };
 
   var apiRoot = document.body.getAttribute("data-tailored-api") || "/tailored/api/v1/";
 
@@ -26,7 +33,8 @@
     return response.json().catch(function () { return {}; }).then(function (answer) {
       if (!response.ok) {
         var detail = answer.detail || Object.keys(answer).map(function (k) { return k + ": " + answer[k]; }).join(" ");
-        throw new Error(detail || "That did not work (error " + response.status + "). Please try again.");
+        var failed = gettext("That did not work (error %(status)s). Please try again.");
+        throw new Error(detail || interpolate(failed, { status: response.status }, true));
       }
       return answer;
     });
@@ -125,10 +133,10 @@
           form.hidden = true;
           if (answer.allowed) {
             startBeacon(banner);
-            announce(status, "Thank you. What you read here now helps tailor this site to you.");
+            announce(status, gettext("Thank you. What you read here now helps tailor this site to you."));
           } else {
             stopBeacon();
-            announce(status, "Understood: nothing you read here is noted.");
+            announce(status, gettext("Understood: nothing you read here is noted."));
           }
           addCloseButton(banner);
         })
@@ -143,7 +151,8 @@
     var close = document.createElement("button");
     close.type = "button";
     close.className = "tailored-consent-close secondary";
-    close.textContent = "Close";
+    // Translators: closes the consent banner once the visitor answered.
+    close.textContent = gettext("Close");
     close.addEventListener("click", function () { banner.hidden = true; });
     banner.appendChild(close);
     close.focus(); // the buttons the focus was on are gone
@@ -170,7 +179,7 @@
   function showExplanation(box, answer) {
     box.textContent = "";
     if (!answer.areas.length) {
-      box.appendChild(paragraph("Nothing on this page is tailored to you."));
+      box.appendChild(paragraph(gettext("Nothing on this page is tailored to you.")));
     } else {
       var list = document.createElement("ul");
       list.className = "tailored-why-list";
@@ -178,10 +187,12 @@
         var item = document.createElement("li");
         item.setAttribute("data-tailored-why-area", area.key);
         var title = document.createElement("strong");
-        title.textContent = area.label || "A tailored part of this page";
+        title.textContent = area.label || gettext("A tailored part of this page");
         item.appendChild(title);
         var labels = area.shown.map(function (variant) { return variant.label; }).filter(Boolean);
-        item.appendChild(paragraph(labels.length ? "You see: " + labels.join(", ") + "." : "Nothing is shown here for you."));
+        // Translators: %(labels)s names what this part of the page shows the visitor, separated by commas.
+        var seen = interpolate(gettext("You see: %(labels)s."), { labels: labels.join(", ") }, true);
+        item.appendChild(paragraph(labels.length ? seen : gettext("Nothing is shown here for you.")));
         item.appendChild(
           paragraph(area.reasons.map(function (reason) { return reason.text; }).join(" "), "tailored-why-reason")
         );
@@ -192,17 +203,17 @@
     box.appendChild(
       paragraph(
         answer.tracking
-          ? "What you read here is noted, to tailor this site to you."
-          : "What you read here is not noted.",
+          ? gettext("What you read here is noted, to tailor this site to you.")
+          : gettext("What you read here is not noted."),
         "tailored-why-tracking"
       )
     );
   }
 
   var MESSAGES = {
-    stop: "Personalization is off: nothing you read here is noted any more. Your own choices still apply.",
-    reset: "Your choices are back to the site's defaults. Reload the page to see it as everyone does.",
-    erase: "Your data was erased: this site no longer knows you.",
+    stop: gettext("Personalization is off: nothing you read here is noted any more. Your own choices still apply."),
+    reset: gettext("Your choices are back to the site's defaults. Reload the page to see it as everyone does."),
+    erase: gettext("Your data was erased: this site no longer knows you."),
   };
   var CALLS = {
     stop: ["PUT", "consent/", { tracking: false }],
@@ -238,12 +249,12 @@
       if (!control) return;
       var action = control.getAttribute("data-tailored-privacy");
       if (action === "download") {
-        announce(status, "Your data is being downloaded as tailored-data.json.");
+        announce(status, gettext("Your data is being downloaded as tailored-data.json."));
         return; // the link does the rest
       }
       var call = CALLS[action];
       if (!call) return;
-      if (action === "erase" && !window.confirm(control.getAttribute("data-tailored-confirm") || "Erase your data?")) {
+      if (action === "erase" && !window.confirm(control.getAttribute("data-tailored-confirm") || gettext("Erase your data?"))) {
         return;
       }
       setBusy(actions, true);

@@ -5,22 +5,31 @@
  * textarea (rules/forms.py builder_config): every registered rule type with its parameters, and the topics,
  * segments and user groups to pick from. After each change it asks the preview endpoint how many visitors
  * match, and shows the server's answer, or its error naming the rule and parameter. No inline script, no
- * dependencies. Without JavaScript the textarea is a plain JSON field.
+ * dependencies. Without JavaScript the textarea is a plain JSON field. Its texts come from Django's JavaScript
+ * catalog (tailored_cms/script_catalog.py, loaded before it in the editor's language), in English without it.
  */
 (function () {
   "use strict";
 
+  const gettext = window.gettext || ((text) => text);
+  // Named placeholders only (interpolate(format, {name: value}, true)), as translators may reorder them.
+  const interpolate =
+    window.interpolate || ((format, values) => format.replace(/%\(\w+\)s/g, (name) => String(values[name.slice(2, -2)])));
+  const named = (format, values) => interpolate(format, values, true);
+
   const PREVIEW_DELAY_MS = 400;
   const KINDS = [
-    ["behavioural", "What the visitor did"],
-    ["request", "Checked on each page view"],
+    // Translators: the two kinds of rules, headings in the segment builder's list of rules to add.
+    ["behavioural", gettext("What the visitor did")],
+    ["request", gettext("Checked on each page view")],
   ];
   // A group's header: how its rules combine. "none" and "notall" are a group inside a "not".
   const COMBINE = [
-    ["all", "All of these", "all", false],
-    ["any", "Any of these", "any", false],
-    ["none", "None of these", "any", true],
-    ["notall", "Not all of these", "all", true],
+    // Translators: how the rules of a group combine, the choices after "Visitors matching".
+    ["all", gettext("All of these"), "all", false],
+    ["any", gettext("Any of these"), "any", false],
+    ["none", gettext("None of these"), "any", true],
+    ["notall", gettext("Not all of these"), "all", true],
   ];
 
   function el(tag, props, ...children) {
@@ -69,7 +78,7 @@
       this.toggleButton = el("button", {
         type: "button",
         class: "button tailored-builder-toggle",
-        text: "Edit as JSON",
+        text: gettext("Edit as JSON"),
         onclick: () => this.toggleJSON(),
       });
       this.jsonNote = el("p", { class: "tailored-builder-note", hidden: true });
@@ -89,7 +98,9 @@
         if (text) parsed = JSON.parse(text);
       } catch (error) {
         this.root = this.emptyRoot();
-        this.showJSON("These rules aren't valid JSON, so the builder can't show them. Fix them here, then go back to the builder.");
+        this.showJSON(
+          gettext("These rules aren't valid JSON, so the builder can't show them. Fix them here, then go back to the builder.")
+        );
         this.schedulePreview();
         return;
       }
@@ -193,16 +204,18 @@
         const button = moved && moved.querySelector(`:scope > .tailored-builder-head [data-move="${by}"]`);
         if (button && !button.disabled) button.focus();
       };
-      const what = node.type === "group" ? "group" : "rule";
+      const group = node.type === "group";
+      const up = group ? gettext("Move this group up") : gettext("Move this rule up");
+      const down = group ? gettext("Move this group down") : gettext("Move this rule down");
       return el(
         "span",
         { class: "tailored-builder-tools" },
-        el("button", { type: "button", class: "button", "data-move": "-1", title: `Move this ${what} up`, "aria-label": `Move this ${what} up`, disabled: index === 0, onclick: move(-1), text: "↑" }),
-        el("button", { type: "button", class: "button", "data-move": "1", title: `Move this ${what} down`, "aria-label": `Move this ${what} down`, disabled: index === parent.children.length - 1, onclick: move(1), text: "↓" }),
+        el("button", { type: "button", class: "button", "data-move": "-1", title: up, "aria-label": up, disabled: index === 0, onclick: move(-1), text: "↑" }),
+        el("button", { type: "button", class: "button", "data-move": "1", title: down, "aria-label": down, disabled: index === parent.children.length - 1, onclick: move(1), text: "↓" }),
         el("button", {
           type: "button",
           class: "button tailored-builder-remove",
-          text: `Remove ${what}`,
+          text: group ? gettext("Remove group") : gettext("Remove rule"),
           onclick: () => {
             parent.children.splice(index, 1);
             this.changed(parent);
@@ -233,7 +246,7 @@
         list.append(child.type === "group" ? el("li", {}, this.renderGroup(child, node)) : this.renderLeaf(child, node));
       }
       if (!node.children.length) {
-        list.append(el("li", { class: "tailored-builder-empty", text: "No rules yet: add one below." }));
+        list.append(el("li", { class: "tailored-builder-empty", text: gettext("No rules yet: add one below.") }));
       }
       const group = el(
         "fieldset",
@@ -241,7 +254,7 @@
         el(
           "legend",
           {},
-          el("label", { for: selectId, text: parent ? "A group: visitors matching" : "Visitors matching" }),
+          el("label", { for: selectId, text: parent ? gettext("A group: visitors matching") : gettext("Visitors matching") }),
           " ",
           combine
         ),
@@ -258,7 +271,7 @@
       const select = el(
         "select",
         { id: selectId, class: "tailored-builder-add-rule" },
-        el("option", { value: "", text: "Choose a rule…" }),
+        el("option", { value: "", text: gettext("Choose a rule…") }),
         KINDS.map(([kind, label]) =>
           el(
             "optgroup",
@@ -272,14 +285,14 @@
       return el(
         "div",
         { class: "tailored-builder-add" },
-        el("label", { for: selectId, class: "tailored-builder-add-label", text: "Add a rule:" }),
+        el("label", { for: selectId, class: "tailored-builder-add-label", text: gettext("Add a rule:") }),
         " ",
         select,
         " ",
         el("button", {
           type: "button",
           class: "button tailored-builder-add-rule-button",
-          text: "Add rule",
+          text: gettext("Add rule"),
           onclick: () => {
             const rule = this.rules[select.value];
             if (!rule) {
@@ -299,7 +312,7 @@
         el("button", {
           type: "button",
           class: "button tailored-builder-add-group",
-          text: "Add group",
+          text: gettext("Add group"),
           onclick: () => {
             const inner = { type: "group", op: group.op === "all" ? "any" : "all", not: false, children: [] };
             group.children.push(inner);
@@ -327,12 +340,13 @@
               this.sync();
             },
           }),
-          el("label", { for: notId, text: "not", title: "The visitor must not match this rule" })
+          // Translators: a checkbox before a rule that negates it (the visitor must not match it).
+          el("label", { for: notId, text: gettext("not"), title: gettext("The visitor must not match this rule") })
         )
       );
       let body;
       if (node.type === "raw") {
-        head.append(el("span", { class: "tailored-builder-rule-label", text: "A rule the builder doesn't know" }));
+        head.append(el("span", { class: "tailored-builder-rule-label", text: gettext("A rule the builder doesn't know") }));
         body = el("pre", { class: "tailored-builder-raw", text: JSON.stringify(node.json) });
       } else {
         const rule = this.rules[node.rule];
@@ -341,7 +355,7 @@
           el("code", { class: "tailored-builder-rule-name", text: rule.name })
         );
         if (rule.kind === "request") {
-          head.append(el("span", { class: "tailored-builder-kind", text: "checked on each page view" }));
+          head.append(el("span", { class: "tailored-builder-kind", text: gettext("checked on each page view") }));
         }
         body = el(
           "div",
@@ -375,7 +389,7 @@
       // A value saved earlier that is no longer offered (a topic deleted since) stays visible, and kept.
       const known = new Set(options.map((option) => option.value));
       const missing = (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((item) => !known.has(item));
-      return options.concat(missing.map((item) => ({ value: item, label: `${item} (not found)` })));
+      return options.concat(missing.map((item) => ({ value: item, label: named(gettext("%(value)s (not found)"), { value: item }) })));
     }
 
     renderParam(node, param) {
@@ -386,7 +400,7 @@
         wrapper.classList.remove("tailored-builder-invalid");
         this.sync();
       };
-      const label = param.label + (param.required ? "" : " (optional)");
+      const label = param.required ? param.label : named(gettext("%(label)s (optional)"), { label: param.label });
       const help = param.help ? el("span", { class: "tailored-builder-param-help", text: param.help }) : null;
       const options = this.options(param, value);
       let wrapper;
@@ -414,7 +428,7 @@
               el("label", { for: id, text: option.label })
             );
           }),
-          options.length ? null : el("span", { class: "tailored-builder-param-help", text: "Nothing to choose from yet." }),
+          options.length ? null : el("span", { class: "tailored-builder-param-help", text: gettext("Nothing to choose from yet.") }),
           help
         );
         return wrapper;
@@ -426,14 +440,14 @@
           "select",
           { id, onchange: (event) => set(event.target.value === "" ? undefined : event.target.value === "true") },
           el("option", { value: "", text: "—" }),
-          el("option", { value: "true", text: "yes", selected: value === true }),
-          el("option", { value: "false", text: "no", selected: value === false })
+          el("option", { value: "true", text: gettext("yes"), selected: value === true }),
+          el("option", { value: "false", text: gettext("no"), selected: value === false })
         );
       } else if (options) {
         input = el(
           "select",
           { id, onchange: (event) => set(event.target.value || undefined) },
-          el("option", { value: "", text: options.length ? "Choose…" : "Nothing to choose from yet" }),
+          el("option", { value: "", text: options.length ? gettext("Choose…") : gettext("Nothing to choose from yet.") }),
           options.map((option) => el("option", { value: option.value, text: option.label, selected: option.value === value }))
         );
       } else if (param.type === "int") {
@@ -484,7 +498,7 @@
       this.jsonMode = true;
       this.textarea.hidden = false;
       this.tree.hidden = true;
-      this.toggleButton.textContent = "Back to the builder";
+      this.toggleButton.textContent = gettext("Back to the builder");
       this.jsonNote.textContent = note || "";
       this.jsonNote.hidden = !note;
     }
@@ -500,7 +514,9 @@
       try {
         parsed = JSON.parse(this.textarea.value.trim() || '{"all": []}');
       } catch (error) {
-        this.jsonNote.textContent = `The JSON isn't valid (${error.message}): fix it, or keep editing it here.`;
+        this.jsonNote.textContent = named(gettext("The JSON isn't valid (%(error)s): fix it, or keep editing it here."), {
+          error: error.message,
+        });
         this.jsonNote.hidden = false;
         return;
       }
@@ -509,7 +525,7 @@
       this.textarea.hidden = true;
       this.tree.hidden = false;
       this.jsonNote.hidden = true;
-      this.toggleButton.textContent = "Edit as JSON";
+      this.toggleButton.textContent = gettext("Edit as JSON");
       this.changed(this.root);
     }
 
@@ -547,19 +563,19 @@
     async preview() {
       const current = this.currentRules();
       if (!current.ok) {
-        this.say(`Not valid JSON yet: ${current.error}`, true);
+        this.say(named(gettext("Not valid JSON yet: %(error)s"), { error: current.error }), true);
         return;
       }
       if (!this.jsonMode && this.root.type === "group" && !this.root.children.length) {
         this.words.textContent = "";
-        this.say("Add a rule to see how many visitors match.");
+        this.say(gettext("Add a rule to see how many visitors match."));
         return;
       }
       if (!this.config.preview_url) return;
       if (this.pending) this.pending.abort();
       const pending = new AbortController();
       this.pending = pending;
-      this.say("Counting visitors…");
+      this.say(gettext("Counting visitors…"));
       const token = this.form && this.form.querySelector("input[name=csrfmiddlewaretoken]");
       const body = { rules: current.rules };
       if (this.slug()) body.segment = this.slug();
@@ -580,14 +596,15 @@
         data = await response.json().catch(() => ({}));
       } catch (error) {
         if (error.name !== "AbortError" && this.pending === pending) {
-          this.say("Couldn't count the visitors: the server didn't answer. Saving still works.", true);
+          this.say(gettext("Couldn't count the visitors: the server didn't answer. Saving still works."), true);
         }
         return;
       }
       if (this.pending !== pending) return; // a newer change is being counted
       if (response.ok) {
         this.markInvalid([]);
-        this.words.textContent = data.in_words ? `In words: visitors who ${data.in_words}.` : "";
+        // Translators: %(words)s is the server's description of the rules, e.g. "read about sports at least 3 times".
+        this.words.textContent = data.in_words ? named(gettext("In words: visitors who %(words)s."), { words: data.in_words }) : "";
         this.say(data.summary);
         return;
       }
@@ -599,8 +616,11 @@
         messages.push(...list.map((message) => (field === "rules" ? String(message) : `${field}: ${message}`)));
       }
       this.markInvalid(messages);
-      if (response.status === 400) this.say(`Not valid yet: ${messages.join(" ")}`, true);
-      else this.say(messages.join(" ") || `Couldn't count the visitors (HTTP ${response.status}).`, true);
+      if (response.status === 400) this.say(named(gettext("Not valid yet: %(messages)s"), { messages: messages.join(" ") }), true);
+      else {
+        const failed = named(gettext("Couldn't count the visitors (HTTP %(status)s)."), { status: response.status });
+        this.say(messages.join(" ") || failed, true);
+      }
     }
   }
 
