@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from tailored_cms.tracking.beacon import BadBatch, parse_batch
+from tailored_cms.tracking.beacon_batch import BadBatch, parse_batch
 from tailored_cms.tracking.models import Event
 from tailored_cms.visitors.consent import tracking_allowed
 

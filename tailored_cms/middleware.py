@@ -11,7 +11,7 @@ from .context import resolve_visitor
 from .editors.preview import preview_context
 from .headers import meta_key
 
-__all__ = ["TailoredMiddleware", "meta_key"]
+__all__ = ["TailoredMiddleware"]
 
 
 class TailoredMiddleware:

@@ -23,14 +23,14 @@ from ..conf import tailored_settings
 from ..visitors.consent import may_track, opted_out_by_browser, tracking_allowed
 from ..visitors.request import visitor_context
 from ..visitors.store import RATE_WINDOW, CaptureOutcome, EventsCapture, get_store, snapshot_from_db
-from .beacon_batch import BadBatch, Batch, parse_batch
+from .beacon_batch import Batch
 from .delivery import enqueue
 from .stream import FIELD, stream_key
 
 if TYPE_CHECKING:
     from ..visitors.snapshot import Snapshot
 
-__all__ = ["BadBatch", "Batch", "BatchResult", "capture_batch", "client_ip", "cross_site_origin", "parse_batch"]
+__all__ = ["BatchResult", "capture_batch", "client_ip", "cross_site_origin"]
 
 
 def cross_site_origin(request: HttpRequest) -> str:

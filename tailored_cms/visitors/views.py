@@ -23,7 +23,7 @@ from .forms import PreferencesForm, preferences_form_context
 from .preferences import reset_preferences, save_consent, save_preferences
 from .request import visitor_context
 
-__all__ = ["CONSENT_ANSWERS", "PreferencesPageView", "consent_context", "preferences_form_context"]
+__all__ = ["CONSENT_ANSWERS", "PreferencesPageView", "consent_context"]
 
 # The consent form's answers (the banner's no-JS form sends the same): value -> consent to tracking.
 CONSENT_ANSWERS = {"yes": True, "no": False}

@@ -19,7 +19,7 @@ from django.utils import timezone
 from tailored_cms import connection
 from tailored_cms.context import resolve_visitor
 from tailored_cms.tracking import TrackedEvent, drain, stream_key
-from tailored_cms.tracking.beacon import parse_batch
+from tailored_cms.tracking.beacon_batch import parse_batch
 from tailored_cms.tracking.models import Event, EventCounts, SpooledEvent
 from tailored_cms.visitors.identity import set_visitor_cookie
 from tailored_cms.visitors.models import Visitor

@@ -6,9 +6,9 @@ from django.test import Client, RequestFactory
 
 from tailored_cms import api
 from tailored_cms.context import VisitorContext
+from tailored_cms.visitors.forms import preferences_form_context
 from tailored_cms.visitors.models import Visitor
 from tailored_cms.visitors.snapshot import Snapshot
-from tailored_cms.visitors.views import preferences_form_context
 
 pytestmark = pytest.mark.django_db
 
