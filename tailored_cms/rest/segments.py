@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from django.utils.text import format_lazy, get_text_list
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -177,7 +177,11 @@ def preview_segment(rules: Any, *, segment: str | None = None) -> dict[str, Any]
 
 def _summary(matching: int, total: int, per_page_view: list[Rule], everyone: bool) -> str:
     """The preview in a sentence or two: how many match of how many, and which rules are left to each page view."""
-    checked = str(get_text_list([rule.display_label().lower() for rule in per_page_view], gettext("and")))
+    quoted = [
+        pgettext("a rule's name, quoted in a sentence", "“%(rule)s”") % {"rule": rule.display_label()}
+        for rule in per_page_view
+    ]
+    checked = str(get_text_list(quoted, gettext("and")))
     if everyone:
         return (
             ngettext("Any of the %(total)s visitor may match:", "Any of the %(total)s visitors may match:", total)
@@ -198,7 +202,7 @@ def _summary(matching: int, total: int, per_page_view: list[Rule], everyone: boo
             "%(rules)s is checked on each page view: they are in it when it holds.",
             "%(rules)s are checked on each page view: they are in it when it holds.",
             len(per_page_view),
-        ) % {"rules": checked.capitalize()}
+        ) % {"rules": checked}
     return summary
 
 

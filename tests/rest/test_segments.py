@@ -98,13 +98,23 @@ def test_preview_says_it_in_words_for_the_editor(editor, visitors):
     assert body["rules"] == SPORTS_30
     body = preview(editor, {"rules": {"all": [SPORTS_30, MOBILE]}}).json()
     assert body["summary"] == (
-        "1 of 4 visitors match now. Device is checked on each page view: they are in it when it holds."
+        "1 of 4 visitors match now. “Device” is checked on each page view: they are in it when it holds."
     )
     assert body["rules"] == {"all": [SPORTS_30, {"rule": "device", "is": ["mobile"]}]}  # cleaned, as it would save
     body = preview(editor, {"rules": {"all": [MOBILE, {"rule": "local_time", "from": 9, "to": 17}]}}).json()
     assert body["summary"] == (
-        "Any of the 4 visitors may match: device and time of day are checked on each page view, not counted ahead."
+        "Any of the 4 visitors may match: “Device” and “Time of day” are checked on each page view, not counted ahead."
     )
+
+
+def test_preview_names_the_rules_as_the_builder_labels_them_in_german(editor, visitors, settings):
+    """German capitalizes nouns: the labels are quoted as they are, never lowercased ("Gerät", not "gerät")."""
+    settings.LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+    del editor.cookies[settings.LANGUAGE_COOKIE_NAME]  # django CMS remembered English: the editor now reads German
+    payload = json.dumps({"rules": {"all": [SPORTS_30, MOBILE]}})
+    headers = {"HTTP_X_CSRFTOKEN": editor.cookies["csrftoken"].value, "HTTP_ACCEPT_LANGUAGE": "de"}
+    summary = editor.post(PREVIEW, payload, content_type="application/json", **headers).json()["summary"]
+    assert "„Gerät“ wird bei jedem Seitenaufruf geprüft" in summary
 
 
 def test_preview_counts_what_the_recompute_then_finds(editor, visitors):
