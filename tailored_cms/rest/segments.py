@@ -26,7 +26,7 @@ from rest_framework.response import Response
 
 from ..rules.evaluation import Scope, expand, is_request_time, kleene
 from ..rules.models import Segment, validate_rules
-from ..rules.registry import Rule, registered_rules
+from ..rules.registry import Rule, RuleError, registered_rules
 from ..rules.trees import describe_tree, iter_leaves
 from ..visitors.models import Visitor
 from .base import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
@@ -261,11 +261,23 @@ class SegmentsView(StaffSegmentsView):
         400: OpenApiResponse(
             {
                 "type": "object",
+                "properties": {
+                    "rules": {"type": "array", "items": {"type": "string"}},
+                    "invalid": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"rule": {"type": "string"}, "parameter": {"type": "string"}},
+                            "required": ["rule", "parameter"],
+                        },
+                    },
+                },
                 "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
             },
-            description="An invalid rule tree, naming the rule and parameter: "
-            "{\"rules\": [\"Rule 'topic_views': parameter 'min' must be at least 1, not 0.\"]}; or bad JSON "
-            '({"detail": ...}).',
+            description="An invalid rule tree: messages in the request's language, and which rule type and parameter "
+            '("" for the rule as a whole) they are about: '
+            "{\"rules\": [\"Rule 'topic_views': parameter 'min' must be at least 1, not 0.\"], "
+            '"invalid": [{"rule": "topic_views", "parameter": "min"}]}; or bad JSON ({"detail": ...}).',
         ),
         403: _DENIED,
         413: OpenApiResponse(_DETAIL, description=f"Body larger than {MAX_BODY_BYTES} bytes."),
@@ -284,5 +296,8 @@ class SegmentPreviewView(StaffSegmentsView):
                 incoming.validated_data["rules"], segment=incoming.validated_data.get("segment") or None
             )
         except DjangoValidationError as exc:
-            raise exceptions.ValidationError({"rules": exc.messages}) from exc
+            detail: dict[str, Any] = {"rules": exc.messages}
+            if isinstance(exc, RuleError):  # which field the builder marks, whatever the message's language
+                detail["invalid"] = [{"rule": exc.rule, "parameter": exc.param}]
+            raise exceptions.ValidationError(detail) from exc
         return Response(SegmentPreviewSerializer(preview).data)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .builtin_request import DAY_NAMES
-from .registry import BehaviouralRule, Param, register
+from .registry import BehaviouralRule, Param, ParamError, register
 
 if TYPE_CHECKING:
     from .evaluation import Scope
@@ -65,9 +65,10 @@ def _check_range(params: dict[str, Any], low: str = "min", high: str = "max") ->
     if low not in params and high not in params:
         raise ValueError(gettext("give %(low)r, %(high)r or both.") % {"low": low, "high": high})
     if low in params and high in params and params[low] > params[high]:
-        raise ValueError(
+        raise ParamError(
+            low,
             gettext("%(low)r (%(low_value)s) is greater than %(high)r (%(high_value)s).")
-            % {"low": low, "low_value": params[low], "high": high, "high_value": params[high]}
+            % {"low": low, "low_value": params[low], "high": high, "high_value": params[high]},
         )
 
 

@@ -148,6 +148,11 @@ def test_a_spanish_editor_builds_in_spanish(chromium: Browser, editor_site: Edit
     expect(device.locator(".tailored-builder-kind")).to_have_text("se comprueba en cada página vista")
     expect(device.get_by_role("button", name="Quitar regla", exact=True)).to_be_visible()
     expect(device.get_by_title("El visitante no debe cumplir esta regla")).to_have_text("no")
+    # The server's message in Spanish, and the field it is about marked: the 400 names it apart from the words.
+    expect(page.locator(".tailored-builder-count")).to_have_text(
+        "Todavía no es válido: La regla 'device' necesita el parámetro 'is'."
+    )
+    expect(device.locator("[data-param='is']")).to_have_class(re.compile("tailored-builder-invalid"))
     page.get_by_role("button", name="Editar como JSON", exact=True).click()
     expect(page.get_by_role("button", name="Volver al editor de reglas", exact=True)).to_be_visible()
     context.close()

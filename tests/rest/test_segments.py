@@ -131,7 +131,8 @@ def test_preview_follows_references_to_other_segments(editor, visitors):
     # Editing "fans" itself: a tree referring back to it is a cycle, named.
     body = preview(editor, {"rules": {"rule": "segment", "slug": "fans"}, "segment": "fans"}).json()
     assert body == {
-        "rules": ["Rule 'segment': the references make a cycle (fans → fans); a segment can't contain itself."]
+        "rules": ["Rule 'segment': the references make a cycle (fans → fans); a segment can't contain itself."],
+        "invalid": [{"rule": "segment", "parameter": "slug"}],
     }
 
 
@@ -154,11 +155,17 @@ def test_preview_of_a_new_segment_with_no_visitors_yet(editor):
     [
         (
             {"rules": {**SPORTS, "min": 0}},
-            {"rules": ["Rule 'topic_views': parameter 'min' must be at least 1, not 0."]},
+            {
+                "rules": ["Rule 'topic_views': parameter 'min' must be at least 1, not 0."],
+                "invalid": [{"rule": "topic_views", "parameter": "min"}],
+            },
         ),
         (
             {"rules": {"all": [{"rule": "topic_views", "min": 3}]}},
-            {"rules": ["Rule 'topic_views' needs the parameter 'topic'."]},
+            {
+                "rules": ["Rule 'topic_views' needs the parameter 'topic'."],
+                "invalid": [{"rule": "topic_views", "parameter": "topic"}],
+            },
         ),
         (
             {"rules": {"rule": "page_views"}},
@@ -170,7 +177,27 @@ def test_preview_of_a_new_segment_with_no_visitors_yet(editor):
                 ]
             },
         ),
-        ({"rules": {"rule": "segment", "slug": "nobody"}}, {"rules": ["Rule 'segment': no segment nobody exists."]}),
+        (
+            {"rules": {"rule": "segment", "slug": "nobody"}},
+            {
+                "rules": ["Rule 'segment': no segment nobody exists."],
+                "invalid": [{"rule": "segment", "parameter": "slug"}],
+            },
+        ),
+        (
+            {"rules": {"rule": "visit_count", "min": 5, "max": 2}},
+            {
+                "rules": ["Rule 'visit_count': 'min' (5) is greater than 'max' (2)."],
+                "invalid": [{"rule": "visit_count", "parameter": "min"}],
+            },
+        ),
+        (
+            {"rules": {"rule": "device", "is": ["mobile"], "on": "x"}},
+            {
+                "rules": ["Rule 'device' has no parameter 'on' (its parameters: is)."],
+                "invalid": [{"rule": "device", "parameter": ""}],
+            },
+        ),
         ({"rules": {"all": []}}, {"rules": ['rules: "all" must be a non-empty list of rules.']}),
         ({"rules": None}, {"rules": ["This field may not be null."]}),
         ({}, {"rules": ["This field is required."]}),
