@@ -3,11 +3,13 @@ request's language and falling back to the site's default (English here), never 
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from cms.api import add_plugin, create_page, create_page_content
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils.translation import override
@@ -17,6 +19,7 @@ from tailored_cms import api
 from tailored_cms.rules.models import Segment
 from tailored_cms.translations import configure_languages
 from tailored_cms.visitors.models import Topic
+from tests.tracking.conftest import celery_app  # noqa: F401 - the demo's segments queue a recompute
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +208,21 @@ def test_a_site_that_sets_parler_languages_keeps_them(settings, monkeypatch):
     monkeypatch.setattr(appsettings, "PARLER_LANGUAGES", theirs)
     configure_languages()
     assert appsettings.PARLER_LANGUAGES is theirs
+
+
+def test_the_demo_names_its_topics_and_segments_in_spanish_and_italian_and_keeps_an_editors_name(celery_app):  # noqa: F811
+    call_command("tailored_demo", stdout=io.StringIO())
+    assert Topic.objects.names("es") == {
+        "sports": "Deportes",
+        "technology": "Tecnología",
+        "culture": "Cultura",
+        "science": "Ciencia",
+        "travel": "Viajes",
+    }
+    assert Topic.objects.descriptions("it")["travel"] == "Dove andare e come arrivarci."
+    assert Segment.objects.names("it")["sports-fans"] == "Appassionati di sport"
+    assert Segment.objects.descriptions("es")["returning"] == "Han vuelto: dos visitas o más."
+
+    api.create_topic("sports", "Sports", position=0, names={"es": "Fútbol"})  # an editor's
+    call_command("tailored_demo", stdout=io.StringIO())
+    assert Topic.objects.names("es")["sports"] == "Fútbol"
