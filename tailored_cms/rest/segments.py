@@ -28,6 +28,7 @@ from ..rules.evaluation import Scope, expand, is_request_time, kleene
 from ..rules.models import Segment, validate_rules
 from ..rules.registry import Rule, RuleError, registered_rules
 from ..rules.trees import describe_tree, iter_leaves
+from ..translations import by_name
 from ..visitors.models import Visitor
 from .base import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
 
@@ -234,13 +235,16 @@ class StaffSegmentsView(VisitorAPIView):
     summary="Segments (staff)",
 )
 class SegmentsView(StaffSegmentsView):
-    """Every segment with its size, when it was last computed and whether a recompute runs. Cost: one query."""
+    """Every segment, named in the request's language, with its size, when it was last computed and whether a
+    recompute runs. Cost: two queries."""
 
     def get(self, request: Request) -> Response:
+        names = by_name(Segment.objects.names())
+        segments = Segment.objects.in_bulk(list(names), field_name="slug")
         rows = [
             {
-                "slug": segment.slug,
-                "name": segment.name,
+                "slug": slug,
+                "name": names[slug],
                 "enabled": segment.enabled,
                 "size": segment.size,
                 "computed_at": segment.computed_at,
@@ -248,7 +252,8 @@ class SegmentsView(StaffSegmentsView):
                 "rules": segment.rules,
                 "in_words": describe_tree(segment.rules),
             }
-            for segment in Segment.objects.order_by("name", "slug")
+            for slug in names
+            if (segment := segments.get(slug)) is not None  # deleted between the two queries
         ]
         return Response(SegmentSerializer(rows, many=True).data)
 

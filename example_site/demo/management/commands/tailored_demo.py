@@ -12,6 +12,7 @@ from django.db import transaction
 
 from tailored_cms import api
 from tailored_cms.rules.models import Segment
+from tailored_cms.visitors.models import Topic
 
 LANGUAGE = "en"
 TOPICS = {
@@ -63,6 +64,47 @@ SEGMENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     ),
     "mobile": ("On a phone", "Reading on a mobile phone right now.", {"rule": "device", "is": "mobile"}),
     "returning": ("Returning visitors", "Came back: two visits or more.", {"rule": "visit_count", "min": 2}),
+}
+# The topics' and segments' names and descriptions in the example site's other languages: slug -> language -> both.
+TOPICS_TRANSLATED = {
+    "sports": {
+        "es": ("Deportes", "Partidos, resultados y las personas que hay detrás."),
+        "it": ("Sport", "Partite, risultati e le persone che ci sono dietro."),
+    },
+    "technology": {
+        "es": ("Tecnología", "Dispositivos, software y la web."),
+        "it": ("Tecnologia", "Dispositivi, software e il web."),
+    },
+    "culture": {
+        "es": ("Cultura", "Libros, cine, música y arte."),
+        "it": ("Cultura", "Libri, cinema, musica e arte."),
+    },
+    "science": {
+        "es": ("Ciencia", "Descubrimientos y cómo sabemos lo que sabemos."),
+        "it": ("Scienza", "Scoperte e come sappiamo ciò che sappiamo."),
+    },
+    "travel": {
+        "es": ("Viajes", "Adónde ir y cómo llegar."),
+        "it": ("Viaggi", "Dove andare e come arrivarci."),
+    },
+}
+SEGMENTS_TRANSLATED = {
+    "sports-fans": {
+        "es": ("Aficionados al deporte", "Han leído tres artículos de deportes en los últimos 30 días."),
+        "it": ("Appassionati di sport", "Hanno letto tre articoli di sport negli ultimi 30 giorni."),
+    },
+    "tech-fans": {
+        "es": ("Aficionados a la tecnología", "Han leído dos artículos de tecnología en los últimos 30 días."),
+        "it": ("Appassionati di tecnologia", "Hanno letto due articoli di tecnologia negli ultimi 30 giorni."),
+    },
+    "mobile": {
+        "es": ("Desde el móvil", "Leen ahora mismo desde un teléfono móvil."),
+        "it": ("Da smartphone", "Stanno leggendo da uno smartphone in questo momento."),
+    },
+    "returning": {
+        "es": ("Visitantes que vuelven", "Han vuelto: dos visitas o más."),
+        "it": ("Visitatori di ritorno", "Sono tornati: due visite o più."),
+    },
 }
 # The variants of "Recommended for you" (personalization): label, segment, priority (higher wins), content.
 RECOMMENDED = [
@@ -116,6 +158,7 @@ class Command(BaseCommand):
                 api.create_topic(slug, name, description=description, position=position)
             self._editor()
             segments_added = self._segments()
+            _translate_names()
             home = Page.objects.filter(reverse_id="home").first()
             if home is not None:
                 # Sites seeded before the panel, the privacy widgets or personalization existed get them too.
@@ -261,6 +304,19 @@ class Command(BaseCommand):
             sidebar.clear_cache(LANGUAGE)
             added = True
         return added
+
+
+def _translate_names() -> None:
+    """The Spanish and Italian names and descriptions of the demo's topics and segments, in the languages where
+    one has none yet: an editor's are kept."""
+    for model, translated in ((Topic, TOPICS_TRANSLATED), (Segment, SEGMENTS_TRANSLATED)):
+        for item in model.objects.filter(slug__in=translated):
+            written = set(item.get_available_languages())
+            for language, (name, description) in translated[item.slug].items():
+                if language not in written:
+                    item.set_current_language(language)
+                    item.name, item.description = name, description
+            item.save_translations()
 
 
 def _placeholders(page: Page) -> list[Placeholder]:
