@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from cms.api import add_plugin, create_page_content
 from django.conf import settings
@@ -212,3 +214,11 @@ def test_a_language_segment_costs_no_query_and_no_round_trip(
     cost("EVERYONE")  # this process learns the change (it comes with the snapshot's round trip)
     assert cost("EVERYONE") == with_language
     assert with_language[1] == 1
+
+
+def test_a_live_area_says_the_language_of_its_page_for_results(spanish_page, client):
+    spanish = client.get("/inicio/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    english = client.get("/home/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(r'<div class="tailored-area" [^>]*data-tailored-language="es">', spanish)
+    assert re.search(r'<div class="tailored-area" [^>]*data-tailored-language="en">', english)
