@@ -33,7 +33,16 @@ from ..areas.selection import HOLDOUT
 from ..languages import language_name, site_language, site_languages
 from .chart import Series, line_chart
 from .models import VariantStats
-from .report import DEFAULT_DAYS, RANGES, AreaResults, Counts, area_results, language_label, segment_sizes
+from .report import (
+    DEFAULT_DAYS,
+    RANGES,
+    AreaResults,
+    Counts,
+    area_results,
+    by_language,
+    language_label,
+    segment_sizes,
+)
 from .stats import Interval, Lift, Rate
 
 __all__ = ["ResultsAdmin", "csv_rows", "percent"]
@@ -235,8 +244,6 @@ class ResultsAdmin(admin.ModelAdmin):
                 "days": days,
                 "ranges": ranges,
                 "languages": languages,
-                "language": language,
-                "language_label": language_name(language) if language else "",
                 "index_url": self.url("changelist", days, language),
                 **context,
             },
@@ -249,11 +256,6 @@ class ResultsAdmin(admin.ModelAdmin):
         days = chosen_days(request)
         language = chosen_language(request)
         results = area_results(days, language=language)
-        by_language: dict[str, Counts] = {}
-        for area in results:
-            for code, counts in area.by_language.items():
-                by_language.setdefault(code, Counts())
-                by_language[code] += counts
         rows = [
             {
                 "area": area,
@@ -284,7 +286,7 @@ class ResultsAdmin(admin.ModelAdmin):
             days,
             language,
             rows=rows,
-            languages_split=language_rows(by_language),
+            languages_split=language_rows(by_language(results)),
             export_url=self.url("export", days, language),
             histories=histories,
             size_rows=list(zip(dates, zip(*(history.sizes for history in histories), strict=True), strict=True))

@@ -35,6 +35,7 @@ __all__ = [
     "Line",
     "SegmentHistory",
     "area_results",
+    "by_language",
     "language_label",
     "period",
     "segment_sizes",
@@ -232,6 +233,15 @@ def area_results(
     for results in listed:
         _summarize(results)
     return listed
+
+
+def by_language(results: list[AreaResults]) -> dict[str, Counts]:
+    """Every area's figures together, per language (in ``LANGUAGES`` order)."""
+    languages: dict[str, Counts] = defaultdict(Counts)
+    for area in results:
+        for language, counts in area.by_language.items():
+            languages[language] += counts
+    return {language: languages[language] for language in sorted(languages, key=_language_order)}
 
 
 def _summarize(results: AreaResults) -> None:
