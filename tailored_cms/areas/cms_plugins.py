@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from ..headers import meta_key
+from ..languages import current_language
 from ..mounts import api_root
 from ..plugin_settings.rendering import MODULE, children_of, is_editing, toolbar_of, visitor_snapshot
 from .cache_budget import note
@@ -150,8 +151,9 @@ class TailoredAreaPlugin(CMSPluginBase):
 
 def live_markup(context: Any, area: TailoredArea, selection: Selection[Variant]) -> SafeString:
     """The area as visitors get it: the shown variants' content, each in a ``div`` naming its key and the path
-    that put it there (results count by them: the beacon reads the markup, so a page from django CMS's caches
-    still says what it shows, and why).
+    that put it there, in a ``div`` naming the page's language (results count by them: the beacon reads the markup,
+    so a page from django CMS's caches, which keep a copy per language, still says what it shows, why, and in which
+    language).
 
     Built here rather than in a template: the template's loops and ``{% render_plugin %}`` tags are a noticeable
     part of what tailoring adds to a page (``make bench`` shows it). The children are rendered as that tag renders
@@ -160,7 +162,8 @@ def live_markup(context: Any, area: TailoredArea, selection: Selection[Variant])
     renderer = toolbar_of(context["request"]).get_content_renderer()
     parts = [
         f'<div class="tailored-area" data-tailored-area="{area.pk:d}" data-tailored-area-key="{escape(area.key)}" '
-        f'data-tailored-strategy="{escape(area.strategy)}" data-tailored-path="{escape(selection.path)}">\n'
+        f'data-tailored-strategy="{escape(area.strategy)}" data-tailored-path="{escape(selection.path)}" '
+        f'data-tailored-language="{escape(current_language())}">\n'
     ]
     for variant, path in zip(selection.shown, selection.paths, strict=True):
         parts.append(

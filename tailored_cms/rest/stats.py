@@ -1,4 +1,5 @@
-"""Results in the REST API, for staff: ``stats/`` gives the figures the results pages show, as JSON.
+"""Results in the REST API, for staff: ``stats/`` gives the figures the results pages show, as JSON, for every
+language of the site's pages or one (``?language=``), and split by language.
 
 Staff with ``tailored_cms.view_results`` only (the session of a user signed in to the admin); a GET, so no CSRF
 token. Cost: the results pages' queries (``results.report.area_results``), no Redis.
@@ -20,6 +21,7 @@ from rest_framework.response import Response
 
 from ..areas.models import PERMISSION_RESULTS, may_see_results
 from ..areas.selection import PATHS
+from ..languages import site_languages
 from ..results.report import DEFAULT_DAYS, RANGES, AreaResults, Counts, area_results, period
 from ..results.stats import Lift, Rate
 from .base import VisitorAPIView
@@ -65,6 +67,16 @@ class VariantFiguresSerializer(PathFiguresSerializer):
     label = serializers.CharField(help_text="The editor's name for it (its key once it is deleted).")  # type: ignore[assignment]  # not Field.label
 
 
+class LanguageFiguresSerializer(FiguresSerializer):
+    language = serializers.CharField(
+        allow_blank=True, help_text='A code of LANGUAGES: the pages\' language; "" when the beacon named none of them.'
+    )
+
+
+class LanguageVariantFiguresSerializer(VariantFiguresSerializer):
+    language = serializers.CharField(allow_blank=True)
+
+
 class LiftSerializer(serializers.Serializer):
     difference = serializers.FloatField(help_text="Rate outside the holdout minus the holdout's (0.01: one point).")
     low = serializers.FloatField(help_text="Newcombe's 95% interval of the difference, lower bound.")
@@ -82,6 +94,7 @@ class DayFiguresSerializer(serializers.Serializer):
     day = serializers.DateField()
     variant = serializers.CharField(allow_blank=True)
     path = serializers.ChoiceField(choices=list(PATHS))
+    language = serializers.CharField(allow_blank=True)
     impressions = serializers.IntegerField()
     clicks = serializers.IntegerField()
     conversions = serializers.IntegerField()
@@ -98,14 +111,19 @@ class AreaStatsSerializer(serializers.Serializer):
     total = FiguresSerializer()
     paths = PathFiguresSerializer(many=True, help_text="Per path, every variant together.")
     variants = VariantFiguresSerializer(many=True, help_text="Per variant and path.")
+    languages = LanguageFiguresSerializer(many=True, help_text="Per language of the pages, every variant together.")
+    language_variants = LanguageVariantFiguresSerializer(many=True, help_text="Per language, variant and path.")
     lift = LiftsSerializer(help_text="Everyone outside the holdout against the holdout.")
-    daily = DayFiguresSerializer(many=True, help_text="The counters per day, variant and path (days with figures).")
+    daily = DayFiguresSerializer(
+        many=True, help_text="The counters per day, variant, path and language (days with figures)."
+    )
 
 
 class StatsSerializer(serializers.Serializer):
     days = serializers.IntegerField(help_text="The range: the last 7, 30 or 90 days, today included.")
     start = serializers.DateField(help_text="Its first day (the site's time zone).")
     end = serializers.DateField(help_text="Its last day: today.")
+    language = serializers.CharField(allow_null=True, help_text="The language asked for; null: every language.")
     areas = AreaStatsSerializer(many=True)
 
 
@@ -155,12 +173,24 @@ def _area(area: AreaResults) -> dict[str, Any]:
             {"variant": line.variant, "label": line.label, "path": line.path, **_figures(line.counts)}
             for line in area.lines
         ],
+        "languages": [{"language": code, **_figures(counts)} for code, counts in area.by_language.items()],
+        "language_variants": [
+            {
+                "language": line.language,
+                "variant": line.variant,
+                "label": line.label,
+                "path": line.path,
+                **_figures(line.counts),
+            }
+            for line in area.language_lines
+        ],
         "lift": {"ctr": _lift(area.ctr_lift), "conversion_rate": _lift(area.conversion_lift)},
         "daily": [
             {
                 "day": day,
                 "variant": line.variant,
                 "path": line.path,
+                "language": line.language,
                 "impressions": line.counts.impressions,
                 "clicks": line.counts.clicks,
                 "conversions": line.counts.conversions,
@@ -170,11 +200,18 @@ def _area(area: AreaResults) -> dict[str, Any]:
     }
 
 
-def stats_document(days: int, key: str | None = None) -> dict[str, Any]:
-    """The ``stats/`` answer: the results of every area (or of ``key``) over the last ``days`` days."""
-    results = area_results(days, key=key)
+def stats_document(days: int, key: str | None = None, language: str | None = None) -> dict[str, Any]:
+    """The ``stats/`` answer: the results of every area (or of ``key``) over the last ``days`` days, on pages in
+    every language or in ``language``."""
+    results = area_results(days, key=key, language=language)
     dates = results[0].days if results else period(days)
-    return {"days": days, "start": dates[0], "end": dates[-1], "areas": [_area(area) for area in results]}
+    return {
+        "days": days,
+        "start": dates[0],
+        "end": dates[-1],
+        "language": language,
+        "areas": [_area(area) for area in results],
+    }
 
 
 _DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
@@ -191,14 +228,19 @@ _FIELDS = {"type": "object", "additionalProperties": {"type": "array", "items": 
             description="One area's key (data-tailored-area-key); without it, every area.",
         ),
         OpenApiParameter("days", int, enum=list(RANGES), default=DEFAULT_DAYS, description="The range: last N days."),
+        OpenApiParameter(
+            "language", str, description="A code of the site's LANGUAGES: figures of pages in that language only."
+        ),
     ],
     responses={
         200: StatsSerializer,
-        400: OpenApiResponse(_FIELDS, description='A bad parameter, named: {"days": ["Choose 7, 30 or 90 …"]}.'),
+        400: OpenApiResponse(
+            _FIELDS, description='A bad parameter, named: {"days": ["Choose 7, 30 or 90 …"]}, {"language": [...]}.'
+        ),
         403: OpenApiResponse(_DETAIL, description=f"Not staff with {PERMISSION_RESULTS}."),
         404: OpenApiResponse(_DETAIL, description="No area with that key, nor figures of one."),
     },
-    summary="Results per area, variant and path (staff)",
+    summary="Results per area, variant, path and language (staff)",
 )
 class StatsView(VisitorAPIView):
     """Impressions, clicks, conversions, their rates and intervals, and the lift over the holdout, per area."""
@@ -210,15 +252,16 @@ class StatsView(VisitorAPIView):
         raise exceptions.PermissionDenied(CanSeeResults.message)
 
     def get(self, request: Request) -> Response:
-        days, key = self.parameters(request)
-        document = stats_document(days, key)
+        days, key, language = self.parameters(request)
+        document = stats_document(days, key, language)
         if key is not None and not document["areas"]:
             raise exceptions.NotFound(gettext("No tailored area with key %(key)r, nor figures of one.") % {"key": key})
         return Response(StatsSerializer(document).data)
 
     @staticmethod
-    def parameters(request: Request) -> tuple[int, str | None]:
-        """``days`` (7, 30 or 90) and ``area`` (a key, or None for all); else a 400 naming the parameter."""
+    def parameters(request: Request) -> tuple[int, str | None, str | None]:
+        """``days`` (7, 30 or 90), ``area`` (a key, or None for all) and ``language`` (a code of ``LANGUAGES``, or
+        None for all); else a 400 naming the parameter."""
         errors: dict[str, list[str]] = {}
         raw_days = request.query_params.get("days")
         days = DEFAULT_DAYS
@@ -236,6 +279,15 @@ class StatsView(VisitorAPIView):
                 gettext("Not an area key: %(keys)s. Keys are 1 to 40 letters, digits, '-' and '_'.")
                 % {"keys": repr(key[:40])}
             ]
+        raw_language = request.query_params.get("language")
+        language = None
+        if raw_language is not None:
+            language = raw_language if raw_language in site_languages() else None
+            if language is None:
+                errors["language"] = [
+                    gettext("Not a language of the site: %(value)r. Its languages: %(known)s.")
+                    % {"value": raw_language[:20], "known": ", ".join(site_languages())}
+                ]
         if errors:
             raise exceptions.ValidationError(errors)
-        return days, key
+        return days, key, language

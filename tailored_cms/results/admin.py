@@ -1,9 +1,12 @@
 """The results pages in the admin (*Tailored content → Results*), for staff with ``tailored_cms.view_results``.
 
-- ``/admin/tailored_cms/variantstats/``: every area with its figures over the last 7, 30 or 90 days, and the
-  segments' sizes over time;
-- ``…/<area key>/``: one area per path and per variant, the lift of tailoring over the holdout, charts per day;
+- ``/admin/tailored_cms/variantstats/``: every area with its figures over the last 7, 30 or 90 days, the figures
+  by language, and the segments' sizes over time;
+- ``…/<area key>/``: one area per path, per variant and per language, the lift of tailoring over the holdout,
+  charts per day;
 - ``…/export.csv`` (``?area=<key>`` for one area): the per-day rows.
+
+Every page takes ``?language=<code>`` (one of ``LANGUAGES``): the figures of pages in that language only.
 
 Nothing here runs on a visitor's request; each page costs a constant number of queries (``report``).
 """
@@ -27,14 +30,35 @@ from django.utils.translation import gettext_lazy
 
 from ..areas.models import may_see_results
 from ..areas.selection import HOLDOUT
+from ..languages import language_name, site_language, site_languages
 from .chart import Series, line_chart
 from .models import VariantStats
-from .report import DEFAULT_DAYS, RANGES, AreaResults, Counts, area_results, segment_sizes
+from .report import (
+    DEFAULT_DAYS,
+    RANGES,
+    AreaResults,
+    Counts,
+    area_results,
+    by_language,
+    language_label,
+    segment_sizes,
+)
 from .stats import Interval, Lift, Rate
 
 __all__ = ["ResultsAdmin", "csv_rows", "percent"]
 
-CSV_COLUMNS = ("day", "area", "area_label", "variant", "variant_label", "path", "impressions", "clicks", "conversions")
+CSV_COLUMNS = (
+    "day",
+    "area",
+    "area_label",
+    "variant",
+    "variant_label",
+    "path",
+    "language",
+    "impressions",
+    "clicks",
+    "conversions",
+)
 
 
 def percent(value: float | None) -> str:
@@ -105,6 +129,7 @@ def csv_rows(results: Sequence[AreaResults]) -> list[list[Any]]:
                     line.variant,
                     _cell(line.label),
                     line.path,
+                    line.language,
                     counts.impressions,
                     counts.clicks,
                     counts.conversions,
@@ -125,6 +150,17 @@ def chosen_days(request: HttpRequest) -> int:
     except ValueError:
         return DEFAULT_DAYS
     return days if days in RANGES else DEFAULT_DAYS
+
+
+def chosen_language(request: HttpRequest) -> str | None:
+    """``?language=`` if it is one of the site's languages, else None: every language (the page offers only those)."""
+    return site_language(request.GET.get("language")) or None
+
+
+def language_rows(by_language: dict[str, Counts]) -> list[dict[str, Any]]:
+    return [
+        {"language": code, "label": language_label(code), **counts_row(counts)} for code, counts in by_language.items()
+    ]
 
 
 def area_charts(area: AreaResults, paths: list[str]) -> list[dict[str, Any]]:
@@ -179,14 +215,24 @@ class ResultsAdmin(admin.ModelAdmin):
         if not may_see_results(request.user):
             raise PermissionDenied(_("Seeing results needs the “Can see the results of tailoring” permission."))
 
-    def url(self, view: str, days: int, **kwargs: str) -> str:
+    def url(self, view: str, days: int, language: str | None = None, **kwargs: str) -> str:
         name = f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}"
         query: dict[str, str | int] = {"days": days} if view != "export" else {**kwargs, "days": days}
+        if language:
+            query["language"] = language
         return reverse(name, kwargs=kwargs if view == "area" else None) + "?" + urlencode(query)
 
-    def page(self, request: HttpRequest, template: str, title: str, days: int, **context: Any) -> TemplateResponse:
+    def page(
+        self, request: HttpRequest, template: str, title: str, days: int, language: str | None, **context: Any
+    ) -> TemplateResponse:
         ranges = [
-            {"days": option, "url": "?" + urlencode({"days": option}), "current": option == days} for option in RANGES
+            {"days": option, "url": "?" + urlencode(_query(option, language)), "current": option == days}
+            for option in RANGES
+        ]
+        languages = [{"label": _("All languages"), "url": "?" + urlencode(_query(days, None)), "current": not language}]
+        languages += [
+            {"label": language_name(code), "url": "?" + urlencode(_query(days, code)), "current": code == language}
+            for code in site_languages()
         ]
         return TemplateResponse(
             request,
@@ -197,20 +243,23 @@ class ResultsAdmin(admin.ModelAdmin):
                 "title": title,
                 "days": days,
                 "ranges": ranges,
-                "index_url": self.url("changelist", days),
+                "languages": languages,
+                "index_url": self.url("changelist", days, language),
                 **context,
             },
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
-        """Every area with its totals and lift; the segments' sizes over time. Cost: 6 queries."""
+        """Every area with its totals and lift, the figures by language; the segments' sizes over time. Cost: 6
+        queries."""
         self.check_permission(request)
         days = chosen_days(request)
-        results = area_results(days)
+        language = chosen_language(request)
+        results = area_results(days, language=language)
         rows = [
             {
                 "area": area,
-                "url": self.url("area", days, key=area.key),
+                "url": self.url("area", days, language, key=area.key),
                 **counts_row(area.total),
                 "ctr_lift": lift_cell(area.ctr_lift),
                 "conversion_lift": lift_cell(area.conversion_lift),
@@ -235,8 +284,10 @@ class ResultsAdmin(admin.ModelAdmin):
             "tailored_cms/results/index.html",
             _("Results"),
             days,
+            language,
             rows=rows,
-            export_url=self.url("export", days),
+            languages_split=language_rows(by_language(results)),
+            export_url=self.url("export", days, language),
             histories=histories,
             size_rows=list(zip(dates, zip(*(history.sizes for history in histories), strict=True), strict=True))
             if histories
@@ -245,10 +296,11 @@ class ResultsAdmin(admin.ModelAdmin):
         )
 
     def area_view(self, request: HttpRequest, key: str) -> TemplateResponse:
-        """One area per path and variant, its lift over the holdout, and per day. Cost: 5 queries."""
+        """One area per path, variant and language, its lift over the holdout, and per day. Cost: 5 queries."""
         self.check_permission(request)
         days = chosen_days(request)
-        found = area_results(days, key=key)
+        language = chosen_language(request)
+        found = area_results(days, key=key, language=language)
         if not found:
             raise Http404(_("No tailored area with key “%(key)s”.") % {"key": key})
         area = found[0]
@@ -267,10 +319,17 @@ class ResultsAdmin(admin.ModelAdmin):
             "tailored_cms/results/area.html",
             _("Results: %(area)s") % {"area": area.label},
             days,
+            language,
             area=area,
             paths=[{"path": p, "label": path_label(p), **counts_row(c)} for p, c in area.by_path.items()],
             lines=[
                 {"line": line, "path_label": path_label(line.path), **counts_row(line.counts)} for line in area.lines
+            ],
+            languages_split=language_rows(area.by_language),
+            language_lines=[
+                {"line": line, "language_label": language_label(line.language), "path_label": path_label(line.path)}
+                | counts_row(line.counts)
+                for line in area.language_lines
             ],
             outside=counts_row(area.outside_holdout),
             holdout=counts_row(area.holdout),
@@ -280,22 +339,24 @@ class ResultsAdmin(admin.ModelAdmin):
             charts=charts,
             path_labels=[path_label(p) for p in paths],
             daily=daily,
-            export_url=self.url("export", days, area=area.key),
+            export_url=self.url("export", days, language, area=area.key),
             area_admin_url=reverse("admin:tailored_cms_tailoredarea_changelist") + "?" + urlencode({"q": area.label})
             if area.on_site
             else "",
         )
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
-        """The per-day rows as CSV, of one area (``?area=``) or all."""
+        """The per-day rows as CSV, of one area (``?area=``) or all, in every language or one (``?language=``)."""
         self.check_permission(request)
         days = chosen_days(request)
+        language = chosen_language(request)
         key = request.GET.get("area") or None
-        results = area_results(days, key=key)
+        results = area_results(days, key=key, language=language)
         if key is not None and not results:
             raise Http404(_("No tailored area with key “%(key)s”.") % {"key": key})
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="tailored-results-{key or "all"}-{days}-days.csv"'
+        name = f"tailored-results-{key or 'all'}{'-' + language if language else ''}-{days}-days.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         writer = csv.writer(response)
         writer.writerow(CSV_COLUMNS)
         writer.writerows(csv_rows(results))
@@ -313,3 +374,8 @@ PATH_LABELS = {
 
 def path_label(path: str) -> str:
     return str(PATH_LABELS.get(path, path))
+
+
+def _query(days: int, language: str | None) -> dict[str, str | int]:
+    """A results page's query: its range, and its language when one is chosen."""
+    return {"days": days, "language": language} if language else {"days": days}

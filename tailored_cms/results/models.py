@@ -1,4 +1,4 @@
-"""What results read: daily counts per variant and path (written by the ingest), and segment sizes per day
+"""What results read: daily counts per variant, path and language (written by the ingest), and segment sizes per day
 (written by the full recompute). Neither holds anything about a visitor, so the retention purge leaves them."""
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ PATH_CHOICES = [(path, path) for path in PATHS]
 
 
 class VariantStats(models.Model):
-    """One day of one variant of one area, shown by one path: impressions, clicks and conversions.
+    """One day of one variant of one area, shown by one path on pages in one language: impressions, clicks and
+    conversions.
 
     Areas and variants are named by their keys, which outlive copies, new versions and deleted plugins.
-    ``variant`` is empty for page views where the area showed nothing (no fallback).
+    ``variant`` is empty for page views where the area showed nothing (no fallback); ``language`` is one of the
+    site's ``LANGUAGES``, empty when the beacon named none of them (and for figures counted before languages were).
     """
 
     area = models.SlugField(_("area"), max_length=40, db_index=False)  # the unique constraint indexes it
     variant = models.SlugField(_("variant"), max_length=40, blank=True)
     path = models.CharField(_("path"), max_length=16, choices=PATH_CHOICES)
     day = models.DateField(_("day"))
+    language = models.CharField(_("language"), max_length=15, blank=True, default="")
     impressions = models.PositiveIntegerField(_("impressions"), default=0)
     clicks = models.PositiveIntegerField(_("clicks"), default=0)
     conversions = models.PositiveIntegerField(_("conversions"), default=0)
@@ -32,11 +35,13 @@ class VariantStats(models.Model):
         verbose_name_plural = _("results")
         constraints = [
             # The ingest's upsert target, and the index of the results page (one area, a range of days).
-            models.UniqueConstraint(fields=["area", "day", "variant", "path"], name="tailored_variantstats_unique"),
+            models.UniqueConstraint(
+                fields=["area", "day", "variant", "path", "language"], name="tailored_variantstats_unique"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.area}/{self.variant or '-'} {self.path} {self.day}"
+        return f"{self.area}/{self.variant or '-'} {self.path} {self.language or '-'} {self.day}"
 
 
 class SegmentSize(models.Model):

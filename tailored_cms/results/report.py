@@ -1,6 +1,6 @@
-"""Results as editors read them: the daily counters of a range of days, summed per variant, path and day, with
-their rates, intervals and the lift over the holdout (``stats``). What the results pages, the CSV export and the
-``stats/`` endpoint show.
+"""Results as editors read them: the daily counters of a range of days, summed per variant, path, language and day,
+with their rates, intervals and the lift over the holdout (``stats``). What the results pages, the CSV export and
+the ``stats/`` endpoint show; all of it for every language, or for one (``language``), and split by language.
 
 **Lift.** The holdout is a random share of all visitors (a hash of their id), so the fair comparison is with
 everyone else: every visitor outside the holdout, whichever path showed them what they saw (tailored, or the
@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from ..areas.explanation import live_areas
 from ..areas.models import Variant
 from ..areas.selection import HOLDOUT, PATHS
+from ..languages import language_name, site_languages
 from ..rules.models import Segment
 from ..translations import by_name
 from .models import SegmentSize, VariantStats
@@ -36,6 +37,8 @@ __all__ = [
     "Line",
     "SegmentHistory",
     "area_results",
+    "by_language",
+    "language_label",
     "period",
     "segment_sizes",
 ]
@@ -73,12 +76,27 @@ class Counts:
 
 @dataclass
 class Line:
-    """One variant shown by one path, over the range."""
+    """One variant shown by one path, over the range (on pages in ``language``, where the line is of one)."""
 
     variant: str  # its key; "" for "nothing shown"
     label: str
     path: str
     counts: Counts
+    language: str = ""
+
+
+def language_label(code: str) -> str:
+    """A language of results by its name in the reader's language; ``""``: figures the beacon gave no language of
+    the site for (and those counted before results were split by language)."""
+    return language_name(code) if code else gettext("(no language)")
+
+
+def _language_order(code: str) -> tuple[int, str]:
+    """The site's languages in ``LANGUAGES`` order, then anything else, then no language."""
+    languages = site_languages()
+    if code in languages:
+        return languages.index(code), code
+    return len(languages) + (1 if not code else 0), code
 
 
 @dataclass
@@ -95,7 +113,9 @@ class AreaResults:
     days: list[date] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)  # by variant and path
     by_path: dict[str, Counts] = field(default_factory=dict)  # in PATHS order, only paths with figures
-    daily: dict[tuple[date, str, str], Counts] = field(default_factory=dict)  # (day, variant, path)
+    by_language: dict[str, Counts] = field(default_factory=dict)  # in LANGUAGES order, only languages with figures
+    language_lines: list[Line] = field(default_factory=list)  # by language, variant and path
+    daily: dict[tuple[date, str, str, str], Counts] = field(default_factory=dict)  # (day, variant, path, language)
     labels: dict[str, str] = field(default_factory=dict)  # variant key -> label
 
     @property
@@ -131,16 +151,16 @@ class AreaResults:
     def per_day(self, path: str) -> list[Counts]:
         """A path's counts on each day of the range (all variants together)."""
         by_day: dict[date, Counts] = defaultdict(Counts)
-        for (day, _variant, line_path), counts in self.daily.items():
+        for (day, _variant, line_path, _language), counts in self.daily.items():
             if line_path == path:
                 by_day[day] += counts
         return [by_day.get(day, Counts()) for day in self.days]
 
     def daily_rows(self) -> list[tuple[date, Line]]:
-        """Each day's figures per variant and path, oldest day first (what the CSV export holds)."""
+        """Each day's figures per variant, path and language, oldest day first (what the CSV export holds)."""
         return [
-            (day, Line(variant, self.variant_label(variant), path, counts))
-            for (day, variant, path), counts in sorted(self.daily.items(), key=_daily_order)
+            (day, Line(variant, self.variant_label(variant), path, counts, language))
+            for (day, variant, path, language), counts in sorted(self.daily.items(), key=_daily_order)
         ]
 
     def variant_label(self, variant: str) -> str:
@@ -149,9 +169,9 @@ class AreaResults:
         return self.labels.get(variant) or variant
 
 
-def _daily_order(item: tuple[tuple[date, str, str], Counts]) -> tuple[date, str, int]:
-    (day, variant, path), _counts = item
-    return day, variant, PATHS.index(path) if path in PATHS else len(PATHS)
+def _daily_order(item: tuple[tuple[date, str, str, str], Counts]) -> tuple[date, str, int, tuple[int, str]]:
+    (day, variant, path, language), _counts = item
+    return day, variant, _path_order(path), _language_order(language)
 
 
 def period(days: int, today: date | None = None) -> list[date]:
@@ -160,8 +180,11 @@ def period(days: int, today: date | None = None) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
 
 
-def area_results(days: int = DEFAULT_DAYS, *, key: str | None = None, today: date | None = None) -> list[AreaResults]:
-    """The results of every area (or the one with ``key``) over the last ``days`` days.
+def area_results(
+    days: int = DEFAULT_DAYS, *, key: str | None = None, language: str | None = None, today: date | None = None
+) -> list[AreaResults]:
+    """The results of every area (or the one with ``key``) over the last ``days`` days, on pages in every language
+    or in ``language`` only (a code of ``LANGUAGES``).
 
     Areas visitors can meet come first, in page and placeholder order; then keys with figures but no such area
     (``on_site`` False). An unknown ``key`` gives ``[]``. Cost: 5 queries (areas, their pages, variants,
@@ -198,28 +221,51 @@ def area_results(days: int = DEFAULT_DAYS, *, key: str | None = None, today: dat
     rows = VariantStats.objects.filter(day__gte=dates[0], day__lte=dates[-1])
     if key is not None:
         rows = rows.filter(area=key)
+    if language is not None:
+        rows = rows.filter(language=language)
     gone: dict[str, AreaResults] = {}
-    for area_key, variant, path, day, impressions, clicks, conversions in rows.values_list(
-        "area", "variant", "path", "day", *("impressions", "clicks", "conversions")
+    for area_key, variant, path, day, row_language, impressions, clicks, conversions in rows.values_list(
+        "area", "variant", "path", "day", "language", *("impressions", "clicks", "conversions")
     ):
         results = found.get(area_key) or gone.get(area_key)
         if results is None:
             results = gone[area_key] = AreaResults(key=area_key, label=area_key, on_site=False, days=dates)
-        results.daily.setdefault((day, variant, path), Counts()).add(impressions, clicks, conversions)
+        results.daily.setdefault((day, variant, path, row_language), Counts()).add(impressions, clicks, conversions)
     listed = [found[k] for k in sorted(found, key=order.__getitem__)] + [gone[k] for k in sorted(gone)]
     for results in listed:
         _summarize(results)
     return listed
 
 
+def by_language(results: list[AreaResults]) -> dict[str, Counts]:
+    """Every area's figures together, per language (in ``LANGUAGES`` order)."""
+    languages: dict[str, Counts] = defaultdict(Counts)
+    for area in results:
+        for language, counts in area.by_language.items():
+            languages[language] += counts
+    return {language: languages[language] for language in sorted(languages, key=_language_order)}
+
+
 def _summarize(results: AreaResults) -> None:
-    """Fill ``lines`` and ``by_path`` from ``daily``."""
+    """Fill ``lines``, ``by_path``, ``by_language`` and ``language_lines`` from ``daily``."""
     lines: dict[tuple[str, str], Counts] = defaultdict(Counts)
     paths: dict[str, Counts] = defaultdict(Counts)
-    for (_day, variant, path), counts in results.daily.items():
+    languages: dict[str, Counts] = defaultdict(Counts)
+    language_lines: dict[tuple[str, str, str], Counts] = defaultdict(Counts)
+    for (_day, variant, path, language), counts in results.daily.items():
         lines[(variant, path)] += counts
         paths[path] += counts
+        languages[language] += counts
+        language_lines[(language, variant, path)] += counts
     results.by_path = {path: paths[path] for path in sorted(paths, key=_path_order)}
+    results.by_language = {language: languages[language] for language in sorted(languages, key=_language_order)}
+    results.language_lines = [
+        Line(variant, results.variant_label(variant), path, counts, language)
+        for (language, variant, path), counts in sorted(
+            language_lines.items(),
+            key=lambda item: (_language_order(item[0][0]), _path_order(item[0][2]), -item[1].impressions, item[0][1]),
+        )
+    ]
     results.lines = [
         Line(variant, results.variant_label(variant), path, counts)
         for (variant, path), counts in sorted(

@@ -7,10 +7,14 @@ writes (a redelivered batch finds its events stored, and counts nothing again).
 - An ``impression`` (the beacon's, one per tailored area shown) adds one to each (area, variant, path) it names.
 - A ``click`` inside a variant (the beacon names its area, variant and path) adds one click there.
 - A **conversion** is a goal event (its name is an area's ``goal``) from a visitor whose latest impression of that
-  area, at most ``CONVERSION_WINDOW_DAYS`` before it, showed variant V by path P: it counts for (area, V, P), on the
-  goal event's day. Each impression converts at most once (the first goal event after it), so a conversion rate
-  is a share of impressions; goal events are matched to impressions already ingested (the beacon sends
-  impressions as the page shows, goal events come later).
+  area, at most ``CONVERSION_WINDOW_DAYS`` before it, showed variant V by path P: it counts for (area, V, P) in the
+  impression's language, on the goal event's day. Each impression converts at most once (the first goal event
+  after it), so a conversion rate is a share of impressions; goal events are matched to impressions already
+  ingested (the beacon sends impressions as the page shows, goal events come later).
+- **Language**: the beacon says which language the page was served in (``language`` in the props of impressions and
+  clicks: the area's ``data-tailored-language``, which the server wrote). It counts only if it is one of the site's
+  ``LANGUAGES`` (a variant such as ``es-ar`` as its language); anything else is counted under no language (``""``),
+  so a page cached before the site dropped a language still counts.
 
 Cost per batch, whatever its size: no query when the batch has only page views, impressions, clicks and time on
 page and counts nothing; otherwise at most three statements — the areas' goals (when the batch holds other
@@ -34,6 +38,7 @@ from .. import bulk_sql as sql
 from ..areas.explanation import live_areas
 from ..areas.selection import PATHS
 from ..conf import tailored_settings
+from ..languages import site_language
 from ..tracking.goals import NOT_GOALS
 from ..tracking.models import Event
 from ..tracking.stream import CLICK, IMPRESSION, TrackedEvent
@@ -45,21 +50,24 @@ KEY = re.compile(r"[-A-Za-z0-9_]{1,40}")  # PluginSettings.key
 MAX_SHOWN = 20  # an area shows at most 20 variants (MAX_ITEMS_RANGE)
 COUNTERS = ("impressions", "clicks", "conversions")
 
-Key = tuple[str, str, str, date]  # (area, variant, path, day)
+Key = tuple[str, str, str, date, str]  # (area, variant, path, day, language)
 
 
 @dataclass(frozen=True)
 class Shown:
-    """What one impression says: the area and the (variant, path) pairs it showed."""
+    """What one impression says: the area, the (variant, path) pairs it showed, and the page's language."""
 
     area: str
     pairs: tuple[tuple[str, str], ...]
+    language: str = ""
 
 
 def shown_in(props: Any) -> Shown | None:
-    """An impression's props (``{"area": key, "variants": [...], "paths": [...]}``), checked; ``None`` if malformed.
+    """An impression's props (``{"area": key, "variants": [...], "paths": [...], "language": code}``), checked;
+    ``None`` if malformed.
 
-    ``variants`` is ``[""]`` for an area that showed nothing (its ``paths`` says why).
+    ``variants`` is ``[""]`` for an area that showed nothing (its ``paths`` says why). ``language`` is optional: one
+    that is none of the site's counts as ``""``.
     """
     if not isinstance(props, Mapping):
         return None
@@ -75,16 +83,17 @@ def shown_in(props: Any) -> Shown | None:
         if not isinstance(variant, str) or not (variant == "" or KEY.fullmatch(variant)) or path not in PATHS:
             return None
         pairs[(variant, path)] = None
-    return Shown(area, tuple(pairs))
+    return Shown(area, tuple(pairs), site_language(props.get("language")))
 
 
-def clicked(props: Any) -> tuple[str, str, str] | None:
-    """(area, variant, path) of a click inside a variant; ``None`` for other clicks (a widget's) or malformed ones."""
+def clicked(props: Any) -> tuple[str, str, str, str] | None:
+    """(area, variant, path, language) of a click inside a variant; ``None`` for other clicks (a widget's) or
+    malformed ones. A language that is none of the site's is ``""``."""
     if not isinstance(props, Mapping):
         return None
     area, variant, path = props.get("area"), props.get("variant"), props.get("path")
     if isinstance(area, str) and isinstance(variant, str) and KEY.fullmatch(area) and KEY.fullmatch(variant):
-        return (area, variant, path) if path in PATHS else None
+        return (area, variant, path, site_language(props.get("language"))) if path in PATHS else None
     return None
 
 
@@ -113,11 +122,12 @@ def roll_up(events: Sequence[tuple[TrackedEvent, datetime]]) -> dict[Key, list[i
             if shown is not None:
                 day = ts.astimezone(zone).date()
                 for variant, path in shown.pairs:
-                    counts[(shown.area, variant, path, day)][0] += 1
+                    counts[(shown.area, variant, path, day, shown.language)][0] += 1
         elif event.name == CLICK:
             where = clicked(event.props)
             if where is not None:
-                counts[(*where, ts.astimezone(zone).date())][1] += 1
+                area, variant, path, language = where
+                counts[(area, variant, path, ts.astimezone(zone).date(), language)][1] += 1
     if any(event.name not in NOT_GOALS for event, _ts in events):
         goals = area_goals()
         names = set(goals.values())
@@ -168,7 +178,7 @@ def _count_conversions(
                     if impression.converted_on is not None and not impression.converted_before:
                         day = impression.converted_on
                         for variant, path in impression.shown.pairs:
-                            counts[(area, variant, path, day)][2] += 1
+                            counts[(area, variant, path, day, impression.shown.language)][2] += 1
 
 
 def _attribute(
@@ -208,8 +218,8 @@ def _write(counts: Mapping[Key, Sequence[int]]) -> None:
     action = "UPDATE SET " + ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in columns)
     sql.insert(
         VariantStats,
-        ("area", "variant", "path", "day", *COUNTERS),
+        ("area", "variant", "path", "day", "language", *COUNTERS),
         rows,
-        conflict=("area", "day", "variant", "path"),
+        conflict=("area", "day", "variant", "path", "language"),
         action=action,
     )

@@ -12,6 +12,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..languages import language_name, site_language, site_languages
 from ..tracking.devices import DESKTOP, MOBILE, TABLET
 from .registry import Param, ParamError, RequestRule, register
 
@@ -208,3 +209,32 @@ class Country(RequestRule):
 
     def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
         return request.country in params["is"]
+
+
+@register
+class Language(RequestRule):
+    name = "language"
+    label = _("Language")
+    description = _(
+        "The page is served in one of these languages (codes of the site's LANGUAGES, one or a list): the "
+        "language django CMS and LocaleMiddleware chose for the request."
+    )
+    params = {"is": Param(str, many=True, max_length=15, label=_("Language"), refers_to="language")}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return gettext("reads in %(languages)s") % {
+            "languages": _either([language_name(code) for code in params["is"]])
+        }
+
+    def check(self, params: dict[str, Any]) -> None:
+        codes = [site_language(code) for code in params["is"]]
+        unknown = [given for given, code in zip(params["is"], codes, strict=True) if not code]
+        if unknown:
+            raise ValueError(
+                gettext("parameter 'is' names no language of the site: %(codes)s (the site's languages: %(known)s).")
+                % {"codes": ", ".join(map(repr, unknown)), "known": ", ".join(site_languages())}
+            )
+        params["is"] = list(dict.fromkeys(codes))
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        return request.language in params["is"]

@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from parler.forms import TranslatableModelForm
 
+from ..languages import language_name, site_languages
 from ..mounts import script_catalog_url
 from ..text import is_storable, json_nesting
 from ..translations import by_name
@@ -41,7 +42,8 @@ def csrf_header_name() -> str:
 
 
 def builder_config() -> dict[str, Any]:
-    """What the builder renders: rule types (from the registry), and the topics, segments and groups to pick.
+    """What the builder renders: rule types (from the registry), and the topics, segments, groups and languages
+    to pick (languages named in the editor's language).
 
     Cost: three queries (topics, segments, groups), once per rendering of the admin form.
     """
@@ -56,6 +58,7 @@ def builder_config() -> dict[str, Any]:
         "groups": [
             {"value": name, "label": name} for name in Group.objects.order_by("name").values_list("name", flat=True)
         ],
+        "languages": [{"value": code, "label": language_name(code)} for code in site_languages()],
         "preview_url": preview_url,
         "csrf_header": csrf_header_name(),
     }

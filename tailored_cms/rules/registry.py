@@ -66,8 +66,9 @@ class Param:
     ``type`` is ``int``, ``str`` or ``bool``; ``many`` accepts one value or a non-empty list of them (cleaned to
     a list). ``choices`` limits the values; ``min_value``/``max_value`` bound integers (inclusive);
     ``max_length`` bounds strings. ``label`` and ``help`` are what editors read in the admin's rule builder;
-    ``refers_to`` (``"topic"``, ``"segment"`` or ``"group"``) makes the builder offer the site's topics, segments
-    or user groups by slug or name (the value is still a string, and is not checked against them).
+    ``refers_to`` (``"topic"``, ``"segment"``, ``"group"`` or ``"language"``) makes the builder offer the site's
+    topics, segments, user groups or languages by slug, name or code (the value is still a string, and is not
+    checked against them here: a rule's ``check`` may).
     """
 
     type: type = str
@@ -257,7 +258,7 @@ class RequestRule(Rule):
     """A rule about the current request (device, time, country…), checked when a page is rendered.
 
     ``matches(params, request)`` gets ``RequestFacts`` (the request's device, referrer domain, UTM
-    parameters, country, local time, and what the visitor's snapshot adds) and returns a bool. It runs on
+    parameters, country, language, local time, and what the visitor's snapshot adds) and returns a bool. It runs on
     every page view of a page with personalized content, for every segment that needs it: it must not query
     the database, call Redis or do any other I/O, and must be fast (no parsing beyond what ``RequestFacts``
     caches). It must not raise: return False for what it can't decide.

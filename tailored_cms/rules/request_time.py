@@ -34,6 +34,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import SETTING_NAME, tailored_settings
+from ..languages import current_language
 from ..tracking.devices import device_class
 from ..tracking.stream import UTM_PARAMS
 from .registry import RequestRule, _registry
@@ -193,6 +194,12 @@ class RequestFacts:
                 "campaign": self.snapshot.utm_campaign,
             }
         return {}
+
+    @cached_property
+    def language(self) -> str:
+        """The page's language, one of the site's ``LANGUAGES`` (``""`` if none): the one LocaleMiddleware or
+        django CMS activated for the request (the middleware works out the segments after LocaleMiddleware)."""
+        return current_language()
 
     @cached_property
     def country(self) -> str:

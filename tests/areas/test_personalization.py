@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from cms.api import add_plugin, create_page_content
+from django.conf import settings
 from django.test import Client, override_settings
 
 from tailored_cms import api
@@ -152,3 +156,69 @@ def test_editors_pick_segments_in_the_variant_form_and_see_them_on_the_structure
     build_area(placeholder(page, "content"))
     regulars = Variant.objects.get(tailored_settings__label="Regulars")
     assert regulars.get_short_description() == "Regulars · segments: regulars · priority 1"
+
+
+@pytest.fixture
+def spanish_page(make_page, django_capture_on_commit_callbacks):
+    """A page in English and Spanish, each with an area whose variant targets the segment of Spanish readers."""
+    page = make_page("Home", slug="home")
+    create_page_content("es", "Inicio", page, slug="inicio", template="page.html")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.create_segment("spanish", "Spanish readers", rules={"rule": "language", "is": ["es"]})
+    for language in ("en", "es"):
+        slot = placeholder(page, "content", language)
+        area = api.add_area(slot, language, strategy="personalization", label="Hero")
+        spanish = api.add_variant(area, label="Spanish readers", segments=["spanish"])
+        add_plugin(slot, "TextPlugin", language, target=spanish, body="<p>HOLA</p>")
+        everyone = api.add_variant(area, label="Everyone", fallback=True)
+        add_plugin(slot, "TextPlugin", language, target=everyone, body="<p>EVERYONE</p>")
+    return page
+
+
+def greeting(client: Client, language: str) -> str:
+    url = {"en": "/home/", "es": "/inicio/"}[language]
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)  # django CMS remembers the last language in a cookie
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    return "HOLA" if "<p>HOLA</p>" in html else "EVERYONE" if "<p>EVERYONE</p>" in html else ""
+
+
+@override_settings(CMS_PAGE_CACHE=True, CMS_PLACEHOLDER_CACHE=True, CMS_PLUGIN_CACHE=True)
+def test_a_language_segment_shows_its_variant_on_pages_in_that_language(spanish_page, visitor_client, client):
+    for _ in range(2):  # the second round comes from the caches
+        assert greeting(client, "es") == "HOLA"
+        assert greeting(client, "en") == "EVERYONE"
+        assert greeting(visitor_client(), "es") == "HOLA"
+
+
+@override_settings(CMS_PAGE_CACHE=False, CMS_PLACEHOLDER_CACHE=False, CMS_PLUGIN_CACHE=False)
+def test_a_language_segment_costs_no_query_and_no_round_trip(
+    spanish_page, visitor_client, redis_round_trips, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reader = visitor_client(visits=2)
+    reader.get("/inicio/", HTTP_ACCEPT_LANGUAGE="es")  # the snapshot is in Redis from now on
+
+    def cost(expected: str) -> tuple[int, int]:
+        redis_round_trips.commands.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert greeting(reader, "es") == expected
+        return len(queries), redis_round_trips.round_trips
+
+    with_language = cost("HOLA")
+    segment = Segment.objects.get(slug="spanish")
+    segment.enabled = False
+    with django_capture_on_commit_callbacks(execute=True):
+        segment.save()
+    cost("EVERYONE")  # this process learns the change (it comes with the snapshot's round trip)
+    assert cost("EVERYONE") == with_language
+    assert with_language[1] == 1
+
+
+def test_a_live_area_says_the_language_of_its_page_for_results(spanish_page, client):
+    spanish = client.get("/inicio/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    english = client.get("/home/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(r'<div class="tailored-area" [^>]*data-tailored-language="es">', spanish)
+    assert re.search(r'<div class="tailored-area" [^>]*data-tailored-language="en">', english)

@@ -98,7 +98,8 @@ def test_a_visitors_impression_is_counted_and_the_editor_reads_the_results(
     site, area, everyone = measured_site
     path = site.page_path
 
-    # A visitor who agreed to tracking sees the fallback; the beacon says so: area, variant key, path. The area
+    # A visitor who agreed to tracking sees the fallback; the beacon says so: area, variant key, path, and the
+    # page's language (the area's data-tailored-language, written by the server). The area
     # holds out 10% of visitors (ids are random): one who falls into the holdout is replaced by a new one.
     for _attempt in range(20):
         visitor = new_context(chromium).new_page()
@@ -118,7 +119,13 @@ def test_a_visitors_impression_is_counted_and_the_editor_reads_the_results(
     shown = visitor.locator(f'[data-tailored-area-key="{area.key}"] [data-tailored-variant]')
     expect(shown).to_have_attribute("data-tailored-variant", everyone.key)
     expect(shown).to_have_attribute("data-tailored-path", "fallback")
-    assert impression["props"] == {"area": area.key, "variants": [everyone.key], "paths": ["fallback"]}
+    expect(visitor.locator(f'[data-tailored-area-key="{area.key}"]')).to_have_attribute("data-tailored-language", "en")
+    assert impression["props"] == {
+        "area": area.key,
+        "variants": [everyone.key],
+        "paths": ["fallback"],
+        "language": "en",
+    }
     response = beacon.value.response()
     assert response is not None and response.status == 202, response and response.text()
     # An area swapped in (as customize.js does after a choice) is a new impression; the same element is not.
@@ -136,6 +143,8 @@ def test_a_visitors_impression_is_counted_and_the_editor_reads_the_results(
     answer = again.value.response()  # sent is not stored: wait for the endpoint's answer before ingesting
     assert answer is not None and answer.status == 202, answer and answer.text()
     assert ingest_batch().new >= 2  # what the Celery worker does every second
+    counted = VariantStats.objects.get(area=area.key, day=timezone.localdate())
+    assert (counted.language, counted.impressions) == ("en", 2)
     visitor.context.close()
 
     # The editor: Tailoring → Results, then the area.
@@ -180,7 +189,7 @@ def test_a_visitors_impression_is_counted_and_the_editor_reads_the_results(
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the daily figures (CSV)").click()
     lines = Path(download.value.path()).read_text().splitlines()
-    assert lines[0] == "day,area,area_label,variant,variant_label,path,impressions,clicks,conversions"
+    assert lines[0] == "day,area,area_label,variant,variant_label,path,language,impressions,clicks,conversions"
     assert len(lines) == 1 + 28 * 3 + 1  # four weeks of three paths, and today's impressions
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

@@ -78,15 +78,22 @@ def vid() -> str:
     return str(uuid.uuid4())
 
 
-def impression(visitor: str, area: str, shown: Iterable[tuple[str, str]], ts: datetime) -> TrackedEvent:
-    """What tracking.js sends for an area shown: its key, the variants' keys and the path of each."""
+def impression(
+    visitor: str, area: str, shown: Iterable[tuple[str, str]], ts: datetime, language: str | None = None
+) -> TrackedEvent:
+    """What tracking.js sends for an area shown: its key, the variants' keys and the path of each (and the page's
+    language, from the area's data-tailored-language)."""
     pairs = list(shown)
     props = {"area": area, "variants": [v for v, _p in pairs], "paths": [p for _v, p in pairs]}
+    if language is not None:
+        props["language"] = language
     return TrackedEvent(visitor, "impression", ts=ts, props=props, path="/home/")
 
 
-def click(visitor: str, area: str, variant: str, path: str, ts: datetime) -> TrackedEvent:
+def click(visitor: str, area: str, variant: str, path: str, ts: datetime, language: str | None = None) -> TrackedEvent:
     props = {"area": area, "variant": variant, "path": path, "link": "/sports/"}
+    if language is not None:
+        props["language"] = language
     return TrackedEvent(visitor, "click", ts=ts, props=props, path="/home/")
 
 

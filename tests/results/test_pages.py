@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -194,6 +195,7 @@ def test_the_csv_holds_the_daily_rows(figures, analyst):
         "variant": figures.sports.key,
         "variant_label": "Sports fans",
         "path": "customized",
+        "language": "",
         "impressions": "300",
         "clicks": "45",
         "conversions": "12",
@@ -207,3 +209,72 @@ def test_the_csv_of_all_areas_and_a_label_that_looks_like_a_formula(figures, ana
     rows = list(csv.DictReader(io.StringIO(analyst.get(f"{INDEX}export.csv").content.decode())))
     assert len(rows) == 5 and rows[0]["area_label"] == "'=HYPERLINK(1)"
     assert analyst.get(f"{INDEX}export.csv?area=nope").status_code == 404
+
+
+# By language
+
+
+@pytest.fixture
+def by_language(hero):
+    """Today: Sports fans shown 300 times on Spanish pages (60 clicks), 100 on Italian ones (5 clicks)."""
+    for language, impressions, clicks in (("es", 300, 60), ("it", 100, 5)):
+        VariantStats.objects.create(
+            area=hero.area.key,
+            variant=hero.sports.key,
+            path="customized",
+            day=timezone.localdate(),
+            language=language,
+            impressions=impressions,
+            clicks=clicks,
+        )
+    return hero
+
+
+def language_rows(html: str, table: str) -> list[tuple[str, ...]]:
+    """(data-language, row header, impressions) of each row of the table marked ``table``."""
+    body = html[html.index(table) :]
+    body = body[: body.index("</table>")]
+    return re.findall(r'<tr data-language="([^"]*)"[^>]*><th scope="row">([^<]*)</th><td[^>]*>([^<]*)</td>', body)
+
+
+def test_the_pages_split_the_figures_by_language_and_filter_one(by_language, analyst):
+    html = analyst.get(INDEX, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert language_rows(html, "data-tailored-results-languages") == [
+        ("es", "Spanish", "300"),
+        ("it", "Italian", "100"),
+    ]
+    assert '<strong aria-current="page">All languages</strong>' in html
+    assert '<a href="?days=30&amp;language=es">Spanish</a>' in html
+    area = analyst.get(area_url(by_language.area.key), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert language_rows(area, "data-tailored-results-languages") == [
+        ("es", "Spanish", "300"),
+        ("it", "Italian", "100"),
+    ]
+    assert [row[0] for row in language_rows(area, "data-tailored-results-language-variants")] == ["es", "it"]
+    # One language: every figure of the page is that language's.
+    spanish = analyst.get(area_url(by_language.area.key), {"language": "es"}, HTTP_ACCEPT_LANGUAGE="en")
+    html = spanish.content.decode()
+    assert language_rows(html, "data-tailored-results-languages") == [("es", "Spanish", "300")]
+    assert '<strong aria-current="page">Spanish</strong>' in html
+    assert re.search(r'<tr data-path="customized"><th scope="row">[^<]*</th><td class="tailored-number">300</td>', html)
+    assert "?days=7&amp;language=es" in html  # the range keeps the language
+    # A language the site doesn't have shows every language (the page offers only the site's).
+    assert analyst.get(INDEX, {"language": "pt"}).status_code == 200
+
+
+def test_the_pages_name_the_languages_in_the_editors_language(by_language, analyst):
+    html = analyst.get(area_url(by_language.area.key), HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert language_rows(html, "data-tailored-results-languages") == [
+        ("es", "Spagnolo", "300"),
+        ("it", "Italiano", "100"),
+    ]
+    assert '<strong aria-current="page">Tutte le lingue</strong>' in html
+
+
+def test_the_csv_says_the_language_and_follows_the_filter(by_language, analyst):
+    rows = list(csv.DictReader(io.StringIO(analyst.get(f"{INDEX}export.csv").content.decode())))
+    assert [(row["language"], row["impressions"]) for row in rows] == [("es", "300"), ("it", "100")]
+    response = analyst.get(f"{INDEX}export.csv", {"language": "it"})
+    assert 'filename="tailored-results-all-it-30-days.csv"' in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [(row["language"], row["impressions"]) for row in rows] == [("it", "100")]

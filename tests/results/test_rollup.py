@@ -260,3 +260,28 @@ def test_queries_per_batch_do_not_grow_with_it(hero, tailored_redis):
     total = stored()
     assert total[(area, sports, "customized", DAY0)] == (151, 151, 151)
     assert total[(area, everyone, "holdout", DAY0)] == (152, 152, 152)
+
+
+def test_figures_are_counted_per_language_of_the_page_and_an_unknown_one_under_none(hero, tailored_redis):
+    area, sports = hero.area.key, hero.sports.key
+    spanish, italian, odd = vid(), vid(), vid()
+    add_events(
+        tailored_redis,
+        [
+            impression(spanish, area, [(sports, "customized")], T0, language="es"),
+            click(spanish, area, sports, "customized", T0 + timedelta(seconds=5), language="es"),
+            impression(italian, area, [(sports, "customized")], T0, language="it"),
+            impression(italian, area, [(sports, "customized")], T0, language="es-AR"),  # a variant: its language
+            # Not a language of the site (en, es, it), or not a code at all: counted, under no language.
+            impression(odd, area, [(sports, "customized")], T0, language="pt"),
+            click(odd, area, sports, "customized", T0, language=["es"]),  # type: ignore[arg-type]
+            # The goal event (sent from a page in any language) converts the impression in its page's language.
+            goal(spanish, "signup", T0 + timedelta(minutes=1)),
+        ],
+    )
+    ingest_batch()
+    rows = {
+        (s.language, s.impressions, s.clicks, s.conversions)
+        for s in VariantStats.objects.filter(area=area, variant=sports, path="customized", day=DAY0)
+    }
+    assert rows == {("es", 2, 1, 1), ("it", 1, 0, 0), ("", 1, 1, 0)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import translation
 
 from tailored_cms.rules import BehaviouralRule, Param, describe_rules, describe_tree, register, unregister
 
@@ -84,6 +85,8 @@ def test_describe_rules_lists_every_rule_by_label_with_what_the_builder_renders(
     assert described["follows_topic"]["params"][0]["type"] == "topic"
     assert described["in_group"]["params"][0]["type"] == "group"
     assert described["logged_in"]["params"][0]["type"] == "bool"
+    assert described["language"]["kind"] == "request"
+    assert described["language"]["params"][0]["type"] == "language"  # the builder offers the site's languages
     assert described["day_of_week"]["params"][0]["choices"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -140,6 +143,8 @@ def test_a_rule_a_site_registers_is_described_too(newsletter_rule):
         ),
         ({"rule": "day_of_week", "days": ["sat", "sun"]}, "visits on a Saturday or Sunday"),
         ({"rule": "country", "is": ["FR"]}, "is in FR"),
+        ({"rule": "language", "is": ["es"]}, "reads in Spanish"),
+        ({"rule": "language", "is": ["es", "it"]}, "reads in Spanish or Italian"),
         (
             {"any": [SPORTS, {"all": [MOBILE, {"not": {"rule": "segment", "slug": "subscribers"}}]}]},
             "viewed sports pages at least 3 times in 30 days or (is on a mobile device and not (is in the segment "
@@ -168,3 +173,10 @@ def test_describe_tree_reads_as_a_sentence(tree, words):
 )
 def test_describe_tree_never_fails_on_trees_that_are_not_valid(tree, words):
     assert describe_tree(tree) == words
+
+
+def test_a_language_rule_reads_in_the_editors_language():
+    with translation.override("it"):
+        assert describe_tree({"rule": "language", "is": ["es", "en"]}) == "legge in Spagnolo o Inglese"
+    with translation.override("de"):
+        assert describe_tree({"rule": "language", "is": ["it"]}) == "liest auf Italienisch"

@@ -51,6 +51,7 @@ def test_every_built_in_rule_of_the_design_is_registered():
         "local_time",
         "day_of_week",
         "country",
+        "language",
     } <= set(registered_rules())
 
 
@@ -75,6 +76,11 @@ def test_every_built_in_rule_of_the_design_is_registered():
         ({"rule": "day_of_week", "days": ["monday"]}, "parameter 'days' must be one of mon, tue"),
         ({"rule": "country", "is": "France"}, "parameter 'is' must be at most 2 characters"),
         ({"rule": "country", "is": ["f1"]}, "two-letter country codes"),
+        (
+            {"rule": "language", "is": ["es", "xx"]},
+            "Rule 'language': parameter 'is' names no language of the site: 'xx' (the site's languages: en, es, it).",
+        ),
+        ({"rule": "language", "is": "spanish-of-spain"}, "parameter 'is' must be at most 15 characters"),
         ({"rule": "logged_in", "is": "yes"}, "Rule 'logged_in': parameter 'is' must be true or false"),
         ({"all": []}, '"all" must be a non-empty list'),
         ({"any": {"rule": "device", "is": "mobile"}}, '"any" must be a non-empty list'),
@@ -111,6 +117,7 @@ def test_valid_trees_come_back_cleaned():
                 {"not": {"rule": "country", "is": ["fr", "De"]}},
                 {"rule": "referrer_domain", "is": "www.Google.com"},
                 {"rule": "utm", "campaign": " Spring "},
+                {"rule": "language", "is": ["ES", "es-AR", "it"]},
             ]
         }
     )
@@ -120,6 +127,7 @@ def test_valid_trees_come_back_cleaned():
             {"not": {"rule": "country", "is": ["FR", "DE"]}},
             {"rule": "referrer_domain", "is": ["google.com"]},
             {"rule": "utm", "campaign": "spring"},
+            {"rule": "language", "is": ["es", "it"]},
         ]
     }
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import RequestFactory
+from django.utils import translation
 
 from tailored_cms import api
 from tailored_cms.rules.request_time import RequestFacts, matches
@@ -210,3 +211,15 @@ def test_country_from_the_configured_header(settings):
     assert not check(rule, factory.get("/", HTTP_CF_IPCOUNTRY="FR"))
     settings.TAILORED_CMS = {**settings.TAILORED_CMS, "COUNTRY_HEADER": ""}
     assert not check(rule, factory.get("/", HTTP_X_COUNTRY="be"))
+
+
+def test_language_is_the_language_the_page_is_served_in():
+    rule = {"rule": "language", "is": ["es"]}
+    with translation.override("es"):
+        assert check(rule, factory.get("/"))
+    with translation.override("en"):
+        assert not check(rule, factory.get("/"))
+    with translation.override("es-ar"):  # a variant the site doesn't list: its language
+        assert check(rule, factory.get("/"))
+    with translation.override("de"):  # not a language of the site (en, es, it): no language matches
+        assert not check({"rule": "language", "is": ["en", "es", "it"]}, factory.get("/"))

@@ -248,3 +248,23 @@ def test_saving_a_segment_while_the_broker_is_down_saves_it_and_tries_the_broker
     assert Segment.objects.get().rules == SPORTS
     assert 1 <= broker.connections <= 2  # tried, and retried once without waiting: not a retry loop
     assert "Could not queue the recompute of segment 'sports-fans'" in caplog.text
+
+
+def test_the_builder_offers_the_sites_languages_named_in_the_editors_language(admin_client):
+    config = builder_config(admin_client.get(reverse(ADD), HTTP_ACCEPT_LANGUAGE="it").content.decode())
+    language = {rule["name"]: rule for rule in config["rules"]}["language"]
+    assert language["label"] == "Lingua"
+    assert (language["params"][0]["type"], language["params"][0]["many"]) == ("language", True)
+    assert config["languages"] == [
+        {"value": "en", "label": "Inglese"},
+        {"value": "es", "label": "Spagnolo"},
+        {"value": "it", "label": "Italiano"},
+    ]
+
+
+def test_a_segment_on_a_language_the_site_does_not_have_is_refused_naming_the_valid_ones(admin_client):
+    response = post_segment(admin_client, {"rule": "language", "is": ["es", "pt"]})
+    assert response.status_code == 200
+    assert rules_errors(response) == [
+        "Rule 'language': parameter 'is' names no language of the site: 'pt' (the site's languages: en, es, it)."
+    ]

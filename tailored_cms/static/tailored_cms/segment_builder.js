@@ -376,11 +376,12 @@
       return item;
     }
 
-    /* The options of a parameter: its choices, or the site's topics, segments or groups. */
+    /* The options of a parameter: its choices, or the site's topics, segments, groups or languages. */
     options(param, value) {
       let options;
       if (param.type === "topic") options = this.config.topics;
       else if (param.type === "group") options = this.config.groups;
+      else if (param.type === "language") options = this.config.languages;
       else if (param.type === "segment") {
         const editing = this.slug();
         options = this.config.segments.filter((option) => option.value !== editing);

@@ -7,11 +7,12 @@
  * What it sends (POST {"events": [{id, name, ts, props, path}]}):
  *   impression    one per tailored area shown ([data-tailored-area-key][data-tailored-path]), when the page
  *                 loads and when an area is swapped in (customize.js after a choice): props area (its key),
- *                 variants (the keys of the variants shown, best first; [""] if it shows nothing) and paths
- *                 (what put each there: customized, personalized, optimized, holdout or fallback)
+ *                 variants (the keys of the variants shown, best first; [""] if it shows nothing), paths
+ *                 (what put each there: customized, personalized, optimized, holdout or fallback) and language
+ *                 (the page's, as the server wrote it in data-tailored-language; left out if empty)
  *   click         a click inside a variant ([data-tailored-variant]) or a widget ([data-tailored-widget]);
- *                 props: variant (its key), area (the area's key), path (the variant's), widget, link (the
- *                 path of the link clicked, no query)
+ *                 props: variant (its key), area (the area's key), path (the variant's), language (the
+ *                 area's), widget, link (the path of the link clicked, no query)
  *   <name>        a click inside [data-tailored-track="<name>"] (an empty value means "click"), with the JSON
  *                 object of its data-tailored-props besides the props above
  *   time_on_page  {seconds, path}: the time the page was visible, sent when it is hidden or left
@@ -181,6 +182,8 @@
       var path = variant && variant.getAttribute("data-tailored-path");
       if (path) props.path = path; // what put the variant there: results count the click by it
       if (area) props.area = area.getAttribute("data-tailored-area-key");
+      var language = area && area.getAttribute("data-tailored-language");
+      if (language) props.language = language;
       if (widget) props.widget = widget.getAttribute("data-tailored-widget");
       var link = linkOf(target);
       if (link) props.link = link;
@@ -216,7 +219,10 @@
       variants.push(""); // nothing shown: still a view of the area (a holdout's without a fallback)
       paths.push(area.getAttribute("data-tailored-path"));
     }
-    track("impression", { area: area.getAttribute("data-tailored-area-key"), variants: variants, paths: paths });
+    var props = { area: area.getAttribute("data-tailored-area-key"), variants: variants, paths: paths };
+    var language = area.getAttribute("data-tailored-language");
+    if (language) props.language = language;
+    track("impression", props);
   }
 
   function reportAreasIn(root) {
