@@ -5,9 +5,10 @@
 string that is the same in both languages ("OK", "Widget") proves nothing, nor does one whose only word the
 language's translations use too (Italian says "layout": "%(layout)s layout" is no English on an Italian page).
 Each becomes a pattern that finds it in a text as a reader would see it: whole words, case as written, its
-placeholders (``%(title)s``, ``{count}``) matching any text on the line. ``visible_text(html)`` is what a reader
-sees of an HTML page or fragment: its text outside scripts and styles, and the attributes read out or shown
-(aria-label, title, placeholder, alt, an input button's value, the confirmation privacy.js shows before erasing).
+placeholders (``%(title)s``, ``{count}``) matching any text on the line, not in straight double quotes (code).
+``visible_text(html)`` is what a reader sees of an HTML page or fragment: its text outside scripts and styles,
+and the attributes read out or shown (aria-label, title, placeholder, alt, an input button's value, the
+confirmation privacy.js shows before erasing).
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def _pattern(english: str) -> re.Pattern[str]:
     """Whole words as written, placeholders matching any text on the line."""
     literals = PLACEHOLDER.split(english)
     body = r"[^\n]+?".join(re.escape(literal) for literal in literals)
-    start = r"(?<!\w)" if re.match(r"\w", english) else ""
-    end = r"(?!\w)" if re.search(r"\w$", english) else ""
+    # A word in straight double quotes is code shown as it is typed (the JSON keys of a help text: {"not": ...}).
+    start = r'(?<![\w"])' if re.match(r"\w", english) else ""
+    end = r'(?![\w"])' if re.search(r"\w$", english) else ""
     return re.compile(start + body + end)
 
 

@@ -20,6 +20,7 @@ from django.test import Client
 
 from tailored_cms.tracking.ingest import drain
 from tests.english import english_in, visible_text
+from tests.test_catalogs import SITE_LANGUAGES
 from tests.test_tailored_demo import consenting, seed, sports_articles
 from tests.tracking.conftest import DESKTOP_UA, MOBILE_UA, celery_app  # noqa: F401 - segments queue a recompute
 
@@ -183,3 +184,19 @@ def test_without_javascript_no_english_of_tailored_cms_is_on_the_page(language):
         "it": ("Personalizzi questo sito", "No, grazie", "Perché vedo questo?", "Scarica i miei dati", "Altre letture"),
     }[language]:
         assert any(words in visible_text(html) for html in seen.values()), words
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+@pytest.mark.usefixtures("tailored_redis")
+def test_tailored_cms_s_own_pages_have_no_english_in_the_languages_the_demo_has_no_pages_in(db, settings, language):
+    """The demo has no German or French pages; a site that offers those languages gets tailored_cms's own pages
+    (the preferences page, the banner's answer without JavaScript) in them all the same."""
+    settings.LANGUAGES = SITE_LANGUAGES
+    seed()
+    visitor = Client(HTTP_ACCEPT_LANGUAGE=language)
+    for path in ("/tailored/preferences/?next=/", "/tailored/preferences/?consent=no&next=/"):
+        html = html_of(visitor, path)
+        assert f'<html lang="{language}">' in html
+        assert not english_in(visible_text(html), language), path
+    english = visible_text(html_of(Client(), path))
+    assert {"Your preferences", "Allow", "No thanks"} <= set(english_in(english, language))
