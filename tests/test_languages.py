@@ -11,16 +11,23 @@ for what the scripts write.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from gettext import GNUTranslations
+from pathlib import Path
 
 import pytest
 from cms.models import Page
 from django.core.cache import cache
 from django.test import Client
 
+import example_site
 from tailored_cms.tracking.ingest import drain
 from tests.english import english_in, visible_text
-from tests.test_catalogs import SITE_LANGUAGES
+from tests.test_catalogs import SITE_LANGUAGES, msgids, tool
 from tests.test_tailored_demo import consenting, seed, sports_articles
 from tests.tracking.conftest import DESKTOP_UA, MOBILE_UA, celery_app  # noqa: F401 - segments queue a recompute
 
@@ -200,3 +207,34 @@ def test_tailored_cms_s_own_pages_have_no_english_in_the_languages_the_demo_has_
         assert not english_in(visible_text(html), language), path
     english = visible_text(html_of(Client(), path))
     assert {"Your preferences", "Allow", "No thanks"} <= set(english_in(english, language))
+
+
+def test_the_example_sites_own_catalogs_translate_every_string_of_its_templates(tmp_path):
+    """makemessages over a copy of the example site's templates: each catalog of the site has every string, all
+    translated, and its .mo is compiled from it."""
+    site = Path(example_site.__file__).resolve().parent
+    copy = tmp_path / "example_site"
+    shutil.copytree(site / "templates", copy / "templates")
+    (copy / "locale").mkdir()
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-d", "django", "-l", "en", "--no-location"],
+        cwd=copy,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    extracted = msgids(copy / "locale" / "en" / "LC_MESSAGES" / "django.po")
+    assert ("", "Skip to content", "") in extracted
+    for language in ("es", "it", "de", "fr"):
+        po = site / "locale" / language / "LC_MESSAGES" / "django.po"
+        assert msgids(po) == extracted, language
+        checked = subprocess.run(
+            [tool("msgfmt"), "--check", "--statistics", "-o", str(tmp_path / f"{language}.mo"), str(po)],
+            capture_output=True,
+            text=True,
+        )
+        assert re.search(rf"^{len(extracted)} translated messages\.$", checked.stderr, re.MULTILINE), checked.stderr
+        with (tmp_path / f"{language}.mo").open("rb") as fresh, po.with_suffix(".mo").open("rb") as shipped:
+            assert GNUTranslations(fresh)._catalog == GNUTranslations(shipped)._catalog  # type: ignore[attr-defined]
