@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     # tailored_cms and what it needs:
     "rest_framework",
     "drf_spectacular",
+    "parler",
     "tailored_cms",
     # the demo content (manage.py tailored_demo)
     "example_site.demo",

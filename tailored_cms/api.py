@@ -5,10 +5,11 @@ The REST API (DRF), for browsers and servers, is ``tailored_cms.rest``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from cms.api import add_plugin
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -24,6 +25,7 @@ from .widgets.models import PageTopics
 
 if TYPE_CHECKING:
     from cms.models import Page, Placeholder
+    from parler.models import TranslatableModel
 
     from .areas.models import TailoredArea, Variant
     from .rules.recompute import RecomputeSummary
@@ -46,16 +48,23 @@ __all__ = [
 _UNSET: Any = object()
 
 
-def create_topic(slug: str, name: str = "", *, description: str = "", position: int = 0) -> Topic:
-    """Create (or update) the topic ``slug``."""
-    topic, _ = Topic.objects.update_or_create(
-        slug=slug,
-        defaults={
-            "name": name or slug.replace("-", " ").title(),
-            "description": description,
-            "position": position,
-        },
-    )
+def create_topic(
+    slug: str,
+    name: str = "",
+    *,
+    description: str = "",
+    position: int = 0,
+    names: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+) -> Topic:
+    """Create (or update) the topic ``slug``. ``name`` and ``description`` are written in the current language;
+    ``names`` and ``descriptions`` (``{"es": "Deportes"}``) in theirs (see ``_translate``)."""
+    topic = Topic.objects.filter(slug=slug).first() or Topic(slug=slug)
+    topic.name = name or slug.replace("-", " ").title()
+    topic.description = description
+    topic.position = position
+    _translate(topic, names or {}, descriptions or {})
+    topic.save()
     return topic
 
 
@@ -142,18 +151,44 @@ def create_segment(
     rules: dict[str, Any],
     description: str = "",
     enabled: bool = True,
+    names: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> Segment:
     """Create (or update) the segment ``slug``; ``rules`` is validated (``ValidationError`` naming the rule and
-    parameter at fault, or a reference cycle). Celery recomputes its members once the transaction commits."""
+    parameter at fault, or a reference cycle). Celery recomputes its members once the transaction commits.
+    ``name`` and ``description`` are written in the current language, ``names`` and ``descriptions`` in theirs."""
     _check_storable(name=name, description=description)
     segment = Segment.objects.filter(slug=slug).first() or Segment(slug=slug)
     segment.name = name or slug.replace("-", " ").capitalize()
     segment.description = description
+    _translate(segment, names or {}, descriptions or {})
     segment.enabled = enabled
     segment.rules = validate_rules(rules, segment=slug)
     segment.full_clean(exclude=["rules"])
     segment.save()
     return segment
+
+
+def _translate(obj: TranslatableModel, names: Mapping[str, str], descriptions: Mapping[str, str]) -> None:
+    """Give ``obj`` (saved after) a translation per language of ``names`` and ``descriptions`` (``{language:
+    text}``); a language in ``names`` replaces what ``name`` wrote in the current language. Other languages' are
+    left as they are. A language the site does not have (``LANGUAGES``) is a ``ValidationError`` naming it."""
+    unknown = sorted((set(names) | set(descriptions)) - {code for code, _label in settings.LANGUAGES})
+    if unknown:
+        known = ", ".join(code for code, _label in settings.LANGUAGES)
+        raise ValidationError({"names": [f"Not a language of the site: {', '.join(unknown)} (it has {known})."]})
+    _check_storable(
+        **{f"name ({code})": text for code, text in names.items()},
+        **{f"description ({code})": text for code, text in descriptions.items()},
+    )
+    current = obj.get_current_language()
+    for language in {**names, **descriptions}:
+        obj.set_current_language(language)
+        if language in names:
+            obj.name = names[language]
+        if language in descriptions:
+            obj.description = descriptions[language]
+    obj.set_current_language(current)
 
 
 def _check_storable(**fields: Any) -> None:

@@ -13,10 +13,12 @@ class TailoredCmsConfig(AppConfig):
         # Imported here: these modules load models, which ready() is the first place allowed to.
         from . import checks  # noqa: F401 - registers the system checks
         from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed
+        from .translations import configure_languages
         from .visitors import receivers  # noqa: F401 - connects the login/logout receivers
         from .widgets import receivers as widgets_receivers  # noqa: F401 - tagging drops cached feeds and panels
 
         compose_round_trips()
+        configure_languages()
         # isort: off
         # Last: receivers run in the order they were connected, and the results' counters of events_stored are the
         # rows concurrent ingest batches share most, so they are written last, locked for the shortest time.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
@@ -284,6 +285,20 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Error | War
     if AUTH_MIDDLEWARE in middleware and middleware.index(MIDDLEWARE) < middleware.index(AUTH_MIDDLEWARE):
         return [Error(f"{MIDDLEWARE} must come after {AUTH_MIDDLEWARE}.", id="tailored_cms.E007")]
     return []
+
+
+@register(Tags.compatibility)
+def check_parler(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """django-parler is installed (E019): topics' and segments' names are translated with it."""
+    if apps.is_installed("parler"):
+        return []
+    return [
+        Error(
+            '"parler" is not in INSTALLED_APPS: the admin can\'t show the language tabs of topics and segments.',
+            hint='Add "parler" to INSTALLED_APPS (django-parler is installed with tailored_cms).',
+            id="tailored_cms.E019",
+        )
+    ]
 
 
 @register(Tags.compatibility, deploy=True)

@@ -4,21 +4,27 @@ customize.js, privacy.js and segment_builder.js write their texts through ``gett
 defines those functions with tailored_cms's catalog for the language its URL names. It is a separate, external
 script (a strict ``script-src 'self'`` keeps working) and the same bytes for everyone who reads that language,
 so browsers and shared caches keep one copy per language.
+
+Pages link it with the catalogs' version (``?v=…``, a digest of the compiled ``djangojs`` files): a versioned URL
+names exactly one catalog and is kept for a year; after an upgrade pages link a new URL. Without the version, or
+with an old one (a page cached before the upgrade), the answer is kept for an hour.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_supported_language_variant, override
 from django.views.i18n import JavaScriptCatalog
 
-# How long a browser or a shared cache may keep a language's catalog: it changes only when the package does.
-MAX_AGE = 24 * 60 * 60
+from .mounts import catalog_version, script_catalog_dirs
+
+# How long a browser or a shared cache may keep a language's catalog: for good at its version's URL, briefly else.
+VERSIONED_MAX_AGE = 365 * 24 * 60 * 60
+UNVERSIONED_MAX_AGE = 60 * 60
 
 
 class SharedResponse(HttpResponse):
@@ -41,7 +47,7 @@ class ScriptCatalogView(JavaScriptCatalog):
     def get_paths(self, packages: list[str]) -> list[str]:
         """tailored_cms's catalogs, then the site's ``LOCALE_PATHS``: a site adds a language (or rewords one of
         ours) with a ``djangojs`` catalog of its own there."""
-        return [*super().get_paths(packages), *(str(path) for path in settings.LOCALE_PATHS)]
+        return [str(directory) for directory in script_catalog_dirs()]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         language = kwargs.pop("language")
@@ -55,7 +61,10 @@ class ScriptCatalogView(JavaScriptCatalog):
             catalog = super().get(request, *args, **kwargs)
         response = SharedResponse(catalog.content, content_type=catalog["Content-Type"])
         response["Content-Language"] = language
-        patch_cache_control(response, public=True, max_age=MAX_AGE)
+        if request.GET.get("v") == catalog_version():
+            patch_cache_control(response, public=True, max_age=VERSIONED_MAX_AGE, immutable=True)
+        else:
+            patch_cache_control(response, public=True, max_age=UNVERSIONED_MAX_AGE)
         return response
 
 

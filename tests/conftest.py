@@ -4,6 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from django.core.cache import cache
+from django.utils import translation
 
 from tailored_cms import connection
 
@@ -30,6 +32,25 @@ def tailored_redis(redis_server: RedisServer, settings) -> Iterator[redis.Redis]
     yield client
     connection.reset()
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def empty_caches() -> Iterator[None]:
+    """The cache (locmem) outlives a test's database: django CMS's page and placeholder caches, and parler's
+    translations, cached by their topic's or segment's id, which the next test's new rows reuse. Each test starts
+    with it empty."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the site's default language: a request in Spanish leaves Spanish active in the thread,
+    and a topic created then would get its name in Spanish."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 class RedisCommandCounter:

@@ -54,6 +54,12 @@ def test_missing_middleware_is_a_warning(settings):
     assert "tailored_cms.W001" in ids()
 
 
+def test_parler_missing_from_installed_apps_is_an_error(settings):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "parler"]
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E019"]
+    assert messages and "INSTALLED_APPS" in messages[0].msg
+
+
 def test_middleware_before_authentication_is_an_error(settings):
     settings.MIDDLEWARE = [MIDDLEWARE, *[m for m in settings.MIDDLEWARE if m != MIDDLEWARE]]
     assert "tailored_cms.E007" in ids()

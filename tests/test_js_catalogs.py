@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import gettext
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,10 +19,14 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 import tailored_cms
+from tailored_cms.mounts import catalog_version
+from tailored_cms.templatetags.tailored import tailored_script_catalog
 
 PACKAGE = Path(tailored_cms.__file__).parent
 LANGUAGES = ("es", "it", "de", "fr")
@@ -161,10 +166,44 @@ def test_catalog_of_a_language_the_site_does_not_have(client: Client) -> None:
 
 
 def test_catalog_url_follows_the_page_language() -> None:
-    from django.utils import translation
-
-    from tailored_cms.templatetags.tailored import tailored_script_catalog
-
     with override_settings(LANGUAGES=SITE_LANGUAGES), translation.override("it"):
         tag = tailored_script_catalog()
-    assert tag == f'<script src="{reverse("tailored_cms:jsi18n", args=["it"])}" defer></script>'
+    assert tag == f'<script src="{reverse("tailored_cms:jsi18n", args=["it"])}?v={catalog_version()}" defer></script>'
+
+
+def max_age(response: HttpResponse) -> int:
+    return int(re.search(r"max-age=(\d+)", response["Cache-Control"])[1])  # type: ignore[index]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("site_languages")
+def test_the_linked_catalog_is_kept_for_a_year_and_an_unversioned_one_for_an_hour(client: Client) -> None:
+    page_links = re.search(r'src="([^"]+)"', tailored_script_catalog())[1]  # type: ignore[index]
+    linked = client.get(page_links)
+    assert linked.status_code == 200
+    assert max_age(linked) == 365 * 24 * 60 * 60 and "immutable" in linked["Cache-Control"]
+    for stale in ("", "?v=0123456789ab"):  # no version, or one a page cached before an upgrade still links
+        response = client.get(reverse("tailored_cms:jsi18n", args=["en"]) + stale)
+        assert response.content == linked.content
+        assert max_age(response) == 60 * 60 and "immutable" not in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("site_languages")
+def test_a_changed_catalog_is_linked_at_a_new_url(tmp_path: Path, client: Client) -> None:
+    """A site rewording a string in its own LOCALE_PATHS catalog: pages link a new URL, which serves the new text."""
+    before = catalog_version()
+    messages = tmp_path / "es" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    po = messages / "djangojs.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Hidden widgets:"\nmsgstr "Widgets que ha ocultado:"\n',
+        encoding="utf-8",
+    )
+    subprocess.run(["msgfmt", "-o", str(messages / "djangojs.mo"), str(po)], check=True)
+    with override_settings(LOCALE_PATHS=[tmp_path]), translation.override("es"):
+        after = tailored_script_catalog()
+        assert catalog_version() != before and f"?v={catalog_version()}" in after
+        body = client.get(re.search(r'src="([^"]+)"', after)[1]).content.decode()  # type: ignore[index]
+    assert json.dumps("Widgets que ha ocultado:") in body

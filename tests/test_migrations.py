@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,3 +76,40 @@ def test_migrates_where_django_cms_and_auth_migrations_are_turned_off(tmp_path: 
     assert applied == shipped
     models = apps.get_app_config("tailored_cms").get_models()
     assert {model._meta.db_table for model in models if model._meta.managed and not model._meta.proxy} <= tables
+
+
+@pytest.mark.django_db(transaction=True)
+def test_topic_and_segment_names_move_to_translations_in_the_default_language_and_back(settings) -> None:
+    executor = MigrationExecutor(connection)
+    before, after = [("tailored_cms", "0002_event_path")], [("tailored_cms", "0003_translated_names")]
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps
+        old.get_model("tailored_cms", "Topic").objects.create(slug="sports", name="Sports", description="Scores")
+        old.get_model("tailored_cms", "Segment").objects.create(slug="regulars", name="Regulars", rules={})
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        new = executor.loader.project_state(after).apps
+        translations = new.get_model("tailored_cms", "TopicTranslation").objects.values_list(
+            "master__slug", "language_code", "name", "description"
+        )
+        assert list(translations) == [("sports", settings.LANGUAGE_CODE, "Sports", "Scores")]
+        segment = new.get_model("tailored_cms", "SegmentTranslation").objects.get()
+        assert (segment.language_code, segment.name) == (settings.LANGUAGE_CODE, "Regulars")
+        # A Spanish name written before the default language's: going back, the default language's still wins.
+        topic_translations = new.get_model("tailored_cms", "TopicTranslation").objects
+        english = topic_translations.get()
+        topic_translations.create(master_id=english.master_id, language_code="es", name="Deportes")
+        english.delete()
+        topic_translations.create(master_id=english.master_id, language_code="en", name="Sports", description="Scores")
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps
+        assert list(old.get_model("tailored_cms", "Topic").objects.values_list("name", "description")) == [
+            ("Sports", "Scores")
+        ]
+        assert old.get_model("tailored_cms", "Segment").objects.get().name == "Regulars"
+    finally:
+        MigrationExecutor(connection).migrate(MigrationLoader(connection).graph.leaf_nodes("tailored_cms"))

@@ -92,8 +92,10 @@ def empty_cms_caches() -> Iterator[None]:
 
 @pytest.fixture
 def world(celery_app) -> World:  # noqa: F811
-    topic = api.create_topic("sports", "Sports")
-    segment = api.create_segment("regulars", "Regulars", rules={"all": [{"rule": "visit_count", "min": 3}]})
+    topic = api.create_topic("sports", "Sports", names={"es": "Deportes"})
+    segment = api.create_segment(
+        "regulars", "Regulars", rules={"all": [{"rule": "visit_count", "min": 3}]}, names={"es": "Habituales"}
+    )
     page = create_page("Home", "page.html", "en", slug="home")
     bare_page = create_page("About", "page.html", "en", slug="about")
     placeholder = page.get_content_obj("en").get_placeholders().get(slot="content")
@@ -271,6 +273,18 @@ def model_rows(model: str, obj: Callable[[World], Any]) -> list[Row]:
     ]
 
 
+def translation_rows(model: str, obj: Callable[[World], Any]) -> list[Row]:
+    """A translated model's "delete translation" page (parler's admin): deleting one language needs delete."""
+    route = f"admin/tailored_cms/{model}/^(.+)/change/delete-translation/(.+)/$"
+    url = lambda w: admin_url(model, "delete_translation", obj(w).pk, "es")  # noqa: E731
+    languages = lambda w, c: sorted(obj(w).translations.values_list("language_code", flat=True))  # noqa: E731
+    needs = (tc(f"delete_{model}"),)
+    return [
+        Row(route, "GET", url, needs=needs),
+        Row(route, "POST", url, needs=needs, data=lambda w: {"post": "yes"}, effect=languages, ok=302),
+    ]
+
+
 def read_only_rows(model: str, obj: Callable[[World], Any]) -> list[Row]:
     """A read-only model: its change page shows it; adding, changing and deleting are nobody's."""
     base = f"admin/tailored_cms/{model}/"
@@ -349,6 +363,7 @@ ROWS: list[Row] = [
     Row(f"{API[1:]}stats/", "GET", lambda w: f"{API}stats/", needs=(tc("view_results"),), api=True),
     # Segments: the rule builder's add and change forms, delete, "Recompute now"
     *model_rows("segment", lambda w: w.segment),
+    *translation_rows("segment", lambda w: w.segment),
     Row(SEGMENT + "add/", "GET", lambda w: admin_url("segment", "add"), needs=(tc("add_segment"),)),
     Row(
         SEGMENT + "add/",
@@ -412,6 +427,7 @@ ROWS: list[Row] = [
     ),
     # Topics
     *model_rows("topic", lambda w: w.topic),
+    *translation_rows("topic", lambda w: w.topic),
     Row(TOPIC + "add/", "GET", lambda w: admin_url("topic", "add"), needs=(tc("add_topic"),)),
     Row(
         TOPIC + "add/",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import tailored_settings
 from ..plugin_settings.forms import PluginSettingsForm, settings_fields
 from ..rules.models import Segment
+from ..translations import by_name
 from ..visitors.models import Topic
 from .models import MAX_HOLDOUT_PERCENT, MAX_ITEMS_RANGE, TailoredArea, Variant
 from .strategies import strategy_choices
@@ -26,13 +27,14 @@ __all__ = [
 
 
 def topic_choices() -> list[tuple[str, str]]:
-    return list(Topic.objects.values_list("slug", "name"))
+    return list(Topic.objects.names().items())
 
 
 def segment_choices() -> list[tuple[str, str]]:
+    switched_off = set(Segment.objects.filter(enabled=False).values_list("slug", flat=True))
     return [
-        (slug, name if enabled else f"{name} ({_('switched off')})")
-        for slug, name, enabled in Segment.objects.order_by("name").values_list("slug", "name", "enabled")
+        (slug, f"{name} ({_('switched off')})" if slug in switched_off else name)
+        for slug, name in by_name(Segment.objects.names()).items()
     ]
 
 

@@ -42,7 +42,6 @@ __all__ = [
     "SelectionPath",
     "Targeted",
     "V",
-    "choose_variants",
     "fallbacks",
     "holdout_bucket",
     "in_holdout",
@@ -84,16 +83,3 @@ def select(
     if chosen is None or not chosen.shown:
         return fallback_selection(variants, limit, SelectionPath.FALLBACK)
     return chosen
-
-
-def choose_variants(
-    strategy: str,
-    variants: Sequence[V],
-    snapshot: Choices,
-    max_items: int = 1,
-    segments: Collection[str] = (),
-    held_out: bool = False,
-    optimized: V | None = None,
-) -> list[V]:
-    """The variants to show, best first, at most ``max_items`` (``select()`` without the paths)."""
-    return select(strategy, variants, snapshot, max_items, segments, held_out, optimized).shown

@@ -63,10 +63,10 @@ class Preview:
         if self.holdout:
             parts.append(_("a holdout visitor"))
         if self.segments:
-            names = dict(Segment.objects.filter(slug__in=self.segments).values_list("slug", "name"))
+            names = Segment.objects.filter(slug__in=self.segments).names()
             parts.append(get_text_list([names.get(slug, slug) for slug in self.segments], _("and")))
         if self.topics:
-            names = dict(Topic.objects.filter(slug__in=self.topics).values_list("slug", "name"))
+            names = Topic.objects.filter(slug__in=self.topics).names()
             topics = get_text_list([names.get(slug, slug) for slug in self.topics], _("and"))
             parts.append(_("following %(topics)s") % {"topics": topics})
         if self.theme:

@@ -24,13 +24,14 @@ __all__ = [
 
 @extend_schema(responses=TopicSerializer(many=True), summary="Topics a visitor can follow")
 class TopicsView(VisitorAPIView):
-    """Every topic, and whether the visitor follows it."""
+    """Every topic in the visitor's language, and whether the visitor follows it. Cost: two queries."""
 
     def get(self, request: Request) -> Response:
         followed = set(visitor_context(request._request).snapshot.topics)
+        descriptions = Topic.objects.descriptions()
         rows = [
-            {"slug": t.slug, "name": t.name, "description": t.description, "followed": t.slug in followed}
-            for t in Topic.objects.all()
+            {"slug": slug, "name": name, "description": descriptions[slug], "followed": slug in followed}
+            for slug, name in Topic.objects.names().items()
         ]
         return Response(TopicSerializer(rows, many=True).data)
 

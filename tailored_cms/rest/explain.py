@@ -93,11 +93,9 @@ class ExplainView(VisitorAPIView):
         context = cast(VisitorContext, visitor_context(request._request))
         snapshot = context.snapshot
         loaded = load_areas(keys)
-        topics = dict(Topic.objects.filter(slug__in=snapshot.topics).values_list("slug", "name")) if loaded else {}
+        topics = Topic.objects.filter(slug__in=snapshot.topics).names() if loaded else {}
         segments = context.segments(request._request)
-        segment_names = (
-            dict(Segment.objects.filter(slug__in=segments).values_list("slug", "name")) if loaded and segments else {}
-        )
+        segment_names = Segment.objects.filter(slug__in=segments).names() if loaded and segments else {}
         areas = []
         for key in keys:
             if key not in loaded:

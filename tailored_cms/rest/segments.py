@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from django.utils.text import format_lazy, get_text_list
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -26,8 +26,9 @@ from rest_framework.response import Response
 
 from ..rules.evaluation import Scope, expand, is_request_time, kleene
 from ..rules.models import Segment, validate_rules
-from ..rules.registry import Rule, registered_rules
+from ..rules.registry import Rule, RuleError, registered_rules
 from ..rules.trees import describe_tree, iter_leaves
+from ..translations import by_name
 from ..visitors.models import Visitor
 from .base import MAX_BODY_BYTES, VisitorAPIView, VisitorAuthentication
 
@@ -177,7 +178,11 @@ def preview_segment(rules: Any, *, segment: str | None = None) -> dict[str, Any]
 
 def _summary(matching: int, total: int, per_page_view: list[Rule], everyone: bool) -> str:
     """The preview in a sentence or two: how many match of how many, and which rules are left to each page view."""
-    checked = str(get_text_list([rule.display_label().lower() for rule in per_page_view], gettext("and")))
+    quoted = [
+        pgettext("a rule's name, quoted in a sentence", "“%(rule)s”") % {"rule": rule.display_label()}
+        for rule in per_page_view
+    ]
+    checked = str(get_text_list(quoted, gettext("and")))
     if everyone:
         return (
             ngettext("Any of the %(total)s visitor may match:", "Any of the %(total)s visitors may match:", total)
@@ -198,7 +203,7 @@ def _summary(matching: int, total: int, per_page_view: list[Rule], everyone: boo
             "%(rules)s is checked on each page view: they are in it when it holds.",
             "%(rules)s are checked on each page view: they are in it when it holds.",
             len(per_page_view),
-        ) % {"rules": checked.capitalize()}
+        ) % {"rules": checked}
     return summary
 
 
@@ -230,13 +235,16 @@ class StaffSegmentsView(VisitorAPIView):
     summary="Segments (staff)",
 )
 class SegmentsView(StaffSegmentsView):
-    """Every segment with its size, when it was last computed and whether a recompute runs. Cost: one query."""
+    """Every segment, named in the request's language, with its size, when it was last computed and whether a
+    recompute runs. Cost: two queries."""
 
     def get(self, request: Request) -> Response:
+        names = by_name(Segment.objects.names())
+        segments = Segment.objects.in_bulk(list(names), field_name="slug")
         rows = [
             {
-                "slug": segment.slug,
-                "name": segment.name,
+                "slug": slug,
+                "name": names[slug],
                 "enabled": segment.enabled,
                 "size": segment.size,
                 "computed_at": segment.computed_at,
@@ -244,7 +252,8 @@ class SegmentsView(StaffSegmentsView):
                 "rules": segment.rules,
                 "in_words": describe_tree(segment.rules),
             }
-            for segment in Segment.objects.order_by("name", "slug")
+            for slug in names
+            if (segment := segments.get(slug)) is not None  # deleted between the two queries
         ]
         return Response(SegmentSerializer(rows, many=True).data)
 
@@ -257,11 +266,23 @@ class SegmentsView(StaffSegmentsView):
         400: OpenApiResponse(
             {
                 "type": "object",
+                "properties": {
+                    "rules": {"type": "array", "items": {"type": "string"}},
+                    "invalid": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"rule": {"type": "string"}, "parameter": {"type": "string"}},
+                            "required": ["rule", "parameter"],
+                        },
+                    },
+                },
                 "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
             },
-            description="An invalid rule tree, naming the rule and parameter: "
-            "{\"rules\": [\"Rule 'topic_views': parameter 'min' must be at least 1, not 0.\"]}; or bad JSON "
-            '({"detail": ...}).',
+            description="An invalid rule tree: messages in the request's language, and which rule type and parameter "
+            '("" for the rule as a whole) they are about: '
+            "{\"rules\": [\"Rule 'topic_views': parameter 'min' must be at least 1, not 0.\"], "
+            '"invalid": [{"rule": "topic_views", "parameter": "min"}]}; or bad JSON ({"detail": ...}).',
         ),
         403: _DENIED,
         413: OpenApiResponse(_DETAIL, description=f"Body larger than {MAX_BODY_BYTES} bytes."),
@@ -280,5 +301,8 @@ class SegmentPreviewView(StaffSegmentsView):
                 incoming.validated_data["rules"], segment=incoming.validated_data.get("segment") or None
             )
         except DjangoValidationError as exc:
-            raise exceptions.ValidationError({"rules": exc.messages}) from exc
+            detail: dict[str, Any] = {"rules": exc.messages}
+            if isinstance(exc, RuleError):  # which field the builder marks, whatever the message's language
+                detail["invalid"] = [{"rule": exc.rule, "parameter": exc.param}]
+            raise exceptions.ValidationError(detail) from exc
         return Response(SegmentPreviewSerializer(preview).data)

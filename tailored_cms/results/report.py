@@ -23,6 +23,8 @@ from django.utils.translation import gettext
 from ..areas.explanation import live_areas
 from ..areas.models import Variant
 from ..areas.selection import HOLDOUT, PATHS
+from ..rules.models import Segment
+from ..translations import by_name
 from .models import SegmentSize, VariantStats
 from .stats import Lift, Rate, lift
 
@@ -240,18 +242,13 @@ class SegmentHistory:
 
 
 def segment_sizes(days: int = DEFAULT_DAYS, *, today: date | None = None) -> tuple[list[date], list[SegmentHistory]]:
-    """The days of the range and the sizes of the segments recorded in it, by segment name. Cost: one query."""
+    """The days of the range and the sizes of the segments recorded in it, by segment name (in the current
+    language). Cost: two queries."""
     dates = period(days, today)
     index = {day: number for number, day in enumerate(dates)}
-    histories: dict[int, SegmentHistory] = {}
-    rows = (
-        SegmentSize.objects.filter(day__gte=dates[0], day__lte=dates[-1])
-        .order_by("segment__name", "segment__slug", "day")
-        .values_list("segment_id", "segment__slug", "segment__name", "day", "size")
-    )
-    for segment_id, slug, name, day, size in rows:
-        history = histories.get(segment_id)
-        if history is None:
-            history = histories[segment_id] = SegmentHistory(slug, name, [None] * len(dates))
-        history.sizes[index[day]] = size
-    return dates, list(histories.values())
+    sizes: dict[str, list[int | None]] = defaultdict(lambda: [None] * len(dates))
+    rows = SegmentSize.objects.filter(day__gte=dates[0], day__lte=dates[-1]).values_list("segment__slug", "day", "size")
+    for slug, day, size in rows:
+        sizes[slug][index[day]] = size
+    names = by_name(Segment.objects.filter(slug__in=list(sizes)).names()) if sizes else {}
+    return dates, [SegmentHistory(slug, name, sizes[slug]) for slug, name in names.items()]

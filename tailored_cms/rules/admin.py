@@ -11,7 +11,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from parler.admin import TranslatableAdmin
 
+from ..translations import NamedQuerySet, by_name
 from .forms import SegmentForm
 from .models import Segment
 from .tasks import queue_recompute
@@ -21,12 +23,13 @@ logger = logging.getLogger(__name__)
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(TranslatableAdmin):
+    """A tab per language of the site for the name and description; the rules are the same in every tab."""
+
     form = SegmentForm
-    list_display = ("name", "slug", "enabled", "rules_in_words", "size", "computed_at", "recomputing")
+    list_display = ("translated_name", "slug", "enabled", "rules_in_words", "size", "computed_at", "recomputing")
     list_filter = ("enabled",)
-    search_fields = ("name", "slug", "description")
-    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("translations__name", "slug", "translations__description")
     readonly_fields = ("saved_rules_in_words", "size", "computed_at", "recompute_started_at")
     actions = ["recompute_now"]
     fieldsets = (
@@ -34,6 +37,16 @@ class SegmentAdmin(admin.ModelAdmin):
         (_("Who is in it"), {"fields": ("rules", "saved_rules_in_words")}),
         (_("Members"), {"fields": ("size", "computed_at", "recompute_started_at")}),
     )
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Segment | None = None) -> dict[str, tuple[str]]:
+        return {"slug": ("name",)}  # here, not as prepopulated_fields: the admin's checks know no translated field
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Segment]:
+        return super().get_queryset(request).prefetch_related("translations")
+
+    @admin.display(description=_("name"))
+    def translated_name(self, obj: Segment) -> str:
+        return str(obj)
 
     @admin.display(description=_("recompute running"), boolean=True)
     def recomputing(self, obj: Segment) -> bool:
@@ -48,10 +61,10 @@ class SegmentAdmin(admin.ModelAdmin):
         return describe_tree(obj.rules) if obj is not None and obj.pk else "—"
 
     @admin.action(description=_("Recompute now"), permissions=["change"])
-    def recompute_now(self, request: HttpRequest, queryset: QuerySet[Segment]) -> None:
-        segments = list(queryset.order_by("name").values_list("slug", "name"))
-        slugs = [slug for slug, _name in segments]
-        names = ", ".join(name or slug for slug, name in segments)
+    def recompute_now(self, request: HttpRequest, queryset: NamedQuerySet) -> None:
+        named = by_name(queryset.names())
+        slugs = list(named)
+        names = ", ".join(named.values())
         try:
             how = queue_recompute(slugs)
         except Exception as exc:  # any broker or transport failure: the editor must hear of it, not get a 500

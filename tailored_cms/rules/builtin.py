@@ -5,6 +5,7 @@ methods: importing this module must not load them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .builtin_request import DAY_NAMES
-from .registry import BehaviouralRule, Param, register
+from .registry import BehaviouralRule, Param, ParamError, register
 
 if TYPE_CHECKING:
     from .evaluation import Scope
@@ -47,22 +48,27 @@ def _window(params: dict[str, Any]) -> str:
     return " " + ngettext("in %(count)s day", "in %(count)s days", days) % {"count": days}
 
 
-def _between(params: dict[str, Any], between: str, at_least: str, at_most: str) -> str:
+def _between(
+    params: dict[str, Any], between: str, at_least: Callable[[int], str], at_most: Callable[[int], str]
+) -> str:
     """One of three phrases (translated by the caller), as ``min`` and ``max`` are given: "made between 2 and 5
-    visits", "made at least 2 visits", "made at most 5 visits"."""
+    visits", "made at least 2 visits", "made at most 1 visit"."""
     low, high = params.get("min"), params.get("max")
     if low is not None and high is not None:
         return between % {"low": low, "high": high}
-    return at_least % {"count": low} if low is not None else at_most % {"count": high}
+    if low is not None:
+        return at_least(low) % {"count": low}
+    return at_most(params["max"]) % {"count": params["max"]}
 
 
 def _check_range(params: dict[str, Any], low: str = "min", high: str = "max") -> None:
     if low not in params and high not in params:
         raise ValueError(gettext("give %(low)r, %(high)r or both.") % {"low": low, "high": high})
     if low in params and high in params and params[low] > params[high]:
-        raise ValueError(
+        raise ParamError(
+            low,
             gettext("%(low)r (%(low_value)s) is greater than %(high)r (%(high_value)s).")
-            % {"low": low, "low_value": params[low], "high": high, "high_value": params[high]}
+            % {"low": low, "low_value": params[low], "high": high, "high_value": params[high]},
         )
 
 
@@ -135,8 +141,8 @@ class VisitCount(BehaviouralRule):
         return _between(
             params,
             gettext("made between %(low)s and %(high)s visits"),
-            gettext("made at least %(count)s visits"),
-            gettext("made at most %(count)s visits"),
+            lambda count: ngettext("made at least %(count)s visit", "made at least %(count)s visits", count),
+            lambda count: ngettext("made at most %(count)s visit", "made at most %(count)s visits", count),
         )
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
@@ -166,8 +172,12 @@ class DaysSinceLastVisit(BehaviouralRule):
         return _between(
             params,
             gettext("was last seen between %(low)s and %(high)s days ago"),
-            gettext("was last seen at least %(count)s days ago"),
-            gettext("was last seen at most %(count)s days ago"),
+            lambda count: ngettext(
+                "was last seen at least %(count)s day ago", "was last seen at least %(count)s days ago", count
+            ),
+            lambda count: ngettext(
+                "was last seen at most %(count)s day ago", "was last seen at most %(count)s days ago", count
+            ),
         )
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..tracking.devices import DESKTOP, MOBILE, TABLET
-from .registry import Param, RequestRule, register
+from .registry import Param, ParamError, RequestRule, register
 
 if TYPE_CHECKING:
     from .request_time import RequestFacts
@@ -117,8 +117,8 @@ def _check_zone(params: dict[str, Any]) -> None:
         try:
             ZoneInfo(params["tz"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                gettext("parameter 'tz' is not a known time zone: %(tz)r.") % {"tz": params["tz"]}
+            raise ParamError(
+                "tz", gettext("parameter 'tz' is not a known time zone: %(tz)r.") % {"tz": params["tz"]}
             ) from None
 
 
@@ -155,7 +155,7 @@ class LocalTime(RequestRule):
 
     def check(self, params: dict[str, Any]) -> None:
         if params["from"] == params["to"]:
-            raise ValueError(gettext("'from' and 'to' are the same hour; the window would be empty."))
+            raise ParamError("to", gettext("'from' and 'to' are the same hour; the window would be empty."))
         _check_zone(params)
 
     def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
@@ -199,9 +199,10 @@ class Country(RequestRule):
         codes = [code.upper() for code in params["is"]]
         bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
         if bad:
-            raise ValueError(
+            raise ParamError(
+                "is",
                 gettext("parameter 'is' takes two-letter country codes, not %(codes)s.")
-                % {"codes": ", ".join(map(repr, bad))}
+                % {"codes": ", ".join(map(repr, bad))},
             )
         params["is"] = codes
 

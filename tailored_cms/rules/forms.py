@@ -19,9 +19,11 @@ from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from parler.forms import TranslatableModelForm
 
 from ..mounts import script_catalog_url
 from ..text import is_storable, json_nesting
+from ..translations import by_name
 from ..visitors.models import Topic
 from .models import Segment
 from .registry import describe_rules
@@ -49,8 +51,8 @@ def builder_config() -> dict[str, Any]:
         preview_url = ""
     return {
         "rules": describe_rules(),
-        "topics": [{"value": slug, "label": name} for slug, name in Topic.objects.values_list("slug", "name")],
-        "segments": [{"value": slug, "label": name} for slug, name in Segment.objects.values_list("slug", "name")],
+        "topics": [{"value": slug, "label": name} for slug, name in Topic.objects.names().items()],
+        "segments": [{"value": slug, "label": name} for slug, name in by_name(Segment.objects.names()).items()],
         "groups": [
             {"value": name, "label": name} for name in Group.objects.order_by("name").values_list("name", flat=True)
         ],
@@ -112,8 +114,9 @@ class RulesField(forms.JSONField):
             return True
 
 
-class SegmentForm(forms.ModelForm):
-    """A segment, its rules edited with the builder (or as JSON without JavaScript)."""
+class SegmentForm(TranslatableModelForm):
+    """A segment, its rules edited with the builder (or as JSON without JavaScript); its name and description in the
+    language of the admin's tab."""
 
     class Meta:
         model = Segment
@@ -132,4 +135,4 @@ class SegmentForm(forms.ModelForm):
         # about the tree left on the instance, which the editor didn't write.
         if self.has_error("rules") and hasattr(errors, "error_dict"):
             errors.error_dict.pop("rules", None)
-        super()._update_errors(errors)  # type: ignore[misc]  # ModelForm's own hook, which the stubs leave out
+        super()._update_errors(errors)

@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from parler.models import TranslatableModel, TranslatedFields
 
+from ..translations import NamedManager
 from ..visitors.models import Visitor
 from .trees import validate_tree
 
@@ -17,12 +19,16 @@ from .trees import validate_tree
 RECOMPUTE_STALE_AFTER = timedelta(hours=1)
 
 
-class Segment(models.Model):
-    """A group of visitors described by a rule tree; variants of tailored areas target segments by slug."""
+class Segment(TranslatableModel):
+    """A group of visitors described by a rule tree; variants of tailored areas target segments by slug. Its name
+    (what "Why am I seeing this?" tells a member) and description are written per language (``translations``);
+    ``Segment.objects.names()`` reads them in the visitor's."""
 
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    translations = TranslatedFields(
+        name=models.CharField(_("name"), max_length=100),
+        description=models.TextField(_("description"), blank=True),
+    )
     enabled = models.BooleanField(
         _("enabled"), default=True, help_text=_("Switched off, the segment disappears from every visitor at once.")
     )
@@ -44,13 +50,15 @@ class Segment(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = NamedManager()
+
     class Meta:
-        ordering = ("name",)
+        ordering = ("slug",)
         verbose_name = _("segment")
         verbose_name_plural = _("segments")
 
     def __str__(self) -> str:
-        return self.name or self.slug
+        return self.safe_translation_getter("name", any_language=True) or self.slug
 
     def clean(self) -> None:
         try:

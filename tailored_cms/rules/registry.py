@@ -27,8 +27,10 @@ __all__ = [
     "BRANCHES",
     "BehaviouralRule",
     "Param",
+    "ParamError",
     "RequestRule",
     "Rule",
+    "RuleError",
     "describe_rules",
     "get_rule",
     "register",
@@ -37,6 +39,24 @@ __all__ = [
 ]
 
 BRANCHES = ("all", "any")
+
+
+class RuleError(ValidationError):
+    """What is wrong with one rule of a tree: the message, and which rule type and parameter (``""`` for the rule as
+    a whole) it is about, so the segment builder marks that field whatever language the message is in."""
+
+    def __init__(self, message: str, *, rule: str, param: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.param = param
+
+
+class ParamError(ValueError):
+    """A ``check`` failure caused by one parameter, ``param``."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 @dataclass(frozen=True)
@@ -151,29 +171,38 @@ class Rule:
         unknown = sorted(set(given) - set(self.params))
         if unknown:
             known = ", ".join(self.params) or gettext("none")
-            raise ValidationError(
+            raise RuleError(
                 gettext("Rule %(rule)r has no parameter %(unknown)s (its parameters: %(known)s).")
-                % {"rule": self.name, "unknown": ", ".join(map(repr, unknown)), "known": known}
+                % {"rule": self.name, "unknown": ", ".join(map(repr, unknown)), "known": known},
+                rule=self.name,
             )
         cleaned: dict[str, Any] = {"rule": self.name}
         for key, param in self.params.items():
             if key not in given or given[key] is None:
                 if param.required:
-                    raise ValidationError(
-                        gettext("Rule %(rule)r needs the parameter %(param)r.") % {"rule": self.name, "param": key}
+                    raise RuleError(
+                        gettext("Rule %(rule)r needs the parameter %(param)r.") % {"rule": self.name, "param": key},
+                        rule=self.name,
+                        param=key,
                     )
                 continue
             try:
                 cleaned[key] = param.clean(given[key])
             except ValueError as exc:
-                raise ValidationError(
+                raise RuleError(
                     gettext("Rule %(rule)r: parameter %(param)r %(problem)s.")
-                    % {"rule": self.name, "param": key, "problem": exc}
+                    % {"rule": self.name, "param": key, "problem": exc},
+                    rule=self.name,
+                    param=key,
                 ) from exc
         try:
             self.check(cleaned)
         except ValueError as exc:
-            raise ValidationError(gettext("Rule %(rule)r: %(problem)s") % {"rule": self.name, "problem": exc}) from exc
+            raise RuleError(
+                gettext("Rule %(rule)r: %(problem)s") % {"rule": self.name, "problem": exc},
+                rule=self.name,
+                param=getattr(exc, "param", ""),
+            ) from exc
         return cleaned
 
     def check(self, params: dict[str, Any]) -> None:

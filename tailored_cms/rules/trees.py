@@ -14,7 +14,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext
 
 from ..text import shown
-from .registry import BRANCHES, Rule, _registry, get_rule
+from .registry import BRANCHES, Rule, RuleError, _registry, get_rule
 
 __all__ = [
     "MAX_DEPTH",
@@ -101,17 +101,21 @@ def validate_tree(
         definitions = definitions or {}
         missing = sorted(references - set(definitions) - ({segment} if segment else set()))
         if missing:
-            raise ValidationError(
+            raise RuleError(
                 gettext("Rule 'segment': no segment %(slugs)s exists.")
-                % {"slugs": get_text_list(missing, gettext("or"))}
+                % {"slugs": get_text_list(missing, gettext("or"))},
+                rule="segment",
+                param="slug",
             )
         if segment:
             graph = {**definitions, segment: cleaned}
             cycle = _find_cycle(segment, graph)
             if cycle:
-                raise ValidationError(
+                raise RuleError(
                     gettext("Rule 'segment': the references make a cycle (%(cycle)s); a segment can't contain itself.")
-                    % {"cycle": " → ".join(cycle)}
+                    % {"cycle": " → ".join(cycle)},
+                    rule="segment",
+                    param="slug",
                 )
     return cleaned
 

@@ -55,7 +55,7 @@ def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
 
 @register.simple_tag
 def tailored_script_catalog() -> SafeString:
-    """``<script src=".../jsi18n/<language>/" defer>``: the scripts' translations in the page's language.
+    """``<script src=".../jsi18n/<language>/?v=<version>" defer>``: the scripts' translations in the page's language.
 
     Put before the scripts that write text (the includes' sekizai blocks do), so their ``gettext`` is defined
     when they run. Nothing if the site mounts no tailored_cms URLs: the scripts then speak English.

@@ -179,7 +179,7 @@ def _event_props(props: Any, index: int, max_props: int, max_bytes: int) -> tupl
     if not props:
         return props, ""
     if len(props) > max_props:
-        message = gettext("more than %(count)s properties")  # "1 properties" too: the message tests and clients know
+        message = ngettext("more than %(count)s property", "more than %(count)s properties", max_props)
         raise BadBatch(message % {"count": max_props}, index, "props")
     return props, _checked_props_json(props, index, max_bytes)
 

@@ -6,23 +6,32 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from parler.admin import TranslatableAdmin
 
 from .models import Topic, Visitor
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "position", "page_count")
+class TopicAdmin(TranslatableAdmin):
+    """A tab per language of the site for the name and description; the list shows them in the editor's."""
+
+    list_display = ("translated_name", "slug", "position", "page_count")
     list_editable = ("position",)
-    search_fields = ("name", "slug", "description")
-    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("translations__name", "slug", "translations__description")
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Topic | None = None) -> dict[str, tuple[str]]:
+        return {"slug": ("name",)}  # here, not as prepopulated_fields: the admin's checks know no translated field
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
-        return super().get_queryset(request).annotate(pages=Count("page_topics"))
+        return super().get_queryset(request).annotate(pages=Count("page_topics")).prefetch_related("translations")
+
+    @admin.display(description=_("name"))
+    def translated_name(self, obj: Topic) -> str:
+        return str(obj)
 
     @admin.display(description=_("pages"), ordering="pages")
     def page_count(self, obj: Topic) -> int:
-        return obj.pages  # type: ignore[attr-defined]
+        return obj.pages
 
 
 @admin.register(Visitor)

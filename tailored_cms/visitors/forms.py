@@ -37,7 +37,7 @@ class _CheckedLaterMultipleChoiceField(forms.MultipleChoiceField):
 
 
 def _topic_choices() -> list[tuple[str, str]]:
-    return list(Topic.objects.values_list("slug", "name"))
+    return list(Topic.objects.names().items())
 
 
 class PreferencesForm(forms.Form):

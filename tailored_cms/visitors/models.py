@@ -5,23 +5,31 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from parler.models import TranslatableModel, TranslatedFields
+
+from ..translations import NamedManager
 
 
-class Topic(models.Model):
-    """A subject visitors can follow and editors can tag pages and variants with."""
+class Topic(TranslatableModel):
+    """A subject visitors can follow and editors can tag pages and variants with. Its name and description are
+    written per language (``translations``); ``Topic.objects.names()`` reads them in the visitor's."""
 
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    translations = TranslatedFields(
+        name=models.CharField(_("name"), max_length=100),
+        description=models.TextField(_("description"), blank=True),
+    )
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
 
+    objects = NamedManager()
+
     class Meta:
-        ordering = ("position", "name")
+        ordering = ("position", "slug")
         verbose_name = _("topic")
         verbose_name_plural = _("topics")
 
     def __str__(self) -> str:
-        return self.name
+        return self.safe_translation_getter("name", any_language=True) or self.slug
 
 
 class Visitor(models.Model):

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from ..conf import tailored_settings
 from ..text import shown
@@ -83,7 +83,8 @@ def _clean_topics(value: Any) -> list[str]:
     most = tailored_settings.MAX_TOPICS
     if len(value) > most:
         raise ValidationError(
-            gettext("At most %(count)s topics may be followed.") % {"count": most}  # "1 topics" too, as clients know it
+            ngettext("At most %(count)s topic may be followed.", "At most %(count)s topics may be followed.", most)
+            % {"count": most}
         )
     wanted = list(dict.fromkeys(value))
     candidates = [slug for slug in wanted if TOPIC_SLUG.match(slug)]
@@ -114,7 +115,8 @@ def _clean_widgets(value: Any) -> dict[str, list[str]]:
     if len(cleaned["order"]) + len(cleaned["hidden"]) > tailored_settings.MAX_WIDGETS:
         most = tailored_settings.MAX_WIDGETS
         raise ValidationError(
-            gettext("At most %(count)s widgets may be arranged.") % {"count": most}  # "1 widgets" too, as for topics
+            ngettext("At most %(count)s widget may be arranged.", "At most %(count)s widgets may be arranged.", most)
+            % {"count": most}
         )
     return {part: keys for part, keys in cleaned.items() if keys}
 

@@ -1,7 +1,8 @@
 """Pages tagged with topics, for ``TopicFeedPlugin``: the visitor's followed topics first.
 
 Cost: 2 queries whatever the limit and the number of topics: one for the pages (with their URL path and
-how many of the followed topics each has, as subqueries), one for the topics of the pages shown.
+how many of the followed topics each has, as subqueries), one for the topics of the pages shown, named in the
+page's language (else the site's default).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import override
 
+from ..translations import pick_translations
 from .models import PageTopics
 
 Tagging = PageTopics.topics.through
@@ -63,11 +65,17 @@ def feed_entries(
     topics: dict[int, list[tuple[str, str]]] = defaultdict(list)
     tagged = (
         Tagging.objects.filter(pagetopics__extended_object__in=[row["page_id"] for row in rows])
-        .order_by("topic__position", "topic__name")
-        .values_list("pagetopics__extended_object", "topic__slug", "topic__name")
+        .order_by("topic__position", "topic__slug")
+        .values_list(
+            "pagetopics__extended_object",
+            "topic__slug",
+            "topic__translations__language_code",
+            "topic__translations__name",
+        )
     )
-    for page_id, slug, name in tagged:
-        topics[page_id].append((slug, name))
+    names = pick_translations((((page_id, slug), code, name) for page_id, slug, code, name in tagged), language)
+    for (page_id, slug), name in names.items():
+        topics[page_id].append((slug, name or slug))
 
     entries = []
     with override(language):

@@ -2,10 +2,10 @@
 ingest's new page views are counted as topic views.
 
 A topic feed lists the pages tagged with topics, and the preferences panel the topics themselves; django CMS
-keeps rendered placeholders and pages in its caches, which know nothing of tagging. So when a page's topics, or
-a topic, change: every placeholder holding a feed or a panel is cleared from the placeholder cache, and the page
-cache is invalidated (django CMS does the same when a page is published). Editors' actions, rare: the cost is
-a query and a cache write per such placeholder.
+keeps rendered placeholders and pages in its caches (a copy per language), which know nothing of tagging. So when
+a page's topics, or a topic or its name in any language, change: every placeholder holding a feed or a panel is
+cleared from the placeholder cache in each of its languages, and the page cache is invalidated (django CMS does the
+same when a page is published). Editors' actions, rare: the cost is a query and a cache write per such placeholder.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ def on_page_tagged(action: str, **kwargs: Any) -> None:
 post_delete.connect(_after_commit, sender=PageTopics, dispatch_uid="tailored_cms.page_topics_deleted")
 post_save.connect(_after_commit, sender=Topic, dispatch_uid="tailored_cms.topic_saved")
 post_delete.connect(_after_commit, sender=Topic, dispatch_uid="tailored_cms.topic_deleted")
+# A name or description in one language (the admin's tab, the API's ``names``) is saved as a translation.
+TopicTranslation = Topic._parler_meta.root_model
+post_save.connect(_after_commit, sender=TopicTranslation, dispatch_uid="tailored_cms.topic_translation_saved")
+post_delete.connect(_after_commit, sender=TopicTranslation, dispatch_uid="tailored_cms.topic_translation_deleted")
 
 
 @receiver(events_stored, dispatch_uid="tailored_cms.count_topic_views")

@@ -17,7 +17,7 @@ from tailored_cms.areas.explanation import (
     explain,
 )
 from tailored_cms.areas.models import Variant
-from tailored_cms.areas.selection import choose_variants
+from tailored_cms.areas.selection import select
 from tailored_cms.visitors.snapshot import Snapshot
 
 SPORTS = Variant(label="Sports fans", topics=["sports"])
@@ -82,7 +82,7 @@ def test_an_area_without_a_fallback_shows_nothing_and_says_nothing_matched():
 def test_the_explanation_never_disagrees_with_what_the_area_shows(strategy, topics, theme, layout, max_items):
     snapshot = visitor(topics, theme, layout)
     result = explain(strategy, AREA, snapshot, max_items)
-    assert result.shown == choose_variants(strategy, AREA, snapshot, max_items)
+    assert result.shown == select(strategy, AREA, snapshot, max_items).shown
     assert len(result.reasons) == 1
     if result.reasons[0].kind == CHOICES:
         assert all(variant is not EVERYONE for variant in result.shown)

@@ -16,7 +16,7 @@ from tailored_cms import api
 from tailored_cms.areas.explanation import FALLBACK, HOLDOUT, STATIC, Reason, describe, explain
 from tailored_cms.areas.forms import TailoredAreaForm
 from tailored_cms.areas.models import TailoredArea
-from tailored_cms.areas.selection import choose_variants, holdout_bucket, in_holdout
+from tailored_cms.areas.selection import holdout_bucket, in_holdout, select
 from tailored_cms.conf import tailored_settings
 from tailored_cms.visitors.identity import set_visitor_cookie
 from tailored_cms.visitors.models import Visitor
@@ -71,7 +71,7 @@ def test_no_holdout_without_a_percentage_or_without_a_visitor_id():
 @pytest.mark.parametrize("strategy", ["static", "customization", "personalization", "hybrid"])
 def test_a_held_out_visitor_sees_the_fallback_whatever_the_strategy(strategy):
     fan = visitor(["sports"])
-    assert choose_variants(strategy, [SPORTS, EVERYONE], fan, 1, {"sports-fans"}, held_out=True) == [EVERYONE]
+    assert select(strategy, [SPORTS, EVERYONE], fan, 1, {"sports-fans"}, held_out=True).shown == [EVERYONE]
 
 
 def test_the_explanation_says_holdout_except_for_a_static_area():

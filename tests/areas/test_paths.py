@@ -15,7 +15,6 @@ from tailored_cms.areas.selection import (
     FALLBACK,
     HOLDOUT,
     PERSONALIZED,
-    choose_variants,
     in_holdout,
     select,
 )
@@ -44,7 +43,7 @@ FANS = V("fans", segments=["sports-fans"], priority=1)
 def test_each_strategy_says_which_path_chose(strategy, choices, segments, held_out, expected):
     chosen = select(strategy, [SPORTS, FANS, EVERYONE], visitor(*choices), 1, segments, held_out)
     assert (names(chosen.shown), chosen.paths, chosen.path) == expected
-    assert chosen.shown == choose_variants(strategy, [SPORTS, FANS, EVERYONE], visitor(*choices), 1, segments, held_out)
+    assert chosen.shown == select(strategy, [SPORTS, FANS, EVERYONE], visitor(*choices), 1, segments, held_out).shown
 
 
 def test_hybrid_names_a_path_per_variant():

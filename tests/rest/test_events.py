@@ -236,7 +236,7 @@ def test_the_limits_are_settings(consenting, settings, tailored_redis):
     tailored(settings, EVENTS_MAX_BATCH=2, EVENT_MAX_PROPS=1, EVENT_MAX_PROP_BYTES=20)
     client, _ = consenting
     assert post(client, batch(3)).json()["detail"] == "events: send 1 to 2 events per request, not 3"
-    assert post(client, batch(1, props={"a": 1, "b": 2})).json()["detail"] == "events[0].props: more than 1 properties"
+    assert post(client, batch(1, props={"a": 1, "b": 2})).json()["detail"] == "events[0].props: more than 1 property"
     assert "more than 20" in post(client, batch(1, props={"a": "x" * 20})).json()["detail"]
     assert post(client, batch(2, props={"a": "x"})).status_code == 202
 

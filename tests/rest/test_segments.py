@@ -98,13 +98,23 @@ def test_preview_says_it_in_words_for_the_editor(editor, visitors):
     assert body["rules"] == SPORTS_30
     body = preview(editor, {"rules": {"all": [SPORTS_30, MOBILE]}}).json()
     assert body["summary"] == (
-        "1 of 4 visitors match now. Device is checked on each page view: they are in it when it holds."
+        "1 of 4 visitors match now. “Device” is checked on each page view: they are in it when it holds."
     )
     assert body["rules"] == {"all": [SPORTS_30, {"rule": "device", "is": ["mobile"]}]}  # cleaned, as it would save
     body = preview(editor, {"rules": {"all": [MOBILE, {"rule": "local_time", "from": 9, "to": 17}]}}).json()
     assert body["summary"] == (
-        "Any of the 4 visitors may match: device and time of day are checked on each page view, not counted ahead."
+        "Any of the 4 visitors may match: “Device” and “Time of day” are checked on each page view, not counted ahead."
     )
+
+
+def test_preview_names_the_rules_as_the_builder_labels_them_in_german(editor, visitors, settings):
+    """German capitalizes nouns: the labels are quoted as they are, never lowercased ("Gerät", not "gerät")."""
+    settings.LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+    del editor.cookies[settings.LANGUAGE_COOKIE_NAME]  # django CMS remembered English: the editor now reads German
+    payload = json.dumps({"rules": {"all": [SPORTS_30, MOBILE]}})
+    headers = {"HTTP_X_CSRFTOKEN": editor.cookies["csrftoken"].value, "HTTP_ACCEPT_LANGUAGE": "de"}
+    summary = editor.post(PREVIEW, payload, content_type="application/json", **headers).json()["summary"]
+    assert "„Gerät“ wird bei jedem Seitenaufruf geprüft" in summary
 
 
 def test_preview_counts_what_the_recompute_then_finds(editor, visitors):
@@ -121,7 +131,8 @@ def test_preview_follows_references_to_other_segments(editor, visitors):
     # Editing "fans" itself: a tree referring back to it is a cycle, named.
     body = preview(editor, {"rules": {"rule": "segment", "slug": "fans"}, "segment": "fans"}).json()
     assert body == {
-        "rules": ["Rule 'segment': the references make a cycle (fans → fans); a segment can't contain itself."]
+        "rules": ["Rule 'segment': the references make a cycle (fans → fans); a segment can't contain itself."],
+        "invalid": [{"rule": "segment", "parameter": "slug"}],
     }
 
 
@@ -144,11 +155,17 @@ def test_preview_of_a_new_segment_with_no_visitors_yet(editor):
     [
         (
             {"rules": {**SPORTS, "min": 0}},
-            {"rules": ["Rule 'topic_views': parameter 'min' must be at least 1, not 0."]},
+            {
+                "rules": ["Rule 'topic_views': parameter 'min' must be at least 1, not 0."],
+                "invalid": [{"rule": "topic_views", "parameter": "min"}],
+            },
         ),
         (
             {"rules": {"all": [{"rule": "topic_views", "min": 3}]}},
-            {"rules": ["Rule 'topic_views' needs the parameter 'topic'."]},
+            {
+                "rules": ["Rule 'topic_views' needs the parameter 'topic'."],
+                "invalid": [{"rule": "topic_views", "parameter": "topic"}],
+            },
         ),
         (
             {"rules": {"rule": "page_views"}},
@@ -160,7 +177,27 @@ def test_preview_of_a_new_segment_with_no_visitors_yet(editor):
                 ]
             },
         ),
-        ({"rules": {"rule": "segment", "slug": "nobody"}}, {"rules": ["Rule 'segment': no segment nobody exists."]}),
+        (
+            {"rules": {"rule": "segment", "slug": "nobody"}},
+            {
+                "rules": ["Rule 'segment': no segment nobody exists."],
+                "invalid": [{"rule": "segment", "parameter": "slug"}],
+            },
+        ),
+        (
+            {"rules": {"rule": "visit_count", "min": 5, "max": 2}},
+            {
+                "rules": ["Rule 'visit_count': 'min' (5) is greater than 'max' (2)."],
+                "invalid": [{"rule": "visit_count", "parameter": "min"}],
+            },
+        ),
+        (
+            {"rules": {"rule": "device", "is": ["mobile"], "on": "x"}},
+            {
+                "rules": ["Rule 'device' has no parameter 'on' (its parameters: is)."],
+                "invalid": [{"rule": "device", "parameter": ""}],
+            },
+        ),
         ({"rules": {"all": []}}, {"rules": ['rules: "all" must be a non-empty list of rules.']}),
         ({"rules": None}, {"rules": ["This field may not be null."]}),
         ({}, {"rules": ["This field is required."]}),

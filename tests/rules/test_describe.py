@@ -123,7 +123,7 @@ def test_a_rule_a_site_registers_is_described_too(newsletter_rule):
             "sent the event 'signup' at least once in 7 days",
         ),
         ({"rule": "visit_count", "min": 2, "max": 5}, "made between 2 and 5 visits"),
-        ({"rule": "visit_count", "max": 1}, "made at most 1 visits"),
+        ({"rule": "visit_count", "max": 1}, "made at most 1 visit"),
         ({"rule": "days_since_last_visit", "min": 7}, "was last seen at least 7 days ago"),
         ({"rule": "follows_topic", "topic": "travel"}, "follows travel"),
         ({"rule": "logged_in", "is": False}, "is not logged in"),

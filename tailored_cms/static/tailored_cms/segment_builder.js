@@ -4,7 +4,7 @@
  * "Edit as JSON" shows it again. What it offers comes from the server, in a JSON data block next to the
  * textarea (rules/forms.py builder_config): every registered rule type with its parameters, and the topics,
  * segments and user groups to pick from. After each change it asks the preview endpoint how many visitors
- * match, and shows the server's answer, or its error naming the rule and parameter. No inline script, no
+ * match, and shows the server's answer, or its error, marking the rule and parameter it names. No inline script, no
  * dependencies. Without JavaScript the textarea is a plain JSON field. Its texts come from Django's JavaScript
  * catalog (tailored_cms/script_catalog.py, loaded before it in the editor's language), in English without it.
  */
@@ -547,15 +547,13 @@
       this.count.classList.toggle("tailored-builder-error", Boolean(error));
     }
 
-    markInvalid(messages) {
+    /* Mark the fields the server's 400 names in its "invalid" list: {rule, parameter} ("" for the whole rule). */
+    markInvalid(invalid) {
       for (const node of this.tree.querySelectorAll(".tailored-builder-invalid")) node.classList.remove("tailored-builder-invalid");
-      for (const message of messages) {
-        const rule = /Rule '([^']+)'/.exec(message);
-        if (!rule) continue;
-        const param = /parameter '([^']+)'/.exec(message);
-        for (const item of this.tree.querySelectorAll(`.tailored-builder-rule[data-rule="${CSS.escape(rule[1])}"]`)) {
-          const target = param ? item.querySelector(`[data-param="${CSS.escape(param[1])}"]`) : item;
-          if (target) target.classList.add("tailored-builder-invalid");
+      for (const { rule, parameter } of invalid) {
+        for (const item of this.tree.querySelectorAll(`.tailored-builder-rule[data-rule="${CSS.escape(String(rule))}"]`)) {
+          const target = parameter ? item.querySelector(`[data-param="${CSS.escape(String(parameter))}"]`) || item : item;
+          target.classList.add("tailored-builder-invalid");
         }
       }
     }
@@ -611,11 +609,11 @@
       const messages = [];
       if (typeof data.detail === "string") messages.push(data.detail);
       for (const [field, value] of Object.entries(data)) {
-        if (field === "detail") continue;
+        if (field === "detail" || field === "invalid") continue;
         const list = Array.isArray(value) ? value : [value];
         messages.push(...list.map((message) => (field === "rules" ? String(message) : `${field}: ${message}`)));
       }
-      this.markInvalid(messages);
+      this.markInvalid(Array.isArray(data.invalid) ? data.invalid : []);
       if (response.status === 400) this.say(named(gettext("Not valid yet: %(messages)s"), { messages: messages.join(" ") }), true);
       else {
         const failed = named(gettext("Couldn't count the visitors (HTTP %(status)s)."), { status: response.status });

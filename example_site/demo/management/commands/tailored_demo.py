@@ -17,6 +17,7 @@ from example_site.demo import content
 from example_site.demo.content import LANGUAGES
 from tailored_cms import api
 from tailored_cms.rules.models import Segment
+from tailored_cms.visitors.models import Topic
 
 TOPICS = {
     "sports": ("Sports", "Matches, results and the people behind them."),
@@ -40,6 +41,47 @@ SEGMENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "mobile": ("On a phone", "Reading on a mobile phone right now.", {"rule": "device", "is": "mobile"}),
     "returning": ("Returning visitors", "Came back: two visits or more.", {"rule": "visit_count", "min": 2}),
 }
+# The topics' and segments' names and descriptions in the example site's other languages: slug -> language -> both.
+TOPICS_TRANSLATED = {
+    "sports": {
+        "es": ("Deportes", "Partidos, resultados y las personas que hay detrás."),
+        "it": ("Sport", "Partite, risultati e le persone che ci sono dietro."),
+    },
+    "technology": {
+        "es": ("Tecnología", "Dispositivos, software y la web."),
+        "it": ("Tecnologia", "Dispositivi, software e il web."),
+    },
+    "culture": {
+        "es": ("Cultura", "Libros, cine, música y arte."),
+        "it": ("Cultura", "Libri, cinema, musica e arte."),
+    },
+    "science": {
+        "es": ("Ciencia", "Descubrimientos y cómo sabemos lo que sabemos."),
+        "it": ("Scienza", "Scoperte e come sappiamo ciò che sappiamo."),
+    },
+    "travel": {
+        "es": ("Viajes", "Adónde ir y cómo llegar."),
+        "it": ("Viaggi", "Dove andare e come arrivarci."),
+    },
+}
+SEGMENTS_TRANSLATED = {
+    "sports-fans": {
+        "es": ("Aficionados al deporte", "Han leído tres artículos de deportes en los últimos 30 días."),
+        "it": ("Appassionati di sport", "Hanno letto tre articoli di sport negli ultimi 30 giorni."),
+    },
+    "tech-fans": {
+        "es": ("Aficionados a la tecnología", "Han leído dos artículos de tecnología en los últimos 30 días."),
+        "it": ("Appassionati di tecnologia", "Hanno letto due articoli di tecnologia negli ultimi 30 giorni."),
+    },
+    "mobile": {
+        "es": ("Desde el móvil", "Leen ahora mismo desde un teléfono móvil."),
+        "it": ("Da smartphone", "Stanno leggendo da uno smartphone in questo momento."),
+    },
+    "returning": {
+        "es": ("Visitantes que vuelven", "Han vuelto: dos visitas o más."),
+        "it": ("Visitatori di ritorno", "Sono tornati: due visite o più."),
+    },
+}
 
 
 class Command(BaseCommand):
@@ -54,6 +96,7 @@ class Command(BaseCommand):
                 api.create_topic(slug, name, description=description, position=position)
             self._editor()
             segments_added = self._segments()
+            _translate_names()
             fresh = not Page.objects.filter(reverse_id="home").exists()
             if fresh:
                 self._pages()
@@ -249,6 +292,19 @@ def _articles(language: str) -> list[tuple[Page, tuple[str, str]]]:
     texts = {article["en"][0]: article[language] for _topic, article in content.ARTICLES}
     found = PageContent.objects.filter(language="en", title__in=texts).select_related("page")
     return [(found_content.page, texts[found_content.title]) for found_content in found]
+
+
+def _translate_names() -> None:
+    """The Spanish and Italian names and descriptions of the demo's topics and segments, in the languages where
+    one has none yet: an editor's are kept."""
+    for model, translated in ((Topic, TOPICS_TRANSLATED), (Segment, SEGMENTS_TRANSLATED)):
+        for item in model.objects.filter(slug__in=translated):
+            written = set(item.get_available_languages())
+            for language, (name, description) in translated[item.slug].items():
+                if language not in written:
+                    item.set_current_language(language)
+                    item.name, item.description = name, description
+            item.save_translations()
 
 
 def _placeholders(page: Page, language: str) -> dict[str, Placeholder]:
