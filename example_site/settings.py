@@ -103,6 +103,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 LANGUAGE_CODE = "en"
 # English first: the default, and what django CMS shows where a page has no translation yet.
 LANGUAGES = [("en", "English"), ("es", "Español"), ("it", "Italiano")]
+# The site's own words (its templates'); tailored_cms brings its own catalogs.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

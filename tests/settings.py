@@ -24,6 +24,8 @@ if os.environ.get("TAILORED_TEST_DB") == "postgres":
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
+# Without language prefixes (tests/urls.py); the example site's own are tested where it is served as it is.
+ROOT_URLCONF = "tests.urls"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 CELERY_TASK_ALWAYS_EAGER = False

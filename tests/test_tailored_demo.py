@@ -9,11 +9,13 @@ import json
 import re
 
 import pytest
-from cms.models import Page, Placeholder
+from cms.models import CMSPlugin, Page, PageContent, PageUrl, Placeholder
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command, get_commands
 from django.test import Client
 
+from example_site.demo.content import ARTICLES, LANGUAGES
 from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.rules.models import Segment
 from tailored_cms.tracking.ingest import drain
@@ -24,6 +26,8 @@ SPORTS = "For sports fans: the weekend's fixtures, live"
 MOBILE = "On the go: today in two minutes"
 FALLBACK = "Most read this week: night trains are back"
 RECOMMENDED = re.compile(r'<section class="recommended".*?</section>', re.DOTALL)
+
+pytestmark = pytest.mark.urls("example_site.urls")  # the example site's: pages under /en/, /es/, /it/
 
 
 def placeholder(page: Page, slot: str) -> Placeholder:
@@ -38,7 +42,7 @@ def seed() -> str:
 
 def recommended(client: Client) -> str:
     """The text of the homepage's "Recommended for you" section, as this browser gets it."""
-    response = client.get("/")
+    response = client.get("/en/")
     assert response.status_code == 200
     (section,) = RECOMMENDED.findall(response.content.decode())
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section)).strip()
@@ -150,6 +154,64 @@ def test_a_site_seeded_before_personalization_gets_it_and_an_editors_changes_are
     assert set(Segment.objects.values_list("slug", flat=True)) == {"sports-fans", "tech-fans", "mobile", "returning"}
     assert Segment.objects.get(slug="sports-fans").rules["all"][0]["min"] == 5  # the editor's, not the demo's
     assert "left as it is" in seed()
+
+
+def plugins_by_language() -> dict[tuple[str, str], int]:
+    """How many plugins of each type there are in each language."""
+    counts: dict[tuple[str, str], int] = {}
+    for plugin_type, language in CMSPlugin.objects.values_list("plugin_type", "language"):
+        counts[(plugin_type, language)] = counts.get((plugin_type, language), 0) + 1
+    return counts
+
+
+@pytest.mark.django_db
+def test_every_page_is_seeded_in_english_spanish_and_italian_once():
+    assert [code for code, _name in settings.LANGUAGES] == list(LANGUAGES)
+    seed()
+    seeded = plugins_by_language()
+    assert "left as it is" in seed()
+    assert plugins_by_language() == seeded
+
+    pages = Page.objects.all()
+    assert len(pages) == 1 + len(ARTICLES)
+    for page in pages:
+        assert sorted(PageContent.objects.filter(page=page).values_list("language", flat=True)) == ["en", "es", "it"]
+        for language in LANGUAGES:
+            response = Client().get(page.get_absolute_url(language))
+            assert response.status_code == 200, (page, language)
+            html = response.content.decode()
+            assert f'<html lang="{language}">' in html
+            assert f"{page.get_title(language)} · Tailored News" in html
+    # Every language has the whole homepage: three areas, the board's four widgets, the panel, the feeds,
+    # "Why am I seeing this?", a banner on every page, each article's text.
+    for language in LANGUAGES:
+        assert {plugin: count for (plugin, code), count in seeded.items() if code == language} == {
+            "TailoredAreaPlugin": 3,
+            "VariantPlugin": 5 + 5 + 5,
+            "TextPlugin": 5 + 5 + 5 + 4 + len(ARTICLES),
+            "WidgetBoardPlugin": 1,
+            "WidgetPlugin": 4,
+            "TopicFeedPlugin": 1 + len(ARTICLES),
+            "PreferencesPanelPlugin": 1,
+            "ExplanationPlugin": 1,
+            "ConsentBannerPlugin": 1 + len(ARTICLES),
+        }, language
+    spanish = Client().get("/es/").content.decode()
+    for words in ("Le damos la bienvenida a Tailored News", "Lo más leído de la semana", "Sus widgets", "Tiempo"):
+        assert words in spanish
+
+
+@pytest.mark.django_db
+def test_a_site_seeded_in_english_only_gets_spanish_and_italian():
+    seed()
+    english = plugins_by_language()
+    PageContent.objects.filter(language__in=["es", "it"]).delete()
+    PageUrl.objects.filter(language__in=["es", "it"]).delete()
+    assert {code for _plugin, code in plugins_by_language()} == {"en"}
+
+    assert "added the pages and the hero and today's picks" in seed()
+    assert plugins_by_language() == english
+    assert "Le diamo il benvenuto su Tailored News" in Client().get("/it/").content.decode()
 
 
 def test_the_seeder_is_the_example_sites_not_the_packages():

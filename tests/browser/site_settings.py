@@ -14,6 +14,9 @@ import django
 from tests.settings import *  # noqa: F403
 from tests.settings import MIDDLEWARE
 
+# The example site as `make demo` serves it: pages under /en/, /es/, /it/.
+ROOT_URLCONF = "example_site.urls"
+
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from example_site.demo.management.commands.tailored_demo import ARTICLES
+from example_site.demo.content import ARTICLES
 
 from .conftest import eventually, new_context
 from .demo_server import DemoSite
@@ -29,7 +29,7 @@ SPORTS_FANS = "For sports fans: the weekend's fixtures, live"
 EVERYONE = "Most read this week: night trains are back"  # the fallback
 # The demo's sports articles, in the order the feeds list them (newest first): the homepage's "For you" lists
 # the first, each article's "More to read" the others.
-SPORTS_ARTICLES = [title for title, topic, _summary in reversed(ARTICLES) if topic == "sports"]
+SPORTS_ARTICLES = [texts["en"][0] for topic, texts in reversed(ARTICLES) if topic == "sports"]
 WITHIN_SECONDS = 15  # beat runs the ingest every second; it re-evaluates the visitors of each batch at once
 
 

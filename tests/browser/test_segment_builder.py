@@ -16,6 +16,7 @@ from tailored_cms.tracking.models import TopicViews
 from tailored_cms.visitors.models import Visitor
 from tests.tracking.conftest import celery_app  # noqa: F401 - saving queues a recompute: to the private broker
 
+from ..english import english_in
 from .chromium import VIEWPORT
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     EDITOR,
@@ -124,10 +125,52 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+# What an editor whose browser asks for Spanish or Italian reads in the builder: a few of its texts.
+IN_OTHER_LANGUAGES = {
+    "es": {
+        "count": "Añada una regla para ver cuántos visitantes la cumplen.",
+        "combine": "Todas estas reglas",
+        "empty": "Aún no hay reglas: añada una abajo.",
+        "add_a_rule": "Añadir una regla:",
+        "add_rule": "Añadir regla",
+        "kind": "se comprueba en cada página vista",
+        "remove_rule": "Quitar regla",
+        "negate": "El visitante no debe cumplir esta regla",
+        "no": "no",
+        "edit_as_json": "Editar como JSON",
+        "back": "Volver al editor de reglas",
+        "invalid": "Todavía no es válido: La regla 'device' necesita el parámetro 'is'.",
+    },
+    "it": {
+        "count": "Aggiunga una regola per vedere quanti visitatori corrispondono.",
+        "combine": "Tutte queste regole",
+        "empty": "Ancora nessuna regola: ne aggiunga una qui sotto.",
+        "add_a_rule": "Aggiungi una regola:",
+        "add_rule": "Aggiungi regola",
+        "kind": "verificata a ogni visualizzazione di pagina",
+        "remove_rule": "Rimuovi regola",
+        "negate": "Il visitatore non deve soddisfare questa regola",
+        "no": "non",
+        "edit_as_json": "Modifica come JSON",
+        "back": "Torna all'editor delle regole",
+        "invalid": "Non ancora valido: La regola 'device' richiede il parametro 'is'.",
+    },
+}
+# The form's text and the labels and titles of its controls: what the editor reads or hears.
+SHOWN = """form => [
+  form.innerText,
+  ...[...form.querySelectorAll("[aria-label], [title], [placeholder]")].flatMap(
+    element => ["aria-label", "title", "placeholder"].map(name => element.getAttribute(name))),
+].filter(Boolean).join("\\n")"""
+
+
 @pytest.mark.browser
-def test_a_spanish_editor_builds_in_spanish(chromium: Browser, editor_site: EditorSite):
-    """The builder's own texts come from the JavaScript catalog of the admin's language (the editor's browser's)."""
-    context = chromium.new_context(viewport=VIEWPORT, locale="es-ES")
+@pytest.mark.parametrize(("language", "locale"), [("es", "es-ES"), ("it", "it-IT")])
+def test_an_editor_builds_in_their_language(chromium: Browser, editor_site: EditorSite, language, locale):
+    """The builder's own texts come from the JavaScript catalog of the admin's language (the editor's browser's),
+    the form's from the django catalog: none of tailored_cms's English is left."""
+    words = IN_OTHER_LANGUAGES[language]
+    context = chromium.new_context(viewport=VIEWPORT, locale=locale)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
@@ -135,25 +178,27 @@ def test_a_spanish_editor_builds_in_spanish(chromium: Browser, editor_site: Edit
     add_path = "/admin/tailored_cms/segment/add/"
     log_in_to_admin(page, editor_site, add_path)
 
-    expect(page.locator("script[src^='/tailored/jsi18n/es/?v=']")).to_have_count(1)
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator(f"script[src^='/tailored/jsi18n/{language}/?v=']")).to_have_count(1)
     root = page.locator(".tailored-builder-root")
-    expect(page.locator(".tailored-builder-count")).to_have_text(
-        "Añada una regla para ver cuántos visitantes la cumplen."
-    )
-    expect(root.locator(".tailored-builder-combine option:checked")).to_have_text("Todas estas reglas")
-    expect(root.locator(".tailored-builder-empty")).to_have_text("Aún no hay reglas: añada una abajo.")
-    root.get_by_label("Añadir una regla:").select_option(value="device")
-    root.get_by_role("button", name="Añadir regla", exact=True).click()
+    expect(page.locator(".tailored-builder-count")).to_have_text(words["count"])
+    expect(root.locator(".tailored-builder-combine option:checked")).to_have_text(words["combine"])
+    expect(root.locator(".tailored-builder-empty")).to_have_text(words["empty"])
+    root.get_by_label(words["add_a_rule"]).select_option(value="device")
+    root.get_by_role("button", name=words["add_rule"], exact=True).click()
     device = root.locator(".tailored-builder-rule[data-rule='device']")
-    expect(device.locator(".tailored-builder-kind")).to_have_text("se comprueba en cada página vista")
-    expect(device.get_by_role("button", name="Quitar regla", exact=True)).to_be_visible()
-    expect(device.get_by_title("El visitante no debe cumplir esta regla")).to_have_text("no")
-    # The server's message in Spanish, and the field it is about marked: the 400 names it apart from the words.
-    expect(page.locator(".tailored-builder-count")).to_have_text(
-        "Todavía no es válido: La regla 'device' necesita el parámetro 'is'."
-    )
+    expect(device.locator(".tailored-builder-kind")).to_have_text(words["kind"])
+    expect(device.get_by_role("button", name=words["remove_rule"], exact=True)).to_be_visible()
+    expect(device.get_by_title(words["negate"])).to_have_text(words["no"])
+    # The server's message in the language, and the field it is about marked: the 400 names it apart from the words.
+    expect(page.locator(".tailored-builder-count")).to_have_text(words["invalid"])
     expect(device.locator("[data-param='is']")).to_have_class(re.compile("tailored-builder-invalid"))
-    page.get_by_role("button", name="Editar como JSON", exact=True).click()
-    expect(page.get_by_role("button", name="Volver al editor de reglas", exact=True)).to_be_visible()
+    form = page.locator("#segment_form")
+    shown = form.evaluate(SHOWN)
+    assert not english_in(shown, language, ("django", "djangojs")), shown
+    page.get_by_role("button", name=words["edit_as_json"], exact=True).click()
+    expect(page.get_by_role("button", name=words["back"], exact=True)).to_be_visible()
+    shown = form.evaluate(SHOWN)
+    assert not english_in(shown, language, ("django", "djangojs")), shown
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

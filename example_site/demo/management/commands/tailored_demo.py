@@ -1,20 +1,24 @@
-"""Seed the example content: topics, segments, a tailored homepage, tagged articles and an editor. Safe to run twice."""
+"""Seed the example content: topics, segments, a tailored homepage, tagged articles and an editor, the pages in
+English, Spanish and Italian (their texts: ``example_site.demo.content``). Safe to run twice."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cms.api import add_plugin, create_page
+from cms.api import add_plugin, create_page, create_page_content
 from cms.models import Page, PageContent, Placeholder
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import translation
+from django.utils.text import slugify
 
+from example_site.demo import content
+from example_site.demo.content import LANGUAGES
 from tailored_cms import api
 from tailored_cms.rules.models import Segment
 from tailored_cms.visitors.models import Topic
 
-LANGUAGE = "en"
 TOPICS = {
     "sports": ("Sports", "Matches, results and the people behind them."),
     "technology": ("Technology", "Gadgets, software and the web."),
@@ -22,34 +26,6 @@ TOPICS = {
     "science": ("Science", "Discoveries and how we know what we know."),
     "travel": ("Travel", "Places to go and how to get there."),
 }
-ARTICLES = [
-    ("Cup final goes to extra time", "sports", "A late equaliser sent the final into extra time."),
-    ("The marathon that moved a city", "sports", "Forty thousand runners and one very long day."),
-    ("Why the offside rule keeps changing", "sports", "Referees, cameras and a line drawn in pixels."),
-    ("A phone that lasts a week", "technology", "Battery life is the new megapixel."),
-    (
-        "Open source runs the world",
-        "technology",
-        "What the maintainers of your dependencies want you to know.",
-    ),
-    ("Ten novels for the winter", "culture", "Long books for long evenings."),
-    ("What the telescope saw", "science", "The first images from the new space telescope."),
-    ("Night trains are back", "travel", "Sleep in Paris, wake up in Vienna."),
-]
-HERO = [
-    (
-        "Sports fans",
-        ["sports"],
-        "<h2>Tonight's big match</h2><p>Live scores, line-ups and the stories behind them.</p>",
-    ),
-    (
-        "Tech readers",
-        ["technology"],
-        "<h2>This week in technology</h2><p>What shipped, what broke, what's next.</p>",
-    ),
-    ("Culture lovers", ["culture"], "<h2>Weekend culture guide</h2><p>Exhibitions, gigs and premieres.</p>"),
-    ("Science curious", ["science"], "<h2>Discovery of the week</h2><p>Explained in five minutes.</p>"),
-]
 # Segments the homepage's "Recommended for you" area targets: slug -> (name, description, rule tree).
 SEGMENTS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "sports-fans": (
@@ -106,51 +82,13 @@ SEGMENTS_TRANSLATED = {
         "it": ("Visitatori di ritorno", "Sono tornati: due visite o più."),
     },
 }
-# The variants of "Recommended for you" (personalization): label, segment, priority (higher wins), content.
-RECOMMENDED = [
-    (
-        "For sports fans",
-        "sports-fans",
-        40,
-        "<h3>For sports fans: the weekend's fixtures, live</h3>"
-        "<p>Every kick-off, line-up and score in one place, because you keep reading about the game.</p>",
-    ),
-    (
-        "For tech fans",
-        "tech-fans",
-        30,
-        "<h3>For tech fans: the gadgets worth your money</h3><p>Our reviewers' picks, tested for a month.</p>",
-    ),
-    (
-        "Welcome back",
-        "returning",
-        20,
-        "<h3>Welcome back: what you missed</h3><p>The stories that moved since your last visit.</p>",
-    ),
-    (
-        "On a phone",
-        "mobile",
-        10,
-        "<h3>On the go: today in two minutes</h3><p>The day's news, short enough for the bus stop.</p>",
-    ),
-]
-RECOMMENDED_FALLBACK = (
-    "<h3>Most read this week: night trains are back</h3>"
-    "<p>Read a few articles and this space picks something for you.</p>"
-)
-WIDGETS = [
-    ("Weather", "<p>Sunny, 21&nbsp;°C. Light wind from the west.</p>"),
-    ("Markets", "<p>Indices up 0.4&nbsp;%. Oil steady.</p>"),
-    ("Scores", "<p>City 2 – 1 United · Rovers 0 – 0 Athletic</p>"),
-    (
-        "Quote of the day",
-        "<blockquote>“Simplicity is prerequisite for reliability.” — E. W. Dijkstra</blockquote>",
-    ),
-]
 
 
 class Command(BaseCommand):
-    help = "Seed the example site: topics, a tailored homepage, tagged articles and the editor login editor/editor."
+    help = (
+        "Seed the example site: topics, a tailored homepage, tagged articles (in English, Spanish and Italian) "
+        "and the editor login editor/editor."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
@@ -159,29 +97,37 @@ class Command(BaseCommand):
             self._editor()
             segments_added = self._segments()
             _translate_names()
-            home = Page.objects.filter(reverse_id="home").first()
-            if home is not None:
-                # Sites seeded before the panel, the privacy widgets or personalization existed get them too.
-                added = [
-                    name
-                    for name, done in (
-                        ("the panel", self._preferences_panel(home)),
-                        ("the privacy widgets", self._privacy_widgets(home)),
+            fresh = not Page.objects.filter(reverse_id="home").exists()
+            if fresh:
+                self._pages()
+            home = Page.objects.get(reverse_id="home")
+            # Sites seeded before a language, the panel, the privacy widgets or personalization get them too.
+            added: dict[str, None] = {}
+            for language in LANGUAGES:
+                with translation.override(language):  # the plugins' default texts (the banner's) in its language
+                    steps = (
+                        ("the pages", self._page_contents(home, language)),
+                        ("the hero", self._hero(home, language)),
+                        ("today's picks", self._picks(home, language)),
+                        ("the widgets", self._board(home, language)),
+                        ("the topic feed", self._for_you(home, language)),
+                        ("the panel", self._preferences_panel(home, language)),
+                        ("the privacy widgets", self._privacy_widgets(home, language)),
                         ("the segments", segments_added),
-                        ("the recommended area", self._recommended(home)),
-                        ("the articles' reading lists", self._article_feeds()),
+                        ("the recommended area", self._recommended(home, language)),
+                        ("the articles' reading lists", self._article_feeds(language)),
                     )
-                    if done
-                ]
-                self.stdout.write(
-                    "Example content already there: " + (f"added {' and '.join(added)}." if added else "left as it is.")
+                added.update((name, None) for name, done in steps if done and not fresh)
+        if fresh:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Seeded topics, segments, a tailored homepage and articles in English, Spanish and Italian."
                 )
-                return
-            self._homepage()
-            self._articles()
-            self._article_feeds()
-            self._privacy_widgets(Page.objects.get(reverse_id="home"))
-        self.stdout.write(self.style.SUCCESS("Seeded topics, segments, a tailored homepage and articles."))
+            )
+        else:
+            self.stdout.write(
+                "Example content already there: " + (f"added {' and '.join(added)}." if added else "left as it is.")
+            )
 
     def _editor(self) -> None:
         user_model = get_user_model()
@@ -196,114 +142,156 @@ class Command(BaseCommand):
                 api.create_segment(slug, name, rules=rules, description=description)
         return len(existing) < len(SEGMENTS)
 
-    def _recommended(self, home: Page) -> bool:
-        """Put "Recommended for you" (personalization) in the homepage's ``recommended`` slot if it is empty."""
-        placeholder = {ph.slot: ph for ph in _placeholders(home)}.get("recommended")
-        if placeholder is None or placeholder.get_plugins(LANGUAGE).exists():
-            return False
-        area = api.add_area(placeholder, LANGUAGE, strategy="personalization", label="Recommended for you")
-        for label, segment, priority, body in RECOMMENDED:
-            variant = api.add_variant(area, label=label, segments=[segment], priority=priority)
-            add_plugin(placeholder, "TextPlugin", LANGUAGE, target=variant, body=body)
-        fallback = api.add_variant(area, label="Everyone else", fallback=True)
-        add_plugin(placeholder, "TextPlugin", LANGUAGE, target=fallback, body=RECOMMENDED_FALLBACK)
-        placeholder.clear_cache(LANGUAGE)
-        return True
-
-    def _homepage(self) -> None:
-        home = create_page("Home", "home.html", LANGUAGE, reverse_id="home", in_navigation=True, slug="home")
+    def _pages(self) -> None:
+        """The homepage and the articles, tagged with their topics, in English (the other languages follow)."""
+        home = create_page(
+            content.HOME_TITLE["en"],
+            "home.html",
+            "en",
+            reverse_id="home",
+            in_navigation=True,
+            slug=content.HOME_SLUG["en"],
+        )
         home.set_as_homepage()
-        placeholders = {ph.slot: ph for ph in _placeholders(home)}
+        for topic, texts in content.ARTICLES:
+            api.tag_page(create_page(texts["en"][0], "page.html", "en", in_navigation=False), [topic])
 
-        hero = api.add_area(placeholders["hero"], LANGUAGE, strategy="customization", label="Homepage hero")
-        for label, topics, body in HERO:
-            variant = api.add_variant(hero, label=label, topics=topics)
-            add_plugin(placeholders["hero"], "TextPlugin", LANGUAGE, target=variant, body=body)
-        fallback = api.add_variant(hero, label="Everyone else", fallback=True)
-        add_plugin(
-            placeholders["hero"],
-            "TextPlugin",
-            LANGUAGE,
-            target=fallback,
-            body="<h2>Welcome to Tailored News</h2><p>Pick the topics you follow to make this page yours.</p>",
-        )
-
-        picks = api.add_area(
-            placeholders["content"], LANGUAGE, strategy="customization", max_items=2, label="Today's picks"
-        )
-        for label, topic, summary in ARTICLES[::2]:
-            variant = api.add_variant(picks, label=label, topics=[topic])
-            add_plugin(
-                placeholders["content"],
-                "TextPlugin",
-                LANGUAGE,
-                target=variant,
-                body=f"<h3>{label}</h3><p>{summary}</p>",
+    def _page_contents(self, home: Page, language: str) -> bool:
+        """The homepage and each article in ``language`` (an article with its text), where missing."""
+        added = False
+        if not PageContent.objects.filter(page=home, language=language).exists():
+            create_page_content(
+                language,
+                content.HOME_TITLE[language],
+                home,
+                slug=content.HOME_SLUG[language],
+                template="home.html",
+                in_navigation=True,
             )
-        editors_pick = api.add_variant(picks, label="Editor's pick", fallback=True)
-        add_plugin(
-            placeholders["content"],
-            "TextPlugin",
-            LANGUAGE,
-            target=editors_pick,
-            body="<h3>Editor's pick: night trains are back</h3><p>Sleep in Paris, wake up in Vienna.</p>",
-        )
+            added = True
+        for page, (title, summary) in _articles(language):
+            if not PageContent.objects.filter(page=page, language=language).exists():
+                create_page_content(language, title, page, slug=slugify(title.replace("’", " ")), template="page.html")
+                added = True
+            text = _placeholders(page, language)["content"]
+            if not text.get_plugins(language).exists():
+                add_plugin(text, "TextPlugin", language, body=f"<p>{summary}</p>")
+                text.clear_cache(language)
+                added = True
+        return added
 
-        board = api.add_widget_board(placeholders["widgets"], LANGUAGE, label="Your widgets")
-        for title, body in WIDGETS:
-            widget = api.add_widget(board, title)
-            add_plugin(placeholders["widgets"], "TextPlugin", LANGUAGE, target=widget, body=body)
-
-        add_plugin(placeholders["sidebar"], "TopicFeedPlugin", LANGUAGE, title="For you", limit=6)
-        self._preferences_panel(home)
-        self._recommended(home)
-
-    def _preferences_panel(self, home: Page) -> bool:
-        """Put the panel at the top of the homepage's sidebar (above the feed) unless it has one; ``True`` if added."""
-        sidebar = {ph.slot: ph for ph in _placeholders(home)}.get("sidebar")
-        if sidebar is None or sidebar.get_plugins(LANGUAGE).filter(plugin_type="PreferencesPanelPlugin").exists():
+    def _hero(self, home: Page, language: str) -> bool:
+        """The hero (customization by topic) in the homepage's ``hero`` slot, if it is empty."""
+        slot = _placeholders(home, language)["hero"]
+        if slot.get_plugins(language).exists():
             return False
-        add_plugin(sidebar, "PreferencesPanelPlugin", LANGUAGE, position="first-child", title="Customize this site")
-        sidebar.clear_cache(LANGUAGE)
+        hero = api.add_area(slot, language, strategy="customization", label=content.HERO_LABEL[language])
+        for label, topics, body in content.HERO[language]:
+            variant = api.add_variant(hero, label=label, topics=topics)
+            add_plugin(slot, "TextPlugin", language, target=variant, body=body)
+        fallback = api.add_variant(hero, label=content.EVERYONE_ELSE[language], fallback=True)
+        add_plugin(slot, "TextPlugin", language, target=fallback, body=content.HERO_FALLBACK[language])
+        slot.clear_cache(language)
         return True
 
-    def _privacy_widgets(self, home: Page) -> bool:
+    def _picks(self, home: Page, language: str) -> bool:
+        """ "Today's picks" (two articles by the visitor's topics) in the ``content`` slot, if it is empty."""
+        slot = _placeholders(home, language)["content"]
+        if slot.get_plugins(language).exists():
+            return False
+        picks = api.add_area(slot, language, strategy="customization", max_items=2, label=content.PICKS_LABEL[language])
+        for topic, texts in content.ARTICLES[::2]:
+            title, summary = texts[language]
+            variant = api.add_variant(picks, label=title, topics=[topic])
+            add_plugin(slot, "TextPlugin", language, target=variant, body=f"<h3>{title}</h3><p>{summary}</p>")
+        label, body = content.EDITORS_PICK[language]
+        editors_pick = api.add_variant(picks, label=label, fallback=True)
+        add_plugin(slot, "TextPlugin", language, target=editors_pick, body=body)
+        slot.clear_cache(language)
+        return True
+
+    def _board(self, home: Page, language: str) -> bool:
+        """The widget board in the ``widgets`` slot, if it is empty."""
+        slot = _placeholders(home, language)["widgets"]
+        if slot.get_plugins(language).exists():
+            return False
+        board = api.add_widget_board(slot, language, label=content.BOARD_LABEL[language])
+        for key, title, body in content.WIDGETS[language]:
+            widget = api.add_widget(board, title, key=key)
+            add_plugin(slot, "TextPlugin", language, target=widget, body=body)
+        slot.clear_cache(language)
+        return True
+
+    def _for_you(self, home: Page, language: str) -> bool:
+        """The "For you" topic feed in the homepage's sidebar, unless it has a feed."""
+        sidebar = _placeholders(home, language)["sidebar"]
+        if sidebar.get_plugins(language).filter(plugin_type="TopicFeedPlugin").exists():
+            return False
+        add_plugin(sidebar, "TopicFeedPlugin", language, title=content.FOR_YOU[language], limit=6)
+        sidebar.clear_cache(language)
+        return True
+
+    def _recommended(self, home: Page, language: str) -> bool:
+        """Put "Recommended for you" (personalization) in the homepage's ``recommended`` slot if it is empty."""
+        slot = _placeholders(home, language).get("recommended")
+        if slot is None or slot.get_plugins(language).exists():
+            return False
+        area = api.add_area(slot, language, strategy="personalization", label=content.RECOMMENDED_LABEL[language])
+        for label, segment, priority, body in content.RECOMMENDED[language]:
+            variant = api.add_variant(area, label=label, segments=[segment], priority=priority)
+            add_plugin(slot, "TextPlugin", language, target=variant, body=body)
+        fallback = api.add_variant(area, label=content.EVERYONE_ELSE[language], fallback=True)
+        add_plugin(slot, "TextPlugin", language, target=fallback, body=content.RECOMMENDED_FALLBACK[language])
+        slot.clear_cache(language)
+        return True
+
+    def _preferences_panel(self, home: Page, language: str) -> bool:
+        """Put the panel at the top of the homepage's sidebar (above the feed) unless it has one; ``True`` if added."""
+        sidebar = _placeholders(home, language).get("sidebar")
+        if sidebar is None or sidebar.get_plugins(language).filter(plugin_type="PreferencesPanelPlugin").exists():
+            return False
+        add_plugin(sidebar, "PreferencesPanelPlugin", language, position="first-child")  # its title: the catalog's
+        sidebar.clear_cache(language)
+        return True
+
+    def _privacy_widgets(self, home: Page, language: str) -> bool:
         """A consent banner in every page's footer, "Why am I seeing this?" below the homepage's sidebar."""
         added = False
-        for page in Page.objects.all():
-            footer = {ph.slot: ph for ph in _placeholders(page)}.get("footer")
-            if footer is None or footer.get_plugins(LANGUAGE).filter(plugin_type="ConsentBannerPlugin").exists():
+        for content_obj in PageContent.objects.filter(language=language).select_related("page"):
+            footer = _placeholders(content_obj.page, language).get("footer")
+            if footer is None or footer.get_plugins(language).filter(plugin_type="ConsentBannerPlugin").exists():
                 continue
-            add_plugin(footer, "ConsentBannerPlugin", LANGUAGE)
-            footer.clear_cache(LANGUAGE)
+            add_plugin(footer, "ConsentBannerPlugin", language)  # its message: the catalog's
+            footer.clear_cache(language)
             added = True
-        sidebar = {ph.slot: ph for ph in _placeholders(home)}.get("sidebar")
-        if sidebar is not None and not sidebar.get_plugins(LANGUAGE).filter(plugin_type="ExplanationPlugin").exists():
-            add_plugin(sidebar, "ExplanationPlugin", LANGUAGE, position="last-child")
-            sidebar.clear_cache(LANGUAGE)
+        sidebar = _placeholders(home, language).get("sidebar")
+        if sidebar is not None and not sidebar.get_plugins(language).filter(plugin_type="ExplanationPlugin").exists():
+            add_plugin(sidebar, "ExplanationPlugin", language, position="last-child")
+            sidebar.clear_cache(language)
             added = True
         return added
 
-    def _articles(self) -> None:
-        for title, topic, summary in ARTICLES:
-            page = create_page(title, "page.html", LANGUAGE, in_navigation=False)
-            api.tag_page(page, [topic])
-            content = {ph.slot: ph for ph in _placeholders(page)}
-            add_plugin(content["content"], "TextPlugin", LANGUAGE, body=f"<p>{summary}</p>")
-
-    def _article_feeds(self) -> bool:
+    def _article_feeds(self, language: str) -> bool:
         """Put "More to read" in the sidebar of each article without a feed, so visitors browse from one to the
         next (three sports articles make a sports fan); ``True`` if any was added."""
         added = False
-        titles = [title for title, _topic, _summary in ARTICLES]
-        for content in PageContent.objects.filter(language=LANGUAGE, title__in=titles).select_related("page"):
-            sidebar = {ph.slot: ph for ph in _placeholders(content.page)}.get("sidebar")
-            if sidebar is None or sidebar.get_plugins(LANGUAGE).filter(plugin_type="TopicFeedPlugin").exists():
+        for page, _texts in _articles(language):
+            sidebar = _placeholders(page, language).get("sidebar")
+            if sidebar is None or sidebar.get_plugins(language).filter(plugin_type="TopicFeedPlugin").exists():
                 continue
-            add_plugin(sidebar, "TopicFeedPlugin", LANGUAGE, title="More to read", limit=len(ARTICLES))
-            sidebar.clear_cache(LANGUAGE)
+            add_plugin(
+                sidebar, "TopicFeedPlugin", language, title=content.MORE_TO_READ[language], limit=len(content.ARTICLES)
+            )
+            sidebar.clear_cache(language)
             added = True
         return added
+
+
+def _articles(language: str) -> list[tuple[Page, tuple[str, str]]]:
+    """The demo's article pages (found by their English titles), each with its title and summary in ``language``."""
+    texts = {article["en"][0]: article[language] for _topic, article in content.ARTICLES}
+    found = PageContent.objects.filter(language="en", title__in=texts).select_related("page")
+    return [(found_content.page, texts[found_content.title]) for found_content in found]
 
 
 def _translate_names() -> None:
@@ -319,5 +307,6 @@ def _translate_names() -> None:
             item.save_translations()
 
 
-def _placeholders(page: Page) -> list[Placeholder]:
-    return list(page.get_content_obj(LANGUAGE).rescan_placeholders().values())
+def _placeholders(page: Page, language: str) -> dict[str, Placeholder]:
+    """The placeholders of ``page``'s content in ``language``, by slot."""
+    return PageContent.objects.get(page=page, language=language).rescan_placeholders()
