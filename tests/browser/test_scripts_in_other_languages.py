@@ -88,16 +88,16 @@ ITALIAN = Language(
     moved="Meteo: ora in posizione 2 di 4.",
     hidden="Mercati: widget nascosto. Può mostrarlo di nuovo da «Widget nascosti».",
     hidden_widgets="Widget nascosti:",
-    saved="Salvato. La pagina ora segue le sue scelte.",
-    thanks="Grazie. D'ora in poi ciò che legge qui aiuta ad adattare questo sito a lei.",
+    saved="Salvato. La pagina ora segue le Sue scelte.",
+    thanks="Grazie. D'ora in poi ciò che legge qui aiuta ad adattare questo sito a Lei.",
     understood="Ricevuto: nulla di ciò che legge qui viene registrato.",
     close="Chiudi",
     hero="In evidenza",
     you_see="Le viene mostrato: Tutti gli altri.",
     not_noted="Ciò che legge qui non viene registrato.",
-    downloading="I suoi dati vengono scaricati come tailored-data.json.",
+    downloading="I Suoi dati vengono scaricati come tailored-data.json.",
     erase_confirm="Cancellare tutto ciò che questo sito ha memorizzato su di Lei",
-    erased="I suoi dati sono stati cancellati: questo sito non la conosce più.",
+    erased="I Suoi dati sono stati cancellati: questo sito non La conosce più.",
 )
 LANGUAGES = [pytest.param(SPANISH, id="es"), pytest.param(ITALIAN, id="it")]
 
