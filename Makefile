@@ -1,11 +1,12 @@
 # tailored_cms — `make demo` runs the example site, `make test` runs the whole suite. Both bootstrap what they need.
+# `make test-fast` is the lane for working; `make matrix` runs it on every supported Python × Django (noxfile.py).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-cms bench screenshots lint format bootstrap clean
+.PHONY: demo test test-fast matrix test-cms bench screenshots lint format bootstrap clean
 
 bootstrap: $(STAMP)
 
@@ -22,6 +23,16 @@ demo: bootstrap
 test: bootstrap
 	@scripts/ensure-system.sh --browser
 	@scripts/test.sh
+
+# Without the browser, the install and the worker tests, on SQLite (scripts/test-fast.sh). ARGS go to pytest.
+test-fast: bootstrap
+	@scripts/ensure-system.sh --gettext
+	@scripts/test-fast.sh $(ARGS)
+
+# Each supported Python × Django pair in its own virtualenv under .nox/ (docs/versions.md). NOX_ARGS picks sessions.
+matrix: bootstrap
+	@scripts/ensure-system.sh --gettext
+	$(VENV)/bin/nox $(NOX_ARGS)
 
 # A subset of django CMS's own test suite, with tailored_cms installed (docs/cms-suite.md).
 test-cms: bootstrap
@@ -48,4 +59,4 @@ format: bootstrap
 	$(VENV)/bin/ruff check --fix tailored_cms tests example_site bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) .nox var .pytest_cache

@@ -81,3 +81,11 @@ def redis_round_trips(monkeypatch) -> RedisCommandCounter:
     monkeypatch.setattr(redis.Redis, "execute_command", execute_command)
     monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline_execute)
     return counter
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the database shared with workers starts workers: it is marked ``workers`` (``make test-fast`` leaves
+    those out)."""
+    for item in items:
+        if "shared_db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.workers)
