@@ -49,6 +49,22 @@ def msgids(po: Path) -> set[tuple[str, str, str]]:
     return entries
 
 
+def extract_msgids(directory: Path) -> set[tuple[str, str, str]]:
+    """What ``makemessages`` finds marked for translation (``django`` domain) in ``directory``, a copy to write into."""
+    (directory / "locale").mkdir()
+    tool("xgettext")  # what makemessages runs
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-d", "django", "-l", "en", "--no-location"],
+        cwd=directory,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return msgids(directory / "locale" / "en" / "LC_MESSAGES" / "django.po")
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_catalog_is_complete_and_well_formed(language):
     """msgfmt --check: placeholders, plural forms and the header agree; nothing untranslated or fuzzy."""
@@ -66,18 +82,7 @@ def test_a_fresh_extraction_finds_nothing_missing_from_any_catalog(tmp_path):
     """makemessages over a copy of the package: every string marked for translation is in every catalog."""
     copy = tmp_path / "tailored_cms"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("locale", "static", "__pycache__"))
-    (copy / "locale").mkdir()
-    tool("xgettext")  # what makemessages runs
-    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "-d", "django", "-l", "en", "--no-location"],
-        cwd=copy,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    extracted = msgids(copy / "locale" / "en" / "LC_MESSAGES" / "django.po")
+    extracted = extract_msgids(copy)
     assert len(extracted) > 100  # the extraction ran over the package
     for language in LANGUAGES:
         missing = extracted - msgids(catalog(language))

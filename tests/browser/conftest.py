@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pytest
@@ -79,13 +80,19 @@ def new_context(browser: Browser, site: DemoSite, **options: Any) -> BrowserCont
     return context
 
 
-@pytest.fixture
-def visitor(chromium: Browser, demo_site: DemoSite) -> Iterator[Page]:
-    """A new visitor's browser tab, with JavaScript; a script error on the page fails the test."""
-    context = new_context(chromium, demo_site)
+@contextmanager
+def tab(context: BrowserContext) -> Iterator[Page]:
+    """A new tab of ``context``, which is closed after; a script error on the page fails the test."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def visitor(chromium: Browser, demo_site: DemoSite) -> Iterator[Page]:
+    """A new visitor's browser tab, with JavaScript; a script error on the page fails the test."""
+    with tab(new_context(chromium, demo_site)) as page:
+        yield page

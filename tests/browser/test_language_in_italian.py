@@ -18,6 +18,7 @@ from tailored_cms.rules.models import Segment
 from tests.tracking.conftest import celery_app  # noqa: F401 - saving queues a recompute: to the private broker
 
 from .chromium import VIEWPORT
+from .conftest import tab
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     TIMEOUT_MS,
     EditorSite,
@@ -33,12 +34,8 @@ ENGLISH = re.compile(r"\b(Language|Spanish|Italian|English|Add rule|checked on e
 def italian_editor(chromium: Browser, editor_site: EditorSite) -> Page:
     context = chromium.new_context(viewport=VIEWPORT, locale="it-IT")
     context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with tab(context) as page:
+        yield page
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from ..english import english_in
-from .conftest import new_context
+from .conftest import new_context, tab
 from .demo_server import DemoSite
 
 pytestmark = pytest.mark.browser
@@ -118,13 +118,8 @@ TAILORED = (
 def reader(chromium: Browser, demo_site: DemoSite, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A new visitor whose browser asks for the language of the test; a script error on the page fails it."""
     language: Language = request.param
-    context = new_context(chromium, demo_site, locale=language.locale)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with tab(new_context(chromium, demo_site, locale=language.locale)) as page:
+        yield page
 
 
 def open_home(page: Page, language: Language) -> None:

@@ -15,9 +15,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from tailored_cms import api
 from tailored_cms.areas.models import TailoredArea, Variant
+from tailored_cms.results.models import VariantStats
 from tailored_cms.tracking import TrackedEvent, append
 
 from ..rules.conftest import make_visitor  # noqa: F401 - a fixture of the segment sizes' tests
@@ -105,3 +107,19 @@ def add_events(client: redis.Redis, events: Iterable[TrackedEvent]) -> None:
     pipeline = client.pipeline(transaction=False)
     append(pipeline, events)
     pipeline.execute()
+
+
+@pytest.fixture
+def by_language(hero):
+    """Today: Sports fans shown 300 times on Spanish pages (60 clicks), 100 on Italian ones (5 clicks)."""
+    for language, impressions, clicks in (("es", 300, 60), ("it", 100, 5)):
+        VariantStats.objects.create(
+            area=hero.area.key,
+            variant=hero.sports.key,
+            path="customized",
+            day=timezone.localdate(),
+            language=language,
+            impressions=impressions,
+            clicks=clicks,
+        )
+    return hero

@@ -116,35 +116,19 @@ def test_the_schema_lists_it_for_staff(client):
     assert set(operation["responses"]) == {"200", "400", "403", "404"}
 
 
-@pytest.fixture
-def languages(hero):
-    """Today: the sports variant shown 300 times on Spanish pages (60 clicks), 100 on Italian ones (5)."""
-    for language, impressions, clicks in (("es", 300, 60), ("it", 100, 5)):
-        VariantStats.objects.create(
-            area=hero.area.key,
-            variant=hero.sports.key,
-            path="customized",
-            day=timezone.localdate(),
-            language=language,
-            impressions=impressions,
-            clicks=clicks,
-        )
-    return hero
-
-
-def test_figures_come_per_language_and_for_one_language(languages, analyst):
-    (area,) = analyst.get(URL, {"area": languages.area.key}).json()["areas"]
+def test_figures_come_per_language_and_for_one_language(by_language, analyst):
+    (area,) = analyst.get(URL, {"area": by_language.area.key}).json()["areas"]
     assert [(row["language"], row["impressions"], row["clicks"]) for row in area["languages"]] == [
         ("es", 300, 60),
         ("it", 100, 5),
     ]
     assert area["languages"][0]["ctr"]["value"] == pytest.approx(0.2)
     assert {(row["language"], row["variant"], row["impressions"]) for row in area["language_variants"]} == {
-        ("es", languages.sports.key, 300),
-        ("it", languages.sports.key, 100),
+        ("es", by_language.sports.key, 300),
+        ("it", by_language.sports.key, 100),
     }
     assert {(row["language"], row["impressions"]) for row in area["daily"]} == {("es", 300), ("it", 100)}
-    document = analyst.get(URL, {"area": languages.area.key, "language": "it"}).json()
+    document = analyst.get(URL, {"area": by_language.area.key, "language": "it"}).json()
     assert document["language"] == "it"
     (area,) = document["areas"]
     assert area["total"]["impressions"] == 100

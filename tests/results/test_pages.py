@@ -214,22 +214,6 @@ def test_the_csv_of_all_areas_and_a_label_that_looks_like_a_formula(figures, ana
 # By language
 
 
-@pytest.fixture
-def by_language(hero):
-    """Today: Sports fans shown 300 times on Spanish pages (60 clicks), 100 on Italian ones (5 clicks)."""
-    for language, impressions, clicks in (("es", 300, 60), ("it", 100, 5)):
-        VariantStats.objects.create(
-            area=hero.area.key,
-            variant=hero.sports.key,
-            path="customized",
-            day=timezone.localdate(),
-            language=language,
-            impressions=impressions,
-            clicks=clicks,
-        )
-    return hero
-
-
 def language_rows(html: str, table: str) -> list[tuple[str, ...]]:
     """(data-language, row header, impressions) of each row of the table marked ``table``."""
     body = html[html.index(table) :]
