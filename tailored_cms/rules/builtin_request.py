@@ -230,9 +230,10 @@ class Language(RequestRule):
         codes = [site_language(code) for code in params["is"]]
         unknown = [given for given, code in zip(params["is"], codes, strict=True) if not code]
         if unknown:
-            raise ValueError(
+            raise ParamError(
+                "is",
                 gettext("parameter 'is' names no language of the site: %(codes)s (the site's languages: %(known)s).")
-                % {"codes": ", ".join(map(repr, unknown)), "known": ", ".join(site_languages())}
+                % {"codes": ", ".join(map(repr, unknown)), "known": ", ".join(site_languages())},
             )
         params["is"] = list(dict.fromkeys(codes))
 

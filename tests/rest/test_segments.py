@@ -192,6 +192,16 @@ def test_preview_of_a_new_segment_with_no_visitors_yet(editor):
             },
         ),
         (
+            {"rules": {"rule": "language", "is": ["es", "xx"]}},
+            {
+                "rules": [
+                    "Rule 'language': parameter 'is' names no language of the site: 'xx' (the site's languages: "
+                    "en, es, it)."
+                ],
+                "invalid": [{"rule": "language", "parameter": "is"}],
+            },
+        ),
+        (
             {"rules": {"rule": "device", "is": ["mobile"], "on": "x"}},
             {
                 "rules": ["Rule 'device' has no parameter 'on' (its parameters: is)."],
