@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from cms.models import Page
-from django.core.cache import cache
 from django.test import Client
 
 import example_site
@@ -33,12 +32,6 @@ pytestmark = pytest.mark.urls("example_site.urls")  # the example site's: pages 
 
 CHOOSER = re.compile(r'<nav class="language-chooser".*?</nav>', re.DOTALL)
 HERO = re.compile(r'<section class="hero">.*?</section>', re.DOTALL)
-
-
-@pytest.fixture(autouse=True)
-def empty_cms_caches() -> None:
-    """The CMS's page and placeholder caches (locmem) outlive other tests' databases: start empty."""
-    cache.clear()
 
 
 @pytest.fixture

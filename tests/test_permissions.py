@@ -38,7 +38,6 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core import signing
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -81,13 +80,6 @@ class World:
     visitor: Visitor
     event: Event
     broker: redis.Redis  # Celery's, private: the recompute action's messages
-
-
-@pytest.fixture(autouse=True)
-def empty_cms_caches() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

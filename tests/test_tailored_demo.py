@@ -11,7 +11,6 @@ import re
 import pytest
 from cms.models import CMSPlugin, Page, PageContent, PageUrl, Placeholder
 from django.conf import settings
-from django.core.cache import cache
 from django.core.management import call_command, get_commands
 from django.test import Client
 
@@ -65,12 +64,6 @@ def consenting(**headers: str) -> Client:
 def sports_articles() -> list[str]:
     tagged = PageTopics.objects.filter(topics__slug="sports").select_related("extended_object")
     return sorted(extension.extended_object.get_absolute_url("en") for extension in tagged)
-
-
-@pytest.fixture(autouse=True)
-def empty_cms_caches() -> None:
-    """The CMS's page and placeholder caches (locmem) outlive other tests' databases: start empty."""
-    cache.clear()
 
 
 @pytest.fixture

@@ -29,13 +29,6 @@ PREVIEW_URL = "/tailored/preview/"
 STOP_URL = "/tailored/preview/stop/"
 
 
-@pytest.fixture(autouse=True)
-def empty_cms_caches():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def page(db, django_capture_on_commit_callbacks):
     """A page whose hero shows regulars, sports fans and holdouts different things (the CMS caches are on)."""

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.widgets.conftest import empty_cms_caches, make_page, placeholder, text, visitor_client  # noqa: F401
+from tests.widgets.conftest import make_page, placeholder, text, visitor_client  # noqa: F401

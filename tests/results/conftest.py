@@ -4,7 +4,7 @@ without the permission to see results, and events as the beacon sends them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +13,6 @@ import redis
 from cms.api import add_plugin, create_page
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -23,13 +22,6 @@ from tailored_cms.results.models import VariantStats
 from tailored_cms.tracking import TrackedEvent, append
 
 from ..rules.conftest import make_visitor  # noqa: F401 - a fixture of the segment sizes' tests
-
-
-@pytest.fixture(autouse=True)
-def empty_cms_caches() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @dataclass

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from cms.api import add_plugin, create_page
-from django.core.cache import cache
 from django.test import Client
 
 from tailored_cms.visitors.models import Visitor
@@ -14,14 +11,6 @@ from tailored_cms.visitors.models import Visitor
 pytestmark = pytest.mark.django_db
 
 PAGE = "/tailored/preferences/"
-
-
-@pytest.fixture(autouse=True)
-def empty_cms_caches() -> Iterator[None]:
-    """The CMS page and placeholder caches (locmem) outlive other tests' databases: start empty."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

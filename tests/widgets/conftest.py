@@ -1,25 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from cms.api import add_plugin, create_page
 from cms.models import Page, Placeholder
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client
 
 from tailored_cms.conf import tailored_settings
 from tailored_cms.visitors.identity import set_visitor_cookie
 from tailored_cms.visitors.models import Visitor
-
-
-@pytest.fixture(autouse=True)
-def empty_cms_caches() -> Iterator[None]:
-    """The page and placeholder caches (locmem) outlive a test's database: start each test empty."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def placeholder(page: Page, slot: str, language: str = "en") -> Placeholder:
