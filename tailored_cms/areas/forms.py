@@ -8,26 +8,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import tailored_settings
 from ..plugin_settings.forms import PluginSettingsForm, settings_fields
 from ..rules.models import Segment
 from ..translations import by_name
-from ..visitors.models import Topic
+from ..visitors.forms import layout_choices, theme_choices, topic_choices
 from .models import MAX_HOLDOUT_PERCENT, MAX_ITEMS_RANGE, TailoredArea, Variant
 from .strategies import strategy_choices
 
-__all__ = [
-    "TailoredAreaForm",
-    "VariantForm",
-    "layout_choices",
-    "segment_choices",
-    "theme_choices",
-    "topic_choices",
-]
-
-
-def topic_choices() -> list[tuple[str, str]]:
-    return list(Topic.objects.names().items())
+__all__ = ["TailoredAreaForm", "VariantForm", "segment_choices"]
 
 
 def segment_choices() -> list[tuple[str, str]]:
@@ -36,14 +24,6 @@ def segment_choices() -> list[tuple[str, str]]:
         (slug, f"{name} ({_('switched off')})" if slug in switched_off else name)
         for slug, name in by_name(Segment.objects.names()).items()
     ]
-
-
-def theme_choices() -> list[tuple[str, str]]:
-    return list(tailored_settings.THEMES.items())
-
-
-def layout_choices() -> list[tuple[str, str]]:
-    return list(tailored_settings.LAYOUTS.items())
 
 
 AREA_FIELDS = settings_fields(

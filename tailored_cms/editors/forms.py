@@ -8,7 +8,8 @@ from django import forms
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ..areas.forms import layout_choices, segment_choices, theme_choices, topic_choices
+from ..areas.forms import segment_choices
+from ..visitors.forms import layout_choices, theme_choices, topic_choices
 from .preview import Preview
 
 

@@ -16,7 +16,14 @@ from .preferences import clean_preferences
 from .request import visitor_context
 from .snapshot import Snapshot
 
-__all__ = ["CHOICE_FIELDS", "PreferencesForm", "preferences_form_context"]
+__all__ = [
+    "CHOICE_FIELDS",
+    "PreferencesForm",
+    "layout_choices",
+    "preferences_form_context",
+    "theme_choices",
+    "topic_choices",
+]
 
 # The choices the form can show; a form showing only some names them in ``fields`` inputs.
 CHOICE_FIELDS = ("topics", "theme", "layout")
@@ -36,8 +43,17 @@ class _CheckedLaterMultipleChoiceField(forms.MultipleChoiceField):
         return True
 
 
-def _topic_choices() -> list[tuple[str, str]]:
+def topic_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every topic, named in the current language. Cost: one query."""
     return list(Topic.objects.names().items())
+
+
+def theme_choices() -> list[tuple[str, str]]:
+    return list(tailored_settings.THEMES.items())
+
+
+def layout_choices() -> list[tuple[str, str]]:
+    return list(tailored_settings.LAYOUTS.items())
 
 
 class PreferencesForm(forms.Form):
@@ -57,9 +73,9 @@ class PreferencesForm(forms.Form):
         kwargs.setdefault("auto_id", "tailored-%s")
         super().__init__(*args, **kwargs)
         choices = cast("dict[str, forms.ChoiceField]", self.fields)  # the three declared above
-        choices["topics"].choices = _topic_choices  # a callable: queried only when the form is rendered
-        choices["theme"].choices = list(tailored_settings.THEMES.items())
-        choices["layout"].choices = list(tailored_settings.LAYOUTS.items())
+        choices["topics"].choices = topic_choices  # a callable: queried only when the form is rendered
+        choices["theme"].choices = theme_choices()
+        choices["layout"].choices = layout_choices()
         self.preferences: dict[str, Any] = {}
 
     @classmethod
