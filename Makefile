@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-fast matrix test-cms bench screenshots lint format bootstrap clean
+.PHONY: demo test test-fast matrix test-cms bench screenshots docs lint format bootstrap clean
 
 bootstrap: $(STAMP)
 
@@ -48,6 +48,10 @@ screenshots: bootstrap
 	TAILORED_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_editor.py tests/browser/test_editor_preview.py tests/browser/test_segment_builder.py \
 		tests/browser/test_personalization_journey.py tests/browser/test_results.py
 
+# The documentation site (docs/conf.py) into docs/_build/html; a warning fails it.
+docs: bootstrap
+	$(VENV)/bin/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
+
 lint: bootstrap
 	$(VENV)/bin/ruff check tailored_cms tests example_site bench
 	$(VENV)/bin/ruff format --check tailored_cms tests example_site bench
@@ -59,4 +63,4 @@ format: bootstrap
 	$(VENV)/bin/ruff check --fix tailored_cms tests example_site bench
 
 clean:
-	rm -rf $(VENV) .nox var .pytest_cache
+	rm -rf $(VENV) .nox var .pytest_cache docs/_build

@@ -1,0 +1,44 @@
+"""Sphinx configuration of the documentation site: ``make docs`` builds it into ``docs/_build/html`` (warnings fail it).
+
+The pages are Markdown (MyST). The reference pages are generated at build time from the code itself (the settings'
+defaults, the rule registry, the OpenAPI schema, the Python API's docstrings), so they can't drift from it; the
+extensions that generate them are in ``docs/_ext``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import django
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path[:0] = [str(ROOT), str(DOCS / "_ext")]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_site.settings")
+django.setup()
+
+from tailored_cms import __version__  # noqa: E402
+
+project = "tailored_cms"
+author = "The tailored_cms authors"
+copyright = "the tailored_cms authors"  # noqa: A001 (Sphinx's name)
+release = __version__
+version = ".".join(__version__.split(".")[:2])
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+]
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build"]
+myst_heading_anchors = 3
+myst_enable_extensions = ["colon_fence", "deflist"]
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+
+html_theme = "furo"
+html_title = f"tailored_cms {release}"
+html_static_path: list[str] = []
