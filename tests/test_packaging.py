@@ -31,6 +31,7 @@ TOP_FILES = (
     "noxfile.py",
     "setup.cfg",
     "pyproject.toml",
+    ".readthedocs.yaml",
 )
 NOT_SOURCE = shutil.ignore_patterns(
     ".git",
@@ -42,6 +43,7 @@ NOT_SOURCE = shutil.ignore_patterns(
     "build",
     "dist",
     "var",
+    "_build",
     "media",
     "__pycache__",
     "*.pyc",
