@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | cksum | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 
 .PHONY: demo test test-fast matrix test-cms bench screenshots docs lint format bootstrap clean
 
@@ -20,7 +21,11 @@ demo: bootstrap
 	@scripts/ensure-system.sh || true
 	@scripts/demo.sh
 
-test: bootstrap
+$(NODE_STAMP): package-lock.json
+	@scripts/ensure-node-modules.sh
+	@rm -f node_modules/.installed-* && touch $@
+
+test: bootstrap $(NODE_STAMP)
 	@scripts/ensure-system.sh --browser
 	@scripts/test.sh
 
@@ -42,7 +47,7 @@ bench: bootstrap
 	@scripts/ensure-system.sh --bench
 	$(PY) -m bench
 
-screenshots: bootstrap
+screenshots: bootstrap $(NODE_STAMP)
 	@scripts/ensure-system.sh --browser
 	$(PY) scripts/screenshots.py
 	TAILORED_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_editor.py tests/browser/test_editor_preview.py tests/browser/test_segment_builder.py \
@@ -63,4 +68,4 @@ format: bootstrap
 	$(VENV)/bin/ruff check --fix tailored_cms tests example_site bench
 
 clean:
-	rm -rf $(VENV) .nox var .pytest_cache docs/_build
+	rm -rf $(VENV) .nox var .pytest_cache docs/_build node_modules

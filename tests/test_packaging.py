@@ -32,6 +32,8 @@ TOP_FILES = (
     "setup.cfg",
     "pyproject.toml",
     ".readthedocs.yaml",
+    "package.json",
+    "package-lock.json",
 )
 NOT_SOURCE = shutil.ignore_patterns(
     ".git",
@@ -44,6 +46,7 @@ NOT_SOURCE = shutil.ignore_patterns(
     "dist",
     "var",
     "_build",
+    "node_modules",
     "media",
     "__pycache__",
     "*.pyc",

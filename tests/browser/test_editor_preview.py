@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from tailored_cms import api
 
+from .accessibility import ADMIN_CHROME, assert_accessible
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     CMSEditor,
     EditorSite,
@@ -60,6 +61,7 @@ def test_an_editor_previews_the_page_as_a_segment_and_stops(chromium: Browser, p
     page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring").click()
     page.locator(".cms-toolbar-item-navigation a", has_text="Preview as…").click()
     page.wait_for_url("**/tailored/preview/**")
+    assert_accessible(page, exclude=ADMIN_CHROME)
     page.get_by_label("Regulars").check()
     page.get_by_role("button", name="Preview").click()
     page.wait_for_url(personalized_site.url(path))

@@ -23,6 +23,7 @@ from tailored_cms.rules.models import Segment
 from tailored_cms.tracking import ingest_batch
 from tailored_cms.visitors.models import Visitor
 
+from .accessibility import ADMIN_CHROME, assert_accessible
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     CMSEditor,
     EditorSite,
@@ -163,6 +164,7 @@ def test_a_visitors_impression_is_counted_and_the_editor_reads_the_results(
     expect(row).to_contain_text("signup")
     expect(page.locator("svg.tailored-chart")).to_have_count(1)  # the segments' sizes
     expect(page.get_by_role("img", name="Segment sizes per day, last 30 days")).to_be_visible()
+    assert_accessible(page, exclude=ADMIN_CHROME)
 
     row.get_by_role("link", name="Sidebar offer").click()
     page.wait_for_url(f"**/admin/tailored_cms/variantstats/{area.key}/**")
@@ -173,6 +175,7 @@ def test_a_visitors_impression_is_counted_and_the_editor_reads_the_results(
         expect(paths.get_by_role("rowheader", name=label)).to_be_visible()
     expect(page.locator("[data-tailored-results-variants]")).to_contain_text("Sports fans")
     expect(page.locator("[data-tailored-lift]")).to_contain_text("pts")
+    assert_accessible(page, exclude=ADMIN_CHROME)
     # Today's figures are the visitor's two impressions of the fallback.
     page.get_by_text("The charts' figures as a table").click()
     today = page.locator("[data-tailored-results-daily] tr", has_text=timezone.localdate().isoformat())

@@ -17,6 +17,7 @@ from tailored_cms.visitors.models import Visitor
 from tests.tracking.conftest import celery_app  # noqa: F401 - saving queues a recompute: to the private broker
 
 from ..english import english_in
+from .accessibility import ADMIN_CHROME, assert_accessible
 from .chromium import VIEWPORT
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     EDITOR,
@@ -96,6 +97,7 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     sports.get_by_label("At least (views)").fill("3")
     sports.get_by_label("Within the last (days) (optional)").fill("30")
     expect(count).to_have_text("1 of 3 visitors match now.")
+    assert_accessible(page, exclude=ADMIN_CHROME)
 
     device = add_rule(page, "Device", "device")
     expect(device).to_contain_text("checked on each page view")
