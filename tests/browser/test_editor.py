@@ -11,15 +11,17 @@ tailored areas.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FrameLocator, Page, expect
 
 from tailored_cms import api
 from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.widgets.models import PageTopics
 
+from .chromium import VIEWPORT
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     CMSEditor,
     EditorSite,
@@ -29,7 +31,8 @@ from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     new_context,
 )
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "editor-structure.png"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOT = SCREENSHOTS / "editor-structure.png"
 AREA_LABEL = "Match-day promo"
 SPORTS_TEXT = "Derby tickets on sale now"
 FALLBACK_TEXT = "Read our weekly digest"
@@ -61,6 +64,7 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
     form = editor.add_to_placeholder(sidebar, "TailoredAreaPlugin")
     form.locator("#id_label").fill(AREA_LABEL)
     form.locator("#id_strategy").select_option("customization")
+    screenshot_form(editor, form, "area-settings.png")
     editor.save()
     area = editor.plugin(sidebar, "Tailored area", AREA_LABEL)
     expect(area).to_have_count(1)
@@ -70,6 +74,7 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
         if topic:
             form.locator(f"#id_topics input[value='{topic}']").check()
             form.locator(f"#id_segments input[value='{SEGMENT[0]}']").check()
+            screenshot_form(editor, form, "variant-settings.png")
         if fallback:
             form.locator("#id_fallback").check()
         editor.save()
@@ -164,6 +169,28 @@ def test_an_editor_builds_a_tailored_area_and_switches_its_strategy(chromium: Br
     for visitor in (fan, newcomer):
         visitor.close()
     context.close()
+
+
+def screenshot_form(editor: CMSEditor, form: FrameLocator, name: str) -> None:
+    """`make screenshots`: the plugin form in the CMS's modal, maximized and as tall as the form, 1280 wide."""
+    if os.environ.get("TAILORED_SCREENSHOTS") != "1":  # test runs leave docs/ alone
+        return
+    page = editor.page
+    root = page.locator("html")  # django CMS marks the maximized modal there
+    maximize = editor.modal.locator(".cms-modal-maximize")
+    maximize.click()
+    expect(root).to_have_class(re.compile(r"\bcms-modal-maximized\b"))
+    maximize.blur()
+    frame = editor.modal.locator(".cms-modal-frame iframe")
+    chrome = editor.modal.bounding_box()["height"] - frame.bounding_box()["height"]
+    content = form.locator("html").evaluate(
+        "e => { scrollTo(0, 0); return document.querySelector('form').scrollHeight; }"
+    )
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(chrome + content + 40)})
+    editor.modal.screenshot(path=str(SCREENSHOTS / name))
+    page.set_viewport_size(VIEWPORT)
+    maximize.click()
+    expect(root).not_to_have_class(re.compile(r"\bcms-modal-maximized\b"))
 
 
 def open_tailoring_menu_item(page: Page, entry: str) -> None:
