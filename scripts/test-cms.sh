@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A subset of django CMS's own test suite (shipped in its wheel), run with tailored_cms installed as the README
-# says (tests/cms_suite/settings.py): what tailored_cms adds to every site must not break django CMS.
+# A subset of django CMS's own test suite (shipped in its wheel), run with tailored_cms installed as
+# docs/installation.md says (tests/cms_suite/settings.py): what tailored_cms adds to every site must not break
+# django CMS.
 # Arguments are passed to pytest. docs/cms-suite.md lists the expected differences; each test deselected here is
 # one of them, named with its reason.
 set -euo pipefail

@@ -22,7 +22,7 @@ _api_roots: dict[tuple[str, str, str], str] = {}
 
 
 def api_root() -> str:
-    """Where the site mounts the REST API (``/tailored/api/v1/`` as the README installs it); ``""`` if nowhere."""
+    """Where the site mounts the REST API (``/tailored/api/v1/`` as the install docs have it); ``""`` if nowhere."""
     cache_key = (str(get_urlconf() or settings.ROOT_URLCONF), get_script_prefix(), get_language() or "")
     root = _api_roots.get(cache_key)
     if root is None:

@@ -1,8 +1,8 @@
-"""The README's install steps work on a brand-new django CMS site.
+"""The install steps of docs/installation.md work on a brand-new django CMS site.
 
 Once per module, in a tmp dir, exactly as a developer makes a site: ``django-admin startproject mysite .``,
 then ``djangocms . --use-bundled-install-rules --noinput`` (djangocms-versioning on, its default). Then only
-the README's marked install blocks (``<!-- install:NAME -->`` before a code block, between
+that page's marked install blocks (``<!-- install:NAME -->`` before a code block, between
 ``<!-- install:start -->`` and ``<!-- install:end -->``) are applied to the generated settings.py, urls.py and
 base template; the site is migrated, given a published page with a tailored area, and served by ``runserver``.
 
@@ -36,7 +36,7 @@ from .redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.install
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+INSTALLATION = Path(__file__).resolve().parent.parent / "docs" / "installation.md"
 BIN = Path(sys.executable).parent
 PROJECT = "mysite"
 FALLBACK_TEXT = "Welcome, everyone [fallback-7c1e]"
@@ -44,22 +44,22 @@ SPORTS_TEXT = "Tonight's match for sports fans [sports-4b9a]"
 TIMEOUT = 240  # seconds, for any one subprocess
 
 
-# --- the README ---------------------------------------------------------------------------------------------
+# --- docs/installation.md ------------------------------------------------------------------------------------
 
 
-def readme_blocks() -> dict[str, str]:
-    """The README's install code blocks by marker name (``<!-- install:settings -->`` -> ``"settings"``)."""
-    text = README.read_text(encoding="utf-8")
+def install_blocks() -> dict[str, str]:
+    """The installation page's install code blocks by marker name (``<!-- install:settings -->`` -> ``"settings"``)."""
+    text = INSTALLATION.read_text(encoding="utf-8")
     section = re.search(r"<!-- install:start -->(.*?)<!-- install:end -->", text, re.S)
-    assert section, f"{README} has no <!-- install:start --> ... <!-- install:end --> section"
+    assert section, f"{INSTALLATION} has no <!-- install:start --> ... <!-- install:end --> section"
     fenced = r"<!-- install:([\w-]+) -->\s*```[\w-]*\n(.*?)^```"
     return dict(re.findall(fenced, section.group(1), re.S | re.M))
 
 
-def readme_block(name: str) -> str:
-    blocks = readme_blocks()
+def install_block(name: str) -> str:
+    blocks = install_blocks()
     assert name in blocks, (
-        f"The README's install section has no code block marked <!-- install:{name} -->; found: {sorted(blocks)}"
+        f"docs/installation.md has no code block marked <!-- install:{name} -->; found: {sorted(blocks)}"
     )
     return blocks[name]
 
@@ -206,7 +206,7 @@ CONTENT_SCRIPT = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Site:
-    """A new django CMS site with tailored_cms installed from the README, and one published tailored page."""
+    """A new django CMS site with tailored_cms installed from docs/installation.md, and one published tailored page."""
     root = tmp_path_factory.mktemp("newsite")
     # A Redis DB of its own on the suite's private server (conftest flushes DB 0 before every test).
     redis_url = f"redis://127.0.0.1:{redis_server.port}/7"
@@ -226,11 +226,11 @@ def site(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) ->
     assert '"djangocms_versioning"' in settings_text, "djangocms . should have added djangocms_versioning"
     base_template = root / "templates" / "cms-base.html"
 
-    # 2. The README's install blocks, nothing else.
-    append(site.settings_file, readme_block("settings"), "# --- README: install:settings")
-    append(site.settings_file, readme_block("celery-settings"), "# --- README: install:celery-settings")
-    append(root / PROJECT / "urls.py", readme_block("urls"), "# --- README: install:urls")
-    append(base_template, readme_block("template"), "{# --- README: install:template #}")
+    # 2. The installation page's install blocks, nothing else.
+    append(site.settings_file, install_block("settings"), "# --- docs/installation.md: install:settings")
+    append(site.settings_file, install_block("celery-settings"), "# --- docs/installation.md: install:celery-settings")
+    append(root / PROJECT / "urls.py", install_block("urls"), "# --- docs/installation.md: install:urls")
+    append(base_template, install_block("template"), "{# --- docs/installation.md: install:template #}")
 
     # 3. This test's environment (not an install step): its private Redis, for tailored_cms and Celery.
     append(
@@ -240,7 +240,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) ->
         "# --- the test's environment, not an install step: a private Redis",
     )
 
-    # 4. The README's `manage.py migrate`, then content as an editor would make it, published.
+    # 4. The installation page's `manage.py migrate`, then content as an editor would make it, published.
     manage(site, "migrate", "--noinput")
     script = root / "make_tailored_page.py"
     script.write_text(CONTENT_SCRIPT, encoding="utf-8")
@@ -365,10 +365,12 @@ def visible(response: Response) -> tuple[bool, bool]:
 # --- the tests ----------------------------------------------------------------------------------------------
 
 
-def test_readme_has_every_install_block() -> None:
-    blocks = readme_blocks()
+def test_installation_page_has_every_install_block() -> None:
+    blocks = install_blocks()
     for name in ("settings", "urls", "template", "celery-settings", "celery-worker"):
-        assert blocks.get(name, "").strip(), f"README: the <!-- install:{name} --> block is missing or empty"
+        assert blocks.get(name, "").strip(), (
+            f"docs/installation.md: the <!-- install:{name} --> block is empty or missing"
+        )
     assert '"tailored_cms"' in blocks["settings"] and "TailoredMiddleware" in blocks["settings"]
     assert 'include("tailored_cms.urls")' in blocks["urls"]
     assert "{% load tailored %}" in blocks["template"] and "{% tailored_body_attrs %}" in blocks["template"]
@@ -395,7 +397,7 @@ def test_two_visitors_with_different_choices_see_different_content(site: Site, s
     response = newcomer.expect(newcomer.get(page), 200, f"GET {page} (new visitor)")
     assert visible(response) == (True, False), f"a new visitor should see only the fallback:\n{response.text}"
     assert re.search(r"<body[^>]*tailored-theme-", response.text), (
-        f"the README's template block should put the theme class on <body>:\n{response.text[:2000]}"
+        f"the installation page's template block should put the theme class on <body>:\n{response.text[:2000]}"
     )
 
     # A sports fan chooses sports through the site's /tailored/ API and sees the sports variant.
@@ -497,8 +499,8 @@ def test_a_sites_own_celery_app_autodiscovers_every_task(site: Site) -> None:
     )
 
 
-def test_readme_celery_worker_command_starts_a_worker(site: Site) -> None:
-    words = shlex.split(readme_block("celery-worker").strip())
+def test_celery_worker_command_starts_a_worker(site: Site) -> None:
+    words = shlex.split(install_block("celery-worker").strip())
     env = site_env()
     while words and re.match(r"^[A-Z_][A-Z0-9_]*=", words[0]):
         name, value = words.pop(0).split("=", 1)

@@ -1,7 +1,7 @@
-"""django CMS's own test settings (shipped in its wheel), with tailored_cms installed as the README says.
+"""django CMS's own test settings (shipped in its wheel), with tailored_cms installed as docs/installation.md says.
 
 ``scripts/test-cms.sh`` runs a subset of django CMS's test suite with these: what tailored_cms adds to every
-site (a toolbar menu, a page extension, a middleware) must not break django CMS. The README's blocks are applied
+site (a toolbar menu, a page extension, a middleware) must not break django CMS. That page's blocks are applied
 as written (settings, then URLs in ``urls.py``); docs/cms-suite.md lists the expected differences.
 """
 
@@ -17,7 +17,7 @@ DATABASES = {
     "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "TEST": {"MIRROR": "default"}},
 }
 
-# tailored_cms, as the README's install section says
+# tailored_cms, as docs/installation.md says
 INSTALLED_APPS += ["rest_framework", "tailored_cms"]
 MIDDLEWARE += ["tailored_cms.middleware.TailoredMiddleware"]
 TAILORED_CMS = {

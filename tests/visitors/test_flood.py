@@ -1,6 +1,6 @@
 """A flood of new visitors can't exhaust Redis: snapshots expire, and under a memory cap they are what goes.
 
-The deployment the README recommends: ``maxmemory`` with ``maxmemory-policy volatile-lru``. Only keys with an
+The deployment docs/deployment.md recommends: ``maxmemory`` with ``maxmemory-policy volatile-lru``. Only keys with an
 expiry can be evicted — snapshots (a cache of the database) and rate counters — never the event stream, so
 memory stays under the cap and no accepted event is lost.
 """
@@ -32,7 +32,7 @@ def first_visit() -> HttpResponse:
 
 @pytest.fixture
 def capped_redis(tailored_redis):
-    """The test's private Redis with a memory cap just above what it holds now, as the README deploys it."""
+    """The test's private Redis with a memory cap just above what it holds now, as docs/deployment.md deploys it."""
     before = tailored_redis.config_get("maxmemory*")
     baseline = tailored_redis.info("memory")["used_memory"]
     tailored_redis.config_set("maxmemory", baseline + CAP)

@@ -1,4 +1,4 @@
-"""A site that mounts tailored_cms somewhere else than the README says."""
+"""A site that mounts tailored_cms somewhere else than docs/installation.md says."""
 
 from django.urls import include, path
 
