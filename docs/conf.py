@@ -30,6 +30,7 @@ version = ".".join(__version__.split(".")[:2])
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
+    "tailored_settings",
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
