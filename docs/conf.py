@@ -31,6 +31,7 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "tailored_settings",
+    "tailored_rules",
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]

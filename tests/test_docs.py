@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from tailored_cms.conf import DEFAULTS, SETTINGS
+from tailored_cms.rules import registered_rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "_ext"))
 
+import tailored_rules  # noqa: E402
 import tailored_settings  # noqa: E402
 
 
@@ -34,3 +36,19 @@ def test_a_setting_renders_with_its_type_default_and_documentation():
     assert "{'light': 'Light', 'dark': 'Dark', 'high-contrast': 'High contrast'}" in text  # lazy labels as text
     assert SETTINGS["THEMES"].doc in text
     assert "*int*, default `50`" in tailored_settings.setting_markdown("MAX_TOPICS")
+
+
+@pytest.mark.parametrize("rule", list(registered_rules().values()), ids=lambda rule: rule.name)
+def test_every_rule_has_a_description_and_a_valid_example(rule):
+    assert str(rule.description).strip()
+    leaf = tailored_rules.example(rule)
+    assert leaf is not None
+    assert rule.clean(leaf)["rule"] == rule.name
+
+
+def test_a_rule_renders_for_editors_then_as_json():
+    text = tailored_rules.rule_markdown(registered_rules()["topic_views"])
+    assert text.startswith("### Viewed pages about a topic\n")
+    assert "| `min` | At least (views) | a whole number from 1 to 1,000,000 | required |" in text
+    assert "For a visitor who viewed sports pages at least 3 times in 30 days:" in text
+    assert '{"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}' in text
