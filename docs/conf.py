@@ -32,6 +32,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "tailored_settings",
     "tailored_rules",
+    "tailored_openapi",
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]

@@ -12,6 +12,7 @@ from tailored_cms.rules import registered_rules
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs" / "_ext"))
 
+import tailored_openapi  # noqa: E402
 import tailored_rules  # noqa: E402
 import tailored_settings  # noqa: E402
 
@@ -52,3 +53,16 @@ def test_a_rule_renders_for_editors_then_as_json():
     assert "| `min` | At least (views) | a whole number from 1 to 1,000,000 | required |" in text
     assert "For a visitor who viewed sports pages at least 3 times in 30 days:" in text
     assert '{"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}' in text
+
+
+def test_every_endpoint_is_documented_with_its_statuses():
+    schema = tailored_openapi.openapi()
+    text = tailored_openapi.api_markdown(schema)
+    for path, operations in schema["paths"].items():
+        assert f"### `{path}`" in text
+        for method, operation in operations.items():
+            assert operation["summary"] and operation["description"], (method, path)
+            assert f"**{operation['summary']}**" in text
+    assert "| **429** | Over EVENTS_RATE_PER_VISITOR" in text
+    assert "{ref}`EventBatch <schema-eventbatch>` as `application/json`, `text/plain`" in text
+    assert "(schema-eventbatch)=\n### EventBatch" in text

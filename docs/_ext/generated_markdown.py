@@ -19,6 +19,7 @@ class MarkdownDirective(SphinxDirective):
         raise NotImplementedError
 
     def run(self) -> list[nodes.Node]:
+        self.env.note_reread()  # generated from the code: read again at every build, even if the page didn't change
         with translation.override("en"):
             text = self.markdown()
         container = nodes.section()
