@@ -49,7 +49,7 @@ def test_every_rule_has_a_description_and_a_valid_example(rule):
 
 def test_a_rule_renders_for_editors_then_as_json():
     text = tailored_rules.rule_markdown(registered_rules()["topic_views"])
-    assert text.startswith("### Viewed pages about a topic\n")
+    assert text.startswith("(rule-topic_views)=\n### Viewed pages about a topic\n")
     assert "| `min` | At least (views) | a whole number from 1 to 1,000,000 | required |" in text
     assert "For a visitor who viewed sports pages at least 3 times in 30 days:" in text
     assert '{"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}' in text

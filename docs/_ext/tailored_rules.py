@@ -99,8 +99,15 @@ def example(rule: Rule) -> dict[str, Any] | None:
 
 
 def rule_markdown(rule: Rule) -> str:
-    """One rule type as a section, in plain words first, then its parameters and an example."""
-    lines = [f"### {rule.display_label()}", "", f"**`{rule.name}`** · {KINDS[rule.behavioural]}", ""]
+    """One rule type as a section (labelled ``rule-<name>`` for links), in plain words first, then its parameters
+    and an example."""
+    lines = [
+        f"(rule-{rule.name})=",
+        f"### {rule.display_label()}",
+        "",
+        f"**`{rule.name}`** · {KINDS[rule.behavioural]}",
+        "",
+    ]
     if rule.description:
         lines += [str(rule.description), ""]
     docstring = type(rule).__doc__  # the class's own, not inherited: the base classes' contract is for developers
