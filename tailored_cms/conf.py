@@ -32,7 +32,8 @@ SETTINGS: dict[str, Setting] = {
         "redis://127.0.0.1:6379/0",
         "str",
         "Redis for visitor snapshots, the event stream and the rate limits (the environment variable "
-        "`TAILORED_REDIS_URL` overrides it in the example site only).",
+        "`TAILORED_REDIS_URL` overrides it in the example site only). A `redis://`, `rediss://` or `unix://` URL "
+        "(check E005).",
     ),
     "REDIS_PREFIX": Setting(
         "tailored",
@@ -58,20 +59,25 @@ SETTINGS: dict[str, Setting] = {
     "THEMES": Setting(
         {"light": _("Light"), "dark": _("Dark"), "high-contrast": _("High contrast")},
         "dict",
-        "Themes a visitor may choose: slug → label (translatable). `<body>` gets the class `tailored-theme-<slug>`.",
+        "Themes a visitor may choose: slug → label (translatable). `<body>` gets the class `tailored-theme-<slug>`. "
+        "Not empty (check E003).",
     ),
-    "DEFAULT_THEME": Setting("light", "str", "Theme of visitors who chose none: a key of `THEMES`."),
+    "DEFAULT_THEME": Setting("light", "str", "Theme of visitors who chose none: a key of `THEMES` (check E004)."),
     "LAYOUTS": Setting(
         {"one-column": _("One column"), "two-columns": _("Two columns"), "grid": _("Grid")},
         "dict",
-        "Layouts a visitor may choose: slug → label (translatable). `<body>` gets the class `tailored-layout-<slug>`.",
+        "Layouts a visitor may choose: slug → label (translatable). `<body>` gets the class "
+        "`tailored-layout-<slug>`. Not empty (check E003).",
     ),
-    "DEFAULT_LAYOUT": Setting("one-column", "str", "Layout of visitors who chose none: a key of `LAYOUTS`."),
+    "DEFAULT_LAYOUT": Setting(
+        "one-column", "str", "Layout of visitors who chose none: a key of `LAYOUTS` (check E004)."
+    ),
     "CONSENT": Setting(
         "required",
         "str",
         'Behaviour tracking: `"required"` (nothing behavioural is stored before the visitor agrees) or '
-        '`"implied"` (tracked unless they refuse). `Sec-GPC: 1` and `DNT: 1` turn it off whatever this says.',
+        '`"implied"` (tracked unless they refuse); check E008. `Sec-GPC: 1` and `DNT: 1` turn it off whatever '
+        "this says.",
     ),
     "UNTRACKED_PATHS": Setting(
         ["/admin/", "/tailored/"],
@@ -119,7 +125,8 @@ SETTINGS: dict[str, Setting] = {
         "tailored_cms.visitors.store.RedisSnapshotStore",
         "dotted path",
         "Where visitor snapshots are cached for the request path: subclass `SnapshotStore` and implement all of "
-        "it, rate limits and capture included (check E017 refuses a store that doesn't).",
+        "it, rate limits and capture included (check E006 names a path that can't be imported, E017 a store that "
+        "doesn't implement it all).",
     ),
     "STREAM_MAXLEN": Setting(
         1_000_000,
@@ -171,30 +178,36 @@ SETTINGS: dict[str, Setting] = {
         "Visitors per chunk of a full segment recompute: one transaction each with a constant number of queries; "
         "memory grows with this, not with the number of visitors (1 to 100,000; check E013).",
     ),
-    "EVENTS_MAX_BATCH": Setting(50, "int", "Most events one `events/` request may carry (400 beyond)."),
+    "EVENTS_MAX_BATCH": Setting(
+        50, "int", "Most events one `events/` request may carry (400 beyond). Above 0 (check E010)."
+    ),
     "EVENTS_MAX_BODY_BYTES": Setting(
         64 * 1024,
         "int",
-        "Largest `events/` body in bytes; a larger one is refused with 413 before it is read.",
+        "Largest `events/` body in bytes; a larger one is refused with 413 before it is read. Above 0 (check E010).",
     ),
-    "EVENT_MAX_PROPS": Setting(20, "int", "Most properties (`props`) one event may have."),
-    "EVENT_MAX_PROP_BYTES": Setting(2048, "int", "Most bytes one event's `props` may take as compact UTF-8 JSON."),
+    "EVENT_MAX_PROPS": Setting(20, "int", "Most properties (`props`) one event may have. Above 0 (check E010)."),
+    "EVENT_MAX_PROP_BYTES": Setting(
+        2048, "int", "Most bytes one event's `props` may take as compact UTF-8 JSON. Above 0 (check E010)."
+    ),
     "EVENT_MAX_AGE": Setting(
         60 * 60 * 24,
         "int",
         "An event the page dates further back than this many seconds (a day by default: a clock that is wrong, a "
-        "queue that waited), or in the future, is dated when it is received instead.",
+        "queue that waited), or in the future, is dated when it is received instead. Above 0 (check E010).",
     ),
     "EVENTS_RATE_PER_VISITOR": Setting(
         600,
         "int or None",
         "Events a visitor may send to `events/` per minute (fixed 60 s windows counted in Redis); past it a 429 "
-        "with `Retry-After`. `None`: no limit. Not enforced while Redis is down (events are spooled).",
+        "with `Retry-After`. `None`: no limit. Not enforced while Redis is down (events are spooled). At least "
+        "`EVENTS_MAX_BATCH` (check E010).",
     ),
     "EVENTS_RATE_PER_IP": Setting(
         6000,
         "int or None",
-        "The same per client IP address (a whole office behind one NAT shares it).",
+        "The same per client IP address (a whole office behind one NAT shares it). At least `EVENTS_MAX_BATCH` "
+        "(check E010).",
     ),
     "CLIENT_IP_HEADER": Setting(
         None,
@@ -202,7 +215,7 @@ SETTINGS: dict[str, Setting] = {
         "Where the client IP for `EVENTS_RATE_PER_IP` comes from: `None` for `REMOTE_ADDR`, or the "
         '`request.META` key of a header your reverse proxy sets, e.g. `"HTTP_X_FORWARDED_FOR"`. Its right-most '
         "address is used: the one your proxy added (addresses to its left are whatever the client sent). Behind "
-        "several proxies, name a header your edge proxy sets to the client's address alone.",
+        "several proxies, name a header your edge proxy sets to the client's address alone. Check E011.",
     ),
 }
 
