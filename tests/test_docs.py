@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
 import pytest
 
+from tailored_cms import api
 from tailored_cms.conf import DEFAULTS, SETTINGS
 from tailored_cms.rules import registered_rules
 
@@ -66,3 +68,8 @@ def test_every_endpoint_is_documented_with_its_statuses():
     assert "| **429** | Over EVENTS_RATE_PER_VISITOR" in text
     assert "{ref}`EventBatch <schema-eventbatch>` as `application/json`, `text/plain`" in text
     assert "(schema-eventbatch)=\n### EventBatch" in text
+
+
+@pytest.mark.parametrize("name", api.__all__)
+def test_every_function_of_the_python_api_says_what_it_does(name):
+    assert inspect.getdoc(getattr(api, name))
