@@ -30,6 +30,9 @@ version = ".".join(__version__.split(".")[:2])
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
+    "tailored_settings",
+    "tailored_rules",
+    "tailored_openapi",
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
@@ -38,6 +41,41 @@ myst_enable_extensions = ["colon_fence", "deflist"]
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+autodoc_preserve_defaults = True  # a default as written (``_UNSET``), not its repr
+
+# Types the signatures name that no page documents (nitpicky mode warns on each; intersphinx needs the network).
+nitpick_ignore_regex = [
+    ("py:class", r"(collections\.abc|datetime|django|cms|parler)\..+"),  # the standard library's, Django's, CMS's
+    ("py:class", r"tailored_cms\..+\.[A-Z]"),  # type variables (V, K, R, S)
+]
+nitpick_ignore = [
+    ("py:class", name)
+    for name in (
+        # Annotations imported only for type checkers, which autodoc sees as written.
+        "datetime",
+        "HttpRequest",
+        "Page",
+        "Placeholder",
+        "Q",
+        "StrOrPromise",
+        "TailoredArea",
+        "Variant",
+        "Widget",
+        "WidgetBoard",
+        "PageTopics",
+        "RecomputeSummary",
+        "Snapshot",
+        # tailored_cms's own types that the Python API page names without documenting them.
+        "tailored_cms.visitors.snapshot.Snapshot",
+        "tailored_cms.visitors.models.Topic",
+        "tailored_cms.rules.models.Segment",
+        "tailored_cms.tracking.stream.TrackedEvent",
+        "tailored_cms.areas.reasons.Reason",
+        "tailored_cms.areas.matching.Choices",
+        "tailored_cms.areas.strategies.registry.AreaSettings",
+        "tailored_cms.areas.strategies.registry.ExplainedChoices",
+    )
+]
 
 html_theme = "furo"
 html_title = f"tailored_cms {release}"

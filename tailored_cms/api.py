@@ -58,7 +58,8 @@ def create_topic(
     descriptions: Mapping[str, str] | None = None,
 ) -> Topic:
     """Create (or update) the topic ``slug``. ``name`` and ``description`` are written in the current language;
-    ``names`` and ``descriptions`` (``{"es": "Deportes"}``) in theirs (see ``_translate``)."""
+    ``names`` and ``descriptions`` (``{"es": "Deportes"}``) in theirs (a language the site doesn't have is a
+    ``ValidationError`` naming it)."""
     topic = Topic.objects.filter(slug=slug).first() or Topic(slug=slug)
     topic.name = name or slug.replace("-", " ").title()
     topic.description = description

@@ -2,11 +2,14 @@
 
 ``tailored_settings.THEMES`` returns the site's value or the documented default. The cache is
 cleared when a test changes ``TAILORED_CMS`` with ``override_settings``.
+
+``SETTINGS`` documents every key: its default, type and meaning, which the documentation site's configuration
+page is generated from (``docs/_ext/tailored_settings.py``). Its ``doc`` is Markdown.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -15,93 +18,208 @@ from django.utils.translation import gettext_lazy as _
 
 SETTING_NAME = "TAILORED_CMS"
 
-DEFAULTS: dict[str, Any] = {
-    # Redis holds visitor snapshots (and, later, the event stream). Env TAILORED_REDIS_URL
-    # overrides this in the example site only.
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-    # Every Redis key this app writes starts with this prefix, so several sites can share a server.
-    "REDIS_PREFIX": "tailored",
-    # Socket timeout (seconds) for Redis calls on the request path; past it the DB answers instead.
-    "REDIS_TIMEOUT": 0.25,
-    # After a Redis failure, the request path skips Redis for this many seconds (then tries again).
-    "REDIS_RETRY_AFTER": 5.0,
-    # Seconds a visitor's snapshot stays in Redis after their last request; the DB is the source of truth.
-    "SNAPSHOT_TTL": 60 * 60 * 24 * 7,
-    # Themes a visitor may choose: slug -> label. The body gets class ``tailored-theme-<slug>``.
-    "THEMES": {"light": _("Light"), "dark": _("Dark"), "high-contrast": _("High contrast")},
-    "DEFAULT_THEME": "light",
-    # Layouts a visitor may choose: slug -> label. The body gets class ``tailored-layout-<slug>``.
-    "LAYOUTS": {"one-column": _("One column"), "two-columns": _("Two columns"), "grid": _("Grid")},
-    "DEFAULT_LAYOUT": "one-column",
-    # Behaviour tracking: "required" (nothing behavioural is stored before the visitor agrees) or "implied"
-    # (tracked unless they refuse). Sec-GPC: 1 and DNT: 1 turn tracking off whatever this says.
-    "CONSENT": "required",
-    # Path prefixes never counted as page views (besides STATIC_URL and MEDIA_URL).
-    "UNTRACKED_PATHS": ["/admin/", "/tailored/"],
-    # Most topics a visitor may follow.
-    "MAX_TOPICS": 50,
-    # Most widgets a visitor's arrangement may name (order plus hidden).
-    "MAX_WIDGETS": 200,
-    # The visitor cookie: signed, HttpOnly, SameSite=Lax.
-    "COOKIE_NAME": "tailored_vid",
-    "COOKIE_AGE": 60 * 60 * 24 * 365,
-    "COOKIE_SECURE": False,
-    # Request headers the middleware sets for django CMS's placeholder and page caches.
-    "VARY_HEADER": "X-Tailored-Variant",
-    "WIDGETS_VARY_HEADER": "X-Tailored-Widgets",
-    # ...and to the visitor's consent state ("tracked", "ask", "not-tracked"): the beacon tag and the consent
-    # banner vary on it. The three headers must differ (system check E009).
-    "CONSENT_VARY_HEADER": "X-Tailored-Consent",
-    # ...and to the visitor's holdout bucket (0-99, empty without a visitor id): tailored areas with a holdout vary
-    # on it. Must differ from the three above (E009).
-    "HOLDOUT_VARY_HEADER": "X-Tailored-Holdout",
-    # The most cached copies a tailored area may have (distinct variant keys, times holdout buckets, seen in the
-    # last 7 days) before the admin warns its editors that caching hardly helps it any more (areas/cache_budget.py).
-    "CACHE_VARIANT_BUDGET": 1000,
-    # Dotted path of the snapshot store (where visitor snapshots are cached for the request path).
-    "SNAPSHOT_STORE": "tailored_cms.visitors.store.RedisSnapshotStore",
-    # Events wait in a Redis stream until Celery ingests them. XADD trims it to about this many entries
-    # (MAXLEN ~), so a stopped ingest costs bounded memory (~200 bytes an entry); beyond that the oldest are lost.
-    "STREAM_MAXLEN": 1_000_000,
-    # Most stream entries one ingest batch reads (one DB transaction; its queries don't grow with it).
-    "INGEST_BATCH": 2000,
-    # Entries a consumer has held unacknowledged this long are taken over by another: their worker died.
-    "INGEST_CLAIM_IDLE_SECONDS": 60,
-    # A visitor's next event after this much inactivity starts a new visit.
-    "VISIT_GAP_MINUTES": 30,
-    # Raw events, and visitors inactive this long, are removed by the retention purge.
-    "RETENTION_DAYS": 90,
-    # Results: a goal event counts as a conversion of the variant the visitor last saw in the area if they saw it
-    # at most this many days before (impressions are read from raw events, so at most RETENTION_DAYS: check W003).
-    "CONVERSION_WINDOW_DAYS": 30,
-    # The optimize strategy: the least share of visitors every tested variant keeps (0 to 0.5; 0.05 = 5 of the 100
-    # buckets), so a variant that started badly still gets the visitors that can prove it better.
-    "OPTIMIZE_MIN_SHARE": 0.05,
-    # Segments. The request header holding the visitor's country (ISO 3166 alpha-2), set by your CDN or proxy,
-    # for the "country" rule: Cloudflare's CF-IPCountry by default; "" turns the rule off (it never matches).
-    "COUNTRY_HEADER": "CF-IPCountry",
-    # Visitors per chunk of a full segment recompute: one transaction each, with a constant number of queries;
-    # memory grows with this, not with the number of visitors.
-    "RECOMPUTE_CHUNK": 5000,
-    # The events/ endpoint (a page's beacon). Most events one request may carry, and its largest body in bytes
-    # (a larger one is refused with 413 before it is read).
-    "EVENTS_MAX_BATCH": 50,
-    "EVENTS_MAX_BODY_BYTES": 64 * 1024,
-    # Most properties one event may have, and the most bytes its props may take as compact UTF-8 JSON.
-    "EVENT_MAX_PROPS": 20,
-    "EVENT_MAX_PROP_BYTES": 2048,
-    # An event a client dates further back than this many seconds (a clock that is wrong, a queue that waited) is
-    # dated when it is received instead, as is one dated in the future.
-    "EVENT_MAX_AGE": 60 * 60 * 24,
-    # Rate limits of events/: events per minute (fixed 60 s windows counted in Redis) per visitor and per client IP;
-    # None for no limit. Past one, 429 with Retry-After. Not enforced while Redis is down (events are spooled).
-    "EVENTS_RATE_PER_VISITOR": 600,
-    "EVENTS_RATE_PER_IP": 6000,
-    # Where the client IP (for EVENTS_RATE_PER_IP) comes from: None for REMOTE_ADDR, or the request.META key of a
-    # header your reverse proxy sets, e.g. "HTTP_X_FORWARDED_FOR"; its right-most address is used, the one your
-    # proxy added (addresses left of it are whatever the client sent).
-    "CLIENT_IP_HEADER": None,
+
+class Setting(NamedTuple):
+    """One key of ``TAILORED_CMS``: its default, its type in words, and what it does (Markdown)."""
+
+    default: Any
+    type: str
+    doc: str
+
+
+SETTINGS: dict[str, Setting] = {
+    "REDIS_URL": Setting(
+        "redis://127.0.0.1:6379/0",
+        "str",
+        "Redis for visitor snapshots, the event stream and the rate limits (the environment variable "
+        "`TAILORED_REDIS_URL` overrides it in the example site only). A `redis://`, `rediss://` or `unix://` URL "
+        "(check E005).",
+    ),
+    "REDIS_PREFIX": Setting(
+        "tailored",
+        "str",
+        "Prefix of every Redis key the app writes, so several sites can share a server.",
+    ),
+    "REDIS_TIMEOUT": Setting(
+        0.25,
+        "float",
+        "Socket timeout (seconds) for Redis calls on the request path; past it the database answers instead.",
+    ),
+    "REDIS_RETRY_AFTER": Setting(
+        5.0,
+        "float",
+        "After a Redis failure, the request path skips Redis for this many seconds (then tries again).",
+    ),
+    "SNAPSHOT_TTL": Setting(
+        60 * 60 * 24 * 7,
+        "int",
+        "Seconds (a week by default) a visitor's snapshot stays in Redis after their last request; the database "
+        "is the source of truth.",
+    ),
+    "THEMES": Setting(
+        {"light": _("Light"), "dark": _("Dark"), "high-contrast": _("High contrast")},
+        "dict",
+        "Themes a visitor may choose: slug → label (translatable). `<body>` gets the class `tailored-theme-<slug>`. "
+        "Not empty (check E003).",
+    ),
+    "DEFAULT_THEME": Setting("light", "str", "Theme of visitors who chose none: a key of `THEMES` (check E004)."),
+    "LAYOUTS": Setting(
+        {"one-column": _("One column"), "two-columns": _("Two columns"), "grid": _("Grid")},
+        "dict",
+        "Layouts a visitor may choose: slug → label (translatable). `<body>` gets the class "
+        "`tailored-layout-<slug>`. Not empty (check E003).",
+    ),
+    "DEFAULT_LAYOUT": Setting(
+        "one-column", "str", "Layout of visitors who chose none: a key of `LAYOUTS` (check E004)."
+    ),
+    "CONSENT": Setting(
+        "required",
+        "str",
+        'Behaviour tracking: `"required"` (nothing behavioural is stored before the visitor agrees) or '
+        '`"implied"` (tracked unless they refuse); check E008. `Sec-GPC: 1` and `DNT: 1` turn it off whatever '
+        "this says.",
+    ),
+    "UNTRACKED_PATHS": Setting(
+        ["/admin/", "/tailored/"],
+        "list of str",
+        "Path prefixes whose requests are never counted as page views (besides `STATIC_URL` and `MEDIA_URL`): "
+        'add your own non-content areas, e.g. `"/accounts/"`.',
+    ),
+    "MAX_TOPICS": Setting(50, "int", "Most topics a visitor may follow."),
+    "MAX_WIDGETS": Setting(200, "int", "Most widgets a visitor's arrangement may name (order plus hidden)."),
+    "COOKIE_NAME": Setting("tailored_vid", "str", "The visitor cookie (signed, HttpOnly, SameSite=Lax)."),
+    "COOKIE_AGE": Setting(60 * 60 * 24 * 365, "int", "The visitor cookie's lifetime in seconds (a year by default)."),
+    "COOKIE_SECURE": Setting(False, "bool", "Send the visitor cookie over HTTPS only (turn it on in production)."),
+    "VARY_HEADER": Setting(
+        "X-Tailored-Variant",
+        "str",
+        "Request header the middleware sets to the visitor's variant key, for django CMS's placeholder and page "
+        "caches.",
+    ),
+    "WIDGETS_VARY_HEADER": Setting(
+        "X-Tailored-Widgets",
+        "str",
+        "The same for the visitor's widget arrangement (only widget boards vary on it).",
+    ),
+    "CONSENT_VARY_HEADER": Setting(
+        "X-Tailored-Consent",
+        "str",
+        "The same for the visitor's consent state: `tracked`, `ask` or `not-tracked` (`{% tailored_tracking %}` "
+        "and the consent banner vary on it). The headers must differ (check E009).",
+    ),
+    "HOLDOUT_VARY_HEADER": Setting(
+        "X-Tailored-Holdout",
+        "str",
+        "The same for the visitor's holdout bucket (`0`–`99`, empty without a visitor id): tailored areas with a "
+        "holdout vary on it. The four headers must differ (check E009).",
+    ),
+    "CACHE_VARIANT_BUDGET": Setting(
+        1000,
+        "int",
+        "The most cached copies a tailored area may have: the distinct values of the headers it varies on "
+        "(variant key, and holdout bucket with a holdout) its renders saw in the last 7 days. Past it the admin's "
+        "list of tailored areas and the area's change form warn its editors that caching hardly helps it any "
+        "more. Check E014 (a whole number above 0); W002 when the themes × layouts alone exceed it.",
+    ),
+    "SNAPSHOT_STORE": Setting(
+        "tailored_cms.visitors.store.RedisSnapshotStore",
+        "dotted path",
+        "Where visitor snapshots are cached for the request path: subclass `SnapshotStore` and implement all of "
+        "it, rate limits and capture included (check E006 names a path that can't be imported, E017 a store that "
+        "doesn't implement it all).",
+    ),
+    "STREAM_MAXLEN": Setting(
+        1_000_000,
+        "int",
+        "Events wait in a Redis stream until Celery ingests them; `XADD` trims it to about this many entries "
+        "(`MAXLEN ~`, about 200 bytes each), so a stopped ingest costs bounded memory. Beyond it the oldest "
+        "waiting events are lost.",
+    ),
+    "INGEST_BATCH": Setting(
+        2000,
+        "int",
+        "Most stream entries one ingest batch reads: one database transaction, whose query count doesn't grow with it.",
+    ),
+    "INGEST_CLAIM_IDLE_SECONDS": Setting(
+        60,
+        "float",
+        "Entries a worker has held unacknowledged this long are taken over by another (their worker died).",
+    ),
+    "VISIT_GAP_MINUTES": Setting(30, "int", "A visitor's next event after this much inactivity starts a new visit."),
+    "RETENTION_DAYS": Setting(
+        90,
+        "int",
+        "Raw events, and visitors inactive for longer, are removed by the retention purge (`tailored_purge`, "
+        "daily in beat).",
+    ),
+    "CONVERSION_WINDOW_DAYS": Setting(
+        30,
+        "int",
+        "Results: a goal event counts as a conversion of the variant the visitor last saw in the area if they saw "
+        "it at most this many days before (1 to 365, check E015; impressions are read from raw events, so more "
+        "than `RETENTION_DAYS` warns, W003).",
+    ),
+    "OPTIMIZE_MIN_SHARE": Setting(
+        0.05,
+        "float",
+        "The optimize strategy: the least share of an area's visitors every tested variant keeps, whatever its "
+        "results (0 to 0.5, check E016; rounded up to whole buckets of 1%), so a variant that started badly "
+        "still gets the visitors that can prove it better.",
+    ),
+    "COUNTRY_HEADER": Setting(
+        "CF-IPCountry",
+        "str",
+        "Request header holding the visitor's country (ISO 3166 alpha-2), set by your CDN or proxy, for the "
+        '`country` rule; `""` turns the rule off (it never matches). Check E012.',
+    ),
+    "RECOMPUTE_CHUNK": Setting(
+        5000,
+        "int",
+        "Visitors per chunk of a full segment recompute: one transaction each with a constant number of queries; "
+        "memory grows with this, not with the number of visitors (1 to 100,000; check E013).",
+    ),
+    "EVENTS_MAX_BATCH": Setting(
+        50, "int", "Most events one `events/` request may carry (400 beyond). Above 0 (check E010)."
+    ),
+    "EVENTS_MAX_BODY_BYTES": Setting(
+        64 * 1024,
+        "int",
+        "Largest `events/` body in bytes; a larger one is refused with 413 before it is read. Above 0 (check E010).",
+    ),
+    "EVENT_MAX_PROPS": Setting(20, "int", "Most properties (`props`) one event may have. Above 0 (check E010)."),
+    "EVENT_MAX_PROP_BYTES": Setting(
+        2048, "int", "Most bytes one event's `props` may take as compact UTF-8 JSON. Above 0 (check E010)."
+    ),
+    "EVENT_MAX_AGE": Setting(
+        60 * 60 * 24,
+        "int",
+        "An event the page dates further back than this many seconds (a day by default: a clock that is wrong, a "
+        "queue that waited), or in the future, is dated when it is received instead. Above 0 (check E010).",
+    ),
+    "EVENTS_RATE_PER_VISITOR": Setting(
+        600,
+        "int or None",
+        "Events a visitor may send to `events/` per minute (fixed 60 s windows counted in Redis); past it a 429 "
+        "with `Retry-After`. `None`: no limit. Not enforced while Redis is down (events are spooled). At least "
+        "`EVENTS_MAX_BATCH` (check E010).",
+    ),
+    "EVENTS_RATE_PER_IP": Setting(
+        6000,
+        "int or None",
+        "The same per client IP address (a whole office behind one NAT shares it). At least `EVENTS_MAX_BATCH` "
+        "(check E010).",
+    ),
+    "CLIENT_IP_HEADER": Setting(
+        None,
+        "str or None",
+        "Where the client IP for `EVENTS_RATE_PER_IP` comes from: `None` for `REMOTE_ADDR`, or the "
+        '`request.META` key of a header your reverse proxy sets, e.g. `"HTTP_X_FORWARDED_FOR"`. Its right-most '
+        "address is used: the one your proxy added (addresses to its left are whatever the client sent). Behind "
+        "several proxies, name a header your edge proxy sets to the client's address alone. Check E011.",
+    ),
 }
+
+DEFAULTS: dict[str, Any] = {name: setting.default for name, setting in SETTINGS.items()}
 
 IMPORT_STRINGS = {"SNAPSHOT_STORE"}
 

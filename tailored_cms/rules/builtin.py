@@ -74,6 +74,10 @@ def _check_range(params: dict[str, Any], low: str = "min", high: str = "max") ->
 
 @register
 class TopicViews(BehaviouralRule):
+    """Counts views of pages tagged with the topic (a page's topics in the CMS, or ``api.tag_page``), from the daily
+    counters the event ingest keeps. ``days: 7`` is today and the six days before; without ``days``, every day
+    still retained (``RETENTION_DAYS``)."""
+
     name = "topic_views"
     label = _("Viewed pages about a topic")
     description = _("At least `min` views of pages tagged `topic` within the last `days` days.")
@@ -100,6 +104,9 @@ class TopicViews(BehaviouralRule):
 
 @register
 class EventCount(BehaviouralRule):
+    """Counts events by name from the daily counters: the page's own (``page_view``, ``click``, ``impression``) or a
+    site's custom events (``window.tailored.track("signup")``, ``data-tailored-track``)."""
+
     name = "event_count"
     label = _("Sent an event")
     description = _("At least `min` events named `name` (a click, a signup…) within the last `days` days.")
@@ -242,6 +249,10 @@ class InGroup(BehaviouralRule):
 
 @register
 class SegmentReference(BehaviouralRule):
+    """Before evaluation the reference is replaced by the other segment's rules, so it is computed in the background
+    or checked on each page view as those rules are. A chain of references that comes back to the segment (a
+    cycle) is refused when the segment is saved."""
+
     name = "segment"
     label = _("In another segment")
     description = _("The visitor is in the segment `slug` (by its rules, whether it is switched on or not).")

@@ -54,6 +54,9 @@ class Device(RequestRule):
 
 @register
 class ReferrerDomain(RequestRule):
+    """Domains are compared without ``www.`` and ignoring case: ``example.com`` matches ``www.example.com`` and
+    ``news.example.com``."""
+
     name = "referrer_domain"
     label = _("Came from a site")
     description = _(
@@ -213,6 +216,9 @@ class Country(RequestRule):
 
 @register
 class Language(RequestRule):
+    """A regional variant counts as its language (``es-ar`` as ``es``) when the site lists only the language; a code
+    that names no language of the site is refused, naming the site's languages."""
+
     name = "language"
     label = _("Language")
     description = _(

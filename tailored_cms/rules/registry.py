@@ -251,6 +251,7 @@ class BehaviouralRule(Rule):
     behavioural = True
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
+        """The visitors for whom the rule holds with these (cleaned) ``params``, as a ``Q`` over ``Visitor``."""
         raise NotImplementedError(f"{type(self).__name__}.visitors()")
 
 
@@ -267,6 +268,7 @@ class RequestRule(Rule):
     behavioural = False
 
     def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        """Whether the rule holds with these (cleaned) ``params`` for the request: no I/O, never raises."""
         raise NotImplementedError(f"{type(self).__name__}.matches()")
 
 

@@ -159,10 +159,12 @@ class RequestFacts:
 
     @cached_property
     def device(self) -> str:
+        """``"mobile"``, ``"tablet"`` or ``"desktop"``, from the User-Agent header."""
         return device_class(self._header("User-Agent"))
 
     @cached_property
     def referrer_domain(self) -> str:
+        """The domain the visitor came from (``""`` if none or the site itself), or the latest tracking saw."""
         # Imported here: this module is imported before Django's apps are loaded (``rules`` through
         # ``tailored_cms.tasks``), and importing the ingest loads models.
         from ..tracking.ingest import referrer_domain
@@ -183,6 +185,7 @@ class RequestFacts:
 
     @cached_property
     def utm(self) -> dict[str, str]:
+        """``source``, ``medium`` and ``campaign``: the URL's ``utm_*`` parameters, or the latest tracking saw."""
         if self.request is not None:
             given = {name.removeprefix("utm_"): self.request.GET.get(name, "")[:100] for name in UTM_PARAMS}
             if any(given.values()):
@@ -203,10 +206,12 @@ class RequestFacts:
 
     @cached_property
     def country(self) -> str:
+        """The two-letter country code the ``COUNTRY_HEADER`` header gives, upper case (``""`` without one)."""
         header = tailored_settings.COUNTRY_HEADER
         return self._header(header).strip().upper()[:2] if header else ""
 
     def local_now(self, zone: Any) -> datetime:
+        """The request's time in ``zone`` (a ``ZoneInfo``)."""
         return self.now.astimezone(zone)
 
 
