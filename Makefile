@@ -58,14 +58,14 @@ docs: bootstrap
 	$(VENV)/bin/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
 
 lint: bootstrap
-	$(VENV)/bin/ruff check tailored_cms tests example_site bench
-	$(VENV)/bin/ruff format --check tailored_cms tests example_site bench
+	$(VENV)/bin/ruff check tailored_cms tests example_site bench docs/conf.py docs/_ext
+	$(VENV)/bin/ruff format --check tailored_cms tests example_site bench docs/conf.py docs/_ext
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy tailored_cms
 
 format: bootstrap
-	$(VENV)/bin/ruff format tailored_cms tests example_site bench
-	$(VENV)/bin/ruff check --fix tailored_cms tests example_site bench
+	$(VENV)/bin/ruff format tailored_cms tests example_site bench docs/conf.py docs/_ext
+	$(VENV)/bin/ruff check --fix tailored_cms tests example_site bench docs/conf.py docs/_ext
 
 clean:
 	rm -rf $(VENV) .nox var .pytest_cache docs/_build node_modules
