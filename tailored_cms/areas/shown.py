@@ -112,34 +112,37 @@ def without_hidden_variants(plugins: Sequence[Any], request: HttpRequest) -> lis
     """``plugins`` (a page's plugin rows, not yet built) less each area's variants that ``request``'s visitor
     isn't shown, with everything in them; each area keeps its selection (``shown_to``). No I/O but the variants'
     settings (see the module's docstring)."""
-    if not any(plugin.plugin_type == AREA for plugin in plugins):
+    areas = [plugin for plugin in plugins if plugin.plugin_type == AREA]
+    if not areas:
         return list(plugins)
+    # Rows of CMSPlugin, whose primary key is ``id``: read as a plain attribute (``pk`` is a property that asks
+    # the model's options, a cost paid per row on every page).
     children: defaultdict[int | None, list[Any]] = defaultdict(list)
     for plugin in plugins:
         children[plugin.parent_id].append(plugin)
     hidden: set[int] = set()
-    for plugin in plugins:
-        if plugin.plugin_type != AREA or plugin.pk in hidden:
-            continue  # an area in a hidden variant (met before it) is left out with it
+    for area in areas:
+        if area.id in hidden:
+            continue  # in a variant hidden by an area met before it: left out with it
         # Proxies of CMSPlugin: what downcast_plugins makes of these rows too, without a query.
-        plugin.__class__ = TailoredArea
-        variants = [child for child in children[plugin.pk] if child.plugin_type == VARIANT]
+        area.__class__ = TailoredArea
+        variants = [child for child in children[area.id] if child.plugin_type == VARIANT]
         for variant in variants:
             variant.__class__ = Variant
-        selection = select_for(request, plugin, variants)
-        plugin.__dict__[_DECIDED] = selection
+        selection = select_for(request, area, variants)
+        area.__dict__[_DECIDED] = selection
         shown = {id(variant) for variant in selection.shown}
         _hide((variant for variant in variants if id(variant) not in shown), children, hidden)
-    return [plugin for plugin in plugins if plugin.pk not in hidden]
+    return [plugin for plugin in plugins if plugin.id not in hidden] if hidden else list(plugins)
 
 
 def _hide(plugins: Iterable[Any], children: dict[int | None, list[Any]], hidden: set[int]) -> None:
-    """Add the pks of ``plugins`` and of everything in them to ``hidden``."""
+    """Add the ids of ``plugins`` and of everything in them to ``hidden``."""
     stack = list(plugins)
     while stack:
         plugin = stack.pop()
-        hidden.add(plugin.pk)
-        stack.extend(children.get(plugin.pk, ()))
+        hidden.add(plugin.id)
+        stack.extend(children.get(plugin.id, ()))
 
 
 def install() -> None:
