@@ -191,3 +191,20 @@ def test_the_caches_keep_a_copy_per_variant_key_of_only_what_is_shown(
         assert ("HEADING99" in html) == (name == "anonymous")
     assert seen["fan"] == (1, 3) and seen["cook"] == (1, 3) and seen["anonymous"] == (1, 3)
     assert seen["other fan"] == (1, 0)  # the same variant key: the first fan's copy, nothing built
+
+
+def test_an_area_in_a_variant_builds_only_what_is_shown_too(make_page, topics, visitor_client):
+    page = make_page("Nested", slug="nested")
+    ph = placeholder(page, "content")
+    outer = api.add_area(ph, label="Outer")
+    for n, spec in enumerate(({"topics": ["sports"]}, {"fallback": True})):
+        variant = api.add_variant(outer, label=f"Outer {n}", **spec)
+        inner = api.add_area(ph, label=f"Inner {n}", target=variant)
+        for m, inner_spec in enumerate(({"topics": ["cooking"]}, {"fallback": True})):
+            inner_variant = api.add_variant(inner, label=f"Inner {n}.{m}", **inner_spec)
+            text(ph, f"<p>BODY{n}.{m}</p>", target=inner_variant)
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    html, counts, _ = view(fan, page.get_absolute_url())
+    assert "BODY0.1" in html and html.count("BODY") == 1  # the sports variant's area shows its fallback
+    assert counts == {"built": 1, "rendered": 3}  # the outer area, the inner area, one text
