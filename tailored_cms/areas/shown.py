@@ -24,7 +24,10 @@ still declares its vary headers). A hidden variant's content no longer takes par
 expiry (``Placeholder.get_vary_cache_on``, ``get_cache_expiration``): it is not in it.
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
-which its render made before); O(rows) Python work on the page's rows, none on a page without areas.
+which its render made before); a pass over the page's rows (a look at each row's type on a page without areas).
+What still grows with the variants: django CMS's one query reads every variant's rows, content included (bare
+``CMSPlugin`` rows, never built), and selection reads every variant's settings. Not reading the hidden content's
+rows at all would take a fetch of django CMS's own (``assign_plugins``) and one query more.
 """
 
 from __future__ import annotations
