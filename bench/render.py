@@ -18,6 +18,11 @@ template, its placeholders holding text plugins with exactly what that visitor s
    backend instead of the bench's (bench/postgresql/, which parses timestamps in C): what that saves.
 2. In-process (Django's test client, ``CaptureQueriesContext``, a Redis command counter): SQL queries and Redis
    round trips per request, with caches off and on, and with 1, 20 and 50 active segments.
+3. In-process, what a page costs by the variants its areas hold (``variant_rows``): pages of one area with 2, 10, 40
+   and 100 variants, each variant a heading, a text and a link (three text plugins), against the plain page with
+   what the visitor sees there; with caches off, the pages in turn through Django's test client, the median
+   latency of each over the plain page's; and the plugins built (instances of a plugin model of their own) and
+   SQL queries per request.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import contextlib
 import os
 import re
 import statistics
+import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,9 +41,10 @@ from typing import Any
 
 import redis
 from cms.api import add_plugin, create_page
-from cms.models import Page, Placeholder
+from cms.models import CMSPlugin, Page, Placeholder
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_init
 from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -63,6 +70,10 @@ THROUGHPUT_CONNECTIONS = 8
 LATENCY_SECONDS, LATENCY_SLICES = 30, 6  # the pages in turn for 30 s; the ratios printed for each sixth of it
 ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # throughput: rounds of a second (see the docstring)
 IN_PROCESS_REQUESTS = 20
+# One area of this many variants against the plain page (variant_rows), each page requested this many times.
+VARIANT_COUNTS = (2, 10, 40, 100)
+VARIANT_REQUESTS = int(os.environ.get("TAILORED_BENCH_VARIANT_REQUESTS", "200"))
+VARIANTS_PLAIN_URL = "/bench-variants-plain/"
 # Django's own PostgreSQL backend in place of the bench's (bench/settings.py reads it).
 STOCK = {"TAILORED_BENCH_DB_ENGINE": "django.db.backends.postgresql"}
 CACHES_OFF = {"CMS_PAGE_CACHE": False, "CMS_PLACEHOLDER_CACHE": False, "CMS_PLUGIN_CACHE": False}
@@ -277,8 +288,8 @@ def setup() -> tuple[str, list[str]]:
         raise AssertionError(f"the bench visitor sees {len(shown)} variants on {TAILORED_URL}")
     build_plain_page(shown)
     labels = [f"{v.placeholder.slot}: {v.label}" for v in shown]
-    # The same areas and variants, but only the variants the visitor sees hold content: what the areas cost if
-    # django CMS didn't load (and downcast) every variant's content plugins, shown or not.
+    # The same areas and variants, but only the variants the visitor sees hold content: what the hidden variants'
+    # content still costs (django CMS fetches the rows of every variant's plugins; it builds the shown ones only).
     build_tailored_page(CHOSEN_URL, content_for=set(labels))
     request = client.get(TAILORED_URL).wsgi_request
     segments = request.tailored.segments(request)
@@ -418,7 +429,7 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
     if stock:
         how_stock = how_off + " (its timestamps parsed in pure Python: Django ticket #36960)"
         rows.append(latency_row("  the same with Django's PostgreSQL backend", stock, TAILORED_URL, "-", how_stock))
-    how_chosen = how_off + " (django CMS loads every variant's content; this page has only what is shown)"
+    how_chosen = how_off + " (django CMS fetches every variant's plugin rows; this page has only what is shown)"
     rows.append(latency_row("  the same areas, content only in the variants shown", off, CHOSEN_URL, "-", how_chosen))
     rows.append(
         {
@@ -530,8 +541,106 @@ def in_process_rows(cookie: str) -> list[dict[str, str]]:
     ]
 
 
+# --- in-process: the cost of an area by the variants it holds --------------------------------------------------------
+
+
+def variant_url(count: int) -> str:
+    return f"/bench-variants-{count}/"
+
+
+def variant_content(n: int) -> list[str]:
+    """A variant's content: a heading, a text and a link, each a text plugin."""
+    return [f"<h3>Variant {n}</h3>", f"<p>{TEXT}</p>", f'<p><a href="/variant-{n}/">Read more about {n}</a></p>']
+
+
+def build_variant_pages() -> None:
+    """A page of one area per count in ``VARIANT_COUNTS`` (the first variant for sports readers, whom the bench's
+    visitor is, the last the fallback, the others for other topics), and the plain page with the first's content."""
+    for count in VARIANT_COUNTS:
+        url = variant_url(count)
+        placeholders = slots(create_page(url.strip("/"), "bench_page.html", "en", slug=url.strip("/")))
+        area = api.add_area(placeholders["first"], strategy="customization", label=f"{count} variants")
+        for n in range(count):
+            topics = ["sports"] if n == 0 else [] if n == count - 1 else [f"topic-{n}"]
+            variant = api.add_variant(area, label=f"Variant {n}", topics=topics, fallback=n == count - 1)
+            for html in variant_content(n):
+                add_plugin(placeholders["first"], "TextPlugin", "en", target=variant, body=html)
+    plain = slots(create_page("Bench variants plain", "bench_page.html", "en", slug=VARIANTS_PLAIN_URL.strip("/")))
+    for html in variant_content(0):
+        add_plugin(plain["first"], "TextPlugin", "en", body=html)
+
+
+@contextlib.contextmanager
+def counting_built() -> Iterator[list[int]]:
+    """Counts the plugin instances built: instances of a plugin model of its own (a ``Text``, not a bare row)."""
+    built = [0]
+
+    def count(sender: type, **kwargs: Any) -> None:
+        if issubclass(sender, CMSPlugin) and sender._meta.concrete_model is not CMSPlugin:
+            built[0] += 1
+
+    post_init.connect(count, weak=False)
+    try:
+        yield built
+    finally:
+        post_init.disconnect(count)
+
+
+def variant_rows(cookie: str) -> list[dict[str, str]]:
+    """Rows: each page of one area against the plain page (median latencies, in-process, caches off), and the
+    plugins built and SQL queries per request by the number of variants."""
+    build_variant_pages()
+    client = visitor_client(cookie)
+    urls = [VARIANTS_PLAIN_URL, *(variant_url(count) for count in VARIANT_COUNTS)]
+    latencies: dict[str, list[float]] = {url: [] for url in urls}
+    built: dict[str, int] = {}
+    queries: dict[str, int] = {}
+    with override_settings(**CACHES_OFF):
+        for url in urls:
+            html = client.get(url).content.decode()  # warm: templates, the variants' settings, connections
+            if "<h3>Variant 0</h3>" not in html or html.count("<h3>") != 1:
+                raise AssertionError(f"{url} doesn't show the bench visitor the first variant alone")
+            with counting_built() as counted, CaptureQueriesContext(connection) as captured:
+                client.get(url)
+            built[url], queries[url] = counted[0], len(captured)
+        for _ in range(VARIANT_REQUESTS):  # the pages in turn: the machine's speed of the moment is the same for all
+            for url in urls:
+                start = time.perf_counter()
+                client.get(url)
+                latencies[url].append((time.perf_counter() - start) * 1000)
+    plain = median(latencies[VARIANTS_PLAIN_URL])
+    how = (
+        f"in-process: test client, caches off, the pages in turn, {VARIANT_REQUESTS} requests each, median over median"
+    )
+    rows = [
+        {
+            "figure": f"one area of {count} variants, caches off: median latency",
+            "tailored": f"{median(latencies[variant_url(count)]):.2f} ms",
+            "baseline": f"{plain:.2f} ms (plain page)",
+            "ratio": f"{median(latencies[variant_url(count)]) / plain:.2f}x",
+            "target": "the same ratio (± 0.03) for all",
+            "how": how,
+        }
+        for count in VARIANT_COUNTS
+    ]
+    counts = " / ".join(str(count) for count in VARIANT_COUNTS)
+    for figure, measured in (("plugins built", built), ("SQL queries", queries)):
+        figures = [measured[variant_url(count)] for count in VARIANT_COUNTS]
+        rows.append(
+            {
+                "figure": f"one area of {counts} variants: {figure} per request",
+                "tailored": " / ".join(str(n) for n in figures),
+                "baseline": f"{measured[VARIANTS_PLAIN_URL]} (plain page)",
+                "ratio": "same" if len(set(figures)) == 1 else "differ",
+                "target": "the same",
+                "how": "in-process: test client, caches off, one request after a warm one",
+            }
+        )
+    return rows
+
+
 def run() -> list[dict[str, str]]:
     cookie, labels = setup()
     print(f"  render: the visitor sees {len(labels)} variants: {'; '.join(labels)}")
     rows = served_rows(cookie)
-    return rows + in_process_rows(cookie)
+    return rows + in_process_rows(cookie) + variant_rows(cookie)

@@ -1,9 +1,10 @@
 """The CMS plugins of tailored areas: the area, its variants, and "Why am I seeing this?".
 
 Rendering reads ``request.tailored.snapshot`` (loaded once by the middleware) and the plugin tree django CMS
-already loaded (``instance.child_plugin_instances``): areas make no SQL and no Redis calls. ``get_vary_cache_on``
-names the middleware's request headers the area's strategy varies on, so django CMS's placeholder and page caches
-keep one copy per tailoring.
+already loaded (``instance.child_plugin_instances``): areas make no SQL and no Redis calls. For a visitor, that
+tree holds only the variants they are shown (``shown``: django CMS builds no other variant's content).
+``get_vary_cache_on`` names the middleware's request headers the area's strategy varies on, so django CMS's
+placeholder and page caches keep one copy per tailoring.
 """
 
 from __future__ import annotations
@@ -23,60 +24,16 @@ from ..conf import tailored_settings
 from ..headers import meta_key
 from ..languages import current_language
 from ..mounts import api_root
-from ..plugin_settings.rendering import MODULE, children_of, is_editing, toolbar_of, visitor_snapshot
+from ..plugin_settings.rendering import MODULE, children_of, is_editing, toolbar_of
 from .cache_budget import note
 from .forms import TailoredAreaForm, VariantForm
 from .menu import strategy_menu_items
 from .models import TailoredArea, Variant
 from .page_cache import vary_page_cache_from_plugin
-from .selection import Selection, select
+from .selection import Selection
+from .shown import select_for, shown_to
 
 __all__ = ["ExplanationPlugin", "TailoredAreaPlugin", "VariantPlugin", "select_for"]
-
-
-def visitor_segments(request: HttpRequest | None) -> tuple[str, ...]:
-    """The active segments the request's visitor is in (no SQL; see ``VisitorContext.segments``)."""
-    context = getattr(request, "tailored", None)
-    return context.segments(request) if context is not None and request is not None else ()
-
-
-def visitor_in_holdout(request: HttpRequest | None, area: TailoredArea) -> bool:
-    """``True`` if the request's visitor is in the area's holdout (never where the strategy takes none). No I/O."""
-    context = getattr(request, "tailored", None)
-    if context is None or not area.strategy_class.holdouts:
-        return False
-    return bool(context.in_holdout(area.key, area.holdout_percent))
-
-
-def visitor_optimized(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Variant | None:
-    """The variant an allocation gives the request's visitor (the optimize strategy's, see ``optimize``). No I/O."""
-    context = getattr(request, "tailored", None)
-    if context is None:
-        return None
-    return area.strategy_class.allocated_variant(area.key, variants, context.visitor_id)
-
-
-def select_for(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Selection[Variant]:
-    """What the request's visitor sees of ``area``: its strategy applied to their snapshot, segments, holdout
-    and optimize bucket. No I/O.
-
-    Selection reads the variants' read-only settings (``settings_view``): reading their lists off the variants
-    would copy them, 120 dicts and lists kept alive to the end of the request on a page of four areas, which made
-    Python's garbage collector run more often.
-    """
-    views = [variant.settings_view for variant in variants]
-    optimized = visitor_optimized(request, area, variants)
-    selection = select(
-        area.strategy,
-        views,
-        visitor_snapshot(request),
-        area.max_items,
-        visitor_segments(request),
-        visitor_in_holdout(request, area),
-        views[variants.index(optimized)] if optimized is not None else None,
-    )
-    variant_of = {id(view): variant for view, variant in zip(views, variants, strict=True)}
-    return Selection([variant_of[id(view)] for view in selection.shown], selection.paths, selection.path)
 
 
 def targeting_summary(variant: Variant) -> list[tuple[str, str]]:
@@ -101,8 +58,8 @@ class TailoredAreaPlugin(CMSPluginBase):
         """Cost: no SQL, no Redis; picks among the loaded children from the snapshot and segments alone."""
         context = super().render(context, instance, placeholder)
         request = context.get("request")
-        variants = children_of(instance, Variant)
-        selection = select_for(request, instance, variants)
+        variants = children_of(instance, Variant)  # for a visitor: those shown only (``shown``)
+        selection = shown_to(request, instance, variants)
         headers = self.get_vary_cache_on(request, instance, placeholder)
         if tailored_settings.HOLDOUT_VARY_HEADER in headers and request is not None:
             # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this

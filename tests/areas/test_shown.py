@@ -1,0 +1,210 @@
+"""Only what a visitor is shown is built: django CMS builds no hidden variant's content (``areas.shown``)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from cms.models import CMSPlugin
+from cms.plugin_rendering import ContentRenderer
+from cms.toolbar.utils import get_object_edit_url, get_object_structure_url
+from cms.utils import plugins as cms_plugins_utils
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.db.models.signals import post_init
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tailored_cms import api
+from tailored_cms.areas import shown
+
+from .conftest import placeholder, text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def topics(db):
+    for slug in ("sports", "cooking"):
+        api.create_topic(slug)
+
+
+def build_area_page(make_page, variants: int, name: str, *, strategy: str = "customization"):
+    """A page of one area: ``variants`` variants, each holding a heading, a text and a link (three text plugins).
+
+    The first is for visitors who follow sports, the last is the fallback, the others are for cooks.
+    """
+    page = make_page(name, slug=name)
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, strategy=strategy, label="Hero")
+    for n in range(variants):
+        first, last = n == 0, n == variants - 1
+        variant = api.add_variant(
+            area,
+            label=f"Variant {n}",
+            topics=["sports"] if first else [] if last else ["cooking"],
+            fallback=last,
+        )
+        text(ph, f"<h3>HEADING{n}</h3>", target=variant)
+        text(ph, f"<p>TEXT{n}</p>", target=variant)
+        text(ph, f'<p><a href="/more/{n}/">LINK{n}</a></p>', target=variant)
+    return page
+
+
+@contextmanager
+def counting_builds() -> Iterator[dict[str, int]]:
+    """Counts the plugin instances built: instances of a plugin model of its own (django CMS's downcast of a row
+    into a ``Text``, say), and the plugins django CMS renders (``ContentRenderer.render_plugin``)."""
+    counts = {"built": 0, "rendered": 0}
+
+    def built(sender, **kwargs):
+        if issubclass(sender, CMSPlugin) and sender._meta.concrete_model is not CMSPlugin:
+            counts["built"] += 1
+
+    render_plugin = ContentRenderer.render_plugin
+
+    def rendering(self, *args, **kwargs):
+        counts["rendered"] += 1
+        return render_plugin(self, *args, **kwargs)
+
+    post_init.connect(built, weak=False)
+    ContentRenderer.render_plugin = rendering
+    try:
+        yield counts
+    finally:
+        ContentRenderer.render_plugin = render_plugin
+        post_init.disconnect(built)
+
+
+def view(c: Client, url: str) -> tuple[str, dict[str, int], int]:
+    """The page, what was built and rendered, and the SQL queries, with django CMS's caches cold."""
+    cache.clear()
+    with counting_builds() as counts, CaptureQueriesContext(connection) as queries:
+        response = c.get(url)
+    assert response.status_code == 200
+    return response.content.decode(), counts, len(queries)
+
+
+@pytest.fixture
+def pages(make_page, topics):
+    return {n: build_area_page(make_page, n, f"area-{n}") for n in (2, 100)}
+
+
+def test_a_hundred_variants_build_what_two_build(pages, make_page, visitor_client, client):
+    plain = make_page("Plain", slug="plain")
+    for body in ("<h3>HEADING0</h3>", "<p>TEXT0</p>", '<p><a href="/more/0/">LINK0</a></p>'):
+        text(placeholder(plain, "content"), body)
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")  # the visitor's snapshot is in Redis from now on
+    for c, shown_n in ((fan, 0), (client, None)):
+        view(c, pages[2].get_absolute_url())  # process-wide caches (Site, ContentType) are warm from now on
+        seen = {n: view(c, page.get_absolute_url()) for n, page in pages.items()}
+        for n, (html, counts, _queries) in seen.items():
+            shown_here = n - 1 if shown_n is None else shown_n
+            assert f"HEADING{shown_here}" in html and f"TEXT{shown_here}" in html and f"LINK{shown_here}" in html
+            assert html.count("HEADING") == 1
+            # The shown variant's three plugins are built; django CMS renders the area, which renders them.
+            assert counts == {"built": 3, "rendered": 4}, (n, counts)
+        assert seen[2][2] == seen[100][2]  # SQL queries
+        assert seen[100][2] <= view(c, plain.get_absolute_url())[2] + 2
+
+
+@pytest.fixture
+def editor(db):
+    return get_user_model().objects.create_superuser("editor", "editor@example.com", "pw")
+
+
+def test_editors_in_edit_mode_get_every_variant(make_page, topics, editor, client):
+    page = build_area_page(make_page, 5, "edited")
+    client.force_login(editor)
+    html, counts, _ = view(client, get_object_edit_url(page.get_content_obj("en")))
+    for n in range(5):
+        assert f"HEADING{n}" in html and f"TEXT{n}" in html and f"LINK{n}" in html
+    assert counts["built"] >= 15
+
+
+def test_editors_in_structure_mode_get_every_variant(make_page, topics, editor, client):
+    page = build_area_page(make_page, 5, "structured")
+    client.force_login(editor)
+    html, counts, _ = view(client, get_object_structure_url(page.get_content_obj("en")))
+    for n in range(5):
+        assert f"Variant {n}" in html
+    assert counts["built"] >= 15  # the structure board lists every variant's content
+
+
+def test_an_editor_viewing_the_live_page_gets_what_a_visitor_gets(make_page, topics, editor, client):
+    page = build_area_page(make_page, 5, "live")
+    client.force_login(editor)
+    html, counts, _ = view(client, page.get_absolute_url())
+    assert "HEADING4" in html and html.count("HEADING") == 1
+    assert counts["built"] == 3
+
+
+def test_django_cms_loads_plugins_through_the_wrapped_step_with_the_signature_it_repeats():
+    """``shown`` wraps ``cms.utils.plugins.downcast_plugins``, which ``assign_plugins`` looks up in its module and
+    calls with the request: if django CMS changes either, the wrapper must be looked at again."""
+    wrapped = cms_plugins_utils.downcast_plugins
+    assert wrapped.tailored_shown_only  # installed by TailoredCmsConfig.ready, once
+    original = wrapped.__wrapped__
+    assert not hasattr(original, "tailored_shown_only")
+
+    def parameters(function):
+        signature = inspect.signature(function, follow_wrapped=False)
+        return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+
+    assert parameters(original) == parameters(wrapped)
+    assert [name for name, _kind, _default in parameters(original)] == [
+        "plugins",
+        "placeholders",
+        "select_placeholder",
+        "request",
+    ]
+    assign = inspect.getsource(cms_plugins_utils.assign_plugins)
+    assert "plugins = downcast_plugins(plugins, placeholders, request=request)" in assign
+    assert "get_plugins_as_layered_tree(all_plugins)" in assign
+    shown.install()
+    assert cms_plugins_utils.downcast_plugins is wrapped  # a second install() leaves it as it is
+
+
+@pytest.mark.parametrize("page_cache", [True, False])
+def test_the_caches_keep_a_copy_per_variant_key_of_only_what_is_shown(
+    pages, visitor_client, client, settings, page_cache
+):
+    settings.CMS_PAGE_CACHE = page_cache  # off: the placeholder cache serves the area
+    url = pages[100].get_absolute_url()
+    fans = [visitor_client(topics=["sports"]) for _ in range(2)]
+    cook = visitor_client(topics=["cooking"])
+    for c in (*fans, cook):
+        c.get("/")  # their snapshots are in Redis from now on
+    cache.clear()
+    seen = {}
+    for name, c in (("fan", fans[0]), ("cook", cook), ("anonymous", client), ("other fan", fans[1])):
+        with counting_builds() as counts:
+            html = c.get(url).content.decode()
+        seen[name] = (html.count("HEADING"), counts["built"])
+        assert html.count("HEADING") == 1
+        assert ("HEADING0" in html) == (name.endswith("fan"))
+        assert ("HEADING1<" in html) == (name == "cook")  # the first variant for cooks
+        assert ("HEADING99" in html) == (name == "anonymous")
+    assert seen["fan"] == (1, 3) and seen["cook"] == (1, 3) and seen["anonymous"] == (1, 3)
+    assert seen["other fan"] == (1, 0)  # the same variant key: the first fan's copy, nothing built
+
+
+def test_an_area_in_a_variant_builds_only_what_is_shown_too(make_page, topics, visitor_client):
+    page = make_page("Nested", slug="nested")
+    ph = placeholder(page, "content")
+    outer = api.add_area(ph, label="Outer")
+    for n, spec in enumerate(({"topics": ["sports"]}, {"fallback": True})):
+        variant = api.add_variant(outer, label=f"Outer {n}", **spec)
+        inner = api.add_area(ph, label=f"Inner {n}", target=variant)
+        for m, inner_spec in enumerate(({"topics": ["cooking"]}, {"fallback": True})):
+            inner_variant = api.add_variant(inner, label=f"Inner {n}.{m}", **inner_spec)
+            text(ph, f"<p>BODY{n}.{m}</p>", target=inner_variant)
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    html, counts, _ = view(fan, page.get_absolute_url())
+    assert "BODY0.1" in html and html.count("BODY") == 1  # the sports variant's area shows its fallback
+    assert counts == {"built": 1, "rendered": 3}  # the outer area, the inner area, one text
