@@ -32,6 +32,7 @@ os.environ["PATH"] = os.pathsep.join([*sorted(map(str, _pyenv_versions.glob("3.*
     ],
 )
 def tests(session: nox.Session, django: str) -> None:
-    session.install("-e", ".[test,example]", f"django~={django}.0")
+    # docs: tests/test_docs.py renders the documentation's reference pages with its Sphinx extensions
+    session.install("-e", ".[test,docs,example]", f"django~={django}.0")
     session.run("python", "-m", "django", "--version")
     session.run("scripts/test-fast.sh", *session.posargs, env={"PY": "python"}, external=True)
