@@ -15,7 +15,9 @@ from cms.api import add_plugin
 from cms.toolbar.utils import get_object_structure_url
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import override
@@ -171,6 +173,26 @@ def test_selection_leaves_out_what_is_outside_its_window_with_no_query(campaign_
         clock.move_to(moment)
         with django_assert_num_queries(0):
             assert [v.label for v in select_for(request, area, variants).shown] == expected, moment
+
+
+def test_a_page_with_windows_costs_the_queries_of_one_without(make_page, client, settings, clock):
+    settings.CMS_PAGE_CACHE = settings.CMS_PLACEHOLDER_CACHE = False  # rendered each time
+    clock.move_to(START + timedelta(hours=1))
+    counts = []
+    for slug, window in (("plain", {}), ("dated", {"starts_at": START, "ends_at": END})):
+        page = make_page(slug.title(), slug=slug)
+        ph = placeholder(page, "content")
+        area = api.add_area(ph, strategy="static", **window)
+        dated = api.add_variant(area, label="Dated", fallback=True, **window)
+        add_plugin(ph, "TextPlugin", "en", target=dated, body=f"<p>{slug.upper()}</p>")
+        everyone = api.add_variant(area, label="Everyone", fallback=True)
+        add_plugin(ph, "TextPlugin", "en", target=everyone, body="<p>EVERYONE</p>")
+        url = page.get_absolute_url()
+        assert f"{slug.upper()}</p>" in client.get(url).content.decode()  # warms this process's settings
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_an_area_outside_its_window_renders_nothing(make_page, client, clock):
