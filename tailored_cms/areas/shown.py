@@ -21,7 +21,9 @@ or stops going through the wrapper (it counts the plugins built).
 
 Caches: a placeholder's rendered copy holds what its visitor is shown, kept per variant key as before (the area
 still declares its vary headers). A hidden variant's content no longer takes part in that copy's vary headers and
-expiry (``Placeholder.get_vary_cache_on``, ``get_cache_expiration``): it is not in it.
+expiry (``Placeholder.get_vary_cache_on``, ``get_cache_expiration``): it is not in it. Its campaign window still
+counts: a hidden variant that starts later changes the copy then. So each area notes, with its selection, when its
+own window or any of its variants' starts or ends next (``changes_next``), which its plugin tells the caches.
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
 which its render made before); a pass over the page's rows (a look at each row's type on a page without areas).
