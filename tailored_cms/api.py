@@ -6,6 +6,7 @@ The REST API (DRF), for browsers and servers, is ``tailored_cms.rest``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cms.api import add_plugin
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from .areas.models import MAX_HOLDOUT_PERCENT, validate_goal
+from .plugin_settings.models import validate_window
 from .rules import recompute
 from .rules.models import Segment, validate_rules
 from .text import check_storable
@@ -89,14 +91,21 @@ def add_area(
     label: str = "",
     holdout_percent: int = 0,
     goal: str = "",
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
     **kwargs: Any,
 ) -> TailoredArea:
     """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``; ``holdout_percent`` is 0 to 50; ``goal`` the event
-    name that counts as a conversion in its results (``""``: clicks only)."""
+    name that counts as a conversion in its results (``""``: clicks only).
+
+    ``starts_at``/``ends_at``: a campaign window (timezone-aware; either may be ``None``, open on that side):
+    outside it the area shows nothing. ``ValidationError`` if it ends before it starts or a moment is naive.
+    """
     if not 0 <= holdout_percent <= MAX_HOLDOUT_PERCENT:
         raise ValidationError(f"holdout_percent must be 0 to {MAX_HOLDOUT_PERCENT}, not {holdout_percent}.")
     if goal:
         validate_goal(goal)
+    validate_window(starts_at, ends_at)
     return add_plugin(
         placeholder,
         "TailoredAreaPlugin",
@@ -106,6 +115,8 @@ def add_area(
         label=label,
         holdout_percent=holdout_percent,
         goal=goal,
+        starts_at=starts_at,
+        ends_at=ends_at,
         **kwargs,
     )
 
@@ -119,12 +130,18 @@ def add_variant(
     fallback: bool = False,
     priority: int = 0,
     segments: Iterable[str] = (),
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
     **kwargs: Any,
 ) -> Variant:
     """Add a ``VariantPlugin`` to ``area``; put content in it with ``cms.api.add_plugin(..., target=variant)``.
 
     ``segments``: slugs of the segments it is for (unknown slugs raise ``Segment.DoesNotExist``).
+    ``starts_at``/``ends_at``: a campaign window (timezone-aware; either may be ``None``, open on that side):
+    outside it the variant is not shown, not even as the fallback. ``ValidationError`` if it ends before it
+    starts or a moment is naive.
     """
+    validate_window(starts_at, ends_at)
     slugs = list(segments)
     missing = set(slugs) - set(Segment.objects.filter(slug__in=slugs).values_list("slug", flat=True))
     if missing:
@@ -141,6 +158,8 @@ def add_variant(
         fallback=fallback,
         priority=priority,
         segments=slugs,
+        starts_at=starts_at,
+        ends_at=ends_at,
         **kwargs,
     )
 

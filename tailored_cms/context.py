@@ -10,6 +10,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -41,6 +42,9 @@ class VisitorContext:
     # An editor previewing as another visitor (``editors.preview.PreviewContext``): vary keys unique to the
     # request, so nothing rendered for it is ever cached or counted towards an area's cached copies.
     is_preview = False
+    # The moment the page is shown as of, for campaign windows (``areas.windows.moment``): None is now; an editor's
+    # preview may set another.
+    as_on: datetime | None = None
 
     def __init__(
         self, snapshot: Snapshot, *, drop_cookie: bool = False, load: Callable[[], Snapshot | None] | None = None

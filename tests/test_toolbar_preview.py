@@ -144,7 +144,7 @@ def test_the_form_offers_segments_topics_themes_layouts_and_a_holdout_visitor(pa
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({}, "Choose at least one segment, topic, theme or layout, or a holdout visitor."),
+        ({}, "Choose at least one segment, topic, theme or layout, a holdout visitor, or a date."),
         ({"segments": ["nobody"]}, "Select a valid choice. nobody is not one of the available choices."),
         ({"theme": "neon"}, "Select a valid choice. neon is not one of the available choices."),
         ({"topics": ["knitting"], "layout": "grid"}, "knitting is not one of the available choices."),

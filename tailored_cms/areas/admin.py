@@ -101,7 +101,7 @@ class TailoredAreaAdmin(admin.ModelAdmin):
     list_editable = ("strategy", "max_items", "holdout_percent", "goal")
     list_filter = (StrategyFilter, PageFilter, "language")
     list_per_page = 50
-    fields = ("label", "strategy", "max_items", "holdout_percent", "goal", "cached_copies")
+    fields = ("label", "strategy", "max_items", "holdout_percent", "goal", "starts_at", "ends_at", "cached_copies")
     readonly_fields = ("cached_copies",)
     form = TailoredAreaForm
     search_fields = ("tailored_settings__label",)

@@ -16,6 +16,7 @@ from cms.plugin_base import CMSPluginBase
 from cms.plugin_pool import plugin_pool
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -29,9 +30,10 @@ from .cache_budget import note
 from .forms import TailoredAreaForm, VariantForm
 from .menu import strategy_menu_items
 from .models import TailoredArea, Variant
-from .page_cache import vary_page_cache_from_plugin
+from .page_cache import expire_page_cache_from_plugin, vary_page_cache_from_plugin
 from .selection import Selection
-from .shown import select_for, shown_to
+from .shown import changes_next, select_for, shown_to
+from .windows import is_live, moment, seconds_until, window_label
 
 __all__ = ["ExplanationPlugin", "TailoredAreaPlugin", "VariantPlugin", "select_for"]
 
@@ -52,7 +54,7 @@ class TailoredAreaPlugin(CMSPluginBase):
     render_template = "tailored_cms/plugins/area.html"  # editing: labels, every variant; live: live_markup()
     allow_children = True
     child_classes = ["VariantPlugin"]
-    fields = ["label", "strategy", "max_items", "holdout_percent", "goal"]
+    fields = ["label", "strategy", "max_items", "holdout_percent", "goal", "starts_at", "ends_at"]
 
     def render(self, context: dict[str, Any], instance: TailoredArea, placeholder: str) -> dict[str, Any]:
         """Cost: no SQL, no Redis; picks among the loaded children from the snapshot and segments alone."""
@@ -65,14 +67,28 @@ class TailoredAreaPlugin(CMSPluginBase):
             # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this
             # placeholder comes from the placeholder cache, where this method doesn't run.
             vary_page_cache_from_plugin(context, request, tailored_settings.HOLDOUT_VARY_HEADER, instance.key)
+        at = moment(request)
         if is_editing(request):
             chosen_ids = {variant.pk for variant in selection.shown}
-            context.update({"editing": True, "variants": variants, "chosen_ids": chosen_ids})
+            window = window_label(instance, at)
+            context.update({"editing": True, "variants": variants, "chosen_ids": chosen_ids, "window": window})
         else:
             if request is not None:
                 self.note_cached_copy(request, instance, headers)
-            context["content"] = live_markup(context, instance, selection)
+                change = changes_next(instance, variants, at)
+                if change is not None:
+                    # This placeholder's cached copy expires then (get_cache_expiration); the page's must too, also
+                    # when the placeholder comes from the placeholder cache, where this method doesn't run.
+                    expire_page_cache_from_plugin(context, request, change, instance.key)
+            live = is_live(instance, at)  # outside its window, the area renders nothing, as if it weren't there
+            context["content"] = live_markup(context, instance, selection) if live else mark_safe("")
         return context
+
+    def get_cache_expiration(self, request: HttpRequest, instance: TailoredArea, placeholder: Any) -> int | None:
+        """Seconds until the area's window or one of its variants' starts or ends (``None``: no window ahead), so
+        that django CMS's placeholder and page caches keep no copy past the moment what it shows changes. No I/O."""
+        now = timezone.now()
+        return seconds_until(changes_next(instance, children_of(instance, Variant), now), now)
 
     def get_render_template(self, context: dict[str, Any], instance: TailoredArea, placeholder: Any) -> Any:
         return self.render_template if context.get("editing") else LiveMarkup
@@ -162,6 +178,7 @@ class VariantPlugin(CMSPluginBase):
         request = context.get("request")
         if is_editing(request):
             context["targeting"] = targeting_summary(instance)
+            context["window"] = window_label(instance, moment(request))
             context["editing"] = True
             context["chosen"] = instance.pk in chosen_ids(context, instance, request)
         return context

@@ -17,6 +17,12 @@ from .strategies import strategy_choices
 
 __all__ = ["TailoredAreaForm", "VariantForm", "segment_choices"]
 
+# The browser's own date and time picker; the moment is read in the site's time zone.
+WINDOW_WIDGETS = {
+    name: forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    for name in ("starts_at", "ends_at")
+}
+
 
 def segment_choices() -> list[tuple[str, str]]:
     switched_off = set(Segment.objects.filter(enabled=False).values_list("slug", flat=True))
@@ -32,8 +38,14 @@ AREA_FIELDS = settings_fields(
     "max_items",
     "holdout_percent",
     "goal",
-    help_texts={"label": _("Editors see it; visitors don't.")},
-    widgets={"goal": forms.TextInput(attrs={"placeholder": "signup", "size": 16})},
+    "starts_at",
+    "ends_at",
+    help_texts={
+        "label": _("Editors see it; visitors don't."),
+        "starts_at": _("The area shows nothing before this moment. Empty: from now on."),
+        "ends_at": _("The area shows nothing from this moment on. Empty: with no end."),
+    },
+    widgets={"goal": forms.TextInput(attrs={"placeholder": "signup", "size": 16}), **WINDOW_WIDGETS},
 )
 # The registered strategies, read each time the form is shown: a site's strategy registered later is one too.
 AREA_FIELDS["strategy"].choices = strategy_choices  # type: ignore[attr-defined]
@@ -51,10 +63,12 @@ class TailoredAreaForm(PluginSettingsForm):
     max_items = AREA_FIELDS["max_items"]
     holdout_percent = AREA_FIELDS["holdout_percent"]
     goal = AREA_FIELDS["goal"]
+    starts_at = AREA_FIELDS["starts_at"]
+    ends_at = AREA_FIELDS["ends_at"]
 
     class Meta:
         model = TailoredArea
-        fields = ["label", "strategy", "max_items", "holdout_percent", "goal"]
+        fields = ["label", "strategy", "max_items", "holdout_percent", "goal", "starts_at", "ends_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +80,17 @@ class TailoredAreaForm(PluginSettingsForm):
             holdout.widget.attrs.update(min=0, max=MAX_HOLDOUT_PERCENT)
 
 
-VARIANT_FIELDS = settings_fields("priority", "fallback")
+VARIANT_FIELDS = settings_fields(
+    "priority",
+    "fallback",
+    "starts_at",
+    "ends_at",
+    help_texts={
+        "starts_at": _("Visitors see this variant from this moment on, e.g. a campaign's start. Empty: from now on."),
+        "ends_at": _("Visitors no longer see it from this moment on, not even as the fallback. Empty: with no end."),
+    },
+    widgets=WINDOW_WIDGETS,
+)
 
 
 class VariantForm(PluginSettingsForm):
@@ -109,7 +133,9 @@ class VariantForm(PluginSettingsForm):
 
     priority = VARIANT_FIELDS["priority"]
     fallback = VARIANT_FIELDS["fallback"]
+    starts_at = VARIANT_FIELDS["starts_at"]
+    ends_at = VARIANT_FIELDS["ends_at"]
 
     class Meta:
         model = Variant
-        fields = ["label", "topics", "themes", "layouts", "segments", "priority", "fallback"]
+        fields = ["label", "topics", "themes", "layouts", "segments", "priority", "fallback", "starts_at", "ends_at"]

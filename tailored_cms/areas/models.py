@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
@@ -17,6 +18,7 @@ from ..plugin_settings.models import (
 )
 from ..tracking.goals import NOT_GOALS, validate_goal
 from .strategies import Strategy, get_strategy, shipped_choices, strategy_choices
+from .windows import window_label
 
 __all__ = [
     "MAX_HOLDOUT_PERCENT",
@@ -67,12 +69,16 @@ class TailoredArea(TailoredPlugin):
         return str(self.strategy_class.label or self.strategy)
 
     def get_short_description(self) -> str:
-        """What the CMS structure board shows after "Tailored area": the label, strategy, holdout and goal (no SQL)."""
+        """What the CMS structure board shows after "Tailored area": the label, strategy, holdout, goal and window
+        ("from 20 November", "ended 30 November"; no SQL)."""
         parts = [self.label, self.strategy_class.short_label()] if self.label else [str(self)]
         if self.has_holdout:
             parts.append(str(_("holdout %(percent)s%%") % {"percent": self.holdout_percent}))
         if self.goal:
             parts.append(str(_("goal: %(goal)s") % {"goal": self.goal}))
+        window = window_label(self, timezone.now())
+        if window:
+            parts.append(window)
         return " · ".join(parts)
 
 
@@ -105,7 +111,8 @@ class Variant(TailoredPlugin):
         return summary
 
     def get_short_description(self) -> str:
-        """What the CMS structure board shows after "Variant": the label and whom the variant is for.
+        """What the CMS structure board shows after "Variant": the label, whom the variant is for, and its window
+        ("from 20 November", "ended 30 November").
 
         No SQL: reads the variant's own fields and the settings.
         """
@@ -117,6 +124,7 @@ class Variant(TailoredPlugin):
             parts.append(str(_("no targeting")))
         if self.priority:
             parts.append(f"{_('priority')} {self.priority}")
+        parts.append(window_label(self, timezone.now()))
         return " · ".join(part for part in parts if part)
 
 

@@ -19,6 +19,11 @@ own, which django CMS records with the placeholder's cached content and replays 
 on a placeholder-cache hit (as it does for the CSS and JS plugins add). The stand-in reads the namespace when
 ``set_page_cache`` asks: the template tags hand it the page's sekizai data (``context=``) when they run.
 
+Likewise for time: a tailored area whose window or variants start or end later tells the caches when its content
+expires (``TailoredAreaPlugin.get_cache_expiration``), which django CMS asks of the placeholders it rendered; on a
+placeholder-cache hit it can't, so the area also writes the moment into a sekizai namespace
+(``expire_page_cache_from_plugin``), and the stand-in's ``get_cache_expiration`` keeps the page no longer than that.
+
 How: for this request only, ``get_rendered_placeholders()`` of the content renderer also returns a stand-in
 that declares the header and never shortens the TTL. This is the narrowest hook: it relies only on the
 method and the two per-placeholder calls ``set_page_cache`` makes, not on private state.
@@ -41,6 +46,8 @@ _ATTRIBUTE = "_tailored_page_vary"
 # A sekizai namespace no template renders: entries "<header> <plugin's key>" (the key keeps each placeholder's
 # entry its own, so django CMS records it with every placeholder that holds such a plugin, not the first only).
 SEKIZAI_NAMESPACE = "tailored_cms_page_vary"
+# Another: entries "<ISO 8601 moment> <plugin's key>", when the content of that plugin's placeholder changes next.
+SEKIZAI_EXPIRY_NAMESPACE = "tailored_cms_page_expires"
 
 
 class PageVary:
@@ -61,7 +68,14 @@ class PageVary:
         return sorted(headers)
 
     def get_cache_expiration(self, request: HttpRequest, response_timestamp: datetime) -> int:
-        return MAX_EXPIRATION_TTL
+        """The seconds until the first change plugins noted (``expire_page_cache_from_plugin``), else the most
+        django CMS allows: never shorter than the placeholders' own unless they noted a change."""
+        ttl = MAX_EXPIRATION_TTL
+        for data in self.sekizai_data:
+            for entry in data.get(SEKIZAI_EXPIRY_NAMESPACE, ()):
+                change = datetime.fromisoformat(entry.split(" ", 1)[0])
+                ttl = min(ttl, max(0, int((change - response_timestamp).total_seconds())))
+        return ttl
 
     def has_change_permission(self, user: Any) -> bool:
         # The CMS toolbar asks rendered placeholders this; the stand-in is nothing an editor can change.
@@ -97,6 +111,15 @@ def vary_page_cache_from_plugin(context: Any, request: HttpRequest, header: str,
     if data is not None:
         data[SEKIZAI_NAMESPACE].append(f"{header.lower()} {key}")
     vary_page_cache_on(request, header, context=context)
+
+
+def expire_page_cache_from_plugin(context: Any, request: HttpRequest, change: datetime, key: str) -> None:
+    """For a plugin's render: the page cache keeps no copy past ``change`` (a timezone-aware moment) wherever the
+    plugin's placeholder is shown, rendered or from the placeholder cache. ``key`` names the plugin. No I/O."""
+    data = context.get(get_varname())
+    if data is not None:
+        data[SEKIZAI_EXPIRY_NAMESPACE].append(f"{change.isoformat()} {key}")
+    vary_page_cache_on(request, context=context)
 
 
 def _with(original: Callable[[], list[Any]], stand_in: PageVary) -> Callable[[], list[Any]]:

@@ -21,7 +21,9 @@ or stops going through the wrapper (it counts the plugins built).
 
 Caches: a placeholder's rendered copy holds what its visitor is shown, kept per variant key as before (the area
 still declares its vary headers). A hidden variant's content no longer takes part in that copy's vary headers and
-expiry (``Placeholder.get_vary_cache_on``, ``get_cache_expiration``): it is not in it.
+expiry (``Placeholder.get_vary_cache_on``, ``get_cache_expiration``): it is not in it. Its campaign window still
+counts: a hidden variant that starts later changes the copy then. So each area notes, with its selection, when its
+own window or any of its variants' starts or ends next (``changes_next``), which its plugin tells the caches.
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
 which its render made before); a pass over the page's rows (a look at each row's type on a page without areas).
@@ -35,6 +37,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from cms.utils import plugins as cms_plugins_utils
@@ -42,9 +45,11 @@ from django.http import HttpRequest
 
 from ..plugin_settings.rendering import is_editing, visitor_snapshot
 from .models import TailoredArea, Variant
-from .selection import Selection, select
+from .selection import FALLBACK, Selection, select
+from .windows import is_live, live, moment, next_change
 
 __all__ = [
+    "changes_next",
     "install",
     "select_for",
     "shown_to",
@@ -56,6 +61,7 @@ __all__ = [
 
 AREA, VARIANT = "TailoredAreaPlugin", "VariantPlugin"  # the plugin types (TailoredAreaPlugin, VariantPlugin)
 _DECIDED = "_tailored_shown"  # an area instance's attribute: the selection made while its rows were loaded
+_CHANGES = "_tailored_changes"  # and when its window or one of its variants' starts or ends next (or None)
 _INSTALLED = "tailored_shown_only"  # marks the wrapper, so install() wraps once
 
 
@@ -83,13 +89,22 @@ def visitor_optimized(request: HttpRequest | None, area: TailoredArea, variants:
 
 def select_for(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Selection[Variant]:
     """What the request's visitor sees of ``area``: its strategy applied to their snapshot, segments, holdout
-    and optimize bucket. No I/O.
+    and optimize bucket, among the variants inside their campaign windows (``windows``); nothing if the area is
+    outside its own. No I/O.
 
     Selection reads the variants' read-only settings (``settings_view``): reading their lists off the variants
     would copy them, 120 dicts and lists kept alive to the end of the request on a page of four areas, which made
     Python's garbage collector run more often.
     """
+    at = moment(request)
+    if not is_live(area, at):
+        return Selection([], (), FALLBACK)
     views = [variant.settings_view for variant in variants]
+    eligible = live(views, at)
+    if eligible is not views:
+        kept = {id(view) for view in eligible}
+        variants = [variant for variant, view in zip(variants, views, strict=True) if id(view) in kept]
+        views = list(eligible)
     optimized = visitor_optimized(request, area, variants)
     selection = select(
         area.strategy,
@@ -109,6 +124,16 @@ def shown_to(request: HttpRequest | None, area: TailoredArea, variants: list[Var
     variants were built, see ``without_hidden_variants``), else ``select_for`` among ``variants``. No I/O."""
     decided: Selection[Variant] | None = area.__dict__.get(_DECIDED)
     return decided if decided is not None else select_for(request, area, variants)
+
+
+def changes_next(area: TailoredArea, variants: list[Variant], at: datetime) -> datetime | None:
+    """When what ``area`` shows may change next by the clock: the first start or end after ``at`` of its window
+    or of any of its variants' (also those the visitor isn't shown: noted when they were left out, see
+    ``without_hidden_variants``; else among ``variants``). No I/O."""
+    noted = area.__dict__.get(_CHANGES, _CHANGES)
+    if noted is not _CHANGES and (noted is None or noted > at):
+        return noted
+    return next_change([area, *(variant.settings_view for variant in variants)], at)
 
 
 def without_hidden_variants(plugins: Sequence[Any], request: HttpRequest) -> list[Any]:
@@ -134,6 +159,7 @@ def without_hidden_variants(plugins: Sequence[Any], request: HttpRequest) -> lis
             variant.__class__ = Variant
         selection = select_for(request, area, variants)
         area.__dict__[_DECIDED] = selection
+        area.__dict__[_CHANGES] = next_change([area, *(variant.settings_view for variant in variants)], moment(request))
         shown = {id(variant) for variant in selection.shown}
         _hide((variant for variant in variants if id(variant) not in shown), children, hidden)
     return [plugin for plugin in plugins if plugin.id not in hidden] if hidden else list(plugins)

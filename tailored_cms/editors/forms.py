@@ -40,14 +40,24 @@ class PreviewForm(forms.Form):
         required=False,
         help_text=_("Sees the fallback of every area that has a holdout, whatever else is chosen here."),
     )
+    as_on = forms.DateTimeField(
+        label=_("As on"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_(
+            "See pages as they will be (or were) at this moment: areas and variants with a campaign window show "
+            "or hide as they would then. Empty: now."
+        ),
+    )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data  # what Form.clean returns (the stubs allow a subclass's None)
-        if not self.errors and not any(data.get(name) for name in ("segments", "topics", "theme", "layout", "holdout")):
+        chosen = ("segments", "topics", "theme", "layout", "holdout", "as_on")
+        if not self.errors and not any(data.get(name) for name in chosen):
             raise forms.ValidationError(
-                _("Choose at least one segment, topic, theme or layout, or a holdout visitor."), code="empty"
+                _("Choose at least one segment, topic, theme or layout, a holdout visitor, or a date."), code="empty"
             )
         return data
 
@@ -59,4 +69,5 @@ class PreviewForm(forms.Form):
             theme=data["theme"],
             layout=data["layout"],
             holdout=data["holdout"],
+            as_on=data["as_on"],
         )

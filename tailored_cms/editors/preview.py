@@ -1,5 +1,6 @@
 """Preview as any visitor: an editor sees pages as a visitor in chosen segments, with chosen topics, theme and
-layout, or as a holdout visitor.
+layout, or as a holdout visitor, and optionally "as on" a moment (campaign windows open and close as they would
+then: ``areas.windows``).
 
 The preview lives in the editor's session, signed and bound to their user id (never in the visitor cookie),
 and applies only while they are staff with ``tailored_cms.preview_tailoring``. The middleware asks
@@ -14,11 +15,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
@@ -42,20 +46,27 @@ class Preview:
     theme: str = ""
     layout: str = ""
     holdout: bool = False  # in the holdout of every area that has one
+    as_on: datetime | None = None  # campaign windows as at this moment (None: now)
 
     @classmethod
     def from_data(cls, data: Any) -> Preview | None:
         """The preview stored as ``data`` (a dict); ``None`` if it isn't one this release stored."""
         try:
+            as_on = data.get("as_on")
             return cls(
                 segments=tuple(str(slug) for slug in data["segments"]),
                 topics=tuple(str(slug) for slug in data["topics"]),
                 theme=str(data["theme"]),
                 layout=str(data["layout"]),
                 holdout=bool(data["holdout"]),
+                as_on=datetime.fromisoformat(as_on) if as_on else None,
             )
-        except (KeyError, TypeError):
+        except (AttributeError, KeyError, TypeError, ValueError):
             return None
+
+    def to_data(self) -> dict[str, Any]:
+        """What ``from_data`` reads back (JSON: the moment as ISO 8601)."""
+        return {**asdict(self), "as_on": self.as_on.isoformat() if self.as_on else None}
 
     def describe(self) -> str:
         """ "Sports fans and Regulars, following Sports, dark theme": for the toolbar. Cost: 0 to 2 queries."""
@@ -75,6 +86,11 @@ class Preview:
         if self.layout:
             layout = tailored_settings.LAYOUTS.get(self.layout, self.layout)
             parts.append(_("%(layout)s layout") % {"layout": layout})
+        if self.as_on is not None:
+            if not parts:
+                parts.append(_("a visitor with no choices"))
+            when = date_format(timezone.localtime(self.as_on), "DATETIME_FORMAT")
+            parts.append(_("as on %(date)s") % {"date": when})
         return ", ".join(str(part) for part in parts)
 
 
@@ -91,7 +107,7 @@ def may_preview(user: Any) -> bool:
 
 def start_preview(request: HttpRequest, preview: Preview) -> None:
     """From the next request on, the editor sees pages as ``preview``'s visitor."""
-    data = {"user": str(request.user.pk), **asdict(preview)}
+    data = {"user": str(request.user.pk), **preview.to_data()}
     request.session[SESSION_KEY] = signing.dumps(data, salt=_SALT, compress=True)
 
 
@@ -134,7 +150,8 @@ def preview_context(request: HttpRequest) -> PreviewContext | None:
 
 
 class PreviewContext(VisitorContext):
-    """The previewed visitor. No Redis, no events (the snapshot refuses tracking), the editor's cookie untouched.
+    """The previewed visitor, as on the preview's moment if it has one. No Redis, no events (the snapshot refuses
+    tracking), the editor's cookie untouched.
 
     The vary keys are unique to the request: even if a cache of django CMS saw this request, nobody would ever
     be served what it cached, and this request would never be served anything cached for someone else.
@@ -146,6 +163,7 @@ class PreviewContext(VisitorContext):
         snapshot = Snapshot(topics=preview.topics, theme=preview.theme, layout=preview.layout, tracking_consent=False)
         super().__init__(snapshot)
         self.preview = preview
+        self.as_on = preview.as_on
         self._key = "preview-" + secrets.token_hex(8)
 
     def variant_key(self, request: HttpRequest) -> str:

@@ -17,8 +17,9 @@ class PluginSettingsForm(forms.ModelForm):
     """The form of a tailored plugin, whose fields are its settings (``PluginSettings``) as much as its own.
 
     Shown with the plugin's settings, validated as the settings' model fields are (choices, bounds, the goal's
-    name), and saved with the plugin. A settings field the form declares but its ``Meta.fields`` leave out (the
-    admin list's form, built with the editable columns only) is dropped, not saved empty.
+    name, a window that ends after it starts), and saved with the plugin. A settings field the form declares but
+    its ``Meta.fields`` leave out (the admin list's form, built with the editable columns only) is dropped, not
+    saved empty.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -37,10 +38,16 @@ class PluginSettingsForm(forms.ModelForm):
         # _post_clean and _update_errors are ModelForm's own hooks, which the stubs leave out
         super()._post_clean()  # type: ignore[misc]
         unchecked = [name for name in SETTINGS if name not in self.fields or name in self.errors]
+        settings = PluginSettings(**self.instance.settings)
         try:
-            PluginSettings(**self.instance.settings).clean_fields(exclude=["plugin", *unchecked])
+            settings.clean_fields(exclude=["plugin", *unchecked])
         except ValidationError as error:
             self._update_errors(error)  # type: ignore[attr-defined]
+        if not {"starts_at", "ends_at"} & set(unchecked):
+            try:
+                settings.clean()  # what spans fields: a window ends after it starts
+            except ValidationError as error:
+                self._update_errors(error)  # type: ignore[attr-defined]
 
 
 def settings_fields(*names: str, **options: Any) -> dict[str, forms.Field]:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import uuid
 from collections import namedtuple
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from cms.models import CMSPlugin
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +36,7 @@ __all__ = [
     "load_view",
     "new_key",
     "save_settings",
+    "validate_window",
 ]
 
 MAX_ITEMS_RANGE = (1, 20)  # how many variants an area may show at once
@@ -129,6 +133,19 @@ class PluginSettings(models.Model):
     )
     # Widgets
     hideable = models.BooleanField(_("visitors may hide it"), default=True)
+    # Areas and variants: a campaign window (either end open); outside it the area or variant is not shown.
+    starts_at = models.DateTimeField(
+        _("shown from"),
+        null=True,
+        blank=True,
+        help_text=_("Visitors see it from this moment on. Empty: from now on."),
+    )
+    ends_at = models.DateTimeField(
+        _("shown until"),
+        null=True,
+        blank=True,
+        help_text=_("Visitors no longer see it from this moment on. Empty: with no end."),
+    )
 
     class Meta:
         db_table = "tailored_cms_tailoredplugin"
@@ -137,6 +154,20 @@ class PluginSettings(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def clean(self) -> None:
+        validate_window(self.starts_at, self.ends_at)
+
+
+def validate_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    """A campaign window ends after it starts (``ValidationError`` on ``ends_at`` otherwise); either may be open."""
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if value is not None and not isinstance(value, datetime):
+            raise ValidationError({name: _("Enter a date and time.")}, code="invalid")
+        if value is not None and timezone.is_naive(value):
+            raise ValidationError({name: _("Give a date and time with its time zone.")}, code="naive")
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("The end must be after the start.")}, code="window")
 
 
 SETTINGS = tuple(field.name for field in PluginSettings._meta.concrete_fields if field.name != "plugin")
@@ -162,6 +193,8 @@ class SettingsView(namedtuple("SettingsView", SETTINGS)):  # type: ignore[misc]
         priority: int
         fallback: bool
         hideable: bool
+        starts_at: datetime | None
+        ends_at: datetime | None
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> SettingsView:
@@ -234,6 +267,8 @@ class TailoredPlugin(CMSPlugin):
     priority = Setting("priority")
     fallback = Setting("fallback")
     hideable = Setting("hideable")
+    starts_at = Setting("starts_at")
+    ends_at = Setting("ends_at")
 
     class Meta:
         proxy = True

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..areas.explanation import describe, explain, load_areas
+from ..areas.windows import is_live, live, moment
 from ..context import VisitorContext
 from ..rules.models import Segment
 from ..visitors.consent import tracking_allowed
@@ -97,10 +98,14 @@ class ExplainView(VisitorAPIView):
         segments = context.segments(request._request)
         segment_names = Segment.objects.filter(slug__in=segments).names() if loaded and segments else {}
         areas = []
+        at = moment(request._request)
         for key in keys:
             if key not in loaded:
                 continue
-            area, variants = loaded[key]
+            area, all_variants = loaded[key]
+            if not is_live(area, at):
+                continue  # outside its campaign window: not on the page
+            variants = list(live(all_variants, at))
             held_out = context.in_holdout(area.key, area.holdout_percent)  # a static area says so first
             optimized = area.strategy_class.allocated_variant(area.key, variants, context.visitor_id)
             explanation = explain(area.strategy, variants, snapshot, area.max_items, segments, held_out, optimized)

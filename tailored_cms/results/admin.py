@@ -181,6 +181,7 @@ def area_charts(area: AreaResults, paths: list[str]) -> list[dict[str, Any]]:
             description=_("One line per path; days without impressions are gaps. The table below has the figures."),
             percent=True,
             chart_id=f"chart-{attribute}",
+            windows=area.windows,
         )
         charts.append({"title": title, "svg": mark_safe(svg)})  # noqa: S308 - escaped by chart.line_chart
     return charts

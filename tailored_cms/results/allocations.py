@@ -17,6 +17,7 @@ from ..areas.models import TailoredArea, Variant
 from ..areas.optimize import DAYS, allocate, best_probabilities, bucket_counts, eligible
 from ..areas.strategies import registered_strategies
 from ..areas.strategies.optimize import Optimize
+from ..areas.windows import live
 from ..conf import tailored_settings
 from ..rules import request_time
 from ..rules.active import publish_allocations, refresh_active_segments
@@ -64,8 +65,10 @@ def refresh_allocations(
 def _tested_variants() -> tuple[dict[str, dict[str, None]], dict[str, str]]:
     """The variant keys each optimize area tests, and its goal, by area key (2 queries).
 
-    Copies of an area (draft and published) share its key: the union of their variants is tested.
+    Copies of an area (draft and published) share its key: the union of their variants is tested. A variant
+    outside its campaign window now is not (a variant that starts later is, from the first refresh after).
     """
+    now = timezone.now()
     optimizing = [strategy.name for strategy in registered_strategies() if isinstance(strategy, Optimize)]
     areas = {area.pk: area for area in TailoredArea.objects.filter(tailored_settings__strategy__in=optimizing)}
     by_area: dict[int, list[Variant]] = {}
@@ -74,6 +77,6 @@ def _tested_variants() -> tuple[dict[str, dict[str, None]], dict[str, str]]:
     tested: dict[str, dict[str, None]] = {}
     goals: dict[str, str] = {}
     for pk, area in areas.items():
-        tested.setdefault(area.key, {}).update(dict.fromkeys(v.key for v in eligible(by_area.get(pk, []))))
+        tested.setdefault(area.key, {}).update(dict.fromkeys(v.key for v in eligible(live(by_area.get(pk, []), now))))
         goals[area.key] = goals.get(area.key) or area.goal
     return tested, goals

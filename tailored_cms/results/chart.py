@@ -4,7 +4,8 @@
 screen readers the chart is an image (``role="img"``) named by its ``<title>`` and described by its ``<desc>``;
 every point has a ``<title>`` of its own (which browsers also show on hover), and the pages put the same figures
 in a table beside it. Lines have distinct colours (Okabe and Ito's palette, told apart with colour blindness)
-and, for a series marked ``dashed`` (the holdout), a dash pattern, so they differ without colour too.
+and, for a series marked ``dashed`` (the holdout), a dash pattern, so they differ without colour too. A campaign
+window (``Window``) is a shaded band edged with dotted lines, named in the legend and in the description.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from datetime import date
 from html import escape
 
 from django.utils.formats import date_format, number_format
-from django.utils.translation import pgettext
+from django.utils.translation import gettext, pgettext
 
-__all__ = ["PALETTE", "Series", "line_chart", "nice_scale"]
+__all__ = ["PALETTE", "Series", "Window", "line_chart", "nice_scale"]
 
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#999999")
 _MARGIN = {"top": 12, "right": 28, "bottom": 28, "left": 56}  # room for the last date
@@ -33,6 +34,28 @@ class Series:
     label: str
     values: Sequence[float | None]
     dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Window:
+    """Days something was shown (a campaign window), marked on the chart: ``first`` and ``last`` included, ``None``
+    where the window is open on that side."""
+
+    label: str
+    first: date | None = None
+    last: date | None = None
+
+    def describe(self) -> str:
+        """ "Black Friday: Nov 27 to Nov 29", for the legend and the chart's description."""
+        if self.first is not None and self.last is not None:
+            span = gettext("%(first)s to %(last)s") % {"first": _day(self.first), "last": _day(self.last)}
+        elif self.first is not None:
+            span = gettext("from %(date)s") % {"date": _day(self.first)}
+        elif self.last is not None:
+            span = gettext("until %(date)s") % {"date": _day(self.last)}
+        else:
+            span = ""
+        return f"{self.label}: {span}" if span else self.label
 
 
 def nice_scale(highest: float, intervals: int = 4) -> tuple[float, float]:
@@ -106,32 +129,75 @@ def line_chart(
     width: int = 720,
     height: int = 240,
     chart_id: str = "chart",
+    windows: Sequence[Window] = (),
 ) -> str:
-    """The SVG of ``series`` over ``days`` (values as fractions when ``percent``), with axes, grid and a legend.
+    """The SVG of ``series`` over ``days`` (values as fractions when ``percent``), with axes, grid and a legend;
+    ``windows`` (those that overlap ``days``) shaded behind the lines, in the legend and in the description.
 
     ``chart_id`` must be unique on the page (it names the title and description for ``aria-labelledby``).
     """
     for line in series:
         if len(line.values) != len(days):
             raise ValueError(f"series {line.label!r} has {len(line.values)} values for {len(days)} days")
-    legend_rows = math.ceil(len(series) / 3) if series else 0
+    shown_windows = [window for window in windows if _overlaps(window, days)]
+    entries = len(series) + len(shown_windows)
+    legend_rows = math.ceil(entries / 3) if entries else 0
     full_height = height + legend_rows * _LEGEND_ROW
     values = [value for line in series for value in line.values if value is not None]
     frame = _Frame(days, width, height, *nice_scale(max(values, default=0.0)))
     ids = escape(chart_id)
+    text = description or title
+    if shown_windows:
+        named = "; ".join(window.describe() for window in shown_windows)
+        text += " " + gettext("Shaded: when a campaign window was open (%(windows)s).") % {"windows": named}
     parts = [
         f'<svg class="tailored-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {full_height}" '
         f'width="{width}" height="{full_height}" role="img" aria-labelledby="{ids}-title {ids}-desc">',
         f'<title id="{ids}-title">{escape(title)}</title>',
-        f'<desc id="{ids}-desc">{escape(description or title)}</desc>',
+        f'<desc id="{ids}-desc">{escape(text)}</desc>',
         *_grid(frame, percent),
+        *(part for window in shown_windows for part in _window(frame, window)),
     ]
     for number, line in enumerate(series):
         parts.extend(_line(frame, line, PALETTE[number % len(PALETTE)], percent))
-    if series:
-        parts.extend(_legend(frame, series))
+    if entries:
+        parts.extend(_legend(frame, series, shown_windows))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _overlaps(window: Window, days: Sequence[date]) -> bool:
+    return (
+        bool(days)
+        and (window.first is None or window.first <= days[-1])
+        and (window.last is None or window.last >= days[0])
+    )
+
+
+def _window(frame: _Frame, window: Window) -> list[str]:
+    """A window's band over its days (half a day's width beyond its first and last), dotted lines at its edges."""
+    days = frame.days
+    step = (frame.right - frame.left) / (len(days) - 1) if len(days) > 1 else (frame.right - frame.left)
+    first = 0 if window.first is None else next((i for i, day in enumerate(days) if day >= window.first), 0)
+    last = len(days) - 1
+    if window.last is not None:
+        last = max((i for i, day in enumerate(days) if day <= window.last), default=last)
+    x1 = max(frame.left, frame.x(first) - step / 2)
+    x2 = min(frame.right, frame.x(last) + step / 2)
+    top, bottom = frame.top, frame.bottom
+    parts = [
+        f'<g class="tailored-chart-window" data-window="{escape(window.label)}">'
+        f'<rect x="{x1:.1f}" y="{top}" width="{x2 - x1:.1f}" height="{bottom - top}" fill="#000" fill-opacity="0.07">'
+        f"<title>{escape(window.describe())}</title></rect>"
+    ]
+    edges = [x for x, open_side in ((x1, window.first is None), (x2, window.last is None)) if not open_side]
+    for x in edges:
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}" stroke="#555" stroke-width="1" '
+            'stroke-dasharray="2 3"/>'
+        )
+    parts.append("</g>")
+    return parts
 
 
 def _grid(frame: _Frame, percent: bool) -> list[str]:
@@ -184,8 +250,9 @@ def _line(frame: _Frame, line: Series, colour: str, percent: bool) -> list[str]:
     return parts
 
 
-def _legend(frame: _Frame, series: Sequence[Series]) -> list[str]:
-    """Three series a row under the chart, each a short stretch of its line (dashed too) and its label."""
+def _legend(frame: _Frame, series: Sequence[Series], windows: Sequence[Window] = ()) -> list[str]:
+    """Three entries a row under the chart: each series a short stretch of its line (dashed too) and its label,
+    then each window a shaded square and its days."""
     parts = ['<g class="tailored-chart-legend" font-size="12" fill="#222">']
     column_width = (frame.right - frame.left) / 3
     for number, line in enumerate(series):
@@ -196,6 +263,14 @@ def _legend(frame: _Frame, series: Sequence[Series]) -> list[str]:
         parts.append(
             f'<line x1="{lx:.1f}" x2="{lx + 24:.1f}" y1="{ly:.1f}" y2="{ly:.1f}" stroke="{colour}" '
             f'stroke-width="2"{dash}/><text x="{lx + 30:.1f}" y="{ly + 4:.1f}">{escape(line.label)}</text>'
+        )
+    for number, window in enumerate(windows, start=len(series)):
+        row, column = divmod(number, 3)
+        lx, ly = frame.left + column * column_width, frame.height + row * _LEGEND_ROW + 4
+        parts.append(
+            f'<rect x="{lx:.1f}" y="{ly - 6:.1f}" width="24" height="12" fill="#000" fill-opacity="0.07" '
+            f'stroke="#555" stroke-dasharray="2 3"/><text x="{lx + 30:.1f}" y="{ly + 4:.1f}">'
+            f"{escape(window.describe())}</text>"
         )
     parts.append("</g>")
     return parts

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -26,6 +26,7 @@ from ..areas.selection import HOLDOUT, PATHS
 from ..languages import language_name, site_languages
 from ..rules.models import Segment
 from ..translations import by_name
+from .chart import Window
 from .models import SegmentSize, VariantStats
 from .stats import Lift, Rate, lift
 
@@ -117,6 +118,7 @@ class AreaResults:
     language_lines: list[Line] = field(default_factory=list)  # by language, variant and path
     daily: dict[tuple[date, str, str, str], Counts] = field(default_factory=dict)  # (day, variant, path, language)
     labels: dict[str, str] = field(default_factory=dict)  # variant key -> label
+    windows: list[Window] = field(default_factory=list)  # the area's campaign window, then its variants'
 
     @property
     def total(self) -> Counts:
@@ -180,6 +182,13 @@ def period(days: int, today: date | None = None) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
 
 
+def window_days(label: str, starts_at: datetime | None, ends_at: datetime | None) -> Window:
+    """A campaign window as the days it was open, in the site's time zone (the end is excluded: a window ending at
+    midnight was last open the day before)."""
+    last = timezone.localtime(ends_at - timedelta(microseconds=1)).date() if ends_at is not None else None
+    return Window(label, timezone.localtime(starts_at).date() if starts_at is not None else None, last)
+
+
 def area_results(
     days: int = DEFAULT_DAYS, *, key: str | None = None, language: str | None = None, today: date | None = None
 ) -> list[AreaResults]:
@@ -211,13 +220,24 @@ def area_results(
             holdout_percent=area.holdout_percent if area.strategy_class.holdouts else 0,
             days=dates,
         )
+        if area.starts_at or area.ends_at:
+            found[area.key].windows.append(window_days(found[area.key].label, area.starts_at, area.ends_at))
         order[area.key] = (page.lower(), area.placeholder.slot if area.placeholder else "", area.position, area.pk)
         area_pks[area.pk] = area.key
     if area_pks:
-        for parent_id, variant_key, label in Variant.objects.filter(parent_id__in=list(area_pks)).values_list(
-            "parent_id", "tailored_settings__key", "tailored_settings__label"
+        for parent_id, variant_key, label, starts_at, ends_at in Variant.objects.filter(
+            parent_id__in=list(area_pks)
+        ).values_list(
+            "parent_id",
+            "tailored_settings__key",
+            "tailored_settings__label",
+            "tailored_settings__starts_at",
+            "tailored_settings__ends_at",
         ):
-            found[area_pks[parent_id]].labels.setdefault(variant_key, label)
+            of_area = found[area_pks[parent_id]]
+            if variant_key not in of_area.labels and (starts_at or ends_at):
+                of_area.windows.append(window_days(label, starts_at, ends_at))
+            of_area.labels.setdefault(variant_key, label)
     rows = VariantStats.objects.filter(day__gte=dates[0], day__lte=dates[-1])
     if key is not None:
         rows = rows.filter(area=key)

@@ -285,3 +285,14 @@ def test_rendering_an_optimize_area_costs_no_query_more_and_one_round_trip(optim
     area.strategy = "customization"
     area.save()
     assert cost()[:2] == optimized[:2]  # no query more than an area of another strategy
+
+
+def test_a_variant_outside_its_campaign_window_is_not_allocated_visitors(optimize_page):
+    _page, area = optimize_page
+    keys = variant_keys(area)
+    ended = Variant.objects.get(tailored_settings__label="C")
+    ended.ends_at = timezone.now() - timedelta(hours=1)
+    ended.save()
+    api.add_variant(area, label="D", starts_at=timezone.now() + timedelta(days=1))
+    allocation = Counter(refresh_allocations(rng=random.Random(1))[area.key])
+    assert set(allocation) == {keys["A"], keys["B"]} and sum(allocation.values()) == 100

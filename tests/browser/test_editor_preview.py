@@ -1,10 +1,11 @@
 """An editor previews a page as a segment's visitor from the CMS toolbar's "Tailoring" menu, in a real browser:
 the marker says whom they see the page as, the area shows that segment's variant, and "Stop" brings the page
-back to what the editor gets as a visitor."""
+back to what the editor gets as a visitor. Previewed "as on" a later date, a campaign's variant shows."""
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "toolbar-preview.png"
 REGULARS_TEXT = "Welcome back: your member offer"
 FALLBACK_TEXT = "New here? Start with our guide"
+CAMPAIGN_TEXT = "Black Friday: everything half price"
 
 
 @pytest.fixture
@@ -37,6 +39,14 @@ def personalized_site(editor_site: EditorSite) -> EditorSite:
     area = api.add_area(sidebar, strategy="personalization", label="Welcome")
     regulars = api.add_variant(area, "Regulars", segments=["regulars"])
     add_plugin(sidebar, "TextPlugin", "en", target=regulars, body=f"<p>{REGULARS_TEXT}</p>")
+    campaign = api.add_variant(
+        area,
+        "Black Friday",
+        fallback=True,
+        starts_at=datetime(2099, 11, 27, tzinfo=UTC),
+        ends_at=datetime(2099, 11, 30, tzinfo=UTC),
+    )
+    add_plugin(sidebar, "TextPlugin", "en", target=campaign, body=f"<p>{CAMPAIGN_TEXT}</p>")
     everyone = api.add_variant(area, "Everyone", fallback=True)
     add_plugin(sidebar, "TextPlugin", "en", target=everyone, body=f"<p>{FALLBACK_TEXT}</p>")
     return editor_site
@@ -100,6 +110,21 @@ def test_an_editor_previews_the_page_as_a_segment_and_stops(chromium: Browser, p
     page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring").click()
     page.locator(".cms-toolbar-item-navigation a", has_text="Stop preview").click()
     expect(marker).to_have_count(0)
+    expect(sidebar).to_contain_text(FALLBACK_TEXT)
+
+    # As on a date in the campaign's window: the campaign's variant shows, and the marker says when.
+    expect(sidebar).not_to_contain_text(CAMPAIGN_TEXT)
+    page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring").click()
+    page.locator(".cms-toolbar-item-navigation a", has_text="Preview as…").click()
+    page.wait_for_url("**/tailored/preview/**")
+    page.get_by_label("As on").fill("2099-11-28T10:00")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_url(personalized_site.url(path))
+    expect(marker).to_contain_text("as on Nov. 28, 2099, 10 a.m.")
+    expect(sidebar).to_contain_text(CAMPAIGN_TEXT)
+    expect(sidebar).not_to_contain_text(FALLBACK_TEXT)
+    marker.get_by_role("button", name="Stop").click()
+    page.wait_for_load_state()
     expect(sidebar).to_contain_text(FALLBACK_TEXT)
     assert not errors, f"JavaScript errors on the page: {errors}"
     context.close()

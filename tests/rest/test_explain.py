@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from cms.api import create_page
 from django.http import HttpResponse
 from django.test import Client
+from django.utils import timezone
 
 from tailored_cms import api
 from tailored_cms.conf import tailored_settings
@@ -155,3 +158,16 @@ def test_the_schema_describes_the_endpoint(client):
     get = schema["paths"][URL]["get"]
     assert get["parameters"][0]["name"] == "areas" and get["parameters"][0]["required"] is True
     assert "400" in get["responses"]
+
+
+def test_the_explanation_follows_campaign_windows(areas, client):
+    now = timezone.now()
+    placeholder = areas["banner"].placeholder
+    sale = api.add_area(placeholder, strategy="static", label="Sale")
+    api.add_variant(sale, "Black Friday", fallback=True, starts_at=now - timedelta(days=3), ends_at=now)
+    api.add_variant(sale, "Everyone", fallback=True)
+    later = api.add_area(placeholder, strategy="static", label="Later", starts_at=now + timedelta(days=1))
+    api.add_variant(later, "Soon", fallback=True)
+    answer = explained(client, sale, later)
+    assert [area["label"] for area in answer["areas"]] == ["Sale"]  # an area outside its window isn't on the page
+    assert answer["areas"][0]["shown"] == [{"label": "Everyone", "fallback": True}]

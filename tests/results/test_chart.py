@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import translation
 
-from tailored_cms.results.chart import Series, line_chart, nice_scale
+from tailored_cms.results.chart import Series, Window, line_chart, nice_scale
 
 SVG = "{http://www.w3.org/2000/svg}"
 DAYS = [date(2026, 3, 1) + timedelta(days=n) for n in range(7)]
@@ -87,3 +87,36 @@ def test_days_and_figures_are_written_in_the_editors_language(language, day, per
     texts = [element.text for element in parse(svg).iter(f"{SVG}text")]
     assert day in texts
     assert any(percent in (element.text or "") for element in parse(svg).iter(f"{SVG}title"))
+
+
+def test_a_campaign_window_is_a_band_in_the_legend_and_the_description():
+    svg = line_chart(
+        DAYS,
+        [Series("Customized", [0.1] * 7)],
+        title="Click-through rate per day",
+        description="One line per path.",
+        percent=True,
+        windows=[
+            Window("Black Friday", date(2026, 3, 3), date(2026, 3, 5)),
+            Window("Spring", date(2026, 3, 6)),  # open-ended: one edge
+            Window("Last year", date(2025, 3, 1), date(2025, 3, 9)),  # outside the chart: left out
+        ],
+    )
+    root = parse(svg)
+    description = root.find(f"{SVG}desc").text
+    assert description == (
+        "One line per path. Shaded: when a campaign window was open (Black Friday: Mar 3 to Mar 5; Spring: from Mar 6)."
+    )
+    bands = root.findall(f".//{SVG}g[@class='tailored-chart-window']")
+    assert [band.get("data-window") for band in bands] == ["Black Friday", "Spring"]
+    assert len(bands[0].findall(f"{SVG}line")) == 2 and len(bands[1].findall(f"{SVG}line")) == 1
+    assert bands[0].find(f"{SVG}rect/{SVG}title").text == "Black Friday: Mar 3 to Mar 5"
+    rect = bands[0].find(f"{SVG}rect")
+    x, width = float(rect.get("x")), float(rect.get("width"))
+    step = (720 - 28 - 56) / 6
+    assert x == pytest.approx(56 + 1.5 * step, abs=0.1) and width == pytest.approx(3 * step, abs=0.1)
+    legend = [text.text for text in root.find(f".//{SVG}g[@class='tailored-chart-legend']").iter(f"{SVG}text")]
+    assert legend == ["Customized", "Black Friday: Mar 3 to Mar 5", "Spring: from Mar 6"]
+    with translation.override("de"):
+        german = parse(line_chart(DAYS, [], title="x", windows=[Window("Aktion", date(2026, 3, 3), date(2026, 3, 5))]))
+        assert "Schattiert" in german.find(f"{SVG}desc").text

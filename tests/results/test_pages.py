@@ -262,3 +262,15 @@ def test_the_csv_says_the_language_and_follows_the_filter(by_language, analyst):
     assert 'filename="tailored-results-all-it-30-days.csv"' in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [(row["language"], row["impressions"]) for row in rows] == [("it", "100")]
+
+
+def test_the_area_page_marks_a_campaign_window_on_its_charts(figures, analyst):
+    today = timezone.localtime()
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    sports = figures.sports
+    sports.starts_at, sports.ends_at = midnight - timedelta(days=3), midnight + timedelta(days=1)
+    sports.save()
+    html = analyst.get(area_url(figures.area.key)).content.decode()
+    assert html.count('class="tailored-chart-window" data-window="Sports fans"') == 2  # both charts
+    description = re.search(r'<desc id="chart-ctr-desc">([^<]*)</desc>', html).group(1)
+    assert "Shaded: when a campaign window was open (Sports fans: " in description
