@@ -41,7 +41,8 @@ __all__ = [
     "set_traits_of_users",
 ]
 
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+# No "__": the trait rule names a trait in Django lookups (``traits__<name>__exact``).
+NAME = re.compile(r"(?!.*__)[A-Za-z][A-Za-z0-9_-]*\Z")
 # Numbers beyond this lose digits as JSON doubles: refused rather than stored other than given.
 MAX_NUMBER = 10**15
 MAX_LIST_ITEMS = 100
@@ -128,10 +129,10 @@ def clean_traits(traits: Mapping[str, Any], kinds: dict[str, str] | None = None)
     for name, value in traits.items():
         label = shown(name)[: longest + 20] if isinstance(name, str) else repr(name)[:100]
         if not isinstance(name, str) or not NAME.match(name):
-            errors[label] = [
-                gettext("Trait %(name)r: a name starts with a letter and has only letters, digits, '_' and '-'.")
-                % {"name": label}
-            ]
+            words = gettext(
+                "Trait %(name)r: a name starts with a letter and has only letters, digits, '_' and '-' (not '__')."
+            )
+            errors[label] = [words % {"name": label}]
             continue
         if len(name) > longest:
             errors[label] = [

@@ -48,6 +48,19 @@
     return node;
   }
 
+  /* A value of any kind typed in one box (the trait rule's): numbers and true/false as such, a list for in and
+     not_in ("pro, team"), anything else as text; the server names what doesn't fit. */
+  function typedValue(text, op) {
+    const one = (part) => {
+      const trimmed = part.trim();
+      if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+      if (trimmed === "true" || trimmed === "false") return trimmed === "true";
+      return trimmed;
+    };
+    if (op === "in" || op === "not_in") return text.split(",").map(one).filter((item) => item !== "");
+    return text.trim() === "" ? undefined : one(text);
+  }
+
   function isObject(value) {
     return value !== null && typeof value === "object" && !Array.isArray(value);
   }
@@ -465,6 +478,13 @@
             // A whole number goes as a number; anything else as typed, for the server to name what is wrong.
             set(/^-?\d+$/.test(text) ? Number(text) : text || undefined);
           },
+        });
+      } else if (param.type === "value") {
+        input = el("input", {
+          type: "text",
+          id,
+          value: Array.isArray(value) ? value.join(", ") : value === undefined ? "" : String(value),
+          oninput: (event) => set(typedValue(event.target.value, node.params.op)),
         });
       } else {
         const shown = Array.isArray(value) ? value.join(", ") : value === undefined ? "" : String(value);
