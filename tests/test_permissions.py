@@ -353,6 +353,14 @@ ROWS: list[Row] = [
         api=True,
     ),
     Row(f"{API[1:]}stats/", "GET", lambda w: f"{API}stats/", needs=(tc("view_results"),), api=True),
+    Row(
+        f"{API[1:]}traits/",
+        "POST",
+        lambda w: f"{API}traits/",
+        needs=(tc("change_traits"),),
+        body={"by": "username", "users": []},  # who may call it; what it stores: tests/rest/test_traits.py
+        api=True,
+    ),
     # Segments: the rule builder's add and change forms, delete, "Recompute now"
     *model_rows("segment", lambda w: w.segment),
     *translation_rows("segment", lambda w: w.segment),

@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import re
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from .. import bulk_sql as sql
 from ..conf import tailored_settings
 from ..signals import traits_changed
 from ..text import check_storable, shown
@@ -259,10 +261,11 @@ def save_traits(
             continue
         names.update(name for name, value in cleaned.items() if value is not None)
     if written:
-        Visitor.objects.bulk_update(written, ["traits", "traits_changed", "updated_at"], batch_size=1000)
+        rows = [(visitor.pk, visitor.traits, visitor.traits_changed, now) for visitor in written]
+        sql.update(Visitor, ("traits", "traits_changed", "updated_at"), rows)
     if names:
-        new = [Trait(name=name, kind=kinds[name]) for name in sorted(names) if name in kinds]
-        Trait.objects.bulk_create(new, ignore_conflicts=True)
+        new = [(name, kinds[name], now) for name in sorted(names) if name in kinds]
+        sql.insert(Trait, ("name", "kind", "first_set"), new, conflict=("name",))
     if written:
         ids = frozenset(str(visitor.pk) for visitor in written)
         transaction.on_commit(lambda: traits_changed.send_robust(sender=__name__, visitor_ids=ids))
@@ -308,10 +311,21 @@ def set_traits_of_users(rows: Mapping[Any, Mapping[str, Any]]) -> dict[Any, Trai
     if not cleaned:
         return errors
     with transaction.atomic():
-        Visitor.objects.bulk_create([Visitor(user_id=user_id) for user_id in cleaned], ignore_conflicts=True)
+        _create_visitors(list(cleaned))
         locked = Visitor.objects.select_for_update().filter(user_id__in=list(cleaned)).order_by("pk")
         visitors = {visitor.user_id: visitor for visitor in locked}
         refused = save_traits(((visitors[user_id], cleaned[user_id]) for user_id in cleaned), kinds)
     by_visitor = {str(visitor.pk): user_id for user_id, visitor in visitors.items()}
     errors.update({by_visitor[visitor_id]: exc for visitor_id, exc in refused.items()})
     return errors
+
+
+def _create_visitors(user_ids: list[Any]) -> None:
+    """A visitor row for each of these users who has none (a user the site knows, who never visited). One
+    statement (``ON CONFLICT DO NOTHING``: a row made meanwhile, by a login say, is kept)."""
+    pk = Visitor._meta.pk
+    fields = [field for field in Visitor._meta.concrete_fields if field is not pk and field.name != "user"]
+    instance = Visitor()
+    defaults = [field.pre_save(instance, True) for field in fields]
+    rows = [(uuid.uuid4(), user_id, *defaults) for user_id in user_ids]
+    sql.insert(Visitor, ["id", "user", *(field.name for field in fields)], rows, conflict=("user",))
