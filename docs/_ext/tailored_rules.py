@@ -26,6 +26,7 @@ REFERS_TO = {
     "segment": "a segment's slug (the builder lists the segments)",
     "group": "a user group's name (the builder lists the groups)",
     "language": "a language code of the site (the builder lists them)",
+    "trait": "a trait's name (the builder lists the traits the site has set, with their kinds)",
 }
 # Example values by parameter name, for the generated examples; a rule's own ``clean`` has the last word.
 SAMPLES: dict[str, Any] = {

@@ -175,7 +175,7 @@ class TraitRule(BehaviouralRule):
         "`traits/` endpoint): the trait `name` compared with `value` by `op`."
     )
     params = {
-        "name": Param(str, max_length=200, label=_("Trait"), help=_("trait name, such as plan")),
+        "name": Param(str, max_length=200, label=_("Trait"), help=_("trait name, such as plan"), refers_to="trait"),
         "op": Param(str, choices=OPS, label=_("Comparison")),
         "value": Param(
             object,

@@ -67,9 +67,9 @@ class Param:
     validates (the builder offers a text box whose numbers and true/false go as such); ``many`` accepts one value or
     a non-empty list of them (cleaned to a list). ``choices`` limits the values; ``min_value``/``max_value`` bound
     integers (inclusive); ``max_length`` bounds strings. ``label`` and ``help`` are what editors read in the admin's
-    rule builder; ``refers_to`` (``"topic"``, ``"segment"``, ``"group"`` or ``"language"``) makes the builder offer
-    the site's topics, segments, user groups or languages by slug, name or code (the value is still a string, and is
-    not checked against them here: a rule's ``check`` may).
+    rule builder; ``refers_to`` (``"topic"``, ``"segment"``, ``"group"``, ``"language"`` or ``"trait"``) makes the
+    builder offer the site's topics, segments, user groups, languages or the traits it has set by slug, name or code
+    (the value is still a string, and is not checked against them here: a rule's ``check`` may).
     """
 
     type: type = str

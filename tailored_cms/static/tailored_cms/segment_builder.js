@@ -48,11 +48,12 @@
     return node;
   }
 
-  /* A value of any kind typed in one box (the trait rule's): numbers and true/false as such, a list for in and
-     not_in ("pro, team"), anything else as text; the server names what doesn't fit. */
-  function typedValue(text, op) {
+  /* A value of any kind typed in one box (the trait rule's): numbers and true/false as such (unless the trait
+     holds text), a list for in and not_in ("pro, team"), anything else as text; the server names what doesn't fit. */
+  function typedValue(text, op, kind) {
     const one = (part) => {
       const trimmed = part.trim();
+      if (kind === "string" || kind === "list" || kind === "date") return trimmed;
       if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
       if (trimmed === "true" || trimmed === "false") return trimmed === "true";
       return trimmed;
@@ -395,6 +396,7 @@
       if (param.type === "topic") options = this.config.topics;
       else if (param.type === "group") options = this.config.groups;
       else if (param.type === "language") options = this.config.languages;
+      else if (param.type === "trait") options = this.config.traits || [];
       else if (param.type === "segment") {
         const editing = this.slug();
         options = this.config.segments.filter((option) => option.value !== editing);
@@ -484,7 +486,10 @@
           type: "text",
           id,
           value: Array.isArray(value) ? value.join(", ") : value === undefined ? "" : String(value),
-          oninput: (event) => set(typedValue(event.target.value, node.params.op)),
+          oninput: (event) => {
+            const trait = (this.config.traits || []).find((option) => option.value === node.params.name);
+            set(typedValue(event.target.value, node.params.op, trait ? trait.kind : ""));
+          },
         });
       } else {
         const shown = Array.isArray(value) ? value.join(", ") : value === undefined ? "" : String(value);
