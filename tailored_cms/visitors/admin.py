@@ -43,6 +43,7 @@ class VisitorAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("=id", "user__username", "user__email")
     date_hierarchy = "updated_at"
+    readonly_fields = ("traits",)  # what the site set (api.set_traits, traits/): shown, never edited here
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

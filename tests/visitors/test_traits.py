@@ -165,3 +165,10 @@ def test_many_users_at_once_store_the_valid_rows_only(ada, django_assert_max_num
     assert api.get_traits(users[0]) == {"plan": "pro", "n": 0}
     assert api.get_traits(users[3]) == {}
     assert Visitor.objects.filter(traits__plan="pro").count() == 19
+
+
+def test_the_visitor_admin_shows_a_users_traits(ada, admin_client):
+    api.set_traits(ada, plan="pro")
+    visitor = Visitor.objects.get(user=ada)
+    html = admin_client.get(f"/admin/tailored_cms/visitor/{visitor.pk}/change/").content.decode()
+    assert "&quot;plan&quot;: &quot;pro&quot;" in html or '"plan": "pro"' in html
