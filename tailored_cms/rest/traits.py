@@ -13,16 +13,10 @@ token) or by what the site's ``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]`
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any, NoReturn
 
 from django.apps import apps
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db.models.functions import Lower
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -34,8 +28,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from ..text import shown
-from ..visitors.models import TraitKind
-from ..visitors.traits import TraitsError, known_kinds, set_traits_of_users
+from ..visitors.trait_rows import KEYS, RowError, store_rows
 from .base import ERROR_DETAIL, BoundedJSONParser, VisitorAPIView
 
 __all__ = ["MAX_ROWS", "CanChangeTraits", "TraitsView"]
@@ -43,8 +36,6 @@ __all__ = ["MAX_ROWS", "CanChangeTraits", "TraitsView"]
 MAX_ROWS = 1000
 MAX_BODY_BYTES = 2 * 1024 * 1024  # 1,000 users with a few traits each fit many times over
 PERMISSION = "tailored_cms.change_traits"
-KEYS = ("id", "username", "email")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
 class TraitsParser(BoundedJSONParser):
@@ -171,16 +162,20 @@ class TraitsView(VisitorAPIView):
 
     def post(self, request: Request) -> Response:
         by, rows = _envelope(request.data)
-        users, errors = _resolve(by, rows)
-        changes = _typed(users)
-        refused = set_traits_of_users({user_id: traits for user_id, (_index, traits) in changes.items()})
-        for user_id, exc in refused.items():
-            index = changes[user_id][0]
-            errors.extend(_trait_errors(index, rows[index].get("user"), exc))
-        stored = len(changes) - len(refused)
+        errors = [
+            RowError(index, None, "", [gettext("Expected an object with user and traits.")])
+            for index, row in enumerate(rows)
+            if not isinstance(row, Mapping)
+        ]
+        stored, refused = store_rows(
+            by,
+            [(index, row.get("user"), row.get("traits")) for index, row in enumerate(rows) if isinstance(row, Mapping)],
+        )
+        errors = sorted([*errors, *refused], key=lambda error: (error.row, error.field))
         if errors:
-            errors.sort(key=lambda error: (error["row"], error["field"]))
-            return Response({"stored": stored, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"stored": stored, "errors": [error.as_dict() for error in errors]}, status=status.HTTP_400_BAD_REQUEST
+            )
         return Response({"stored": stored})
 
 
@@ -215,131 +210,3 @@ def _envelope(data: Any) -> tuple[str, list[Any]]:
             }
         )
     return by, rows
-
-
-def _error(index: int, user: Any, field: str, messages: list[str]) -> dict[str, Any]:
-    return {"row": index, "user": user, "field": field, "messages": messages}
-
-
-def _resolve(by: str, rows: list[Any]) -> tuple[dict[Any, tuple[int, Mapping[str, Any]]], list[dict[str, Any]]]:
-    """User id -> (row index, traits), and the errors of rows whose user isn't one. Cost: one query."""
-    errors: list[dict[str, Any]] = []
-    wanted: dict[Any, int] = {}  # the key as looked up -> row index
-    for index, row in enumerate(rows):
-        if not isinstance(row, Mapping):
-            errors.append(_error(index, None, "", [gettext("Expected an object with user and traits.")]))
-            continue
-        key = _key(by, row.get("user"))
-        if key is None:
-            errors.append(_error(index, row.get("user"), "user", [_key_message(by)]))
-            continue
-        if not isinstance(row.get("traits"), Mapping):
-            errors.append(
-                _error(index, row.get("user"), "traits", [gettext("Expected an object of trait names and values.")])
-            )
-            continue
-        if key in wanted:
-            errors.append(
-                _error(
-                    index,
-                    row.get("user"),
-                    "user",
-                    [gettext("This user is in row %(row)s already.") % {"row": wanted[key]}],
-                )
-            )
-            continue
-        wanted[key] = index
-    found = _users(by, list(wanted))
-    users: dict[Any, tuple[int, Mapping[str, Any]]] = {}
-    for key, index in wanted.items():
-        row = rows[index]
-        matches = found.get(key, [])
-        if len(matches) != 1:
-            message = (
-                gettext("No user has this %(key)s.") if not matches else gettext("Several users have this %(key)s.")
-            ) % {"key": by}
-            errors.append(_error(index, row.get("user"), "user", [message]))
-            continue
-        if matches[0] in users:  # two keys for one user (emails differing in case only)
-            first = users[matches[0]][0]
-            errors.append(
-                _error(
-                    index, row.get("user"), "user", [gettext("This user is in row %(row)s already.") % {"row": first}]
-                )
-            )
-            continue
-        users[matches[0]] = (index, row["traits"])
-    return users, errors
-
-
-def _key(by: str, value: Any) -> Any:
-    """The value to look the user up by, or ``None`` if it can't name one."""
-    if by == "id":
-        field = get_user_model()._meta.pk
-        assert field is not None
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            return None
-        try:
-            return field.to_python(value)
-        except (ValidationError, ValueError, TypeError, OverflowError):
-            return None
-    if not isinstance(value, str) or not value.strip() or len(value) > 254 or "\x00" in value:
-        return None
-    if any("\ud800" <= char <= "\udfff" for char in value):
-        return None
-    return value.strip().lower() if by == "email" else value
-
-
-def _key_message(by: str) -> str:
-    if by == "id":
-        return gettext("Expected a user id.")
-    if by == "username":
-        return gettext("Expected a username.")
-    return gettext("Expected an email address.")
-
-
-def _users(by: str, keys: list[Any]) -> dict[Any, list[Any]]:
-    """Key -> the ids of the users it names. One query."""
-    if not keys:
-        return {}
-    model = get_user_model()
-    if by == "id":
-        rows = model._default_manager.filter(pk__in=keys).values_list("pk", "pk")
-    elif by == "username":
-        rows = model._default_manager.filter(**{f"{model.USERNAME_FIELD}__in": keys}).values_list(
-            model.USERNAME_FIELD, "pk"
-        )
-    else:
-        email = model.get_email_field_name()
-        rows = (
-            model._default_manager.annotate(tailored_email=Lower(email))
-            .filter(tailored_email__in=keys)
-            .values_list("tailored_email", "pk")
-        )
-    found: dict[Any, list[Any]] = {}
-    for key, pk in rows:
-        found.setdefault(key, []).append(pk)
-    return found
-
-
-def _typed(users: dict[Any, tuple[int, Mapping[str, Any]]]) -> dict[Any, tuple[int, dict[str, Any]]]:
-    """The rows' traits with ``"YYYY-MM-DD"`` strings as dates, except for traits the site stores as text. One
-    query (the known kinds)."""
-    names = {name for _index, traits in users.values() for name in traits if isinstance(name, str)}
-    kinds = known_kinds(names) if names else {}
-    typed: dict[Any, tuple[int, dict[str, Any]]] = {}
-    for user_id, (index, traits) in users.items():
-        converted = dict(traits)
-        for name, value in traits.items():
-            if isinstance(value, str) and ISO_DATE.match(value) and kinds.get(name) != TraitKind.STRING:
-                with contextlib.suppress(ValueError):  # not a date: stays text, refused if the trait holds dates
-                    converted[name] = date.fromisoformat(value)
-        typed[user_id] = (index, converted)
-    return typed
-
-
-def _trait_errors(index: int, user: Any, exc: TraitsError) -> list[dict[str, Any]]:
-    return [
-        _error(index, user, "traits" if name == "__all__" else f"traits.{name}", list(messages))
-        for name, messages in exc.message_dict.items()
-    ]
