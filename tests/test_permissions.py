@@ -492,6 +492,26 @@ ROWS: list[Row] = [
     # Visitors and events: read-only
     *model_rows("visitor", lambda w: w.visitor),
     *read_only_rows("visitor", lambda w: w.visitor),
+    # Importing traits from CSV (tests/visitors/test_trait_import_admin.py): the permission to set traits
+    Row(
+        "admin/tailored_cms/visitor/import-traits/",
+        "GET",
+        lambda w: reverse("admin:tailored_cms_visitor_import_traits"),
+        needs=(tc("change_traits"),),
+    ),
+    Row(
+        "admin/tailored_cms/visitor/import-traits/",
+        "POST",
+        lambda w: reverse("admin:tailored_cms_visitor_import_traits"),
+        needs=(tc("change_traits"),),
+        data=lambda w: {"by": "email"},  # no file: the form again, with its error (nothing stored either way)
+    ),
+    Row(
+        "admin/tailored_cms/visitor/import-traits/<slug:job>/",
+        "GET",
+        lambda w: reverse("admin:tailored_cms_visitor_import_progress", args=["0" * 32]),
+        needs=(tc("change_traits"),),
+    ),
     *model_rows("event", lambda w: w.event),
     *read_only_rows("event", lambda w: w.event),
     # Tailored areas: added and deleted in the CMS only; the strategy and limits editable here

@@ -22,7 +22,7 @@ from .models import TraitKind
 from .trait_rows import KEYS, RowError, store_rows
 from .traits import known_kinds
 
-__all__ = ["CHUNK", "ImportSummary", "cell_value", "import_traits"]
+__all__ = ["CHUNK", "ImportSummary", "Preview", "cell_value", "import_traits", "preview_traits"]
 
 CHUNK = 1000
 MAX_ERRORS = 200  # errors kept for the report; all are counted
@@ -64,6 +64,74 @@ def cell_value(text: str, kind: str | None) -> Any:
     return text
 
 
+@dataclass
+class Preview:
+    """The first rows of a file as they would be imported: the trait columns, each row's values, their errors."""
+
+    names: list[str]
+    rows: list[tuple[int, str, list[Any]]]  # (line, user, a value per trait column: None for an empty cell)
+    errors: list[RowError]
+
+
+def preview_traits(lines: Iterable[str], *, by: str, limit: int = 10) -> Preview:
+    """The first ``limit`` rows of the CSV ``lines``, typed and checked as ``import_traits`` would, storing nothing.
+
+    Raises ``ValidationError`` as ``import_traits`` does. Cost: three queries.
+    """
+    names, reader = _open(lines, by)
+    kinds = known_kinds(names)
+    rows: list[tuple[int, str, list[Any]]] = []
+    batch: list[tuple[int, Any, Any]] = []
+    errors: list[RowError] = []
+    for number, cells in reader:
+        user, traits, error = _row(number, cells, names, kinds, by)
+        values = [traits.get(name) for name in names] if traits is not None else []
+        rows.append((number, user, values))
+        if error is not None:
+            errors.append(error)
+        else:
+            batch.append((number, user, traits))
+        if len(rows) >= limit:
+            break
+    _stored, refused = store_rows(by, batch, dry_run=True)
+    return Preview(names, rows, sorted([*errors, *refused], key=lambda error: error.row))
+
+
+def _open(lines: Iterable[str], by: str) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
+    """The trait names of the header, and the rows with their line numbers (blank rows skipped)."""
+    if by not in KEYS:
+        raise ValidationError(gettext("Users are named by id, username or email, not %(by)r.") % {"by": by})
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if not header or len(header) < 2:
+        raise ValidationError(
+            gettext("The first line names the columns: the user's %(by)s, then one column per trait.") % {"by": by}
+        )
+    names = [name.strip() for name in header[1:]]
+    rows = ((number, cells) for number, cells in enumerate(reader, start=2) if any(cell.strip() for cell in cells))
+    return names, rows
+
+
+def _row(
+    number: int, cells: list[str], names: list[str], kinds: dict[str, str], by: str
+) -> tuple[str, dict[str, Any] | None, RowError | None]:
+    """A row's user, its traits (``None`` if the row is wrong as a whole) and what is wrong with it."""
+    user = cells[0].strip()
+    if len(cells) > len(names) + 1:
+        message = ngettext(
+            "This row has more cells than the %(count)s column of the first line.",
+            "This row has more cells than the %(count)s columns of the first line.",
+            len(names) + 1,
+        ) % {"count": len(names) + 1}
+        return user, None, RowError(number, user, "", [message])
+    traits = {
+        name: value
+        for name, cell in zip(names, cells[1:], strict=False)
+        if (value := cell_value(cell, kinds.get(name))) is not _SKIP
+    }
+    return user, traits, None
+
+
 def import_traits(
     lines: Iterable[str],
     *,
@@ -76,15 +144,7 @@ def import_traits(
     Raises ``ValidationError`` when the file can't be read as traits at all (no header, no trait column); a wrong
     row is reported in the summary, and nothing of it stored.
     """
-    if by not in KEYS:
-        raise ValidationError(gettext("Users are named by id, username or email, not %(by)r.") % {"by": by})
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if not header or len(header) < 2:
-        raise ValidationError(
-            gettext("The first line names the columns: the user's %(by)s, then one column per trait.") % {"by": by}
-        )
-    names = [name.strip() for name in header[1:]]
+    names, reader = _open(lines, by)
     kinds = known_kinds(names)
     summary = ImportSummary()
     batch: list[tuple[int, Any, Any]] = []
@@ -100,28 +160,16 @@ def import_traits(
         if progress is not None:
             progress(summary)
 
-    for number, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
+    for number, cells in reader:
         summary.rows += 1
-        user = cells[0].strip()
+        user, traits, error = _row(number, cells, names, kinds, by)
         same = user.lower() if by == "email" else user
         if same in in_batch:
             flush()
         in_batch.add(same)
-        if len(cells) > len(header):
-            message = ngettext(
-                "This row has more cells than the %(count)s column of the first line.",
-                "This row has more cells than the %(count)s columns of the first line.",
-                len(header),
-            ) % {"count": len(header)}
-            errors.append(RowError(number, user, "", [message]))
+        if error is not None:
+            errors.append(error)
         else:
-            traits = {
-                name: value
-                for name, cell in zip(names, cells[1:], strict=False)
-                if (value := cell_value(cell, kinds.get(name))) is not _SKIP
-            }
             batch.append((number, user, traits))
         if len(batch) + len(errors) >= chunk:
             flush()

@@ -19,7 +19,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext
 
 from .models import TraitKind
-from .traits import TraitsError, known_kinds, set_traits_of_users
+from .traits import TraitsError, clean_traits, known_kinds, set_traits_of_users
 
 __all__ = ["KEYS", "RowError", "store_rows"]
 
@@ -41,10 +41,11 @@ class RowError:
         return asdict(self)
 
 
-def store_rows(by: str, rows: Sequence[tuple[int, Any, Any]]) -> tuple[int, list[RowError]]:
+def store_rows(by: str, rows: Sequence[tuple[int, Any, Any]], *, dry_run: bool = False) -> tuple[int, list[RowError]]:
     """Set the traits of ``rows`` — (row number, user as sent, traits as sent) — whose users ``by`` names (``KEYS``).
 
     Returns how many rows were stored and the errors of the others. A user named twice is refused the second time.
+    ``dry_run``: check only (users, names, values, kinds; not ``MAX_TRAITS``, which depends on what is stored).
     Cost, whatever the number of rows: one query for the users, one for the kinds, and ``set_traits_of_users``'s.
     """
     assert by in KEYS
@@ -74,11 +75,23 @@ def store_rows(by: str, rows: Sequence[tuple[int, Any, Any]]) -> tuple[int, list
         else:
             users[matches[0]] = (index, user, traits)
     typed = _typed({user_id: traits for user_id, (_index, _user, traits) in users.items()})
-    refused = set_traits_of_users(typed)
+    refused = _check(typed) if dry_run else set_traits_of_users(typed)
     for user_id, exc in refused.items():
         index, user, _traits = users[user_id]
         errors.extend(_trait_errors(index, user, exc))
     return len(users) - len(refused), sorted(errors, key=lambda error: (error.row, error.field))
+
+
+def _check(rows: Mapping[Any, Mapping[str, Any]]) -> dict[Any, TraitsError]:
+    """What ``set_traits_of_users`` would refuse of ``rows`` before reading the visitors. One query."""
+    kinds = known_kinds({name for traits in rows.values() for name in traits})
+    refused: dict[Any, TraitsError] = {}
+    for user_id, traits in rows.items():
+        try:
+            clean_traits(traits, kinds)
+        except TraitsError as exc:
+            refused[user_id] = exc
+    return refused
 
 
 def _again(row: int) -> str:
