@@ -20,11 +20,10 @@ from parler.admin import TranslatableAdmin
 
 from .models import Topic, Visitor
 from .tasks import read_progress, start_import
-from .trait_import import preview_traits
+from .trait_import import DIRECTORY, preview_traits
 
 IMPORT_PERMISSION = "tailored_cms.change_traits"
 IMPORT_SALT = "tailored_cms.trait-import"
-IMPORT_DIRECTORY = "tailored_cms/trait-imports"
 MAX_IMPORT_BYTES = 100 * 1024 * 1024  # 100,000 rows of a few traits are a few MB
 
 
@@ -117,7 +116,7 @@ class VisitorAdmin(admin.ModelAdmin):
         if request.method != "POST" or not form.is_valid():
             return self._page(request, "tailored_cms/admin/trait_import.html", title, form=form)
         by = form.cleaned_data["by"]
-        name = default_storage.save(f"{IMPORT_DIRECTORY}/{uuid.uuid4().hex}.csv", form.cleaned_data["file"])
+        name = default_storage.save(f"{DIRECTORY}/{uuid.uuid4().hex}.csv", form.cleaned_data["file"])
         try:
             with default_storage.open(name, "rb") as raw:
                 preview = preview_traits((line.decode("utf-8-sig") for line in raw), by=by)

@@ -13,18 +13,32 @@ import csv
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from .models import TraitKind
 from .trait_rows import KEYS, RowError, store_rows
 from .traits import known_kinds
 
-__all__ = ["CHUNK", "ImportSummary", "Preview", "cell_value", "import_traits", "preview_traits"]
+__all__ = [
+    "CHUNK",
+    "DIRECTORY",
+    "ImportSummary",
+    "Preview",
+    "cell_value",
+    "forget_abandoned_files",
+    "import_traits",
+    "preview_traits",
+]
 
 CHUNK = 1000
+DIRECTORY = "tailored_cms/trait-imports"  # uploads waiting to be imported, in the default storage
+KEEP_UPLOADS = timedelta(days=1)  # as long as the preview's button to import it stays valid
 MAX_ERRORS = 200  # errors kept for the report; all are counted
 LIST_SEPARATOR = "|"
 _NUMBER = re.compile(r"-?\d+(\.\d+)?\Z")
@@ -176,3 +190,23 @@ def import_traits(
     if batch or errors or progress is not None:
         flush()
     return summary
+
+
+def forget_abandoned_files(now: datetime | None = None) -> int:
+    """Delete uploads previewed but never imported, older than ``KEEP_UPLOADS`` (they hold personal data).
+    Returns how many went; the retention purge calls it daily."""
+    limit = (now or timezone.now()) - KEEP_UPLOADS
+    try:
+        _directories, files = default_storage.listdir(DIRECTORY)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    removed = 0
+    for name in files:
+        path = f"{DIRECTORY}/{name}"
+        try:
+            if default_storage.get_modified_time(path) < limit:
+                default_storage.delete(path)
+                removed += 1
+        except (FileNotFoundError, NotImplementedError):
+            continue
+    return removed

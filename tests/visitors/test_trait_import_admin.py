@@ -118,3 +118,18 @@ def test_staff_without_the_permission_may_not_import(admin_client, client):
 def test_an_unknown_job_says_so(importer):
     response = importer.get(URL + "0" * 32 + "/")
     assert "not known" in response.content.decode()
+
+
+def test_uploads_previewed_but_never_imported_go_after_a_day(importer, customers, media):
+    import os
+    import time
+
+    from tailored_cms.tracking.retention import purge
+
+    upload(importer)
+    (stored,) = stored_files(media)
+    assert purge().trait_uploads == 0  # still importable
+    old = time.time() - 2 * 24 * 3600
+    os.utime(stored, (old, old))
+    assert purge().trait_uploads == 1
+    assert stored_files(media) == []
