@@ -156,7 +156,8 @@ def _scalar(value: Any) -> bool:
     """Text, true/false, or a number a JSON double holds exactly (as traits are: ``visitors.traits.MAX_NUMBER``)."""
     if isinstance(value, bool | str):
         return True
-    return isinstance(value, int | float) and math.isfinite(value) and abs(value) <= MAX_NUMBER
+    # abs() first: math.isfinite can't take an integer too large for a float (it raises).
+    return isinstance(value, int | float) and abs(value) <= MAX_NUMBER and math.isfinite(value)
 
 
 @register

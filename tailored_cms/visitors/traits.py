@@ -82,8 +82,11 @@ def _clean_value(value: Any, kind: TraitKind | None) -> Any:
             % {"value": shown(repr(value)[:100])}
         )
     if kind == TraitKind.NUMBER:
-        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
-            raise ValueError(gettext("must be a finite number of at most 15 digits, not %(value)s") % {"value": value})
+        # abs() first: math.isfinite can't take an integer too large for a float (it raises).
+        if not abs(value) <= MAX_NUMBER or not math.isfinite(value):
+            raise ValueError(
+                gettext("must be a finite number of at most 15 digits, not %(value)s") % {"value": str(value)[:30]}
+            )
         return value
     if kind == TraitKind.DATE:
         return value.isoformat()

@@ -82,6 +82,7 @@ def test_every_op(visitors, leaf, expected):
         ({"name": "plan", "op": "in", "value": []}, "value", "a list of 1 to 50"),
         ({"name": "plan", "op": "eq", "value": {"a": 1}}, "value", "compares with text"),
         ({"name": "plan", "op": "eq", "value": float("inf")}, "value", "compares with text"),
+        ({"name": "plan", "op": "gt", "value": 10**400}, "value", "compares with text"),
         ({"name": "since", "op": "within_days", "value": 0}, "value", "from 1 to 3650"),
         ({"name": "plan", "op": "contains", "value": 3}, "value", "looks for text"),
         ({"name": "plan", "op": "like", "value": "x"}, "op", "must be one of"),

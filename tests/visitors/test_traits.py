@@ -77,6 +77,7 @@ def test_setting_the_same_values_again_changes_nothing(ada, django_capture_on_co
         ({"plan": datetime(2024, 1, 1, 12)}, "plan", "not a date and time"),
         ({"plan": ["a", 1]}, "plan", "1 is not a string"),
         ({"plan": float("nan")}, "plan", "finite number"),
+        ({"plan": 10**400}, "plan", "finite number"),
         ({"plan": "a\x00b"}, "plan", "NUL"),
         ({"plan": "x" * 1001}, "plan", "1000 bytes"),
         ({"p" * 51: "x"}, "p" * 51, "at most 50 characters"),
