@@ -106,9 +106,12 @@ def _key(by: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | str):
             return None
         try:
-            return field.to_python(value)
+            key = field.to_python(value)
         except (ValidationError, ValueError, TypeError, OverflowError):
             return None
+        if isinstance(key, int) and not -(2**63) <= key < 2**63:
+            return None  # no database stores it (SQLite and PostgreSQL would raise)
+        return key
     if not isinstance(value, str) or not value.strip() or len(value) > 254 or "\x00" in value:
         return None
     if any("\ud800" <= char <= "\udfff" for char in value):

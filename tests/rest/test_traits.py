@@ -88,6 +88,8 @@ def test_wrong_rows_are_named_and_nothing_of_them_is_stored_while_the_others_are
             "not a row",
             {"user": "x", "traits": {}},
             {"user": customers[1].pk, "traits": ["plan"]},
+            {"user": 10**30, "traits": {"plan": "pro"}},
+            {"user": "12abc", "traits": {"plan": "pro"}},
         ]
     }
     response = post(client, body, token)
@@ -103,6 +105,8 @@ def test_wrong_rows_are_named_and_nothing_of_them_is_stored_while_the_others_are
         (5, ""),
         (6, "user"),
         (7, "traits"),
+        (8, "user"),
+        (9, "user"),
     }
     messages = {error["row"]: error["messages"][0] for error in answer["errors"]}
     assert messages[1] == "No user has this id."

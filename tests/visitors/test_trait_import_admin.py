@@ -65,7 +65,7 @@ def test_upload_preview_then_import_and_progress(importer, customers, eager, med
     preview = upload(importer)
     html = preview.content.decode()
     assert preview.status_code == 200
-    assert "<th scope=\"col\">plan</th>" in html and "2024-03-01" in html
+    assert '<th scope="col">plan</th>' in html and "2024-03-01" in html
     assert "Line 4 (nobody@example.com): No user has this email." in html
     assert api.get_traits(customers[0]) == {}  # nothing stored by the preview
     token = preview.context["token"]
