@@ -17,8 +17,24 @@ from .conftest import NOW, days_ago, evaluate_three_ways
 pytestmark = pytest.mark.django_db
 
 TRAITS = {
-    "pro": {"plan": "pro", "seats": 12, "score": 4.5, "active": True, "since": "2024-03-01", "tags": ["retail", "eu"]},
-    "free": {"plan": "free", "seats": 1, "score": 1.0, "active": False, "since": "2025-06-01", "tags": ["us"]},
+    "pro": {
+        "loyalty-tier": "gold",
+        "plan": "pro",
+        "seats": 12,
+        "score": 4.5,
+        "active": True,
+        "since": "2024-03-01",
+        "tags": ["retail", "eu"],
+    },
+    "free": {
+        "contains": "x",
+        "plan": "free",
+        "seats": 1,
+        "score": 1.0,
+        "active": False,
+        "since": "2025-06-01",
+        "tags": ["us"],
+    },
     "odd": {"plan": 5, "seats": "twelve", "since": 20240301, "tags": "retail"},  # other kinds than the rest
     "recent": {"since": days_ago(3).isoformat(), "plan": "Professional"},
     "none": {},
@@ -64,6 +80,8 @@ def who(leaf: dict, visitors) -> set[str]:
         ({"name": "plan", "op": "exists"}, {"pro", "free", "odd", "recent"}),
         ({"name": "plan", "op": "not_exists"}, {"none"}),
         ({"name": "nothing", "op": "exists"}, set()),
+        ({"name": "loyalty-tier", "op": "eq", "value": "gold"}, {"pro"}),
+        ({"name": "contains", "op": "eq", "value": "x"}, {"free"}),  # named like a lookup, still a trait
     ],
 )
 def test_every_op(visitors, leaf, expected):
