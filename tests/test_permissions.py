@@ -52,7 +52,7 @@ from tailored_cms.rules.models import Segment
 from tailored_cms.tracking import TrackedEvent, stream_key
 from tailored_cms.tracking.models import Event
 from tailored_cms.visitors.identity import SALT, set_visitor_cookie
-from tailored_cms.visitors.models import Topic, Visitor
+from tailored_cms.visitors.models import Topic, Trait, Visitor
 from tailored_cms.widgets.models import PageTopics
 from tests.tracking.conftest import celery_app  # noqa: F401 - a fixture: the recompute action's private broker
 
@@ -492,6 +492,8 @@ ROWS: list[Row] = [
     # Visitors and events: read-only
     *model_rows("visitor", lambda w: w.visitor),
     *read_only_rows("visitor", lambda w: w.visitor),
+    *model_rows("trait", lambda w: Trait.objects.get_or_create(name="plan", kind="string")[0]),
+    *read_only_rows("trait", lambda w: Trait.objects.get_or_create(name="plan", kind="string")[0]),
     # Importing traits from CSV (tests/visitors/test_trait_import_admin.py): the permission to set traits
     Row(
         "admin/tailored_cms/visitor/import-traits/",

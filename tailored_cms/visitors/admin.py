@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from parler.admin import TranslatableAdmin
 
-from .models import Topic, Visitor
+from .models import Topic, Trait, Visitor
 from .tasks import read_progress, start_import
 from .trait_import import DIRECTORY, preview_traits
 
@@ -173,3 +173,21 @@ class VisitorAdmin(admin.ModelAdmin):
     @admin.display(description=_("topics followed"))
     def topic_count(self, obj: Visitor) -> int:
         return len(obj.topics or ())
+
+
+@admin.register(Trait)
+class TraitAdmin(admin.ModelAdmin):
+    """Read-only: the traits the site has set and the kind of value each holds (``api.set_traits``, ``traits/``)."""
+
+    list_display = ("name", "kind", "first_set")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Trait | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Trait | None = None) -> bool:
+        return False
