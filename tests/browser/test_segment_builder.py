@@ -231,7 +231,10 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
     plan.get_by_label("Comparison").select_option("eq")
     plan.get_by_label("Value (optional)").fill("pro")
     expect(count).to_have_text("1 of 2 visitors match now.")
-    seats = add_rule(page, "Has a trait", "trait")
+    root = page.locator(".tailored-builder-root")
+    root.get_by_label("Add a rule:").last.select_option(label="Has a trait")
+    root.get_by_role("button", name="Add rule").last.click()
+    seats = root.locator(".tailored-builder-rule[data-rule='trait']").nth(1)
     seats.get_by_label("Trait").select_option(label="seats (number)")
     seats.get_by_label("Comparison").select_option("gt")
     seats.get_by_label("Value (optional)").fill("10")  # typed as a number: the trait holds numbers

@@ -53,7 +53,7 @@ def test_staff_import_a_csv_of_traits(chromium: Browser, editor_site: EditorSite
     page.get_by_label("The first column holds each user's").select_option("email")
     page.get_by_role("button", name="Show the first rows").click()
 
-    expect(page.locator("table")).to_contain_text("2024-03-01")
+    expect(page.get_by_role("table", name="The first 3 rows of the file")).to_contain_text("2024-03-01")
     expect(page.locator("[data-tailored-import-errors]")).to_contain_text(
         "Line 4 (nobody@example.com): No user has this email."
     )
