@@ -90,6 +90,8 @@ def _visitor_columns(i: str) -> dict[str, str]:
         "utm_source": "''",
         "utm_medium": "''",
         "utm_campaign": "''",
+        "traits": f"CASE WHEN {i} % 10 = 0 THEN '{{\"plan\": \"pro\"}}' ELSE '{{}}' END",
+        "traits_changed": "'{}'",
         "created_at": _ago("0"),
         "updated_at": _ago("0"),
     }
@@ -114,7 +116,7 @@ def make_data(visitors: int) -> float:
     names = {field.column for field in Visitor._meta.concrete_fields}
     assert set(columns) == names, f"Visitor's columns changed: {names ^ set(columns)}"
     json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    for name in ("topics", "widgets", "choices_changed"):
+    for name in ("topics", "widgets", "choices_changed", "traits", "traits_changed"):
         columns[name] = f"({columns[name]}){json_cast}"
     series = (
         f"generate_series(1, {visitors}) AS i"
