@@ -1,7 +1,8 @@
 """Segments: a full recompute of 20 segments over 100,000 visitors and 1,000,000 daily counters, against the
 per-visitor evaluation of a request-time engine (wagtail-personalisation's way: load the visitor, one query per
-rule) measured on a sample and extrapolated; and the time from an event to the membership a page view sees, with
-a Celery worker (and beat) running.
+rule) measured on a sample and extrapolated; the time from an event to the membership a page view sees, with
+a Celery worker (and beat) running; the time from ``api.set_traits`` to that membership; and a CRM sync of
+10,000 users' traits in ten calls.
 
 ``TAILORED_BENCH_VISITORS`` sets the number of visitors (default 100,000; counters are ten per visitor). Data is
 made in SQL (``generate_series``) on PostgreSQL, in bulk inserts on SQLite.
@@ -89,6 +90,8 @@ def _visitor_columns(i: str) -> dict[str, str]:
         "utm_source": "''",
         "utm_medium": "''",
         "utm_campaign": "''",
+        "traits": f"CASE WHEN {i} % 10 = 0 THEN '{{\"plan\": \"pro\"}}' ELSE '{{}}' END",
+        "traits_changed": "'{}'",
         "created_at": _ago("0"),
         "updated_at": _ago("0"),
     }
@@ -113,7 +116,7 @@ def make_data(visitors: int) -> float:
     names = {field.column for field in Visitor._meta.concrete_fields}
     assert set(columns) == names, f"Visitor's columns changed: {names ^ set(columns)}"
     json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    for name in ("topics", "widgets", "choices_changed"):
+    for name in ("topics", "widgets", "choices_changed", "traits", "traits_changed"):
         columns[name] = f"({columns[name]}){json_cast}"
     series = (
         f"generate_series(1, {visitors}) AS i"
@@ -247,6 +250,56 @@ def latency() -> list[float]:
     return timings
 
 
+def traits_latency() -> list[float]:
+    """Seconds from ``api.set_traits`` to the user's stored snapshot listing the segment the new trait selects."""
+    import redis
+    from django.contrib.auth import get_user_model
+
+    from tailored_cms import connection as tailored_connection
+    from tailored_cms.visitors.snapshot import Snapshot
+    from tailored_cms.visitors.store import get_store
+
+    api.create_segment("bench-pro", rules={"rule": "trait", "name": "plan", "op": "eq", "value": "pro"})
+    client = redis.Redis.from_url(os.environ["TAILORED_BENCH_REDIS_URL"])
+    users = get_user_model()
+    timings = []
+    for n in range(LATENCY_EVENTS):
+        user = users.objects.create_user(f"bench-trait-{n}")
+        visitor = Visitor.objects.create(user=user, tracking_consent=True)
+        get_store().set(Snapshot.from_visitor(visitor))
+        key = tailored_connection.key("snap", str(visitor.pk))
+        started = time.monotonic()
+        api.set_traits(user, plan="pro", since=timezone.localdate())
+        deadline = started + 20
+        while time.monotonic() < deadline:
+            raw = client.get(key)
+            if raw and "bench-pro" in Snapshot.from_json(raw).segments:
+                break
+            time.sleep(0.005)
+        timings.append(time.monotonic() - started)
+    return timings
+
+
+def traits_sync(calls: int = 10, per_call: int = 1000) -> float:
+    """Seconds to set the traits of ``calls × per_call`` users, ``per_call`` at a time (what ``traits/`` runs)."""
+    from django.contrib.auth import get_user_model
+
+    from tailored_cms.visitors.traits import set_traits_of_users
+
+    users = get_user_model()
+    made = users.objects.bulk_create(users(username=f"bench-crm-{n}") for n in range(calls * per_call))
+    ids = (
+        [user.pk for user in made]
+        if made[0].pk is not None
+        else list(users.objects.filter(username__startswith="bench-crm-").order_by("pk").values_list("pk", flat=True))
+    )
+    started = time.monotonic()
+    for start in range(0, len(ids), per_call):
+        rows = {pk: {"plan": "pro" if pk % 2 else "free", "seats": pk % 50} for pk in ids[start : start + per_call]}
+        assert not set_traits_of_users(rows)
+    return time.monotonic() - started
+
+
 # --- the bench ---------------------------------------------------------------------------------------------------
 
 
@@ -325,6 +378,29 @@ def run() -> list[dict[str, str]]:
             "ratio": "",
             "target": "< 2 s",
             "how": "a Celery worker with beat, events appended to the stream",
+        }
+    )
+    timings = traits_latency()
+    p95 = statistics.quantiles(timings, n=20)[-1]
+    rows.append(
+        {
+            "figure": f"segments: traits set → membership in the snapshot, p95 of {len(timings)}",
+            "tailored": f"{p95:.2f} s (median {statistics.median(timings):.2f} s)",
+            "baseline": "",
+            "ratio": "",
+            "target": "< 2 s",
+            "how": "in-process: api.set_traits(user, …), the snapshot read back from Redis",
+        }
+    )
+    seconds = traits_sync()
+    rows.append(
+        {
+            "figure": "traits: a CRM sync of 10,000 users in ten calls of 1,000",
+            "tailored": f"{seconds:.1f} s ({seconds / 10:.2f} s per call, segments re-evaluated)",
+            "baseline": "",
+            "ratio": "",
+            "target": "",
+            "how": "in-process: set_traits_of_users(), what traits/ runs",
         }
     )
     return rows

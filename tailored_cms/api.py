@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from cms.api import add_plugin
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 
 from .areas.models import MAX_HOLDOUT_PERCENT, validate_goal
@@ -20,8 +21,10 @@ from .rules import recompute
 from .rules.models import Segment, validate_rules
 from .text import check_storable
 from .tracking.capture import record_event
-from .visitors.models import Topic
-from .visitors.preferences import clean_preferences, reset_preferences, save_preferences
+from .visitors import traits as visitor_traits
+from .visitors.models import Topic, Visitor
+from .visitors.preferences import clean_preferences, publish, reset_preferences, save_preferences, visitor_for_update
+from .visitors.request import visitor_context
 from .visitors.snapshot import Snapshot
 from .widgets.models import PageTopics
 
@@ -43,7 +46,9 @@ __all__ = [
     "create_topic",
     "recompute_segments",
     "reset_preferences",
+    "get_traits",
     "set_preferences",
+    "set_traits",
     "tag_page",
 ]
 
@@ -264,3 +269,57 @@ def set_preferences(
     given = {"topics": topics, "theme": theme, "layout": layout, "widgets": widgets}
     data = {name: (list(value) if name == "topics" else value) for name, value in given.items() if value is not _UNSET}
     return save_preferences(request, clean_preferences(data, partial=True))
+
+
+def set_traits(user_or_request: Any, /, **traits: Any) -> dict[str, Any]:
+    """Set what the site knows about a visitor: ``set_traits(user, plan="pro", since=date(2024, 3, 1))``.
+
+    ``user_or_request``: a user (their traits follow them to every device they sign in on; a user who never
+    visited gets a visitor row), or a request (its signed-in user, else its anonymous visitor, who gets a cookie
+    if they had none; at login their traits join the user's, the newer value of each winning). Values are
+    strings, numbers, booleans, dates or lists of strings; ``None`` removes a trait; others are left as they are.
+    A name keeps the kind of its first value. Raises ``ValidationError`` naming each wrong trait (limits:
+    ``MAX_TRAITS``, ``TRAIT_MAX_NAME_LENGTH``, ``TRAIT_MAX_VALUE_BYTES``); nothing is stored then. Returns all the
+    visitor's traits. Once stored, the visitor's segments are re-evaluated.
+    """
+    kinds = visitor_traits.known_kinds(traits)
+    cleaned = visitor_traits.clean_traits(traits, kinds)
+    request = user_or_request if isinstance(user_or_request, HttpRequest) else None
+    with transaction.atomic():
+        if request is not None:
+            visitor = visitor_for_update(request, visitor_context(request))
+        else:
+            _check_user(user_or_request)
+            visitor, _created = Visitor.objects.select_for_update().get_or_create(user=user_or_request)
+        refused = visitor_traits.save_traits([(visitor, cleaned)], kinds)
+        if refused:
+            raise refused[str(visitor.pk)]
+    if request is not None:
+        context = visitor_context(request)
+        if context.visitor_id != str(visitor.pk):
+            publish(context, visitor)  # a new visitor, or the user's: the request (and its cookie) is theirs now
+    return visitor_traits.decoded_traits(visitor.traits, visitor_traits.known_kinds(visitor.traits))
+
+
+def get_traits(user_or_request: Any, /) -> dict[str, Any]:
+    """The traits of a user, or of a request's visitor (its signed-in user's if any): ``{name: value}``, dates as
+    ``date``; ``{}`` for someone the site set none for. Cost: two queries."""
+    if isinstance(user_or_request, HttpRequest):
+        user = getattr(user_or_request, "user", None)
+        if user is not None and user.is_authenticated:
+            rows = Visitor.objects.filter(user=user)
+        else:
+            visitor_id = visitor_context(user_or_request).visitor_id
+            if visitor_id is None:
+                return {}
+            rows = Visitor.objects.filter(pk=visitor_id, user=None)
+    else:
+        _check_user(user_or_request)
+        rows = Visitor.objects.filter(user=user_or_request)
+    stored = rows.values_list("traits", flat=True).first() or {}
+    return visitor_traits.decoded_traits(stored, visitor_traits.known_kinds(stored))
+
+
+def _check_user(user: Any) -> None:
+    if getattr(user, "pk", None) is None or not getattr(user, "is_authenticated", False):
+        raise TypeError(f"Expected a saved user or a request, not {user!r}.")

@@ -37,6 +37,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
     errors.extend(_check_vary_headers())
     errors.extend(_check_snapshot_store())
     errors.extend(_check_segments())
+    errors.extend(_check_traits())
     errors.extend(_check_events())
     errors.extend(_check_cache_budget())
     errors.extend(_check_results())
@@ -268,6 +269,22 @@ def _check_segments() -> list[Error]:
                 id="tailored_cms.E013",
             )
         )
+    return errors
+
+
+def _check_traits() -> list[Error]:
+    """The limits of visitor traits (E020): whole numbers above 0; a name fits the column (200 characters)."""
+    errors = []
+    for name, most in (("MAX_TRAITS", None), ("TRAIT_MAX_NAME_LENGTH", 200), ("TRAIT_MAX_VALUE_BYTES", None)):
+        value = getattr(tailored_settings, name)
+        if not _is_count(value) or (most is not None and value > most):
+            bound = f" from 1 to {most}" if most is not None else " above 0"
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{name!r}] must be a whole number{bound}; it is {value!r}.",
+                    id="tailored_cms.E020",
+                )
+            )
     return errors
 
 

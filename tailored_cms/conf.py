@@ -87,6 +87,23 @@ SETTINGS: dict[str, Setting] = {
     ),
     "MAX_TOPICS": Setting(50, "int", "Most topics a visitor may follow."),
     "MAX_WIDGETS": Setting(200, "int", "Most widgets a visitor's arrangement may name (order plus hidden)."),
+    "MAX_TRAITS": Setting(
+        50,
+        "int",
+        "Most traits (`api.set_traits`, `traits/`) one visitor or user may hold; setting more is a "
+        "`ValidationError` naming the traits. Above 0 (check E020).",
+    ),
+    "TRAIT_MAX_NAME_LENGTH": Setting(
+        50,
+        "int",
+        "Longest trait name, in characters (a letter, then letters, digits, `_` or `-`). From 1 to 200 (check E020).",
+    ),
+    "TRAIT_MAX_VALUE_BYTES": Setting(
+        1000,
+        "int",
+        "Largest value of one trait, in bytes of compact UTF-8 JSON (a string's text, or a list of strings' "
+        "items and punctuation). Above 0 (check E020).",
+    ),
     "COOKIE_NAME": Setting("tailored_vid", "str", "The visitor cookie (signed, HttpOnly, SameSite=Lax)."),
     "COOKIE_AGE": Setting(60 * 60 * 24 * 365, "int", "The visitor cookie's lifetime in seconds (a year by default)."),
     "COOKIE_SECURE": Setting(False, "bool", "Send the visitor cookie over HTTPS only (turn it on in production)."),

@@ -5,7 +5,7 @@ from .plugin_settings.models import PluginSettings, TailoredPlugin
 from .results.models import SegmentSize, VariantStats
 from .rules.models import Membership, Segment
 from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
-from .visitors.models import Topic, Visitor
+from .visitors.models import Topic, Trait, Visitor
 from .widgets.models import ConsentBanner, PageTopics, PreferencesPanel, TopicFeed, Widget, WidgetBoard
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Topic",
     "TopicFeed",
     "TopicViews",
+    "Trait",
     "Variant",
     "VariantStats",
     "Visitor",

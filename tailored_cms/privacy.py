@@ -2,7 +2,7 @@
 
 Where a visitor's data lives:
 
-- the database: the ``Visitor`` row (choices, consent, activity) and, by foreign key, their raw ``Event`` rows,
+- the database: the ``Visitor`` row (choices, consent, activity, traits) and, by foreign key, their raw ``Event`` rows,
   ``TopicViews`` / ``EventCounts`` counters and segment ``Membership`` history; ``SpooledEvent`` rows (events kept
   while Redis was down) name the visitor only inside their encoded JSON;
 - Redis: the snapshot (``<prefix>:snap:<id>``), the visitor's rate-limit counter of ``events/`` (a minute's

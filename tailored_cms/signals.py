@@ -17,6 +17,10 @@ events_stored = Signal()
 # strings. Sent with ``send_robust``: a failing receiver is logged, and the ingest goes on.
 visitors_touched = Signal()
 
+# Sent after a transaction that changed visitors' traits (``visitors.traits``) committed, with ``visitor_ids``: those
+# visitors, as strings. Sent with ``send_robust``: a failing receiver is logged, and the change stays made.
+traits_changed = Signal()
+
 # Sent by each ``drain`` of the ingest before it reads the stream, with ``client``: the worker's Redis. Receivers
 # put back what a Redis that restarted empty lost, cheaply when nothing was; an exception (``RedisError``) ends
 # the drain.

@@ -16,9 +16,11 @@ from celery.schedules import crontab
 from .results.tasks import OPTIMIZE_TASK, refresh_allocations
 from .rules.tasks import RECOMPUTE_TASK, recompute_all, recompute_segments_task
 from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
+from .visitors.tasks import import_traits_task
 
 __all__ = [
     "BEAT_SCHEDULE",
+    "import_traits_task",
     "ingest_events",
     "purge_expired",
     "recompute_all",

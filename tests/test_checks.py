@@ -137,6 +137,22 @@ def test_the_recompute_chunk_is_a_sensible_number(settings, chunk):
     assert messages and "RECOMPUTE_CHUNK" in messages[0].msg
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAX_TRAITS", 0),
+        ("MAX_TRAITS", "50"),
+        ("TRAIT_MAX_NAME_LENGTH", 201),
+        ("TRAIT_MAX_NAME_LENGTH", True),
+        ("TRAIT_MAX_VALUE_BYTES", -1),
+    ],
+)
+def test_the_trait_limits_are_sensible_numbers(settings, name, value):
+    settings.TAILORED_CMS = {name: value}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E020"]
+    assert messages and name in messages[0].msg and repr(value) in messages[0].msg
+
+
 @pytest.mark.parametrize("budget", [0, -5, "1000", 2.5, True])
 def test_the_cache_variant_budget_is_a_count(settings, budget):
     settings.TAILORED_CMS = {"CACHE_VARIANT_BUDGET": budget}

@@ -41,6 +41,7 @@ def test_a_setting_renders_with_its_type_default_and_documentation():
     assert "*int*, default `50`" in tailored_settings.setting_markdown("MAX_TOPICS")
 
 
+@pytest.mark.django_db  # a rule's check may read the database (trait: the kind the site stores)
 @pytest.mark.parametrize("rule", list(registered_rules().values()), ids=lambda rule: rule.name)
 def test_every_rule_has_a_description_and_a_valid_example(rule):
     assert str(rule.description).strip()

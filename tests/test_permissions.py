@@ -52,7 +52,7 @@ from tailored_cms.rules.models import Segment
 from tailored_cms.tracking import TrackedEvent, stream_key
 from tailored_cms.tracking.models import Event
 from tailored_cms.visitors.identity import SALT, set_visitor_cookie
-from tailored_cms.visitors.models import Topic, Visitor
+from tailored_cms.visitors.models import Topic, Trait, Visitor
 from tailored_cms.widgets.models import PageTopics
 from tests.tracking.conftest import celery_app  # noqa: F401 - a fixture: the recompute action's private broker
 
@@ -353,6 +353,14 @@ ROWS: list[Row] = [
         api=True,
     ),
     Row(f"{API[1:]}stats/", "GET", lambda w: f"{API}stats/", needs=(tc("view_results"),), api=True),
+    Row(
+        f"{API[1:]}traits/",
+        "POST",
+        lambda w: f"{API}traits/",
+        needs=(tc("change_traits"),),
+        body={"by": "username", "users": []},  # who may call it; what it stores: tests/rest/test_traits.py
+        api=True,
+    ),
     # Segments: the rule builder's add and change forms, delete, "Recompute now"
     *model_rows("segment", lambda w: w.segment),
     *translation_rows("segment", lambda w: w.segment),
@@ -484,6 +492,28 @@ ROWS: list[Row] = [
     # Visitors and events: read-only
     *model_rows("visitor", lambda w: w.visitor),
     *read_only_rows("visitor", lambda w: w.visitor),
+    *model_rows("trait", lambda w: Trait.objects.get_or_create(name="plan", kind="string")[0]),
+    *read_only_rows("trait", lambda w: Trait.objects.get_or_create(name="plan", kind="string")[0]),
+    # Importing traits from CSV (tests/visitors/test_trait_import_admin.py): the permission to set traits
+    Row(
+        "admin/tailored_cms/visitor/import-traits/",
+        "GET",
+        lambda w: reverse("admin:tailored_cms_visitor_import_traits"),
+        needs=(tc("change_traits"),),
+    ),
+    Row(
+        "admin/tailored_cms/visitor/import-traits/",
+        "POST",
+        lambda w: reverse("admin:tailored_cms_visitor_import_traits"),
+        needs=(tc("change_traits"),),
+        data=lambda w: {"by": "email"},  # no file: the form again, with its error (nothing stored either way)
+    ),
+    Row(
+        "admin/tailored_cms/visitor/import-traits/<slug:job>/",
+        "GET",
+        lambda w: reverse("admin:tailored_cms_visitor_import_progress", args=["0" * 32]),
+        needs=(tc("change_traits"),),
+    ),
     *model_rows("event", lambda w: w.event),
     *read_only_rows("event", lambda w: w.event),
     # Tailored areas: added and deleted in the CMS only; the strategy and limits editable here

@@ -26,6 +26,7 @@ REFERS_TO = {
     "segment": "a segment's slug (the builder lists the segments)",
     "group": "a user group's name (the builder lists the groups)",
     "language": "a language code of the site (the builder lists them)",
+    "trait": "a trait's name (the builder lists the traits the site has set, with their kinds)",
 }
 # Example values by parameter name, for the generated examples; a rule's own ``clean`` has the last word.
 SAMPLES: dict[str, Any] = {
@@ -53,6 +54,9 @@ def accepts(param: Param) -> str:
         words = REFERS_TO.get(param.refers_to, f"a {param.refers_to}")
     elif param.type is bool:
         words = "`true` or `false`"
+    elif param.type is object:
+        words = "a value, as `op` needs" + (f" — {param.help}" if param.help else "")
+        return words
     elif param.type is int:
         low, high = param.min_value, param.max_value
         bounds = f" from {low:,} to {high:,}" if low is not None and high is not None else ""
@@ -87,6 +91,14 @@ def example(rule: Rule) -> dict[str, Any] | None:
 
     ``None`` if the rule refuses it (a site's rule whose parameters the samples don't fit).
     """
+    own = getattr(rule, "example", None)  # a rule type may give its own (parameters that depend on each other)
+    if isinstance(own, dict):
+        try:
+            rule.clean(own)
+        except ValidationError:
+            pass
+        else:
+            return dict(own)
     leaf: dict[str, Any] = {"rule": rule.name}
     for name, param in rule.params.items():
         if param.required or name in SAMPLES:

@@ -16,7 +16,7 @@ from django.http import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, ngettext_lazy
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -46,6 +46,7 @@ __all__ = [
     "VisitorAPIView",
     "VisitorAuthentication",
     "VisitorAuthenticationScheme",
+    "too_large",
 ]
 
 
@@ -69,6 +70,16 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+def too_large(limit: int) -> RequestTooLarge:
+    """The 413 for a body larger than ``limit`` bytes."""
+    if limit == MAX_BODY_BYTES:
+        return RequestTooLarge()
+    message = ngettext(
+        "The request body is larger than {count} byte.", "The request body is larger than {count} bytes.", limit
+    )
+    return RequestTooLarge(message.format(count=limit))
+
+
 class EmptyBody(exceptions.ParseError):
     """A PUT or PATCH whose body Django reads as empty: refused, never taken for "no choices"."""
 
@@ -83,10 +94,12 @@ class BoundedJSONParser(JSONParser):
     """JSON of at most ``MAX_BODY_BYTES``, nested at most ``MAX_NESTING`` deep; a larger body is refused (413),
     a deeper one (400), without being parsed."""
 
+    max_bytes = MAX_BODY_BYTES
+
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
-        raw = stream.read(MAX_BODY_BYTES + 1)
-        if len(raw) > MAX_BODY_BYTES:
-            raise RequestTooLarge()
+        raw = stream.read(self.max_bytes + 1)
+        if len(raw) > self.max_bytes:
+            raise too_large(self.max_bytes)
         if json_nesting(raw) > MAX_NESTING:
             raise exceptions.ParseError(gettext("JSON parse error - nested too deeply."))
         try:
@@ -172,6 +185,7 @@ class VisitorAPIView(APIView):
     renderer_classes = [EncodableJSONRenderer]
     versioning_class = None  # the version is in our URL, whatever versioning the site's own API uses
     schema = AutoSchema()
+    max_body_bytes = MAX_BODY_BYTES  # as its parser's ``max_bytes``
 
     def get_exception_handler(self) -> Any:
         # Error bodies keep DRF's shape ({"detail": ...} or {field: [messages]}) even if the site changes it.
@@ -183,8 +197,8 @@ class VisitorAPIView(APIView):
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
-        if declared > MAX_BODY_BYTES:
-            raise RequestTooLarge()
+        if declared > self.max_body_bytes:
+            raise too_large(self.max_body_bytes)
         super().initial(request, *args, **kwargs)
 
     # DRF finalizes any HttpResponseBase a view returns; the stubs allow its Response alone.

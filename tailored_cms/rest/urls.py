@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from . import choices, events, explain, preferences, privacy, schema, segments, stats
+from . import choices, events, explain, preferences, privacy, schema, segments, stats, traits
 
 app_name = "api"
 
@@ -20,5 +20,6 @@ urlpatterns: list[URLPattern] = [
     path("segments/", segments.SegmentsView.as_view(), name="segments"),
     path("segments/preview/", segments.SegmentPreviewView.as_view(), name="segment-preview"),
     path("stats/", stats.StatsView.as_view(), name="stats"),
+    path("traits/", traits.TraitsView.as_view(), name="traits"),
     path("schema/", schema.SchemaView.as_view(), name="schema"),
 ]

@@ -6,7 +6,7 @@ at import time): ``models``, ``evaluation``, ``recompute`` and ``tasks`` are imp
 
 from __future__ import annotations
 
-from . import builtin  # noqa: F401 - registers the built-in rule types
+from . import builtin, builtin_traits  # noqa: F401 - register the built-in rule types
 from .registry import (
     BehaviouralRule,
     Param,

@@ -25,7 +25,7 @@ from ..languages import language_name, site_languages
 from ..mounts import script_catalog_url
 from ..text import is_storable, json_nesting
 from ..translations import by_name
-from ..visitors.models import Topic
+from ..visitors.models import Topic, Trait, TraitKind
 from .models import Segment
 from .registry import describe_rules
 from .trees import MAX_DEPTH, MAX_JSON_NESTING
@@ -42,10 +42,10 @@ def csrf_header_name() -> str:
 
 
 def builder_config() -> dict[str, Any]:
-    """What the builder renders: rule types (from the registry), and the topics, segments, groups and languages
-    to pick (languages named in the editor's language).
+    """What the builder renders: rule types (from the registry), and the topics, segments, groups, languages and
+    traits to pick (languages named in the editor's language, traits with their kind).
 
-    Cost: three queries (topics, segments, groups), once per rendering of the admin form.
+    Cost: four queries (topics, segments, groups, traits), once per rendering of the admin form.
     """
     try:
         preview_url = reverse("tailored_cms:api:segment-preview")
@@ -59,6 +59,11 @@ def builder_config() -> dict[str, Any]:
             {"value": name, "label": name} for name in Group.objects.order_by("name").values_list("name", flat=True)
         ],
         "languages": [{"value": code, "label": language_name(code)} for code in site_languages()],
+        "traits": [
+            {"value": name, "label": f"{name} ({TraitKind(kind).label})", "kind": kind}
+            for name, kind in Trait.objects.values_list("name", "kind")
+            if kind in TraitKind.values
+        ],
         "preview_url": preview_url,
         "csrf_header": csrf_header_name(),
     }

@@ -1,6 +1,6 @@
 """A saved or deleted segment: the request path learns at once, Celery recomputes who is in it. Visitors the ingest
-gave new events: their segments are re-evaluated. An ingest run: the active segments are put back in a Redis that
-lost them."""
+gave new events, or whose traits changed: their segments are re-evaluated. An ingest run: the active segments are
+put back in a Redis that lost them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from ..signals import drain_started, visitors_touched
+from ..signals import drain_started, traits_changed, visitors_touched
 from .active import publish_segments, republish_if_lost
 from .models import Segment
 from .recompute import recompute_visitors
@@ -78,6 +78,16 @@ def on_visitors_touched(sender: Any, visitor_ids: Set[str], **kwargs: Any) -> No
         recompute_visitors(visitor_ids)
     except Exception:
         logger.exception("Segments of %d visitors not recomputed after ingest", len(visitor_ids))
+
+
+@receiver(traits_changed, dispatch_uid="tailored_cms.recompute_visitors_with_new_traits")
+def on_traits_changed(sender: Any, visitor_ids: Set[str], **kwargs: Any) -> None:
+    # The site changed what it knows about these visitors: their segments follow at once (a few statements and
+    # two Redis round trips for any number of them), so their next page shows what the new traits select.
+    try:
+        recompute_visitors(visitor_ids)
+    except Exception:
+        logger.exception("Segments of %d visitors not recomputed after their traits changed", len(visitor_ids))
 
 
 @receiver(drain_started, dispatch_uid="tailored_cms.republish_active_segments")

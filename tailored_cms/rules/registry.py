@@ -63,12 +63,13 @@ class ParamError(ValueError):
 class Param:
     """One parameter of a rule: its type, whether it is required, and the values it accepts.
 
-    ``type`` is ``int``, ``str`` or ``bool``; ``many`` accepts one value or a non-empty list of them (cleaned to
-    a list). ``choices`` limits the values; ``min_value``/``max_value`` bound integers (inclusive);
-    ``max_length`` bounds strings. ``label`` and ``help`` are what editors read in the admin's rule builder;
-    ``refers_to`` (``"topic"``, ``"segment"``, ``"group"`` or ``"language"``) makes the builder offer the site's
-    topics, segments, user groups or languages by slug, name or code (the value is still a string, and is not
-    checked against them here: a rule's ``check`` may).
+    ``type`` is ``int``, ``str`` or ``bool``, or ``object`` for a value of any JSON kind that the rule's ``check``
+    validates (the builder offers a text box whose numbers and true/false go as such); ``many`` accepts one value or
+    a non-empty list of them (cleaned to a list). ``choices`` limits the values; ``min_value``/``max_value`` bound
+    integers (inclusive); ``max_length`` bounds strings. ``label`` and ``help`` are what editors read in the admin's
+    rule builder; ``refers_to`` (``"topic"``, ``"segment"``, ``"group"``, ``"language"`` or ``"trait"``) makes the
+    builder offer the site's topics, segments, user groups, languages or the traits it has set by slug, name or code
+    (the value is still a string, and is not checked against them here: a rule's ``check`` may).
     """
 
     type: type = str
@@ -84,7 +85,7 @@ class Param:
 
     def describe(self, name: str) -> dict[str, Any]:
         """What the admin's rule builder needs to render an input for this parameter (JSON-able)."""
-        kind = self.refers_to or {int: "int", str: "str", bool: "bool"}.get(self.type, "str")
+        kind = self.refers_to or {int: "int", str: "str", bool: "bool", object: "value"}.get(self.type, "str")
         return {
             "name": name,
             "label": str(self.label or name.replace("_", " ").capitalize()),

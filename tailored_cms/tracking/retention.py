@@ -6,6 +6,7 @@ What goes, with ``cutoff = now - RETENTION_DAYS``:
 - ``TopicViews`` / ``EventCounts`` of days before the cutoff's day (in the time zone ingest counts days in),
   so a day's counter goes once all of that day is past the cutoff;
 - ``SpooledEvent`` rows spooled before the cutoff (Redis was down for longer than the retention period);
+- CSV files of traits uploaded for an import (``visitors.trait_import``) but not imported within a day;
 - anonymous visitors (no user) inactive since before the cutoff: ``last_seen`` and ``updated_at`` (choices,
   consent) both older (``last_seen`` may be empty; ``created_at`` is never later than ``updated_at``). Their
   snapshots go from Redis as well. A signed-in user's visitor is kept: it is part of their account.
@@ -28,6 +29,7 @@ from django.utils import timezone
 from .. import connection
 from ..conf import tailored_settings
 from ..visitors.models import Visitor
+from ..visitors.trait_import import forget_abandoned_files
 from .models import Event, EventCounts, SpooledEvent, TopicViews
 
 __all__ = ["CHUNK", "PurgeResult", "cutoff", "purge"]
@@ -43,6 +45,7 @@ class PurgeResult:
     event_counts: int = 0
     spooled_events: int = 0
     visitors: int = 0
+    trait_uploads: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +54,7 @@ class PurgeResult:
         return (
             f"Removed data older than {self.cutoff}: {self.events} events, {self.topic_views} topic view counters, "
             f"{self.event_counts} event counters, {self.spooled_events} spooled events, "
-            f"{self.visitors} inactive anonymous visitors."
+            f"{self.visitors} inactive anonymous visitors, {self.trait_uploads} trait uploads never imported."
         )
 
 
@@ -104,4 +107,5 @@ def purge(now: datetime | None = None, *, chunk: int = CHUNK) -> PurgeResult:
         Q(last_seen__isnull=True) | Q(last_seen__lt=limit), user__isnull=True, updated_at__lt=limit
     )
     result.visitors = _delete_in_chunks(inactive, chunk, after=_drop_snapshots, recheck=True)
+    result.trait_uploads = forget_abandoned_files(now)
     return result

@@ -64,15 +64,48 @@ class Visitor(models.Model):
     utm_source = models.CharField(_("last UTM source"), max_length=100, blank=True, editable=False)
     utm_medium = models.CharField(_("last UTM medium"), max_length=100, blank=True, editable=False)
     utm_campaign = models.CharField(_("last UTM campaign"), max_length=100, blank=True, editable=False)
+    # What the site knows about the visitor (its CRM: plan, customer since…), set by the site only
+    # (``visitors.traits``): name -> a string, number, boolean, ISO date or list of strings. A user's traits live on
+    # their visitor row, which follows them to every device they sign in on.
+    traits = models.JSONField(_("traits"), default=dict, blank=True, editable=False)
+    # trait name -> ISO time it was last set or removed; at login the newer value wins per trait.
+    traits_changed = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("visitor")
         verbose_name_plural = _("visitors")
+        permissions = [("change_traits", _("Can set the traits of visitors and users"))]
 
     def __str__(self) -> str:
         return str(self.user or self.id)
+
+
+class TraitKind(models.TextChoices):
+    """What a trait holds. A trait name keeps the kind of its first value (``Trait``)."""
+
+    STRING = "string", _("text")
+    NUMBER = "number", _("number")
+    BOOLEAN = "boolean", _("yes or no")
+    DATE = "date", _("date")
+    LIST = "list", _("list of texts")
+
+
+class Trait(models.Model):
+    """A trait name the site has set on some visitor, and the kind of value it holds (the builder offers these)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=TraitKind.choices)
+    first_set = models.DateTimeField(_("first set"), auto_now_add=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("trait")
+        verbose_name_plural = _("traits")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # What the tracking ingest keeps up to date on a Visitor (tailored_cms/tracking/ingest/).

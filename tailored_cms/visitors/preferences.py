@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from ..conf import tailored_settings
+from ..signals import traits_changed
 from ..text import shown
 from .models import Topic, Visitor
 from .request import RequestVisitor, visitor_context
 from .snapshot import Snapshot
 from .stale import mark_stale
 from .store import get_store
+from .traits import merge_traits
 
 FIELDS = ("topics", "theme", "layout", "widgets")
 WIDGET_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -206,6 +208,9 @@ def merge_at_login(request: HttpRequest, user: Any) -> None:
                     mine.choices_changed[name] = theirs.choices_changed[name]
             if theirs.tracking_consent is not None and mine.tracking_consent is None:
                 mine.tracking_consent = theirs.tracking_consent
+            if merge_traits(mine, theirs):
+                mine_id = frozenset([str(mine.pk)])
+                transaction.on_commit(lambda: traits_changed.send_robust(sender=__name__, visitor_ids=mine_id))
             theirs.delete()
             mine.save()
             if not get_store().delete(str(anonymous_id)):

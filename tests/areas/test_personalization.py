@@ -222,3 +222,43 @@ def test_a_live_area_says_the_language_of_its_page_for_results(spanish_page, cli
     english = client.get("/home/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert re.search(r'<div class="tailored-area" [^>]*data-tailored-language="es">', spanish)
     assert re.search(r'<div class="tailored-area" [^>]*data-tailored-language="en">', english)
+
+
+def test_a_signed_in_customer_sees_the_variant_their_crm_traits_select_on_the_next_page(
+    make_page, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission, User
+
+    rules = {
+        "all": [
+            {"rule": "trait", "name": "plan", "op": "eq", "value": "pro"},
+            {"rule": "trait", "name": "customer_since", "op": "before", "value": "2025-01-01"},
+        ]
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        api.create_segment("pro-customers", "Pro customers", rules=rules)
+    page = make_page("Home", slug="home")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, strategy="personalization", label="Hero")
+    text(ph, "<p>PRO</p>", target=api.add_variant(area, label="Pro", segments=["pro-customers"]))
+    text(ph, "<p>EVERYONE</p>", target=api.add_variant(area, label="Everyone", fallback=True))
+    url = page.get_absolute_url()
+
+    ada = User.objects.create_user("ada", password="pw")
+    browser = Client()
+    browser.force_login(ada)
+    consent = "/tailored/api/v1/consent/"
+    assert browser.put(consent, '{"tracking": true}', content_type="application/json").status_code == 200
+    assert "<p>EVERYONE</p>" in browser.get(url).content.decode()
+
+    crm_user = User.objects.create_user("crm", is_staff=True)
+    crm_user.user_permissions.add(Permission.objects.get(codename="change_traits"))
+    crm = Client()
+    crm.force_login(crm_user)
+    body = {"by": "username", "users": [{"user": "ada", "traits": {"plan": "pro", "customer_since": "2024-03-01"}}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = crm.post("/tailored/api/v1/traits/", body, content_type="application/json")
+    assert answer.json() == {"stored": 1}
+
+    html = browser.get(url).content.decode()
+    assert "<p>PRO</p>" in html and "<p>EVERYONE</p>" not in html

@@ -204,3 +204,52 @@ def test_an_editor_builds_in_their_language(chromium: Browser, editor_site: Edit
     assert not english_in(shown, language, ("django", "djangojs")), shown
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.mark.browser
+def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
+    chromium: Browser,
+    editor_site: EditorSite,
+    celery_app,  # noqa: F811
+):
+    from django.contrib.auth.models import User
+
+    from tailored_cms import api
+
+    api.set_traits(User.objects.create_user("ada"), plan="pro", seats=12)
+    api.set_traits(User.objects.create_user("bob"), plan="free", seats=2)
+    context = new_context(chromium)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in_to_admin(page, editor_site, "/admin/tailored_cms/segment/add/")
+    page.locator("#id_name").press_sequentially("Big pro teams")
+    count = page.locator(".tailored-builder-count")
+
+    plan = add_rule(page, "Has a trait", "trait")
+    plan.get_by_label("Trait").select_option(label="plan (text)")
+    plan.get_by_label("Comparison").select_option("eq")
+    plan.get_by_label("Value (optional)").fill("pro")
+    expect(count).to_have_text("1 of 2 visitors match now.")
+    root = page.locator(".tailored-builder-root")
+    root.get_by_label("Add a rule:").last.select_option(label="Has a trait")
+    root.get_by_role("button", name="Add rule").last.click()
+    seats = root.locator(".tailored-builder-rule[data-rule='trait']").nth(1)
+    seats.get_by_label("Trait").select_option(label="seats (number)")
+    seats.get_by_label("Comparison").select_option("gt")
+    seats.get_by_label("Value (optional)").fill("10")  # typed as a number: the trait holds numbers
+    expect(count).to_have_text("1 of 2 visitors match now.")
+    expect(page.locator(".tailored-builder-words")).to_have_text(
+        "In words: visitors who has the trait plan equal to pro and has the trait seats greater than 10."
+    )
+    assert_accessible(page, exclude=ADMIN_CHROME)
+    page.locator("input[name='_save']").click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    assert Segment.objects.get(slug="big-pro-teams").rules == {
+        "all": [
+            {"rule": "trait", "name": "plan", "op": "eq", "value": "pro"},
+            {"rule": "trait", "name": "seats", "op": "gt", "value": 10},
+        ]
+    }
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -214,6 +214,7 @@ def test_a_site_without_drf_settings_or_the_drf_spectacular_app_gets_the_api_and
             "stats/",
             "themes/",
             "topics/",
+            "traits/",
         )
     ]
     assert seen["put"].startswith("Replace all choices")  # the annotations made it into the schema

@@ -338,3 +338,17 @@ def test_the_export_holds_the_segments_joined_and_left(sports_page, tailored_red
     [membership] = browser.get(URL).json()["segments"]
     assert (membership["segment"], membership["name"], membership["left"]) == ("sports-fans", "Sports fans", None)
     assert membership["joined"][:4] == str(timezone.now().year)
+
+
+def test_a_users_traits_are_in_the_export_and_gone_with_the_erase():
+    user = get_user_model().objects.create_user("ada", password="pw")
+    api.set_traits(user, plan="pro", since=datetime(2024, 3, 1).date(), tags=["eu"])
+    browser = new_browser()
+    browser.force_login(user)
+    exported = browser.get(URL).json()["visitor"]
+    assert exported["traits"] == {"plan": "pro", "since": "2024-03-01", "tags": ["eu"]}
+    assert set(exported["traits_changed"]) == {"plan", "since", "tags"}
+
+    response = browser.delete(URL, HTTP_X_CSRFTOKEN=token(browser))
+    assert response.status_code == 200 and response.json()["erased"]["visitors"] == 1
+    assert api.get_traits(user) == {}

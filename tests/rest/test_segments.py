@@ -173,7 +173,7 @@ def test_preview_of_a_new_segment_with_no_visitors_yet(editor):
                 "rules": [
                     "Unknown rule 'page_views'. Known rules: country, day_of_week, "
                     "days_since_last_visit, device, event_count, follows_topic, in_group, language, local_time, "
-                    "logged_in, referrer_domain, segment, topic_views, utm, visit_count."
+                    "logged_in, referrer_domain, segment, topic_views, trait, utm, visit_count."
                 ]
             },
         ),

@@ -268,3 +268,20 @@ def test_a_segment_on_a_language_the_site_does_not_have_is_refused_naming_the_va
     assert rules_errors(response) == [
         "Rule 'language': parameter 'is' names no language of the site: 'pt' (the site's languages: en, es, it)."
     ]
+
+
+def test_the_builder_offers_the_traits_the_site_has_set_with_their_kinds(admin_client):
+    from django.contrib.auth.models import User
+
+    api.set_traits(User.objects.create_user("ada"), plan="pro", seats=3)
+    config = builder_config(admin_client.get(reverse(ADD)).content.decode())
+    assert config["traits"] == [
+        {"value": "plan", "label": "plan (text)", "kind": "string"},
+        {"value": "seats", "label": "seats (number)", "kind": "number"},
+    ]
+    trait = {rule["name"]: rule for rule in config["rules"]}["trait"]
+    assert [(param["name"], param["type"]) for param in trait["params"]] == [
+        ("name", "trait"),
+        ("op", "str"),
+        ("value", "value"),
+    ]

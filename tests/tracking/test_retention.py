@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from tailored_cms import connection
+from tailored_cms import api, connection
 from tailored_cms.tasks import BEAT_SCHEDULE
 from tailored_cms.tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from tailored_cms.tracking.retention import cutoff, purge
@@ -157,3 +157,16 @@ def test_the_daily_task_runs_the_purge_and_is_scheduled():
     scheduled = [entry for entry in BEAT_SCHEDULE.values() if entry["task"] == PURGE_TASK]
     assert len(scheduled) == 1
     assert scheduled[0]["schedule"].remaining_estimate(timezone.now()) <= timedelta(days=1)
+
+
+def test_an_inactive_anonymous_visitors_traits_go_with_them_and_a_users_stay():
+    user = get_user_model().objects.create_user("ada")
+    anonymous = visitor(last_seen=None, updated=CUTOFF - TICK)
+    Visitor.objects.filter(pk=anonymous.pk).update(traits={"plan": "free"})
+    api.set_traits(user, plan="pro")
+    Visitor.objects.filter(user=user).update(updated_at=CUTOFF - timedelta(days=300))
+
+    purge(NOW)
+
+    assert not Visitor.objects.filter(pk=anonymous.pk).exists()
+    assert api.get_traits(user) == {"plan": "pro"}  # part of the account, as the user's choices are

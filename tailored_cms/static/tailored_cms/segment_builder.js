@@ -48,6 +48,20 @@
     return node;
   }
 
+  /* A value of any kind typed in one box (the trait rule's): numbers and true/false as such (unless the trait
+     holds text), a list for in and not_in ("pro, team"), anything else as text; the server names what doesn't fit. */
+  function typedValue(text, op, kind) {
+    const one = (part) => {
+      const trimmed = part.trim();
+      if (kind === "string" || kind === "list" || kind === "date") return trimmed;
+      if (/^-?\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+      if (trimmed === "true" || trimmed === "false") return trimmed === "true";
+      return trimmed;
+    };
+    if (op === "in" || op === "not_in") return text.split(",").map(one).filter((item) => item !== "");
+    return text.trim() === "" ? undefined : one(text);
+  }
+
   function isObject(value) {
     return value !== null && typeof value === "object" && !Array.isArray(value);
   }
@@ -382,6 +396,7 @@
       if (param.type === "topic") options = this.config.topics;
       else if (param.type === "group") options = this.config.groups;
       else if (param.type === "language") options = this.config.languages;
+      else if (param.type === "trait") options = this.config.traits || [];
       else if (param.type === "segment") {
         const editing = this.slug();
         options = this.config.segments.filter((option) => option.value !== editing);
@@ -464,6 +479,16 @@
             const text = event.target.value.trim();
             // A whole number goes as a number; anything else as typed, for the server to name what is wrong.
             set(/^-?\d+$/.test(text) ? Number(text) : text || undefined);
+          },
+        });
+      } else if (param.type === "value") {
+        input = el("input", {
+          type: "text",
+          id,
+          value: Array.isArray(value) ? value.join(", ") : value === undefined ? "" : String(value),
+          oninput: (event) => {
+            const trait = (this.config.traits || []).find((option) => option.value === node.params.name);
+            set(typedValue(event.target.value, node.params.op, trait ? trait.kind : ""));
           },
         });
       } else {
