@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import tailored_settings
 from ..plugin_settings.rendering import MODULE, children_of, is_editing, visitor_snapshot
 from ..tracking.beacon_config import beacon_config
-from ..visitors.consent import ASK, consent_state
+from ..visitors.consent import ASK, bridged_consent, consent_state
 from ..visitors.forms import CHOICE_FIELDS, preferences_form_context
 from .arrangement import arrange_widgets
 from .feed import feed_entries
@@ -163,7 +163,8 @@ class ConsentBannerPlugin(CMSPluginBase):
         """Cost: no SQL, no Redis: the consent state comes from the snapshot and the request's headers.
 
         Shown only in the ``ASK`` state (``CONSENT`` is "required", no answer yet, no Sec-GPC/DNT), and to
-        editors at work; the caches keep one copy per consent state (``get_vary_cache_on``).
+        editors at work; the caches keep one copy per consent state (``get_vary_cache_on``). Never while
+        ``CONSENT_SOURCE`` names the site's own consent tool: that tool asks.
         """
         context = super().render(context, instance, placeholder)
         request = context.get("request")
@@ -171,7 +172,8 @@ class ConsentBannerPlugin(CMSPluginBase):
         asking = request is not None and consent_state(request, visitor_snapshot(request)) == ASK
         context.update(
             {
-                "show_banner": bool(config) and (asking or is_editing(request)),
+                # With CONSENT_SOURCE naming the site's own consent tool, that tool asks: never two banners.
+                "show_banner": bool(config) and not bridged_consent() and (asking or is_editing(request)),
                 # What privacy.js needs to start the beacon without a reload, as {% tailored_tracking %} would.
                 "beacon_attrs": format_html_join(
                     "", ' data-tailored-{}="{}"', [("beacon-src", static("tailored_cms/tracking.js")), *config.items()]
