@@ -109,7 +109,7 @@
       })
       .then(function (answer) {
         current = allowed;
-        if (answer.allowed) startBeacon();
+        if (answer.allowed && next !== false) startBeacon();
         else stopBeacon(); // refused, or Sec-GPC / DNT: the server's word is final
       })
       .catch(function (error) {
@@ -130,6 +130,7 @@
     if (allowed !== true && allowed !== false) return;
     if (sending !== null) {
       next = allowed === sending ? null : allowed;
+      if (!allowed) stopBeacon(); // a withdrawal never waits
       return;
     }
     if (allowed === current) {
