@@ -5,7 +5,8 @@ loads the tool (``consent_tools/<source>/base.html``, set up as docs/consent.md 
 Klaro and CookieConsent show their own notice, whose button the visitor presses; the IAB TCF CMP is a minimal one
 built from the IAB's @iabtcf/cmpapi and @iabtcf/core (``consent_tools/static/consent_tools/tcf-cmp.js``); Consent
 Mode is gtag's ``consent`` commands, as a CMP sends them. A change of mind is made through each tool's own API, as
-its preferences dialog makes it. No Celery worker: the events wait in the Redis stream.
+its preferences dialog makes it. No Celery worker: the events wait in the Redis stream. Last, the bridge on a site
+with a strict Content-Security-Policy and an HttpOnly CSRF cookie (``TAILORED_BROWSER_CSP=strict``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..redis_server import RedisServer
 from .conftest import new_context, tab
 from .demo_server import DemoServerError, DemoSite, seed_demo, serve_demo
 from .test_consent_and_tracking import is_events_post
+from .test_strict_csp import REPORT_VIOLATIONS, USER_AGENT
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +40,7 @@ class Tool:
 
 
 def klaro_agree(page: Page) -> None:
-    page.locator(".klaro .cookie-notice").get_by_role("button", name="Accept all").click()
+    page.locator(".klaro .cookie-notice").get_by_role("button", name="That's ok").click()  # with acceptAll: all
 
 
 def klaro_withdraw(page: Page) -> None:
@@ -208,3 +210,42 @@ def test_global_privacy_control_wins_over_the_tools_yes(chromium: Browser, tool_
         expect(page.locator("script[data-tailored-beacon]")).to_have_count(0)
         assert page.evaluate("typeof window.tailored?.track") == "undefined"
         assert events == []
+
+
+@pytest.fixture(scope="module")
+def strict_site(seeded: tuple[RedisServer, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    """Consent Mode (a tool with no markup or style of its own) on the hardened site of test_strict_csp."""
+    redis, database = seeded
+    try:
+        with serve_demo(
+            tmp_path_factory.mktemp("consent-strict"),
+            redis.url,
+            seeded=database,
+            env={"TAILORED_BROWSER_CONSENT_TOOL": "consent-mode", "TAILORED_BROWSER_CSP": "strict"},
+        ) as site:
+            yield site
+    except DemoServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def test_the_bridge_keeps_to_a_strict_content_security_policy(chromium: Browser, strict_site: DemoSite):
+    context = new_context(chromium, strict_site, user_agent=USER_AGENT)
+    violations: list[dict] = []
+    context.expose_function("reportCspViolation", lambda violation: violations.append(violation))
+    context.add_init_script(REPORT_VIOLATIONS)
+    with tab(context) as page:
+        console_errors: list[str] = []
+        page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+        page.goto("/")
+        assert (
+            "script-src 'self'" in (page.context.request.get(strict_site.url("/")).headers["content-security-policy"])
+        )
+        answer = deciding(page, consent_mode("granted"))  # the CSRF token from the API: the cookie is HttpOnly
+        assert answer["allowed"] is True
+        page.wait_for_function("() => window.tailored && typeof window.tailored.track === 'function'")
+        with page.expect_response(lambda r: is_events_post(r.request)) as beacon:
+            page.locator(HERO).click()
+        assert beacon.value.status == 202, beacon.value.text()
+        assert deciding(page, consent_mode("denied"))["allowed"] is False
+        page.evaluate("() => window.cspViolations.length")  # hands over what the page reported
+        assert violations == [] and console_errors == []
