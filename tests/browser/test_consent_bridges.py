@@ -194,6 +194,13 @@ def test_tracking_follows_the_tool_when_the_visitor_agrees_and_when_they_withdra
         assert events == [] and len(puts) == 2
         assert page.request.get(CONSENT).json()["tracking"] is False
 
+        # Consent is changed in the site's tool: "Why am I seeing this?" offers no Stop that the tool would undo.
+        why = page.locator("[data-tailored-why]")
+        why.get_by_text("Why am I seeing this?").click()
+        expect(why).to_contain_text("What you read here is not noted.")
+        expect(why.get_by_role("button", name="Reset my choices")).to_be_visible()
+        expect(why.locator("[data-tailored-privacy=stop]")).to_be_hidden()
+
 
 def test_global_privacy_control_wins_over_the_tools_yes(chromium: Browser, tool_site: tuple[Tool, DemoSite]):
     tool, site = tool_site
