@@ -149,6 +149,9 @@ class PreferencesPanelPlugin(CMSPluginBase):
         return [tailored_settings.VARY_HEADER]
 
 
+BRIDGED_BANNER_TEMPLATE = "tailored_cms/plugins/consent_banner_bridged.html"
+
+
 @plugin_pool.register_plugin
 class ConsentBannerPlugin(CMSPluginBase):
     """Asks for consent to behaviour tracking while the site needs it and the visitor hasn't answered."""
@@ -170,10 +173,13 @@ class ConsentBannerPlugin(CMSPluginBase):
         request = context.get("request")
         config = beacon_config()
         asking = request is not None and consent_state(request, visitor_snapshot(request)) == ASK
+        bridged = bridged_consent()
         context.update(
             {
-                # With CONSENT_SOURCE naming the site's own consent tool, that tool asks: never two banners.
-                "show_banner": bool(config) and not bridged_consent() and (asking or is_editing(request)),
+                # With CONSENT_SOURCE naming the site's own consent tool, that tool asks: never two banners. Editors
+                # at work are told why the plugin shows nothing.
+                "show_banner": bool(config) and not bridged and (asking or is_editing(request)),
+                "bridged_note": bridged and is_editing(request),
                 # What privacy.js needs to start the beacon without a reload, as {% tailored_tracking %} would.
                 "beacon_attrs": format_html_join(
                     "", ' data-tailored-{}="{}"', [("beacon-src", static("tailored_cms/tracking.js")), *config.items()]
@@ -181,6 +187,9 @@ class ConsentBannerPlugin(CMSPluginBase):
             }
         )
         return context
+
+    def get_render_template(self, context: dict[str, Any], instance: ConsentBanner, placeholder: Any) -> str:
+        return BRIDGED_BANNER_TEMPLATE if context.get("bridged_note") else self.render_template
 
     def get_vary_cache_on(self, request: HttpRequest, instance: ConsentBanner, placeholder: Any) -> list[str]:
         return [tailored_settings.CONSENT_VARY_HEADER]
