@@ -11,6 +11,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
+from .visitors.consent import ConsentSource
 from .visitors.store import CONTRACT
 
 MIDDLEWARE = "tailored_cms.middleware.TailoredMiddleware"
@@ -69,13 +70,33 @@ def _check_choices() -> list[Error]:
 
 
 def _check_consent_and_redis() -> list[Error]:
-    """CONSENT is 'required' or 'implied' (E008); REDIS_URL is a Redis URL (E005)."""
+    """CONSENT is 'required' or 'implied' (E008); CONSENT_SOURCE names a source and CONSENT_SERVICE a name (E021);
+    REDIS_URL is a Redis URL (E005)."""
     errors: list[Error] = []
     if tailored_settings.CONSENT not in ("required", "implied"):
         errors.append(
             Error(
                 f"{SETTING_NAME}['CONSENT'] is {tailored_settings.CONSENT!r}; it must be 'required' or 'implied'.",
                 id="tailored_cms.E008",
+            )
+        )
+    source = tailored_settings.CONSENT_SOURCE
+    if source not in tuple(ConsentSource):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['CONSENT_SOURCE'] is {source!r}; it must be one of "
+                f"{', '.join(repr(str(s)) for s in ConsentSource)}.",
+                hint="'builtin' shows tailored_cms's consent banner; the others follow the site's own consent tool.",
+                id="tailored_cms.E021",
+            )
+        )
+    service = tailored_settings.CONSENT_SERVICE
+    if not isinstance(service, str) or not service.strip():
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['CONSENT_SERVICE'] must be the name of tailored_cms's service (Klaro) or category "
+                f"(CookieConsent) in the site's consent tool; it is {service!r}.",
+                id="tailored_cms.E021",
             )
         )
     if not str(tailored_settings.REDIS_URL).startswith(("redis://", "rediss://", "unix://")):

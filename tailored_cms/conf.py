@@ -79,6 +79,21 @@ SETTINGS: dict[str, Setting] = {
         '`"implied"` (tracked unless they refuse); check E008. `Sec-GPC: 1` and `DNT: 1` turn it off whatever '
         "this says.",
     ),
+    "CONSENT_SOURCE": Setting(
+        "builtin",
+        "str",
+        'Who asks for that consent: `"builtin"` (tailored_cms\'s consent banner) or the consent tool the site '
+        'already runs, whose decision tailored_cms then follows, changes of mind included: `"tcf"` (an IAB TCF '
+        'v2.2 CMP), `"consent-mode"` (Google Consent Mode v2), `"klaro"` (Klaro) or `"cookieconsent"` '
+        "(CookieConsent v3). With a tool, the built-in banner is not shown; `Sec-GPC: 1` and `DNT: 1` still win. "
+        "Check E021; see [Consent from the site's own tool](consent.md).",
+    ),
+    "CONSENT_SERVICE": Setting(
+        "tailored_cms",
+        "str",
+        'The name tailored_cms has in the site\'s consent tool: the Klaro service (`"klaro"`) or the CookieConsent '
+        'category (`"cookieconsent"`) whose consent allows tracking. Not empty (check E021).',
+    ),
     "UNTRACKED_PATHS": Setting(
         ["/admin/", "/tailored/"],
         "list of str",

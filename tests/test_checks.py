@@ -72,6 +72,28 @@ def test_consent_must_be_required_or_implied(settings):
 
 
 @pytest.mark.parametrize(
+    "values, named",
+    [
+        ({"CONSENT_SOURCE": "onetrust"}, "'onetrust'"),
+        ({"CONSENT_SOURCE": "Klaro"}, "'Klaro'"),
+        ({"CONSENT_SOURCE": None}, "None"),
+        ({"CONSENT_SOURCE": "klaro", "CONSENT_SERVICE": ""}, "CONSENT_SERVICE"),
+        ({"CONSENT_SERVICE": ["analytics"]}, "['analytics']"),
+    ],
+)
+def test_the_consent_source_must_be_one_tailored_cms_knows(settings, values, named):
+    settings.TAILORED_CMS = values
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E021"]
+    assert len(messages) == 1 and named in messages[0].msg
+
+
+@pytest.mark.parametrize("source", ["builtin", "tcf", "consent-mode", "klaro", "cookieconsent"])
+def test_every_consent_source_is_accepted(settings, source):
+    settings.TAILORED_CMS = {"CONSENT_SOURCE": source, "CONSENT_SERVICE": "analytics"}
+    assert "tailored_cms.E021" not in ids()
+
+
+@pytest.mark.parametrize(
     "headers",
     [
         {"CONSENT_VARY_HEADER": "X-Tailored-Variant"},

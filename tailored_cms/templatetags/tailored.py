@@ -16,7 +16,7 @@ from ..areas.page_cache import vary_page_cache_on
 from ..conf import tailored_settings
 from ..mounts import api_root, script_catalog_url
 from ..tracking.beacon_config import beacon_config
-from ..visitors.consent import tracking_allowed
+from ..visitors.consent import TRACKED, ConsentState, bridged_consent, consent_state
 
 register = template.Library()
 
@@ -74,12 +74,17 @@ def editor_at_work(request: Any) -> bool:
 def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
     """The beacon, ``<script src=".../tracking.js" defer data-...>``, if this visitor may be tracked; else nothing.
 
-    No inline script: its configuration is in data attributes, so ``script-src 'self'`` is enough.
+    With ``CONSENT_SOURCE`` naming the site's consent tool, also the bridge to it,
+    ``<script src=".../consent_bridges.js" defer data-tailored-consent-bridge="<source>" data-...>``, for every
+    visitor: it reports the tool's decisions to ``consent/`` and starts or stops the beacon on the page.
+
+    No inline script: their configuration is in data attributes, so ``script-src 'self'`` is enough.
 
     Cost: no SQL, no Redis. The output depends on the visitor's consent, and the tag sits outside any plugin,
     so it has the page cache vary on ``CONSENT_VARY_HEADER`` (set by the middleware to the consent state) on
     every render, whether it writes the script or not: a page cached for a visitor who agreed is never served
-    to one who did not (or whose browser sends ``Sec-GPC``/``DNT``).
+    to one who did not (or whose browser sends ``Sec-GPC``/``DNT``). The bridge is told that state and nothing
+    finer, so it is the same for every visitor who shares the cached copy.
     """
     request = context.get("request")
     tailored = getattr(request, "tailored", None)
@@ -87,12 +92,39 @@ def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
         return ""
     vary_page_cache_on(request, tailored_settings.CONSENT_VARY_HEADER, context=context)
     config = beacon_config()
-    if not config or editor_at_work(request) or not tracking_allowed(request, tailored.snapshot):
+    if not config or editor_at_work(request):
         return ""
+    state = consent_state(request, tailored.snapshot)
+    beacon = (
+        format_html(
+            '<script src="{}" defer data-tailored-beacon{}></script>',
+            static("tailored_cms/tracking.js"),
+            format_html_join("", ' data-tailored-{}="{}"', config.items()),
+        )
+        if state == TRACKED
+        else ""
+    )
+    if not bridged_consent():
+        return beacon
+    return format_html("{}{}", beacon, consent_bridge(state, config))
+
+
+def consent_bridge(state: ConsentState, config: dict[str, str]) -> SafeString:
+    """The script that follows the site's consent tool (``consent_bridges.js``), told what it needs in data attributes:
+    which tool, tailored_cms's name in it, the consent state the page was rendered for, where ``consent/`` is, and
+    how to start the beacon (as the consent banner is told)."""
+    attributes = [
+        ("consent-bridge", tailored_settings.CONSENT_SOURCE),
+        ("consent-service", tailored_settings.CONSENT_SERVICE),
+        ("consent-state", state),
+        ("consent-url", api_root() + "consent/"),
+        ("beacon-src", static("tailored_cms/tracking.js")),
+        *config.items(),
+    ]
     return format_html(
-        '<script src="{}" defer data-tailored-beacon{}></script>',
-        static("tailored_cms/tracking.js"),
-        format_html_join("", ' data-tailored-{}="{}"', config.items()),
+        '<script src="{}" defer{}></script>',
+        static("tailored_cms/consent_bridges.js"),
+        format_html_join("", ' data-tailored-{}="{}"', attributes),
     )
 
 

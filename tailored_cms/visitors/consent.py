@@ -21,7 +21,9 @@ __all__ = [
     "CONSENT_STATES",
     "NOT_TRACKED",
     "TRACKED",
+    "ConsentSource",
     "ConsentState",
+    "bridged_consent",
     "consent_state",
     "decisions",
     "may_track",
@@ -36,6 +38,17 @@ class ConsentState(StrEnum):
     TRACKED = "tracked"  # the beacon runs
     ASK = "ask"  # the site needs an answer first: the consent banner asks
     NOT_TRACKED = "not-tracked"  # refused, or the browser opted out: neither beacon nor banner
+
+
+class ConsentSource(StrEnum):
+    """Who asks the visitor for consent (the CONSENT_SOURCE setting): the built-in banner, or the site's own consent
+    tool, which ``consent_bridges.js`` follows (it reports each decision to ``consent/``)."""
+
+    BUILTIN = "builtin"
+    TCF = "tcf"  # an IAB TCF v2.2 CMP (__tcfapi)
+    CONSENT_MODE = "consent-mode"  # Google Consent Mode v2 (gtag's consent state in window.dataLayer)
+    KLARO = "klaro"
+    COOKIECONSENT = "cookieconsent"  # CookieConsent v3 by orestbida
 
 
 TRACKED = ConsentState.TRACKED
@@ -82,3 +95,8 @@ def consent_state(request: HttpRequest, snapshot: Snapshot) -> ConsentState:
     if snapshot.tracking_consent is None and not opted_out_by_browser(request):
         return ASK  # not allowed, not refused, no opt-out: CONSENT is "required" and nobody asked yet
     return NOT_TRACKED
+
+
+def bridged_consent() -> bool:
+    """The site's own consent tool asks (CONSENT_SOURCE is not "builtin"): the built-in banner stays away."""
+    return tailored_settings.CONSENT_SOURCE != ConsentSource.BUILTIN

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import tailored_settings
 from ..plugin_settings.rendering import MODULE, children_of, is_editing, visitor_snapshot
 from ..tracking.beacon_config import beacon_config
-from ..visitors.consent import ASK, consent_state
+from ..visitors.consent import ASK, bridged_consent, consent_state
 from ..visitors.forms import CHOICE_FIELDS, preferences_form_context
 from .arrangement import arrange_widgets
 from .feed import feed_entries
@@ -149,6 +149,9 @@ class PreferencesPanelPlugin(CMSPluginBase):
         return [tailored_settings.VARY_HEADER]
 
 
+BRIDGED_BANNER_TEMPLATE = "tailored_cms/plugins/consent_banner_bridged.html"
+
+
 @plugin_pool.register_plugin
 class ConsentBannerPlugin(CMSPluginBase):
     """Asks for consent to behaviour tracking while the site needs it and the visitor hasn't answered."""
@@ -163,15 +166,20 @@ class ConsentBannerPlugin(CMSPluginBase):
         """Cost: no SQL, no Redis: the consent state comes from the snapshot and the request's headers.
 
         Shown only in the ``ASK`` state (``CONSENT`` is "required", no answer yet, no Sec-GPC/DNT), and to
-        editors at work; the caches keep one copy per consent state (``get_vary_cache_on``).
+        editors at work; the caches keep one copy per consent state (``get_vary_cache_on``). Never while
+        ``CONSENT_SOURCE`` names the site's own consent tool: that tool asks.
         """
         context = super().render(context, instance, placeholder)
         request = context.get("request")
         config = beacon_config()
         asking = request is not None and consent_state(request, visitor_snapshot(request)) == ASK
+        bridged = bridged_consent()
         context.update(
             {
-                "show_banner": bool(config) and (asking or is_editing(request)),
+                # With CONSENT_SOURCE naming the site's own consent tool, that tool asks: never two banners. Editors
+                # at work are told why the plugin shows nothing.
+                "show_banner": bool(config) and not bridged and (asking or is_editing(request)),
+                "bridged_note": bridged and is_editing(request),
                 # What privacy.js needs to start the beacon without a reload, as {% tailored_tracking %} would.
                 "beacon_attrs": format_html_join(
                     "", ' data-tailored-{}="{}"', [("beacon-src", static("tailored_cms/tracking.js")), *config.items()]
@@ -179,6 +187,9 @@ class ConsentBannerPlugin(CMSPluginBase):
             }
         )
         return context
+
+    def get_render_template(self, context: dict[str, Any], instance: ConsentBanner, placeholder: Any) -> str:
+        return BRIDGED_BANNER_TEMPLATE if context.get("bridged_note") else self.render_template
 
     def get_vary_cache_on(self, request: HttpRequest, instance: ConsentBanner, placeholder: Any) -> list[str]:
         return [tailored_settings.CONSENT_VARY_HEADER]

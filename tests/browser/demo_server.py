@@ -15,6 +15,7 @@ worker drains its event stream, and a FLUSHDB would take its broker's queues awa
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,26 +71,53 @@ def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:] if log.exists() else ""
 
 
-@contextmanager
-def serve_demo(
-    directory: Path, redis_url: str, startup_timeout: float = 30, *, worker: bool = False
-) -> Iterator[DemoSite]:
-    """Seed a fresh database in ``directory`` and serve the example site on a free port until the block ends;
-    with ``worker``, a Celery worker with beat too (``redis_url`` is then the site's alone)."""
-    log = directory / "server.log"
-    env = {
+def _site_env(directory: Path, redis_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.browser.site_settings",
         "TAILORED_BROWSER_DB": str(directory / "db.sqlite3"),
         "TAILORED_TEST_REDIS_URL": redis_url,
         "TAILORED_REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
+        **(extra or {}),
     }
+
+
+def seed_demo(directory: Path, redis_url: str) -> Path:
+    """A SQLite file in ``directory``, migrated and seeded with the demo content: to serve, or to copy for several
+    sites (``serve_demo(..., seeded=...)``)."""
     seeded = subprocess.run(
-        [sys.executable, "-c", SEED], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        [sys.executable, "-c", SEED],
+        cwd=ROOT,
+        env=_site_env(directory, redis_url),
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     if seeded.returncode:
         raise DemoServerError(f"Seeding the example site failed:\n{seeded.stdout}\n{seeded.stderr}")
+    return directory / "db.sqlite3"
+
+
+@contextmanager
+def serve_demo(
+    directory: Path,
+    redis_url: str,
+    startup_timeout: float = 30,
+    *,
+    worker: bool = False,
+    seeded: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[DemoSite]:
+    """Seed a fresh database in ``directory`` (or copy the ``seeded`` one there) and serve the example site on a
+    free port until the block ends; with ``worker``, a Celery worker with beat too (``redis_url`` is then the
+    site's alone). ``env``: environment variables of the site's processes (what ``site_settings`` reads)."""
+    log = directory / "server.log"
+    if seeded is None:
+        seed_demo(directory, redis_url)
+    else:
+        shutil.copyfile(seeded, directory / "db.sqlite3")
+    env = _site_env(directory, redis_url, env)
 
     port = free_port()
     with log.open("wb") as output:

@@ -5,14 +5,18 @@ real database; Redis is the session's private one (``TAILORED_TEST_REDIS_URL``, 
 With ``TAILORED_BROWSER_CSP=strict`` the site is hardened (``tests/browser/test_strict_csp.py``): every response
 carries ``STRICT_CSP``, sent the way ``example_site.settings_production`` sends its policy, and the CSRF cookie is
 HttpOnly (the scripts take the token from the API's X-CSRFToken header instead).
+With ``TAILORED_BROWSER_CONSENT_TOOL=<source>`` (``tests/browser/test_consent_bridges.py``) the site asks for consent
+with that tool instead of the built-in banner (``CONSENT_SOURCE``): its base template (``consent_tools/<source>/``)
+loads the tool, the real library from npm, served from ``node_modules/`` under ``/static/npm/``.
 """
 
 import os
+from pathlib import Path
 
 import django
 
 from tests.settings import *  # noqa: F403
-from tests.settings import MIDDLEWARE
+from tests.settings import MIDDLEWARE, STATICFILES_DIRS, TAILORED_CMS, TEMPLATES
 
 # The example site as `make demo` serves it: pages under /en/, /es/, /it/.
 ROOT_URLCONF = "example_site.urls"
@@ -46,3 +50,15 @@ if os.environ.get("TAILORED_BROWSER_CSP") == "strict":
     )
     _after = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
     MIDDLEWARE = [*MIDDLEWARE[:_after], _csp_middleware, *MIDDLEWARE[_after:]]
+
+CONSENT_TOOL = os.environ.get("TAILORED_BROWSER_CONSENT_TOOL")
+if CONSENT_TOOL:
+    _here = Path(__file__).resolve().parent
+    TAILORED_CMS = {**TAILORED_CMS, "CONSENT_SOURCE": CONSENT_TOOL}
+    # Its base.html extends the example site's and fills {% block consent_tool %}.
+    TEMPLATES = [{**TEMPLATES[0], "DIRS": [_here / "consent_tools" / CONSENT_TOOL, *TEMPLATES[0]["DIRS"]]}]
+    STATICFILES_DIRS = [
+        *STATICFILES_DIRS,
+        _here / "consent_tools" / "static",
+        ("npm", _here.parents[1] / "node_modules"),
+    ]

@@ -71,6 +71,21 @@ def test_nobody_else_sees_the_banner(banner_page, visitor_client, settings, choi
     assert "PLAIN" in html and BANNER not in html and "privacy.js" not in html
 
 
+@pytest.mark.parametrize("source", ["tcf", "consent-mode", "klaro", "cookieconsent"])
+def test_with_the_sites_consent_tool_the_banner_is_never_shown(banner_page, client, admin_user, settings, source):
+    """The site's tool asks (consent_bridges.js follows it): not a second banner, not even for an editor, who is told
+    why the plugin shows nothing."""
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT_SOURCE": source}
+    html = client.get(banner_page.get_absolute_url()).content.decode()
+    assert "PLAIN" in html and BANNER not in html and "privacy.js" not in html
+    assert f'data-tailored-consent-bridge="{source}" data-tailored-consent-service="tailored_cms"' in html
+    assert 'data-tailored-consent-state="ask"' in html
+    client.force_login(admin_user)
+    edit = client.get(get_object_edit_url(banner_page.get_content_obj("en"))).content.decode()
+    assert BANNER not in edit and "data-tailored-consent-bridge" not in edit  # an editor at work is not tracked
+    assert "Consent is asked by the site's own consent tool (the CONSENT_SOURCE setting)" in edit
+
+
 @pytest.mark.parametrize("page_cache", [True, False])
 @pytest.mark.parametrize("asked_first", [True, False])
 def test_the_banner_is_cached_once_per_consent_state_and_never_shown_to_the_wrong_visitor(

@@ -111,3 +111,47 @@ def test_a_page_cached_for_a_visitor_who_agreed_never_gives_the_beacon_to_anothe
         assert "PLAIN (changed)" not in html, "the page cache was not used"
         assert (BEACON in html) == tracked  # ...and the right one
         assert "Cookie" in response["Vary"] and "private" in response["Cache-Control"]
+
+
+def bridge(source: str, state: str, service: str = "tailored_cms") -> str:
+    return (
+        '<script src="/static/tailored_cms/consent_bridges.js" defer'
+        f' data-tailored-consent-bridge="{source}" data-tailored-consent-service="{service}"'
+        f' data-tailored-consent-state="{state}" data-tailored-consent-url="/tailored/api/v1/consent/"'
+        ' data-tailored-beacon-src="/static/tailored_cms/tracking.js" data-tailored-events="/tailored/api/v1/events/"'
+        ' data-tailored-batch="50" data-tailored-max-props="20" data-tailored-max-prop-bytes="2048"></script>'
+    )
+
+
+@pytest.mark.parametrize("source", ["tcf", "consent-mode", "klaro", "cookieconsent"])
+@pytest.mark.parametrize("answer, consent, headers, state", CASES)
+def test_with_the_sites_consent_tool_every_visitor_gets_the_bridge_told_their_consent_state(
+    settings, django_assert_num_queries, redis_round_trips, source, answer, consent, headers, state
+):
+    """The bridge follows the tool for every visitor, so a change of mind reaches the server from any state; it is
+    told the state only (what the page cache varies on), so a cached copy tells every visitor sharing it the truth.
+    With Sec-GPC or DNT it is written too (the state is "not-tracked", as for a refusal): the server refuses."""
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT": consent, "CONSENT_SOURCE": source}
+    request = RequestFactory().get("/", **headers)
+    request.tailored = VisitorContext(Snapshot(visitor_id=VISITOR, tracking_consent=answer))
+    with django_assert_num_queries(0):
+        html = render(request)
+    assert redis_round_trips.round_trips == 0
+    assert html == (BEACON if state == TRACKED else "") + bridge(source, state)
+    assert "<script>" not in html  # no inline script: a strict Content-Security-Policy is enough
+
+
+def test_the_bridge_names_tailored_cms_as_the_site_calls_it_in_its_tool(settings):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT_SOURCE": "cookieconsent", "CONSENT_SERVICE": "analytics"}
+    request = RequestFactory().get("/")
+    request.tailored = VisitorContext(Snapshot(visitor_id=VISITOR))
+    assert render(request) == bridge("cookieconsent", ASK, service="analytics")
+
+
+def test_no_bridge_with_the_builtin_banner_nor_without_our_urls(settings):
+    request = RequestFactory().get("/")
+    request.tailored = VisitorContext(Snapshot(visitor_id=VISITOR))
+    assert render(request) == ""  # CONSENT_SOURCE "builtin": the banner asks
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT_SOURCE": "klaro"}
+    settings.ROOT_URLCONF = "tests.widgets.urls_without_tailored"
+    assert render(request) == ""  # no consent/ to report to

@@ -229,6 +229,10 @@
     var status = why.querySelector("[data-tailored-status]");
     why.querySelectorAll("[data-tailored-why-nojs]").forEach(function (element) { element.hidden = true; });
     if (actions) actions.hidden = false;
+    // With the site's own consent tool in charge (consent_bridges.js), consent is changed there: a "Stop" here would
+    // be undone by the tool's standing decision on the next page.
+    var stop = why.querySelector("[data-tailored-privacy=stop]");
+    if (stop && document.querySelector("script[data-tailored-consent-bridge]")) stop.hidden = true;
 
     function load() {
       var keys = areaKeys();
