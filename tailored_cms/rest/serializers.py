@@ -161,13 +161,15 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class ShownVariantSerializer(serializers.Serializer):
-    label = serializers.CharField(help_text="The editor's name for the variant.")  # type: ignore[assignment]  # not Field.label
+    text = serializers.CharField(
+        help_text="Whom the variant is made for (topics, themes, layouts, segments by name), in a sentence for the "
+        "visitor, in the request's language. The editor's label is never shown to visitors."
+    )
     fallback = serializers.BooleanField(help_text="Whether it is the area's fallback.")
 
 
 class AreaExplanationSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The area's key (data-tailored-area-key on the page).")
-    label = serializers.CharField(help_text="The editor's name for the area.")  # type: ignore[assignment]  # not Field.label
     strategy = serializers.CharField(help_text="static, customization, ... (how the area picks).")
     shown = ShownVariantSerializer(many=True, help_text="The variants the visitor sees, best first.")
     reasons = ReasonSerializer(many=True, help_text="Why; one per rule that put variants there.")

@@ -169,8 +169,9 @@ def test_why_am_i_seeing_this_gives_the_reason_and_erase_my_data_forgets_the_vis
 
     open_why(page)
     why = page.locator("[data-tailored-why]")
-    hero = why.locator("li", has_text="Homepage hero")
-    expect(hero).to_contain_text("You see: Sports fans.")
+    hero = why.locator("li", has_text="You follow Sports.")
+    expect(hero).to_contain_text("It is made for readers who follow Sports.")
+    expect(why).not_to_contain_text("Homepage hero")  # the editor's label
     expect(hero).to_contain_text("You follow Sports.")
     expect(why).to_contain_text("What you read here is not noted.")
 

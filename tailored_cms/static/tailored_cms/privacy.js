@@ -183,16 +183,17 @@
     } else {
       var list = document.createElement("ul");
       list.className = "tailored-why-list";
-      answer.areas.forEach(function (area) {
+      answer.areas.forEach(function (area, index) {
         var item = document.createElement("li");
         item.setAttribute("data-tailored-why-area", area.key);
         var title = document.createElement("strong");
-        title.textContent = area.label || gettext("A tailored part of this page");
+        // Translators: %(number)s counts the tailored parts of the page, in the order they come.
+        title.textContent = answer.areas.length > 1
+          ? interpolate(gettext("Tailored part %(number)s of this page"), { number: index + 1 }, true)
+          : gettext("A tailored part of this page");
         item.appendChild(title);
-        var labels = area.shown.map(function (variant) { return variant.label; }).filter(Boolean);
-        // Translators: %(labels)s names what this part of the page shows the visitor, separated by commas.
-        var seen = interpolate(gettext("You see: %(labels)s."), { labels: labels.join(", ") }, true);
-        item.appendChild(paragraph(labels.length ? seen : gettext("Nothing is shown here for you.")));
+        var shown = area.shown.map(function (variant) { return variant.text; }).filter(Boolean);
+        item.appendChild(paragraph(shown.length ? shown.join(" ") : gettext("Nothing is shown here for you.")));
         item.appendChild(
           paragraph(area.reasons.map(function (reason) { return reason.text; }).join(" "), "tailored-why-reason")
         );
