@@ -12,6 +12,7 @@ from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
 from ..conf import tailored_settings
+from ..visitors.accessibility import MOTIONS, TEXT_SIZES
 from ..visitors.models import Topic
 from ..visitors.preferences import clean_preferences
 from ..visitors.snapshot import Snapshot
@@ -60,6 +61,21 @@ class PreferencesSerializer(serializers.Serializer):
         choices=(), required=False, allow_null=True, allow_blank=True, help_text="null: the site's default."
     )
     widgets = WidgetsSerializer(required=False, allow_null=True)
+    motion = serializers.ChoiceField(
+        choices=list(MOTIONS),
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="reduced: no animations or transitions; null: as the visitor's browser says "
+        "(prefers-reduced-motion).",
+    )
+    text_size = serializers.ChoiceField(
+        choices=list(TEXT_SIZES),
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="large: larger text; null: the site's size.",
+    )
     effective_theme = serializers.CharField(read_only=True, help_text="The theme shown: the choice or the default.")
     effective_layout = serializers.CharField(read_only=True, help_text="The layout shown: the choice or the default.")
 
@@ -89,6 +105,8 @@ class PreferencesSerializer(serializers.Serializer):
             "theme": snapshot.theme if snapshot.theme in tailored_settings.THEMES else None,
             "layout": snapshot.layout if snapshot.layout in tailored_settings.LAYOUTS else None,
             "widgets": {"order": list(snapshot.widget_order), "hidden": list(snapshot.hidden_widgets)},
+            "motion": snapshot.motion if snapshot.motion in MOTIONS else None,
+            "text_size": snapshot.text_size if snapshot.text_size in TEXT_SIZES else None,
             "effective_theme": snapshot.effective_theme,
             "effective_layout": snapshot.effective_layout,
         }

@@ -43,6 +43,7 @@ def test_the_page_shows_the_form_with_what_the_visitor_sees_now():
     assert 'type="checkbox" name="topics" value="sports"' in html and " Sports</label>" in html
     assert html.count('type="radio" name="theme"') == 3 and html.count('type="radio" name="layout"') == 3
     assert 'name="theme" value="light" id="tailored-theme_0" checked' in html  # the site's default
+    assert html.count('type="radio" name="motion"') == 2 and html.count('type="radio" name="text_size"') == 2
     assert 'name="reset"' in html and "Reset to defaults" in html
     assert "private" in response["Cache-Control"] and "Cookie" in response["Vary"]
 
