@@ -120,6 +120,13 @@ SETTINGS: dict[str, Setting] = {
         "`Sec-CH-Prefers-Reduced-Motion`) ask for where the visitor chose no theme or motion: `dark`, `reduced`, "
         "both or empty (`{% tailored_body_attrs %}` varies on it). The five headers must differ (check E009).",
     ),
+    "PREFERENCES_BASE_TEMPLATE": Setting(
+        "base.html",
+        "str",
+        "The site's base template, which the no-JS preferences page (`/tailored/preferences/`) extends so that it "
+        "has the site's header, styles and theme: it fills its blocks `title` and `content`. A site without it "
+        '(or with `""`) gets a plain built-in frame.',
+    ),
     "CACHE_VARIANT_BUDGET": Setting(
         1000,
         "int",

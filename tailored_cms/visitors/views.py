@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import select_template
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,6 +20,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, requires_csrf_token
 
+from ..conf import tailored_settings
 from .consent import may_track, opted_out_by_browser
 from .forms import PreferencesForm, preferences_form_context
 from .preferences import reset_preferences, save_consent, save_preferences
@@ -31,6 +33,7 @@ CONSENT_ANSWERS = {"yes": True, "no": False}
 # Where the banner's no-JS answer leads back to: the page, at the banner's "Your answer was saved." status (the
 # banner template has it for visitors who answered, shown by CSS when it is the target: the same for everyone).
 CONSENT_SAVED_FRAGMENT = "tailored-consent-saved"
+BUILTIN_BASE_TEMPLATE = "tailored_cms/preferences_base.html"
 
 
 def safe_next_url(request: HttpRequest) -> str:
@@ -60,6 +63,12 @@ def consent_context(request: HttpRequest) -> dict[str, Any]:
     else:
         state = _("We note what you read here to tailor this site to you, unless you say no.")
     return {"consent_state_text": state}
+
+
+def preferences_base_template() -> Any:
+    """The frame of the preferences page: ``PREFERENCES_BASE_TEMPLATE`` if the site has it, else the built-in."""
+    names = [tailored_settings.PREFERENCES_BASE_TEMPLATE, BUILTIN_BASE_TEMPLATE]
+    return select_template([name for name in names if name])
 
 
 def sent_from_this_site(request: HttpRequest) -> bool:
@@ -168,9 +177,12 @@ class PreferencesPageView(View):
 
     def render_page(self, request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
         context["messages"] = messages.get_messages(request)  # works without the messages context processor
+        context["preferences_base"] = preferences_base_template()
         if "consent_state_text" not in context:
             context.update(consent_context(request))
-        return render(request, self.template_name, context, status=status)
+        response = render(request, self.template_name, context, status=status)
+        response["X-Robots-Tag"] = "noindex"  # the site's <head> is not ours to add a robots meta tag to
+        return response
 
     def redirect(self, request: HttpRequest, next_url: str) -> HttpResponseRedirect:
         response = HttpResponseRedirect(next_url or reverse("tailored_cms:preferences"))

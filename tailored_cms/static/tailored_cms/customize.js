@@ -459,9 +459,35 @@
     });
   }
 
+  /* ---- The site's Customize link ------------------------------------------------------------------- */
+
+  /* A link to the preferences page (the site's *Customize* link, the no-JS way) leads, on a page with a panel,
+     to the panel: scrolled to, its title focused, so keyboard and screen reader users land there too. */
+  function leadCustomizeLinksToPanel() {
+    var panel = document.querySelector("[data-tailored-panel]");
+    var form = panel && panel.querySelector("form[action]");
+    if (!form) return;
+    var preferences = new URL(form.getAttribute("action"), window.location.href);
+    document.addEventListener("click", function (event) {
+      if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      var link = event.target.closest && event.target.closest("a[href]");
+      if (!link || link.closest("[data-tailored-panel], [data-tailored-why], [data-tailored-consent], .tailored-consent-saved")) return;
+      var url = new URL(link.href, window.location.href);
+      if (url.origin !== preferences.origin || url.pathname !== preferences.pathname) return;
+      event.preventDefault();
+      var title = panel.querySelector(".tailored-panel-title") || panel;
+      if (!title.hasAttribute("tabindex")) title.setAttribute("tabindex", "-1");
+      var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      still = still || body.classList.contains("tailored-motion-reduced");
+      title.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+      title.focus({ preventScroll: true });
+    });
+  }
+
   function start() {
     document.querySelectorAll("[data-tailored-panel]").forEach(enhancePanel);
     document.querySelectorAll("[data-tailored-board]").forEach(enhanceBoard);
+    leadCustomizeLinksToPanel();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
