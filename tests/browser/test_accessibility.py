@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .accessibility import assert_accessible
+from .demo_server import DemoSite
 from .test_consent_and_tracking import open_why
 from .test_visitor_customizes import choose, open_home
 
@@ -110,6 +111,26 @@ def test_the_banner_never_hides_the_focused_control_and_comes_first_in_the_keybo
     # The skip link first, then the banner: where a visitor meets it, not after the footer.
     assert "skip-link" in order[0]["name"]
     assert order[1]["inBanner"], order[1]["name"]
+
+
+def test_the_status_an_answer_without_javascript_comes_back_to(visitor: Page, demo_site: DemoSite):
+    page = visitor
+    open_home(page)
+    # What the banner's form sends without JavaScript (test_consent_and_tracking.py follows it with JS off).
+    answer = page.request.post(
+        "/tailored/preferences/consent/",
+        form={"consent": "no", "next": "/en/"},
+        headers={"Origin": demo_site.base_url.rstrip("/")},
+        max_redirects=0,
+    )
+    assert answer.status == 303 and answer.headers["location"] == "/en/#tailored-consent-saved"
+    page.goto("about:blank")  # a new document: from /en/ to /en/#… would only scroll
+    page.goto("/en/#tailored-consent-saved")
+    expect(page.locator("#tailored-consent-saved")).to_be_visible()
+    expect(page.locator("[data-tailored-consent]")).to_have_count(0)
+    assert_accessible(page)
+    page.goto("/en/")
+    expect(page.locator("#tailored-consent-saved")).to_be_hidden()  # only as the target
 
 
 def test_the_customize_link_leads_to_the_panel(visitor: Page):
