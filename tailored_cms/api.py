@@ -264,9 +264,21 @@ def set_preferences(
     theme: str = _UNSET,
     layout: str = _UNSET,
     widgets: dict[str, list[str]] = _UNSET,
+    motion: str = _UNSET,
+    text_size: str = _UNSET,
 ) -> Snapshot:
-    """Change the named choices of the request's visitor (others stay); raises ``ValidationError`` if invalid."""
-    given = {"topics": topics, "theme": theme, "layout": layout, "widgets": widgets}
+    """Change the named choices of the request's visitor (others stay); raises ``ValidationError`` if invalid.
+
+    ``motion="reduced"`` and ``text_size="large"`` are the accessibility choices (``""``: the browser's, the site's).
+    """
+    given = {
+        "topics": topics,
+        "theme": theme,
+        "layout": layout,
+        "widgets": widgets,
+        "motion": motion,
+        "text_size": text_size,
+    }
     data = {name: (list(value) if name == "topics" else value) for name, value in given.items() if value is not _UNSET}
     return save_preferences(request, clean_preferences(data, partial=True))
 

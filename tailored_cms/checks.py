@@ -110,17 +110,23 @@ def _check_consent_and_redis() -> list[Error]:
 
 
 def _check_vary_headers() -> list[Error]:
-    """The four vary headers are four different names (E009)."""
+    """The five vary headers are five different names (E009)."""
     errors: list[Error] = []
-    header_settings = ("VARY_HEADER", "WIDGETS_VARY_HEADER", "CONSENT_VARY_HEADER", "HOLDOUT_VARY_HEADER")
+    header_settings = (
+        "VARY_HEADER",
+        "WIDGETS_VARY_HEADER",
+        "CONSENT_VARY_HEADER",
+        "HOLDOUT_VARY_HEADER",
+        "PREFERS_VARY_HEADER",
+    )
     headers = [getattr(tailored_settings, name) for name in header_settings]
     if not all(isinstance(h, str) and h for h in headers) or len({str(h).lower() for h in headers}) < len(headers):
         # One header for two things: the middleware would overwrite one value with the other, and the CMS
         # caches would then serve one visitor's tailoring (or beacon) to another.
         errors.append(
             Error(
-                f"{SETTING_NAME}['VARY_HEADER'], ['WIDGETS_VARY_HEADER'], ['CONSENT_VARY_HEADER'] and "
-                f"['HOLDOUT_VARY_HEADER'] must be four different header names; they are "
+                f"{SETTING_NAME}['VARY_HEADER'], ['WIDGETS_VARY_HEADER'], ['CONSENT_VARY_HEADER'], "
+                f"['HOLDOUT_VARY_HEADER'] and ['PREFERS_VARY_HEADER'] must be five different header names; they are "
                 f"{', '.join(repr(h) for h in headers)}.",
                 id="tailored_cms.E009",
             )

@@ -143,7 +143,21 @@ SETTINGS: dict[str, Setting] = {
         "X-Tailored-Holdout",
         "str",
         "The same for the visitor's holdout bucket (`0`–`99`, empty without a visitor id): tailored areas with a "
-        "holdout vary on it. The four headers must differ (check E009).",
+        "holdout vary on it. The five headers must differ (check E009).",
+    ),
+    "PREFERS_VARY_HEADER": Setting(
+        "X-Tailored-Prefers",
+        "str",
+        "The same for what the browser's client hints (`Sec-CH-Prefers-Color-Scheme`, "
+        "`Sec-CH-Prefers-Reduced-Motion`) ask for where the visitor chose no theme or motion: `dark`, `reduced`, "
+        "both or empty (`{% tailored_body_attrs %}` varies on it). The five headers must differ (check E009).",
+    ),
+    "PREFERENCES_BASE_TEMPLATE": Setting(
+        "base.html",
+        "str",
+        "The site's base template, which the no-JS preferences page (`/tailored/preferences/`) extends so that it "
+        "has the site's header, styles and theme: it fills its blocks `title` and `content`. A site without it "
+        '(or with `""`) gets a plain built-in frame.',
     ),
     "CACHE_VARIANT_BUDGET": Setting(
         1000,

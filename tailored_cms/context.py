@@ -26,6 +26,7 @@ from .rules.active import refresh_active_segments
 from .tracking.capture import is_page_view, page_view
 from .tracking.delivery import enqueue
 from .tracking.stream import TrackedEvent
+from .visitors.accessibility import ACCEPT_CH, HINT_HEADERS, MOTIONS, browser_preferences
 from .visitors.buckets import holdout_bucket, in_holdout
 from .visitors.consent import consent_state, opted_out_by_browser, tracking_allowed
 from .visitors.identity import delete_visitor_cookie, read_visitor_id, set_visitor_cookie
@@ -59,6 +60,7 @@ class VisitorContext:
         self._minted = False  # a visitor id made up for tracking this request (no row, no snapshot yet)
         self.pending_events: list[TrackedEvent] = []  # sent in one round trip when the response is done
         self._segments: tuple[Snapshot, tuple[str, ...]] | None = None  # (for which snapshot, the slugs)
+        self.used_browser_hints = False  # the page shows what the browser's client hints ask for
 
     @property
     def snapshot(self) -> Snapshot:
@@ -106,6 +108,19 @@ class VisitorContext:
     def in_holdout(self, area_key: str, percent: int) -> bool:
         """``True`` if the visitor is in that area's holdout (no I/O)."""
         return in_holdout(self._snapshot.visitor_id, area_key, percent)
+
+    def browser_preferences(self, request: HttpRequest) -> tuple[str, str]:
+        """(theme, motion) the browser's client hints ask for where the visitor chose none (no I/O)."""
+        if self._load is not None:
+            return "", ""  # events/: renders no page
+        snapshot = self._snapshot
+        return browser_preferences(
+            request, theme_chosen=snapshot.theme in tailored_settings.THEMES, motion_chosen=snapshot.motion in MOTIONS
+        )
+
+    def prefers_key(self, request: HttpRequest) -> str:
+        """What the page varies on for the browser's preferences: e.g. ``"dark reduced"``, ``""`` (no I/O)."""
+        return " ".join(value for value in self.browser_preferences(request) if value)
 
     def consent_state(self, request: HttpRequest) -> str:
         """``consent.TRACKED``, ``ASK`` or ``NOT_TRACKED``, for the caches' vary header (no I/O)."""
@@ -161,6 +176,12 @@ class VisitorContext:
 
     def finish(self, request: HttpRequest, response: HttpResponse) -> None:
         self._send_events()
+        if response.get("Content-Type", "").startswith("text/html") and not response.has_header("Accept-CH"):
+            # Browsers that support them send these on their next requests (over HTTPS): the page then follows
+            # the visitor's colour scheme and motion preferences from the server too (CSS media queries meanwhile).
+            response["Accept-CH"] = ACCEPT_CH
+        if self.used_browser_hints or has_vary_header(response, tailored_settings.PREFERS_VARY_HEADER):
+            patch_vary_headers(response, HINT_HEADERS)
         if self._cookie is None:
             delete_visitor_cookie(response)
         elif self._cookie is not _KEEP:

@@ -20,8 +20,9 @@ class TailoredMiddleware:
     Except for ``events/``: its view reads the snapshot in the one round trip that also stores the events, so
     here the snapshot is left unloaded (``resolve_visitor`` recognises the path, reversed once per urlconf).
 
-    The variant keys, the consent state and the holdout bucket go into request headers (``VARY_HEADER``,
-    ``WIDGETS_VARY_HEADER``, ``CONSENT_VARY_HEADER``, ``HOLDOUT_VARY_HEADER``) that tailored plugins and tags
+    The variant keys, the consent state, the holdout bucket and what the browser's client hints ask for (where
+    the visitor chose nothing) go into request headers (``VARY_HEADER``, ``WIDGETS_VARY_HEADER``,
+    ``CONSENT_VARY_HEADER``, ``HOLDOUT_VARY_HEADER``, ``PREFERS_VARY_HEADER``) that tailored plugins and tags
     name in ``get_vary_cache_on``, so the placeholder and page caches keep one copy per tailoring. Values a
     client sends for those headers are overwritten, never trusted.
 
@@ -40,6 +41,7 @@ class TailoredMiddleware:
         request.META[meta_key(tailored_settings.WIDGETS_VARY_HEADER)] = context.widgets_key
         request.META[meta_key(tailored_settings.CONSENT_VARY_HEADER)] = context.consent_state(request)
         request.META[meta_key(tailored_settings.HOLDOUT_VARY_HEADER)] = context.holdout_key
+        request.META[meta_key(tailored_settings.PREFERS_VARY_HEADER)] = context.prefers_key(request)
         response = self.get_response(request)
         context.finish(request, response)
         return response

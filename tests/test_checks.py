@@ -100,13 +100,14 @@ def test_every_consent_source_is_accepted(settings, source):
         {"WIDGETS_VARY_HEADER": "x-tailored-consent"},
         {"CONSENT_VARY_HEADER": ""},
         {"HOLDOUT_VARY_HEADER": "x-tailored-variant"},
+        {"PREFERS_VARY_HEADER": "X-Tailored-Holdout"},
     ],
 )
-def test_the_four_vary_headers_must_be_different_names(settings, headers):
+def test_the_five_vary_headers_must_be_different_names(settings, headers):
     """One header for two things would let the CMS caches serve one visitor's tailoring or beacon to another."""
     settings.TAILORED_CMS = headers
     messages = [m for m in run_checks() if m.id == "tailored_cms.E009"]
-    assert messages and "CONSENT_VARY_HEADER" in messages[0].msg and "HOLDOUT_VARY_HEADER" in messages[0].msg
+    assert messages and "CONSENT_VARY_HEADER" in messages[0].msg and "PREFERS_VARY_HEADER" in messages[0].msg
 
 
 @pytest.mark.parametrize(

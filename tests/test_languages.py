@@ -161,9 +161,8 @@ def test_without_javascript_no_english_of_tailored_cms_is_on_the_page(language):
     assert len(keys) == 3  # the hero, "Recommended for you" and "Today's picks"
     explained = visitor.get("/tailored/api/v1/explain/?areas=" + ",".join(keys))
     assert explained.status_code == 200
-    why = "\n".join(  # what privacy.js writes of the answer: the areas' and variants' labels, the reasons
-        [area["label"] for area in explained.json()["areas"]]
-        + [shown["label"] for area in explained.json()["areas"] for shown in area["shown"]]
+    why = "\n".join(  # what privacy.js writes of the answer: whom the shown variants are for, the reasons
+        [shown["text"] for area in explained.json()["areas"] for shown in area["shown"]]
         + [reason["text"] for area in explained.json()["areas"] for reason in area["reasons"]]
     )
 

@@ -642,6 +642,7 @@ PUBLIC = {
     f"{API[1:]}explain/": "why this visitor sees what they see",
     f"{API[1:]}schema/": "the API's OpenAPI schema",
     "tailored/preferences/": "the visitor's own choices and consent, without JavaScript",
+    "tailored/preferences/consent/": "the consent banner's answer without JavaScript, from a page of this site",
     "tailored/jsi18n/<str:language>/": "the scripts' translations, the same for everyone",
 }
 # Signed-in users, each on their own session only.

@@ -210,3 +210,17 @@ def test_a_site_seeded_in_english_only_gets_spanish_and_italian():
 def test_the_seeder_is_the_example_sites_not_the_packages():
     """It creates the editor login: no command of the installed package may create users."""
     assert get_commands()["tailored_demo"] == "example_site.demo"
+
+
+@pytest.mark.usefixtures("tailored_redis")
+def test_every_demo_page_has_one_h1_in_every_language(db):
+    seed()
+    visitor = Client()
+    paths = [page.get_absolute_url(language) for page in Page.objects.order_by("path") for language in LANGUAGES]
+    paths.append("/tailored/preferences/")
+    assert len(paths) > len(LANGUAGES)  # the homepage and the articles
+    for path in paths:
+        response = visitor.get(path)
+        assert response.status_code == 200, path
+        html = response.content.decode()
+        assert len(re.findall(r"<h1[\s>]", html)) == 1, (path, re.findall(r"<h1[^>]*>.*?</h1>", html, re.S))

@@ -183,7 +183,7 @@ def test_preview_with_topics_theme_and_layout(page, editor):
     url = page.get_absolute_url()
     preview(editor, url, topics=["sports"], theme="dark", layout="grid")
     html = editor.get(url).content.decode()
-    assert "<p>SPORTS" in html and 'class="tailored-theme-dark tailored-layout-grid"' in html
+    assert "<p>SPORTS" in html and 'class="tailored-theme-dark tailored-layout-grid ' in html
     assert "<strong>following Sports, Dark theme, Grid layout</strong>" in html
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "Reason",
     "ReasonKind",
     "describe",
+    "describe_variant",
     "explain",
     "live_areas",
     "load_areas",
@@ -108,6 +109,26 @@ def describe(reason: Reason, names: Mapping[str, str] | None = None) -> str:
     if reason.because == NO_CHOICES:
         return _("You haven't chosen any topics, theme or layout yet, so you see what everyone sees.")
     return _("Nothing here is meant for your choices, so you see what everyone sees.")
+
+
+def describe_variant(variant: Variant, names: Mapping[str, str] | None = None) -> str:
+    """What a shown variant is, in the visitor's terms: whom it is made for (topics, themes, layouts and segments
+    by their names), never the editor's label; ``names`` maps topic and segment slugs to their names."""
+    names = names or {}
+    sentences = []
+    if variant.topics:
+        topics = get_text_list([names.get(slug, slug) for slug in variant.topics], _("or"))
+        sentences.append(_("It is made for readers who follow %(topics)s.") % {"topics": topics})
+    if variant.themes:
+        themes = get_text_list([str(tailored_settings.THEMES.get(t, t)) for t in variant.themes], _("or"))
+        sentences.append(_("It is made for the %(themes)s theme.") % {"themes": themes})
+    if variant.layouts:
+        layouts = get_text_list([str(tailored_settings.LAYOUTS.get(x, x)) for x in variant.layouts], _("or"))
+        sentences.append(_("It is made for the %(layouts)s layout.") % {"layouts": layouts})
+    if variant.segments:
+        groups = get_text_list([names.get(slug, slug) for slug in variant.segments], _("or"))
+        sentences.append(_("It is made for %(segments)s.") % {"segments": groups})
+    return " ".join(sentences) or _("It is what everyone sees.")
 
 
 def live_areas() -> QuerySet[TailoredArea]:

@@ -12,7 +12,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..areas.explanation import describe, explain, load_areas
+from ..areas.explanation import describe, describe_variant, explain, load_areas
 from ..areas.windows import is_live, live, moment
 from ..context import VisitorContext
 from ..rules.models import Segment
@@ -83,8 +83,8 @@ class ExplainView(VisitorAPIView):
     """Per area: the strategy, the variants the visitor sees and why (``areas.explanation``).
 
     Keys that name no area (a page cached before an area was deleted) are listed under ``unknown``, not an
-    error. Cost: 3 queries (the areas, their variants, the names of the visitor's topics), a 4th for the names of
-    their segments if they are in any; no Redis; asked
+    error. Cost: 3 queries (the areas, their variants, the names of the topics), a 4th for the names of
+    segments if the visitor is in any or a shown variant is for some; no Redis; asked
     when a visitor opens "Why am I seeing this?", never on the page's own request.
     """
 
@@ -94,10 +94,8 @@ class ExplainView(VisitorAPIView):
         context = cast(VisitorContext, visitor_context(request._request))
         snapshot = context.snapshot
         loaded = load_areas(keys)
-        topics = Topic.objects.filter(slug__in=snapshot.topics).names() if loaded else {}
         segments = context.segments(request._request)
-        segment_names = Segment.objects.filter(slug__in=segments).names() if loaded and segments else {}
-        areas = []
+        explained = []
         at = moment(request._request)
         for key in keys:
             if key not in loaded:
@@ -109,18 +107,29 @@ class ExplainView(VisitorAPIView):
             held_out = context.in_holdout(area.key, area.holdout_percent)  # a static area says so first
             optimized = area.strategy_class.allocated_variant(area.key, variants, context.visitor_id)
             explanation = explain(area.strategy, variants, snapshot, area.max_items, segments, held_out, optimized)
-            areas.append(
-                {
-                    "key": key,
-                    "label": area.label,
-                    "strategy": area.strategy,
-                    "shown": [{"label": v.label, "fallback": v.fallback} for v in explanation.shown],
-                    "reasons": [
-                        {**asdict(reason), "text": describe(reason, segment_names if reason.segments else topics)}
-                        for reason in explanation.reasons
-                    ],
-                }
-            )
+            explained.append((key, area, explanation))
+        # Named in the visitor's language: the topics they follow and those the shown variants are for; the same
+        # for segments. Editors' labels (of areas and variants) are never shown to visitors.
+        shown = [variant for _key, _area, explanation in explained for variant in explanation.shown]
+        topic_slugs = {*snapshot.topics, *(slug for variant in shown for slug in variant.topics)}
+        segment_slugs = {*segments, *(slug for variant in shown for slug in variant.segments)}
+        topics = Topic.objects.filter(slug__in=topic_slugs).names() if explained else {}
+        segment_names = Segment.objects.filter(slug__in=segment_slugs).names() if explained and segment_slugs else {}
+        areas = [
+            {
+                "key": key,
+                "strategy": area.strategy,
+                "shown": [
+                    {"text": describe_variant(variant, {**topics, **segment_names}), "fallback": variant.fallback}
+                    for variant in explanation.shown
+                ],
+                "reasons": [
+                    {**asdict(reason), "text": describe(reason, segment_names if reason.segments else topics)}
+                    for reason in explanation.reasons
+                ],
+            }
+            for key, area, explanation in explained
+        ]
         document = {
             "areas": areas,
             "unknown": [key for key in keys if key not in loaded],

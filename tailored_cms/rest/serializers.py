@@ -12,6 +12,7 @@ from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
 from ..conf import tailored_settings
+from ..visitors.accessibility import MOTIONS, TEXT_SIZES
 from ..visitors.models import Topic
 from ..visitors.preferences import clean_preferences
 from ..visitors.snapshot import Snapshot
@@ -60,6 +61,21 @@ class PreferencesSerializer(serializers.Serializer):
         choices=(), required=False, allow_null=True, allow_blank=True, help_text="null: the site's default."
     )
     widgets = WidgetsSerializer(required=False, allow_null=True)
+    motion = serializers.ChoiceField(
+        choices=list(MOTIONS),
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="reduced: no animations or transitions; null: as the visitor's browser says "
+        "(prefers-reduced-motion).",
+    )
+    text_size = serializers.ChoiceField(
+        choices=list(TEXT_SIZES),
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="large: larger text; null: the site's size.",
+    )
     effective_theme = serializers.CharField(read_only=True, help_text="The theme shown: the choice or the default.")
     effective_layout = serializers.CharField(read_only=True, help_text="The layout shown: the choice or the default.")
 
@@ -89,6 +105,8 @@ class PreferencesSerializer(serializers.Serializer):
             "theme": snapshot.theme if snapshot.theme in tailored_settings.THEMES else None,
             "layout": snapshot.layout if snapshot.layout in tailored_settings.LAYOUTS else None,
             "widgets": {"order": list(snapshot.widget_order), "hidden": list(snapshot.hidden_widgets)},
+            "motion": snapshot.motion if snapshot.motion in MOTIONS else None,
+            "text_size": snapshot.text_size if snapshot.text_size in TEXT_SIZES else None,
             "effective_theme": snapshot.effective_theme,
             "effective_layout": snapshot.effective_layout,
         }
@@ -161,13 +179,15 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class ShownVariantSerializer(serializers.Serializer):
-    label = serializers.CharField(help_text="The editor's name for the variant.")  # type: ignore[assignment]  # not Field.label
+    text = serializers.CharField(
+        help_text="Whom the variant is made for (topics, themes, layouts, segments by name), in a sentence for the "
+        "visitor, in the request's language. The editor's label is never shown to visitors."
+    )
     fallback = serializers.BooleanField(help_text="Whether it is the area's fallback.")
 
 
 class AreaExplanationSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The area's key (data-tailored-area-key on the page).")
-    label = serializers.CharField(help_text="The editor's name for the area.")  # type: ignore[assignment]  # not Field.label
     strategy = serializers.CharField(help_text="static, customization, ... (how the area picks).")
     shown = ShownVariantSerializer(many=True, help_text="The variants the visitor sees, best first.")
     reasons = ReasonSerializer(many=True, help_text="Why; one per rule that put variants there.")

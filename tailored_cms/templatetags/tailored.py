@@ -16,6 +16,7 @@ from ..areas.page_cache import vary_page_cache_on
 from ..conf import tailored_settings
 from ..mounts import api_root, script_catalog_url
 from ..tracking.beacon_config import beacon_config
+from ..visitors.accessibility import MOTIONS, TEXT_SIZES
 from ..visitors.consent import TRACKED, ConsentState, bridged_consent, consent_state
 
 register = template.Library()
@@ -28,25 +29,46 @@ def tailoring_headers() -> tuple[str, str]:
 
 @register.simple_tag(takes_context=True)
 def tailored_body_attrs(context: dict[str, Any]) -> SafeString:
-    """``class="tailored-theme-<theme> tailored-layout-<layout>"`` plus data attributes, for ``<body>``.
+    """``class="tailored-theme-<theme> tailored-layout-<layout> ..."`` plus data attributes, for ``<body>``.
 
+    The classes: ``tailored-theme-<theme>`` and ``tailored-layout-<layout>``; ``tailored-theme-auto`` while the
+    visitor has chosen no theme (CSS then follows ``prefers-color-scheme`` and ``prefers-contrast``);
+    ``tailored-motion-reduced`` (chosen, or asked for by the browser's client hint) or ``tailored-motion-auto``
+    (CSS follows ``prefers-reduced-motion``); ``tailored-text-large`` when chosen. A theme the visitor has not
+    chosen is ``dark`` when the ``Sec-CH-Prefers-Color-Scheme`` hint says so (``visitors.accessibility``).
     ``data-tailored-api`` tells customize.js where the REST API is, wherever the site mounts our URLs.
 
     Cost: no SQL, no Redis (the snapshot is already loaded). The theme is baked into the page outside any
     plugin, and a placeholder django CMS serves from its cache declares nothing to the page cache, so the page
-    cache is told here to vary on both tailoring headers (see ``areas.page_cache``).
+    cache is told here to vary on the tailoring headers and on ``PREFERS_VARY_HEADER`` (the client hints, as
+    the middleware normalised them): a page is never served with one visitor's look to another
+    (see ``areas.page_cache``).
     """
     request = context.get("request")
     tailored = getattr(request, "tailored", None)
+    theme_chosen = motion_chosen = False
+    motion = text_size = ""
     if request is None or tailored is None:
         theme, layout = tailored_settings.DEFAULT_THEME, tailored_settings.DEFAULT_LAYOUT
     else:
         snapshot = tailored.snapshot  # marks the response visitor-dependent (Vary: Cookie)
         theme, layout = snapshot.effective_theme, snapshot.effective_layout
-        vary_page_cache_on(request, *tailoring_headers(), context=context)
+        theme_chosen, motion_chosen = snapshot.theme in tailored_settings.THEMES, snapshot.motion in MOTIONS
+        motion = snapshot.motion if motion_chosen else ""
+        text_size = snapshot.text_size if snapshot.text_size in TEXT_SIZES else ""
+        hinted_theme, hinted_motion = tailored.browser_preferences(request)
+        theme, motion = hinted_theme or theme, hinted_motion or motion
+        tailored.used_browser_hints = True
+        vary_page_cache_on(request, *tailoring_headers(), tailored_settings.PREFERS_VARY_HEADER, context=context)
+    classes = [f"tailored-theme-{theme}", f"tailored-layout-{layout}"]
+    if not theme_chosen:
+        classes.append("tailored-theme-auto")
+    classes.append(f"tailored-motion-{motion}" if motion else "tailored-motion-auto")
+    if text_size:
+        classes.append(f"tailored-text-{text_size}")
     return format_html(
-        'class="tailored-theme-{0} tailored-layout-{1}" data-tailored-theme="{0}" data-tailored-layout="{1}"'
-        ' data-tailored-api="{2}"',
+        'class="{0}" data-tailored-theme="{1}" data-tailored-layout="{2}" data-tailored-api="{3}"',
+        " ".join(classes),
         theme,
         layout,
         api_root(),

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
+from .accessibility import MOTIONS, TEXT_SIZES
 from .models import Topic
 from .preferences import clean_preferences
 from .request import visitor_context
@@ -20,13 +21,15 @@ __all__ = [
     "CHOICE_FIELDS",
     "PreferencesForm",
     "layout_choices",
+    "motion_choices",
     "preferences_form_context",
+    "text_size_choices",
     "theme_choices",
     "topic_choices",
 ]
 
 # The choices the form can show; a form showing only some names them in ``fields`` inputs.
-CHOICE_FIELDS = ("topics", "theme", "layout")
+CHOICE_FIELDS = ("topics", "theme", "layout", "motion", "text_size")
 
 
 class _CheckedLaterChoiceField(forms.ChoiceField):
@@ -56,8 +59,17 @@ def layout_choices() -> list[tuple[str, str]]:
     return list(tailored_settings.LAYOUTS.items())
 
 
+def motion_choices() -> list[tuple[str, str]]:
+    """The default first (as the visitor's device says), then ``MOTIONS``."""
+    return [("", str(_("As my device says"))), *((slug, str(label)) for slug, label in MOTIONS.items())]
+
+
+def text_size_choices() -> list[tuple[str, str]]:
+    return [("", str(_("Standard text"))), *((slug, str(label)) for slug, label in TEXT_SIZES.items())]
+
+
 class PreferencesForm(forms.Form):
-    """Topics, theme and layout; ``clean()`` applies ``clean_preferences``, the result is in ``preferences``.
+    """The visitor's choices but widgets; ``clean()`` applies ``clean_preferences``, the result is in ``preferences``.
 
     Widgets are not on the form, so saving it leaves the visitor's widget arrangement alone. A form that shows
     only some choices (a preferences panel) posts their names as ``fields``; the others are left alone too.
@@ -68,14 +80,18 @@ class PreferencesForm(forms.Form):
     )
     theme = _CheckedLaterChoiceField(label=_("Theme"), required=False, widget=forms.RadioSelect)
     layout = _CheckedLaterChoiceField(label=_("Layout"), required=False, widget=forms.RadioSelect)
+    motion = _CheckedLaterChoiceField(label=_("Motion"), required=False, widget=forms.RadioSelect)
+    text_size = _CheckedLaterChoiceField(label=_("Text size"), required=False, widget=forms.RadioSelect)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "tailored-%s")
         super().__init__(*args, **kwargs)
-        choices = cast("dict[str, forms.ChoiceField]", self.fields)  # the three declared above
+        choices = cast("dict[str, forms.ChoiceField]", self.fields)  # the five declared above
         choices["topics"].choices = topic_choices  # a callable: queried only when the form is rendered
         choices["theme"].choices = theme_choices()
         choices["layout"].choices = layout_choices()
+        choices["motion"].choices = motion_choices()
+        choices["text_size"].choices = text_size_choices()
         self.preferences: dict[str, Any] = {}
 
     @classmethod
@@ -85,6 +101,8 @@ class PreferencesForm(forms.Form):
             "topics": list(snapshot.topics),
             "theme": snapshot.effective_theme,
             "layout": snapshot.effective_layout,
+            "motion": snapshot.motion if snapshot.motion in MOTIONS else "",
+            "text_size": snapshot.text_size if snapshot.text_size in TEXT_SIZES else "",
         }
         return cls(initial=initial, **kwargs)
 

@@ -49,6 +49,9 @@ class Visitor(models.Model):
     layout = models.CharField(_("layout"), max_length=50, blank=True)
     topics = models.JSONField(_("topics followed"), default=list, blank=True)
     widgets = models.JSONField(_("widget arrangement"), default=dict, blank=True)
+    # Accessibility choices (preferences.MOTIONS, preferences.TEXT_SIZES); "" follows the browser or the site.
+    motion = models.CharField(_("motion"), max_length=20, blank=True)
+    text_size = models.CharField(_("text size"), max_length=20, blank=True)
     # field name -> ISO time the visitor last changed it; at login the newer choice wins per field.
     choices_changed = models.JSONField(default=dict, blank=True, editable=False)
     tracking_consent = models.BooleanField(_("tracking consent"), null=True, blank=True)

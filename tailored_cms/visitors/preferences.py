@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext
 from ..conf import tailored_settings
 from ..signals import traits_changed
 from ..text import shown
+from .accessibility import MOTIONS, TEXT_SIZES
 from .models import Topic, Visitor
 from .request import RequestVisitor, visitor_context
 from .snapshot import Snapshot
@@ -22,7 +23,7 @@ from .stale import mark_stale
 from .store import get_store
 from .traits import merge_traits
 
-FIELDS = ("topics", "theme", "layout", "widgets")
+FIELDS = ("topics", "theme", "layout", "widgets", "motion", "text_size")
 WIDGET_KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 # What a Topic.slug can be; anything else is unknown without asking the DB (PostgreSQL refuses NUL characters).
 TOPIC_SLUG = re.compile(r"^[-\w]{1,50}\Z")
@@ -59,7 +60,7 @@ def clean_preferences(data: Mapping[str, Any], *, partial: bool = False) -> dict
     return cleaned
 
 
-def _clean_choice(value: Any, choices: Mapping[str, str], message: str) -> str:
+def _clean_choice(value: Any, choices: Mapping[str, object], message: str) -> str:
     """``value`` if one of ``choices`` (or "" for the default); else ``message`` (translated) names the valid ones."""
     if value in (None, ""):
         return ""
@@ -75,6 +76,16 @@ def _clean_theme(value: Any) -> str:
 def _clean_layout(value: Any) -> str:
     message = gettext("Unknown layout %(value)r. Valid layouts: %(valid)s.")
     return _clean_choice(value, tailored_settings.LAYOUTS, message)
+
+
+def _clean_motion(value: Any) -> str:
+    message = gettext("Unknown motion %(value)r. Valid: %(valid)s, or null for the browser's.")
+    return _clean_choice(value, MOTIONS, message)
+
+
+def _clean_text_size(value: Any) -> str:
+    message = gettext("Unknown text size %(value)r. Valid: %(valid)s, or null for the site's.")
+    return _clean_choice(value, TEXT_SIZES, message)
 
 
 def _clean_topics(value: Any) -> list[str]:
@@ -128,6 +139,8 @@ _CLEANERS = {
     "theme": _clean_theme,
     "layout": _clean_layout,
     "widgets": _clean_widgets,
+    "motion": _clean_motion,
+    "text_size": _clean_text_size,
 }
 
 

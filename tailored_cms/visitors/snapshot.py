@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..conf import tailored_settings
+from .accessibility import MOTIONS, TEXT_SIZES
 
 if TYPE_CHECKING:
     from .models import Visitor
@@ -31,6 +32,8 @@ class Snapshot:
     topics: tuple[str, ...] = ()
     widget_order: tuple[str, ...] = ()
     hidden_widgets: tuple[str, ...] = ()
+    motion: str = ""
+    text_size: str = ""
     tracking_consent: bool | None = None
     # Segments (TRACKED_FIELDS): slugs the visitor is in on every request, and slug -> residual tree of
     # request-time rules for those they are in on some requests only (rules.request_time.segments_for).
@@ -58,6 +61,8 @@ class Snapshot:
             topics=tuple(visitor.topics or ()),
             widget_order=tuple(widgets.get("order", ())),
             hidden_widgets=tuple(widgets.get("hidden", ())),
+            motion=visitor.motion,
+            text_size=visitor.text_size,
             tracking_consent=visitor.tracking_consent,
             segments=segments,
             conditional_segments=conditional,
@@ -103,12 +108,22 @@ class Snapshot:
 
     @property
     def has_choices(self) -> bool:
-        return bool(self.theme or self.layout or self.topics or self.widget_order or self.hidden_widgets)
+        return bool(self.theme or self.layout or self.topics or self.widget_order or self.hidden_widgets or self.look)
+
+    @property
+    def look(self) -> tuple[str, ...]:
+        """The accessibility choices (motion, text size) the site offers that the visitor made; () if none."""
+        motion = self.motion if self.motion in MOTIONS else ""
+        text_size = self.text_size if self.text_size in TEXT_SIZES else ""
+        return (motion, text_size) if motion or text_size else ()
 
     @property
     def variant_key(self) -> str:
-        """Short hash of everything that changes what a tailored area or the page chrome shows."""
-        return self._key("variant", self.effective_theme, self.effective_layout, sorted(self.topics))
+        """Short hash of everything that changes what a tailored area or the page chrome shows.
+
+        The accessibility choices count only once made, so visitors who made none share the keys they had before.
+        """
+        return self._key("variant", self.effective_theme, self.effective_layout, sorted(self.topics), *self.look)
 
     @property
     def widgets_key(self) -> str:

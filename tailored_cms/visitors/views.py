@@ -7,26 +7,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import select_template
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect, requires_csrf_token
 
+from ..conf import tailored_settings
 from .consent import may_track, opted_out_by_browser
 from .forms import PreferencesForm, preferences_form_context
 from .preferences import reset_preferences, save_consent, save_preferences
 from .request import visitor_context
 
-__all__ = ["CONSENT_ANSWERS", "PreferencesPageView", "consent_context"]
+__all__ = ["CONSENT_ANSWERS", "CONSENT_SAVED_FRAGMENT", "ConsentAnswerView", "PreferencesPageView", "consent_context"]
 
 # The consent form's answers (the banner's no-JS form sends the same): value -> consent to tracking.
 CONSENT_ANSWERS = {"yes": True, "no": False}
+# Where the banner's no-JS answer leads back to: the page, at the banner's "Your answer was saved." status (the
+# banner template has it for visitors who answered, shown by CSS when it is the target: the same for everyone).
+CONSENT_SAVED_FRAGMENT = "tailored-consent-saved"
+BUILTIN_BASE_TEMPLATE = "tailored_cms/preferences_base.html"
 
 
 def safe_next_url(request: HttpRequest) -> str:
@@ -58,6 +65,53 @@ def consent_context(request: HttpRequest) -> dict[str, Any]:
     return {"consent_state_text": state}
 
 
+def preferences_base_template() -> Any:
+    """The frame of the preferences page: ``PREFERENCES_BASE_TEMPLATE`` if the site has it, else the built-in."""
+    names = [tailored_settings.PREFERENCES_BASE_TEMPLATE, BUILTIN_BASE_TEMPLATE]
+    return select_template([name for name in names if name])
+
+
+def sent_from_this_site(request: HttpRequest) -> bool:
+    """Whether the browser says this POST comes from a page of this site (``Sec-Fetch-Site``, else ``Origin``).
+
+    Every current browser sends one of them with a form's POST; a request with neither is not trusted.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return False
+    trusted = {f"{request.scheme}://{request.get_host()}", *getattr(settings, "CSRF_TRUSTED_ORIGINS", ())}
+    return origin in trusted
+
+
+@method_decorator([csrf_exempt, never_cache], name="dispatch")
+class ConsentAnswerView(View):
+    """The consent banner's answer without JavaScript, in one step: POST, saved, back to the page (303).
+
+    The banner holds no CSRF token (so the caches may keep it): instead of the token, the browser's own word that
+    the form is on a page of this site (``sent_from_this_site``) guards the answer. A POST without it (another
+    site's form, a browser too old to say) gets the preferences page's CSRF-protected confirmation instead.
+    Back on the page, ``#tailored-consent-saved`` shows the banner's "Your answer was saved." status; without a
+    page to go back to, the preferences page says so in a message.
+    """
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        next_url = safe_next_url(request)
+        answer = request.POST.get("consent", "")
+        page = PreferencesPageView()
+        if answer not in CONSENT_ANSWERS or not sent_from_this_site(request):
+            return requires_csrf_token(page.confirm_consent)(request, answer, next_url)
+        save_consent(request, CONSENT_ANSWERS[answer])
+        if not next_url:
+            messages.success(request, _("Your answer was saved."), fail_silently=True)
+            return page.redirect(request, next_url)
+        return page.redirect(request, f"{next_url.split('#')[0]}#{CONSENT_SAVED_FRAGMENT}")
+
+
 @method_decorator([csrf_protect, never_cache], name="dispatch")
 class PreferencesPageView(View):
     """GET shows the visitor's choices and consent; POST saves one of them (or resets) and redirects back (PRG)."""
@@ -74,16 +128,8 @@ class PreferencesPageView(View):
             context["notice"] = _("Check your choices, then press Save.")
             return self.render_page(request, context, status=200 if valid else 400)
         if "consent" in request.GET:
-            # Sent by a consent banner without JavaScript (a cacheable GET form): confirm the answer by POST.
-            answer = request.GET["consent"]
-            context = {**consent_context(request), "preferences_next": next_url, "consent_only": True}
-            if answer not in CONSENT_ANSWERS:
-                context["notice"] = _("Answer “Allow” or “No thanks”.")
-                return self.render_page(request, context, status=400)
-            button = _("Allow") if CONSENT_ANSWERS[answer] else _("No thanks")
-            context["notice"] = _("Press “%(button)s” to confirm.") % {"button": button}
-            context["consent_confirm"] = answer
-            return self.render_page(request, context)
+            # Sent by a consent banner without JavaScript from a page cached before its form was a POST.
+            return self.confirm_consent(request, request.GET["consent"], next_url)
         context = preferences_form_context(request, next_url=next_url)
         if "reset" in request.GET:
             context["notice"] = _("Press “Reset to defaults” to put every choice back to the site's defaults.")
@@ -118,11 +164,25 @@ class PreferencesPageView(View):
             messages.success(request, _("Your preferences were saved."), fail_silently=True)
         return self.redirect(request, next_url)
 
+    def confirm_consent(self, request: HttpRequest, answer: str, next_url: str) -> HttpResponse:
+        """The consent question alone, with ``answer`` to confirm by a CSRF-protected POST (400 if not an answer)."""
+        context = {**consent_context(request), "preferences_next": next_url, "consent_only": True}
+        if answer not in CONSENT_ANSWERS:
+            context["notice"] = _("Answer “Allow” or “No thanks”.")
+            return self.render_page(request, context, status=400)
+        button = _("Allow") if CONSENT_ANSWERS[answer] else _("No thanks")
+        context["notice"] = _("Press “%(button)s” to confirm.") % {"button": button}
+        context["consent_confirm"] = answer
+        return self.render_page(request, context)
+
     def render_page(self, request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
         context["messages"] = messages.get_messages(request)  # works without the messages context processor
+        context["preferences_base"] = preferences_base_template()
         if "consent_state_text" not in context:
             context.update(consent_context(request))
-        return render(request, self.template_name, context, status=status)
+        response = render(request, self.template_name, context, status=status)
+        response["X-Robots-Tag"] = "noindex"  # the site's <head> is not ours to add a robots meta tag to
+        return response
 
     def redirect(self, request: HttpRequest, next_url: str) -> HttpResponseRedirect:
         response = HttpResponseRedirect(next_url or reverse("tailored_cms:preferences"))

@@ -129,7 +129,7 @@ class PreferencesPanelPlugin(CMSPluginBase):
     name = _("Preferences panel")
     module = MODULE
     render_template = "tailored_cms/plugins/preferences_panel.html"
-    fields = ["title", "show_topics", "show_theme", "show_layout"]
+    fields = ["title", "show_topics", "show_theme", "show_layout", "show_accessibility"]
 
     def render(self, context: dict[str, Any], instance: PreferencesPanel, placeholder: str) -> dict[str, Any]:
         """Cost: 1 query (the topics, when shown); no Redis (the snapshot is already loaded).
@@ -140,7 +140,13 @@ class PreferencesPanelPlugin(CMSPluginBase):
         """
         context = super().render(context, instance, placeholder)
         request = context["request"]
-        shown = {"topics": instance.show_topics, "theme": instance.show_theme, "layout": instance.show_layout}
+        shown = {
+            "topics": instance.show_topics,
+            "theme": instance.show_theme,
+            "layout": instance.show_layout,
+            "motion": instance.show_accessibility,
+            "text_size": instance.show_accessibility,
+        }
         fields = [name for name in CHOICE_FIELDS if shown[name]]
         context.update(preferences_form_context(request, next_url=request.path, fields=fields, method="get"))
         return context

@@ -65,6 +65,7 @@ class PreferencesPanel(CMSPlugin):
     show_topics = models.BooleanField(_("topics"), default=True)
     show_theme = models.BooleanField(_("theme"), default=True)
     show_layout = models.BooleanField(_("layout"), default=True)
+    show_accessibility = models.BooleanField(_("motion and text size"), default=True)
 
     def __str__(self) -> str:
         return self.title

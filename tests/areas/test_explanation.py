@@ -99,3 +99,17 @@ def test_reasons_read_as_sentences_with_topic_names_and_setting_labels():
     assert describe(Reason(FALLBACK, because=STATIC)) == "Everyone sees the same here."
     assert "haven't chosen" in describe(Reason(FALLBACK, because=NO_CHOICES))
     assert "Nothing here is meant for your choices" in describe(Reason(FALLBACK, because=NOTHING_MATCHED))
+
+
+def test_a_shown_variant_is_described_by_whom_it_is_for_never_by_its_label():
+    from tailored_cms.areas.explanation import describe_variant
+
+    names = {"sports": "Sports", "cooking": "Cooking", "night-owls": "Night owls"}
+    assert describe_variant(SPORTS_AT_NIGHT, names) == (
+        "It is made for readers who follow Sports or Cooking. It is made for the Dark theme."
+    )
+    assert describe_variant(GRID, names) == "It is made for the Grid layout."
+    assert describe_variant(Variant(label="SEG-7", segments=["night-owls"]), names) == "It is made for Night owls."
+    assert describe_variant(EVERYONE, names) == "It is what everyone sees."
+    for variant in AREA:
+        assert variant.label not in describe_variant(variant, names)

@@ -94,8 +94,8 @@ def test_a_visitor_who_reads_three_sports_articles_is_recommended_sports_within_
 
     # The visitor can find out why.
     open_why(fan)
-    reason = fan.locator("[data-tailored-why] li", has_text="Recommended for you")
-    expect(reason).to_contain_text("You see: For sports fans.")
+    reason = fan.locator("[data-tailored-why] li", has_text="you are among Sports fans")
+    expect(reason).to_contain_text("It is made for Sports fans.")
     expect(reason).to_contain_text("Picked from what you read here: you are among Sports fans.")
 
     # Someone else, on another browser, still gets what everyone gets.

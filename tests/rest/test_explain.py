@@ -62,11 +62,11 @@ def test_a_visitor_who_chose_nothing_learns_that_they_see_what_everyone_sees(are
     answer = explained(client, areas["hero"], areas["banner"])
     assert answer["tracking"] is False and answer["unknown"] == []
     hero, banner = answer["areas"]
-    assert hero["key"] == areas["hero"].key and hero["label"] == "Hero" and hero["strategy"] == "customization"
-    assert hero["shown"] == [{"label": "Everyone", "fallback": True}]
+    assert hero["key"] == areas["hero"].key and hero["strategy"] == "customization"
+    assert hero["shown"] == [{"text": "It is what everyone sees.", "fallback": True}]
     assert [(r["kind"], r["because"]) for r in hero["reasons"]] == [("fallback", "no_choices")]
     assert hero["reasons"][0]["text"].startswith("You haven't chosen any topics")
-    assert banner["shown"] == [{"label": "For all", "fallback": True}]
+    assert banner["shown"] == [{"text": "It is what everyone sees.", "fallback": True}]
     assert (
         banner["reasons"][0]["because"] == "static" and banner["reasons"][0]["text"] == "Everyone sees the same here."
     )
@@ -77,7 +77,7 @@ def test_a_visitor_is_told_which_of_their_choices_matched(areas):
     answer = explained(fan, areas["hero"], areas["picks"], areas["banner"])
     assert answer["tracking"] is True
     hero, picks, banner = answer["areas"]
-    assert hero["shown"] == [{"label": "Sports fans", "fallback": False}]
+    assert hero["shown"] == [{"text": "It is made for readers who follow Sports.", "fallback": False}]
     assert hero["reasons"] == [
         {
             "kind": "choices",
@@ -89,7 +89,7 @@ def test_a_visitor_is_told_which_of_their_choices_matched(areas):
             "text": "You follow Sports.",
         }
     ]
-    assert [v["label"] for v in picks["shown"]] == ["Night reading", "Dashboards"]
+    assert [v["text"] for v in picks["shown"]] == ["It is made for the Dark theme.", "It is made for the Grid layout."]
     assert picks["reasons"][0]["theme"] == "dark" and picks["reasons"][0]["layout"] == "grid"
     assert picks["reasons"][0]["text"] == "You use the Dark theme. You use the Grid layout."
     assert banner["reasons"][0]["because"] == "static"  # choices don't matter to a static area
@@ -98,8 +98,23 @@ def test_a_visitor_is_told_which_of_their_choices_matched(areas):
 def test_choices_that_nothing_targets_give_the_fallback_because_nothing_matched(areas):
     answer = explained(visitor(topics=["travel"]), areas["hero"], areas["picks"])
     hero, picks = answer["areas"]
-    assert hero["reasons"][0]["because"] == "nothing_matched" and hero["shown"][0]["label"] == "Everyone"
+    assert hero["reasons"][0]["because"] == "nothing_matched" and hero["shown"][0]["fallback"] is True
     assert picks["shown"] == [] and picks["reasons"][0]["because"] == "nothing_matched"
+
+
+def test_visitors_never_see_the_editors_labels_but_whom_a_variant_is_for_by_name(areas, db):
+    api.create_segment("sports-fans", name="Sports fans", rules={"all": [{"rule": "follows_topic", "topic": "sports"}]})
+    hero = areas["hero"]
+    api.add_variant(hero, "Internal: SEG-42 retarget", segments=["sports-fans"], priority=10)
+    fan = visitor(topics=["sports", "travel"], theme="dark", layout="grid")
+    response = fan.get(URL, {"areas": ",".join(area.key for area in areas.values())})
+    answer = response.json()
+    assert all("label" not in area for area in answer["areas"])
+    texts = [shown for area in answer["areas"] for shown in area["shown"]]
+    assert all(set(shown) == {"text", "fallback"} for shown in texts)
+    for label in ("Hero", "Spring sale", "Sports fans", "Everyone", "Night reading", "Dashboards", "SEG-42"):
+        assert not [shown["text"] for shown in texts if label in shown["text"]]
+    assert texts[0]["text"] == "It is made for readers who follow Sports."
 
 
 def test_keys_of_areas_that_are_gone_are_listed_not_an_error(areas, client):
@@ -116,7 +131,7 @@ def test_no_areas_means_nothing_to_explain(client):
 
 def test_repeating_the_parameter_works_too(areas, client):
     response = client.get(f"{URL}?areas={areas['hero'].key}&areas={areas['picks'].key}")
-    assert [a["label"] for a in response.json()["areas"]] == ["Hero", "Picks"]
+    assert [a["key"] for a in response.json()["areas"]] == [areas["hero"].key, areas["picks"].key]
 
 
 @pytest.mark.parametrize(
@@ -139,7 +154,7 @@ def test_the_cost_is_three_queries_whatever_the_number_of_areas(areas, django_as
     fan = visitor(topics=["sports"])
     fan.get(URL, {"areas": areas["hero"].key})  # the snapshot is in Redis from now on
     redis_round_trips.commands.clear()
-    with django_assert_num_queries(3):  # the areas, their variants, the names of the visitor's topics
+    with django_assert_num_queries(3):  # the areas, their variants, the names of the topics
         explained(fan, *areas.values())
     assert redis_round_trips.round_trips == 1  # the middleware's snapshot read
 
@@ -150,7 +165,7 @@ def test_areas_sharing_a_key_explain_the_oldest(areas, client):
     copy = api.add_area(content(page, "hero"), label="Hero (copy)", strategy="static", key=areas["hero"].key)
     api.add_variant(copy, "Everyone", fallback=True)
     assert copy.key == areas["hero"].key
-    assert [a["label"] for a in explained(client, areas["hero"])["areas"]] == ["Hero"]
+    assert [a["strategy"] for a in explained(client, areas["hero"])["areas"]] == ["customization"]
 
 
 def test_the_schema_describes_the_endpoint(client):

@@ -20,6 +20,8 @@ DEFAULTS = {
     "theme": None,
     "layout": None,
     "widgets": {"order": [], "hidden": []},
+    "motion": None,
+    "text_size": None,
     "effective_theme": "light",
     "effective_layout": "one-column",
 }
@@ -28,6 +30,8 @@ EVERYTHING = {
     "theme": "dark",
     "layout": "grid",
     "widgets": {"order": ["news", "weather"], "hidden": ["ads"]},
+    "motion": "reduced",
+    "text_size": "large",
 }
 
 
@@ -178,6 +182,8 @@ def test_duplicates_are_dropped_keeping_the_first(browser):
         ({"theme": "neon"}, "theme", ["neon", "light, dark, high-contrast"]),
         ({"layout": "masonry"}, "layout", ["masonry", "one-column, two-columns, grid"]),
         ({"topics": ["sports", "knitting"]}, "topics", ["knitting", "sports", "cooking", "travel"]),
+        ({"motion": "reduce"}, "motion", ["'reduce'", "reduced", "null"]),
+        ({"text_size": "huge"}, "text_size", ["'huge'", "large", "null"]),
     ],
 )
 def test_unknown_choices_are_400_naming_the_valid_values(browser, body, field, named):
@@ -186,6 +192,14 @@ def test_unknown_choices_are_400_naming_the_valid_values(browser, body, field, n
     message = response.json()[field][0]
     assert all(word in message for word in named), message
     assert Visitor.objects.count() == 0
+
+
+def test_reduced_motion_and_larger_text_need_no_consent_and_change_nothing_else(browser, settings):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT": "required"}
+    body = send(browser, "patch", {"motion": "reduced", "text_size": "large"}).json()
+    assert body == {**DEFAULTS, "motion": "reduced", "text_size": "large"}
+    assert Visitor.objects.get().tracking_consent is None  # no answer asked or implied
+    assert send(browser, "patch", {"motion": None}).json() == {**DEFAULTS, "text_size": "large"}
 
 
 def test_every_invalid_field_is_reported_at_once(browser):

@@ -1,4 +1,4 @@
-"""Consent without JavaScript: the banner's GET form leads to the preferences page, which confirms with a POST."""
+"""Consent without JavaScript: the banner's form answers in one POST; the preferences page asks and confirms too."""
 
 from __future__ import annotations
 
@@ -26,13 +26,65 @@ def answer(client: Client, value: str, **data):
     return client.post(PAGE, {"csrfmiddlewaretoken": token, "consent": value, **data})
 
 
-def test_the_banner_without_javascript_asks_to_confirm_then_saves_and_goes_back(browser):
+def banner_page():
     page = create_page("Plain", "page.html", "en", slug="plain")
     footer = page.get_content_obj("en").get_placeholders().get(slot="footer")
     add_plugin(footer, "ConsentBannerPlugin", "en")
+    return page
+
+
+ANSWER = "/tailored/preferences/consent/"
+
+
+@pytest.mark.parametrize("value, consent", [("yes", True), ("no", False)])
+@pytest.mark.parametrize("headers", [{"HTTP_SEC_FETCH_SITE": "same-origin"}, {"HTTP_ORIGIN": "http://testserver"}])
+def test_the_banner_without_javascript_answers_in_one_step_and_goes_back_to_the_page(browser, value, consent, headers):
+    banner_page()
+    assert 'action="/tailored/preferences/consent/"' in browser.get("/plain/").content.decode()
+    saved = browser.post(ANSWER, {"consent": value, "next": "/plain/"}, **headers)  # no CSRF token in the banner
+    assert saved.status_code == 303 and saved["Location"] == "/plain/#tailored-consent-saved"
+    assert Visitor.objects.get().tracking_consent is consent
+    back = browser.get("/plain/").content.decode()
+    assert "data-tailored-consent=" not in back
+    # The status the fragment shows (customize.css shows it as the target; hidden otherwise)
+    assert '<p class="tailored-consent-saved" id="tailored-consent-saved" role="status" tabindex="-1" hidden>' in back
+    assert "Your answer was saved." in back
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_SEC_FETCH_SITE": "same-site"},
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {},
+    ],
+    ids=["cross-site", "same-site", "other-origin", "opaque-origin", "browser-says-nothing"],
+)
+def test_an_answer_from_another_site_or_an_unknown_form_is_only_asked_to_confirm(browser, headers):
+    response = browser.post(ANSWER, {"consent": "yes", "next": "/plain/"}, **headers)
+    html = response.content.decode()
+    assert response.status_code == 200 and "Press “Allow” to confirm." in html
+    assert 'name="csrfmiddlewaretoken"' in html and 'name="consent" value="yes" autofocus' in html
+    assert Visitor.objects.count() == 0
+
+
+def test_the_one_step_answer_checks_the_answer_and_where_it_goes_back_to(browser):
+    same = {"HTTP_SEC_FETCH_SITE": "same-origin"}
+    bad = browser.post(ANSWER, {"consent": "maybe"}, **same)
+    assert bad.status_code == 400 and "Answer “Allow” or “No thanks”." in bad.content.decode()
+    away = browser.post(ANSWER, {"consent": "no", "next": "https://evil.example/"}, **same)
+    assert away.status_code == 303 and away["Location"] == PAGE  # no page to go back to: a message there
+    assert "Your answer was saved." in browser.get(PAGE).content.decode()
+    assert browser.get(ANSWER).status_code == 405
+
+
+def test_a_page_cached_with_the_older_get_form_still_asks_to_confirm(browser):
+    banner_page()
     assert "data-tailored-consent=" in browser.get("/plain/").content.decode()
 
-    # What the banner's form sends: a GET, so the banner could be cached without a CSRF token.
+    # What the banner's form sent before it posted: a GET, answered by a confirmation.
     confirm = browser.get(PAGE, {"consent": "yes", "next": "/plain/"})
     html = confirm.content.decode()
     assert confirm.status_code == 200

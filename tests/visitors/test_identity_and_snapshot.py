@@ -44,13 +44,15 @@ def test_saving_a_choice_creates_the_visitor_and_a_signed_httponly_cookie():
 def test_next_request_sees_the_choice_with_one_redis_round_trip_and_no_sql(
     django_assert_num_queries, redis_round_trips
 ):
-    cookie = run(RequestFactory().get("/"), saving_view(theme="dark", layout="grid")).cookies["tailored_vid"]
+    view = saving_view(theme="dark", layout="grid", motion="reduced", text_size="large")
+    cookie = run(RequestFactory().get("/"), view).cookies["tailored_vid"]
     request = RequestFactory().get("/", HTTP_COOKIE=f"tailored_vid={cookie.value}")
     redis_round_trips.commands.clear()
     seen = {}
     with django_assert_num_queries(0):
         run(request, lambda r: seen.setdefault("snap", r.tailored.snapshot) and HttpResponse())
     assert seen["snap"].effective_theme == "dark" and seen["snap"].effective_layout == "grid"
+    assert (seen["snap"].motion, seen["snap"].text_size) == ("reduced", "large")  # in the snapshot, from Redis
     assert redis_round_trips.round_trips == 1
 
 

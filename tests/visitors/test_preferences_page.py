@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
@@ -43,6 +45,7 @@ def test_the_page_shows_the_form_with_what_the_visitor_sees_now():
     assert 'type="checkbox" name="topics" value="sports"' in html and " Sports</label>" in html
     assert html.count('type="radio" name="theme"') == 3 and html.count('type="radio" name="layout"') == 3
     assert 'name="theme" value="light" id="tailored-theme_0" checked' in html  # the site's default
+    assert html.count('type="radio" name="motion"') == 2 and html.count('type="radio" name="text_size"') == 2
     assert 'name="reset"' in html and "Reset to defaults" in html
     assert "private" in response["Cache-Control"] and "Cookie" in response["Vary"]
 
@@ -181,3 +184,28 @@ def test_the_form_include_renders_for_a_plugin_with_its_own_next_url():
     assert 'name="csrfmiddlewaretoken"' in html
     assert 'value="dark" id="tailored-theme_1" checked' in html
     assert 'value="travel" id="tailored-topics_1" checked' in html
+
+
+def test_the_page_is_framed_by_the_sites_own_base_template_with_its_header_and_the_visitors_theme(browser):
+    submit(browser, {"theme": "dark", "motion": "reduced", "text_size": "large"})
+    response = browser.get(PAGE)
+    html = response.content.decode()
+    assert "base.html" in [t.name for t in response.templates]  # example_site/templates/base.html
+    assert '<header class="site-header">' in html and "/static/example_site/site.css" in html
+    assert re.search(r'<body class="tailored-theme-dark [^"]*tailored-motion-reduced tailored-text-large"', html)
+    assert "<title>Your preferences · Tailored News</title>" in html
+    assert html.count("<h1") == 1
+    assert '<link rel="stylesheet" href="/static/tailored_cms/customize.css">' in html
+    assert response["X-Robots-Tag"] == "noindex"
+
+
+@pytest.mark.parametrize("base", ["", "no/such/base.html"])
+def test_without_a_base_template_of_the_sites_the_page_has_a_plain_frame_of_its_own(settings, base):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "PREFERENCES_BASE_TEMPLATE": base}
+    response = Client().get(PAGE)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "tailored_cms/preferences_base.html" in [t.name for t in response.templates]
+    assert "site-header" not in html and "/static/tailored_cms/preferences_page.css" in html
+    assert "<title>Your preferences</title>" in html and html.count("<h1") == 1
+    assert 'name="theme"' in html and 'name="consent"' in html

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from tailored_cms import api
 from tailored_cms.conf import tailored_settings
+from tailored_cms.visitors.accessibility import MOTIONS, TEXT_SIZES
 from tailored_cms.visitors.preferences import FIELDS, WIDGET_KEY, clean_preferences
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,8 @@ valid = {
     "topics": st.one_of(default, st.lists(st.sampled_from(TOPICS), max_size=5)),
     "theme": st.one_of(default, st.sampled_from(list(tailored_settings.THEMES))),
     "layout": st.one_of(default, st.sampled_from(list(tailored_settings.LAYOUTS))),
+    "motion": st.one_of(default, st.sampled_from(list(MOTIONS))),
+    "text_size": st.one_of(default, st.sampled_from(list(TEXT_SIZES))),
     "widgets": st.one_of(
         default,
         st.fixed_dictionaries(
@@ -64,6 +67,8 @@ near_misses = {
     "topics": st.lists(st.one_of(st.sampled_from(TOPICS), text), min_size=1, max_size=4),
     "theme": text,
     "layout": text,
+    "motion": st.one_of(text, st.sampled_from(["reduce", "Reduced", "full"])),
+    "text_size": st.one_of(text, st.sampled_from(["Large", "larger", "small"])),
     "widgets": st.fixed_dictionaries(
         {}, optional={part: st.lists(text, max_size=3) for part in ("order", "hidden", "size")}
     ),
@@ -84,6 +89,8 @@ def normal_form(body: dict[str, Any], before: dict[str, Any] | None = None) -> d
         "theme": None,
         "layout": None,
         "widgets": {"order": [], "hidden": []},
+        "motion": None,
+        "text_size": None,
         **{k: v for k, v in (before or {}).items() if k in FIELDS},
     }
     for name in FIELDS if before is None else body:

@@ -99,7 +99,7 @@ def test_a_plain_page_with_body_attrs_and_no_tailored_plugin_does_not_leak_a_the
         for c, theme, layout in requests:
             response = c.get(url)
             html = response.content.decode()
-            assert f'class="tailored-theme-{theme} tailored-layout-{layout}"' in html
+            assert f'class="tailored-theme-{theme} tailored-layout-{layout} ' in html
             assert "Cookie" in response["Vary"]
     change_texts_behind_the_caches_back()
     assert "PLAIN (changed)" not in client.get(url).content.decode()  # the page cache was in use
@@ -151,3 +151,40 @@ def test_a_board_from_the_placeholder_cache_still_makes_the_page_cache_vary(make
     assert widget_keys(fan.get(url).content.decode()) == ["news", "weather"]  # ...and this page is cached
     reordered = visitor_client(topics=["sports"], widgets={"order": ["weather", "news"]})
     assert widget_keys(reordered.get(url).content.decode()) == ["weather", "news"]
+
+
+HINTS = {"HTTP_SEC_CH_PREFERS_COLOR_SCHEME": '"dark"', "HTTP_SEC_CH_PREFERS_REDUCED_MOTION": '"reduce"'}
+
+
+def body_tag(html: str) -> str:
+    return re.search(r"<body [^>]*>", html).group(0)
+
+
+@pytest.mark.parametrize("hinted_first", [True, False])
+def test_what_a_browsers_client_hints_ask_for_never_leaks_to_another_visitor_through_the_page_cache(
+    make_page, visitor_client, hinted_first
+):
+    from django.test import Client
+
+    page = make_page("Plain", slug="plain")
+    text(placeholder(page, "content"), "<p>PLAIN</p>")
+    url = page.get_absolute_url()
+    requests = [("hinted", HINTS), ("plain", {})]
+    if not hinted_first:
+        requests.reverse()
+    for _round in range(2):  # the second round comes from the page cache
+        for name, headers in requests:
+            response = Client().get(url, **headers)
+            body = body_tag(response.content.decode())
+            assert ("tailored-theme-dark" in body) == (name == "hinted"), body
+            assert ("tailored-motion-reduced" in body) == (name == "hinted"), body
+            assert "tailored-theme-auto" in body  # CSS media queries follow the browser too
+            assert response["Accept-CH"] == "Sec-CH-Prefers-Color-Scheme, Sec-CH-Prefers-Reduced-Motion"
+            assert "Sec-CH-Prefers-Color-Scheme" in response["Vary"] and "Cookie" in response["Vary"]
+        change_texts_behind_the_caches_back()
+    # A visitor who chose gets their choice whatever their browser's hints say, from the cache or not.
+    chooser = visitor_client(theme="light")
+    for _round in range(2):
+        body = body_tag(chooser.get(url, **HINTS).content.decode())
+        assert "tailored-theme-light" in body and "tailored-theme-auto" not in body
+        assert "tailored-motion-reduced" in body  # no motion chosen: the browser's

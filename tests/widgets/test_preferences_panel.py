@@ -105,7 +105,7 @@ def test_a_panel_without_the_theme_leaves_the_theme_alone(make_page):
     browser = Client(enforce_csrf_checks=True)
     html = browser.get(page.get_absolute_url()).content.decode()
     assert 'name="theme"' not in html
-    assert re.findall(r'name="fields" value="(\w+)"', html) == ["topics", "layout"]
+    assert re.findall(r'name="fields" value="(\w+)"', html) == ["topics", "layout", "motion", "text_size"]
     browser.get("/tailored/preferences/")  # the form that posts (and the csrftoken cookie)
     visitor_page = browser.post(
         "/tailored/preferences/",
@@ -137,9 +137,51 @@ def test_a_panel_showing_nothing_offers_only_the_reset(make_page, client):
         show_topics=False,
         show_theme=False,
         show_layout=False,
+        show_accessibility=False,
     )
     html = client.get(page.get_absolute_url()).content.decode()
     assert "<fieldset" not in html and 'name="save"' not in html and 'name="reset"' in html
+
+
+def test_the_panel_offers_reduced_motion_and_larger_text_beside_theme_and_layout(make_page):
+    page = make_page("Look", slug="look")
+    add_plugin(placeholder(page, "content"), "PreferencesPanelPlugin", "en")
+    html = Client().get(page.get_absolute_url()).content.decode()
+    assert "<legend>Motion</legend>" in html and "<legend>Text size</legend>" in html
+    assert 'name="motion" value="" id="tailored-motion_0" checked' in html and "As my device says" in html
+    assert 'name="motion" value="reduced"' in html and "Reduced motion" in html
+    assert 'name="text_size" value="large"' in html and "Larger text" in html
+    # Saved without any tracking consent asked or needed, as a theme is.
+    browser = Client(enforce_csrf_checks=True)
+    browser.get("/tailored/preferences/")
+    saved = browser.post(
+        "/tailored/preferences/",
+        {
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+            "fields": ["motion", "text_size"],
+            "motion": "reduced",
+            "text_size": "large",
+            "next": page.get_absolute_url(),
+        },
+    )
+    assert saved.status_code == 303
+    visitor = Visitor.objects.get()
+    assert (visitor.motion, visitor.text_size, visitor.tracking_consent) == ("reduced", "large", None)
+    again = browser.get(page.get_absolute_url()).content.decode()
+    assert re.search(r'<body class="[^"]*tailored-motion-reduced tailored-text-large"', again)
+    assert 'name="motion" value="reduced" id="tailored-motion_1" checked' in again  # the panel, not a cached one
+    assert 'name="text_size" value="large" id="tailored-text_size_1" checked' in again
+    others = Client().get(page.get_absolute_url()).content.decode()
+    assert "tailored-text-large" not in others and 'id="tailored-motion_0" checked' in others
+
+
+def test_a_visitor_without_accessibility_choices_keeps_the_variant_key_they_had():
+    from tailored_cms.visitors.snapshot import Snapshot
+
+    plain = Snapshot(topics=("sports",), theme="dark")
+    assert plain.variant_key == Snapshot()._key("variant", "dark", "one-column", ["sports"])  # as it always was
+    assert Snapshot(topics=("sports",), theme="dark", motion="reduced").variant_key != plain.variant_key
+    assert Snapshot(topics=("sports",), theme="dark", text_size="huge").variant_key == plain.variant_key
 
 
 def seed() -> None:

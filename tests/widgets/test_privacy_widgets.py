@@ -39,8 +39,8 @@ def test_a_visitor_who_has_not_answered_is_asked_and_the_banner_works_without_ja
     banner = banner_of(html)
     assert "May we note which pages and topics you read here?" in banner
     assert '<a href="/privacy/">Privacy policy</a>' in banner
-    # Without JavaScript: a GET to the preferences page, which asks to confirm with a CSRF-protected POST.
-    assert '<form class="tailored-consent-form" method="get" action="/tailored/preferences/">' in banner
+    # Without JavaScript: one POST that saves the answer and leads back (tests/visitors/test_consent_page.py).
+    assert '<form class="tailored-consent-form" method="post" action="/tailored/preferences/consent/">' in banner
     assert '<input type="hidden" name="next" value="/plain/">' in banner
     assert '<button type="submit" name="consent" value="yes">Allow</button>' in banner
     assert '<button type="submit" name="consent" value="no" class="secondary">No thanks</button>' in banner

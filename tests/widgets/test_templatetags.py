@@ -24,8 +24,8 @@ def test_body_attrs_name_the_visitors_theme_and_layout_and_mark_the_response_vis
     request.tailored = VisitorContext(Snapshot(theme="dark", layout="grid"))
     html = render("<body {% tailored_body_attrs %}>", request)
     assert html == (
-        '<body class="tailored-theme-dark tailored-layout-grid" data-tailored-theme="dark" data-tailored-layout="grid"'
-        ' data-tailored-api="/tailored/api/v1/">'
+        '<body class="tailored-theme-dark tailored-layout-grid tailored-motion-auto" data-tailored-theme="dark"'
+        ' data-tailored-layout="grid" data-tailored-api="/tailored/api/v1/">'
     )
     assert request.tailored.depends_on_visitor
 
@@ -33,10 +33,50 @@ def test_body_attrs_name_the_visitors_theme_and_layout_and_mark_the_response_vis
 def test_body_attrs_use_the_defaults_for_unknown_choices_and_without_the_middleware():
     request = RequestFactory().get("/")
     request.tailored = VisitorContext(Snapshot(theme='"><script>', layout="nope"))
-    expected = 'class="tailored-theme-light tailored-layout-one-column"'
+    expected = 'class="tailored-theme-light tailored-layout-one-column tailored-theme-auto tailored-motion-auto"'
     assert expected in render("{% tailored_body_attrs %}", request)
     assert expected in render("{% tailored_body_attrs %}", RequestFactory().get("/"))
     assert expected in render("{% tailored_body_attrs %}")
+
+
+def body_classes(snapshot: Snapshot, **headers: str) -> list[str]:
+    request = RequestFactory().get("/", **headers)
+    request.tailored = VisitorContext(snapshot)
+    html = render("{% tailored_body_attrs %}", request)
+    return html.split('class="', 1)[1].split('"', 1)[0].split()
+
+
+def test_body_attrs_name_the_visitors_accessibility_choices():
+    assert body_classes(Snapshot(theme="light", motion="reduced", text_size="large")) == [
+        "tailored-theme-light",
+        "tailored-layout-one-column",
+        "tailored-motion-reduced",
+        "tailored-text-large",
+    ]
+
+
+def test_a_first_visit_follows_the_browser_css_and_its_client_hints_until_the_visitor_chooses():
+    # No hints: "auto" classes, for CSS media queries (prefers-color-scheme, -contrast, -reduced-motion).
+    assert body_classes(Snapshot()) == [
+        "tailored-theme-light",
+        "tailored-layout-one-column",
+        "tailored-theme-auto",
+        "tailored-motion-auto",
+    ]
+    hints = {"HTTP_SEC_CH_PREFERS_COLOR_SCHEME": '"dark"', "HTTP_SEC_CH_PREFERS_REDUCED_MOTION": '"reduce"'}
+    assert body_classes(Snapshot(), **hints) == [
+        "tailored-theme-dark",
+        "tailored-layout-one-column",
+        "tailored-theme-auto",
+        "tailored-motion-reduced",
+    ]
+    # A visitor's own choice wins over their browser's hints.
+    assert body_classes(Snapshot(theme="high-contrast", motion="reduced"), **hints)[:1] == [
+        "tailored-theme-high-contrast"
+    ]
+    light = {"HTTP_SEC_CH_PREFERS_COLOR_SCHEME": '"light"', "HTTP_SEC_CH_PREFERS_REDUCED_MOTION": '"no-preference"'}
+    assert body_classes(Snapshot(), **light)[0] == "tailored-theme-light"
+    assert "tailored-motion-auto" in body_classes(Snapshot(), **light)
 
 
 def test_body_attrs_name_the_api_where_the_site_mounts_it(settings):

@@ -21,7 +21,7 @@
 
   var body = document.body;
   var apiRoot = body.getAttribute("data-tailored-api") || "/tailored/api/v1/";
-  var CHOICES = ["topics", "theme", "layout"];
+  var CHOICES = ["topics", "theme", "layout", "motion", "text_size"];
 
   /* ---- Talking to the API -------------------------------------------------------------------------- */
 
@@ -97,14 +97,20 @@
 
   /* ---- What the whole page shows -------------------------------------------------------------------- */
 
+  /* The body's classes for the visitor's choices (see {% tailored_body_attrs %}): a theme, a layout, motion and
+     text size; "auto" classes where they have chosen none, so CSS follows what their browser prefers. */
   function applyLook(prefs) {
     var theme = prefs.effective_theme || prefs.theme;
     var layout = prefs.effective_layout || prefs.layout;
+    var prefixes = ["tailored-theme-", "tailored-layout-", "tailored-motion-", "tailored-text-"];
     var classes = body.className.split(/\s+/).filter(function (c) {
-      return c && c.indexOf("tailored-theme-") !== 0 && c.indexOf("tailored-layout-") !== 0;
+      return c && !prefixes.some(function (prefix) { return c.indexOf(prefix) === 0; });
     });
     if (theme) classes.push("tailored-theme-" + theme);
+    if (!prefs.theme) classes.push("tailored-theme-auto");
     if (layout) classes.push("tailored-layout-" + layout);
+    classes.push(prefs.motion ? "tailored-motion-" + prefs.motion : "tailored-motion-auto");
+    if (prefs.text_size) classes.push("tailored-text-" + prefs.text_size);
     body.className = classes.join(" ");
     if (theme) body.setAttribute("data-tailored-theme", theme);
     if (layout) body.setAttribute("data-tailored-layout", layout);
@@ -157,7 +163,7 @@
         choices.topics.push(box.value);
       });
     }
-    ["theme", "layout"].forEach(function (name) {
+    ["theme", "layout", "motion", "text_size"].forEach(function (name) {
       var radio = form.querySelector("input[type=radio][name=" + name + "]:checked");
       if (radio) choices[name] = radio.value;
     });
@@ -169,8 +175,8 @@
       form.querySelectorAll("input[type=checkbox][name=topics]").forEach(function (box) {
         box.checked = (prefs.topics || []).indexOf(box.value) !== -1;
       });
-      ["theme", "layout"].forEach(function (name) {
-        var current = prefs["effective_" + name] || prefs[name];
+      ["theme", "layout", "motion", "text_size"].forEach(function (name) {
+        var current = prefs["effective_" + name] || prefs[name] || "";
         form.querySelectorAll("input[type=radio][name=" + name + "]").forEach(function (radio) {
           radio.checked = radio.value === current;
         });
@@ -453,9 +459,35 @@
     });
   }
 
+  /* ---- The site's Customize link ------------------------------------------------------------------- */
+
+  /* A link to the preferences page (the site's *Customize* link, the no-JS way) leads, on a page with a panel,
+     to the panel: scrolled to, its title focused, so keyboard and screen reader users land there too. */
+  function leadCustomizeLinksToPanel() {
+    var panel = document.querySelector("[data-tailored-panel]");
+    var form = panel && panel.querySelector("form[action]");
+    if (!form) return;
+    var preferences = new URL(form.getAttribute("action"), window.location.href);
+    document.addEventListener("click", function (event) {
+      if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      var link = event.target.closest && event.target.closest("a[href]");
+      if (!link || link.closest("[data-tailored-panel], [data-tailored-why], [data-tailored-consent], .tailored-consent-saved")) return;
+      var url = new URL(link.href, window.location.href);
+      if (url.origin !== preferences.origin || url.pathname !== preferences.pathname) return;
+      event.preventDefault();
+      var title = panel.querySelector(".tailored-panel-title") || panel;
+      if (!title.hasAttribute("tabindex")) title.setAttribute("tabindex", "-1");
+      var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      still = still || body.classList.contains("tailored-motion-reduced");
+      title.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+      title.focus({ preventScroll: true });
+    });
+  }
+
   function start() {
     document.querySelectorAll("[data-tailored-panel]").forEach(enhancePanel);
     document.querySelectorAll("[data-tailored-board]").forEach(enhanceBoard);
+    leadCustomizeLinksToPanel();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -158,6 +158,55 @@
     close.focus(); // the buttons the focus was on are gone
   }
 
+  /* ---- The banner's room ---------------------------------------------------------------------------- */
+
+  /* A banner the site shows fixed (or sticky) over the page takes room of its own: how much of the window it
+     covers goes into --tailored-consent-bottom (or -top) on <html>, which customize.css turns into the body's
+     padding and the scroll padding, kept up to date as it changes size (ResizeObserver) or goes. And in the
+     keyboard order it comes first (after a skip link), where a visitor meets it, not after the footer. */
+  function giveBannerRoom(banner) {
+    var root = document.documentElement;
+    function overlays() {
+      var position = window.getComputedStyle(banner).position;
+      return !banner.hidden && banner.isConnected && (position === "fixed" || position === "sticky");
+    }
+    function measure() {
+      var bottom = 0;
+      var top = 0;
+      if (overlays()) {
+        var box = banner.getBoundingClientRect();
+        if (box.height > 0) {
+          if (box.top > window.innerHeight / 2) bottom = Math.ceil(window.innerHeight - box.top);
+          else top = Math.ceil(box.bottom);
+        }
+      }
+      root.style.setProperty("--tailored-consent-bottom", bottom + "px");
+      root.style.setProperty("--tailored-consent-top", top + "px");
+    }
+    // Not for an editor: the CMS's toolbar and structure board expect each plugin where they put it.
+    if (overlays() && !document.querySelector("#cms-top, .cms-toolbar")) {
+      var first = document.body.firstElementChild;
+      while (first && first.matches("script, style, link, #cms-top, .cms")) first = first.nextElementSibling;
+      var anchor = first && first.matches("a[href^='#']") ? first.nextSibling : first;
+      if (banner.parentNode !== document.body || banner.previousElementSibling !== first) {
+        document.body.insertBefore(banner, anchor);
+      }
+    }
+    if (window.ResizeObserver) new window.ResizeObserver(measure).observe(banner);
+    window.addEventListener("resize", measure);
+    measure();
+    // Where scroll padding is not enough (a control already in view under the banner), scroll it clear.
+    document.addEventListener("focusin", function (event) {
+      if (!overlays() || banner.contains(event.target)) return;
+      var box = banner.getBoundingClientRect();
+      var target = event.target.getBoundingClientRect();
+      if (target.bottom > box.top && target.top < box.bottom) {
+        if (box.top > window.innerHeight / 2) window.scrollBy(0, target.bottom - box.top + 8);
+        else window.scrollBy(0, target.top - box.bottom - 8);
+      }
+    });
+  }
+
   /* ---- "Why am I seeing this?" ---------------------------------------------------------------------- */
 
   function areaKeys() {
@@ -183,16 +232,17 @@
     } else {
       var list = document.createElement("ul");
       list.className = "tailored-why-list";
-      answer.areas.forEach(function (area) {
+      answer.areas.forEach(function (area, index) {
         var item = document.createElement("li");
         item.setAttribute("data-tailored-why-area", area.key);
         var title = document.createElement("strong");
-        title.textContent = area.label || gettext("A tailored part of this page");
+        // Translators: %(number)s counts the tailored parts of the page, in the order they come.
+        title.textContent = answer.areas.length > 1
+          ? interpolate(gettext("Tailored part %(number)s of this page"), { number: index + 1 }, true)
+          : gettext("A tailored part of this page");
         item.appendChild(title);
-        var labels = area.shown.map(function (variant) { return variant.label; }).filter(Boolean);
-        // Translators: %(labels)s names what this part of the page shows the visitor, separated by commas.
-        var seen = interpolate(gettext("You see: %(labels)s."), { labels: labels.join(", ") }, true);
-        item.appendChild(paragraph(labels.length ? seen : gettext("Nothing is shown here for you.")));
+        var shown = area.shown.map(function (variant) { return variant.text; }).filter(Boolean);
+        item.appendChild(paragraph(shown.length ? shown.join(" ") : gettext("Nothing is shown here for you.")));
         item.appendChild(
           paragraph(area.reasons.map(function (reason) { return reason.text; }).join(" "), "tailored-why-reason")
         );
@@ -274,7 +324,10 @@
   }
 
   function start() {
-    document.querySelectorAll("[data-tailored-consent]").forEach(enhanceBanner);
+    document.querySelectorAll("[data-tailored-consent]").forEach(function (banner) {
+      enhanceBanner(banner);
+      giveBannerRoom(banner);
+    });
     document.querySelectorAll("[data-tailored-why]").forEach(enhanceWhy);
   }
 
