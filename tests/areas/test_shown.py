@@ -1,7 +1,9 @@
-"""Only what a visitor is shown is built: django CMS builds no hidden variant's content (``areas.shown``)."""
+"""Only what a visitor is shown is made and built: django CMS makes no instance of a hidden variant or its content
+(``areas.shown``, ``areas.fetch``)."""
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tailored_cms import api
-from tailored_cms.areas import shown
+from tailored_cms.areas import fetch, shown
+from tailored_cms.areas.models import Variant
+from tailored_cms.rules.active import publish_segments
 
 from .conftest import placeholder, text
 
@@ -57,12 +61,15 @@ def build_area_page(make_page, variants: int, name: str, *, strategy: str = "cus
 @contextmanager
 def counting_builds() -> Iterator[dict[str, int]]:
     """Counts the plugin instances built: instances of a plugin model of its own (django CMS's downcast of a row
-    into a ``Text``, say), and the plugins django CMS renders (``ContentRenderer.render_plugin``)."""
-    counts = {"built": 0, "rendered": 0}
+    into a ``Text``, say); the instances made of any plugin model (rows made ``CMSPlugin``s, areas, variants, and
+    the built ones); and the plugins django CMS renders (``ContentRenderer.render_plugin``)."""
+    counts = {"built": 0, "made": 0, "rendered": 0}
 
     def built(sender, **kwargs):
-        if issubclass(sender, CMSPlugin) and sender._meta.concrete_model is not CMSPlugin:
-            counts["built"] += 1
+        if issubclass(sender, CMSPlugin):
+            counts["made"] += 1
+            if sender._meta.concrete_model is not CMSPlugin:
+                counts["built"] += 1
 
     render_plugin = ContentRenderer.render_plugin
 
@@ -106,8 +113,9 @@ def test_a_hundred_variants_build_what_two_build(pages, make_page, visitor_clien
             shown_here = n - 1 if shown_n is None else shown_n
             assert f"HEADING{shown_here}" in html and f"TEXT{shown_here}" in html and f"LINK{shown_here}" in html
             assert html.count("HEADING") == 1
-            # The shown variant's three plugins are built; django CMS renders the area, which renders them.
-            assert counts == {"built": 3, "rendered": 4}, (n, counts)
+            # The shown variant's three plugins are built; django CMS renders the area, which renders them. Made:
+            # the area, the variant, its three rows and what they are built into: no hidden variant's row.
+            assert counts == {"built": 3, "made": 8, "rendered": 4}, (n, counts)
         assert seen[2][2] == seen[100][2]  # SQL queries
         assert seen[100][2] <= view(c, plain.get_absolute_url())[2] + 2
 
@@ -140,33 +148,57 @@ def test_an_editor_viewing_the_live_page_gets_what_a_visitor_gets(make_page, top
     client.force_login(editor)
     html, counts, _ = view(client, page.get_absolute_url())
     assert "HEADING4" in html and html.count("HEADING") == 1
-    assert counts["built"] == 3
+    assert counts["built"] == 3 and counts["made"] == 8
 
 
-def test_django_cms_loads_plugins_through_the_wrapped_step_with_the_signature_it_repeats():
-    """``shown`` wraps ``cms.utils.plugins.downcast_plugins``, which ``assign_plugins`` looks up in its module and
-    calls with the request: if django CMS changes either, the wrapper must be looked at again."""
-    wrapped = cms_plugins_utils.downcast_plugins
-    assert wrapped.tailored_shown_only  # installed by TailoredCmsConfig.ready, once
-    original = wrapped.__wrapped__
-    assert not hasattr(original, "tailored_shown_only")
+def test_django_cms_loads_plugins_through_the_copy_of_the_version_it_was_copied_from():
+    """``fetch.assign_plugins`` is a copy of django CMS's ``cms.utils.plugins.assign_plugins`` (``COPIED_FROM``),
+    put in its place, where django CMS's callers look it up: if django CMS changes the function or its callers, the
+    copy must be looked at again (and ``COPIED_SOURCE_SHA256`` set to the new version's)."""
+    original = fetch.django_cms_assign_plugins
+    assert original.__module__ == "cms.utils.plugins" and original is not fetch.assign_plugins
+    source = inspect.getsource(original)
+    assert hashlib.sha256(source.encode()).hexdigest() == fetch.COPIED_SOURCE_SHA256, fetch.COPIED_FROM
 
     def parameters(function):
-        signature = inspect.signature(function, follow_wrapped=False)
-        return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
 
-    assert parameters(original) == parameters(wrapped)
-    assert [name for name, _kind, _default in parameters(original)] == [
-        "plugins",
-        "placeholders",
-        "select_placeholder",
-        "request",
-    ]
-    assign = inspect.getsource(cms_plugins_utils.assign_plugins)
-    assert "plugins = downcast_plugins(plugins, placeholders, request=request)" in assign
-    assert "get_plugins_as_layered_tree(all_plugins)" in assign
-    shown.install()
-    assert cms_plugins_utils.downcast_plugins is wrapped  # a second install() leaves it as it is
+    assert parameters(fetch.assign_plugins) == parameters(original)
+    assert cms_plugins_utils.assign_plugins is fetch.assign_plugins  # installed by TailoredCmsConfig.ready
+    fetch.install()
+    assert cms_plugins_utils.assign_plugins is fetch.assign_plugins  # a second install() changes nothing
+    assert fetch.django_cms_assign_plugins is original
+    # django CMS's callers look the function up in its module when they run
+    assert "assign_plugins(request, [placeholder], template, lang)" in inspect.getsource(cms_plugins_utils.get_plugins)
+    preload = inspect.getsource(ContentRenderer._preload_placeholders_for_page)
+    assert "from cms.utils.plugins import assign_plugins" in preload and "assign_plugins(" in preload
+    assert tuple(field.attname for field in CMSPlugin._meta.concrete_fields) == shown.COLUMNS
+
+
+def test_a_call_without_a_request_gets_every_variant(make_page, topics):
+    """Code of django CMS's or a site's that loads plugins without a request gets django CMS's own loading."""
+    page = build_area_page(make_page, 3, "no-request")
+    ph = placeholder(page, "content")
+    with counting_builds() as counts:
+        cms_plugins_utils.assign_plugins(None, [ph], lang="en")
+    assert sum(isinstance(plugin, Variant) for plugin in ph._all_plugins_cache) == 3
+    assert counts["built"] == 9
+
+
+@pytest.mark.parametrize("segments", [1, 20, 50])
+def test_the_queries_are_the_plain_pages_and_two_at_most_whatever_the_segments(
+    pages, make_page, visitor_client, segments, tailored_redis
+):
+    for n in range(segments):
+        api.create_segment(f"segment-{n}", rules={"all": [{"rule": "visit_count", "min": 1000 + n}]})
+    publish_segments()
+    plain = make_page("Plain", slug="plain")
+    text(placeholder(plain, "content"), "<p>TEXT0</p>")
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    view(fan, pages[2].get_absolute_url())  # process-wide caches are warm from now on
+    queries = {n: view(fan, page.get_absolute_url())[2] for n, page in pages.items()}
+    assert queries[2] == queries[100] <= view(fan, plain.get_absolute_url())[2] + 2
 
 
 @pytest.mark.parametrize("page_cache", [True, False])
@@ -207,4 +239,5 @@ def test_an_area_in_a_variant_builds_only_what_is_shown_too(make_page, topics, v
     fan.get("/")
     html, counts, _ = view(fan, page.get_absolute_url())
     assert "BODY0.1" in html and html.count("BODY") == 1  # the sports variant's area shows its fallback
-    assert counts == {"built": 1, "rendered": 3}  # the outer area, the inner area, one text
+    assert counts == {"built": 1, "made": 6, "rendered": 3}  # the outer area, the inner area, one text
+    # made: the two areas, a variant of each, the text's row and the text
