@@ -3,32 +3,32 @@
 ``select_for`` applies the area's strategy to the request's visitor (snapshot, segments, holdout, optimize bucket).
 
 django CMS loads a page's plugins in ``cms.utils.plugins.assign_plugins``: one query reads every plugin row of the
-page's placeholders, each row is made a ``CMSPlugin`` instance, then built into its plugin model's instance (one
-query per plugin model: every variant's texts, links, pictures…) before anything renders. Left alone, it makes and
-builds every variant's content, shown or not, so a page's cost grows with the variants its areas hold. For a
-request rendered for a visitor (not the CMS edit or structure mode, where editors get every variant), ``fetch``
-reads the same rows as tuples and hands them to ``shown_plugins``, which makes instances of the rows less each
-area's variants the visitor isn't shown and all their content; django CMS builds those. The area keeps the
-selection made there (``shown_to``): its render shows exactly the variants that were built.
+page's placeholders, then each is built into its plugin model's instance (one query per plugin model: every
+variant's texts, links, pictures…) before anything renders. Left alone, it reads and builds every variant's
+content, shown or not, so a page's cost grows with the variants its areas hold. For a request rendered for a
+visitor (not the CMS edit or structure mode, where editors get every variant), ``fetch`` first reads the rows
+narrowly; ``decide`` selects from them what the visitor is shown of each area and which rows they are not (each
+area's other variants and everything in them); django CMS reads and builds the rest, and ``keep_decided`` gives
+each area its selection (``shown_to``): its render shows exactly the variants that were built.
 
 The selection needs nothing django CMS builds: the variants' settings come from ``plugin_settings.cache`` (keyed
-by the plugin's id and ``changed_date``, both in the row), the visitor from the middleware's snapshot.
+by the plugin's id and ``changed_date``, both in the narrow rows), the visitor from the middleware's snapshot.
 
 Caches: a placeholder's rendered copy holds what its visitor is shown, kept per variant key as before (the area
 still declares its vary headers). A hidden variant's content takes no part in that copy's vary headers and expiry
 (``Placeholder.get_vary_cache_on``, ``get_cache_expiration``): it is not in it.
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
-which its render made before); a pass over the page's rows (a look at each row's type on a page without areas).
-What still grows with the variants: a tuple per row of theirs (no instance), an instance per variant (the
-selection reads their settings through it) and the selection over their settings.
+which its render made before); a pass over the page's narrow rows. What still grows with the variants: a narrow
+row each, and the selection over their settings.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from cms.models import CMSPlugin
 from django.http import HttpRequest
@@ -41,10 +41,14 @@ from .optimize import K
 from .selection import Selection, select
 
 __all__ = [
-    "COLUMNS",
+    "AREA",
+    "ROW",
+    "VARIANT",
+    "Decided",
+    "decide",
+    "keep_decided",
     "select_among",
     "select_for",
-    "shown_plugins",
     "shown_to",
     "visitor_in_holdout",
     "visitor_optimized",
@@ -53,9 +57,12 @@ __all__ = [
 
 AREA, VARIANT = "TailoredAreaPlugin", "VariantPlugin"  # the plugin types (TailoredAreaPlugin, VariantPlugin)
 _DECIDED = "_tailored_shown"  # an area instance's attribute: the selection made while its rows were loaded
-# A plugin row: CMSPlugin's columns, in the order its instances take them (Model.from_db).
-COLUMNS = tuple(field.attname for field in CMSPlugin._meta.concrete_fields)
-_ID, _PARENT, _TYPE, _CHANGED = (COLUMNS.index(name) for name in ("id", "parent_id", "plugin_type", "changed_date"))
+# A plugin row as ``decide`` reads it: what the tree and the selection need. ``changed_date`` keys the settings in
+# memory (``plugin_settings.cache``); it is read for areas and variants only, since parsing a timestamp is what a
+# row costs most (see ``fetch``).
+ROW = ("id", "placeholder_id", "parent_id", "plugin_type", "changed_date")
+_ID, _PARENT, _TYPE, _CHANGED = (ROW.index(name) for name in ("id", "parent_id", "plugin_type", "changed_date"))
+_STAND_IN_COLUMNS = ("id", "placeholder_id", "parent_id", "language", "plugin_type", "changed_date")  # Model order
 
 
 def visitor_segments(request: HttpRequest | None) -> tuple[str, ...]:
@@ -109,56 +116,74 @@ def select_among(request: HttpRequest | None, area: TailoredArea, views: Sequenc
 
 def shown_to(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Selection[Variant]:
     """What the request's visitor sees of ``area``: the selection made when django CMS loaded it (only those
-    variants were built, see ``shown_plugins``), else ``select_for`` among ``variants``. No I/O."""
+    variants were built, see ``decide``), else ``select_for`` among ``variants``. No I/O."""
     decided: Selection[Variant] | None = area.__dict__.get(_DECIDED)
     return decided if decided is not None else select_for(request, area, variants)
 
 
-def shown_plugins(rows: Sequence[tuple[Any, ...]], request: HttpRequest, db: str) -> list[CMSPlugin]:
-    """The plugins of ``rows`` (a page's plugin rows: tuples of ``COLUMNS``, read from ``db``) less each area's
-    variants that ``request``'s visitor isn't shown, with everything in them: instances of the rows kept only, as
-    django CMS's query makes them (areas and variants as theirs). Each area keeps its selection (``shown_to``).
-    No I/O but the variants' settings (see the module's docstring)."""
-    build = CMSPlugin.from_db
+@dataclass(frozen=True)
+class Decided:
+    """What an area shows the visitor, decided from the page's plugin rows: the selection among its variants'
+    settings, and the ids of the variants shown, in the selection's order."""
+
+    selection: Selection[Any]
+    shown_ids: tuple[int, ...]
+
+
+def decide(
+    rows: Sequence[tuple[Any, ...]], request: HttpRequest, language: str, db: str
+) -> tuple[dict[int, Decided], set[int]]:
+    """What ``request``'s visitor is shown of each area among ``rows`` (a page's plugin rows in ``language``: tuples
+    of ``ROW``, read from ``db``, in django CMS's order), by the area's id; and the ids of the rows they are not shown:
+    each area's other variants and everything in them. No I/O but the variants' settings (see the module's
+    docstring)."""
     if not any(row[_TYPE] == AREA for row in rows):
-        return [build(db, COLUMNS, row) for row in rows]
+        return {}, set()
     children: defaultdict[int | None, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         children[row[_PARENT]].append(row)
-    made: dict[int, CMSPlugin] = {}  # the areas and the variants shown, made for the selection
+    decided: dict[int, Decided] = {}
     hidden: set[int] = set()
     for row in rows:
         if row[_TYPE] != AREA or row[_ID] in hidden:
             continue  # not an area, or one in a variant hidden by an area met before it: left out with it
-        area = TailoredArea.from_db(db, COLUMNS, row)
-        made[area.id] = area
-        variant_rows = [child for child in children[area.id] if child[_TYPE] == VARIANT]
-        views = [_settings_view(db, variant_row) for variant_row in variant_rows]
+        area = _stand_in(TailoredArea, row, language, db)
+        variant_rows = [child for child in children[row[_ID]] if child[_TYPE] == VARIANT]
+        views = [_settings_view(variant_row, language, db) for variant_row in variant_rows]
         selection = select_among(request, area, views)
-        row_of = {id(view): variant_row for view, variant_row in zip(views, variant_rows, strict=True)}
-        shown: list[Variant] = []
-        for view in selection.shown:
-            variant = Variant.from_db(db, COLUMNS, row_of[id(view)])
-            variant.__dict__["_settings_view"] = view  # what its settings_view would look up again
-            made[variant.id] = variant
-            shown.append(variant)
-        area.__dict__[_DECIDED] = Selection(shown, selection.paths, selection.path)
-        for variant_row in variant_rows:
-            if variant_row[_ID] not in made:
-                _hide(variant_row[_ID], children, hidden)
-    return [made.get(row[_ID]) or build(db, COLUMNS, row) for row in rows if row[_ID] not in hidden]
+        id_of = {id(view): variant_row[_ID] for view, variant_row in zip(views, variant_rows, strict=True)}
+        shown_ids = tuple(id_of[id(view)] for view in selection.shown)
+        decided[row[_ID]] = Decided(selection, shown_ids)
+        stack = [variant_row for variant_row in variant_rows if variant_row[_ID] not in shown_ids]
+        while stack:  # the variants not shown and everything in them
+            hidden_row = stack.pop()
+            hidden.add(hidden_row[_ID])
+            stack.extend(children.get(hidden_row[_ID], ()))
+    return decided, hidden
 
 
-def _settings_view(db: str, row: tuple[Any, ...]) -> SettingsView:
-    """The settings of the variant of ``row``: from memory, without making the variant (else its ``settings_view``)."""
+def keep_decided(plugins: Iterable[CMSPlugin], decided: dict[int, Decided]) -> None:
+    """Give each area among ``plugins`` (built from the rows ``decide`` kept) what it shows: the instances of its
+    shown variants among them, which its render shows (``shown_to``)."""
+    by_id = {plugin.id: plugin for plugin in plugins}
+    for area_id, decision in decided.items():
+        area = by_id.get(area_id)
+        shown = [by_id[variant_id] for variant_id in decision.shown_ids if variant_id in by_id]
+        if area is not None and len(shown) == len(decision.shown_ids):  # else changed since: its render decides
+            area.__dict__[_DECIDED] = Selection(shown, decision.selection.paths, decision.selection.path)
+
+
+_Plugin = TypeVar("_Plugin", bound=CMSPlugin)
+
+
+def _stand_in(model: type[_Plugin], row: tuple[Any, ...], language: str, db: str) -> _Plugin:
+    """An instance of ``model`` made of ``row`` (its other columns deferred): what reading its settings needs."""
+    plugin_id, placeholder_id, parent_id, plugin_type, changed_date = row
+    values = (plugin_id, placeholder_id, parent_id, language, plugin_type, changed_date)
+    return model.from_db(db, _STAND_IN_COLUMNS, values)
+
+
+def _settings_view(row: tuple[Any, ...], language: str, db: str) -> SettingsView:
+    """The settings of the variant of ``row``: from memory, without an instance (else its stand-in's)."""
     found = settings_cache.get(row[_ID], row[_CHANGED])
-    return found if found is not None else Variant.from_db(db, COLUMNS, row).settings_view
-
-
-def _hide(plugin_id: int, children: dict[int | None, list[tuple[Any, ...]]], hidden: set[int]) -> None:
-    """Add ``plugin_id`` and the ids of everything in that plugin to ``hidden``."""
-    stack = [plugin_id]
-    while stack:
-        found = stack.pop()
-        hidden.add(found)
-        stack.extend(row[_ID] for row in children.get(found, ()))
+    return found if found is not None else _stand_in(Variant, row, language, db).settings_view
