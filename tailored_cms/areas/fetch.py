@@ -58,10 +58,10 @@ MAX_REMEMBERED = 50_000  # placeholders remembered as holding no area, then the 
 
 django_cms_assign_plugins = cms_plugins_utils.assign_plugins
 # The narrow read's columns (shown.ROW): changed_date of areas and variants only (NULL for the other rows).
-_NARROW = (
-    *ROW[:-1],
-    Case(When(Q(plugin_type__in=(AREA, VARIANT)), then=F("changed_date")), default=None, output_field=DateTimeField()),
+_CHANGED_IF_TAILORED = Case(
+    When(Q(plugin_type__in=(AREA, VARIANT)), then=F("changed_date")), default=None, output_field=DateTimeField()
 )
+_NARROW = tuple(_CHANGED_IF_TAILORED if name == "changed_date" else name for name in ROW)
 _ID, _PLACEHOLDER, _TYPE = (ROW.index(name) for name in ("id", "placeholder_id", "plugin_type"))
 # (placeholder id, language) of the placeholders seen holding no area: django CMS's own fetch serves them.
 _without_areas: set[tuple[int, str]] = set()
