@@ -45,16 +45,6 @@ def empty_caches() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def placeholders_unknown() -> Iterator[None]:
-    """What this process remembers of placeholders by id (which hold no tailored area: ``areas.fetch``) outlives a
-    test's database too, whose next placeholders reuse the ids. Each test starts knowing none."""
-    from tailored_cms.areas import fetch  # loads models: not before Django is set up
-
-    fetch.forget()
-    yield
-
-
-@pytest.fixture(autouse=True)
 def default_language() -> Iterator[None]:
     """Each test starts in the site's default language: a request in Spanish leaves Spanish active in the thread,
     and a topic created then would get its name in Spanish."""

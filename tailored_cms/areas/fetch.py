@@ -29,68 +29,52 @@ when it runs). ``tests/areas/test_shown.py`` fails when django CMS's function is
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from cms.models import CMSPlugin
+from cms.plugin_pool import plugin_pool
 from cms.utils import get_language_from_request
 from cms.utils import plugins as cms_plugins_utils
-from django.db.models import Case, DateTimeField, F, Q, When
+from django.db import connections
+from django.db.models import DateTimeField
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 
 from ..plugin_settings.rendering import is_editing
-from .shown import AREA, ROW, VARIANT, decide, keep_decided
+from .shown import ROW, decide, keep_decided
 
-__all__ = [
-    "COPIED_FROM",
-    "COPIED_SOURCE_SHA256",
-    "MAX_REMEMBERED",
-    "assign_plugins",
-    "django_cms_assign_plugins",
-    "forget",
-    "install",
-]
+__all__ = ["COPIED_FROM", "COPIED_SOURCE_SHA256", "assign_plugins", "django_cms_assign_plugins", "install"]
 
 COPIED_FROM = "django-cms 5.1.3"
 # sha256 of inspect.getsource(cms.utils.plugins.assign_plugins) in that version
 COPIED_SOURCE_SHA256 = "d04cffda72858b118e058281661ffecac06145f8de6f1532b5922a4de2c7d03a"
-MAX_REMEMBERED = 50_000  # placeholders remembered as holding no area, then the memory starts again empty
 
 django_cms_assign_plugins = cms_plugins_utils.assign_plugins
-# The narrow read's columns (shown.ROW): changed_date of areas and variants only (NULL for the other rows).
-_CHANGED_IF_TAILORED = Case(
-    When(Q(plugin_type__in=(AREA, VARIANT)), then=F("changed_date")), default=None, output_field=DateTimeField()
-)
-_NARROW = tuple(_CHANGED_IF_TAILORED if name == "changed_date" else name for name in ROW)
-_ID, _PLACEHOLDER, _TYPE = (ROW.index(name) for name in ("id", "placeholder_id", "plugin_type"))
-# (placeholder id, language) of the placeholders seen holding no area: django CMS's own fetch serves them.
-_without_areas: set[tuple[int, str]] = set()
+_ID, _TYPE = ROW.index("id"), ROW.index("plugin_type")
+_STAMPS = ("creation_date", "changed_date")  # read for the plugins django CMS doesn't build (see below)
+_UNSTAMPED = tuple(name for name in ROW if name not in _STAMPS)
+_STAMPED_AT = tuple(n for n, name in enumerate(ROW) if name not in _STAMPS)
 
 
 def assign_plugins(
     request: HttpRequest | None, placeholders: Any, template: Any = None, lang: str | None = None
 ) -> None:
     """django CMS's ``assign_plugins`` (same signature, same result on the placeholders): for a request rendered for
-    a visitor, only the plugins they are shown are read in full and built (see the module's docstring)."""
+    a visitor, only the plugins they are shown are made and built (see the module's docstring)."""
     if not placeholders or request is None or is_editing(request):
         return django_cms_assign_plugins(request, placeholders, template, lang)
     placeholders = tuple(placeholders)  # Trigger db hit
     lang = lang or get_language_from_request(request)
-    if all((placeholder.pk, lang) in _without_areas for placeholder in placeholders):
-        django_cms_assign_plugins(request, placeholders, template, lang)
-        _remember(placeholders, lang, (plugin.placeholder_id for plugin in _areas_among(placeholders)))
-        return None
     queryset = CMSPlugin.objects.filter(placeholder__in=placeholders, language=lang)
-    rows = list(queryset.values_list(*_NARROW))
-    _remember(placeholders, lang, (row[_PLACEHOLDER] for row in rows if row[_TYPE] == AREA))
+    unbuilt = _unbuilt_types()
+    rows = list(queryset.values_list(*_columns(queryset.db, unbuilt)))
     if not rows:
         # Create default plugins if enabled
         plugins = cms_plugins_utils.create_default_plugins(request, placeholders, template, lang)
     else:
-        decided, hidden = decide(rows, request, lang, queryset.db)
-        kept = [row[_ID] for row in rows if row[_ID] not in hidden]
-        full = list(CMSPlugin.objects.filter(pk__in=kept) if hidden else queryset)
-        plugins = list(cms_plugins_utils.downcast_plugins(full, placeholders, request=request))
+        decided, hidden = decide(rows, request, queryset.db)
+        kept = [_instance(row, unbuilt, queryset.db) for row in rows if row[_ID] not in hidden]
+        plugins = list(cms_plugins_utils.downcast_plugins(kept, placeholders, request=request))
         keep_decided(plugins, decided)
 
     # From here on as django CMS does it: the plugins split up by placeholder, each placeholder's trees.
@@ -105,31 +89,35 @@ def assign_plugins(
     return None
 
 
-def _remember(placeholders: tuple[Any, ...], language: str, with_areas: Iterable[int]) -> None:
-    """Note which of ``placeholders`` hold no area in ``language`` (``with_areas``: the ids of those that do)."""
-    holding = set(with_areas)
-    if len(_without_areas) >= MAX_REMEMBERED:
-        _without_areas.clear()
-    for placeholder in placeholders:
-        if placeholder.pk in holding:
-            _without_areas.discard((placeholder.pk, language))
-        else:
-            _without_areas.add((placeholder.pk, language))
+def _unbuilt_types() -> tuple[str, ...]:
+    """The plugin types whose instances are ``CMSPlugin``'s own (proxies: areas, variants…): django CMS keeps the
+    instances made of their rows. It builds every other plugin anew from its model's table (``downcast_plugins``)."""
+    return tuple(name for name, plugin in plugin_pool.plugins.items() if plugin.model._meta.concrete_model is CMSPlugin)
 
 
-def _areas_among(placeholders: tuple[Any, ...]) -> list[Any]:
-    """The areas django CMS loaded into ``placeholders``."""
-    return [
-        plugin
-        for placeholder in placeholders
-        for plugin in placeholder._all_plugins_cache
-        if plugin.plugin_type == AREA
-    ]
+def _columns(db: str, unbuilt: tuple[str, ...]) -> tuple[Any, ...]:
+    """``ROW``, with the timestamps of the ``unbuilt`` plugin types only (NULL for the others): parsing the
+    timestamps is most of what reading a row costs, and those rows' instances are replaced, timestamps unread."""
+    quote = connections[db].ops.quote_name
+    types = ", ".join(["%s"] * len(unbuilt)) or "NULL"
+    return tuple(
+        RawSQL(
+            f"CASE WHEN {quote('plugin_type')} IN ({types}) THEN {quote(name)} END",
+            unbuilt,
+            output_field=DateTimeField(),
+        )
+        if name in _STAMPS
+        else name
+        for name in ROW
+    )
 
 
-def forget() -> None:
-    """Forget which placeholders hold no area: each is read in two steps again, once (tests start with this)."""
-    _without_areas.clear()
+def _instance(row: tuple[Any, ...], unbuilt: tuple[str, ...], db: str) -> CMSPlugin:
+    """The ``CMSPlugin`` instance of ``row``, as django CMS's query makes it; a plugin django CMS builds anew from its
+    model's table without its timestamps (deferred: unread)."""
+    if row[_TYPE] in unbuilt:
+        return CMSPlugin.from_db(db, ROW, row)
+    return CMSPlugin.from_db(db, _UNSTAMPED, tuple(row[n] for n in _STAMPED_AT))
 
 
 def install() -> None:

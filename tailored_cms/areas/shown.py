@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from cms.models import CMSPlugin
 from django.http import HttpRequest
@@ -57,12 +57,10 @@ __all__ = [
 
 AREA, VARIANT = "TailoredAreaPlugin", "VariantPlugin"  # the plugin types (TailoredAreaPlugin, VariantPlugin)
 _DECIDED = "_tailored_shown"  # an area instance's attribute: the selection made while its rows were loaded
-# A plugin row as ``decide`` reads it: what the tree and the selection need. ``changed_date`` keys the settings in
-# memory (``plugin_settings.cache``); it is read for areas and variants only, since parsing a timestamp is what a
-# row costs most (see ``fetch``).
-ROW = ("id", "placeholder_id", "parent_id", "plugin_type", "changed_date")
+# A plugin row as ``decide`` reads it: CMSPlugin's columns, in the order its instances take them (Model.from_db).
+# ``changed_date`` keys an area's or a variant's settings in memory (``plugin_settings.cache``).
+ROW = tuple(field.attname for field in CMSPlugin._meta.concrete_fields)
 _ID, _PARENT, _TYPE, _CHANGED = (ROW.index(name) for name in ("id", "parent_id", "plugin_type", "changed_date"))
-_STAND_IN_COLUMNS = ("id", "placeholder_id", "parent_id", "language", "plugin_type", "changed_date")  # Model order
 
 
 def visitor_segments(request: HttpRequest | None) -> tuple[str, ...]:
@@ -130,13 +128,11 @@ class Decided:
     shown_ids: tuple[int, ...]
 
 
-def decide(
-    rows: Sequence[tuple[Any, ...]], request: HttpRequest, language: str, db: str
-) -> tuple[dict[int, Decided], set[int]]:
-    """What ``request``'s visitor is shown of each area among ``rows`` (a page's plugin rows in ``language``: tuples
-    of ``ROW``, read from ``db``, in django CMS's order), by the area's id; and the ids of the rows they are not shown:
-    each area's other variants and everything in them. No I/O but the variants' settings (see the module's
-    docstring)."""
+def decide(rows: Sequence[tuple[Any, ...]], request: HttpRequest, db: str) -> tuple[dict[int, Decided], set[int]]:
+    """What ``request``'s visitor is shown of each area among ``rows`` (a page's plugin rows: tuples of ``ROW``,
+    read from ``db``, in django CMS's order, with the timestamps of areas and variants), by the area's id; and the
+    ids of the rows they are not shown: each area's other variants and everything in them. No I/O but the variants'
+    settings (see the module's docstring)."""
     if not any(row[_TYPE] == AREA for row in rows):
         return {}, set()
     children: defaultdict[int | None, list[tuple[Any, ...]]] = defaultdict(list)
@@ -147,9 +143,9 @@ def decide(
     for row in rows:
         if row[_TYPE] != AREA or row[_ID] in hidden:
             continue  # not an area, or one in a variant hidden by an area met before it: left out with it
-        area = _stand_in(TailoredArea, row, language, db)
+        area = TailoredArea.from_db(db, ROW, row)  # to read its settings
         variant_rows = [child for child in children[row[_ID]] if child[_TYPE] == VARIANT]
-        views = [_settings_view(variant_row, language, db) for variant_row in variant_rows]
+        views = [_settings_view(variant_row, db) for variant_row in variant_rows]
         selection = select_among(request, area, views)
         id_of = {id(view): variant_row[_ID] for view, variant_row in zip(views, variant_rows, strict=True)}
         shown_ids = tuple(id_of[id(view)] for view in selection.shown)
@@ -173,17 +169,7 @@ def keep_decided(plugins: Iterable[CMSPlugin], decided: dict[int, Decided]) -> N
             area.__dict__[_DECIDED] = Selection(shown, decision.selection.paths, decision.selection.path)
 
 
-_Plugin = TypeVar("_Plugin", bound=CMSPlugin)
-
-
-def _stand_in(model: type[_Plugin], row: tuple[Any, ...], language: str, db: str) -> _Plugin:
-    """An instance of ``model`` made of ``row`` (its other columns deferred): what reading its settings needs."""
-    plugin_id, placeholder_id, parent_id, plugin_type, changed_date = row
-    values = (plugin_id, placeholder_id, parent_id, language, plugin_type, changed_date)
-    return model.from_db(db, _STAND_IN_COLUMNS, values)
-
-
-def _settings_view(row: tuple[Any, ...], language: str, db: str) -> SettingsView:
-    """The settings of the variant of ``row``: from memory, without an instance (else its stand-in's)."""
+def _settings_view(row: tuple[Any, ...], db: str) -> SettingsView:
+    """The settings of the variant of ``row``: from memory, without an instance (else the instance's)."""
     found = settings_cache.get(row[_ID], row[_CHANGED])
-    return found if found is not None else _stand_in(Variant, row, language, db).settings_view
+    return found if found is not None else Variant.from_db(db, ROW, row).settings_view

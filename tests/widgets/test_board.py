@@ -105,10 +105,9 @@ def test_rendering_a_board_makes_no_queries_of_its_own(make_page, visitor_client
             text(placeholder(page, "content"), f"<p>{i}</p>", target=api.add_widget(board, f"W{i}"))
     c = visitor_client(widgets={"order": ["x"], "hidden": ["y"]})
     counts = []
-    for url in (small.get_absolute_url(), big.get_absolute_url()) * 2:
+    for url in (small.get_absolute_url(), small.get_absolute_url(), big.get_absolute_url()):
         cache.clear()
         with CaptureQueriesContext(connection) as queries:
             c.get(url)
         counts.append(len(queries))
-    # The first request of each page also warms what the process remembers (Site, ContentType, its placeholders).
-    assert counts[2] == counts[3]
+    assert counts[1] == counts[2]  # the first request also warms process-wide caches (Site, ContentType)
