@@ -41,7 +41,7 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 
 from ..plugin_settings.rendering import is_editing
-from .shown import ROW, decide, keep_decided
+from .shown import ROW, VARIANT, decide, keep_decided
 
 __all__ = ["COPIED_FROM", "COPIED_SOURCE_SHA256", "assign_plugins", "django_cms_assign_plugins", "install"]
 
@@ -51,9 +51,12 @@ COPIED_SOURCE_SHA256 = "d04cffda72858b118e058281661ffecac06145f8de6f1532b5922a4d
 
 django_cms_assign_plugins = cms_plugins_utils.assign_plugins
 _ID, _TYPE = ROW.index("id"), ROW.index("plugin_type")
-_STAMPS = ("creation_date", "changed_date")  # read for the plugins django CMS doesn't build (see below)
-_UNSTAMPED = tuple(name for name in ROW if name not in _STAMPS)
-_STAMPED_AT = tuple(n for n, name in enumerate(ROW) if name not in _STAMPS)
+# What is read of a row, by what django CMS does with its instance: every column of the plugins it keeps the
+# instances of (areas, widgets…); a variant's ``creation_date`` is never read on a visitor's page; the timestamps of
+# the plugins it builds anew from their model's table (texts, pictures…) are read there.
+_KEPT = ROW
+_VARIANT_COLUMNS = tuple(name for name in ROW if name != "creation_date")
+_BUILT_ANEW = tuple(name for name in ROW if name not in ("creation_date", "changed_date"))
 
 
 def assign_plugins(
@@ -67,7 +70,7 @@ def assign_plugins(
     lang = lang or get_language_from_request(request)
     queryset = CMSPlugin.objects.filter(placeholder__in=placeholders, language=lang)
     unbuilt = _unbuilt_types()
-    rows = list(queryset.values_list(*_columns(queryset.db, unbuilt)))
+    rows = list(queryset.values_list(*_columns(queryset.db, unbuilt, tuple(t for t in unbuilt if t != VARIANT))))
     if not rows:
         # Create default plugins if enabled
         plugins = cms_plugins_utils.create_default_plugins(request, placeholders, template, lang)
@@ -95,29 +98,32 @@ def _unbuilt_types() -> tuple[str, ...]:
     return tuple(name for name, plugin in plugin_pool.plugins.items() if plugin.model._meta.concrete_model is CMSPlugin)
 
 
-def _columns(db: str, unbuilt: tuple[str, ...]) -> tuple[Any, ...]:
-    """``ROW``, with the timestamps of the ``unbuilt`` plugin types only (NULL for the others): parsing the
-    timestamps is most of what reading a row costs, and those rows' instances are replaced, timestamps unread."""
+def _columns(db: str, stamped: tuple[str, ...], born: tuple[str, ...]) -> tuple[Any, ...]:
+    """``ROW``, with ``changed_date`` of the plugin types ``stamped`` only and ``creation_date`` of those ``born``
+    only (NULL for the others): parsing the timestamps is most of what reading a row costs (Django's PostgreSQL
+    backend parses them in Python)."""
     quote = connections[db].ops.quote_name
-    types = ", ".join(["%s"] * len(unbuilt)) or "NULL"
-    return tuple(
-        RawSQL(
-            f"CASE WHEN {quote('plugin_type')} IN ({types}) THEN {quote(name)} END",
-            unbuilt,
-            output_field=DateTimeField(),
-        )
-        if name in _STAMPS
-        else name
-        for name in ROW
-    )
+
+    def of(types: tuple[str, ...], column: str) -> RawSQL:
+        listed = ", ".join(["%s"] * len(types)) or "NULL"
+        sql = f"CASE WHEN {quote('plugin_type')} IN ({listed}) THEN {quote(column)} END"
+        return RawSQL(sql, types, output_field=DateTimeField())
+
+    when = {"changed_date": stamped, "creation_date": born}
+    return tuple(of(when[name], name) if name in when else name for name in ROW)
 
 
 def _instance(row: tuple[Any, ...], unbuilt: tuple[str, ...], db: str) -> CMSPlugin:
-    """The ``CMSPlugin`` instance of ``row``, as django CMS's query makes it; a plugin django CMS builds anew from its
-    model's table without its timestamps (deferred: unread)."""
-    if row[_TYPE] in unbuilt:
-        return CMSPlugin.from_db(db, ROW, row)
-    return CMSPlugin.from_db(db, _UNSTAMPED, tuple(row[n] for n in _STAMPED_AT))
+    """The ``CMSPlugin`` instance of ``row`` as django CMS's query makes it, but for the timestamps not read
+    (deferred: see ``_columns``)."""
+    plugin_type = row[_TYPE]
+    if plugin_type == VARIANT:
+        names = _VARIANT_COLUMNS
+    elif plugin_type in unbuilt:
+        return CMSPlugin.from_db(db, _KEPT, row)
+    else:
+        names = _BUILT_ANEW
+    return CMSPlugin.from_db(db, names, tuple(value for name, value in zip(ROW, row, strict=True) if name in names))
 
 
 def install() -> None:
