@@ -1,22 +1,19 @@
-"""django CMS's fetch of a page's plugins, reading in full and building for a visitor only what they are shown.
+"""django CMS's fetch of a page's plugins, making and building for a visitor only what they are shown.
 
 django CMS 5.1.3's ``cms.utils.plugins.assign_plugins`` reads every plugin row of the page's placeholders as
 ``CMSPlugin`` instances (one query), builds each into its plugin model's instance (``downcast_plugins``: one query
 per plugin model) and hangs the trees on the placeholders. For an area of a hundred variants, that is every
-variant's rows read and made instances, shown or not: with Django's PostgreSQL backend, parsing the rows'
-two timestamps is most of it. ``assign_plugins`` below is that function, copied from django CMS 5.1.3, with its
-fetch in two steps for a request rendered for a visitor:
-
-1. a narrow read of the rows (``shown.ROW``: ids, types, and ``changed_date`` of areas and variants only, which
-   keys their settings in memory), from which ``shown.decide`` selects what the visitor is shown of each area;
-2. django CMS's query for the rows kept: the variants not shown and everything in them are left out. From there
-   on it is django CMS's code; each area gets its selection (``shown.keep_decided``).
-
-What grows with the variants: a narrow tuple per row, a timestamp per variant, and the selection over the
-variants' settings (from memory, see ``plugin_settings.cache``). The price: one query more a page view, on pages
-with areas only: this process remembers the placeholders seen holding none (by id and language, at most
-``MAX_REMEMBERED``), and reads those with django CMS's own fetch. One that gains an area is read that way once
-more (every variant built; its render selects among them), then in two steps.
+variant's rows read in full and made instances, shown or not; with Django's PostgreSQL backend, parsing each row's
+two timestamps in Python is most of it. ``assign_plugins`` below is that function, copied from django CMS 5.1.3,
+with its fetch changed for a request rendered for a visitor: the same one query reads the rows as tuples, with
+their timestamps only where an instance keeps them (``_columns``: not for the plugins ``downcast_plugins`` builds
+anew from their own table, nor a variant's ``creation_date``, which nothing reads on a visitor's page);
+``shown.decide`` selects from them what the visitor is shown of each area and which rows they are not (each area's
+other variants and everything in them); the rows kept are made instances (``_instance``: what django CMS's query
+makes, the timestamps not read deferred) and from there on it is django CMS's code; ``shown.keep_decided`` gives
+each area its selection. No query more than django CMS's. What still grows with the variants: a tuple per row, a
+timestamp per variant (its ``changed_date``, which keys its settings in ``plugin_settings.cache``) and the
+selection over their settings.
 
 Why a copy: django CMS has no hook between its query and the instances (its ``downcast_plugins`` gets them made).
 Editors in the edit and structure modes, where every variant shows, and calls without a request run django CMS's

@@ -3,24 +3,25 @@
 ``select_for`` applies the area's strategy to the request's visitor (snapshot, segments, holdout, optimize bucket).
 
 django CMS loads a page's plugins in ``cms.utils.plugins.assign_plugins``: one query reads every plugin row of the
-page's placeholders, then each is built into its plugin model's instance (one query per plugin model: every
-variant's texts, links, pictures…) before anything renders. Left alone, it reads and builds every variant's
-content, shown or not, so a page's cost grows with the variants its areas hold. For a request rendered for a
-visitor (not the CMS edit or structure mode, where editors get every variant), ``fetch`` first reads the rows
-narrowly; ``decide`` selects from them what the visitor is shown of each area and which rows they are not (each
-area's other variants and everything in them); django CMS reads and builds the rest, and ``keep_decided`` gives
-each area its selection (``shown_to``): its render shows exactly the variants that were built.
+page's placeholders, each made a ``CMSPlugin`` instance, then built into its plugin model's instance (one query per
+plugin model: every variant's texts, links, pictures…) before anything renders. Left alone, it makes and builds
+every variant's content, shown or not, so a page's cost grows with the variants its areas hold. For a request
+rendered for a visitor (not the CMS edit or structure mode, where editors get every variant), ``fetch`` reads the
+same rows as tuples; ``decide`` selects from them what the visitor is shown of each area and which rows they are
+not (each area's other variants and everything in them); django CMS makes and builds the rest, and
+``keep_decided`` gives each area its selection (``shown_to``): its render shows exactly the variants that were
+built.
 
 The selection needs nothing django CMS builds: the variants' settings come from ``plugin_settings.cache`` (keyed
-by the plugin's id and ``changed_date``, both in the narrow rows), the visitor from the middleware's snapshot.
+by the plugin's id and ``changed_date``, both in the rows), the visitor from the middleware's snapshot.
 
 Caches: a placeholder's rendered copy holds what its visitor is shown, kept per variant key as before (the area
 still declares its vary headers). A hidden variant's content takes no part in that copy's vary headers and expiry
 (``Placeholder.get_vary_cache_on``, ``get_cache_expiration``): it is not in it.
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
-which its render made before); a pass over the page's narrow rows. What still grows with the variants: a narrow
-row each, and the selection over their settings.
+which its render made before); a pass over the page's rows. What still grows with the variants: a row each (a
+tuple, see ``fetch``), and the selection over their settings.
 """
 
 from __future__ import annotations
