@@ -92,6 +92,7 @@ def assign_plugins(
 def _unbuilt_types() -> tuple[str, ...]:
     """The plugin types whose instances are ``CMSPlugin``'s own (proxies: areas, variants…): django CMS keeps the
     instances made of their rows. It builds every other plugin anew from its model's table (``downcast_plugins``)."""
+    plugin_pool.discover_plugins()  # once a process (django CMS's own calls do it too)
     return tuple(name for name, plugin in plugin_pool.plugins.items() if plugin.model._meta.concrete_model is CMSPlugin)
 
 
