@@ -282,3 +282,27 @@ def test_an_area_showing_every_variant_builds_them_all(make_page, topics, visito
     html, counts, _ = view(fan, page.get_absolute_url())
     assert all(f"BODY{n}" in html for n in range(3))
     assert counts["built"] == 3
+
+
+def test_the_instances_are_django_cms_s_but_for_a_variants_creation_date(make_page, topics, visitor_client):
+    """A visitor's plugins are what django CMS's query makes of their rows; a variant's ``creation_date``, which
+    nothing on a visitor's page reads, is deferred (read if asked)."""
+    page = build_area_page(make_page, 3, "instances")
+    ph = placeholder(page, "content")
+    fan = visitor_client(topics=["sports"])
+    request = fan.get(page.get_absolute_url()).wsgi_request
+    cms_plugins_utils.assign_plugins(request, [ph], lang="en")
+    loaded = {plugin.pk: plugin for plugin in ph._all_plugins_cache}
+    assert len(loaded) == 5  # the area, the sports variant and its three texts
+    for row in CMSPlugin.objects.filter(pk__in=loaded):
+        plugin = loaded[row.pk]
+        expected = {"creation_date"} if isinstance(plugin, Variant) else set()
+        assert plugin.get_deferred_fields() == expected, plugin
+        assert plugin.changed_date == row.changed_date
+        assert (plugin.placeholder_id, plugin.parent_id, plugin.position) == (
+            row.placeholder_id,
+            row.parent_id,
+            row.position,
+        )
+    variant = next(plugin for plugin in loaded.values() if isinstance(plugin, Variant))
+    assert variant.creation_date == CMSPlugin.objects.get(pk=variant.pk).creation_date
