@@ -289,7 +289,7 @@ def setup() -> tuple[str, list[str]]:
     build_plain_page(shown)
     labels = [f"{v.placeholder.slot}: {v.label}" for v in shown]
     # The same areas and variants, but only the variants the visitor sees hold content: what the hidden variants'
-    # content still costs (django CMS fetches the rows of every variant's plugins; it builds the shown ones only).
+    # content still costs (a row each in django CMS's query, read without timestamps: areas/fetch.py).
     build_tailored_page(CHOSEN_URL, content_for=set(labels))
     request = client.get(TAILORED_URL).wsgi_request
     segments = request.tailored.segments(request)

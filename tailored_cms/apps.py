@@ -12,7 +12,7 @@ class TailoredCmsConfig(AppConfig):
     def ready(self) -> None:
         # Imported here: these modules load models, which ready() is the first place allowed to.
         from . import checks  # noqa: F401 - registers the system checks
-        from .areas import shown
+        from .areas import fetch
         from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed
         from .translations import configure_languages
         from .visitors import receivers  # noqa: F401 - connects the login/logout receivers
@@ -20,7 +20,7 @@ class TailoredCmsConfig(AppConfig):
 
         compose_round_trips()
         configure_languages()
-        shown.install()  # django CMS builds only the variants a visitor is shown
+        fetch.install()  # django CMS builds only the variants a visitor is shown
         # isort: off
         # Last: receivers run in the order they were connected, and the results' counters of events_stored are the
         # rows concurrent ingest batches share most, so they are written last, locked for the shortest time.

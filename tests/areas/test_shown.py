@@ -1,7 +1,9 @@
-"""Only what a visitor is shown is built: django CMS builds no hidden variant's content (``areas.shown``)."""
+"""Only what a visitor is shown is made and built: django CMS makes no instance of a hidden variant or its content
+(``areas.shown``, ``areas.fetch``)."""
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tailored_cms import api
-from tailored_cms.areas import shown
+from tailored_cms.areas import fetch
+from tailored_cms.areas.models import Variant
+from tailored_cms.rules.active import publish_segments
 
 from .conftest import placeholder, text
 
@@ -57,12 +61,15 @@ def build_area_page(make_page, variants: int, name: str, *, strategy: str = "cus
 @contextmanager
 def counting_builds() -> Iterator[dict[str, int]]:
     """Counts the plugin instances built: instances of a plugin model of its own (django CMS's downcast of a row
-    into a ``Text``, say), and the plugins django CMS renders (``ContentRenderer.render_plugin``)."""
-    counts = {"built": 0, "rendered": 0}
+    into a ``Text``, say); the instances made of any plugin model (rows made ``CMSPlugin``s, areas, variants, and
+    the built ones); and the plugins django CMS renders (``ContentRenderer.render_plugin``)."""
+    counts = {"built": 0, "made": 0, "rendered": 0}
 
     def built(sender, **kwargs):
-        if issubclass(sender, CMSPlugin) and sender._meta.concrete_model is not CMSPlugin:
-            counts["built"] += 1
+        if issubclass(sender, CMSPlugin):
+            counts["made"] += 1
+            if sender._meta.concrete_model is not CMSPlugin:
+                counts["built"] += 1
 
     render_plugin = ContentRenderer.render_plugin
 
@@ -106,10 +113,12 @@ def test_a_hundred_variants_build_what_two_build(pages, make_page, visitor_clien
             shown_here = n - 1 if shown_n is None else shown_n
             assert f"HEADING{shown_here}" in html and f"TEXT{shown_here}" in html and f"LINK{shown_here}" in html
             assert html.count("HEADING") == 1
-            # The shown variant's three plugins are built; django CMS renders the area, which renders them.
-            assert counts == {"built": 3, "rendered": 4}, (n, counts)
+            # The shown variant's three plugins are built; django CMS renders the area, which renders them. Made:
+            # the area (and its stand-in, which reads its settings to decide), the variant, its three rows and what
+            # they are built into: nothing of a hidden variant.
+            assert counts == {"built": 3, "made": 9, "rendered": 4}, (n, counts)
         assert seen[2][2] == seen[100][2]  # SQL queries
-        assert seen[100][2] <= view(c, plain.get_absolute_url())[2] + 2
+        assert seen[100][2] == view(c, plain.get_absolute_url())[2]
 
 
 @pytest.fixture
@@ -140,33 +149,56 @@ def test_an_editor_viewing_the_live_page_gets_what_a_visitor_gets(make_page, top
     client.force_login(editor)
     html, counts, _ = view(client, page.get_absolute_url())
     assert "HEADING4" in html and html.count("HEADING") == 1
-    assert counts["built"] == 3
+    assert counts["built"] == 3 and counts["made"] == 9
 
 
-def test_django_cms_loads_plugins_through_the_wrapped_step_with_the_signature_it_repeats():
-    """``shown`` wraps ``cms.utils.plugins.downcast_plugins``, which ``assign_plugins`` looks up in its module and
-    calls with the request: if django CMS changes either, the wrapper must be looked at again."""
-    wrapped = cms_plugins_utils.downcast_plugins
-    assert wrapped.tailored_shown_only  # installed by TailoredCmsConfig.ready, once
-    original = wrapped.__wrapped__
-    assert not hasattr(original, "tailored_shown_only")
+def test_django_cms_loads_plugins_through_the_copy_of_the_version_it_was_copied_from():
+    """``fetch.assign_plugins`` is a copy of django CMS's ``cms.utils.plugins.assign_plugins`` (``COPIED_FROM``),
+    put in its place, where django CMS's callers look it up: if django CMS changes the function or its callers, the
+    copy must be looked at again (and ``COPIED_SOURCE_SHA256`` set to the new version's)."""
+    original = fetch.django_cms_assign_plugins
+    assert original.__module__ == "cms.utils.plugins" and original is not fetch.assign_plugins
+    source = inspect.getsource(original)
+    assert hashlib.sha256(source.encode()).hexdigest() == fetch.COPIED_SOURCE_SHA256, fetch.COPIED_FROM
 
     def parameters(function):
-        signature = inspect.signature(function, follow_wrapped=False)
-        return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
 
-    assert parameters(original) == parameters(wrapped)
-    assert [name for name, _kind, _default in parameters(original)] == [
-        "plugins",
-        "placeholders",
-        "select_placeholder",
-        "request",
-    ]
-    assign = inspect.getsource(cms_plugins_utils.assign_plugins)
-    assert "plugins = downcast_plugins(plugins, placeholders, request=request)" in assign
-    assert "get_plugins_as_layered_tree(all_plugins)" in assign
-    shown.install()
-    assert cms_plugins_utils.downcast_plugins is wrapped  # a second install() leaves it as it is
+    assert parameters(fetch.assign_plugins) == parameters(original)
+    assert cms_plugins_utils.assign_plugins is fetch.assign_plugins  # installed by TailoredCmsConfig.ready
+    fetch.install()
+    assert cms_plugins_utils.assign_plugins is fetch.assign_plugins  # a second install() changes nothing
+    assert fetch.django_cms_assign_plugins is original
+    # django CMS's callers look the function up in its module when they run
+    assert "assign_plugins(request, [placeholder], template, lang)" in inspect.getsource(cms_plugins_utils.get_plugins)
+    preload = inspect.getsource(ContentRenderer._preload_placeholders_for_page)
+    assert "from cms.utils.plugins import assign_plugins" in preload and "assign_plugins(" in preload
+
+
+def test_a_call_without_a_request_gets_every_variant(make_page, topics):
+    """Code of django CMS's or a site's that loads plugins without a request gets django CMS's own loading."""
+    page = build_area_page(make_page, 3, "no-request")
+    ph = placeholder(page, "content")
+    with counting_builds() as counts:
+        cms_plugins_utils.assign_plugins(None, [ph], lang="en")
+    assert sum(isinstance(plugin, Variant) for plugin in ph._all_plugins_cache) == 3
+    assert counts["built"] == 9
+
+
+@pytest.mark.parametrize("segments", [1, 20, 50])
+def test_the_queries_are_the_plain_pages_and_two_at_most_whatever_the_segments(
+    pages, make_page, visitor_client, segments, tailored_redis
+):
+    for n in range(segments):
+        api.create_segment(f"segment-{n}", rules={"all": [{"rule": "visit_count", "min": 1000 + n}]})
+    publish_segments()
+    plain = make_page("Plain", slug="plain")
+    text(placeholder(plain, "content"), "<p>TEXT0</p>")
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    view(fan, pages[2].get_absolute_url())  # process-wide caches are warm from now on
+    queries = {n: view(fan, page.get_absolute_url())[2] for n, page in pages.items()}
+    assert queries[2] == queries[100] <= view(fan, plain.get_absolute_url())[2] + 2
 
 
 @pytest.mark.parametrize("page_cache", [True, False])
@@ -207,4 +239,70 @@ def test_an_area_in_a_variant_builds_only_what_is_shown_too(make_page, topics, v
     fan.get("/")
     html, counts, _ = view(fan, page.get_absolute_url())
     assert "BODY0.1" in html and html.count("BODY") == 1  # the sports variant's area shows its fallback
-    assert counts == {"built": 1, "rendered": 3}  # the outer area, the inner area, one text
+    assert counts == {"built": 1, "made": 8, "rendered": 3}  # the outer area, the inner area, one text
+    # made: the two areas and their stand-ins, a variant of each, the text's row and the text
+
+
+def test_a_page_without_areas_is_read_as_django_cms_reads_it(make_page, client, monkeypatch):
+    page = make_page("Plain", slug="plain")
+    for body in ("<p>ONE</p>", "<p>TWO</p>"):
+        text(placeholder(page, "content"), body)
+    url = page.get_absolute_url()
+    view(client, url)  # process-wide caches (Site, ContentType) are warm from now on
+    html, counts, queries = view(client, url)
+    monkeypatch.setattr(cms_plugins_utils, "assign_plugins", fetch.django_cms_assign_plugins)
+    assert view(client, url) == (html, counts, queries)
+
+
+def test_a_placeholder_that_gains_an_area_shows_what_its_visitor_is_shown(make_page, topics, visitor_client):
+    page = make_page("Later", slug="later")
+    ph = placeholder(page, "content")
+    text(ph, "<p>INTRO</p>")
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    view(fan, page.get_absolute_url())
+    area = api.add_area(ph, label="Hero")
+    for n, spec in enumerate(({"topics": ["sports"]}, {"topics": ["cooking"]}, {"fallback": True})):
+        text(ph, f"<p>BODY{n}</p>", target=api.add_variant(area, label=f"Variant {n}", **spec))
+    seen = [view(fan, page.get_absolute_url()) for _ in range(2)]
+    for html, _counts, _queries in seen:
+        assert "INTRO" in html and "BODY0" in html and html.count("BODY") == 1
+    assert [counts["built"] for _html, counts, _queries in seen] == [2, 2]
+
+
+@pytest.mark.parametrize("max_items", [3, 5])
+def test_an_area_showing_every_variant_builds_them_all(make_page, topics, visitor_client, max_items):
+    page = make_page("All", slug="all")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, label="All", strategy="hybrid", max_items=max_items)
+    for n in range(3):
+        text(ph, f"<p>BODY{n}</p>", target=api.add_variant(area, label=f"Variant {n}", topics=["sports"]))
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    html, counts, _ = view(fan, page.get_absolute_url())
+    assert all(f"BODY{n}" in html for n in range(3))
+    assert counts["built"] == 3
+
+
+def test_the_instances_are_django_cms_s_but_for_a_variants_creation_date(make_page, topics, visitor_client):
+    """A visitor's plugins are what django CMS's query makes of their rows; a variant's ``creation_date``, which
+    nothing on a visitor's page reads, is deferred (read if asked)."""
+    page = build_area_page(make_page, 3, "instances")
+    ph = placeholder(page, "content")
+    fan = visitor_client(topics=["sports"])
+    request = fan.get(page.get_absolute_url()).wsgi_request
+    cms_plugins_utils.assign_plugins(request, [ph], lang="en")
+    loaded = {plugin.pk: plugin for plugin in ph._all_plugins_cache}
+    assert len(loaded) == 5  # the area, the sports variant and its three texts
+    for row in CMSPlugin.objects.filter(pk__in=loaded):
+        plugin = loaded[row.pk]
+        expected = {"creation_date"} if isinstance(plugin, Variant) else set()
+        assert plugin.get_deferred_fields() == expected, plugin
+        assert plugin.changed_date == row.changed_date
+        assert (plugin.placeholder_id, plugin.parent_id, plugin.position) == (
+            row.placeholder_id,
+            row.parent_id,
+            row.position,
+        )
+    variant = next(plugin for plugin in loaded.values() if isinstance(plugin, Variant))
+    assert variant.creation_date == CMSPlugin.objects.get(pk=variant.pk).creation_date
