@@ -71,13 +71,15 @@ def segments() -> dict[str, dict[str, Any]]:
 # --- data ---------------------------------------------------------------------------------------------------------
 
 
-def _visitor_columns(i: str) -> dict[str, str]:
+def visitor_columns(i: str) -> dict[str, str]:
     """SQL for each Visitor column of generated visitor number ``i`` (an SQL expression)."""
     return {
         "id": "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))",
         "user_id": "NULL",
         "theme": "''",
         "layout": "''",
+        "motion": "''",
+        "text_size": "''",
         "topics": f"CASE WHEN {i} % 7 = 0 THEN '[\"t1\"]' ELSE '[]' END",
         "widgets": "'{}'",
         "choices_changed": "'{}'",
@@ -112,7 +114,7 @@ def _today_minus(days: str) -> str:
 def make_data(visitors: int) -> float:
     """Generate the visitors and their counters in SQL; returns the seconds it took."""
     started = time.monotonic()
-    columns = _visitor_columns("i")
+    columns = visitor_columns("i")
     names = {field.column for field in Visitor._meta.concrete_fields}
     assert set(columns) == names, f"Visitor's columns changed: {names ^ set(columns)}"
     json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
