@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, expect
 
 from tailored_cms import api
 from tailored_cms.celery_app import app
+from tailored_cms.visitors import tasks
 
 from .accessibility import ADMIN_CHROME, assert_accessible
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
@@ -23,7 +24,10 @@ CSV = "email,plan,customer_since\nada@example.com,pro,2024-03-01\nbob@example.co
 
 
 @pytest.fixture
-def eager():
+def eager(monkeypatch):
+    """The import runs in the request, on tailored_cms's Celery app: the live server's thread asks for it by name
+    (Celery's current app is per thread, and another test may have made another app the default)."""
+    monkeypatch.setattr(tasks, "import_traits_task", app.tasks[tasks.IMPORT_TASK])
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
