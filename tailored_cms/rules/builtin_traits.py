@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import DatabaseError
 from django.db.models import BooleanField, F, Func, Q
-from django.db.models.fields.json import compile_json_path  # type: ignore[attr-defined]  # not in the stubs
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -98,13 +97,22 @@ class _HasType(Func):
         marks = ", ".join(["%s"] * len(types))
         if which == 0:
             return f"COALESCE(jsonb_typeof({lhs} -> %s), '') IN ({marks})", [*params, self.name, *types]
-        return f"COALESCE(json_type({lhs}, %s), '') IN ({marks})", [*params, compile_json_path([self.name]), *types]
+        return f"COALESCE(json_type({lhs}, %s), '') IN ({marks})", [*params, _json_path(connection, self.name), *types]
 
     def as_sql(self, compiler: Any, connection: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:
         return self._sql(compiler, connection, 1)
 
     def as_postgresql(self, compiler: Any, connection: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:
         return self._sql(compiler, connection, 0)
+
+
+def _json_path(connection: Any, key: str) -> str:
+    """SQLite's JSON path of the top-level ``key``: Django 6.0 asks the connection's operations, 5.2 a function."""
+    if hasattr(connection.ops, "compile_json_path"):
+        return str(connection.ops.compile_json_path([key]))
+    from django.db.models.fields import json
+
+    return str(json.compile_json_path([key]))  # type: ignore[attr-defined]
 
 
 class _ListHas(Func):
@@ -119,7 +127,7 @@ class _ListHas(Func):
     def as_sql(self, compiler: Any, connection: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:
         lhs, params = compiler.compile(self.source_expressions[0])
         sql = f"EXISTS (SELECT 1 FROM json_each({lhs}, %s) AS items WHERE items.value = %s)"
-        return sql, [*params, compile_json_path([self.name]), self.item]
+        return sql, [*params, _json_path(connection, self.name), self.item]
 
     def as_postgresql(self, compiler: Any, connection: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:
         lhs, params = compiler.compile(self.source_expressions[0])
