@@ -241,15 +241,22 @@ def latency() -> list[float]:
             append(pipeline, [TrackedEvent.page_view(str(visitor.pk), "/bench-t0/", user_agent="Mozilla/5.0")])
             started = time.monotonic()
             pipeline.execute()
-            deadline = started + 20
-            while time.monotonic() < deadline:
-                raw = client.get(key)
-                if raw and "t0-fans" in Snapshot.from_json(raw).segments:
-                    break
-                time.sleep(0.005)
-            timings.append(time.monotonic() - started)
+            timings.append(seconds_until_in(client, key, "t0-fans", started))
             time.sleep(0.2 + (len(timings) % 5) / 10)  # events arrive at different points of beat's second
     return timings
+
+
+def seconds_until_in(client: Any, key: str, segment: str, started: float) -> float:
+    """Seconds from ``started`` until the snapshot at ``key`` lists ``segment`` (at most 20 s)."""
+    from tailored_cms.visitors.snapshot import Snapshot
+
+    deadline = started + 20
+    while time.monotonic() < deadline:
+        raw = client.get(key)
+        if raw and segment in Snapshot.from_json(raw).segments:
+            break
+        time.sleep(0.005)
+    return time.monotonic() - started
 
 
 def traits_latency() -> list[float]:
@@ -272,13 +279,7 @@ def traits_latency() -> list[float]:
         key = tailored_connection.key("snap", str(visitor.pk))
         started = time.monotonic()
         api.set_traits(user, plan="pro", since=timezone.localdate())
-        deadline = started + 20
-        while time.monotonic() < deadline:
-            raw = client.get(key)
-            if raw and "bench-pro" in Snapshot.from_json(raw).segments:
-                break
-            time.sleep(0.005)
-        timings.append(time.monotonic() - started)
+        timings.append(seconds_until_in(client, key, "bench-pro", started))
     return timings
 
 
