@@ -192,3 +192,21 @@ class Visitor:
 
     def close(self) -> None:
         self.context.close()
+
+
+def open_tailoring_menu_item(page: Page, entry: str) -> None:
+    """The CMS toolbar's Tailoring menu, then ``entry``. On a page that has just been reloaded (after *Stop
+    preview*), django CMS's toolbar script may not have bound its menus yet when the first click lands: the menu
+    is opened again until ``entry`` shows, as an editor clicks again."""
+    menu = page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring")
+    item = page.locator(".cms-toolbar-item-navigation a", has_text=entry)
+    page.wait_for_load_state("networkidle")
+    for _attempt in range(5):
+        menu.click()
+        try:
+            expect(item).to_be_visible(timeout=2_000)
+            break
+        except AssertionError:
+            page.keyboard.press("Escape")
+    item.click()
+    page.wait_for_load_state()

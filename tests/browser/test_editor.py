@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Page, expect
+from playwright.sync_api import Browser, FrameLocator, expect
 
 from tailored_cms import api
 from tailored_cms.areas.models import TailoredArea, Variant
@@ -29,6 +29,7 @@ from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     chromium_fixture,
     editor_site_fixture,
     new_context,
+    open_tailoring_menu_item,
 )
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -191,24 +192,6 @@ def screenshot_form(editor: CMSEditor, form: FrameLocator, name: str) -> None:
     page.set_viewport_size(VIEWPORT)
     maximize.click()
     expect(root).not_to_have_class(re.compile(r"\bcms-modal-maximized\b"))
-
-
-def open_tailoring_menu_item(page: Page, entry: str) -> None:
-    """The CMS toolbar's Tailoring menu, then ``entry``. On a page that has just been reloaded (after *Stop
-    preview*), django CMS's toolbar script may not have bound its menus yet when the first click lands: the menu
-    is opened again until ``entry`` shows, as an editor clicks again."""
-    menu = page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring")
-    item = page.locator(".cms-toolbar-item-navigation a", has_text=entry)
-    page.wait_for_load_state("networkidle")
-    for _attempt in range(5):
-        menu.click()
-        try:
-            expect(item).to_be_visible(timeout=2_000)
-            break
-        except AssertionError:
-            page.keyboard.press("Escape")
-    item.click()
-    page.wait_for_load_state()
 
 
 def set_strategy_in_admin_list(editor: CMSEditor, label: str, strategy: str) -> None:

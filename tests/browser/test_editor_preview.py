@@ -22,6 +22,7 @@ from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
     chromium_fixture,
     editor_site_fixture,
     new_context,
+    open_tailoring_menu_item,
 )
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "toolbar-preview.png"
@@ -68,8 +69,7 @@ def test_an_editor_previews_the_page_as_a_segment_and_stops(chromium: Browser, p
     expect(marker).to_have_count(0)
 
     # Tailoring → Preview as…: the form, then back on the page as a regular.
-    page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring").click()
-    page.locator(".cms-toolbar-item-navigation a", has_text="Preview as…").click()
+    open_tailoring_menu_item(page, "Preview as…")
     page.wait_for_url("**/tailored/preview/**")
     assert_accessible(page, exclude=ADMIN_CHROME)
     page.get_by_label("Regulars").check()
@@ -102,20 +102,17 @@ def test_an_editor_previews_the_page_as_a_segment_and_stops(chromium: Browser, p
     expect(sidebar).not_to_contain_text(REGULARS_TEXT)
 
     # The menu's "Stop preview" does the same.
-    page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring").click()
-    page.locator(".cms-toolbar-item-navigation a", has_text="Preview as…").click()
+    open_tailoring_menu_item(page, "Preview as…")
     page.get_by_label("Regulars").check()
     page.get_by_role("button", name="Preview").click()
     expect(marker).to_be_visible()
-    page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring").click()
-    page.locator(".cms-toolbar-item-navigation a", has_text="Stop preview").click()
+    open_tailoring_menu_item(page, "Stop preview")
     expect(marker).to_have_count(0)
     expect(sidebar).to_contain_text(FALLBACK_TEXT)
 
     # As on a date in the campaign's window: the campaign's variant shows, and the marker says when.
     expect(sidebar).not_to_contain_text(CAMPAIGN_TEXT)
-    page.locator(".cms-toolbar-item-navigation > li > a", has_text="Tailoring").click()
-    page.locator(".cms-toolbar-item-navigation a", has_text="Preview as…").click()
+    open_tailoring_menu_item(page, "Preview as…")
     page.wait_for_url("**/tailored/preview/**")
     page.get_by_label("As on").fill("2099-11-28T10:00")
     page.get_by_role("button", name="Preview").click()
