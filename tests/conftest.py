@@ -89,3 +89,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "shared_db" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.workers)
+
+
+@pytest.fixture
+def eager_trait_import(monkeypatch) -> Iterator[None]:
+    """A trait import runs in the request, on tailored_cms's Celery app, asked for by name: a live server answers in
+    a thread of its own, where Celery's current app is whatever another test made the default."""
+    from tailored_cms.celery_app import app
+    from tailored_cms.visitors import tasks
+
+    monkeypatch.setattr(tasks, "import_traits_task", app.tasks[tasks.IMPORT_TASK])
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

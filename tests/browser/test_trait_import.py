@@ -8,8 +8,6 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Browser, expect
 
 from tailored_cms import api
-from tailored_cms.celery_app import app
-from tailored_cms.visitors import tasks
 
 from .accessibility import ADMIN_CHROME, assert_accessible
 from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
@@ -23,19 +21,10 @@ from .editor_fixtures import (  # noqa: F401 - the fixtures are used by name
 CSV = "email,plan,customer_since\nada@example.com,pro,2024-03-01\nbob@example.com,free,\nnobody@example.com,pro,\n"
 
 
-@pytest.fixture
-def eager(monkeypatch):
-    """The import runs in the request, on tailored_cms's Celery app: the live server's thread asks for it by name
-    (Celery's current app is per thread, and another test may have made another app the default)."""
-    monkeypatch.setattr(tasks, "import_traits_task", app.tasks[tasks.IMPORT_TASK])
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 @pytest.mark.browser
-def test_staff_import_a_csv_of_traits(chromium: Browser, editor_site: EditorSite, eager, tmp_path, settings):
+def test_staff_import_a_csv_of_traits(
+    chromium: Browser, editor_site: EditorSite, eager_trait_import, tmp_path, settings
+):
     settings.MEDIA_ROOT = tmp_path
     ada = User.objects.create_user("ada", "ada@example.com")
     User.objects.create_user("bob", "bob@example.com")

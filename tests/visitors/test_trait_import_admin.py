@@ -10,7 +10,6 @@ from django.test import Client
 from django.urls import reverse
 
 from tailored_cms import api
-from tailored_cms.celery_app import app
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +21,6 @@ CSV = "email,plan,since\nada@example.com,pro,2024-03-01\nbob@example.com,free,\n
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-@pytest.fixture
-def eager():
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
 
 
 def stored_files(media) -> list:
@@ -57,7 +48,7 @@ def upload(client: Client, text: str = CSV, by: str = "email"):
     return client.post(URL, {"file": SimpleUploadedFile("crm.csv", text.encode()), "by": by})
 
 
-def test_upload_preview_then_import_and_progress(importer, customers, eager, media):
+def test_upload_preview_then_import_and_progress(importer, customers, eager_trait_import, media):
     assert "Import traits (CSV)" in importer.get("/admin/tailored_cms/visitor/").content.decode()
     page = importer.get(URL)
     assert page.status_code == 200 and 'type="file"' in page.content.decode()
