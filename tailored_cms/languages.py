@@ -40,13 +40,22 @@ def current_language() -> str:
     return site_language(get_language())
 
 
-def language_name(code: str) -> str:
+# Languages that write the names of languages in lower case inside a sentence ("legge in spagnolo").
+_LOWER_CASE_NAMES = frozenset("bg ca cs da es et fi fr hr hu it lt lv nb nn no pl pt ro ru sk sl sr sv uk".split())
+
+
+def language_name(code: str, *, in_sentence: bool = False) -> str:
     """The language's name in the active language ("Spagnolo" for ``es`` in Italian); the setting's name for a
-    language Django doesn't know."""
+    language Django doesn't know. ``in_sentence``: as written inside a sentence ("spagnolo" in Italian, still
+    "Spanisch" in German)."""
     try:
-        return str(get_language_info(code)["name_translated"])
+        name = str(get_language_info(code)["name_translated"])
     except KeyError:
-        return gettext(str(dict(settings.LANGUAGES).get(code, code)))
+        name = gettext(str(dict(settings.LANGUAGES).get(code, code)))
+    reader = (get_language() or "").split("-", 1)[0].lower()
+    if in_sentence and reader in _LOWER_CASE_NAMES:
+        return name[:1].lower() + name[1:]
+    return name
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:

@@ -229,7 +229,7 @@ class Language(RequestRule):
 
     def describe(self, params: dict[str, Any]) -> str:
         return gettext("reads in %(languages)s") % {
-            "languages": _either([language_name(code) for code in params["is"]])
+            "languages": _either([language_name(code, in_sentence=True) for code in params["is"]])
         }
 
     def check(self, params: dict[str, Any]) -> None:

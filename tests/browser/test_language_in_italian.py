@@ -84,7 +84,7 @@ def test_an_italian_editor_targets_spanish_readers_and_reads_results_by_language
     expect(choices.locator("label")).to_have_text(["Inglese", "Spagnolo", "Italiano"])
     choices.get_by_label("Spagnolo", exact=True).check()
     words = page.locator(".tailored-builder-words")
-    expect(words).to_have_text("In parole: ogni visitatore che legge in Spagnolo.")
+    expect(words).to_have_text("In parole: ogni visitatore che legge in spagnolo.")
     expect(page.locator(".tailored-builder-count")).to_contain_text("«Lingua» viene verificata a ogni visualizzazione")
     builder = page.locator(".tailored-builder").inner_text()
     assert not ENGLISH.search(builder), builder
@@ -93,7 +93,7 @@ def test_an_italian_editor_targets_spanish_readers_and_reads_results_by_language
     expect(page.locator(".messagelist")).to_contain_text("Lettori spagnoli")
     assert Segment.objects.get(slug="lettori-spagnoli").rules == {"all": [{"rule": "language", "is": ["es"]}]}
     row = page.locator("#result_list tbody tr").filter(has_text="Lettori spagnoli")
-    expect(row).to_contain_text("legge in Spagnolo")
+    expect(row).to_contain_text("legge in spagnolo")
 
     # Results: every area together by language, then the area's own split, then Spanish pages only.
     page.goto(editor_site.url("/admin/tailored_cms/variantstats/"))

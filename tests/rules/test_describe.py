@@ -177,6 +177,8 @@ def test_describe_tree_never_fails_on_trees_that_are_not_valid(tree, words):
 
 def test_a_language_rule_reads_in_the_editors_language():
     with translation.override("it"):
-        assert describe_tree({"rule": "language", "is": ["es", "en"]}) == "legge in Spagnolo o Inglese"
+        assert describe_tree({"rule": "language", "is": ["es", "en"]}) == "legge in spagnolo o inglese"
     with translation.override("de"):
-        assert describe_tree({"rule": "language", "is": ["it"]}) == "liest auf Italienisch"
+        assert describe_tree({"rule": "language", "is": ["it"]}) == "liest auf Italienisch"  # German nouns: capital
+    with translation.override("fr"):
+        assert describe_tree({"rule": "language", "is": ["de"]}).endswith(" allemand")
