@@ -447,6 +447,7 @@ PATH_LABELS = {
     "customized": gettext_lazy("Customized: their choices"),
     "personalized": gettext_lazy("Personalized: their segments"),
     "optimized": gettext_lazy("Optimized"),
+    "experiment": gettext_lazy("Experiment: a fixed split"),
     "fallback": gettext_lazy("Fallback: nothing matched"),
     "holdout": gettext_lazy("Holdout"),
 }

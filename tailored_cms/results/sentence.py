@@ -31,7 +31,18 @@ def metric_text(goal: str) -> str:
 
 
 def sentence(verdict: Verdict) -> str:
-    """ "B beats A with 97% probability on clicks (n = 4,210).", "Not enough data yet: …", and so on."""
+    """ "B beats A with 97% probability on clicks (n = 4,210).", "Not enough data yet: …", and so on; for an
+    experiment's winner, that the test may end."""
+    said = _sentence(verdict)
+    if verdict.outcome == Outcome.WINNER and verdict.always_valid_p is not None:
+        p_value = number_format(round(verdict.always_valid_p, 3), 3)
+        said += " " + gettext(
+            "The experiment can end: this holds however often its results were looked at (always-valid p = %(p)s)."
+        ) % {"p": p_value}
+    return said
+
+
+def _sentence(verdict: Verdict) -> str:
     metric = metric_text(verdict.goal)
     leader = verdict.leader
     if verdict.outcome == Outcome.WINNER and leader is not None:

@@ -3,7 +3,8 @@ decision needs. The sentence on top of an area's results page, and the probabili
 
 **What is compared.** Only groups of visitors split at random tell which of them does better:
 
-- the variants an optimize area showed (its ``optimized`` path): each visitor's bucket chose one, at random;
+- the variants an optimize or experiment area showed (its ``optimized`` or ``experiment`` path): each visitor's
+  bucket chose one, at random;
 - otherwise, with a holdout, tailoring (everyone outside the holdout) against no tailoring (the holdout);
 - otherwise nothing: the variants were shown to different visitors on purpose (those who chose a topic, those in a
   segment), so their rates differ by who saw them as much as by what they saw.
@@ -11,10 +12,13 @@ decision needs. The sentence on top of an area's results page, and the probabili
 **Rate.** Conversions of the area's goal per view if it has one, else clicks per view.
 
 **Decision.** The leader wins when its probability of being best (``stats.probability_best``) reaches
-``THRESHOLD``. Until then, the views still needed are estimated by ``stats.sample_size``: enough for the leader
-and the runner-up each to tell apart a difference of ``SMALLEST_DIFFERENCE`` of their common rate (5% two-sided,
-80% power), at the share of views each gets now. Their common rate, not the runner-up's own: that one is the
-noisier the fewer its conversions. Past that many views without a winner, the groups do
+``THRESHOLD``; in an experiment, also when its always-valid p-value against each other variant
+(``stats.always_valid_p``, over the figures after each day) is at most ``ALPHA`` shared among them (Bonferroni),
+so reading it every day doesn't make a winner of chance. Until then, the views still needed are estimated by
+``stats.sample_size``: enough for the leader and the runner-up each to tell apart a difference of
+``SMALLEST_DIFFERENCE`` of their common rate (5% two-sided, 80% power), at the share of views each gets now.
+Their common rate, not the runner-up's own: that one is the noisier the fewer its conversions. Past that many
+views without a winner, the groups do
 about the same.
 """
 
@@ -28,13 +32,16 @@ from django.utils.translation import gettext
 
 from ..areas.selection import HOLDOUT, SelectionPath
 from .report import AreaResults, Counts
-from .stats import Rate, probability_best, sample_size
+from .stats import ALPHA, Rate, always_valid_p, probability_best, sample_size
 
 __all__ = ["SMALLEST_DIFFERENCE", "THRESHOLD", "Contender", "Outcome", "Verdict", "verdict"]
 
 THRESHOLD = 0.95  # the probability of being best that makes a winner
 SMALLEST_DIFFERENCE = 0.10  # the difference worth finding, relative to the rate
-RANDOMIZED = (SelectionPath.OPTIMIZED,)  # the paths that split visitors between variants at random
+RANDOMIZED = (
+    SelectionPath.OPTIMIZED,
+    SelectionPath.EXPERIMENT,
+)  # the paths that split visitors between variants at random
 
 
 class Outcome(enum.StrEnum):
@@ -66,6 +73,7 @@ class Verdict:
     views: int = 0
     more_needed: int = 0
     holdout: bool = False  # tailoring against the holdout, not variants against each other
+    always_valid_p: float | None = None  # an experiment's: the leader against the others, the largest
 
     @property
     def leader(self) -> Contender | None:
@@ -87,7 +95,10 @@ def verdict(area: AreaResults) -> Verdict:
             randomized[line.variant] += line.counts
     if len(randomized) > 1:
         groups = {key: (area.variant_label(key), counts) for key, counts in randomized.items()}
-        return _compare(groups, goal, holdout=False)
+        found = _compare(groups, goal, holdout=False)
+        if any(line.path == SelectionPath.EXPERIMENT for line in area.lines) and found.leader is not None:
+            found = _sequential(area, found)
+        return found
     if area.holdout.impressions and area.outside_holdout.impressions:
         groups = {
             "": (gettext("Tailoring"), area.outside_holdout),
@@ -121,6 +132,31 @@ def _compare(groups: dict[str, tuple[str, Counts]], goal: str, *, holdout: bool)
     more = more_views_needed(contenders[0].rate, contenders[1].rate, views)
     outcome = Outcome.UNDECIDED if more > 0 else Outcome.SAME
     return Verdict(outcome, goal, contenders, views, more, holdout=holdout)
+
+
+def _sequential(area: AreaResults, found: Verdict) -> Verdict:
+    """An experiment's verdict: a winner only if the always-valid p-value says so too."""
+    leader = found.contenders[0].key
+    daily: dict[tuple[object, str], Counts] = {}
+    for (day, variant, path, _language), counts in area.daily.items():
+        if path == SelectionPath.EXPERIMENT:
+            daily.setdefault((day, variant), Counts())
+            daily[(day, variant)] += counts
+    totals: dict[str, Counts] = {contender.key: Counts() for contender in found.contenders}
+    looks: dict[str, list[tuple[Rate, Rate]]] = {key: [] for key in totals if key != leader}
+    for day in area.days:
+        for key, total in totals.items():
+            total += daily.get((day, key), Counts())
+        for key in looks:
+            looks[key].append((_rate(totals[leader], found.goal), _rate(totals[key], found.goal)))
+    p_value = max((always_valid_p(pairs) for pairs in looks.values()), default=1.0)
+    decided = p_value <= ALPHA / max(len(looks), 1)
+    if found.outcome == Outcome.WINNER and not decided:
+        more = more_views_needed(found.contenders[0].rate, found.contenders[1].rate, found.views)
+        return Verdict(
+            Outcome.UNDECIDED, found.goal, found.contenders, found.views, max(more, 1), always_valid_p=p_value
+        )
+    return Verdict(found.outcome, found.goal, found.contenders, found.views, found.more_needed, always_valid_p=p_value)
 
 
 def more_views_needed(leader: Rate, runner_up: Rate, views: int) -> int:

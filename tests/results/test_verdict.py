@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.utils import translation
 
+from tailored_cms.results import report
 from tailored_cms.results.report import AreaResults, Counts, Line
 from tailored_cms.results.sentence import probability_text, sentence
 from tailored_cms.results.verdict import Outcome, verdict
@@ -108,3 +109,25 @@ def test_the_sentence_in_other_languages(language, winner, undecided):
     with translation.override(language):
         assert sentence(won) == winner
         assert undecided in sentence(open_)
+
+
+def _experiment(rows: list[tuple[str, int, int, int]]) -> AreaResults:
+    """An experiment's (variant, day of March, views, clicks) rows."""
+    results = AreaResults(key="hero", label="Hero", days=[date(2026, 3, day) for day in range(1, 11)])
+    results.labels = {"a": "Plain", "b": "Bold"}
+    for variant, day, impressions, clicks in rows:
+        results.daily[(date(2026, 3, day), variant, "experiment", "")] = Counts(impressions, clicks, 0)
+    report._summarize(results)
+    return results
+
+
+def test_an_experiment_wins_only_when_the_always_valid_p_value_says_so_too():
+    # Day after day Bold does a little better: likely the best, but not yet past the sequential test.
+    close = _experiment([(v, d, 100, 10 + (2 if v == "b" else 0)) for v in "ab" for d in range(1, 11)])
+    found = verdict(close)
+    assert found.contenders[0].label == "Bold" and found.contenders[0].probability > 0.9
+    assert found.outcome == Outcome.UNDECIDED and found.always_valid_p > 0.05
+    clear = _experiment([(v, d, 300, 30 + (20 if v == "b" else 0)) for v in "ab" for d in range(1, 11)])
+    found = verdict(clear)
+    assert found.outcome == Outcome.WINNER and found.always_valid_p < 0.05
+    assert sentence(found).startswith("Bold beats Plain with > 99% probability on clicks (n = 6,000). The experiment")
