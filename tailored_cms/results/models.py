@@ -63,21 +63,3 @@ class SegmentSize(models.Model):
     def __str__(self) -> str:
         return f"{self.segment_id} {self.day}: {self.size}"
 
-
-class ExperimentEnd(models.Model):
-    """An experiment an editor ended from its results: the winner made the area's fallback, and what the
-    figures said then. The area's results page lists them."""
-
-    area = models.SlugField(_("area"), max_length=40)
-    winner = models.SlugField(_("winner"), max_length=40)
-    winner_label = models.CharField(_("winner's label"), max_length=100, blank=True)
-    ended_at = models.DateTimeField(_("ended at"), auto_now_add=True)
-    verdict = models.TextField(_("what the figures said"), blank=True)
-
-    class Meta:
-        verbose_name = _("ended experiment")
-        verbose_name_plural = _("ended experiments")
-        ordering = ["-ended_at"]
-
-    def __str__(self) -> str:
-        return f"{self.area} → {self.winner} ({self.ended_at:%Y-%m-%d})"
