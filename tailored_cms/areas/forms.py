@@ -12,7 +12,7 @@ from ..plugin_settings.forms import PluginSettingsForm, settings_fields
 from ..rules.models import Segment
 from ..translations import by_name
 from ..visitors.forms import layout_choices, theme_choices, topic_choices
-from .models import MAX_HOLDOUT_PERCENT, MAX_ITEMS_RANGE, TailoredArea, Variant
+from .models import MAX_HOLDOUT_PERCENT, MAX_ITEMS_RANGE, MAX_WEIGHT, TailoredArea, Variant
 from .strategies import strategy_choices
 
 __all__ = ["TailoredAreaForm", "VariantForm", "segment_choices"]
@@ -83,6 +83,7 @@ class TailoredAreaForm(PluginSettingsForm):
 VARIANT_FIELDS = settings_fields(
     "priority",
     "fallback",
+    "weight",
     "starts_at",
     "ends_at",
     help_texts={
@@ -133,9 +134,27 @@ class VariantForm(PluginSettingsForm):
 
     priority = VARIANT_FIELDS["priority"]
     fallback = VARIANT_FIELDS["fallback"]
+    weight = VARIANT_FIELDS["weight"]
     starts_at = VARIANT_FIELDS["starts_at"]
     ends_at = VARIANT_FIELDS["ends_at"]
 
     class Meta:
         model = Variant
-        fields = ["label", "topics", "themes", "layouts", "segments", "priority", "fallback", "starts_at", "ends_at"]
+        fields = [
+            "label",
+            "topics",
+            "themes",
+            "layouts",
+            "segments",
+            "priority",
+            "fallback",
+            "weight",
+            "starts_at",
+            "ends_at",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        weight = self.fields.get("weight")
+        if weight is not None:
+            weight.widget.attrs.update(min=0, max=MAX_WEIGHT)

@@ -37,6 +37,7 @@ class SelectionPath(enum.StrEnum):
     CUSTOMIZED = "customized"  # the visitor's own choices matched it
     PERSONALIZED = "personalized"  # their segments
     OPTIMIZED = "optimized"  # the optimize strategy's allocation for the visitor's bucket
+    EXPERIMENT = "experiment"  # the experiment strategy's fixed split, by the visitor's bucket
     FALLBACK = "fallback"  # nothing matched, or the strategy shows everyone the fallback
     HOLDOUT = "holdout"  # the visitor is in the area's holdout and sees the fallback on purpose
 

@@ -11,6 +11,7 @@ from ..conf import tailored_settings
 from ..plugin_settings.models import (
     MAX_HOLDOUT_PERCENT,
     MAX_ITEMS_RANGE,
+    MAX_WEIGHT,
     OfPluginType,
     PluginSettings,
     StrategyField,
@@ -23,6 +24,7 @@ from .windows import window_label
 __all__ = [
     "MAX_HOLDOUT_PERCENT",
     "MAX_ITEMS_RANGE",
+    "MAX_WEIGHT",
     "NOT_GOALS",
     "PERMISSION_RESULTS",
     "TailoredArea",

@@ -9,10 +9,14 @@ the area's goal), becomes its share of buckets, each variant keeping at least ``
 from one variant to another only as far as the shares changed, so most visitors keep seeing what they saw. The
 allocations travel with the active segments (``rules.active.publish_allocations``): rendering reads them from
 memory, no extra I/O.
+
+The experiment strategy reuses the buckets with a fixed split instead (``experiment_variant``): the editor's
+weights, in the same whole buckets, so a visitor keeps their variant for as long as the weights stay.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -28,6 +32,7 @@ __all__ = [
     "best_probabilities",
     "bucket_counts",
     "eligible",
+    "experiment_variant",
     "optimized_variant",
 ]
 
@@ -41,6 +46,8 @@ class Keyed(Targeted, Protocol):
 
     @property
     def key(self) -> str: ...
+    @property
+    def weight(self) -> int: ...
 
 
 K = TypeVar("K", bound=Keyed)
@@ -77,6 +84,23 @@ def optimized_variant(
             if variant.key == wanted:
                 return variant
     return candidates[bucket * len(candidates) // BUCKETS]
+
+
+def experiment_variant(variants: Sequence[K], area_key: str, visitor_id: str | None) -> K | None:
+    """The variant of a fixed split the visitor's bucket falls in: the eligible variants of weight above 0 take
+    buckets in proportion to their weights (``bucket_counts``), in tree order. None without an id (no bucket)
+    or without such a variant: the fallback. No I/O; the split is worked out once per set of weights."""
+    candidates = [variant for variant in eligible(variants) if variant.weight > 0]
+    if not visitor_id or not candidates:
+        return None
+    wanted = _split(tuple((variant.key, variant.weight) for variant in candidates))[area_bucket(visitor_id, area_key)]
+    return next(variant for variant in candidates if variant.key == wanted)
+
+
+@functools.lru_cache(maxsize=256)
+def _split(weights: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """The variant key of each bucket for these (key, weight) pairs: their shares of 100, in whole buckets."""
+    return tuple(allocate(bucket_counts(dict(weights), 0.0)))
 
 
 def best_probabilities(

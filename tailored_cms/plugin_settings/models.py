@@ -25,6 +25,7 @@ from . import cache
 __all__ = [
     "MAX_HOLDOUT_PERCENT",
     "MAX_ITEMS_RANGE",
+    "MAX_WEIGHT",
     "SETTINGS",
     "OfPluginType",
     "PluginSettings",
@@ -41,6 +42,7 @@ __all__ = [
 
 MAX_ITEMS_RANGE = (1, 20)  # how many variants an area may show at once
 MAX_HOLDOUT_PERCENT = 50  # beyond half, the "holdout" would be the main group
+MAX_WEIGHT = 100  # an experiment's split is in whole buckets of 100: finer weights would mean nothing
 
 Choices = list[tuple[str, Any]]
 
@@ -131,6 +133,15 @@ class PluginSettings(models.Model):
     fallback = models.BooleanField(
         _("fallback"), default=False, help_text=_("Shown when no other variant matches the visitor.")
     )
+    weight = models.PositiveSmallIntegerField(
+        _("share in an experiment"),
+        default=1,
+        validators=[MaxValueValidator(MAX_WEIGHT)],
+        help_text=_(
+            "In an area with the Experiment strategy, visitors are split between its variants in proportion to "
+            "these numbers (1 and 1: half each; 3 and 1: three in four see this one). 0 leaves it out of the test."
+        ),
+    )
     # Widgets
     hideable = models.BooleanField(_("visitors may hide it"), default=True)
     # Areas and variants: a campaign window (either end open); outside it the area or variant is not shown.
@@ -192,6 +203,7 @@ class SettingsView(namedtuple("SettingsView", SETTINGS)):  # type: ignore[misc]
         segments: tuple[str, ...]
         priority: int
         fallback: bool
+        weight: int
         hideable: bool
         starts_at: datetime | None
         ends_at: datetime | None
@@ -266,6 +278,7 @@ class TailoredPlugin(CMSPlugin):
     segments = Setting("segments")
     priority = Setting("priority")
     fallback = Setting("fallback")
+    weight = Setting("weight")
     hideable = Setting("hideable")
     starts_at = Setting("starts_at")
     ends_at = Setting("ends_at")

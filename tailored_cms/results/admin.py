@@ -29,9 +29,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..areas.models import may_see_results
-from ..areas.selection import HOLDOUT
+from ..areas.selection import HOLDOUT, SelectionPath
+from ..areas.strategies import get_strategy
+from ..areas.strategies.optimize import Optimize
 from ..languages import language_name, site_language, site_languages
-from .chart import Series, line_chart
+from ..rules import request_time
+from ..rules.active import refresh_active_segments
+from .chart import Series, legend_text, line_chart
 from .models import VariantStats
 from .report import (
     DEFAULT_DAYS,
@@ -43,7 +47,9 @@ from .report import (
     language_label,
     segment_sizes,
 )
+from .sentence import count_text, metric_text, probability_text, sentence
 from .stats import Interval, Lift, Rate
+from .verdict import Verdict, verdict
 
 __all__ = ["ResultsAdmin", "csv_rows", "percent"]
 
@@ -183,8 +189,73 @@ def area_charts(area: AreaResults, paths: list[str]) -> list[dict[str, Any]]:
             chart_id=f"chart-{attribute}",
             windows=area.windows,
         )
-        charts.append({"title": title, "svg": mark_safe(svg)})  # noqa: S308 - escaped by chart.line_chart
+        charts.append({"title": title, "svg": mark_safe(svg), "legend": legend_text(series)})  # noqa: S308
     return charts
+
+
+def share_chart(area: AreaResults) -> dict[str, Any] | None:
+    """An optimize area's share of views per variant and day (``None`` without optimized views): how its
+    allocation moved visitors towards what works. With a row per day for the table beside it."""
+    variants = [line.variant for line in area.lines if line.path == SelectionPath.OPTIMIZED and line.variant]
+    if not variants:
+        return None
+    views: dict[tuple[Any, str], int] = {}
+    for (day, variant, line_path, _language), counts in area.daily.items():
+        if line_path == SelectionPath.OPTIMIZED:
+            views[(day, variant)] = views.get((day, variant), 0) + counts.impressions
+    totals = [sum(views.get((day, variant), 0) for variant in variants) for day in area.days]
+    shares = {
+        variant: [
+            views.get((day, variant), 0) / total if total else None
+            for day, total in zip(area.days, totals, strict=True)
+        ]
+        for variant in variants
+    }
+    series = [Series(area.variant_label(variant), shares[variant]) for variant in variants]
+    title = _("Share of views per variant and day")
+    svg = line_chart(
+        area.days,
+        series,
+        title=f"{title}, {area.label}",
+        description=_("One line per variant: its share of the views the optimize strategy allocated that day."),
+        percent=True,
+        chart_id="chart-shares",
+    )
+    rows = [
+        {"day": day, "shares": [percent(shares[variant][index]) for variant in variants]}
+        for index, day in enumerate(area.days)
+        if totals[index]
+    ]
+    return {
+        "title": title,
+        "svg": mark_safe(svg),  # noqa: S308 - escaped by chart.line_chart
+        "legend": legend_text(series),
+        "labels": [area.variant_label(variant) for variant in variants],
+        "rows": rows,
+    }
+
+
+def current_allocation(area: AreaResults) -> dict[str, float]:
+    """An optimize area's share of buckets per variant now, by key ({} before the first allocation). One Redis
+    round trip, only for an optimize area."""
+    refresh_active_segments()
+    allocation = request_time.active_segments().allocations.get(area.key) or ()
+    return {key: allocation.count(key) / len(allocation) for key in dict.fromkeys(allocation)}
+
+
+def verdict_rows(found: Verdict, allocation: dict[str, float]) -> list[dict[str, Any]]:
+    """The groups the verdict compares, most likely best first: probability, rate and interval, views, share now."""
+    return [
+        {
+            "key": contender.key,
+            "label": contender.label,
+            "probability": probability_text(contender.probability),
+            "rate": rate_cell(contender.rate),
+            "views": count_text(contender.rate.trials),
+            "allocated": percent(allocation[contender.key]) if contender.key in allocation else "–",
+        }
+        for contender in found.contenders
+    ]
 
 
 @admin.register(VariantStats)
@@ -307,6 +378,8 @@ class ResultsAdmin(admin.ModelAdmin):
         area = found[0]
         paths = list(area.by_path)
         charts = area_charts(area, paths)
+        found_verdict = verdict(area)
+        allocation = current_allocation(area) if isinstance(get_strategy(area.strategy), Optimize) else {}
         daily = (
             [
                 {"day": day, "paths": [counts_row(counts) for counts in per_path]}
@@ -322,6 +395,12 @@ class ResultsAdmin(admin.ModelAdmin):
             days,
             language,
             area=area,
+            verdict=found_verdict,
+            sentence=sentence(found_verdict),
+            metric=metric_text(area.goal),
+            verdict_rows=verdict_rows(found_verdict, allocation),
+            has_allocation=bool(allocation),
+            shares=share_chart(area),
             paths=[{"path": p, "label": path_label(p), **counts_row(c)} for p, c in area.by_path.items()],
             lines=[
                 {"line": line, "path_label": path_label(line.path), **counts_row(line.counts)} for line in area.lines
@@ -368,6 +447,7 @@ PATH_LABELS = {
     "customized": gettext_lazy("Customized: their choices"),
     "personalized": gettext_lazy("Personalized: their segments"),
     "optimized": gettext_lazy("Optimized"),
+    "experiment": gettext_lazy("Experiment: a fixed split"),
     "fallback": gettext_lazy("Fallback: nothing matched"),
     "holdout": gettext_lazy("Holdout"),
 }

@@ -17,11 +17,22 @@ from datetime import date
 from html import escape
 
 from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
-__all__ = ["PALETTE", "Series", "Window", "line_chart", "nice_scale"]
+__all__ = ["PALETTE", "Series", "Window", "legend_text", "line_chart", "nice_scale"]
 
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#999999")
+# The palette's colours by name, for the legend in words (Okabe and Ito's own names, shortened).
+COLOUR_NAMES = (
+    gettext_lazy("blue"),
+    gettext_lazy("vermilion"),
+    gettext_lazy("green"),
+    gettext_lazy("pink"),
+    gettext_lazy("orange"),
+    gettext_lazy("sky blue"),
+    gettext_lazy("black"),
+    gettext_lazy("grey"),
+)
 _MARGIN = {"top": 12, "right": 28, "bottom": 28, "left": 56}  # room for the last date
 _LEGEND_ROW = 20
 _X_TICKS = 6
@@ -56,6 +67,17 @@ class Window:
         else:
             span = ""
         return f"{self.label}: {span}" if span else self.label
+
+
+def legend_text(series: Sequence[Series]) -> str:
+    """The chart's legend in words, for readers who can't see the colours: "Lines: Sports fans (blue), Everyone
+    (vermilion, dashed)." in the order ``line_chart`` draws them."""
+    entries = []
+    for number, line in enumerate(series):
+        colour = str(COLOUR_NAMES[number % len(COLOUR_NAMES)])
+        style = gettext("%(colour)s, dashed") % {"colour": colour} if line.dashed else colour
+        entries.append(f"{line.label} ({style})")
+    return gettext("Lines: %(lines)s.") % {"lines": ", ".join(entries)} if entries else ""
 
 
 def nice_scale(highest: float, intervals: int = 4) -> tuple[float, float]:

@@ -62,3 +62,4 @@ class SegmentSize(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} {self.day}: {self.size}"
+

@@ -29,7 +29,7 @@ from tailored_cms.plugin_settings.models import PluginSettings
 
 from .conftest import placeholder, text
 
-BUILT_IN = ["static", "customization", "personalization", "hybrid", "optimize"]
+BUILT_IN = ["static", "customization", "personalization", "hybrid", "optimize", "experiment"]
 
 
 class EditorsPick(Strategy):

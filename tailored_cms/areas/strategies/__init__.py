@@ -13,6 +13,7 @@ from . import customization  # noqa: F401
 from . import personalization  # noqa: F401
 from . import hybrid  # noqa: F401
 from . import optimize  # noqa: F401
+from . import experiment  # noqa: F401
 
 # isort: on
 from .registry import (

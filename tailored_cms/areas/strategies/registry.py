@@ -2,7 +2,7 @@
 
 A site adds a strategy with ``@register_strategy`` on a subclass of ``Strategy`` (see ``docs/strategies.md``); the
 built-in ones are registered by this package's modules (``static``, ``customization``, ``personalization``,
-``hybrid``, ``optimize``).
+``hybrid``, ``optimize``, ``experiment``).
 """
 
 from __future__ import annotations
