@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..plugin_settings.forms import PluginSettingsForm, settings_fields
+from ..plugin_settings.models import PluginSettings
 from ..rules.models import Segment
 from ..translations import by_name
 from ..visitors.forms import layout_choices, theme_choices, topic_choices
@@ -158,3 +159,8 @@ class VariantForm(PluginSettingsForm):
         weight = self.fields.get("weight")
         if weight is not None:
             weight.widget.attrs.update(min=0, max=MAX_WEIGHT)
+            weight.required = False  # only experiments read it: a form without it keeps the default
+
+    def clean_weight(self) -> int:
+        weight = self.cleaned_data.get("weight")
+        return PluginSettings._meta.get_field("weight").get_default() if weight is None else weight
