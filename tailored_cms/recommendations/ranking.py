@@ -161,14 +161,14 @@ def fit(reads: Mapping[Any, Mapping[int, float]], pages: Mapping[int, PageFacts]
         neighbours[b].append((similarity, a))
     top = max(recent.values(), default=0.0)
     popularity = {pid: value / top for pid, value in recent.items()} if top else {}
-    popular = heapq.nlargest(POPULAR_KEPT, popularity, key=lambda pid: (popularity[pid], pid))
+    popular = heapq.nlargest(POPULAR_KEPT, popularity, key=lambda pid: (popularity[pid], -pid))
     of_topic: defaultdict[str, list[int]] = defaultdict(list)
     for pid, facts in pages.items():
         for slug in facts.topics:
             of_topic[slug].append(pid)
 
     def topic_rank(pid: int) -> tuple[float, int]:
-        return (popularity.get(pid, 0.0) + NEW_WEIGHT * decay(pages[pid].age_days, NEW_DAYS), pid)
+        return (popularity.get(pid, 0.0) + NEW_WEIGHT * decay(pages[pid].age_days, NEW_DAYS), -pid)
 
     return Model(
         pages=dict(pages),
