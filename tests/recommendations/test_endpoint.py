@@ -84,7 +84,8 @@ def test_editors_pin_and_filter_the_pages(site, plugin, readers, visitor):
     plugin.save()
     compute_all()
     _me, client = visitor()
-    assert titles(listed(client, plugin)) == ["Networks", "Finals", "Marathon"]
+    pinned_first = titles(listed(client, plugin))
+    assert pinned_first[0] == "Networks" and set(pinned_first[1:]) == {"Finals", "Marathon"}  # no Derby
     plugin.topics.set([])
     plugin.include_trees.set([site["Chips"]])
     assert titles(listed(client, plugin)) == ["Chips"]
