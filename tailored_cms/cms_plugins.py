@@ -1,6 +1,7 @@
 """django CMS discovers plugins in ``<app>.cms_plugins``; they live in the ``areas`` and ``widgets`` subpackages."""
 
 from .areas.cms_plugins import ExplanationPlugin, TailoredAreaPlugin, VariantPlugin
+from .recommendations.cms_plugins import RecommendedPagesPlugin
 from .widgets.cms_plugins import (
     ConsentBannerPlugin,
     PreferencesPanelPlugin,
@@ -13,6 +14,7 @@ __all__ = [
     "ConsentBannerPlugin",
     "ExplanationPlugin",
     "PreferencesPanelPlugin",
+    "RecommendedPagesPlugin",
     "TailoredAreaPlugin",
     "TopicFeedPlugin",
     "VariantPlugin",

@@ -198,6 +198,18 @@ SETTINGS: dict[str, Setting] = {
         "Raw events, and visitors inactive for longer, are removed by the retention purge (`tailored_purge`, "
         "daily in beat).",
     ),
+    "RECOMMENDATIONS_DAYS": Setting(
+        30,
+        "int",
+        "Recommendations learn from the page views of this many last days (at most `RETENTION_DAYS`: older "
+        "events are gone).",
+    ),
+    "RECOMMENDATIONS_TTL_DAYS": Setting(
+        7,
+        "int",
+        "A visitor's computed recommendations expire this long after their last compute (Celery recomputes the "
+        "lists of visitors with page views in `RECOMMENDATIONS_DAYS` every hour).",
+    ),
     "CONVERSION_WINDOW_DAYS": Setting(
         30,
         "int",

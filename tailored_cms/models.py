@@ -2,6 +2,7 @@
 
 from .areas.models import TailoredArea, Variant
 from .plugin_settings.models import PluginSettings, TailoredPlugin
+from .recommendations.models import RecommendedPages
 from .results.models import SegmentSize, VariantStats
 from .rules.models import Membership, Segment
 from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
@@ -16,6 +17,7 @@ __all__ = [
     "PageTopics",
     "PluginSettings",
     "PreferencesPanel",
+    "RecommendedPages",
     "Segment",
     "SegmentSize",
     "SpooledEvent",

@@ -6,7 +6,8 @@ Where a visitor's data lives:
   ``TopicViews`` / ``EventCounts`` counters and segment ``Membership`` history; ``SpooledEvent`` rows (events kept
   while Redis was down) name the visitor only inside their encoded JSON;
 - Redis: the snapshot (``<prefix>:snap:<id>``), the visitor's rate-limit counter of ``events/`` (a minute's
-  count) and entries of the event stream not yet ingested.
+  count), their recommended pages (``recommendations.store``: they say what the visitor read) and entries of the
+  event stream not yet ingested.
 
 Cost of the stream scan (export and erase): ``XRANGE`` in pages of ``STREAM_SCAN_PAGE`` entries up to the stream's
 last entry when the scan started, so O(backlog) — normally a second's worth of events, since ingest deletes what
@@ -31,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from . import connection
+from .recommendations import store as recommendations_store
 from .rules.models import Membership, Segment
 from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from .tracking.stream import FIELD, InvalidEvent, TrackedEvent, group_name, stream_key
@@ -149,6 +151,7 @@ def empty_export() -> dict[str, Any]:
         "event_counts": [],
         "segments": [],
         "pending_events": [],
+        "recommendations": [],
     }
 
 
@@ -200,6 +203,8 @@ def export_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, Any]:
         lambda client: [_event_dict(e) for _id, e in _stream_entries(client, vid)], []
     )
     document["pending_events"] = sorted(pending + streamed, key=lambda e: e["ts"])
+    no_list: list[list[Any]] = []
+    document["recommendations"] = connection.call(lambda client: recommendations_store.export(client, vid), no_list)
     return document
 
 
@@ -226,13 +231,15 @@ def _erase_from_stream(client: Any, visitor_id: str) -> int:
 
 
 def _erase_keys(client: Any, visitor_id: str) -> int:
-    """The snapshot and the events/ rate counter (it names the visitor; it would expire within a minute anyway).
+    """The snapshot, the events/ rate counter (it names the visitor; it would expire within a minute anyway) and
+    their recommendations (they say what the visitor read).
 
     One round trip; returns how many snapshots went.
     """
     pipeline = client.pipeline(transaction=False)
     pipeline.delete(connection.key("snap", visitor_id))
     pipeline.delete(connection.key("rate", "visitor", visitor_id))
+    recommendations_store.erase_in(pipeline, visitor_id)
     return int(pipeline.execute()[0])
 
 

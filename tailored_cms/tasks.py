@@ -13,6 +13,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
+from .recommendations.tasks import COMPUTE_ALL_TASK, compute_all_task, compute_touched_task
 from .results.tasks import OPTIMIZE_TASK, refresh_allocations
 from .rules.tasks import RECOMPUTE_TASK, recompute_all, recompute_segments_task
 from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
@@ -20,6 +21,8 @@ from .visitors.tasks import import_traits_task
 
 __all__ = [
     "BEAT_SCHEDULE",
+    "compute_all_task",
+    "compute_touched_task",
     "import_traits_task",
     "ingest_events",
     "purge_expired",
@@ -51,6 +54,14 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": OPTIMIZE_TASK,
         "schedule": 300.0,
         "options": {"expires": 240.0},
+    },
+    # Hourly: every recent reader's recommendations, from a model learnt anew (pages age, popularity moves); the
+    # ingest's readers get theirs within seconds in between (recommendations.receivers). Dropped if not started
+    # within 30 minutes.
+    "tailored-cms-recommendations": {
+        "task": COMPUTE_ALL_TASK,
+        "schedule": 3600.0,
+        "options": {"expires": 1800.0},
     },
     # Daily, at a quiet hour (the site's CELERY timezone): the retention purge (RETENTION_DAYS).
     "tailored-cms-purge": {

@@ -640,6 +640,7 @@ PUBLIC = {
     f"{API[1:]}events/": "the visitor's own events (the beacon)",
     f"{API[1:]}me/": "the visitor's own data: export, erase",
     f"{API[1:]}explain/": "why this visitor sees what they see",
+    f"{API[1:]}recommendations/": "the pages recommended to this visitor, each with why",
     f"{API[1:]}schema/": "the API's OpenAPI schema",
     "tailored/preferences/": "the visitor's own choices and consent, without JavaScript",
     "tailored/preferences/consent/": "the consent banner's answer without JavaScript, from a page of this site",

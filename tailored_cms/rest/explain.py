@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from ..areas.explanation import describe, describe_variant, explain, load_areas
 from ..areas.windows import is_live, live, moment
 from ..context import VisitorContext
+from ..recommendations.listing import explain_recommendations
 from ..rules.models import Segment
 from ..visitors.consent import tracking_allowed
 from ..visitors.models import Topic
@@ -94,6 +95,10 @@ class ExplainView(VisitorAPIView):
         context = cast(VisitorContext, visitor_context(request._request))
         snapshot = context.snapshot
         loaded = load_areas(keys)
+        # "Recommended pages" lists loaded after the page say how they were made (one query, one Redis round trip).
+        recommended = explain_recommendations(
+            keys, context.visitor_id, tracking_allowed(request._request, snapshot), snapshot.topics
+        )
         segments = context.segments(request._request)
         explained = []
         at = moment(request._request)
@@ -115,7 +120,7 @@ class ExplainView(VisitorAPIView):
         segment_slugs = {*segments, *(slug for variant in shown for slug in variant.segments)}
         topics = Topic.objects.filter(slug__in=topic_slugs).names() if explained else {}
         segment_names = Segment.objects.filter(slug__in=segment_slugs).names() if explained and segment_slugs else {}
-        areas = [
+        areas: list[dict[str, object]] = [
             {
                 "key": key,
                 "strategy": area.strategy,
@@ -130,9 +135,13 @@ class ExplainView(VisitorAPIView):
             }
             for key, area, explanation in explained
         ]
+        areas += [
+            {"key": key, "strategy": "recommendations", "shown": [{"text": text, "fallback": False}], "reasons": []}
+            for key, text in recommended.items()
+        ]
         document = {
             "areas": areas,
-            "unknown": [key for key in keys if key not in loaded],
+            "unknown": [key for key in keys if key not in loaded and key not in recommended],
             "tracking": tracking_allowed(request._request, snapshot),
         }
         return Response(ExplainSerializer(document).data)

@@ -18,6 +18,8 @@ from ..visitors.preferences import clean_preferences
 from ..visitors.snapshot import Snapshot
 
 __all__ = [
+    "RecommendationsSerializer",
+    "RecommendedPageSerializer",
     "AreaExplanationSerializer",
     "ChoiceSerializer",
     "ConsentSerializer",
@@ -201,6 +203,27 @@ class ExplainSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Keys that name no area (removed since the page was cached)."
     )
     tracking = serializers.BooleanField(help_text="Whether the visitor's behaviour is tracked now.")
+
+
+class RecommendedPageSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The CMS page's id.")
+    title = serializers.CharField(help_text="Its menu title, else its title, in the plugin's language.")
+    url = serializers.CharField(help_text="Its URL.")
+    reason = serializers.CharField(help_text="Why it is recommended, in a sentence for the visitor.")
+    kind = serializers.ChoiceField(
+        choices=["read", "topic", "new", "popular", "pinned"], help_text="What the reason is about."
+    )
+
+
+class RecommendationsSerializer(serializers.Serializer):
+    """The pages a Recommended pages plugin lists for the visitor."""
+
+    area = serializers.CharField(help_text="What results count the list's impressions and clicks under.")
+    path = serializers.CharField(help_text="personalized, customized, fallback or holdout: how the list was made.")
+    variant = serializers.CharField(help_text="recommended, or popular for the holdout.")
+    language = serializers.CharField(help_text="The plugin's language.")
+    explanation = serializers.CharField(help_text="How the list was made, in a sentence for the visitor.")
+    pages = RecommendedPageSerializer(many=True, help_text="Best first.")
 
 
 # events/: these describe the shapes for the schema; tracking.beacon.parse_batch checks a batch (by hand: it is on

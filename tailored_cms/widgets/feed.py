@@ -80,14 +80,14 @@ def feed_entries(
     entries = []
     with override(language):
         for row in rows:
-            url = _page_url(row["path"], row["page__is_home"])
+            url = page_url(row["path"], row["page__is_home"])
             if url is not None:
                 title = row["menu_title"] or row["title"]
                 entries.append(FeedEntry(row["page_id"], title, url, row["followed"], topics[row["page_id"]]))
     return entries
 
 
-def _page_url(path: str | None, is_home: bool) -> str | None:
+def page_url(path: str | None, is_home: bool) -> str | None:
     """What ``Page.get_absolute_url`` returns, without its queries."""
     try:
         if is_home:

@@ -102,6 +102,7 @@ def test_the_export_holds_the_row_events_counters_and_pending_events(sports_page
         "event_counts",
         "segments",
         "pending_events",
+        "recommendations",
     }
     visitor = data["visitor"]
     assert visitor["id"] == me and visitor["tracking_consent"] is True
