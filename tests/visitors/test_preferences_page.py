@@ -212,3 +212,21 @@ def test_without_a_base_template_of_the_sites_the_page_has_a_plain_frame_of_its_
     assert "site-header" not in html and "/static/tailored_cms/preferences_page.css" in html
     assert "<title>Your preferences</title>" in html and html.count("<h1") == 1
     assert 'name="theme"' in html and 'name="consent"' in html
+
+
+@pytest.mark.parametrize("source", ["tcf", "consent-mode", "klaro", "cookieconsent"])
+def test_with_the_sites_own_consent_tool_the_page_offers_no_answer_of_its_own(settings, browser, source):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT_SOURCE": source}
+    submit(browser, {"consent": "yes"})  # given earlier, as the bridge reports the tool's decision
+    html = browser.get(PAGE).content.decode()
+    assert "Noting what you read" in html
+    assert "You allowed us to note what you read here" in html  # where the visitor stands
+    assert "Your consent to this is managed in this site's cookie settings." in html
+    assert 'name="consent"' not in html  # no Allow / No thanks that the tool would overrule
+    assert 'name="theme"' in html  # the visitor's own choices stay
+
+
+def test_with_the_built_in_banner_the_page_asks_itself(browser):
+    html = browser.get(PAGE).content.decode()
+    assert 'name="consent" value="yes"' in html and 'name="consent" value="no"' in html
+    assert "cookie settings" not in html
