@@ -133,6 +133,12 @@ def consent_mode_site(seeded, tmp_path_factory: pytest.TempPathFactory) -> Itera
     )
 
 
+@pytest.fixture(scope="module")
+def tcf_site(seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSite]:
+    """An IAB TCF v2.2 CMP is the site's consent tool: purposes 1 and 8 allow measurement."""
+    yield from site_with(seeded, tmp_path_factory.mktemp("analytics-tcf"), TAILORED_BROWSER_CONSENT_TOOL="tcf")
+
+
 def analytics_context(chromium: Browser, site: DemoSite, **options) -> BrowserContext:
     context = new_context(chromium, site, **options)
     context.add_init_script(SITES_ANALYTICS)
@@ -203,6 +209,7 @@ def test_with_consent_mode_measurement_follows_analytics_storage_whatever_person
         page.locator(HERO).click()
         clicked = plus(impressions, expected("click", [hero_shown(page)]))
         assert reported(page) == clicked
+        page.evaluate("window.dispatchEvent(new Event('pagehide'))")  # what would send whatever a beacon holds
         settled(page)
         assert events == []  # the beacon never ran
         assert page.evaluate("window.tailored.track('not_tracked')") is False
@@ -226,3 +233,30 @@ def test_global_privacy_control_wins_over_the_tools_yes_to_measurement(chromium:
         settled(page)
         assert reported(page) == NOTHING
         expect(page.locator("script[data-tailored-beacon]")).to_have_count(0)
+
+
+def test_with_tcf_measurement_follows_purposes_1_and_8_apart_from_personalization(
+    chromium: Browser, tcf_site: DemoSite
+):
+    with tab(analytics_context(chromium, tcf_site)) as page:
+        page.goto("/")
+        page.wait_for_function("() => window.testCmp")
+        with page.expect_response(is_consent_put) as put:
+            page.evaluate("() => testCmp.accept([1, 5, 6])")  # personalization, not measurement
+        assert put.value.json()["allowed"] is True
+        page.wait_for_function("() => window.tailored && typeof window.tailored.track === 'function'")
+        with page.expect_request(is_events_post):  # tracked by tailored_cms...
+            page.locator(HERO).click()
+        settled(page)
+        assert reported(page) == NOTHING  # ...not measured for the site
+
+        page.evaluate("() => testCmp.accept([1, 8])")  # measurement, personalization withdrawn
+        page.wait_for_function("() => window.domEvents.length > 0")
+        impressions = expected("impression", page.evaluate(SHOWN))
+        assert reported(page) == impressions
+        assert page.evaluate("window.tailored.track('withdrawn')") is False
+
+        page.evaluate("() => testCmp.refuse()")
+        page.locator(HERO).click()
+        settled(page)
+        assert reported(page) == impressions
