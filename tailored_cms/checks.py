@@ -11,6 +11,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
+from .tracking.beacon_config import AnalyticsTarget
 from .visitors.consent import ConsentSource
 from .visitors.store import CONTRACT
 
@@ -35,6 +36,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
         )
     errors.extend(_check_choices())
     errors.extend(_check_consent_and_redis())
+    errors.extend(_check_analytics())
     errors.extend(_check_vary_headers())
     errors.extend(_check_snapshot_store())
     errors.extend(_check_segments())
@@ -104,6 +106,41 @@ def _check_consent_and_redis() -> list[Error]:
             Error(
                 f"{SETTING_NAME}['REDIS_URL'] must be a redis://, rediss:// or unix:// URL.",
                 id="tailored_cms.E005",
+            )
+        )
+    return errors
+
+
+def _check_analytics() -> list[Error]:
+    """ANALYTICS lists known targets, ANALYTICS_MATOMO_DIMENSION is a dimension id or None and
+    ANALYTICS_CONSENT_SERVICE a name (E022)."""
+    errors: list[Error] = []
+    targets = tailored_settings.ANALYTICS
+    valid = ", ".join(repr(str(target)) for target in AnalyticsTarget)
+    if not isinstance(targets, list | tuple) or not all(target in tuple(AnalyticsTarget) for target in targets):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['ANALYTICS'] is {targets!r}; it must be a list of {valid}.",
+                hint="An empty list reports to no analytics tool.",
+                id="tailored_cms.E022",
+            )
+        )
+    dimension = tailored_settings.ANALYTICS_MATOMO_DIMENSION
+    if dimension is not None and not _is_count(dimension):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['ANALYTICS_MATOMO_DIMENSION'] is {dimension!r}; it must be the id of a Matomo custom "
+                "dimension (a whole number above 0) or None.",
+                id="tailored_cms.E022",
+            )
+        )
+    service = tailored_settings.ANALYTICS_CONSENT_SERVICE
+    if not isinstance(service, str) or not service.strip():
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['ANALYTICS_CONSENT_SERVICE'] must be the name of the service (Klaro) or category "
+                f"(CookieConsent) whose consent allows measurement; it is {service!r}.",
+                id="tailored_cms.E022",
             )
         )
     return errors

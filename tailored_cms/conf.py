@@ -94,6 +94,29 @@ SETTINGS: dict[str, Setting] = {
         'The name tailored_cms has in the site\'s consent tool: the Klaro service (`"klaro"`) or the CookieConsent '
         'category (`"cookieconsent"`) whose consent allows tracking. Not empty (check E021).',
     ),
+    "ANALYTICS": Setting(
+        [],
+        "list of str",
+        "Where tailored_cms also reports what each visitor was shown and clicked in tailored areas (area, variant "
+        'key, and the path that put it there), when their consent allows measurement: `"datalayer"` '
+        '(`window.dataLayer`, for Google Tag Manager and GA4), `"matomo"` (Matomo\'s `_paq`) and `"events"` (the '
+        "DOM events `tailored:impression` and `tailored:click`, for any other tool). Empty: nowhere but "
+        "tailored_cms's own results. Check E022; see [Analytics](analytics.md).",
+    ),
+    "ANALYTICS_MATOMO_DIMENSION": Setting(
+        None,
+        "int or None",
+        "The id of the Matomo custom dimension (scope *Action*) that gets the path (`customized`, `personalized`, "
+        "`optimized`, `holdout`, `fallback`) of each `tailored_cms` event sent to `_paq`; `None`: none. A whole "
+        "number above 0 (check E022).",
+    ),
+    "ANALYTICS_CONSENT_SERVICE": Setting(
+        "analytics",
+        "str",
+        'With `CONSENT_SOURCE` `"klaro"` or `"cookieconsent"`: the Klaro service or CookieConsent category whose '
+        "consent allows the `ANALYTICS` reports (the site's analytics tool's own, say `\"matomo\"`). Not empty "
+        "(check E022).",
+    ),
     "UNTRACKED_PATHS": Setting(
         ["/admin/", "/tailored/"],
         "list of str",

@@ -94,6 +94,29 @@ def test_every_consent_source_is_accepted(settings, source):
 
 
 @pytest.mark.parametrize(
+    "values, named",
+    [
+        ({"ANALYTICS": ["datalayer", "ga4"]}, "'ga4'"),
+        ({"ANALYTICS": "datalayer"}, "'datalayer'"),
+        ({"ANALYTICS_MATOMO_DIMENSION": 0}, "0"),
+        ({"ANALYTICS_MATOMO_DIMENSION": "3"}, "'3'"),
+        ({"ANALYTICS_CONSENT_SERVICE": " "}, "' '"),
+    ],
+)
+def test_the_analytics_targets_must_be_ones_tailored_cms_knows(settings, values, named):
+    settings.TAILORED_CMS = values
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E022"]
+    assert len(messages) == 1 and named in messages[0].msg
+
+
+def test_every_analytics_target_is_accepted(settings):
+    settings.TAILORED_CMS = {"ANALYTICS": ["datalayer", "matomo", "events"], "ANALYTICS_MATOMO_DIMENSION": 3}
+    assert "tailored_cms.E022" not in ids()
+    settings.TAILORED_CMS = {"ANALYTICS": ()}
+    assert "tailored_cms.E022" not in ids()
+
+
+@pytest.mark.parametrize(
     "headers",
     [
         {"CONSENT_VARY_HEADER": "X-Tailored-Variant"},

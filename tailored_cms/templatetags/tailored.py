@@ -133,11 +133,13 @@ def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
 
 def consent_bridge(state: ConsentState, config: dict[str, str]) -> SafeString:
     """The script that follows the site's consent tool (``consent_bridges.js``), told what it needs in data attributes:
-    which tool, tailored_cms's name in it, the consent state the page was rendered for, where ``consent/`` is, and
-    how to start the beacon (as the consent banner is told)."""
+    which tool, tailored_cms's name in it (and, with ``ANALYTICS``, the name of the measurement it follows for
+    them), the consent state the page was rendered for, where ``consent/`` is, and how to start the beacon (as the
+    consent banner is told)."""
     attributes = [
         ("consent-bridge", tailored_settings.CONSENT_SOURCE),
         ("consent-service", tailored_settings.CONSENT_SERVICE),
+        *([("analytics-service", tailored_settings.ANALYTICS_CONSENT_SERVICE)] if "analytics" in config else []),
         ("consent-state", state),
         ("consent-url", api_root() + "consent/"),
         ("beacon-src", static("tailored_cms/tracking.js")),

@@ -26,6 +26,7 @@ __all__ = [
     "text_size_choices",
     "theme_choices",
     "topic_choices",
+    "visitor_theme_choices",
 ]
 
 # The choices the form can show; a form showing only some names them in ``fields`` inputs.
@@ -59,6 +60,11 @@ def layout_choices() -> list[tuple[str, str]]:
     return list(tailored_settings.LAYOUTS.items())
 
 
+def visitor_theme_choices() -> list[tuple[str, str]]:
+    """The default first (as the visitor's device says: ``tailored-theme-auto``), then ``THEMES``."""
+    return [("", str(_("As my device says"))), *((slug, str(label)) for slug, label in theme_choices())]
+
+
 def motion_choices() -> list[tuple[str, str]]:
     """The default first (as the visitor's device says), then ``MOTIONS``."""
     return [("", str(_("As my device says"))), *((slug, str(label)) for slug, label in MOTIONS.items())]
@@ -88,7 +94,7 @@ class PreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = cast("dict[str, forms.ChoiceField]", self.fields)  # the five declared above
         choices["topics"].choices = topic_choices  # a callable: queried only when the form is rendered
-        choices["theme"].choices = theme_choices()
+        choices["theme"].choices = visitor_theme_choices()
         choices["layout"].choices = layout_choices()
         choices["motion"].choices = motion_choices()
         choices["text_size"].choices = text_size_choices()
@@ -99,7 +105,7 @@ class PreferencesForm(forms.Form):
         """An unbound form showing what ``snapshot``'s visitor sees now."""
         initial = {
             "topics": list(snapshot.topics),
-            "theme": snapshot.effective_theme,
+            "theme": snapshot.theme if snapshot.theme in tailored_settings.THEMES else "",
             "layout": snapshot.effective_layout,
             "motion": snapshot.motion if snapshot.motion in MOTIONS else "",
             "text_size": snapshot.text_size if snapshot.text_size in TEXT_SIZES else "",

@@ -122,8 +122,12 @@ class Snapshot:
         """Short hash of everything that changes what a tailored area or the page chrome shows.
 
         The accessibility choices count only once made, so visitors who made none share the keys they had before.
+        The default theme chosen is not the same as none chosen (the panel checks it, and the page no longer follows
+        the browser's colour scheme), so it counts too.
         """
-        return self._key("variant", self.effective_theme, self.effective_layout, sorted(self.topics), *self.look)
+        chosen_default = ("theme",) if self.theme == tailored_settings.DEFAULT_THEME else ()
+        parts = (self.effective_theme, self.effective_layout, sorted(self.topics), *self.look, *chosen_default)
+        return self._key("variant", *parts)
 
     @property
     def widgets_key(self) -> str:

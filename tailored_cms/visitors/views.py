@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, requires_csrf_token
 
 from ..conf import tailored_settings
-from .consent import may_track, opted_out_by_browser
+from .consent import bridged_consent, may_track, opted_out_by_browser
 from .forms import PreferencesForm, preferences_form_context
 from .preferences import reset_preferences, save_consent, save_preferences
 from .request import visitor_context
@@ -47,7 +47,8 @@ def safe_next_url(request: HttpRequest) -> str:
 
 
 def consent_context(request: HttpRequest) -> dict[str, Any]:
-    """Context for ``tailored_cms/includes/consent_form.html``: where the visitor stands about tracking."""
+    """Context for ``tailored_cms/includes/consent_form.html``: where the visitor stands about tracking, and whether
+    the site's own consent tool asks (``CONSENT_SOURCE``): then the page offers no answer of its own."""
     snapshot = visitor_context(request).snapshot
     if opted_out_by_browser(request):
         state = _(
@@ -62,7 +63,7 @@ def consent_context(request: HttpRequest) -> dict[str, Any]:
         state = _("You haven't answered yet: nothing you read here is noted unless you allow it.")
     else:
         state = _("We note what you read here to tailor this site to you, unless you say no.")
-    return {"consent_state_text": state}
+    return {"consent_state_text": state, "consent_bridged": bridged_consent()}
 
 
 def preferences_base_template() -> Any:

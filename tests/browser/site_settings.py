@@ -8,6 +8,8 @@ HttpOnly (the scripts take the token from the API's X-CSRFToken header instead).
 With ``TAILORED_BROWSER_CONSENT_TOOL=<source>`` (``tests/browser/test_consent_bridges.py``) the site asks for consent
 with that tool instead of the built-in banner (``CONSENT_SOURCE``): its base template (``consent_tools/<source>/``)
 loads the tool, the real library from npm, served from ``node_modules/`` under ``/static/npm/``.
+With ``TAILORED_BROWSER_ANALYTICS=<target>,<target>`` (``tests/browser/test_analytics.py``) it reports to the site's
+analytics tools (``ANALYTICS``), Matomo's with the custom dimension ``ANALYTICS_DIMENSION``.
 """
 
 import os
@@ -62,3 +64,12 @@ if CONSENT_TOOL:
         _here / "consent_tools" / "static",
         ("npm", _here.parents[1] / "node_modules"),
     ]
+
+ANALYTICS_DIMENSION = 3
+ANALYTICS = os.environ.get("TAILORED_BROWSER_ANALYTICS")
+if ANALYTICS:
+    TAILORED_CMS = {
+        **TAILORED_CMS,
+        "ANALYTICS": ANALYTICS.split(","),
+        "ANALYTICS_MATOMO_DIMENSION": ANALYTICS_DIMENSION,
+    }

@@ -28,8 +28,7 @@ def test_the_homepage_with_the_banner_the_panel_and_the_explanation(visitor: Pag
     page = visitor
     open_home(page)
     expect(page.locator("[data-tailored-consent]")).to_be_visible()
-    if theme != "light":  # the default: already chosen
-        choose(page, THEMES[theme])
+    choose(page, THEMES[theme])
     choose(page, "Sports")
     expect(page.locator("body")).to_have_class(re.compile(rf"(^|\s)tailored-theme-{theme}(\s|$)"))
     assert_accessible(page)
@@ -49,11 +48,23 @@ def test_the_homepage_with_the_banner_the_panel_and_the_explanation(visitor: Pag
     assert_accessible(page)
 
 
-def test_the_preferences_page(visitor: Page):
+def test_the_preferences_page_before_a_choice(visitor: Page):
     page = visitor
     page.goto("/tailored/preferences/")
     expect(page.get_by_role("button", name="Save")).to_be_visible()
     expect(page.locator(".site-header")).to_be_visible()  # the site's own base template
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_preferences_page_in_every_theme(visitor: Page, theme: str):
+    page = visitor
+    page.goto("/tailored/preferences/")
+    page.locator(".tailored-preferences-theme").get_by_label(THEMES[theme], exact=True).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Your preferences were saved.")
+    expect(page.locator("body")).to_have_class(re.compile(rf"(^|\s)tailored-theme-{theme}(\s|$)"))
     assert_accessible(page)
 
 

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Response, expect
 
 from ..redis_server import RedisServer
+from .accessibility import assert_accessible
 from .conftest import new_context, tab
 from .demo_server import DemoServerError, DemoSite, seed_demo, serve_demo
 from .test_consent_and_tracking import is_events_post
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.browser
 
 CONSENT = "/tailored/api/v1/consent/"
 HERO = ".hero [data-tailored-variant]"
+TOOLS_OWN_MARKUP = (".klaro", "#cc-main")  # Klaro's and CookieConsent's notices: not ours to check
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,23 @@ def test_global_privacy_control_wins_over_the_tools_yes(chromium: Browser, tool_
         expect(page.locator("script[data-tailored-beacon]")).to_have_count(0)
         assert page.evaluate("typeof window.tailored?.track") == "undefined"
         assert events == []
+
+
+def test_the_preferences_page_without_javascript_leaves_consent_to_the_tool(
+    chromium: Browser, tool_site: tuple[Tool, DemoSite]
+):
+    _tool, site = tool_site
+    with tab(new_context(chromium, site, java_script_enabled=False)) as page:
+        page.goto("/tailored/preferences/")
+        consent = page.locator(".tailored-consent-choice")
+        expect(consent).to_contain_text("Your consent to this is managed in this site's cookie settings.")
+        expect(consent).to_contain_text("You haven't answered yet")  # where the visitor stands
+        expect(consent.get_by_role("button")).to_have_count(0)  # no Allow / No thanks the tool would overrule
+        expect(page.get_by_role("button", name="Save")).to_be_visible()  # the visitor's own choices stay
+    with tab(new_context(chromium, site)) as page:  # axe-core needs JavaScript; the page is the same
+        page.goto("/tailored/preferences/")
+        expect(page.locator(".tailored-consent-managed")).to_be_visible()
+        assert_accessible(page, exclude=TOOLS_OWN_MARKUP)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 WELCOME = "Welcome to Tailored News"  # the hero's fallback
 SPORTS = "Tonight's big match"  # the hero's variant for sports fans
 EDITOR_ORDER = ["Weather", "Markets", "Scores", "Quote of the day"]
+DARK = "rgb(15, 19, 24)"  # the dark theme's background
 
 
 # --- what the page shows --------------------------------------------------------------------------------------
@@ -50,7 +51,7 @@ def expect_panel(page: Page, topics: list[str], theme: str, layout: str) -> None
     for box in panel.locator("input[type=checkbox][name=topics]").all():
         value = box.get_attribute("value")
         assert box.is_checked() == (value in topics), f"topic {value}"
-    expect(panel.locator(f"input[name=theme][value={theme}]")).to_be_checked()
+    expect(panel.locator(f'input[name=theme][value="{theme}"]')).to_be_checked()  # "": as the device says
     expect(panel.locator(f"input[name=layout][value={layout}]")).to_be_checked()
 
 
@@ -205,7 +206,7 @@ def test_reset_to_defaults_brings_everything_back(visitor: Page):
     saving(page, reset.click, method="DELETE")
     expect_look(page, "light", "one-column")
     expect(page.locator(".hero")).to_contain_text(WELCOME)
-    expect_panel(page, [], "light", "one-column")
+    expect_panel(page, [], "", "one-column")
     expect(page.locator("[data-tailored-panel] [role=status]")).to_contain_text("defaults")
     expect(page.locator(".tailored-widget-controls")).to_have_count(4)  # the fresh board is enhanced
     assert widgets(page) == [(title, False) for title in EDITOR_ORDER]
@@ -215,8 +216,32 @@ def test_reset_to_defaults_brings_everything_back(visitor: Page):
 
     page.reload()
     expect_look(page, "light", "one-column")
-    expect_panel(page, [], "light", "one-column")
+    expect_panel(page, [], "", "one-column")
     assert widgets(page) == [(title, False) for title in EDITOR_ORDER]
+
+
+def test_a_visitor_who_chose_no_theme_sees_their_devices_choice_checked_not_light(visitor: Page):
+    page = visitor
+    page.emulate_media(color_scheme="dark")
+    open_home(page)
+    body = page.locator("body")
+    theme = page.locator("[data-tailored-panel] .tailored-preferences-theme")
+    expect(theme.get_by_label("As my device says")).to_be_checked()
+    expect(theme.get_by_label("Light", exact=True)).not_to_be_checked()
+    expect(body).to_have_css("background-color", DARK)  # following the device
+
+    saving(page, lambda: theme.get_by_label("Light", exact=True).check())
+    expect(body).not_to_have_class(re.compile(r"(^|\s)tailored-theme-auto(\s|$)"))
+    expect(body).not_to_have_css("background-color", DARK)
+    page.reload()
+    expect(theme.get_by_label("Light", exact=True)).to_be_checked()
+
+    saving(page, lambda: theme.get_by_label("As my device says").check())
+    expect(body).to_have_css("background-color", DARK)
+    page.reload()
+    expect(theme.get_by_label("As my device says")).to_be_checked()
+    page.goto("/tailored/preferences/")  # the page without JavaScript's form says the same
+    expect(page.locator(".tailored-preferences-theme").get_by_label("As my device says")).to_be_checked()
 
 
 def test_without_javascript_the_panel_is_a_form_that_saves(chromium: Browser, demo_site: DemoSite):

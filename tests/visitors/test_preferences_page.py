@@ -43,8 +43,11 @@ def test_the_page_shows_the_form_with_what_the_visitor_sees_now():
     assert "tailored_cms/includes/preferences_form.html" in [t.name for t in response.templates]
     assert 'name="csrfmiddlewaretoken"' in html
     assert 'type="checkbox" name="topics" value="sports"' in html and " Sports</label>" in html
-    assert html.count('type="radio" name="theme"') == 3 and html.count('type="radio" name="layout"') == 3
-    assert 'name="theme" value="light" id="tailored-theme_0" checked' in html  # the site's default
+    assert html.count('type="radio" name="theme"') == 4 and html.count('type="radio" name="layout"') == 3
+    # No theme chosen: the page follows the device's colour scheme, and the form says so, not "Light".
+    assert 'name="theme" value="" id="tailored-theme_0" checked' in html and "As my device says" in html
+    assert 'value="light" id="tailored-theme_1" checked' not in html
+    assert 'name="layout" value="one-column" id="tailored-layout_0" checked' in html  # the site's default
     assert html.count('type="radio" name="motion"') == 2 and html.count('type="radio" name="text_size"') == 2
     assert 'name="reset"' in html and "Reset to defaults" in html
     assert "private" in response["Cache-Control"] and "Cookie" in response["Vary"]
@@ -58,7 +61,7 @@ def test_saving_redirects_back_to_the_page_with_a_message_and_the_choices_stay(b
     page = browser.get(PAGE).content.decode()
     assert "Your preferences were saved." in page
     assert 'value="travel" id="tailored-topics_1" checked' in page
-    assert 'value="dark" id="tailored-theme_1" checked' in page
+    assert 'value="dark" id="tailored-theme_2" checked' in page
     assert 'value="grid" id="tailored-layout_2" checked' in page
     assert "Your preferences were saved." not in browser.get(PAGE).content.decode()  # shown once
 
@@ -150,7 +153,7 @@ def test_reset_puts_every_choice_back_to_the_defaults(browser):
     assert (visitor.topics, visitor.theme, visitor.layout) == ([], "", "")
     page = browser.get(PAGE).content.decode()
     assert "Your preferences were reset to the site&#x27;s defaults." in page
-    assert 'value="light" id="tailored-theme_0" checked' in page
+    assert 'value="" id="tailored-theme_0" checked' in page
 
 
 def test_reset_by_a_visitor_without_choices_stores_nothing(browser):
@@ -165,7 +168,7 @@ def test_a_tampered_cookie_gets_a_fresh_visitor(browser):
     value = browser.cookies["tailored_vid"].value
     browser.cookies["tailored_vid"] = value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB")
     response = browser.get(PAGE)
-    assert 'value="light" id="tailored-theme_0" checked' in response.content.decode()
+    assert 'value="" id="tailored-theme_0" checked' in response.content.decode()
     assert response.cookies["tailored_vid"].value == ""  # dropped
     submit(browser, {"theme": "high-contrast"})
     assert sorted(Visitor.objects.values_list("theme", flat=True)) == ["dark", "high-contrast"]
@@ -182,7 +185,7 @@ def test_the_form_include_renders_for_a_plugin_with_its_own_next_url():
     assert 'action="/tailored/preferences/"' in html
     assert '<input type="hidden" name="next" value="/en/home/">' in html
     assert 'name="csrfmiddlewaretoken"' in html
-    assert 'value="dark" id="tailored-theme_1" checked' in html
+    assert 'value="dark" id="tailored-theme_2" checked' in html
     assert 'value="travel" id="tailored-topics_1" checked' in html
 
 
@@ -209,3 +212,21 @@ def test_without_a_base_template_of_the_sites_the_page_has_a_plain_frame_of_its_
     assert "site-header" not in html and "/static/tailored_cms/preferences_page.css" in html
     assert "<title>Your preferences</title>" in html and html.count("<h1") == 1
     assert 'name="theme"' in html and 'name="consent"' in html
+
+
+@pytest.mark.parametrize("source", ["tcf", "consent-mode", "klaro", "cookieconsent"])
+def test_with_the_sites_own_consent_tool_the_page_offers_no_answer_of_its_own(settings, browser, source):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT_SOURCE": source}
+    submit(browser, {"consent": "yes"})  # given earlier, as the bridge reports the tool's decision
+    html = browser.get(PAGE).content.decode()
+    assert "Noting what you read" in html
+    assert "You allowed us to note what you read here" in html  # where the visitor stands
+    assert "Your consent to this is managed in this site's cookie settings." in html
+    assert 'name="consent"' not in html  # no Allow / No thanks that the tool would overrule
+    assert 'name="theme"' in html  # the visitor's own choices stay
+
+
+def test_with_the_built_in_banner_the_page_asks_itself(browser):
+    html = browser.get(PAGE).content.decode()
+    assert 'name="consent" value="yes"' in html and 'name="consent" value="no"' in html
+    assert "cookie settings" not in html

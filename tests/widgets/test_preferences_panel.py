@@ -62,11 +62,21 @@ def test_the_panel_shows_what_the_visitor_sees_now_and_is_cached_per_tailoring(p
     url = panel_page.get_absolute_url()
     dark = visitor_client(theme="dark", topics=["travel"])
     for _ in range(2):  # the second time from the caches (the example settings have them all on)
-        assert 'value="dark" id="tailored-theme_1" checked' in dark.get(url).content.decode()
+        assert 'value="dark" id="tailored-theme_2" checked' in dark.get(url).content.decode()
         anonymous = Client().get(url).content.decode()  # must not be dark's copy
-        assert 'value="light" id="tailored-theme_0" checked' in anonymous
+        assert 'value="" id="tailored-theme_0" checked' in anonymous
         assert 'value="travel" id="tailored-topics_1" checked' not in anonymous
     assert PreferencesPanelPlugin.cache is not False  # so a page with a panel stays in the page cache
+
+
+def test_a_visitor_who_chose_the_default_theme_is_not_served_the_copy_of_one_who_chose_none(panel_page, visitor_client):
+    url = panel_page.get_absolute_url()
+    light = visitor_client(theme="light")  # the site's default, chosen
+    for _ in range(2):  # the second time from the caches
+        assert 'value="" id="tailored-theme_0" checked' in Client().get(url).content.decode()
+        chosen = light.get(url).content.decode()
+        assert 'value="light" id="tailored-theme_1" checked' in chosen and 'id="tailored-theme_0" checked' not in chosen
+        assert "tailored-theme-auto" not in chosen  # the page no longer follows the browser's colour scheme
 
 
 def test_without_javascript_the_panel_leads_to_the_page_to_confirm_and_save(panel_page):
@@ -182,6 +192,10 @@ def test_a_visitor_without_accessibility_choices_keeps_the_variant_key_they_had(
     assert plain.variant_key == Snapshot()._key("variant", "dark", "one-column", ["sports"])  # as it always was
     assert Snapshot(topics=("sports",), theme="dark", motion="reduced").variant_key != plain.variant_key
     assert Snapshot(topics=("sports",), theme="dark", text_size="huge").variant_key == plain.variant_key
+    # The default theme, chosen, is not the same as none: the panel checks it, and the page stops following the device.
+    unchosen = Snapshot(topics=("sports",))
+    assert unchosen.variant_key == Snapshot()._key("variant", "light", "one-column", ["sports"])  # as it always was
+    assert Snapshot(topics=("sports",), theme="light").variant_key != unchosen.variant_key
 
 
 def seed() -> None:

@@ -56,6 +56,41 @@ def test_the_beacon_is_written_only_for_a_visitor_who_may_be_tracked(
     assert request.tailored.depends_on_visitor  # the response is marked private to the visitor
 
 
+def tracked_request(answer: bool | None = True):
+    request = RequestFactory().get("/")
+    request.tailored = VisitorContext(Snapshot(visitor_id=VISITOR, tracking_consent=answer))
+    return request
+
+
+def test_the_beacon_is_told_the_sites_analytics_tools(settings):
+    settings.TAILORED_CMS = {
+        **settings.TAILORED_CMS,
+        "ANALYTICS": ["matomo", "datalayer", "events"],
+        "ANALYTICS_MATOMO_DIMENSION": 3,
+    }
+    html = render(tracked_request())
+    assert html == BEACON.replace(
+        "></script>", ' data-tailored-analytics="matomo datalayer events" data-tailored-matomo-dimension="3"></script>'
+    )
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "ANALYTICS": ["datalayer"]}  # no Matomo: no dimension
+    assert 'data-tailored-analytics="datalayer"></script>' in render(tracked_request())
+    assert render(tracked_request(None)) == ""  # measured only with consent, as tracked
+
+
+def test_the_consent_bridge_is_told_which_measurement_consent_to_follow(settings):
+    settings.TAILORED_CMS = {
+        **settings.TAILORED_CMS,
+        "CONSENT_SOURCE": "klaro",
+        "ANALYTICS": ["datalayer"],
+        "ANALYTICS_CONSENT_SERVICE": "matomo",
+    }
+    html = render(tracked_request(None))
+    assert 'data-tailored-consent-bridge="klaro"' in html and 'data-tailored-analytics-service="matomo"' in html
+    assert 'data-tailored-analytics="datalayer"' in html  # what the bridge gives tracking.js when it adds it
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "ANALYTICS": []}
+    assert "analytics" not in render(tracked_request(None))
+
+
 def test_nothing_without_the_middleware_or_without_our_urls(settings):
     assert render(RequestFactory().get("/")) == ""
     assert render(None) == ""

@@ -3,29 +3,41 @@
  * {% tailored_tracking %} writes this script, for every visitor, when the site's CONSENT_SOURCE names its consent
  * tool: <script src=".../consent_bridges.js" defer data-tailored-consent-bridge="<source>"
  * data-tailored-consent-service data-tailored-consent-state data-tailored-consent-url data-tailored-beacon-src
- * data-tailored-events data-tailored-batch data-tailored-max-props data-tailored-max-prop-bytes>.
+ * data-tailored-events data-tailored-batch data-tailored-max-props data-tailored-max-prop-bytes>, and with
+ * ANALYTICS data-tailored-analytics, data-tailored-matomo-dimension and data-tailored-analytics-service.
  *
- * A bridge reads the tool's decision once the tool is there, and again each time the visitor changes their mind:
+ * A bridge reads the tool's decisions once the tool is there, and again each time the visitor changes their mind:
+ * about tracking (personalization) and, with ANALYTICS, about measurement (the site's analytics being told what
+ * the visitor was shown and clicked):
  *   tcf            IAB TCF v2.2: __tcfapi("addEventListener", 2, cb); tracking needs consent to purposes 1 (store
  *                  and access information on a device), 5 (create profiles to personalise content) and 6 (use
- *                  them to select personalised content), for vendors or for the publisher (tailored_cms is the
- *                  site's own first-party tool); where GDPR doesn't apply (gdprApplies false) it decides nothing
+ *                  them to select personalised content), measurement to purposes 1 and 8 (measure content
+ *                  performance), for vendors or for the publisher (tailored_cms is the site's own first-party
+ *                  tool); where GDPR doesn't apply (gdprApplies false) it decides nothing
  *   consent-mode   Google Consent Mode v2: the gtag("consent", "default" | "update", {...}) commands in
  *                  window.dataLayer; tracking needs analytics_storage and personalization_storage "granted" in
- *                  the state after an "update" (a "default" alone is the state before the visitor chose)
- *   klaro          Klaro: klaro.getManager(), its consent to the service named data-tailored-consent-service once
- *                  the visitor confirmed it, and its watcher ("saveConsents")
+ *                  the state after an "update" (a "default" alone is the state before the visitor chose),
+ *                  measurement analytics_storage alone
+ *   klaro          Klaro: klaro.getManager(), its consent to the service named data-tailored-consent-service
+ *                  (tracking) and data-tailored-analytics-service (measurement) once the visitor confirmed it, and
+ *                  its watcher ("saveConsents")
  *   cookieconsent  CookieConsent v3: CookieConsent.validConsent() and acceptedCategory(<the category named
- *                  data-tailored-consent-service>), and the window events cc:onConsent and cc:onChange
+ *                  data-tailored-consent-service>, or data-tailored-analytics-service for measurement), and the
+ *                  window events cc:onConsent and cc:onChange
  *
  * A decision that differs from the one the page was rendered with (data-tailored-consent-state: tracked, ask or
  * not-tracked) is sent to consent/ (PUT {"tracking": true|false}, with X-CSRFToken), so the server and the next
  * pages follow it; the answer says whether the visitor may now be tracked (never with Sec-GPC or DNT), and the
  * beacon is started (tracking.js, added as {% tailored_tracking %} would write it) or stopped at once.
  *
+ * Measurement stays on the page: tracking.js is told (tailored.measure), and added with data-tailored-stopped if
+ * only measurement is allowed. Until the tool decides about it, measurement follows tracking. Never with Global
+ * Privacy Control or Do Not Track: the browser's own signals, and the server's word (browser_opt_out, asked once
+ * where the page can't tell: a page rendered for "not-tracked" may be a refusal or an opt-out).
+ *
  * No dependencies, no inline script, nothing shown to the visitor (the site's tool does the talking), and it never
- * throws into the page. window.tailoredConsent.decide(allowed) is what each bridge calls: a site with another tool
- * may call it too. */
+ * throws into the page. window.tailoredConsent.decide(allowed) and measure(allowed) are what each bridge calls: a
+ * site with another tool may call them too. */
 (function () {
   "use strict";
 
@@ -38,6 +50,8 @@
 
   var source = data("consent-bridge");
   var service = data("consent-service") || "tailored_cms";
+  var analyticsService = data("analytics-service") || "analytics";
+  var analytics = !!data("analytics"); // ANALYTICS names the site's analytics tools
   var consentUrl = data("consent-url");
   // What the server last decided: true (tracked), false (refused, or the browser opted out) or null (not asked).
   var state = data("consent-state");
@@ -49,30 +63,87 @@
 
   var wanted = current === true; // whether the beacon should run now
 
-  function startBeacon() {
-    wanted = true;
-    if (window.tailored && window.tailored.resume) {
-      window.tailored.resume(); // on the page already, stopped earlier
-      return;
-    }
+  /* tracking.js as {% tailored_tracking %} would write it; with ``stopped``, for measurement alone. */
+  function addBeacon(stopped) {
     var src = data("beacon-src");
     if (!src || document.querySelector("script[data-tailored-beacon]")) return;
     var beacon = document.createElement("script");
     beacon.src = src;
     beacon.defer = true;
     beacon.setAttribute("data-tailored-beacon", "");
-    ["events", "batch", "max-props", "max-prop-bytes"].forEach(function (name) {
+    if (stopped) beacon.setAttribute("data-tailored-stopped", "");
+    ["events", "batch", "max-props", "max-prop-bytes", "analytics", "matomo-dimension"].forEach(function (name) {
       var value = data(name);
       if (value) beacon.setAttribute("data-tailored-" + name, value);
     });
-    // Withdrawn while it was loading: it stops as soon as it runs.
-    beacon.addEventListener("load", function () { if (!wanted) stopBeacon(); });
+    // Decided otherwise while it was loading: it follows as soon as it runs.
+    beacon.addEventListener("load", function () {
+      if (!window.tailored || !window.tailored.stop) return;
+      if (wanted) window.tailored.resume();
+      else window.tailored.stop();
+      measureNow();
+    });
     document.body.appendChild(beacon);
+  }
+
+  function startBeacon() {
+    wanted = true;
+    if (window.tailored && window.tailored.resume) window.tailored.resume(); // on the page already, stopped earlier
+    else addBeacon(false);
+    measureNow();
   }
 
   function stopBeacon() {
     wanted = false;
     if (window.tailored && window.tailored.stop) window.tailored.stop();
+    measureNow();
+  }
+
+  /* ---- Measurement -------------------------------------------------------------------------------------------- */
+
+  var measured = null; // the tool's decision about measurement: true, false or null (none yet)
+  // Whether the browser asks not to be tracked: true, false, or null where the page can't tell (see above).
+  var optedOut =
+    navigator.globalPrivacyControl === true || navigator.doNotTrack === "1" ? true : state === "not-tracked" ? null : false;
+  var askingOptOut = false;
+
+  function measurementAllowed() {
+    var allowed = measured !== null ? measured : wanted; // until the tool says, as tracking
+    if (!analytics || !allowed || optedOut === true) return false;
+    if (optedOut === null) {
+      askOptOut();
+      return false;
+    }
+    return true;
+  }
+
+  /* The server's word on Sec-GPC and DNT (consent/'s browser_opt_out), then measure accordingly. */
+  function askOptOut() {
+    if (askingOptOut) return;
+    askingOptOut = true;
+    fetch(consentUrl, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (answer) { optedOut = answer.browser_opt_out !== false; })
+      .catch(function () { optedOut = true; }) // unknown: not measured on this page
+      .then(function () {
+        askingOptOut = false;
+        measureNow();
+      });
+  }
+
+  /* tracking.js told whether to measure now; added (stopped) if it isn't on the page and measurement is allowed. */
+  function measureNow() {
+    if (!analytics) return;
+    var allowed = measurementAllowed();
+    if (window.tailored && window.tailored.measure) window.tailored.measure(allowed);
+    else if (allowed) addBeacon(!wanted);
+  }
+
+  /* The tool's decision about measurement: true (allowed), false (refused or withdrawn), null/undefined (none yet). */
+  function measure(allowed) {
+    if (allowed !== true && allowed !== false) return;
+    measured = allowed;
+    measureNow();
   }
 
   /* ---- Telling the server --------------------------------------------------------------------------------- */
@@ -109,6 +180,7 @@
       })
       .then(function (answer) {
         current = allowed;
+        optedOut = !!answer.browser_opt_out;
         if (answer.allowed && next !== false) startBeacon();
         else stopBeacon(); // refused, or Sec-GPC / DNT: the server's word is final
       })
@@ -140,7 +212,7 @@
     send(allowed);
   }
 
-  window.tailoredConsent = { decide: decide, source: source };
+  window.tailoredConsent = { decide: decide, measure: measure, source: source };
 
   /* ---- Waiting for the tool --------------------------------------------------------------------------------- */
 
@@ -166,10 +238,14 @@
     })();
   }
 
+  /* A reader of the tool's decisions, {tracking, measurement} (each true, false or null), made safe to call. */
   function safely(read) {
     return function () {
       try {
-        decide(read.apply(null, arguments));
+        var decision = read.apply(null, arguments);
+        if (!decision) return;
+        decide(decision.tracking);
+        measure(decision.measurement);
       } catch (error) {
         // a tool's oddity must never break the page
       }
@@ -178,20 +254,27 @@
 
   /* ---- The bridges ------------------------------------------------------------------------------------------ */
 
-  var TCF_PURPOSES = [1, 5, 6];
+  var TCF_PURPOSES = { tracking: [1, 5, 6], measurement: [1, 8] };
 
-  function tcfAllows(tcData) {
-    if (!tcData || tcData.gdprApplies === false) return null; // GDPR doesn't apply: the site's CONSENT decides
-    if (tcData.eventStatus !== "tcloaded" && tcData.eventStatus !== "useractioncomplete") return null;
+  function tcfAllows(tcData, purposes) {
     var granted = function (consents) {
-      return !!consents && TCF_PURPOSES.every(function (purpose) { return consents[purpose] === true; });
+      return !!consents && purposes.every(function (purpose) { return consents[purpose] === true; });
     };
     return granted(tcData.purpose && tcData.purpose.consents) || granted(tcData.publisher && tcData.publisher.consents);
   }
 
-  var CONSENT_MODE_TYPES = ["analytics_storage", "personalization_storage"];
+  function tcfDecision(tcData) {
+    if (!tcData || tcData.gdprApplies === false) return null; // GDPR doesn't apply: the site's CONSENT decides
+    if (tcData.eventStatus !== "tcloaded" && tcData.eventStatus !== "useractioncomplete") return null;
+    return {
+      tracking: tcfAllows(tcData, TCF_PURPOSES.tracking),
+      measurement: tcfAllows(tcData, TCF_PURPOSES.measurement),
+    };
+  }
 
-  /* The gtag consent state in window.dataLayer: the decision of the last "update", or null before any. */
+  var CONSENT_MODE_TYPES = { tracking: ["analytics_storage", "personalization_storage"], measurement: ["analytics_storage"] };
+
+  /* The gtag consent state in window.dataLayer: the decisions of the last "update", or null before any. */
   function consentModeState() {
     var layer = window.dataLayer;
     var types = {};
@@ -206,7 +289,8 @@
       for (var type in entry[2]) types[type] = entry[2][type];
     }
     if (!updated) return null;
-    return CONSENT_MODE_TYPES.every(function (type) { return types[type] === "granted"; });
+    var granted = function (needed) { return needed.every(function (type) { return types[type] === "granted"; }); };
+    return { tracking: granted(CONSENT_MODE_TYPES.tracking), measurement: granted(CONSENT_MODE_TYPES.measurement) };
   }
 
   var BRIDGES = {
@@ -215,7 +299,7 @@
         function () { return typeof window.__tcfapi === "function" && window.__tcfapi; },
         function (tcfapi) {
           tcfapi("addEventListener", 2, safely(function (tcData, success) {
-            return success ? tcfAllows(tcData) : null;
+            return success ? tcfDecision(tcData) : null;
           }));
         }
       );
@@ -238,7 +322,10 @@
       whenPresent(
         function () { return window.klaro && window.klaro.getManager && window.klaro.getManager(); },
         function (manager) {
-          var read = function () { return manager.confirmed ? !!manager.getConsent(service) : null; };
+          var read = function () {
+            if (!manager.confirmed) return null;
+            return { tracking: !!manager.getConsent(service), measurement: !!manager.getConsent(analyticsService) };
+          };
           manager.watch({
             update: function (_manager, name) {
               if (name === "saveConsents" || name === "applyConsents") safely(read)();
@@ -252,7 +339,8 @@
     cookieconsent: function () {
       var read = function () {
         var tool = window.CookieConsent;
-        return tool && tool.validConsent() ? !!tool.acceptedCategory(service) : null;
+        if (!tool || !tool.validConsent()) return null;
+        return { tracking: !!tool.acceptedCategory(service), measurement: !!tool.acceptedCategory(analyticsService) };
       };
       window.addEventListener("cc:onConsent", safely(read));
       window.addEventListener("cc:onChange", safely(read));

@@ -176,7 +176,8 @@
         box.checked = (prefs.topics || []).indexOf(box.value) !== -1;
       });
       ["theme", "layout", "motion", "text_size"].forEach(function (name) {
-        var current = prefs["effective_" + name] || prefs[name] || "";
+        // A theme not chosen is "" (as the device says), not the default it shows as; layouts have no such choice.
+        var current = (name !== "theme" && prefs["effective_" + name]) || prefs[name] || "";
         form.querySelectorAll("input[type=radio][name=" + name + "]").forEach(function (radio) {
           radio.checked = radio.value === current;
         });

@@ -87,7 +87,7 @@
     script.src = src;
     script.defer = true;
     script.setAttribute("data-tailored-beacon", "");
-    ["events", "batch", "max-props", "max-prop-bytes"].forEach(function (name) {
+    ["events", "batch", "max-props", "max-prop-bytes", "analytics", "matomo-dimension"].forEach(function (name) {
       var value = banner.getAttribute("data-tailored-" + name);
       if (value) script.setAttribute("data-tailored-" + name, value);
     });

@@ -21,8 +21,23 @@
  * Events wait in memory and go out every 2 s, when 20 are waiting, and when the page is hidden or left, with
  * navigator.sendBeacon (a text/plain JSON string) or else fetch(..., {keepalive: true}). Once the endpoint says
  * the visitor may not be tracked (tracking: false) or refuses a batch (4xx), nothing more is sent.
- * window.tailored: track(name, props) -> true if queued; flush(); stop() (consent withdrawn); resume(). Only
- * present where the visitor is tracked, so a page's script checks: if (window.tailored && tailored.track) … 
+ *
+ * The site's analytics (ANALYTICS: data-tailored-analytics="datalayer matomo events", and
+ * data-tailored-matomo-dimension): the same impressions and clicks on variants, one per variant shown or clicked,
+ * with its area's key, its own key ("" where an area shows nothing) and its path, go to
+ *   datalayer     window.dataLayer.push({event: "tailored_impression" | "tailored_click", tailored_area,
+ *                 tailored_variant, tailored_path})
+ *   matomo        window._paq: ["setCustomDimension", <dimension>, path] (with a dimension), ["trackEvent",
+ *                 "tailored_cms", "impression" | "click", "<area>/<variant>"], ["deleteCustomDimension", <dimension>]
+ *   events        a CustomEvent "tailored:impression" | "tailored:click" on the area's element, bubbling, its
+ *                 detail {area, variant, path}
+ * only while measuring is allowed: with the built-in banner, while the beacon runs (the same consent); with the
+ * site's consent tool, when consent_bridges.js says so (tailored.measure(true)), for the tool's measurement purpose.
+ * The areas on the page when it is allowed are reported then.
+ *
+ * window.tailored: track(name, props) -> true if queued; flush(); stop() (consent withdrawn); resume();
+ * measure(allowed). Only present where the visitor is tracked (or measured: the consent bridge adds this script
+ * with data-tailored-stopped), so a page's script checks: if (window.tailored && tailored.track) … 
  * No dependencies, no inline script (a strict Content-Security-Policy works), and it never throws into the page. */
 (function () {
   "use strict";
@@ -48,7 +63,11 @@
 
   var queue = [];
   var timer = null;
-  var stopped = false;
+  // Loaded by the consent bridge for measurement alone: the beacon waits for resume().
+  var stopped = script.hasAttribute("data-tailored-stopped");
+  // Measuring follows the beacon's consent with the built-in banner; with the site's consent tool, its bridge says.
+  var bridged = !!document.querySelector("script[data-tailored-consent-bridge]");
+  var measuring = !bridged && !stopped;
 
   /* ---- Events ------------------------------------------------------------------------------------------- */
 
@@ -134,16 +153,28 @@
 
   function stop() {
     stopped = true;
+    if (!bridged) measuring = false;
     queue = [];
     visibleSince = null; // time while not tracked is not counted
     if (timer) window.clearTimeout(timer);
     timer = null;
   }
 
-  /* After stop(), when the visitor agrees again on this page (the consent banner, the "why" widget). */
+  /* After stop(), when the visitor agrees again on this page (the consent banner, the consent bridge). The areas
+     on the page that were not reported yet are reported now. */
   function resume() {
     stopped = false;
+    if (!bridged) measuring = true;
     if (document.visibilityState !== "hidden" && visibleSince === null) visibleSince = Date.now();
+    reportAreasIn(document);
+  }
+
+  /* Whether the site's analytics may be told (the consent bridge: the tool's measurement purpose). */
+  function measure(allowed) {
+    var was = measuring;
+    measuring = allowed === true;
+    // Only when it changes: a tool may say it again from inside a report (Consent Mode reads each dataLayer push).
+    if (measuring && !was) reportAreasIn(document);
   }
 
   /* ---- Clicks --------------------------------------------------------------------------------------------- */
@@ -188,6 +219,7 @@
       var link = linkOf(target);
       if (link) props.link = link;
       track((marked && marked.getAttribute("data-tailored-track")) || "click", props);
+      if (variant && area) tell("click", area, props.variant, path || area.getAttribute("data-tailored-path"));
     } catch (error) {
       // never break the page's own click handling
     }
@@ -196,18 +228,21 @@
   /* ---- Impressions --------------------------------------------------------------------------------------- */
 
   var AREA = "[data-tailored-area-key][data-tailored-path]"; // an area as visitors get it (not in edit mode)
-  var reported = window.WeakSet ? new WeakSet() : null; // areas already reported (each element once)
+
+  /* True the first time ``area`` is reported to ``whom`` ("beacon" or "analytics"): each element once to each. */
+  function firstReport(area, whom) {
+    var reported = area.tailoredReported || (area.tailoredReported = {});
+    if (reported[whom]) return false;
+    reported[whom] = true;
+    return true;
+  }
 
   /* One impression per area element shown: its variants and the path that put each there. */
   function reportArea(area) {
-    if (reported) {
-      if (reported.has(area)) return;
-      reported.add(area);
-    } else {
-      if (area.tailoredReported) return;
-      area.tailoredReported = true;
-    }
     if (area.closest("[hidden]")) return; // inside a widget the visitor hid: not seen
+    var toBeacon = !stopped && firstReport(area, "beacon");
+    var toAnalytics = measuring && firstReport(area, "analytics");
+    if (!toBeacon && !toAnalytics) return;
     var variants = [];
     var paths = [];
     area.querySelectorAll("[data-tailored-variant]").forEach(function (variant) {
@@ -222,7 +257,8 @@
     var props = { area: area.getAttribute("data-tailored-area-key"), variants: variants, paths: paths };
     var language = area.getAttribute("data-tailored-language");
     if (language) props.language = language;
-    track("impression", props);
+    if (toBeacon) track("impression", props);
+    if (toAnalytics) variants.forEach(function (variant, i) { tell("impression", area, variant, paths[i]); });
   }
 
   function reportAreasIn(root) {
@@ -232,6 +268,46 @@
     } catch (error) {
       // never break the page
     }
+  }
+
+  /* ---- The site's analytics ------------------------------------------------------------------------------ */
+
+  var TARGETS = (script.getAttribute("data-tailored-analytics") || "").split(/\s+/).filter(Boolean);
+  var DIMENSION = parseInt(script.getAttribute("data-tailored-matomo-dimension"), 10) || 0;
+
+  var ANALYTICS = {
+    datalayer: function (kind, element, shown) {
+      window.dataLayer = window.dataLayer || [];
+      window.dataLayer.push({
+        event: "tailored_" + kind,
+        tailored_area: shown.area,
+        tailored_variant: shown.variant,
+        tailored_path: shown.path,
+      });
+    },
+    matomo: function (kind, element, shown) {
+      var paq = (window._paq = window._paq || []);
+      // Set for this event alone: Matomo would otherwise send it with every later request of the page.
+      if (DIMENSION) paq.push(["setCustomDimension", DIMENSION, shown.path]);
+      paq.push(["trackEvent", "tailored_cms", kind, shown.variant ? shown.area + "/" + shown.variant : shown.area]);
+      if (DIMENSION) paq.push(["deleteCustomDimension", DIMENSION]);
+    },
+    events: function (kind, element, shown) {
+      element.dispatchEvent(new CustomEvent("tailored:" + kind, { bubbles: true, detail: shown }));
+    },
+  };
+
+  /* What the visitor was shown or clicked ("impression" or "click"), to each of the site's analytics tools. */
+  function tell(kind, area, variant, path) {
+    if (!measuring) return;
+    var shown = { area: area.getAttribute("data-tailored-area-key"), variant: variant || "", path: path || "" };
+    TARGETS.forEach(function (target) {
+      try {
+        if (ANALYTICS[target]) ANALYTICS[target](kind, area, shown);
+      } catch (error) {
+        // one tool's failure neither stops the others nor breaks the page
+      }
+    });
   }
 
   reportAreasIn(document);
@@ -248,7 +324,7 @@
 
   /* ---- Time on page --------------------------------------------------------------------------------------- */
 
-  var visibleSince = document.visibilityState === "hidden" ? null : Date.now();
+  var visibleSince = stopped || document.visibilityState === "hidden" ? null : Date.now();
 
   function reportTime() {
     if (visibleSince === null) return;
@@ -277,4 +353,5 @@
   window.tailored.flush = flush;
   window.tailored.stop = stop;
   window.tailored.resume = resume;
+  window.tailored.measure = measure;
 })();
