@@ -41,7 +41,35 @@ def current_language() -> str:
 
 
 # Languages that write the names of languages in lower case inside a sentence ("legge in spagnolo").
-_LOWER_CASE_NAMES = frozenset("bg ca cs da es et fi fr hr hu it lt lv nb nn no pl pt ro ru sk sl sr sv uk".split())
+_LOWER_CASE_NAMES = frozenset(
+    (
+        "bg",
+        "ca",
+        "cs",
+        "da",
+        "es",
+        "et",
+        "fi",
+        "fr",
+        "hr",
+        "hu",
+        "it",
+        "lt",
+        "lv",
+        "nb",
+        "nn",
+        "no",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "sr",
+        "sv",
+        "uk",
+    )
+)
 
 
 def language_name(code: str, *, in_sentence: bool = False) -> str:
