@@ -67,6 +67,7 @@ def test_the_areas_menu_offers_every_other_strategy(area_page, admin_client):
         "Strategy: Personalization": {"strategy": "personalization"},
         "Strategy: Hybrid": {"strategy": "hybrid"},
         "Strategy: Optimize": {"strategy": "optimize"},
+        "Strategy: Experiment": {"strategy": "experiment"},
     }  # not the one it has, and only once: the variants' menus have none
 
 
