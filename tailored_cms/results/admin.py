@@ -340,6 +340,7 @@ class ResultsAdmin(admin.ModelAdmin):
                 **counts_row(area.total),
                 "ctr_lift": lift_cell(area.ctr_lift),
                 "conversion_lift": lift_cell(area.conversion_lift),
+                "lift": lift_cell(area.conversion_lift if area.goal else area.ctr_lift),  # what the area aims at
             }
             for area in results
         ]
