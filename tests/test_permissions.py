@@ -45,15 +45,17 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from tailored_cms import api
-from tailored_cms.areas.models import TailoredArea
+from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.conf import tailored_settings
 from tailored_cms.editors.preview import SESSION_KEY
+from tailored_cms.results.models import ExperimentEnd
 from tailored_cms.rules.models import Segment
 from tailored_cms.tracking import TrackedEvent, stream_key
 from tailored_cms.tracking.models import Event
 from tailored_cms.visitors.identity import SALT, set_visitor_cookie
 from tailored_cms.visitors.models import Topic, Trait, Visitor
 from tailored_cms.widgets.models import PageTopics
+from tests.results.experiments import decided_experiment
 from tests.tracking.conftest import celery_app  # noqa: F401 - a fixture: the recompute action's private broker
 
 pytestmark = pytest.mark.django_db
@@ -628,7 +630,42 @@ ROWS: list[Row] = [
         needs=(tc("view_results"),),
     ),
     Row(RESULTS + "export.csv", "GET", lambda w: admin_url("variantstats", "export"), needs=(tc("view_results"),)),
+    # Ending an experiment with its winner: seeing results, and changing the area as django CMS's Edit asks
+    Row(
+        RESULTS + "<slug:key>/end/",
+        "GET",
+        lambda w: ending_url(w),
+        needs=(tc("view_results"), tc("change_tailoredarea"), CHANGE_PAGE),
+        data=lambda w: {"winner": experiment_winner(w).key},
+    ),
+    Row(
+        RESULTS + "<slug:key>/end/",
+        "POST",
+        lambda w: ending_url(w),
+        needs=(tc("view_results"), tc("change_tailoredarea"), CHANGE_PAGE),
+        data=lambda w: {"winner": experiment_winner(w).key},
+        effect=lambda w, c: (
+            ExperimentEnd.objects.count(),
+            [v.label for v in Variant.objects.filter(parent_id=w.area.pk) if v.fallback],
+        ),
+        ok=302,
+    ),
 ]
+
+
+def experiment_winner(world: World) -> Variant:
+    """The world's area made an experiment whose figures name Regulars the winner over Sports fans."""
+    regulars, sports = (
+        Variant.objects.get(parent_id=world.area.pk, tailored_settings__label=n) for n in ("Regulars", "Sports fans")
+    )
+    decided_experiment(TailoredArea.objects.get(pk=world.area.pk), regulars, sports)
+    return regulars
+
+
+def ending_url(world: World) -> str:
+    experiment_winner(world)
+    return reverse("admin:tailored_cms_variantstats_end", kwargs={"key": world.area.key})
+
 
 # Public by design: the visitor's own data (their cookie says whose), what anyone may choose, the API's schema.
 PUBLIC = {

@@ -9,17 +9,15 @@ django CMS's own "Edit" asks: the plugin change permission, and that the area's 
 from __future__ import annotations
 
 import copy
-import uuid
 
 from cms.models import CMSPlugin
-from cms.operations import CHANGE_PLUGIN
-from cms.signals import post_placeholder_operation
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ..areas.editing import announce_change
 from ..areas.menu import AREA_PLUGIN, may_change, strategy_menu_items
 from ..areas.models import TailoredArea
 from ..areas.strategies import registered_strategies
@@ -45,17 +43,5 @@ def change_area_strategy(request: HttpRequest, plugin_id: int) -> HttpResponse:
     old = copy.copy(area)  # as it was, for the operation's receivers
     area.strategy = strategy
     area.save(update_fields=["strategy"])
-    area.placeholder.clear_cache(area.language)
-    # What django CMS sends after its own edit: djangocms-versioning updates the version's modified date.
-    post_placeholder_operation.send(
-        sender=type(area),
-        operation=CHANGE_PLUGIN,
-        request=request,
-        language=area.language,
-        token=uuid.uuid4().hex,
-        origin=request.META.get("HTTP_REFERER", ""),
-        old_plugin=old,
-        new_plugin=area,
-        placeholder=area.placeholder,
-    )
+    announce_change(request, old, area)
     return JsonResponse({"id": area.pk, "strategy": area.strategy})

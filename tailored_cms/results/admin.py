@@ -4,6 +4,8 @@
   by language, and the segments' sizes over time;
 - ``…/<area key>/``: one area per path, per variant and per language, the lift of tailoring over the holdout,
   charts per day;
+- ``…/<area key>/end/?winner=<variant key>``: ending an experiment with its winner (``ending``), asked to confirm
+  (GET), done (POST), by staff who may also change the area;
 - ``…/export.csv`` (``?area=<key>`` for one area): the per-day rows.
 
 Every page takes ``?language=<code>`` (one of ``LANGUAGES``): the figures of pages in that language only.
@@ -17,26 +19,28 @@ import csv
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from ..areas.models import may_see_results
 from ..areas.selection import HOLDOUT, SelectionPath
 from ..areas.strategies import get_strategy
+from ..areas.strategies.experiment import Experiment
 from ..areas.strategies.optimize import Optimize
 from ..languages import language_name, site_language, site_languages
 from ..rules import request_time
 from ..rules.active import refresh_active_segments
 from .chart import Series, legend_text, line_chart
-from .models import VariantStats
+from .ending import AFTER, Refused, editable_copies, end_experiment, winner_of
+from .models import ExperimentEnd, VariantStats
 from .report import (
     DEFAULT_DAYS,
     RANGES,
@@ -49,7 +53,7 @@ from .report import (
 )
 from .sentence import count_text, metric_text, probability_text, sentence
 from .stats import Interval, Lift, Rate
-from .verdict import Verdict, verdict
+from .verdict import Outcome, Verdict, verdict
 
 __all__ = ["ResultsAdmin", "csv_rows", "percent"]
 
@@ -281,6 +285,7 @@ class ResultsAdmin(admin.ModelAdmin):
             path("", wrap(self.changelist_view), name=f"{name}_changelist"),
             path("export.csv", wrap(self.export_view), name=f"{name}_export"),
             path("<slug:key>/", wrap(self.area_view), name=f"{name}_area"),
+            path("<slug:key>/end/", wrap(self.end_view), name=f"{name}_end"),
         ]
 
     def check_permission(self, request: HttpRequest) -> None:
@@ -292,7 +297,7 @@ class ResultsAdmin(admin.ModelAdmin):
         query: dict[str, str | int] = {"days": days} if view != "export" else {**kwargs, "days": days}
         if language:
             query["language"] = language
-        return reverse(name, kwargs=kwargs if view == "area" else None) + "?" + urlencode(query)
+        return reverse(name, kwargs=kwargs if view in ("area", "end") else None) + "?" + urlencode(query)
 
     def page(
         self, request: HttpRequest, template: str, title: str, days: int, language: str | None, **context: Any
@@ -335,6 +340,7 @@ class ResultsAdmin(admin.ModelAdmin):
                 **counts_row(area.total),
                 "ctr_lift": lift_cell(area.ctr_lift),
                 "conversion_lift": lift_cell(area.conversion_lift),
+                "lift": lift_cell(area.conversion_lift if area.goal else area.ctr_lift),  # what the area aims at
             }
             for area in results
         ]
@@ -368,7 +374,8 @@ class ResultsAdmin(admin.ModelAdmin):
         )
 
     def area_view(self, request: HttpRequest, key: str) -> TemplateResponse:
-        """One area per path, variant and language, its lift over the holdout, and per day. Cost: 5 queries."""
+        """One area per path, variant and language, its lift over the holdout, and per day; the last experiment
+        ended here. Cost: 6 queries."""
         self.check_permission(request)
         days = chosen_days(request)
         language = chosen_language(request)
@@ -380,6 +387,8 @@ class ResultsAdmin(admin.ModelAdmin):
         charts = area_charts(area, paths)
         found_verdict = verdict(area)
         allocation = current_allocation(area) if isinstance(get_strategy(area.strategy), Optimize) else {}
+        ended = ExperimentEnd.objects.filter(area=area.key).first()
+        winner = found_verdict.leader.key if offers_end(area, found_verdict, ended) and found_verdict.leader else ""
         daily = (
             [
                 {"day": day, "paths": [counts_row(counts) for counts in per_path]}
@@ -397,6 +406,12 @@ class ResultsAdmin(admin.ModelAdmin):
             area=area,
             verdict=found_verdict,
             sentence=sentence(found_verdict),
+            ended=ended,
+            ended_pending=ended is not None and isinstance(get_strategy(area.strategy), Experiment),
+            end_url=self.url("end", days, language, key=area.key) + "&" + urlencode({"winner": winner})
+            if winner
+            else "",
+            winner_label=area.variant_label(winner),
             metric=metric_text(area.goal),
             verdict_rows=verdict_rows(found_verdict, allocation),
             has_allocation=bool(allocation),
@@ -425,6 +440,48 @@ class ResultsAdmin(admin.ModelAdmin):
             else "",
         )
 
+    def end_view(self, request: HttpRequest, key: str) -> HttpResponse:
+        """GET ``?winner=<variant key>``: what ending the experiment with that winner does, and a button to do it;
+        POST ``winner``: do it, then back to the area's results. 403 without the permission to see results or to
+        change the area; 400 if the figures don't name that winner or the area is no experiment."""
+        self.check_permission(request)
+        days = chosen_days(request)
+        language = chosen_language(request)
+        found = area_results(days, key=key, language=language)
+        if not found:
+            raise Http404(_("No tailored area with key “%(key)s”.") % {"key": key})
+        area = found[0]
+        winner = (request.POST if request.method == "POST" else request.GET).get("winner", "")
+        back = self.url("area", days, language, key=area.key)
+        context: dict[str, Any] = {"winner": winner, "winner_label": area.variant_label(winner), "back_url": back}
+        try:
+            if request.method == "POST":
+                ended = end_experiment(request, area, winner)
+                messages.success(request, ended_message(area, ended.record.winner_label, ended.to_publish))
+                return HttpResponseRedirect(back)
+            editable_copies(request.user, area)
+            found_verdict = winner_of(area, winner)
+        except Refused as refusal:
+            return self.end_page(request, area, status=refusal.status, refusal=refusal.message, **context)
+        return self.end_page(
+            request, area, sentence=sentence(found_verdict), after=get_strategy(AFTER).short_label(), **context
+        )
+
+    def end_page(self, request: HttpRequest, area: AreaResults, status: int = 200, **context: Any) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            "tailored_cms/results/end.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": _("End the experiment “%(area)s”") % {"area": area.label},
+                "area": area,
+                "index_url": self.url("changelist", DEFAULT_DAYS),
+                **context,
+            },
+            status=status,
+        )
+
     def export_view(self, request: HttpRequest) -> HttpResponse:
         """The per-day rows as CSV, of one area (``?area=``) or all, in every language or one (``?language=``)."""
         self.check_permission(request)
@@ -441,6 +498,34 @@ class ResultsAdmin(admin.ModelAdmin):
         writer.writerow(CSV_COLUMNS)
         writer.writerows(csv_rows(results))
         return response
+
+
+def offers_end(area: AreaResults, found: Verdict, ended: ExperimentEnd | None) -> bool:
+    """Whether the area's results offer to end its experiment: the figures name a winner of an experiment area
+    visitors meet, not already ended since the area last changed (with djangocms-versioning, ended in a draft
+    not yet published)."""
+    return (
+        found.outcome == Outcome.WINNER
+        and not found.holdout
+        and area.on_site
+        and isinstance(get_strategy(area.strategy), Experiment)
+        and (ended is None or area.changed_at is None or area.changed_at > ended.ended_at)
+    )
+
+
+def ended_message(area: AreaResults, winner: str, to_publish: list[str]) -> str:
+    """What the editor reads after ending an experiment: what changed, and which pages to publish for visitors."""
+    said = _(
+        "The experiment “%(area)s” has ended: “%(winner)s” is its fallback, shown to everyone (strategy: %(strategy)s)."
+    ) % {"area": area.label, "winner": winner, "strategy": get_strategy(AFTER).short_label()}
+    if to_publish:
+        pages = ", ".join(f"“{title}”" for title in to_publish)
+        said += " " + ngettext(
+            "This changed the draft of the page %(pages)s: publish it for visitors to see the change.",
+            "This changed the drafts of the pages %(pages)s: publish them for visitors to see the change.",
+            len(to_publish),
+        ) % {"pages": pages}
+    return said
 
 
 PATH_LABELS = {

@@ -63,3 +63,24 @@ class SegmentSize(models.Model):
     def __str__(self) -> str:
         return f"{self.segment_id} {self.day}: {self.size}"
 
+
+class ExperimentEnd(models.Model):
+    """An experiment an editor ended from its results: who, when, the winner made the area's fallback, the
+    strategy the area took, and what the figures said then. The area's results page says so under its sentence."""
+
+    area = models.SlugField(_("area"), max_length=40)
+    winner = models.SlugField(_("winner"), max_length=40)
+    winner_label = models.CharField(_("winner's label"), max_length=100, blank=True)
+    strategy = models.CharField(_("strategy after the experiment"), max_length=20)
+    ended_at = models.DateTimeField(_("ended at"), auto_now_add=True)
+    # The editor's name as it was then: the record outlives their account.
+    ended_by = models.CharField(_("ended by"), max_length=150, blank=True)
+    verdict = models.TextField(_("what the figures said"), blank=True)
+
+    class Meta:
+        verbose_name = _("ended experiment")
+        verbose_name_plural = _("ended experiments")
+        ordering = ["-ended_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.area} → {self.winner} ({self.ended_at:%Y-%m-%d})"

@@ -111,6 +111,7 @@ class AreaResults:
     goal: str = ""
     holdout_percent: int = 0
     on_site: bool = True  # False: no area visitors can meet has this key now (deleted, or only in a draft)
+    changed_at: datetime | None = None  # when the area visitors meet was last changed
     days: list[date] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)  # by variant and path
     by_path: dict[str, Counts] = field(default_factory=dict)  # in PATHS order, only paths with figures
@@ -218,6 +219,7 @@ def area_results(
             strategy=area.strategy,
             goal=area.goal,
             holdout_percent=area.holdout_percent if area.strategy_class.holdouts else 0,
+            changed_at=area.changed_date,
             days=dates,
         )
         if area.starts_at or area.ends_at:

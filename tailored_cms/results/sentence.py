@@ -64,6 +64,16 @@ def _sentence(verdict: Verdict) -> str:
             "%(winner)s beats the other %(count)s variants with %(probability)s probability on %(metric)s (n = %(n)s).",
             others,
         ) % {**values, "count": count_text(others)}
+    if verdict.outcome == Outcome.LEADING and leader is not None:
+        return gettext(
+            "%(leader)s leads with %(probability)s probability on %(metric)s (n = %(n)s), but the experiment's test "
+            "needs more data before it can call a winner."
+        ) % {
+            "leader": leader.label,
+            "probability": probability_text(leader.probability),
+            "metric": metric,
+            "n": count_text(verdict.views),
+        }
     if verdict.outcome == Outcome.UNDECIDED:
         return ngettext(
             "Not enough data yet: about %(count)s more view is needed to tell which does better on %(metric)s.",

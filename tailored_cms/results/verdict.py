@@ -14,12 +14,12 @@ decision needs. The sentence on top of an area's results page, and the probabili
 **Decision.** The leader wins when its probability of being best (``stats.probability_best``) reaches
 ``THRESHOLD``; in an experiment, also when its always-valid p-value against each other variant
 (``stats.always_valid_p``, over the figures after each day) is at most ``ALPHA`` shared among them (Bonferroni),
-so reading it every day doesn't make a winner of chance. Until then, the views still needed are estimated by
-``stats.sample_size``: enough for the leader and the runner-up each to tell apart a difference of
-``SMALLEST_DIFFERENCE`` of their common rate (5% two-sided, 80% power), at the share of views each gets now.
-Their common rate, not the runner-up's own: that one is the noisier the fewer its conversions. Past that many
-views without a winner, the groups do
-about the same.
+so reading it every day doesn't make a winner of chance: a leader past ``THRESHOLD`` that the test doesn't back
+yet only leads (``Outcome.LEADING``), whatever the sample size says. Otherwise, until a winner, the views still
+needed are estimated by ``stats.sample_size``: enough for the leader and the runner-up each to tell apart a
+difference of ``SMALLEST_DIFFERENCE`` of their common rate (5% two-sided, 80% power), at the share of views each
+gets now. Their common rate, not the runner-up's own: that one is the noisier the fewer its conversions. Past
+that many views without a winner, the groups do about the same.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ RANDOMIZED = (
 class Outcome(enum.StrEnum):
     WINNER = "winner"  # the leader is best with at least THRESHOLD probability
     UNDECIDED = "undecided"  # not yet: ``more_needed`` views to go
+    LEADING = "leading"  # an experiment's leader is best with THRESHOLD probability, its sequential test not passed
     SAME = "same"  # enough views for a difference worth finding, and none found
     NO_DATA = "no_data"  # nothing to compare yet (no views, or no clicks or conversions at all)
     NOT_COMPARABLE = "not_comparable"  # no groups split at random: no holdout, no test
@@ -152,10 +153,7 @@ def _sequential(area: AreaResults, found: Verdict) -> Verdict:
     p_value = max((always_valid_p(pairs) for pairs in looks.values()), default=1.0)
     decided = p_value <= ALPHA / max(len(looks), 1)
     if found.outcome == Outcome.WINNER and not decided:
-        more = more_views_needed(found.contenders[0].rate, found.contenders[1].rate, found.views)
-        return Verdict(
-            Outcome.UNDECIDED, found.goal, found.contenders, found.views, max(more, 1), always_valid_p=p_value
-        )
+        return Verdict(Outcome.LEADING, found.goal, found.contenders, found.views, always_valid_p=p_value)
     return Verdict(found.outcome, found.goal, found.contenders, found.views, found.more_needed, always_valid_p=p_value)
 
 

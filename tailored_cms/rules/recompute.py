@@ -7,6 +7,11 @@ so the two wait for each other instead of deadlocking), evaluate every segment f
 ``left_at`` for leaves, the new condition where only the request-time part changed. After the commit, the
 visitors whose segments changed get the tracked part of their Redis snapshot rewritten in place (one round trip).
 
+Segments' sizes (what editors read in the segment list) are counted by the full recompute, and kept current in
+between by the incremental one, which adds its joins and takes away its leaves in the same transaction
+(``_move_sizes``); the next full recompute counts them again, so a size that drifted (a race between the two)
+is right again within ten minutes.
+
 A full recompute walks the visitors in id order, ``RECOMPUTE_CHUNK`` at a time, so memory stays flat however many
 there are, and its queries per chunk are constant. Only one full recompute runs at a time: a Redis lock
 (``SET NX`` with an expiry, renewed at every chunk) makes a second one raise ``RecomputeRunning``.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -25,8 +31,8 @@ from typing import Any
 
 import redis
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Case, Count, F, IntegerField, Value, When
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
 
 from .. import bulk_sql as sql
@@ -134,8 +140,10 @@ def _apply(
     current: dict[tuple[str, int], tuple[int, Any]],
     now: datetime,
     summary: RecomputeSummary,
+    moved: Counter[int] | None = None,
 ) -> dict[str, Row]:
-    """Write the difference between ``rows``' results and ``current`` memberships; returns the changed visitors.
+    """Write the difference between ``rows``' results and ``current`` memberships; returns the changed visitors,
+    and counts each segment's joins less its leaves in ``moved`` (by segment id) if given.
 
     ``current`` maps (visitor id, segment id) to (membership id, condition) for the visitors of ``rows`` and
     the segments of ``plans``; what is left in it after the rows are compared (visitors gone meanwhile) ends.
@@ -145,6 +153,7 @@ def _apply(
     leaves: list[tuple[int, datetime]] = []
     changes: list[tuple[int, Any]] = []
     changed: dict[str, Row] = {}
+    moved = moved if moved is not None else Counter()
     for row in rows:
         summary.visitors += 1
         for plan in plans:
@@ -153,14 +162,18 @@ def _apply(
             if result is False:
                 if held is not None:
                     leaves.append((held[0], now))
+                    moved[plan.id] -= 1
                     changed[row.visitor_id] = row
             elif held is None:
                 joins.append((row.visitor_id, plan.id, now, _condition(result)))
+                moved[plan.id] += 1
                 changed[row.visitor_id] = row
             elif held[1] != _condition(result):
                 changes.append((held[0], _condition(result)))
                 changed[row.visitor_id] = row
-    leaves.extend((membership_id, now) for membership_id, _condition_ in current.values())
+    for (_visitor_id, segment_id), (membership_id, _held_condition) in current.items():
+        leaves.append((membership_id, now))
+        moved[segment_id] -= 1
     sql.insert(Membership, ("visitor", "segment", "joined_at", "condition"), joins)
     sql.update(Membership, ("left_at",), leaves)
     sql.update(Membership, ("condition",), changes)
@@ -208,8 +221,9 @@ def _mirror(rows: dict[str, Row], *, complete: bool, summary: RecomputeSummary) 
 def recompute_visitors(visitor_ids: Iterable[Any], *, now: datetime | None = None) -> RecomputeSummary:
     """Re-evaluate every enabled segment for these visitors (those an ingest batch touched) and mirror them.
 
-    Cost, whatever the number of visitors: one query for the segments, and when there are some, five or six
-    statements in one transaction, and two Redis round trips (publish check, snapshots).
+    Cost, whatever the number of visitors: one query for the segments, and when there are some, five to seven
+    statements in one transaction (the last moves the sizes of segments visitors joined or left), and two Redis
+    round trips (publish check, snapshots).
     """
     started = time.monotonic()
     summary = RecomputeSummary()
@@ -228,7 +242,9 @@ def recompute_visitors(visitor_ids: Iterable[Any], *, now: datetime | None = Non
             list(locked.values_list("pk", flat=True))
         rows = {row.visitor_id: row for row in evaluate_rows(ids, plans, now=now)}
         if computed:
-            _apply(rows.values(), computed, _current(computed, **{"in": ids}), now, summary)
+            moved: Counter[int] = Counter()
+            _apply(rows.values(), computed, _current(computed, **{"in": ids}), now, summary, moved)
+            _move_sizes(moved)
     # Every touched visitor, changed or not: their referrer and UTM may be new even if their segments aren't.
     _mirror(rows, complete=True, summary=summary)
     _republish_if_lost(plans)
@@ -351,6 +367,21 @@ def _chunk(
         changed = _apply(evaluate_range(after, upto, plans, now=now), computed, current, now, summary)
     _mirror(changed, complete=complete, summary=summary)
     return upto
+
+
+def _move_sizes(moved: Counter[int]) -> None:
+    """Add each segment's joins less its leaves (``moved``, by segment id) to its size: one statement, none if
+    nobody moved. A segment not counted yet starts from 0 (its members so far all joined through here, or its own
+    recompute, which counts them, is still running); a size never goes below 0."""
+    moved = Counter({segment_id: change for segment_id, change in moved.items() if change})
+    if not moved:
+        return
+    change = Case(
+        *(When(pk=segment_id, then=Value(n)) for segment_id, n in moved.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    Segment.objects.filter(pk__in=list(moved)).update(size=Greatest(Coalesce(F("size"), 0) + change, Value(0)))
 
 
 def _record_sizes(targets: list[Plan], now: datetime) -> None:

@@ -88,11 +88,16 @@ def test_the_list_shows_every_area_with_rates_intervals_and_lift(figures, analys
     row = html[html.index(f'data-tailored-area-results="{figures.area.key}"') :]
     row = row[: row.index("</tr>")]
     # 1,100 impressions, 125 clicks: 11.4% [9.6–13.4%]; 31 conversions: 2.8%.
-    assert ">Hero</a>" in row and ">Home<" in row and "signup" in row and "holdout 10%" in row
-    assert ">1100<" in row and ">125<" in row and "11.4%" in row and "9.6–13.4%" in row
-    assert ">31<" in row and "2.8%" in row
-    # Outside the holdout 120/1000 = 12.0%, holdout 5/100 = 5.0%: +7.0 points, +140%.
-    assert "+7.0 pts" in row and "(+140%)" in row and "tailored-lift-up" in row
+    assert ">Hero</a>" in row and "Home · customization · holdout 10% · goal: signup" in row
+    assert ">1100<" in row and "11.4%" in row and "9.6–13.4%" in row and "2.8%" in row
+    # The lift on the goal: outside the holdout 30/1000 = 3.0%, holdout 1/100 = 1.0%: +2.0 points.
+    assert "+2.0 pts" in row and "on conversions" in row
+    # Behind the disclosure: the counts and both lifts (clicks 120/1000 = 12.0% against 5/100: +7.0, +140%).
+    details = html[html.index(f'data-tailored-area-details="{figures.area.key}"') :]
+    details = details[: details.index("</tr>")]
+    assert ">125<" in details and ">31<" in details
+    assert "+7.0 pts" in details and "(+140%)" in details and "tailored-lift-up" in details
+    assert "+2.0 pts" in details
 
 
 def test_the_area_page_shows_paths_variants_lift_charts_and_the_daily_table(figures, analyst):

@@ -11,7 +11,7 @@ from django.utils import translation
 from tailored_cms.results import report
 from tailored_cms.results.report import AreaResults, Counts, Line
 from tailored_cms.results.sentence import probability_text, sentence
-from tailored_cms.results.verdict import Outcome, verdict
+from tailored_cms.results.verdict import Outcome, more_views_needed, verdict
 
 
 def area(*lines: tuple[str, str, int, int, int], goal: str = "", holdout: int = 0) -> AreaResults:
@@ -131,3 +131,21 @@ def test_an_experiment_wins_only_when_the_always_valid_p_value_says_so_too():
     found = verdict(clear)
     assert found.outcome == Outcome.WINNER and found.always_valid_p < 0.05
     assert sentence(found).startswith("Bold beats Plain with > 99% probability on clicks (n = 6,000). The experiment")
+
+
+def test_an_experiment_whose_leader_the_test_does_not_back_yet_says_so_not_that_one_more_view_will_do():
+    # 20,000 views each, Bold 10.6% against Plain 10.0%: 98% likely the best, enough views by the sample size for a
+    # difference of 10%, but the always-valid p-value is far from 0.05.
+    leading = _experiment([(v, d, 2000, 212 if v == "b" else 200) for v in "ab" for d in range(1, 11)])
+    found = verdict(leading)
+    assert found.outcome == Outcome.LEADING and found.always_valid_p > 0.05
+    assert more_views_needed(found.contenders[0].rate, found.contenders[1].rate, found.views) == 0
+    assert sentence(found) == (
+        "Bold leads with 98% probability on clicks (n = 40,000), but the experiment's test needs more data before "
+        "it can call a winner."
+    )
+    with translation.override("de"):
+        assert sentence(found) == (
+            "Bold liegt mit 98% Wahrscheinlichkeit bei Klicks vorn (n = 40.000), aber der Test des Experiments "
+            "braucht mehr Daten, bevor er eine Siegerin nennen kann."
+        )

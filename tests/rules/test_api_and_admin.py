@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from cms.api import create_page
 from django.core.exceptions import ValidationError
@@ -90,3 +92,39 @@ def test_create_segment_refuses_text_the_database_refuses_with_a_validation_erro
             api.create_segment("fans", rules=FANS, **{field: poison})
         assert field in refused.value.message_dict
     assert not Segment.objects.exists()
+
+
+def test_the_segment_list_counts_visitors_who_join_between_full_recomputes_with_a_trend(
+    admin_client, tagged_page, tailored_redis
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tailored_cms.results.models import SegmentSize
+    from tailored_cms.rules.recompute import recompute_segments
+    from tailored_cms.tracking import TrackedEvent, append, drain
+
+    def reads_three_sports_pages() -> None:
+        """A new visitor's page views, ingested as the worker does every second (the incremental recompute)."""
+        visitor = str(uuid.uuid4())
+        pipeline = tailored_redis.pipeline()
+        events = [TrackedEvent.page_view(visitor, f"/sports-{n}/", user_agent="Mozilla/5.0") for n in range(3)]
+        append(pipeline, events)
+        pipeline.execute()
+        drain(5)
+
+    for n in range(3):
+        tagged_page(f"sports-{n}", topics=["sports"])
+    fans = api.create_segment("sports-fans", name="Sports fans", rules=FANS)
+    url = reverse("admin:tailored_cms_segment_changelist")
+    assert '<td class="field-size">-</td>' in admin_client.get(url).content.decode()  # never counted
+    reads_three_sports_pages()
+    assert '<td class="field-size">1</td>' in admin_client.get(url).content.decode()
+    recompute_segments()  # the full recompute counts the same
+    assert Segment.objects.get().size == 1
+    SegmentSize.objects.create(segment=fans, day=timezone.localdate() - timedelta(days=12), size=0)
+    reads_three_sports_pages()
+    html = admin_client.get(url).content.decode()
+    assert '<td class="field-size">2</td>' in html  # no full recompute ran
+    assert '<td class="field-trend">+2 in 12 days</td>' in html
