@@ -262,3 +262,72 @@ def test_a_signed_in_customer_sees_the_variant_their_crm_traits_select_on_the_ne
 
     html = browser.get(url).content.decode()
     assert "<p>PRO</p>" in html and "<p>EVERYONE</p>" not in html
+
+
+@pytest.fixture
+def french_page(make_page, tmp_path, settings, django_capture_on_commit_callbacks):
+    """A page whose area shows visitors in France their variant, behind no CDN: GeoIP finds the country."""
+    from tests.rules.test_geoip import write_database
+
+    database = write_database(tmp_path / "countries.mmdb", {"81.2.69.0/24": "FR", "203.0.113.0/24": "JP"})
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "GEOIP_DATABASE": str(database)}
+    with django_capture_on_commit_callbacks(execute=True):
+        api.create_segment("france", "In France", rules={"rule": "country", "is": ["FR"]})
+    page = make_page("Home", slug="home")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, strategy="personalization", label="Hero")
+    text(ph, "<p>BONJOUR</p>", target=api.add_variant(area, label="France", segments=["france"]))
+    text(ph, "<p>EVERYONE</p>", target=api.add_variant(area, label="Everyone", fallback=True))
+    return page.get_absolute_url()
+
+
+def seen_from(client: Client, url: str, address: str) -> str:
+    html = client.get(url, REMOTE_ADDR=address).content.decode()
+    return "BONJOUR" if "<p>BONJOUR</p>" in html else "EVERYONE" if "<p>EVERYONE</p>" in html else ""
+
+
+@override_settings(CMS_PAGE_CACHE=True, CMS_PLACEHOLDER_CACHE=True, CMS_PLUGIN_CACHE=True)
+def test_behind_no_cdn_the_visitors_address_says_their_country(french_page, visitor_client, client):
+    for _ in range(2):  # the second round comes from the caches
+        assert seen_from(client, french_page, "81.2.69.142") == "BONJOUR"
+        assert seen_from(client, french_page, "203.0.113.7") == "EVERYONE"
+        assert seen_from(visitor_client(), french_page, "81.2.69.142") == "BONJOUR"
+        from_japan_via_a_cdn = client.get(french_page, REMOTE_ADDR="203.0.113.7", HTTP_CF_IPCOUNTRY="FR")
+        assert "<p>BONJOUR</p>" in from_japan_via_a_cdn.content.decode()  # the header wins
+
+
+@override_settings(CMS_PAGE_CACHE=False, CMS_PLACEHOLDER_CACHE=False, CMS_PLUGIN_CACHE=False)
+def test_the_country_from_the_address_costs_no_query_and_no_round_trip(french_page, visitor_client, redis_round_trips):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reader = visitor_client(visits=2)
+    reader.get(french_page, HTTP_CF_IPCOUNTRY="DE")  # the snapshot is in Redis from now on
+
+    def cost(address: str, expected: str) -> tuple[int, int]:
+        redis_round_trips.commands.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert seen_from(reader, french_page, address) == expected
+        return len(queries), redis_round_trips.round_trips
+
+    from_header = cost("203.0.113.7", "EVERYONE")
+    assert cost("81.2.69.142", "BONJOUR") == from_header  # the first lookup of this address reads the database
+    assert cost("81.2.69.142", "BONJOUR") == from_header  # then this process remembers it
+    assert from_header[1] == 1
+
+
+def test_the_address_is_never_stored(french_page, client, tailored_redis, django_capture_on_commit_callbacks):
+    from tailored_cms.tracking.ingest import drain
+    from tests.rest.test_me import all_app_rows_mentioning, redis_mentions
+
+    consent = "/tailored/api/v1/consent/"
+    client.get(consent)
+    answer = client.put(consent, '{"tracking": true}', content_type="application/json", REMOTE_ADDR="81.2.69.142")
+    assert answer.status_code == 200
+    for _ in range(3):
+        assert seen_from(client, french_page, "81.2.69.142") == "BONJOUR"
+    assert redis_mentions(tailored_redis, "81.2.69.142") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert drain(10).new == 3  # the page views, stored as events
+    assert all_app_rows_mentioning("81.2.69.142") == []
+    assert all_app_rows_mentioning("81.2.69") == []
