@@ -75,7 +75,7 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
 ):
     visitor_with_sports_views((0, 2), (3, 1))  # 3 views of sports pages this week: matches
     visitor_with_sports_views((45, 5))  # long ago: doesn't
-    Visitor.objects.create()  # a newcomer
+    Visitor.objects.create()  # a newcomer; and the editor, once signed in, is a visitor too
     context = new_context(chromium)
     page = context.new_page()
     errors: list[str] = []
@@ -97,13 +97,13 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     sports.get_by_label("Topic").select_option(label="Sports")
     sports.get_by_label("At least (views)").fill("3")
     sports.get_by_label("Within the last (days) (optional)").fill("30")
-    expect(count).to_have_text("1 of 3 visitors match now.")
+    expect(count).to_have_text("1 of 4 visitors match now.")
     assert_accessible(page, exclude=ADMIN_CHROME)
 
     device = add_rule(page, "Device", "device")
     expect(device).to_contain_text("checked on each page view")
     device.get_by_label("mobile").check()
-    expect(count).to_contain_text("1 of 3 visitors match now. “Device” is checked on each page view")
+    expect(count).to_contain_text("1 of 4 visitors match now. “Device” is checked on each page view")
     expect(page.locator(".tailored-builder-words")).to_have_text(
         "In words: visitors who viewed sports pages at least 3 times in 30 days and is on a mobile device."
     )
@@ -123,7 +123,7 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     expect(sports.get_by_label("Topic")).to_have_value("sports")
     expect(sports.get_by_label("At least (views)")).to_have_value("3")
     expect(page.locator(".tailored-builder-rule[data-rule='device']").get_by_label("mobile")).to_be_checked()
-    expect(count).to_contain_text("1 of 3 visitors match now.")
+    expect(count).to_contain_text("1 of 4 visitors match now.")
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
 
@@ -232,7 +232,7 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
     plan.get_by_label("Trait").select_option(label="plan (text)")
     plan.get_by_label("Comparison").select_option("eq")
     plan.get_by_label("Value (optional)").fill("pro")
-    expect(count).to_have_text("2 of 3 visitors match now.")
+    expect(count).to_have_text("2 of 4 visitors match now.")  # the editor, signed in, is a visitor too
     root = page.locator(".tailored-builder-root")
     root.get_by_label("Add a rule:").last.select_option(label="Has a trait")
     root.get_by_role("button", name="Add rule").last.click()
@@ -240,7 +240,7 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
     seats.get_by_label("Trait").select_option(label="seats (number)")
     seats.get_by_label("Comparison").select_option("gt")
     seats.get_by_label("Value (optional)").fill("10")  # typed as a number: the trait holds numbers
-    expect(count).to_have_text("2 of 3 visitors match now.")
+    expect(count).to_have_text("2 of 4 visitors match now.")
 
     # A date trait compared with a date: a date picker, used with the keyboard alone.
     root.get_by_label("Add a rule:").last.select_option(label="Has a trait")
@@ -257,7 +257,7 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
     expect(value).to_be_focused()
     page.keyboard.type("01012025")  # month, day, year: the browser's order for en-US
     expect(value).to_have_value("2025-01-01")
-    expect(count).to_have_text("1 of 3 visitors match now.")
+    expect(count).to_have_text("1 of 4 visitors match now.")
     expect(page.locator(".tailored-builder-words")).to_have_text(
         "In words: visitors who has the trait plan equal to pro and has the trait seats greater than 10 and has "
         "the trait customer_since before 2025-01-01."
@@ -269,7 +269,7 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
     expect(comparison).to_be_focused()  # the box changed beside it, the focus stayed
     comparison.select_option("before")
     expect(since.get_by_label("Value (optional)")).to_have_value("2025-01-01")  # the date typed is still there
-    expect(count).to_have_text("1 of 3 visitors match now.")
+    expect(count).to_have_text("1 of 4 visitors match now.")
 
     page.locator("input[name='_save']").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
