@@ -234,6 +234,7 @@ class Continent(RequestRule):
     params = {
         "is": Param(str, many=True, choices=tuple(CONTINENTS), label=_("Continent"), refers_to="continent"),
     }
+    example: ClassVar[dict[str, Any]] = {"rule": "continent", "is": ["EU", "NA"]}
 
     def describe(self, params: dict[str, Any]) -> str:
         names = [CONTINENTS[code] for code in params["is"]]

@@ -3,9 +3,10 @@
  * It edits the rule tree in the form's `rules` textarea (the JSON the server validates and saves) and hides it;
  * "Edit as JSON" shows it again. What it offers comes from the server, in a JSON data block next to the
  * textarea (rules/forms.py builder_config): every registered rule type with its parameters, and the topics,
- * segments and user groups to pick from. After each change it asks the preview endpoint how many visitors
- * match, and shows the server's answer, or its error, marking the rule and parameter it names. No inline script, no
- * dependencies. Without JavaScript the textarea is a plain JSON field. Its texts come from Django's JavaScript
+ * segments, user groups, languages, traits, countries and continents to pick from (a long list has a box to find
+ * a choice by name; a date trait compared with a date gets a date picker). After each change it asks the preview
+ * endpoint how many visitors match, and shows the server's answer, or its error, marking the rule and parameter it
+ * names. No inline script, no dependencies. Without JavaScript the textarea is a plain JSON field. Its texts come from Django's JavaScript
  * catalog (tailored_cms/script_catalog.py, loaded before it in the editor's language), in English without it.
  */
 (function () {
@@ -437,7 +438,9 @@
         const chosen = new Set(Array.isArray(value) ? value : value === undefined ? [] : [value]);
         const long = options.length > LONG_LIST;
         // In a long list the chosen ones come first, where the editor sees them without scrolling.
-        const listed = long ? options.filter((option) => chosen.has(option.value)).concat(options.filter((option) => !chosen.has(option.value))) : options;
+        const listed = long
+          ? options.filter((option) => chosen.has(option.value)).concat(options.filter((option) => !chosen.has(option.value)))
+          : options;
         const choices = listed.map((option) => {
           const id = this.id();
           return el(
