@@ -305,13 +305,13 @@ def _check_segments() -> list[Error]:
 
 
 def _check_geoip() -> list[Error]:
-    """The GeoIP database (E022): when set, the geoip2 package is installed and the file is a database it reads."""
+    """The GeoIP database (E023): when set, the geoip2 package is installed and the file is a database it reads."""
     path = tailored_settings.GEOIP_DATABASE
     if path is None:
         return []
     setting = f"{SETTING_NAME}['GEOIP_DATABASE']"
     if not isinstance(path, str | os.PathLike) or not str(path):
-        return [Error(f"{setting} must be the path of a .mmdb file, or None; it is {path!r}.", id="tailored_cms.E022")]
+        return [Error(f"{setting} must be the path of a .mmdb file, or None; it is {path!r}.", id="tailored_cms.E023")]
     try:
         importlib.import_module("geoip2.database")
     except ImportError:
@@ -319,11 +319,11 @@ def _check_geoip() -> list[Error]:
             Error(
                 f"{setting} is set, but the geoip2 package is not installed: countries come from headers only.",
                 hint="pip install 'tailored-cms[geoip2]'",
-                id="tailored_cms.E022",
+                id="tailored_cms.E023",
             )
         ]
     if not Path(path).is_file():
-        return [Error(f"{setting} names no file: {str(path)!r}.", id="tailored_cms.E022")]
+        return [Error(f"{setting} names no file: {str(path)!r}.", id="tailored_cms.E023")]
     try:
         open_database(path)
     except Exception as exc:
@@ -331,7 +331,7 @@ def _check_geoip() -> list[Error]:
             Error(
                 f"{setting} {str(path)!r} is no GeoIP2 database Django's GeoIP2 reads: {exc}",
                 hint="Give a MaxMind GeoIP2 or GeoLite2 Country or City database (.mmdb).",
-                id="tailored_cms.E022",
+                id="tailored_cms.E023",
             )
         ]
     return []

@@ -226,7 +226,7 @@ SETTINGS: dict[str, Setting] = {
         "`COUNTRY_HEADER` header, the location rules take the country of its client address from it (the "
         "address `CLIENT_IP_HEADER` names). Needs the `geoip2` extra (`pip install tailored-cms[geoip2]`). Each "
         "process keeps the countries of the last 10,000 addresses in memory; no address is ever stored. `None`: "
-        "headers only. Check E022.",
+        "headers only. Check E023.",
     ),
     "RECOMPUTE_CHUNK": Setting(
         5000,

@@ -87,14 +87,14 @@ def test_a_geoip_database_that_is_there_passes(settings, tmp_path):
 )
 def test_a_geoip_database_that_cant_be_read_is_an_error(settings, path, words):
     settings.TAILORED_CMS = {"GEOIP_DATABASE": path}
-    messages = [m for m in run_checks() if m.id == "tailored_cms.E022"]
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E023"]
     assert messages and "GEOIP_DATABASE" in messages[0].msg and words in messages[0].msg
 
 
 def test_a_geoip_database_without_the_geoip2_package_is_an_error(settings, monkeypatch):
     monkeypatch.setitem(sys.modules, "geoip2.database", None)  # as if not installed: importing it fails
     settings.TAILORED_CMS = {"GEOIP_DATABASE": __file__}
-    messages = [m for m in run_checks() if m.id == "tailored_cms.E022"]
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E023"]
     assert messages and "geoip2 package is not installed" in messages[0].msg
     assert "tailored-cms[geoip2]" in messages[0].hint
 

@@ -62,7 +62,7 @@ def _opened() -> Any:
     if path not in _database:
         try:
             _database[path] = open_database(path)
-        except Exception as exc:  # the system check (E022) says so at startup; a page view must not fail on it
+        except Exception as exc:  # the system check (E023) says so at startup; a page view must not fail on it
             logger.error(
                 "%s['GEOIP_DATABASE'] %r can't be read (%s): countries come from headers only.", SETTING_NAME, path, exc
             )
