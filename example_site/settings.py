@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "parler",
+    "django_countries",
     "tailored_cms",
     # the demo content (manage.py tailored_demo)
     "example_site.demo",

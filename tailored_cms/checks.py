@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -12,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
 from .tracking.beacon_config import AnalyticsTarget
+from .rules.geoip import open_database
 from .visitors.consent import ConsentSource
 from .visitors.store import CONTRACT
 
@@ -321,10 +325,11 @@ def _check_segments() -> list[Error]:
         errors.append(
             Error(
                 f"{SETTING_NAME}['COUNTRY_HEADER'] must be a request header name such as 'CF-IPCountry' "
-                f"(letters, digits and dashes), or '' to turn the country rule off; it is {header!r}.",
+                f"(letters, digits and dashes), or '' to read none; it is {header!r}.",
                 id="tailored_cms.E012",
             )
         )
+    errors.extend(_check_geoip())
     chunk = tailored_settings.RECOMPUTE_CHUNK
     if isinstance(chunk, bool) or not isinstance(chunk, int) or not 1 <= chunk <= 100_000:
         errors.append(
@@ -334,6 +339,39 @@ def _check_segments() -> list[Error]:
             )
         )
     return errors
+
+
+def _check_geoip() -> list[Error]:
+    """The GeoIP database (E023): when set, the geoip2 package is installed and the file is a database it reads."""
+    path = tailored_settings.GEOIP_DATABASE
+    if path is None:
+        return []
+    setting = f"{SETTING_NAME}['GEOIP_DATABASE']"
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        return [Error(f"{setting} must be the path of a .mmdb file, or None; it is {path!r}.", id="tailored_cms.E023")]
+    try:
+        importlib.import_module("geoip2.database")
+    except ImportError:
+        return [
+            Error(
+                f"{setting} is set, but the geoip2 package is not installed: countries come from headers only.",
+                hint="pip install 'tailored-cms[geoip2]'",
+                id="tailored_cms.E023",
+            )
+        ]
+    if not Path(path).is_file():
+        return [Error(f"{setting} names no file: {str(path)!r}.", id="tailored_cms.E023")]
+    try:
+        open_database(path)
+    except Exception as exc:
+        return [
+            Error(
+                f"{setting} {str(path)!r} is no GeoIP2 database Django's GeoIP2 reads: {exc}",
+                hint="Give a MaxMind GeoIP2 or GeoLite2 Country or City database (.mmdb).",
+                id="tailored_cms.E023",
+            )
+        ]
+    return []
 
 
 def _check_traits() -> list[Error]:
@@ -378,6 +416,20 @@ def check_parler(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             '"parler" is not in INSTALLED_APPS: the admin can\'t show the language tabs of topics and segments.',
             hint='Add "parler" to INSTALLED_APPS (django-parler is installed with tailored_cms).',
             id="tailored_cms.E019",
+        )
+    ]
+
+
+@register(Tags.compatibility)
+def check_countries(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """django-countries is installed as an app (W005): its translations name countries in the editor's language."""
+    if apps.is_installed("django_countries"):
+        return []
+    return [
+        Warning(
+            '"django_countries" is not in INSTALLED_APPS: the segment builder names countries in English only.',
+            hint='Add "django_countries" to INSTALLED_APPS (django-countries is installed with tailored_cms).',
+            id="tailored_cms.W005",
         )
     ]
 

@@ -251,7 +251,17 @@ SETTINGS: dict[str, Setting] = {
         "CF-IPCountry",
         "str",
         "Request header holding the visitor's country (ISO 3166 alpha-2), set by your CDN or proxy, for the "
-        '`country` rule; `""` turns the rule off (it never matches). Check E012.',
+        '`country`, `continent` and `eu` rules; `""` reads none (the country then comes from `GEOIP_DATABASE`, '
+        "or is unknown and the rules never match). Check E012.",
+    ),
+    "GEOIP_DATABASE": Setting(
+        None,
+        "str, Path or None",
+        "A MaxMind GeoIP2 or GeoLite2 Country (or City) database file (`.mmdb`): for a request without the "
+        "`COUNTRY_HEADER` header, the location rules take the country of its client address from it (the "
+        "address `CLIENT_IP_HEADER` names). Needs the `geoip2` extra (`pip install tailored-cms[geoip2]`). Each "
+        "process keeps the countries of the last 10,000 addresses in memory; no address is ever stored. `None`: "
+        "headers only. Check E023.",
     ),
     "RECOMPUTE_CHUNK": Setting(
         5000,
@@ -293,8 +303,8 @@ SETTINGS: dict[str, Setting] = {
     "CLIENT_IP_HEADER": Setting(
         None,
         "str or None",
-        "Where the client IP for `EVENTS_RATE_PER_IP` comes from: `None` for `REMOTE_ADDR`, or the "
-        '`request.META` key of a header your reverse proxy sets, e.g. `"HTTP_X_FORWARDED_FOR"`. Its right-most '
+        "Where the client IP for `EVENTS_RATE_PER_IP` and `GEOIP_DATABASE` comes from: `None` for `REMOTE_ADDR`, or "
+        'the `request.META` key of a header your reverse proxy sets, e.g. `"HTTP_X_FORWARDED_FOR"`. Its right-most '
         "address is used: the one your proxy added (addresses to its left are whatever the client sent). Behind "
         "several proxies, name a header your edge proxy sets to the client's address alone. Check E011.",
     ),

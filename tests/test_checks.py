@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 from django.core.checks import run_checks
 
@@ -58,6 +60,43 @@ def test_parler_missing_from_installed_apps_is_an_error(settings):
     settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "parler"]
     messages = [m for m in run_checks() if m.id == "tailored_cms.E019"]
     assert messages and "INSTALLED_APPS" in messages[0].msg
+
+
+def test_django_countries_missing_from_installed_apps_is_a_warning(settings):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "django_countries"]
+    messages = [m for m in run_checks() if m.id == "tailored_cms.W005"]
+    assert messages and "django_countries" in messages[0].msg and "English" in messages[0].msg
+
+
+def test_a_geoip_database_that_is_there_passes(settings, tmp_path):
+    from tests.rules.test_geoip import write_database
+
+    path = write_database(tmp_path / "countries.mmdb", {"81.2.69.0/24": "FR"})
+    settings.TAILORED_CMS = {"GEOIP_DATABASE": str(path)}
+    assert ids() == set()
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/nowhere/GeoLite2-Country.mmdb", "names no file: '/nowhere/GeoLite2-Country.mmdb'"),
+        ("", "must be the path of a .mmdb file, or None"),
+        (42, "must be the path of a .mmdb file, or None; it is 42."),
+        (__file__, "is no GeoIP2 database Django's GeoIP2 reads"),
+    ],
+)
+def test_a_geoip_database_that_cant_be_read_is_an_error(settings, path, words):
+    settings.TAILORED_CMS = {"GEOIP_DATABASE": path}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E023"]
+    assert messages and "GEOIP_DATABASE" in messages[0].msg and words in messages[0].msg
+
+
+def test_a_geoip_database_without_the_geoip2_package_is_an_error(settings, monkeypatch):
+    monkeypatch.setitem(sys.modules, "geoip2.database", None)  # as if not installed: importing it fails
+    settings.TAILORED_CMS = {"GEOIP_DATABASE": __file__}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.E023"]
+    assert messages and "geoip2 package is not installed" in messages[0].msg
+    assert "tailored-cms[geoip2]" in messages[0].hint
 
 
 def test_middleware_before_authentication_is_an_error(settings):

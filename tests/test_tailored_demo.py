@@ -7,18 +7,21 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from cms.models import CMSPlugin, Page, PageContent, PageUrl, Placeholder
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.test import Client
+from django.utils import timezone
 
 from example_site.demo.content import ARTICLES, LANGUAGES
 from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.rules.models import Segment
 from tailored_cms.tracking.ingest import drain
 from tailored_cms.widgets.models import PageTopics
+from tests.areas.test_windows import clock  # noqa: F401 - the fixture, by name
 from tests.tracking.conftest import DESKTOP_UA, MOBILE_UA, celery_app  # noqa: F401 - segments queue a recompute
 
 SPORTS = "For sports fans: the weekend's fixtures, live"
@@ -111,6 +114,7 @@ def test_the_demo_seeds_segments_and_one_recommended_area_when_run_twice():
     assert (area.label, area.strategy, area.max_items) == ("Recommended for you", "personalization", 1)
     variants = Variant.objects.filter(parent=area).order_by("position")
     assert [(v.label, v.segments, v.fallback) for v in variants] == [
+        ("Black Friday to Cyber Monday", [], True),  # first: while it runs, it is the fallback shown
         ("For sports fans", ["sports-fans"], False),
         ("For tech fans", ["tech-fans"], False),
         ("Welcome back", ["returning"], False),
@@ -149,6 +153,55 @@ def test_a_site_seeded_before_personalization_gets_it_and_an_editors_changes_are
     assert "left as it is" in seed()
 
 
+@pytest.mark.parametrize(
+    ("today", "friday"),
+    [
+        (date(2026, 1, 10), date(2026, 11, 27)),
+        (date(2026, 11, 27), date(2026, 11, 27)),
+        (date(2026, 11, 30), date(2026, 11, 27)),  # Cyber Monday: still this one
+        (date(2026, 12, 1), date(2027, 11, 26)),
+        (date(2028, 11, 1), date(2028, 11, 24)),  # November starting on a Wednesday
+        (date(2029, 11, 20), date(2029, 11, 23)),  # on a Thursday
+    ],
+)
+def test_the_campaign_runs_from_the_next_black_friday_until_the_end_of_cyber_monday(settings, today, friday):
+    from example_site.demo.management.commands.tailored_demo import black_friday
+
+    starts_at, ends_at = black_friday(today)
+    zone = timezone.get_current_timezone()
+    assert starts_at == datetime.combine(friday, time.min, tzinfo=zone)
+    assert starts_at.weekday() == 4 and ends_at - starts_at == timedelta(days=4)
+
+
+def test_the_homepage_shows_the_campaign_from_its_start_until_its_end(demo, clock):  # noqa: F811
+    home = Page.objects.get(reverse_id="home")
+    area = TailoredArea.objects.get(placeholder=placeholder(home, "recommended"))
+    variant = Variant.objects.filter(parent=area).order_by("position").first()
+    starts_at, ends_at = variant.starts_at, variant.ends_at
+    assert starts_at > timezone.now() - timedelta(days=4)  # the next one: the demo shows a scheduled variant
+    visitor = Client(HTTP_USER_AGENT=DESKTOP_UA)
+    clock.move_to(starts_at - timedelta(seconds=1))
+    assert recommended(visitor).startswith(f"Recommended for you {FALLBACK}")
+    clock.move_to(starts_at)
+    assert recommended(visitor).startswith("Recommended for you Black Friday: half price on a year of Tailored News")
+    assert MOBILE in recommended(Client(HTTP_USER_AGENT=MOBILE_UA))  # a segment's visitor keeps their variant
+    clock.move_to(ends_at - timedelta(seconds=1))
+    assert "Black Friday" in recommended(visitor)
+    clock.move_to(ends_at)
+    assert recommended(visitor).startswith(f"Recommended for you {FALLBACK}")
+
+
+@pytest.mark.django_db
+def test_a_site_seeded_before_the_campaign_gets_it_once_in_every_language():
+    seed()
+    campaigns = Variant.objects.exclude(tailored_settings__starts_at=None)
+    for campaign in campaigns:
+        campaign.placeholder.delete_plugin(campaign)
+    assert "added the Black Friday campaign." in seed()
+    assert sorted(campaigns.values_list("language", flat=True)) == ["en", "es", "it"]
+    assert "left as it is" in seed()
+
+
 def plugins_by_language() -> dict[tuple[str, str], int]:
     """How many plugins of each type there are in each language."""
     counts: dict[tuple[str, str], int] = {}
@@ -180,8 +233,8 @@ def test_every_page_is_seeded_in_english_spanish_and_italian_once():
     for language in LANGUAGES:
         assert {plugin: count for (plugin, code), count in seeded.items() if code == language} == {
             "TailoredAreaPlugin": 3,
-            "VariantPlugin": 5 + 5 + 5,
-            "TextPlugin": 5 + 5 + 5 + 4 + len(ARTICLES),
+            "VariantPlugin": 5 + 5 + 6,
+            "TextPlugin": 5 + 5 + 6 + 4 + len(ARTICLES),
             "WidgetBoardPlugin": 1,
             "WidgetPlugin": 4,
             "TopicFeedPlugin": 1 + len(ARTICLES),

@@ -27,6 +27,7 @@ REFERS_TO = {
     "group": "a user group's name (the builder lists the groups)",
     "language": "a language code of the site (the builder lists them)",
     "trait": "a trait's name (the builder lists the traits the site has set, with their kinds)",
+    "country": "an ISO 3166 country code such as `FR` (the builder lists the countries by name)",
 }
 # Example values by parameter name, for the generated examples; a rule's own ``clean`` has the last word.
 SAMPLES: dict[str, Any] = {
@@ -50,6 +51,10 @@ def accepts(param: Param) -> str:
     """What a parameter takes, in words."""
     if param.choices is not None:
         words = "one of " + ", ".join(f"`{json.dumps(choice)}`" for choice in param.choices)
+        if param.refers_to == "continent":
+            words += (
+                " (Africa, Antarctica, Asia, Europe, North America, Oceania, South America; the builder names them)"
+            )
     elif param.refers_to:
         words = REFERS_TO.get(param.refers_to, f"a {param.refers_to}")
     elif param.type is bool:

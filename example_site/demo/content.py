@@ -289,6 +289,26 @@ RECOMMENDED_FALLBACK = {
     "<p>Legga qualche articolo e questo spazio sceglierà qualcosa per Lei.</p>",
 }
 
+# A campaign in "Recommended for you": from Black Friday until the end of Cyber Monday, everyone no segment picks
+# something for sees it instead of the usual fallback (its label, body).
+BLACK_FRIDAY = {
+    "en": (
+        "Black Friday to Cyber Monday",
+        "<h3>Black Friday: half price on a year of Tailored News</h3>"
+        "<p>Until Monday midnight: every article, every newsletter, no ads.</p>",
+    ),
+    "es": (
+        "Del Black Friday al Cyber Monday",
+        "<h3>Black Friday: un año de Tailored News a mitad de precio</h3>"
+        "<p>Hasta el lunes a medianoche: todos los artículos, todos los boletines, sin anuncios.</p>",
+    ),
+    "it": (
+        "Dal Black Friday al Cyber Monday",
+        "<h3>Black Friday: un anno di Tailored News a metà prezzo</h3>"
+        "<p>Fino a lunedì a mezzanotte: tutti gli articoli, tutte le newsletter, niente pubblicità.</p>",
+    ),
+}
+
 # The widget board: per language, its label and its widgets' (key, title, body).
 BOARD_LABEL = {"en": "Your widgets", "es": "Sus widgets", "it": "I Suoi widget"}
 QUOTE = "E. W. Dijkstra"

@@ -4,16 +4,17 @@ them. ``builtin`` imports this module, so importing either registers them all.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
-from django.utils.text import get_text_list
+from django.utils.text import format_lazy, get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..languages import language_name, site_language, site_languages
 from ..tracking.devices import DESKTOP, MOBILE, TABLET
+from .countries import CONTINENTS, EU_MEMBERS, continent_of, country_name, is_country
 from .registry import Param, ParamError, RequestRule, register
 
 if TYPE_CHECKING:
@@ -186,32 +187,81 @@ class DayOfWeek(RequestRule):
         return DAY_NAMES[request.local_now(_zone(params)).weekday()] in params["days"]
 
 
+FROM_WHERE = _(
+    "from the header named by TAILORED_CMS['COUNTRY_HEADER'] that a CDN or proxy sets, CF-IPCountry by default, "
+    "or without one, from the client's address in TAILORED_CMS['GEOIP_DATABASE'] if the site has one"
+)
+
+
 @register
 class Country(RequestRule):
+    """A code django-countries doesn't know (``"UK"`` for ``"GB"``, say) is refused when the segment is saved. A
+    visitor whose country is unknown (no header, no GeoIP database, an address it doesn't list) matches no
+    country: negated (``not``), the rule matches them."""
+
     name = "country"
     label = _("Country")
-    description = _(
-        "The request's country (ISO 3166 code, one or a list), from the header named by "
-        "TAILORED_CMS['COUNTRY_HEADER'] that a CDN or proxy sets (CF-IPCountry by default)."
-    )
-    params = {"is": Param(str, many=True, max_length=2, label=_("Country"), help=_("two-letter codes: FR, DE"))}
+    description = format_lazy("{} ({}).", _("The visitor's country: an ISO 3166 code, or a list of them"), FROM_WHERE)
+    params = {"is": Param(str, many=True, max_length=2, label=_("Country"), refers_to="country")}
 
     def describe(self, params: dict[str, Any]) -> str:
-        return gettext("is in %(countries)s") % {"countries": _either(params["is"])}
+        return gettext("is in %(countries)s") % {"countries": _either([country_name(code) for code in params["is"]])}
 
     def check(self, params: dict[str, Any]) -> None:
         codes = [code.upper() for code in params["is"]]
-        bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
-        if bad:
+        unknown = [given for given, code in zip(params["is"], codes, strict=True) if not is_country(code)]
+        if unknown:
             raise ParamError(
                 "is",
-                gettext("parameter 'is' takes two-letter country codes, not %(codes)s.")
-                % {"codes": ", ".join(map(repr, bad))},
+                gettext("parameter 'is' takes ISO 3166 country codes such as FR or DE, not %(codes)s.")
+                % {"codes": ", ".join(map(repr, unknown))},
             )
-        params["is"] = codes
+        params["is"] = list(dict.fromkeys(codes))
 
     def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
         return request.country in params["is"]
+
+
+@register
+class Continent(RequestRule):
+    name = "continent"
+    label = _("Continent")
+    description = format_lazy(
+        "{} ({}).",
+        _("The visitor's continent, by their country: a continent code, or a list of them"),
+        FROM_WHERE,
+    )
+    params = {
+        "is": Param(str, many=True, choices=tuple(CONTINENTS), label=_("Continent"), refers_to="continent"),
+    }
+    example: ClassVar[dict[str, Any]] = {"rule": "continent", "is": ["EU", "NA"]}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        names = [CONTINENTS[code] for code in params["is"]]
+        return gettext("is in %(continents)s") % {"continents": _either(names)}
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        return continent_of(request.country) in params["is"]
+
+
+@register
+class EuropeanUnion(RequestRule):
+    """The member states are a table in the code (``rules.countries.EU_MEMBERS``), updated with tailored_cms."""
+
+    name = "eu"
+    label = _("In the European Union")
+    description = format_lazy(
+        "{} ({}).",
+        _("The visitor's country is one of the 27 member states of the European Union"),
+        FROM_WHERE,
+    )
+    example: ClassVar[dict[str, Any]] = {"rule": "eu"}
+
+    def describe(self, params: dict[str, Any]) -> str:
+        return gettext("is in the European Union")
+
+    def matches(self, params: dict[str, Any], request: RequestFacts) -> bool:
+        return request.country in EU_MEMBERS
 
 
 @register

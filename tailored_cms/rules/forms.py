@@ -26,6 +26,7 @@ from ..mounts import script_catalog_url
 from ..text import is_storable, json_nesting
 from ..translations import by_name
 from ..visitors.models import Topic, Trait, TraitKind
+from .countries import CONTINENTS, country_names
 from .models import Segment
 from .registry import describe_rules
 from .trees import MAX_DEPTH, MAX_JSON_NESTING
@@ -42,8 +43,9 @@ def csrf_header_name() -> str:
 
 
 def builder_config() -> dict[str, Any]:
-    """What the builder renders: rule types (from the registry), and the topics, segments, groups, languages and
-    traits to pick (languages named in the editor's language, traits with their kind).
+    """What the builder renders: rule types (from the registry), and the topics, segments, groups, languages,
+    traits, countries and continents to pick (languages, countries and continents named in the editor's language,
+    traits with their kind).
 
     Cost: four queries (topics, segments, groups, traits), once per rendering of the admin form.
     """
@@ -64,6 +66,8 @@ def builder_config() -> dict[str, Any]:
             for name, kind in Trait.objects.values_list("name", "kind")
             if kind in TraitKind.values
         ],
+        "countries": [{"value": code, "label": name} for code, name in country_names().items()],
+        "continents": [{"value": code, "label": str(name)} for code, name in CONTINENTS.items()],
         "preview_url": preview_url,
         "csrf_header": csrf_header_name(),
     }

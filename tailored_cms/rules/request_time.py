@@ -37,6 +37,7 @@ from ..conf import SETTING_NAME, tailored_settings
 from ..languages import current_language
 from ..tracking.devices import device_class
 from ..tracking.stream import UTM_PARAMS
+from .geoip import country_of_address
 from .registry import RequestRule, _registry
 
 if TYPE_CHECKING:
@@ -206,9 +207,15 @@ class RequestFacts:
 
     @cached_property
     def country(self) -> str:
-        """The two-letter country code the ``COUNTRY_HEADER`` header gives, upper case (``""`` without one)."""
+        """The visitor's two-letter country code, upper case (``""`` if unknown): the ``COUNTRY_HEADER`` header's,
+        or without one, their client address's in ``GEOIP_DATABASE`` (``geoip``: from this process's memory)."""
         header = tailored_settings.COUNTRY_HEADER
-        return self._header(header).strip().upper()[:2] if header else ""
+        code = self._header(header).strip().upper()[:2] if header else ""
+        if not code and self.request is not None and tailored_settings.GEOIP_DATABASE:
+            from ..tracking.beacon import client_ip  # here, as referrer_domain's import: it loads models
+
+            code = country_of_address(client_ip(self.request))
+        return code
 
     def local_now(self, zone: Any) -> datetime:
         """The request's time in ``zone`` (a ``ZoneInfo``)."""

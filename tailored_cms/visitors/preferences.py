@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -197,7 +197,13 @@ def publish(context: RequestVisitor, visitor: Visitor) -> Snapshot:
 
 
 def merge_at_login(request: HttpRequest, user: Any) -> None:
-    """Fold the anonymous visitor's choices into the user's (newer choice wins per field), then use the user's."""
+    """Fold the anonymous visitor's choices into the user's (newer choice wins per field), then use the user's.
+
+    A user without a visitor row gets one, so the browser they signed in on is theirs from now on: what the site
+    sets for them later (``api.set_traits``, ``traits/``) reaches its next page view, with no lookup of the user
+    on the request path. It takes the cookie's id when it names no row yet (a visitor tracked before their first
+    events were stored), else a new one (and the browser a cookie for it).
+    """
     context = getattr(request, "tailored", None)
     if context is None:
         return
@@ -208,8 +214,8 @@ def merge_at_login(request: HttpRequest, user: Any) -> None:
             Visitor.objects.select_for_update().filter(pk=anonymous_id, user=None).first() if anonymous_id else None
         )
         if theirs is None and mine is None:
-            return
-        if mine is None:
+            mine = _new_user_visitor(user, anonymous_id)
+        elif mine is None:
             assert theirs is not None
             theirs.user = user
             theirs.save()
@@ -229,3 +235,14 @@ def merge_at_login(request: HttpRequest, user: Any) -> None:
             if not get_store().delete(str(anonymous_id)):
                 mark_stale(str(anonymous_id))
     publish(context, mine)
+
+
+def _new_user_visitor(user: Any, visitor_id: str | None) -> Visitor:
+    """A visitor row for ``user``: under ``visitor_id`` if no row has it, else under a new id."""
+    if visitor_id is not None:
+        try:
+            with transaction.atomic():  # a savepoint: the id's first events may have stored a row for it meanwhile
+                return Visitor.objects.create(pk=visitor_id, user=user)
+        except IntegrityError:
+            pass
+    return Visitor.objects.create(user=user)

@@ -7,10 +7,13 @@ import re
 import pytest
 from cms.api import add_plugin, create_page_content
 from django.conf import settings
+from django.contrib.auth.views import LoginView
 from django.test import Client, override_settings
+from django.urls import path
 
 from tailored_cms import api
 from tailored_cms.rules.models import Segment
+from tests import urls as tests_urls
 
 from .conftest import placeholder, text
 
@@ -224,11 +227,9 @@ def test_a_live_area_says_the_language_of_its_page_for_results(spanish_page, cli
     assert re.search(r'<div class="tailored-area" [^>]*data-tailored-language="en">', english)
 
 
-def test_a_signed_in_customer_sees_the_variant_their_crm_traits_select_on_the_next_page(
-    make_page, django_capture_on_commit_callbacks
-):
-    from django.contrib.auth.models import Permission, User
-
+@pytest.fixture
+def pro_page(make_page, django_capture_on_commit_callbacks) -> str:
+    """A page whose area shows the segment `plan = pro and customer_since before 2025-01-01` its variant."""
     rules = {
         "all": [
             {"rule": "trait", "name": "plan", "op": "eq", "value": "pro"},
@@ -242,14 +243,12 @@ def test_a_signed_in_customer_sees_the_variant_their_crm_traits_select_on_the_ne
     area = api.add_area(ph, strategy="personalization", label="Hero")
     text(ph, "<p>PRO</p>", target=api.add_variant(area, label="Pro", segments=["pro-customers"]))
     text(ph, "<p>EVERYONE</p>", target=api.add_variant(area, label="Everyone", fallback=True))
-    url = page.get_absolute_url()
+    return page.get_absolute_url()
 
-    ada = User.objects.create_user("ada", password="pw")
-    browser = Client()
-    browser.force_login(ada)
-    consent = "/tailored/api/v1/consent/"
-    assert browser.put(consent, '{"tracking": true}', content_type="application/json").status_code == 200
-    assert "<p>EVERYONE</p>" in browser.get(url).content.decode()
+
+def crm_sets_pro(django_capture_on_commit_callbacks) -> None:
+    """The CRM posts ada's traits to traits/, as a server does."""
+    from django.contrib.auth.models import Permission, User
 
     crm_user = User.objects.create_user("crm", is_staff=True)
     crm_user.user_permissions.add(Permission.objects.get(codename="change_traits"))
@@ -260,5 +259,136 @@ def test_a_signed_in_customer_sees_the_variant_their_crm_traits_select_on_the_ne
         answer = crm.post("/tailored/api/v1/traits/", body, content_type="application/json")
     assert answer.json() == {"stored": 1}
 
+
+def test_a_signed_in_customer_sees_the_variant_their_crm_traits_select_on_the_next_page(
+    pro_page, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import User
+
+    url = pro_page
+    ada = User.objects.create_user("ada", password="pw")
+    browser = Client()
+    browser.force_login(ada)
+    consent = "/tailored/api/v1/consent/"
+    assert browser.put(consent, '{"tracking": true}', content_type="application/json").status_code == 200
+    assert "<p>EVERYONE</p>" in browser.get(url).content.decode()
+    crm_sets_pro(django_capture_on_commit_callbacks)
     html = browser.get(url).content.decode()
     assert "<p>PRO</p>" in html and "<p>EVERYONE</p>" not in html
+
+
+urlpatterns = [path("login/", LoginView.as_view()), *tests_urls.urlpatterns]  # a site's own sign-in page
+
+
+def visitor_id_in(client: Client) -> str:
+    """The visitor id the client's signed cookie holds."""
+    from django.test import RequestFactory
+
+    from tailored_cms.visitors.identity import read_visitor_id
+
+    request = RequestFactory().get("/")
+    request.COOKIES["tailored_vid"] = client.cookies["tailored_vid"].value
+    return str(read_visitor_id(request))
+
+
+@override_settings(ROOT_URLCONF=__name__)
+@pytest.mark.parametrize("tracked_before", [False, True], ids=["no-cookie", "tracked-cookie"])
+def test_a_customer_who_signed_in_before_the_crm_knew_them_sees_their_variant_on_the_next_page(
+    pro_page, django_capture_on_commit_callbacks, settings, tracked_before
+):
+    """Signed in with no visitor row (nothing chosen, no consent asked; or tracked under implied consent, their
+    first events not stored yet): the sign-in makes the browser the user's visitor, so the traits the CRM sets
+    afterwards reach the next page view, with no new sign-in."""
+    from django.contrib.auth.models import User
+
+    from tailored_cms.visitors.models import Visitor
+
+    if tracked_before:
+        settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT": "implied"}
+    ada = User.objects.create_user("ada", password="pw")
+    browser = Client()
+    assert "<p>EVERYONE</p>" in browser.get(pro_page).content.decode()
+    cookie = browser.cookies.get("tailored_vid")
+    assert bool(cookie) is tracked_before and not Visitor.objects.exists()
+
+    assert browser.post("/login/", {"username": "ada", "password": "pw"}).status_code == 302
+    visitor = Visitor.objects.get()
+    assert visitor.user == ada and visitor.traits == {}
+    assert str(visitor.pk) == visitor_id_in(browser)  # the browser is the user's visitor now
+    if tracked_before:  # under the id it was tracked with: its events, stored later, are the user's
+        assert browser.cookies["tailored_vid"].value == cookie.value
+    assert "<p>EVERYONE</p>" in browser.get(pro_page).content.decode()
+
+    crm_sets_pro(django_capture_on_commit_callbacks)
+    html = browser.get(pro_page).content.decode()
+    assert "<p>PRO</p>" in html and "<p>EVERYONE</p>" not in html
+    assert Visitor.objects.count() == 1
+
+
+@pytest.fixture
+def french_page(make_page, tmp_path, settings, django_capture_on_commit_callbacks):
+    """A page whose area shows visitors in France their variant, behind no CDN: GeoIP finds the country."""
+    from tests.rules.test_geoip import write_database
+
+    database = write_database(tmp_path / "countries.mmdb", {"81.2.69.0/24": "FR", "203.0.113.0/24": "JP"})
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "GEOIP_DATABASE": str(database)}
+    with django_capture_on_commit_callbacks(execute=True):
+        api.create_segment("france", "In France", rules={"rule": "country", "is": ["FR"]})
+    page = make_page("Home", slug="home")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, strategy="personalization", label="Hero")
+    text(ph, "<p>BONJOUR</p>", target=api.add_variant(area, label="France", segments=["france"]))
+    text(ph, "<p>EVERYONE</p>", target=api.add_variant(area, label="Everyone", fallback=True))
+    return page.get_absolute_url()
+
+
+def seen_from(client: Client, url: str, address: str) -> str:
+    html = client.get(url, REMOTE_ADDR=address).content.decode()
+    return "BONJOUR" if "<p>BONJOUR</p>" in html else "EVERYONE" if "<p>EVERYONE</p>" in html else ""
+
+
+@override_settings(CMS_PAGE_CACHE=True, CMS_PLACEHOLDER_CACHE=True, CMS_PLUGIN_CACHE=True)
+def test_behind_no_cdn_the_visitors_address_says_their_country(french_page, visitor_client, client):
+    for _ in range(2):  # the second round comes from the caches
+        assert seen_from(client, french_page, "81.2.69.142") == "BONJOUR"
+        assert seen_from(client, french_page, "203.0.113.7") == "EVERYONE"
+        assert seen_from(visitor_client(), french_page, "81.2.69.142") == "BONJOUR"
+        from_japan_via_a_cdn = client.get(french_page, REMOTE_ADDR="203.0.113.7", HTTP_CF_IPCOUNTRY="FR")
+        assert "<p>BONJOUR</p>" in from_japan_via_a_cdn.content.decode()  # the header wins
+
+
+@override_settings(CMS_PAGE_CACHE=False, CMS_PLACEHOLDER_CACHE=False, CMS_PLUGIN_CACHE=False)
+def test_the_country_from_the_address_costs_no_query_and_no_round_trip(french_page, visitor_client, redis_round_trips):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reader = visitor_client(visits=2)
+    reader.get(french_page, HTTP_CF_IPCOUNTRY="DE")  # the snapshot is in Redis from now on
+
+    def cost(address: str, expected: str) -> tuple[int, int]:
+        redis_round_trips.commands.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert seen_from(reader, french_page, address) == expected
+        return len(queries), redis_round_trips.round_trips
+
+    from_header = cost("203.0.113.7", "EVERYONE")
+    assert cost("81.2.69.142", "BONJOUR") == from_header  # the first lookup of this address reads the database
+    assert cost("81.2.69.142", "BONJOUR") == from_header  # then this process remembers it
+    assert from_header[1] == 1
+
+
+def test_the_address_is_never_stored(french_page, client, tailored_redis, django_capture_on_commit_callbacks):
+    from tailored_cms.tracking.ingest import drain
+    from tests.rest.test_me import all_app_rows_mentioning, redis_mentions
+
+    consent = "/tailored/api/v1/consent/"
+    client.get(consent)
+    answer = client.put(consent, '{"tracking": true}', content_type="application/json", REMOTE_ADDR="81.2.69.142")
+    assert answer.status_code == 200
+    for _ in range(3):
+        assert seen_from(client, french_page, "81.2.69.142") == "BONJOUR"
+    assert redis_mentions(tailored_redis, "81.2.69.142") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert drain(10).new == 3  # the page views, stored as events
+    assert all_app_rows_mentioning("81.2.69.142") == []
+    assert all_app_rows_mentioning("81.2.69") == []

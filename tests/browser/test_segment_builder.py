@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
 ):
     visitor_with_sports_views((0, 2), (3, 1))  # 3 views of sports pages this week: matches
     visitor_with_sports_views((45, 5))  # long ago: doesn't
-    Visitor.objects.create()  # a newcomer
+    Visitor.objects.create()  # a newcomer; and the editor, once signed in, is a visitor too
     context = new_context(chromium)
     page = context.new_page()
     errors: list[str] = []
@@ -96,13 +97,13 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     sports.get_by_label("Topic").select_option(label="Sports")
     sports.get_by_label("At least (views)").fill("3")
     sports.get_by_label("Within the last (days) (optional)").fill("30")
-    expect(count).to_have_text("1 of 3 visitors match now.")
+    expect(count).to_have_text("1 of 4 visitors match now.")
     assert_accessible(page, exclude=ADMIN_CHROME)
 
     device = add_rule(page, "Device", "device")
     expect(device).to_contain_text("checked on each page view")
     device.get_by_label("mobile").check()
-    expect(count).to_contain_text("1 of 3 visitors match now. “Device” is checked on each page view")
+    expect(count).to_contain_text("1 of 4 visitors match now. “Device” is checked on each page view")
     expect(page.locator(".tailored-builder-words")).to_have_text(
         "In words: visitors who viewed sports pages at least 3 times in 30 days and is on a mobile device."
     )
@@ -122,7 +123,7 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     expect(sports.get_by_label("Topic")).to_have_value("sports")
     expect(sports.get_by_label("At least (views)")).to_have_value("3")
     expect(page.locator(".tailored-builder-rule[data-rule='device']").get_by_label("mobile")).to_be_checked()
-    expect(count).to_contain_text("1 of 3 visitors match now.")
+    expect(count).to_contain_text("1 of 4 visitors match now.")
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
 
@@ -216,8 +217,9 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
 
     from tailored_cms import api
 
-    api.set_traits(User.objects.create_user("ada"), plan="pro", seats=12)
-    api.set_traits(User.objects.create_user("bob"), plan="free", seats=2)
+    api.set_traits(User.objects.create_user("ada"), plan="pro", seats=12, customer_since=date(2024, 3, 1))
+    api.set_traits(User.objects.create_user("bob"), plan="free", seats=2, customer_since=date(2025, 6, 1))
+    api.set_traits(User.objects.create_user("cy"), plan="pro", seats=30, customer_since=date(2025, 2, 1))
     context = new_context(chromium)
     page = context.new_page()
     errors: list[str] = []
@@ -230,7 +232,7 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
     plan.get_by_label("Trait").select_option(label="plan (text)")
     plan.get_by_label("Comparison").select_option("eq")
     plan.get_by_label("Value (optional)").fill("pro")
-    expect(count).to_have_text("1 of 2 visitors match now.")
+    expect(count).to_have_text("2 of 4 visitors match now.")  # the editor, signed in, is a visitor too
     root = page.locator(".tailored-builder-root")
     root.get_by_label("Add a rule:").last.select_option(label="Has a trait")
     root.get_by_role("button", name="Add rule").last.click()
@@ -238,18 +240,104 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
     seats.get_by_label("Trait").select_option(label="seats (number)")
     seats.get_by_label("Comparison").select_option("gt")
     seats.get_by_label("Value (optional)").fill("10")  # typed as a number: the trait holds numbers
-    expect(count).to_have_text("1 of 2 visitors match now.")
+    expect(count).to_have_text("2 of 4 visitors match now.")
+
+    # A date trait compared with a date: a date picker, used with the keyboard alone.
+    root.get_by_label("Add a rule:").last.select_option(label="Has a trait")
+    root.get_by_role("button", name="Add rule").last.click()
+    since = root.locator(".tailored-builder-rule[data-rule='trait']").nth(2)
+    since.get_by_label("Trait").select_option(label="customer_since (date)")
+    comparison = since.get_by_label("Comparison")
+    comparison.select_option("before")
+    value = since.get_by_label("Value (optional)")
+    expect(value).to_have_attribute("type", "date")
+    expect(since.locator("[data-param='value']")).to_contain_text("That day itself is not included.")
+    comparison.focus()
+    page.keyboard.press("Tab")
+    expect(value).to_be_focused()
+    page.keyboard.type("01012025")  # month, day, year: the browser's order for en-US
+    expect(value).to_have_value("2025-01-01")
+    expect(count).to_have_text("1 of 4 visitors match now.")
     expect(page.locator(".tailored-builder-words")).to_have_text(
-        "In words: visitors who has the trait plan equal to pro and has the trait seats greater than 10."
+        "In words: visitors who has the trait plan equal to pro and has the trait seats greater than 10 and has "
+        "the trait customer_since before 2025-01-01."
     )
     assert_accessible(page, exclude=ADMIN_CHROME)
+    comparison.focus()
+    comparison.select_option("in")  # a list of dates: typed, as text
+    expect(since.get_by_label("Value (optional)")).to_have_attribute("type", "text")
+    expect(comparison).to_be_focused()  # the box changed beside it, the focus stayed
+    comparison.select_option("before")
+    expect(since.get_by_label("Value (optional)")).to_have_value("2025-01-01")  # the date typed is still there
+    expect(count).to_have_text("1 of 4 visitors match now.")
+
     page.locator("input[name='_save']").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     assert Segment.objects.get(slug="big-pro-teams").rules == {
         "all": [
             {"rule": "trait", "name": "plan", "op": "eq", "value": "pro"},
             {"rule": "trait", "name": "seats", "op": "gt", "value": 10},
+            {"rule": "trait", "name": "customer_since", "op": "before", "value": "2025-01-01"},
         ]
+    }
+    page.locator("#result_list tbody tr").get_by_role("link", name="Big pro teams").click()
+    reopened = page.locator(".tailored-builder-rule[data-rule='trait']").nth(2)
+    expect(reopened.get_by_label("Value (optional)")).to_have_attribute("type", "date")
+    expect(reopened.get_by_label("Value (optional)")).to_have_value("2025-01-01")
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.mark.browser
+def test_an_editor_picks_countries_by_name_in_their_language(chromium: Browser, editor_site: EditorSite):
+    """The country rule lists every country by its name in the editor's language, with a box to find one: an editor
+    on a Spanish browser finds Alemania and Francia with the keyboard."""
+    context = chromium.new_context(viewport=VIEWPORT, locale="es-ES")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in_to_admin(page, editor_site, "/admin/tailored_cms/segment/add/")
+    page.locator("#id_name").press_sequentially("Vecinos")
+    root = page.locator(".tailored-builder-root")
+    root.get_by_label("Añadir una regla:").select_option(label="País")
+    root.get_by_role("button", name="Añadir regla", exact=True).click()
+    country = root.locator(".tailored-builder-rule[data-rule='country']")
+    choices = country.locator(".tailored-builder-choice")
+    expect(choices).to_have_count(249)
+    expect(country.get_by_label("Alemania", exact=True)).to_have_value("DE")
+
+    find = country.get_by_label("Buscar por nombre")
+    find.focus()
+    page.keyboard.type("alem")
+    expect(choices.locator("visible=true")).to_have_count(1)
+    page.keyboard.press("Tab")
+    expect(country.get_by_label("Alemania", exact=True)).to_be_focused()
+    page.keyboard.press("Space")
+    find.fill("")
+    page.keyboard.type("FRANCI")  # any case
+    expect(choices.locator("visible=true")).to_have_text(["Alemania", "Francia"])  # the chosen one stays in view
+    country.get_by_label("Francia", exact=True).check()
+    find.fill("Ital")
+    expect(choices.locator("visible=true")).to_have_text(["Alemania", "Francia", "Italia"])
+    expect(page.locator(".tailored-builder-words")).to_have_text(
+        "En palabras: cada visitante que está en Alemania o Francia."
+    )
+    root.get_by_label("Añadir una regla:").select_option(label="Continente")
+    root.get_by_role("button", name="Añadir regla", exact=True).click()
+    continent = root.locator(".tailored-builder-rule[data-rule='continent']")
+    continent.get_by_label("Europa").check()
+    expect(page.locator(".tailored-builder-words")).to_have_text(
+        "En palabras: cada visitante que está en Alemania o Francia y está en Europa."
+    )
+    assert_accessible(page, exclude=ADMIN_CHROME)
+    form = page.locator("#segment_form")
+    shown = form.evaluate(SHOWN)
+    assert not english_in(shown, "es", ("django", "djangojs")), shown
+    page.locator("input[name='_save']").click()
+    expect(page.locator(".messagelist")).to_be_visible()
+    assert Segment.objects.get(slug="vecinos").rules == {
+        "all": [{"rule": "country", "is": ["DE", "FR"]}, {"rule": "continent", "is": ["EU"]}]
     }
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

@@ -171,10 +171,17 @@ def test_preview_of_a_new_segment_with_no_visitors_yet(editor):
             {"rules": {"rule": "page_views"}},
             {
                 "rules": [
-                    "Unknown rule 'page_views'. Known rules: country, day_of_week, "
-                    "days_since_last_visit, device, event_count, follows_topic, in_group, language, local_time, "
+                    "Unknown rule 'page_views'. Known rules: continent, country, day_of_week, "
+                    "days_since_last_visit, device, eu, event_count, follows_topic, in_group, language, local_time, "
                     "logged_in, referrer_domain, segment, topic_views, trait, utm, visit_count."
                 ]
+            },
+        ),
+        (
+            {"rules": {"any": [{"rule": "eu"}, {"rule": "country", "is": ["FR", "UK"]}]}},
+            {
+                "rules": ["Rule 'country': parameter 'is' takes ISO 3166 country codes such as FR or DE, not 'UK'."],
+                "invalid": [{"rule": "country", "parameter": "is"}],
             },
         ),
         (

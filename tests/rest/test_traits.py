@@ -190,3 +190,39 @@ def test_segments_follow(staff, customers, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert post(client, body, token).status_code == 200
     assert Membership.objects.filter(segment=segment, visitor__user=customers[0], left_at__isnull=True).exists()
+
+
+def test_a_crm_sync_posts_ten_thousand_users_in_ten_calls_and_the_segment_fills(
+    staff, django_capture_on_commit_callbacks
+):
+    """The issue's sync: ten calls of 1,000 users; each call's users are re-evaluated when it commits (no recompute
+    of everyone), so the segment is full when the last call answers."""
+    segment = api.create_segment(
+        "pro-since-2024",
+        name="Pro customers since before 2025",
+        rules={
+            "all": [
+                {"rule": "trait", "name": "plan", "op": "eq", "value": "pro"},
+                {"rule": "trait", "name": "customer_since", "op": "before", "value": "2025-01-01"},
+            ]
+        },
+    )
+    User.objects.bulk_create(User(username=f"crm{n}", email=f"crm{n}@example.com") for n in range(10_000))
+    client, token = staff
+
+    def traits(n: int) -> dict:
+        return {"plan": "pro" if n % 2 else "free", "customer_since": f"{2023 + n % 3}-06-01", "seats": n % 50}
+
+    for call in range(10):
+        rows = [{"user": f"crm{n}", "traits": traits(n)} for n in range(call * 1000, (call + 1) * 1000)]
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = post(client, {"by": "username", "users": rows}, token)
+        assert answer.status_code == 200 and answer.json() == {"stored": 1000}, call
+    expected = sum(1 for n in range(10_000) if n % 2 and 2023 + n % 3 < 2025)
+    members = Membership.objects.filter(segment=segment, left_at__isnull=True)
+    assert members.count() == expected == 3334  # odd n, and n % 3 giving 2023 or 2024
+    assert api.get_traits(User.objects.get(username="crm9999")) == {
+        "plan": "pro",
+        "customer_since": date(2023, 6, 1),
+        "seats": 49,
+    }

@@ -142,7 +142,9 @@ def test_a_rule_a_site_registers_is_described_too(newsletter_rule):
             "visits between 22:00 and 6:00 (Europe/Paris)",
         ),
         ({"rule": "day_of_week", "days": ["sat", "sun"]}, "visits on a Saturday or Sunday"),
-        ({"rule": "country", "is": ["FR"]}, "is in FR"),
+        ({"rule": "country", "is": ["FR", "DE"]}, "is in France or Germany"),
+        ({"rule": "continent", "is": ["EU", "AS"]}, "is in Europe or Asia"),
+        ({"rule": "eu"}, "is in the European Union"),
         ({"rule": "language", "is": ["es"]}, "reads in Spanish"),
         ({"rule": "language", "is": ["es", "it"]}, "reads in Spanish or Italian"),
         (

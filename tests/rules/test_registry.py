@@ -51,6 +51,8 @@ def test_every_built_in_rule_of_the_design_is_registered():
         "local_time",
         "day_of_week",
         "country",
+        "continent",
+        "eu",
         "language",
     } <= set(registered_rules())
 
@@ -75,7 +77,10 @@ def test_every_built_in_rule_of_the_design_is_registered():
         ({"rule": "local_time", "from": 9, "to": 17, "tz": "Mars/Olympus"}, "not a known time zone"),
         ({"rule": "day_of_week", "days": ["monday"]}, "parameter 'days' must be one of mon, tue"),
         ({"rule": "country", "is": "France"}, "parameter 'is' must be at most 2 characters"),
-        ({"rule": "country", "is": ["f1"]}, "two-letter country codes"),
+        ({"rule": "country", "is": ["f1"]}, "Rule 'country': parameter 'is' takes ISO 3166 country codes"),
+        ({"rule": "country", "is": ["FR", "UK"]}, "takes ISO 3166 country codes such as FR or DE, not 'UK'."),
+        ({"rule": "continent", "is": ["EU", "ME"]}, "Rule 'continent': parameter 'is' must be one of AF, AN"),
+        ({"rule": "eu", "is": True}, "Rule 'eu' has no parameter 'is'"),
         (
             {"rule": "language", "is": ["es", "xx"]},
             "Rule 'language': parameter 'is' names no language of the site: 'xx' (the site's languages: en, es, it).",

@@ -213,6 +213,55 @@ def test_country_from_the_configured_header(settings):
     assert not check(rule, factory.get("/", HTTP_X_COUNTRY="be"))
 
 
+@pytest.mark.parametrize(
+    ("country", "continent"),
+    [
+        ("FR", "EU"),
+        ("RU", "EU"),
+        ("TR", "AS"),
+        ("JP", "AS"),
+        ("EG", "AF"),
+        ("US", "NA"),
+        ("MX", "NA"),
+        ("BR", "SA"),
+        ("AU", "OC"),
+        ("AQ", "AN"),
+    ],
+)
+def test_continent_by_the_country(country, continent):
+    request = factory.get("/", HTTP_CF_IPCOUNTRY=country)
+    assert check({"rule": "continent", "is": continent}, request)
+    others = [code for code in ("AF", "AN", "AS", "EU", "NA", "OC", "SA") if code != continent]
+    assert not check({"rule": "continent", "is": others}, request)
+
+
+def test_every_country_has_one_continent():
+    from django_countries.data import COUNTRIES
+
+    from tailored_cms.rules.countries import continent_of
+
+    assert {code for code in COUNTRIES if not continent_of(code)} == set()
+
+
+@pytest.mark.parametrize(
+    ("country", "member"),
+    [("FR", True), ("CY", True), ("HR", True), ("GB", False), ("CH", False), ("NO", False), ("US", False), ("", False)],
+)
+def test_eu_is_the_27_member_states(country, member):
+    from tailored_cms.rules.countries import EU_MEMBERS
+
+    assert len(EU_MEMBERS) == 27
+    assert check({"rule": "eu"}, factory.get("/", HTTP_CF_IPCOUNTRY=country)) is member
+    assert check({"not": {"rule": "eu"}}, factory.get("/", HTTP_CF_IPCOUNTRY=country)) is not member
+
+
+def test_the_country_in_words_is_its_name_in_the_editors_language():
+    from tailored_cms.rules import describe_tree
+
+    with translation.override("de"):
+        assert describe_tree({"rule": "country", "is": ["DE", "fr"]}) == "ist in Deutschland oder Frankreich"
+
+
 def test_language_is_the_language_the_page_is_served_in():
     rule = {"rule": "language", "is": ["es"]}
     with translation.override("es"):

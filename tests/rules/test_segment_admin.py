@@ -262,6 +262,30 @@ def test_the_builder_offers_the_sites_languages_named_in_the_editors_language(ad
     ]
 
 
+def test_the_builder_offers_countries_and_continents_named_in_the_editors_language(admin_client):
+    config = builder_config(admin_client.get(reverse(ADD), HTTP_ACCEPT_LANGUAGE="it").content.decode())
+    rules = {rule["name"]: rule for rule in config["rules"]}
+    assert [(rule["label"], rule["params"][0]["type"]) for rule in (rules["country"], rules["continent"])] == [
+        ("Nazione", "country"),
+        ("Continente", "continent"),
+    ]
+    assert rules["eu"]["label"] == "Nell'Unione europea" and rules["eu"]["params"] == []
+    countries = config["countries"]
+    assert len(countries) == 249
+    assert {"value": "DE", "label": "Germania"} in countries
+    names = [country["label"] for country in countries]
+    assert names.index("Francia") < names.index("Germania") < names.index("Italia")  # by name, not by code
+    assert config["continents"][3] == {"value": "EU", "label": "Europa"}
+
+
+def test_a_segment_on_a_country_that_does_not_exist_is_refused_naming_the_rule(admin_client):
+    response = post_segment(admin_client, {"rule": "country", "is": ["FR", "EN"]})
+    assert response.status_code == 200
+    assert rules_errors(response) == [
+        "Rule 'country': parameter 'is' takes ISO 3166 country codes such as FR or DE, not 'EN'."
+    ]
+
+
 def test_a_segment_on_a_language_the_site_does_not_have_is_refused_naming_the_valid_ones(admin_client):
     response = post_segment(admin_client, {"rule": "language", "is": ["es", "pt"]})
     assert response.status_code == 200

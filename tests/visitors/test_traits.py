@@ -173,3 +173,14 @@ def test_the_visitor_admin_shows_a_users_traits(ada, admin_client):
     visitor = Visitor.objects.get(user=ada)
     html = admin_client.get(f"/admin/tailored_cms/visitor/{visitor.pk}/change/").content.decode()
     assert "&quot;plan&quot;: &quot;pro&quot;" in html or '"plan": "pro"' in html
+
+
+def test_a_user_signing_in_without_a_visitor_gets_one_under_a_free_id(ada):
+    from tailored_cms.visitors.preferences import _new_user_visitor
+
+    bob = User.objects.create_user("bob")
+    taken = Visitor.objects.create(user=bob)
+    mine = _new_user_visitor(ada, str(taken.pk))  # the id has a row meanwhile: another one
+    assert mine.user == ada and mine.pk != taken.pk
+    assert Visitor.objects.get(pk=taken.pk).user == bob
+    assert _new_user_visitor(User.objects.create_user("cy"), None).pk not in (taken.pk, mine.pk)

@@ -3,9 +3,10 @@
  * It edits the rule tree in the form's `rules` textarea (the JSON the server validates and saves) and hides it;
  * "Edit as JSON" shows it again. What it offers comes from the server, in a JSON data block next to the
  * textarea (rules/forms.py builder_config): every registered rule type with its parameters, and the topics,
- * segments and user groups to pick from. After each change it asks the preview endpoint how many visitors
- * match, and shows the server's answer, or its error, marking the rule and parameter it names. No inline script, no
- * dependencies. Without JavaScript the textarea is a plain JSON field. Its texts come from Django's JavaScript
+ * segments, user groups, languages, traits, countries and continents to pick from (a long list has a box to find
+ * a choice by name; a date trait compared with a date gets a date picker). After each change it asks the preview
+ * endpoint how many visitors match, and shows the server's answer, or its error, marking the rule and parameter it
+ * names. No inline script, no dependencies. Without JavaScript the textarea is a plain JSON field. Its texts come from Django's JavaScript
  * catalog (tailored_cms/script_catalog.py, loaded before it in the editor's language), in English without it.
  */
 (function () {
@@ -18,6 +19,10 @@
   const named = (format, values) => interpolate(format, values, true);
 
   const PREVIEW_DELAY_MS = 400;
+  const LONG_LIST = 20; // more choices than this get a box to find them by name, and scroll
+  // The trait rule's comparisons of a date trait with one date: a date picker for them.
+  const DATE_OPS = new Set(["eq", "ne", "gt", "gte", "lt", "lte", "before", "after"]);
+  const EXCLUSIVE_OPS = new Set(["gt", "lt", "before", "after"]);
   const KINDS = [
     // Translators: the two kinds of rules, headings in the segment builder's list of rules to add.
     ["behavioural", gettext("What the visitor did")],
@@ -60,6 +65,11 @@
     };
     if (op === "in" || op === "not_in") return text.split(",").map(one).filter((item) => item !== "");
     return text.trim() === "" ? undefined : one(text);
+  }
+
+  /* Text as compared when finding a choice by name: lower case, without accents ("é" finds "e"). */
+  function folded(text) {
+    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
   function isObject(value) {
@@ -390,10 +400,13 @@
       return item;
     }
 
-    /* The options of a parameter: its choices, or the site's topics, segments, groups or languages. */
+    /* The options of a parameter: its choices, or the site's topics, segments, groups, languages, traits, or the
+       countries and continents. */
     options(param, value) {
       let options;
       if (param.type === "topic") options = this.config.topics;
+      else if (param.type === "country") options = this.config.countries || [];
+      else if (param.type === "continent") options = this.config.continents || [];
       else if (param.type === "group") options = this.config.groups;
       else if (param.type === "language") options = this.config.languages;
       else if (param.type === "trait") options = this.config.traits || [];
@@ -415,6 +428,7 @@
         else node.params[param.name] = newValue;
         wrapper.classList.remove("tailored-builder-invalid");
         this.sync();
+        if (param.type !== "value") this.refreshValue(node, wrapper);
       };
       const label = param.required ? param.label : named(gettext("%(label)s (optional)"), { label: param.label });
       const help = param.help ? el("span", { class: "tailored-builder-param-help", text: param.help }) : null;
@@ -422,28 +436,56 @@
       let wrapper;
       if (options && param.many) {
         const chosen = new Set(Array.isArray(value) ? value : value === undefined ? [] : [value]);
+        const long = options.length > LONG_LIST;
+        // In a long list the chosen ones come first, where the editor sees them without scrolling.
+        const listed = long
+          ? options.filter((option) => chosen.has(option.value)).concat(options.filter((option) => !chosen.has(option.value)))
+          : options;
+        const choices = listed.map((option) => {
+          const id = this.id();
+          return el(
+            "span",
+            { class: "tailored-builder-choice", "data-name": folded(option.label) },
+            el("input", {
+              type: "checkbox",
+              id,
+              value: option.value,
+              checked: chosen.has(option.value),
+              onchange: () => {
+                const checked = Array.from(wrapper.querySelectorAll("input[type=checkbox]:checked"), (input) => input.value);
+                set(checked);
+              },
+            }),
+            el("label", { for: id, text: option.label })
+          );
+        });
+        let finder = null;
+        if (long) {
+          const findId = this.id();
+          finder = el(
+            "span",
+            { class: "tailored-builder-find" },
+            el("label", { for: findId, text: gettext("Find by name") }),
+            el("input", {
+              type: "search",
+              id: findId,
+              autocomplete: "off",
+              oninput: (event) => {
+                const wanted = folded(event.target.value.trim());
+                for (const choice of choices) {
+                  const checked = choice.querySelector("input").checked;
+                  choice.hidden = Boolean(wanted) && !checked && !choice.dataset.name.includes(wanted);
+                }
+              },
+            })
+          );
+        }
         wrapper = el(
           "fieldset",
           { class: "tailored-builder-param tailored-builder-choices", "data-param": param.name },
           el("legend", { text: label }),
-          options.map((option) => {
-            const id = this.id();
-            return el(
-              "span",
-              { class: "tailored-builder-choice" },
-              el("input", {
-                type: "checkbox",
-                id,
-                value: option.value,
-                checked: chosen.has(option.value),
-                onchange: () => {
-                  const checked = Array.from(wrapper.querySelectorAll("input:checked"), (input) => input.value);
-                  set(checked);
-                },
-              }),
-              el("label", { for: id, text: option.label })
-            );
-          }),
+          finder,
+          long ? el("div", { class: "tailored-builder-long" }, choices) : choices,
           options.length ? null : el("span", { class: "tailored-builder-param-help", text: gettext("Nothing to choose from yet.") }),
           help
         );
@@ -451,6 +493,7 @@
       }
       const id = this.id();
       let input;
+      let shownHelp = param.help;
       if (param.type === "bool") {
         input = el(
           "select",
@@ -481,15 +524,20 @@
             set(/^-?\d+$/.test(text) ? Number(text) : text || undefined);
           },
         });
+      } else if (param.type === "value" && this.traitKind(node) === "date" && DATE_OPS.has(node.params.op)) {
+        input = el("input", {
+          type: "date",
+          id,
+          value: typeof value === "string" ? value : "",
+          oninput: (event) => set(event.target.value || undefined),
+        });
+        shownHelp = EXCLUSIVE_OPS.has(node.params.op) ? gettext("That day itself is not included.") : "";
       } else if (param.type === "value") {
         input = el("input", {
           type: "text",
           id,
           value: Array.isArray(value) ? value.join(", ") : value === undefined ? "" : String(value),
-          oninput: (event) => {
-            const trait = (this.config.traits || []).find((option) => option.value === node.params.name);
-            set(typedValue(event.target.value, node.params.op, trait ? trait.kind : ""));
-          },
+          oninput: (event) => set(typedValue(event.target.value, node.params.op, this.traitKind(node))),
         });
       } else {
         const shown = Array.isArray(value) ? value.join(", ") : value === undefined ? "" : String(value);
@@ -513,9 +561,27 @@
         { class: "tailored-builder-param", "data-param": param.name },
         el("label", { for: id, text: label }),
         input,
-        help
+        shownHelp ? el("span", { class: "tailored-builder-param-help", text: shownHelp }) : null
       );
       return wrapper;
+    }
+
+    /* The kind of the trait a trait rule names ("date", "number"…; "" for one the site hasn't set). */
+    traitKind(node) {
+      const trait = (this.config.traits || []).find((option) => option.value === node.params.name);
+      return trait ? trait.kind : "";
+    }
+
+    /* A rule's value box follows its other parameters (the trait rule's: a date picker for a date trait compared
+       with one date): after one of them changes, it is made again if it should be another kind of box. */
+    refreshValue(node, changed) {
+      const rule = this.rules[node.rule];
+      const param = rule && rule.params.find((item) => item.type === "value");
+      const box = param && changed.parentNode && changed.parentNode.querySelector(`:scope > [data-param="${CSS.escape(param.name)}"]`);
+      if (!box) return;
+      const fresh = this.renderParam(node, param);
+      const inputType = (wrapper) => (wrapper.querySelector("input") || {}).type;
+      if (inputType(fresh) !== inputType(box)) box.replaceWith(fresh);
     }
 
     // --- JSON mode ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ English, Spanish and Italian (their texts: ``example_site.demo.content``). Safe 
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from cms.api import add_plugin, create_page, create_page_content
@@ -10,12 +11,13 @@ from cms.models import Page, PageContent, Placeholder
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.text import slugify
 
 from example_site.demo import content
 from example_site.demo.content import LANGUAGES
 from tailored_cms import api
+from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.rules.models import Segment
 from tailored_cms.visitors.models import Topic
 
@@ -115,6 +117,7 @@ class Command(BaseCommand):
                         ("the privacy widgets", self._privacy_widgets(home, language)),
                         ("the segments", segments_added),
                         ("the recommended area", self._recommended(home, language)),
+                        ("the Black Friday campaign", self._black_friday(home, language)),
                         ("the articles' reading lists", self._article_feeds(language)),
                     )
                 added.update((name, None) for name, done in steps if done and not fresh)
@@ -245,6 +248,27 @@ class Command(BaseCommand):
         slot.clear_cache(language)
         return True
 
+    def _black_friday(self, home: Page, language: str) -> bool:
+        """A campaign variant in "Recommended for you" for the next Black Friday weekend, unless the area has a
+        variant with a window already: before the usual fallback, so it replaces it while it runs."""
+        slot = _placeholders(home, language).get("recommended")
+        area = TailoredArea.objects.filter(placeholder=slot, language=language).first() if slot else None
+        if area is None:
+            return False
+        windowed = Variant.objects.filter(parent=area).exclude(
+            tailored_settings__starts_at=None, tailored_settings__ends_at=None
+        )
+        if windowed.exists():
+            return False
+        starts_at, ends_at = black_friday(timezone.localdate())
+        label, body = content.BLACK_FRIDAY[language]
+        variant = api.add_variant(
+            area, label=label, fallback=True, starts_at=starts_at, ends_at=ends_at, position="first-child"
+        )
+        add_plugin(slot, "TextPlugin", language, target=variant, body=body)
+        slot.clear_cache(language)
+        return True
+
     def _preferences_panel(self, home: Page, language: str) -> bool:
         """Put the panel at the top of the homepage's sidebar (above the feed) unless it has one; ``True`` if added."""
         sidebar = _placeholders(home, language).get("sidebar")
@@ -285,6 +309,22 @@ class Command(BaseCommand):
             sidebar.clear_cache(language)
             added = True
         return added
+
+
+def black_friday(today: date) -> tuple[datetime, datetime]:
+    """The next Black Friday weekend not over by ``today``: from the Friday after the fourth Thursday of November
+    until the end of the Monday after (Cyber Monday), midnight in the site's time zone."""
+    for year in (today.year, today.year + 1):
+        first = date(year, 11, 1)
+        thursday = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+        friday, tuesday = thursday + timedelta(days=1), thursday + timedelta(days=5)
+        if tuesday > today:
+            break
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(friday, time.min, tzinfo=zone),
+        datetime.combine(tuesday, time.min, tzinfo=zone),
+    )
 
 
 def _articles(language: str) -> list[tuple[Page, tuple[str, str]]]:
