@@ -14,8 +14,8 @@ from django.core.checks import Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
-from .tracking.beacon_config import AnalyticsTarget
 from .rules.geoip import open_database
+from .tracking.beacon_config import AnalyticsTarget
 from .visitors.consent import ConsentSource
 from .visitors.store import CONTRACT
 
