@@ -13,6 +13,7 @@ class TailoredCmsConfig(AppConfig):
         # Imported here: these modules load models, which ready() is the first place allowed to.
         from . import checks  # noqa: F401 - registers the system checks
         from .areas import fetch
+        from .edge import receivers as edge_receivers  # noqa: F401 - editors' changes purge the edge caches
         from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed
         from .translations import configure_languages
         from .visitors import receivers  # noqa: F401 - connects the login/logout receivers

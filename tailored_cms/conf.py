@@ -218,6 +218,35 @@ SETTINGS: dict[str, Setting] = {
         "Request header holding the visitor's country (ISO 3166 alpha-2), set by your CDN or proxy, for the "
         '`country` rule; `""` turns the rule off (it never matches). Check E012.',
     ),
+    "EDGE_MODE": Setting(
+        False,
+        "bool",
+        "Pages are served through a shared cache (Varnish, a CDN) that runs the shipped VCL or its equivalent "
+        "([edge caching](edge.md)): anonymous visitors' pages answer `Cache-Control: public` with `s-maxage` and "
+        "`Vary` on the visitor's tailoring key (`X-Tailored-Key`, which the edge takes from the `tailored_key` "
+        "cookie the site keeps current), instead of `private`. For content that is not confidential.",
+    ),
+    "EDGE_MAX_AGE": Setting(
+        300,
+        "int",
+        "With `EDGE_MODE`: seconds a shared cache may keep a page (`s-maxage`; shorter when a campaign window ends "
+        "sooner). Publishing purges earlier (`EDGE_PURGE_URLS`); a visitor's own change shows on their next page "
+        "view whatever it is. Above 0 (check E022).",
+    ),
+    "EDGE_KEY_MAX_AGE": Setting(
+        60,
+        "int",
+        "With `EDGE_MODE`: seconds the `tailored_key` cookie lives. The shipped VCL sends a known visitor without "
+        "it to the site, which renders their page and gives the key again: a change the worker made (a segment "
+        "joined) shows at the latest this long after it. Above 0 (check E022).",
+    ),
+    "EDGE_PURGE_URLS": Setting(
+        [],
+        "list of str",
+        "With `EDGE_MODE`: the edge caches' addresses (`http://127.0.0.1:6081`) that a Celery task sends `PURGE` "
+        "(a published, unpublished or changed page's URLs) and `BAN` (every tailored page, when a segment changes) "
+        "to, as the shipped VCL accepts them. Empty: nothing is purged; pages expire after `EDGE_MAX_AGE`.",
+    ),
     "RECOMPUTE_CHUNK": Setting(
         5000,
         "int",

@@ -13,6 +13,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
+from .edge.tasks import purge_edge
 from .results.tasks import OPTIMIZE_TASK, refresh_allocations
 from .rules.tasks import RECOMPUTE_TASK, recompute_all, recompute_segments_task
 from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
@@ -22,6 +23,7 @@ __all__ = [
     "BEAT_SCHEDULE",
     "import_traits_task",
     "ingest_events",
+    "purge_edge",
     "purge_expired",
     "recompute_all",
     "recompute_segments_task",

@@ -122,6 +122,24 @@ def expire_page_cache_from_plugin(context: Any, request: HttpRequest, change: da
     vary_page_cache_on(request, context=context)
 
 
+def page_vary_headers(request: HttpRequest) -> list[str]:
+    """The headers (lower case) this request's page declared to the page cache so far; [] if none. No I/O."""
+    stand_in = _stand_in(request)
+    return stand_in.get_vary_cache_on(request) if stand_in is not None else []
+
+
+def page_expires_in(request: HttpRequest, now: datetime) -> int:
+    """Seconds from ``now`` until the first change of content the page's areas noted (a campaign window's start
+    or end); ``MAX_EXPIRATION_TTL`` if none. No I/O."""
+    stand_in = _stand_in(request)
+    return stand_in.get_cache_expiration(request, now) if stand_in is not None else MAX_EXPIRATION_TTL
+
+
+def _stand_in(request: HttpRequest) -> PageVary | None:
+    toolbar = getattr(request, "toolbar", None)
+    return getattr(getattr(toolbar, "content_renderer", None), _ATTRIBUTE, None)
+
+
 def _with(original: Callable[[], list[Any]], stand_in: PageVary) -> Callable[[], list[Any]]:
     def get_rendered_placeholders() -> list[Any]:
         return [*original(), stand_in]

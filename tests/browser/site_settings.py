@@ -62,3 +62,14 @@ if CONSENT_TOOL:
         _here / "consent_tools" / "static",
         ("npm", _here.parents[1] / "node_modules"),
     ]
+
+# With TAILORED_BROWSER_EDGE=<a Varnish's URL> (tests/edge/): the site behind that Varnish in edge mode, purging it;
+# TAILORED_BROWSER_EDGE_KEY_MAX_AGE shortens the key cookie's life.
+EDGE = os.environ.get("TAILORED_BROWSER_EDGE")
+if EDGE:
+    TAILORED_CMS = {
+        **TAILORED_CMS,
+        "EDGE_MODE": True,
+        "EDGE_PURGE_URLS": [EDGE],
+        "EDGE_KEY_MAX_AGE": int(os.environ.get("TAILORED_BROWSER_EDGE_KEY_MAX_AGE", "60")),
+    }
