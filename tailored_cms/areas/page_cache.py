@@ -43,6 +43,10 @@ from django.http import HttpRequest
 from sekizai.helpers import get_varname
 
 _ATTRIBUTE = "_tailored_page_vary"
+# Declared by an area marked "never from a shared cache" under EDGE_MODE: no request carries it (django CMS's page
+# cache keys on its absence, a constant), but it reaches the response's Vary, so the middleware knows the page holds
+# such an area also when django CMS served it from its page cache (``edge.responses.share``).
+NEVER_SHARED_HEADER = "X-Tailored-Never-Shared"
 # A sekizai namespace no template renders: entries "<header> <plugin's key>" (the key keeps each placeholder's
 # entry its own, so django CMS records it with every placeholder that holds such a plugin, not the first only).
 SEKIZAI_NAMESPACE = "tailored_cms_page_vary"

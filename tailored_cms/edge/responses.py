@@ -10,6 +10,7 @@ visitor's own (``private, no-store``):
   so is the holdout bucket if the page varies on it. A stale or forged key gets the visitor's own page,
   ``private``, and the current key in the cookie: a forged key can select only a copy stored for a visitor who
   had that key, never be given another visitor's page to store;
+- no area on the page is marked "never from a shared cache" (``never_shared``);
 - the visitor's segments needed nothing of the request but what the edge varies on (``EDGE_VISIBLE``: the
   device class the VCL derives, the CDN's country header, the URL's language).
 
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import has_vary_header, patch_cache_control, patch_vary_headers
 
+from ..areas.page_cache import NEVER_SHARED_HEADER
 from ..conf import tailored_settings
 from ..rules.request_time import DEVICE_HEADER, EDGE_VISIBLE
 from . import BUCKET_HEADER, KEY_COOKIE, KEY_HEADER, MARK_HEADER
@@ -117,6 +119,8 @@ def share(
     if not _shareable_request(request, response, own_cookies):
         return False
     vary = []
+    if NEVER_SHARED_HEADER.lower() in page_headers or has_vary_header(response, NEVER_SHARED_HEADER):
+        return False  # an area marked "never from a shared cache"
     if tailored:
         if not EDGE_VISIBLE.issuperset(consulted):
             return False
@@ -181,6 +185,7 @@ def _drop_internal_vary(response: HttpResponse) -> None:
             tailored_settings.CONSENT_VARY_HEADER,
             tailored_settings.HOLDOUT_VARY_HEADER,
             tailored_settings.PREFERS_VARY_HEADER,
+            NEVER_SHARED_HEADER,
         )
     }
     kept = [part.strip() for part in response.get("Vary", "").split(",") if part.strip()]

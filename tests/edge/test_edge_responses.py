@@ -125,3 +125,15 @@ def test_off_by_default_pages_stay_private(client, tailored_url, settings):
     response = get(client, tailored_url)
     assert "private" in response["Cache-Control"] and "cookie" in vary(response)
     assert KEY_COOKIE not in response.cookies
+
+
+def test_a_page_with_an_area_never_from_a_shared_cache_is_each_visitors_own(client, make_page):  # noqa: F811
+    page = make_page("Offers", slug="offers")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, label="CRM offer", never_shared=True)
+    text(ph, "<p>OFFER</p>", target=api.add_variant(area, label="Everyone", fallback=True))
+    url = page.get_absolute_url()
+    rendered, from_cms_caches = get(client, url), get(client, url)  # the second from django CMS's caches
+    for response in (rendered, from_cms_caches):
+        assert "<p>OFFER</p>" in response.content.decode()
+        assert "private" in response["Cache-Control"] and MARK_HEADER not in response
