@@ -41,4 +41,7 @@ def compose_round_trips() -> None:
 
     for piece in (PAGE_VIEW, ACTIVE_SEGMENTS, NOTES):
         round_trip.PAGE.register(piece)
-    round_trip.EVENTS.register(EVENTS)
+    # The active segments ride on events/ too: under EDGE_MODE its answer renews the visitor's edge key, which
+    # counts only the segments still active.
+    for piece in (EVENTS, ACTIVE_SEGMENTS):
+        round_trip.EVENTS.register(piece)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tailored_cms import api
 from tailored_cms.edge import BUCKET_HEADER, KEY_COOKIE, KEY_HEADER, MARK_HEADER
@@ -137,3 +140,23 @@ def test_a_page_with_an_area_never_from_a_shared_cache_is_each_visitors_own(clie
     for response in (rendered, from_cms_caches):
         assert "<p>OFFER</p>" in response.content.decode()
         assert "private" in response["Cache-Control"] and MARK_HEADER not in response
+
+
+def test_the_beacon_renews_the_key_once_the_worker_put_the_visitor_in_a_segment(
+    visitor_client,  # noqa: F811
+    tailored_url,
+    django_capture_on_commit_callbacks,
+):
+    reader = visitor_client(tracking_consent=True, visits=5)
+    get(reader, tailored_url)  # the page from the site, and the key as it is
+    before = reader.cookies[KEY_COOKIE].value
+    with django_capture_on_commit_callbacks(execute=True):
+        api.create_segment("regulars", "Regulars", rules={"rule": "visit_count", "min": 3})
+    api.recompute_segments()  # as the worker does: memberships, then the snapshots in Redis
+    event = {"id": str(uuid.uuid4()), "name": "click", "ts": timezone.now().isoformat(), "path": "/home/"}
+    sent = reader.post("/tailored/api/v1/events/", {"events": [event]}, content_type="application/json")
+    assert sent.status_code == 202, sent.content
+    renewed = sent.cookies[KEY_COOKIE].value
+    assert renewed not in ("", before)
+    page = get(reader, tailored_url)  # their next page is stored under the new key
+    assert "public" in page["Cache-Control"] and KEY_COOKIE not in page.cookies

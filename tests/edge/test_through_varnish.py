@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -102,22 +104,46 @@ def test_a_forged_key_gets_no_other_visitors_page_stored(edge: Edge):
     assert page.text == origin_page(edge, fan, path)
 
 
-def test_a_visitor_who_joins_a_segment_sees_its_variant_once_their_key_is_renewed(edge: Edge):
+def sports_reader(url: str, theme: str) -> requests.Session:
+    """A desktop visitor who agreed to tracking and has read three sports articles through the edge, with the
+    homepage cached as it was. ``theme``: a choice of their own, so that each view is a miss under their own key
+    and reaches the site, which tracks it (a view served from the edge is not tracked: docs/edge.md)."""
     reader = requests.Session()
     reader.headers["User-Agent"] = DEVICES["desktop"]
-    url = edge.varnish.url
+    save_choices(reader, url, {"theme": theme})
     token = reader.get(url + "/tailored/api/v1/preferences/").headers["X-CSRFToken"]
     agreed = reader.put(url + "/tailored/api/v1/consent/", json={"tracking": True}, headers={"X-CSRFToken": token})
     assert agreed.status_code == 200, agreed.text
-    assert SPORTS_FANS not in reader.get(url + "/en/").text  # cached under their key as it is now
-    for article in SPORTS:  # three sports articles make a sports fan: the worker ingests the views
+    assert SPORTS_FANS not in reader.get(url + "/en/").text  # stored under their key as it is now
+    for article in SPORTS:  # three sports articles make a sports fan
         assert reader.get(url + article).status_code == 200
+    return reader
+
+
+def test_a_visitor_who_joins_a_segment_sees_its_variant_once_the_beacon_or_the_key_cookies_end_renews_the_key(
+    edge: Edge,
+):
+    url = edge.varnish.url
+    beaconing, quiet = sports_reader(url, "dark"), sports_reader(url, "high-contrast")
     deadline = time.monotonic() + 30
-    while SPORTS_FANS not in origin_page(edge, reader, "/en/"):  # until the worker has put them in the segment
-        assert time.monotonic() < deadline, "the worker never put the reader in sports-fans:\n" + edge.site.logs()
-        time.sleep(0.2)
-    time.sleep(KEY_MAX_AGE)  # the key they carry ends; their next page reaches the site, which renews it
-    page = reader.get(url + "/en/")
-    assert SPORTS_FANS in page.text
-    reader.get(url + "/en/")  # stored under their new key
-    assert reader.get(url + "/en/").headers["X-Cache"] == "HIT"  # and served from the cache again
+    for reader in (beaconing, quiet):
+        while SPORTS_FANS not in origin_page(edge, reader, "/en/"):  # until the worker has put them in the segment
+            assert time.monotonic() < deadline, "the worker never put the reader in sports-fans:\n" + edge.site.logs()
+            time.sleep(0.2)
+    # The beacon of the page they leave, through the edge to the site: its answer carries their new key.
+    leaving = {
+        "id": str(uuid.uuid4()),
+        "name": "time_on_page",
+        "ts": datetime.now(UTC).isoformat(),
+        "path": SPORTS[-1],
+        "props": {"seconds": 5, "path": SPORTS[-1]},
+    }
+    sent = beaconing.post(url + "/tailored/api/v1/events/", json={"events": [leaving]})
+    assert sent.status_code == 202, sent.text
+    assert SPORTS_FANS in beaconing.get(url + "/en/").text
+    # Without a beacon, the key cookie ends; their next page reaches the site, which gives it anew.
+    assert SPORTS_FANS not in quiet.get(url + "/en/").text  # the copy under their old key, until then
+    time.sleep(KEY_MAX_AGE)
+    assert SPORTS_FANS in quiet.get(url + "/en/").text
+    quiet.get(url + "/en/")  # stored under their new key
+    assert quiet.get(url + "/en/").headers["X-Cache"] == "HIT"  # and served from the cache again
