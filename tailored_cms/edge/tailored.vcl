@@ -71,6 +71,14 @@ sub vcl_recv {
     return (hash);
 }
 
+sub vcl_hash {
+    # Each key's copies apart (Vary still decides): a lookup walks only the copies of its own key, not every
+    # visitor's, under the page's lock. Varnish's built-in vcl_hash adds the URL and host after this.
+    if (req.http.X-Tailored-Key) {
+        hash_data(req.http.X-Tailored-Key);
+    }
+}
+
 sub vcl_backend_fetch {
     if (bereq.http.X-Tailored-Cookie) {
         set bereq.http.Cookie = bereq.http.X-Tailored-Cookie;
