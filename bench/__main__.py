@@ -2,7 +2,7 @@
 
 The database is PostgreSQL when one answers at 127.0.0.1:5432 (a throwaway database, dropped at the end), else
 a throwaway SQLite file; the table's heading says which. Redis is a private redis-server.
-``python -m bench render``, ``python -m bench events`` or ``python -m bench recompute`` runs one of them
+``python -m bench render``, ``events``, ``recompute`` or ``edge`` runs one of them
 (``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smaller); ``python -m bench profile`` prints where a
 page view's time goes instead (cProfile, bench/profile.py).
 """
@@ -71,7 +71,7 @@ def machine() -> str:
 def main() -> None:
     from tests.redis_server import RedisServer
 
-    wanted = set(sys.argv[1:]) or {"render", "events", "recompute"}
+    wanted = set(sys.argv[1:]) or {"render", "events", "recompute", "edge"}
     host = machine()
     print(f"tailored_cms bench — {host}")
     server = RedisServer()
@@ -84,7 +84,7 @@ def main() -> None:
             import django
 
             django.setup()
-            from bench import events, recompute, render
+            from bench import edge, events, recompute, render
 
             if "profile" in wanted:  # not in the table: where the time goes (bench/profile.py)
                 from bench import profile
@@ -94,6 +94,7 @@ def main() -> None:
             rows = render.run() if "render" in wanted else []
             rows += events.run() if "events" in wanted else []
             rows += recompute.run() if "recompute" in wanted else []
+            rows += edge.run() if "edge" in wanted else []
     finally:
         server.stop()
     print_table(rows, database, host)
