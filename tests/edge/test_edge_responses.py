@@ -160,3 +160,21 @@ def test_the_beacon_renews_the_key_once_the_worker_put_the_visitor_in_a_segment(
     assert renewed not in ("", before)
     page = get(reader, tailored_url)  # their next page is stored under the new key
     assert "public" in page["Cache-Control"] and KEY_COOKIE not in page.cookies
+
+
+def test_renewing_the_key_on_events_costs_no_sql_and_stays_one_round_trip(
+    visitor_client,  # noqa: F811
+    redis_round_trips,
+    django_assert_num_queries,
+):
+    reader = visitor_client(tracking_consent=True, theme="dark")
+    event = {"id": str(uuid.uuid4()), "name": "click", "ts": timezone.now().isoformat(), "path": "/home/"}
+    reader.post("/tailored/api/v1/events/", {"events": [event]}, content_type="application/json")  # snapshot stored
+    current = reader.cookies[KEY_COOKIE].value
+    reader.cookies[KEY_COOKIE] = "0123456789abcdef01234567.7"  # an old key
+    redis_round_trips.commands.clear()
+    event = {**event, "id": str(uuid.uuid4())}
+    with django_assert_num_queries(0):
+        sent = reader.post("/tailored/api/v1/events/", {"events": [event]}, content_type="application/json")
+    assert sent.status_code == 202 and sent.cookies[KEY_COOKIE].value == current
+    assert redis_round_trips.round_trips == 1, redis_round_trips.commands
