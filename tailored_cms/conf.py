@@ -243,9 +243,10 @@ SETTINGS: dict[str, Setting] = {
     "EDGE_PURGE_URLS": Setting(
         [],
         "list of str",
-        "With `EDGE_MODE`: the edge caches' addresses (`http://127.0.0.1:6081`) that a Celery task sends `PURGE` "
-        "(a published, unpublished or changed page's URLs) and `BAN` (every tailored page, when a segment changes) "
-        "to, as the shipped VCL accepts them. Empty: nothing is purged; pages expire after `EDGE_MAX_AGE`.",
+        "With `EDGE_MODE`: the edge caches' addresses (`http://127.0.0.1:6081`) that a Celery task sends `BAN` "
+        "requests to, as the shipped VCL accepts them: a published, unpublished or changed page's paths, and every "
+        "tailored page when a segment or a topic changes. Empty: nothing is purged; pages expire after "
+        "`EDGE_MAX_AGE`. A list of `http://` or `https://` URLs (check E022).",
     ),
     "RECOMPUTE_CHUNK": Setting(
         5000,
