@@ -48,14 +48,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
 
 
 def _check_edge() -> list[Error]:
-    """EDGE_MAX_AGE and EDGE_KEY_MAX_AGE are seconds above 0, EDGE_PURGE_URLS a list of http(s) URLs (E022)."""
+    """EDGE_MAX_AGE and EDGE_KEY_MAX_AGE are seconds above 0, EDGE_PURGE_URLS a list of http(s) URLs (E024)."""
     errors = []
     for name in ("EDGE_MAX_AGE", "EDGE_KEY_MAX_AGE"):
         value = getattr(tailored_settings, name)
         if not _is_count(value):
             errors.append(
                 Error(
-                    f"{SETTING_NAME}[{name!r}] must be a whole number above 0; it is {value!r}.", id="tailored_cms.E022"
+                    f"{SETTING_NAME}[{name!r}] must be a whole number above 0; it is {value!r}.", id="tailored_cms.E024"
                 )
             )
     urls = tailored_settings.EDGE_PURGE_URLS
@@ -66,7 +66,7 @@ def _check_edge() -> list[Error]:
             Error(
                 f"{SETTING_NAME}['EDGE_PURGE_URLS'] must be a list of http:// or https:// URLs (your Varnish "
                 f"servers); it is {urls!r}.",
-                id="tailored_cms.E022",
+                id="tailored_cms.E024",
             )
         )
     return errors
@@ -74,7 +74,7 @@ def _check_edge() -> list[Error]:
 
 @register(Tags.database)
 def check_edge_segments(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Warning]:
-    """Under EDGE_MODE, an enabled segment with a request-time rule the edge can't vary on (W005): every page of a
+    """Under EDGE_MODE, an enabled segment with a request-time rule the edge can't vary on (W006): every page of a
     visitor it may concern is answered privately (``edge.responses``), which the site may not expect.
 
     Run by ``manage.py check --database default`` (and ``migrate``): it reads the segments.
@@ -98,7 +98,7 @@ def check_edge_segments(app_configs: Any = None, databases: Any = None, **kwargs
                     f"Segment {slug!r} uses {', '.join(unseen)}, which an edge cache can't see: with EDGE_MODE on, "
                     "the pages of every visitor it may concern are never served from the edge.",
                     hint="Target the device, country or language only, or accept those pages' cost (docs/edge.md).",
-                    id="tailored_cms.W005",
+                    id="tailored_cms.W006",
                 )
             )
     return warnings

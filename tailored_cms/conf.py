@@ -231,14 +231,14 @@ SETTINGS: dict[str, Setting] = {
         "int",
         "With `EDGE_MODE`: seconds a shared cache may keep a page (`s-maxage`; shorter when a campaign window ends "
         "sooner). Publishing purges earlier (`EDGE_PURGE_URLS`); a visitor's own change shows on their next page "
-        "view whatever it is. Above 0 (check E022).",
+        "view whatever it is. Above 0 (check E024).",
     ),
     "EDGE_KEY_MAX_AGE": Setting(
         60,
         "int",
         "With `EDGE_MODE`: seconds the `tailored_key` cookie lives. The shipped VCL sends a known visitor without "
         "it to the site, which renders their page and gives the key again: a change the worker made (a segment "
-        "joined) shows at the latest this long after it. Above 0 (check E022).",
+        "joined) shows at the latest this long after it. Above 0 (check E024).",
     ),
     "EDGE_PURGE_URLS": Setting(
         [],
@@ -246,7 +246,7 @@ SETTINGS: dict[str, Setting] = {
         "With `EDGE_MODE`: the edge caches' addresses (`http://127.0.0.1:6081`) that a Celery task sends `BAN` "
         "requests to, as the shipped VCL accepts them: a published, unpublished or changed page's paths, and every "
         "tailored page when a segment or a topic changes. Empty: nothing is purged; pages expire after "
-        "`EDGE_MAX_AGE`. A list of `http://` or `https://` URLs (check E022).",
+        "`EDGE_MAX_AGE`. A list of `http://` or `https://` URLs (check E024).",
     ),
     "RECOMPUTE_CHUNK": Setting(
         5000,

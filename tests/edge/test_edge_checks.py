@@ -1,4 +1,4 @@
-"""The system checks of edge mode: its settings (E022), and segments the edge can't see (W005)."""
+"""The system checks of edge mode: its settings (E024), and segments the edge can't see (W006)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def ids(messages) -> list[str]:
 )
 def test_wrong_edge_settings_are_named(settings, setting, value):
     settings.TAILORED_CMS = {**settings.TAILORED_CMS, setting: value}
-    errors = [error for error in check_settings() if error.id == "tailored_cms.E022"]
+    errors = [error for error in check_settings() if error.id == "tailored_cms.E024"]
     assert len(errors) == 1 and setting in errors[0].msg
 
 
@@ -35,5 +35,5 @@ def test_a_segment_on_the_time_of_day_is_warned_about_in_edge_mode(settings, dja
     assert check_edge_segments(databases=["default"]) == []  # edge mode is off
     settings.TAILORED_CMS = {**settings.TAILORED_CMS, "EDGE_MODE": True}
     warnings = check_edge_segments(databases=["default"])
-    assert ids(warnings) == ["tailored_cms.W005"]
+    assert ids(warnings) == ["tailored_cms.W006"]
     assert "'evening'" in warnings[0].msg and "local_time" in warnings[0].msg
