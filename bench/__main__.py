@@ -2,8 +2,8 @@
 
 The database is PostgreSQL when one answers at 127.0.0.1:5432 (a throwaway database, dropped at the end), else
 a throwaway SQLite file; the table's heading says which. Redis is a private redis-server.
-``python -m bench render``, ``python -m bench events``, ``python -m bench recompute`` or ``python -m bench
-recommendations`` runs one of them (``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smaller,
+``python -m bench render``, ``events``, ``recompute``, ``recommendations`` or ``edge`` runs one of them
+(``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smller,
 ``TAILORED_BENCH_RECOMMENDATION_VISITORS=10000`` the recommendations one); ``python -m bench profile`` prints where a
 page view's time goes instead (cProfile, bench/profile.py).
 """
@@ -72,7 +72,7 @@ def machine() -> str:
 def main() -> None:
     from tests.redis_server import RedisServer
 
-    wanted = set(sys.argv[1:]) or {"render", "events", "recompute", "recommendations"}
+    wanted = set(sys.argv[1:]) or {"render", "events", "recompute", "recommendations", "edge"}
     host = machine()
     print(f"tailored_cms bench — {host}")
     server = RedisServer()
@@ -85,7 +85,7 @@ def main() -> None:
             import django
 
             django.setup()
-            from bench import events, recommendations, recompute, render
+            from bench import edge, events, recommendations, recompute, render
 
             if "profile" in wanted:  # not in the table: where the time goes (bench/profile.py)
                 from bench import profile
@@ -96,6 +96,7 @@ def main() -> None:
             rows += events.run() if "events" in wanted else []
             rows += recompute.run() if "recompute" in wanted else []
             rows += recommendations.run() if "recommendations" in wanted else []
+            rows += edge.run() if "edge" in wanted else []
     finally:
         server.stop()
     print_table(rows, database, host)

@@ -50,7 +50,14 @@ CELERY_BROKER_URL = os.environ.get("TAILORED_BENCH_REDIS_URL", "redis://127.0.0.
 
 # The render bench's page (four placeholders), served by the same site as everything else.
 TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], Path(__file__).resolve().parent / "templates"]}]
-CMS_TEMPLATES = [*CMS_TEMPLATES, ("bench_page.html", "Render bench: four placeholders")]
+CMS_TEMPLATES = [
+    *CMS_TEMPLATES,
+    ("bench_page.html", "Render bench: four placeholders"),
+    ("bench_plain.html", "Edge bench: a page with no tailoring"),
+]
+# The edge bench serves the site in edge mode behind Varnish (TAILORED_BENCH_EDGE=1).
+if os.environ.get("TAILORED_BENCH_EDGE") == "1":
+    TAILORED_CMS = {**TAILORED_CMS, "EDGE_MODE": True}
 # The render bench serves the site twice: with django CMS's caches off (TAILORED_BENCH_CMS_CACHES=off), then on.
 if os.environ.get("TAILORED_BENCH_CMS_CACHES") == "off":
     CMS_PAGE_CACHE = CMS_PLACEHOLDER_CACHE = CMS_PLUGIN_CACHE = False

@@ -98,10 +98,12 @@ def add_area(
     goal: str = "",
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
+    never_shared: bool = False,
     **kwargs: Any,
 ) -> TailoredArea:
     """Add a ``TailoredAreaPlugin`` at the end of ``placeholder``; ``holdout_percent`` is 0 to 50; ``goal`` the event
-    name that counts as a conversion in its results (``""``: clicks only).
+    name that counts as a conversion in its results (``""``: clicks only); ``never_shared``: under ``EDGE_MODE``,
+    the pages showing it are never stored by a shared cache.
 
     ``starts_at``/``ends_at``: a campaign window (timezone-aware; either may be ``None``, open on that side):
     outside it the area shows nothing. ``ValidationError`` if it ends before it starts or a moment is naive.
@@ -119,6 +121,7 @@ def add_area(
         max_items=max_items,
         label=label,
         holdout_percent=holdout_percent,
+        never_shared=never_shared,
         goal=goal,
         starts_at=starts_at,
         ends_at=ends_at,

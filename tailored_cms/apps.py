@@ -13,6 +13,7 @@ class TailoredCmsConfig(AppConfig):
         # Imported here: these modules load models, which ready() is the first place allowed to.
         from . import checks  # noqa: F401 - registers the system checks
         from .areas import fetch
+        from .edge import receivers as edge_receivers  # noqa: F401 - editors' changes purge the edge caches
         from .recommendations import receivers as recommendations_receivers  # noqa: F401 - lists after ingest
         from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed
         from .translations import configure_languages
@@ -41,4 +42,7 @@ def compose_round_trips() -> None:
 
     for piece in (PAGE_VIEW, ACTIVE_SEGMENTS, NOTES):
         round_trip.PAGE.register(piece)
-    round_trip.EVENTS.register(EVENTS)
+    # The active segments ride on events/ too: under EDGE_MODE its answer renews the visitor's edge key, which
+    # counts only the segments still active.
+    for piece in (EVENTS, ACTIVE_SEGMENTS):
+        round_trip.EVENTS.register(piece)

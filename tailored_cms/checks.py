@@ -49,7 +49,74 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
     errors.extend(_check_cache_budget())
     errors.extend(_check_results())
     errors.extend(_check_optimize())
+    errors.extend(_check_edge())
     return errors
+
+
+def _check_edge() -> list[Error]:
+    """EDGE_MAX_AGE and EDGE_KEY_MAX_AGE are seconds above 0, EDGE_PURGE_URLS a list of http(s) URLs (E024)."""
+    errors = []
+    for name in ("EDGE_MAX_AGE", "EDGE_KEY_MAX_AGE"):
+        value = getattr(tailored_settings, name)
+        if not _is_count(value):
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}[{name!r}] must be a whole number above 0; it is {value!r}.", id="tailored_cms.E024"
+                )
+            )
+    urls = tailored_settings.EDGE_PURGE_URLS
+    if not isinstance(urls, list | tuple) or not all(
+        isinstance(url, str) and url.startswith(("http://", "https://")) for url in urls
+    ):
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['EDGE_PURGE_URLS'] must be a list of http:// or https:// URLs (your Varnish "
+                f"servers); it is {urls!r}.",
+                id="tailored_cms.E024",
+            )
+        )
+    return errors
+
+
+@register(Tags.database)
+def check_edge_segments(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Warning]:
+    """Under EDGE_MODE, an enabled segment with a request-time rule the edge can't vary on (W006): every page of a
+    visitor it may concern is answered privately (``edge.responses``), which the site may not expect.
+
+    Run by ``manage.py check --database default`` (and ``migrate``): it reads the segments.
+    """
+    if not databases or not tailored_settings.EDGE_MODE:
+        return []
+    from .rules.models import Segment
+    from .rules.registry import RequestRule, _registry
+    from .rules.request_time import EDGE_VISIBLE
+
+    warnings = []
+    for slug, rules in Segment.objects.filter(enabled=True).values_list("slug", "rules"):
+        unseen = sorted(
+            name
+            for name in _rule_names(rules)
+            if isinstance(_registry.get(name), RequestRule) and name not in EDGE_VISIBLE
+        )
+        if unseen:
+            warnings.append(
+                Warning(
+                    f"Segment {slug!r} uses {', '.join(unseen)}, which an edge cache can't see: with EDGE_MODE on, "
+                    "the pages of every visitor it may concern are never served from the edge.",
+                    hint="Target the device, country or language only, or accept those pages' cost (docs/edge.md).",
+                    id="tailored_cms.W006",
+                )
+            )
+    return warnings
+
+
+def _rule_names(tree: Any) -> set[str]:
+    if not isinstance(tree, dict):
+        return set()
+    if "rule" in tree:
+        return {str(tree["rule"])}
+    children = [tree["not"]] if "not" in tree else [*tree.get("all", ()), *tree.get("any", ())]
+    return set().union(*(_rule_names(child) for child in children)) if children else set()
 
 
 def _check_choices() -> list[Error]:

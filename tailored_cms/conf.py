@@ -263,6 +263,36 @@ SETTINGS: dict[str, Setting] = {
         "process keeps the countries of the last 10,000 addresses in memory; no address is ever stored. `None`: "
         "headers only. Check E023.",
     ),
+    "EDGE_MODE": Setting(
+        False,
+        "bool",
+        "Pages are served through a shared cache (Varnish, a CDN) that runs the shipped VCL or its equivalent "
+        "([edge caching](edge.md)): anonymous visitors' pages answer `Cache-Control: public` with `s-maxage` and "
+        "`Vary` on the visitor's tailoring key (`X-Tailored-Key`, which the edge takes from the `tailored_key` "
+        "cookie the site keeps current), instead of `private`. For content that is not confidential.",
+    ),
+    "EDGE_MAX_AGE": Setting(
+        300,
+        "int",
+        "With `EDGE_MODE`: seconds a shared cache may keep a page (`s-maxage`; shorter when a campaign window ends "
+        "sooner). Publishing purges earlier (`EDGE_PURGE_URLS`); a visitor's own change shows on their next page "
+        "view whatever it is. Above 0 (check E024).",
+    ),
+    "EDGE_KEY_MAX_AGE": Setting(
+        60,
+        "int",
+        "With `EDGE_MODE`: seconds the `tailored_key` cookie lives. The shipped VCL sends a known visitor without "
+        "it to the site, which renders their page and gives the key again: a change the worker made (a segment "
+        "joined) shows at the latest this long after it. Above 0 (check E024).",
+    ),
+    "EDGE_PURGE_URLS": Setting(
+        [],
+        "list of str",
+        "With `EDGE_MODE`: the edge caches' addresses (`http://127.0.0.1:6081`) that a Celery task sends `BAN` "
+        "requests to, as the shipped VCL accepts them: a published, unpublished or changed page's paths, and every "
+        "tailored page when a segment or a topic changes. Empty: nothing is purged; pages expire after "
+        "`EDGE_MAX_AGE`. A list of `http://` or `https://` URLs (check E024).",
+    ),
     "RECOMPUTE_CHUNK": Setting(
         5000,
         "int",

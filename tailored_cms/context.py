@@ -18,9 +18,12 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.utils import timezone
 from django.utils.cache import has_vary_header, patch_cache_control, patch_vary_headers
 
+from .areas.page_cache import page_expires_in, page_vary_headers
 from .conf import tailored_settings
+from .edge import responses as edge
 from .rules import request_time
 from .rules.active import refresh_active_segments
 from .tracking.capture import is_page_view, page_view
@@ -60,6 +63,7 @@ class VisitorContext:
         self._minted = False  # a visitor id made up for tracking this request (no row, no snapshot yet)
         self.pending_events: list[TrackedEvent] = []  # sent in one round trip when the response is done
         self._segments: tuple[Snapshot, tuple[str, ...]] | None = None  # (for which snapshot, the slugs)
+        self._consulted: set[str] = set()  # the request facts the segments' rules read (``RequestFacts``)
         self.used_browser_hints = False  # the page shows what the browser's client hints ask for
 
     @property
@@ -145,8 +149,14 @@ class VisitorContext:
             # copy at most once a second, on requests that render pages (not on POSTs such as events/).
             if request.method in ("GET", "HEAD") and request_time.is_stale():
                 refresh_active_segments()
-            self._segments = (self._snapshot, request_time.segments_for(self._snapshot, request))
+            facts = request_time.RequestFacts(request, self._snapshot)
+            self._segments = (self._snapshot, request_time.segments_for(self._snapshot, request, facts=facts))
+            self._consulted = facts.consulted
         return self._segments[1]
+
+    def edge_key(self) -> tuple[str, str]:
+        """(key, holdout bucket) of the visitor for an edge cache (``edge.responses.edge_key``). No I/O."""
+        return edge.edge_key(self._snapshot, request_time.active_segments().computed), self.holdout_key
 
     def switch(self, snapshot: Snapshot) -> None:
         """From now on this request (and the visitor's next ones, via the cookie) is ``snapshot``'s visitor."""
@@ -186,7 +196,26 @@ class VisitorContext:
             delete_visitor_cookie(response)
         elif self._cookie is not _KEEP:
             set_visitor_cookie(response, str(self._cookie))
-        if self.depends_on_visitor or _varies_on_tailoring(response):
+        tailored = self.depends_on_visitor or _varies_on_tailoring(response)
+        if tailored_settings.EDGE_MODE and self._load is None:
+            key, bucket = self.edge_key()
+            shared = edge.share(
+                request,
+                response,
+                tailored=tailored,
+                key=key,
+                bucket=bucket,
+                page_headers=page_vary_headers(request),
+                consulted=self._consulted,
+                own_cookies=self._cookie is not _KEEP or edge.stale_cookie(request, key, bucket),
+                expires_in=page_expires_in(request, timezone.now()),
+            )
+            edge.keep_key_cookie(request, response, key, bucket)
+            if shared:
+                return
+            if tailored:
+                patch_cache_control(response, private=True, no_store=True)
+        if tailored:
             # Downstream caches can't see our internal vary headers: the response is this visitor's.
             patch_vary_headers(response, ["Cookie"])
             patch_cache_control(response, private=True, no_cache=True, max_age=0)

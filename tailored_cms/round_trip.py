@@ -10,7 +10,7 @@ decide consent) and the pieces registered with it behind::
 
     PAGE    the page view (tracking/capture.py), the active segments and optimize allocations (rules/active.py),
             the cache budget's notes (areas/cache_budget.py)
-    EVENTS  the batch: rate limits and the appends (tracking/beacon.py)
+    EVENTS  the batch: rate limits and the appends (tracking/beacon.py), the active segments (for the edge key)
 
 The pieces are registered by the app's ``ready()`` (``apps.py``), the one place that sees every layer: the
 store, which runs the trip, is below the subsystems whose pieces ride on it and imports none of them.

@@ -13,6 +13,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
+from .edge.tasks import purge_edge
 from .recommendations.tasks import COMPUTE_ALL_TASK, compute_all_task, compute_touched_task
 from .results.tasks import OPTIMIZE_TASK, refresh_allocations
 from .rules.tasks import RECOMPUTE_TASK, recompute_all, recompute_segments_task
@@ -25,6 +26,7 @@ __all__ = [
     "compute_touched_task",
     "import_traits_task",
     "ingest_events",
+    "purge_edge",
     "purge_expired",
     "recompute_all",
     "recompute_segments_task",

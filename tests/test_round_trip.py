@@ -17,7 +17,7 @@ def counter_piece(name: str) -> round_trip.Piece:
 
 def test_the_page_trip_carries_the_pieces_the_app_registered():
     assert [piece.name for piece in round_trip.PAGE.pieces] == ["active_segments", "cache_budget", "page_view"]
-    assert [piece.name for piece in round_trip.EVENTS.pieces] == ["events"]
+    assert [piece.name for piece in round_trip.EVENTS.pieces] == ["active_segments", "events"]
 
 
 def test_a_registered_piece_rides_in_the_same_single_eval(tailored_redis, redis_round_trips):

@@ -30,7 +30,7 @@ from .cache_budget import note
 from .forms import TailoredAreaForm, VariantForm
 from .menu import strategy_menu_items
 from .models import TailoredArea, Variant
-from .page_cache import expire_page_cache_from_plugin, vary_page_cache_from_plugin
+from .page_cache import NEVER_SHARED_HEADER, expire_page_cache_from_plugin, vary_page_cache_from_plugin
 from .selection import Selection
 from .shown import changes_next, select_for, shown_to
 from .windows import is_live, moment, seconds_until, window_label
@@ -54,7 +54,7 @@ class TailoredAreaPlugin(CMSPluginBase):
     render_template = "tailored_cms/plugins/area.html"  # editing: labels, every variant; live: live_markup()
     allow_children = True
     child_classes = ["VariantPlugin"]
-    fields = ["label", "strategy", "max_items", "holdout_percent", "goal", "starts_at", "ends_at"]
+    fields = ["label", "strategy", "max_items", "holdout_percent", "never_shared", "goal", "starts_at", "ends_at"]
 
     def render(self, context: dict[str, Any], instance: TailoredArea, placeholder: str) -> dict[str, Any]:
         """Cost: no SQL, no Redis; picks among the loaded children from the snapshot and segments alone."""
@@ -67,6 +67,9 @@ class TailoredAreaPlugin(CMSPluginBase):
             # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this
             # placeholder comes from the placeholder cache, where this method doesn't run.
             vary_page_cache_from_plugin(context, request, tailored_settings.HOLDOUT_VARY_HEADER, instance.key)
+        if instance.never_shared and tailored_settings.EDGE_MODE and request is not None:
+            # As the holdout's header: the page learns it also when this placeholder comes from its cache.
+            vary_page_cache_from_plugin(context, request, NEVER_SHARED_HEADER, instance.key)
         at = moment(request)
         if is_editing(request):
             chosen_ids = {variant.pk for variant in selection.shown}

@@ -38,6 +38,7 @@ AREA_FIELDS = settings_fields(
     "strategy",
     "max_items",
     "holdout_percent",
+    "never_shared",
     "goal",
     "starts_at",
     "ends_at",
@@ -63,13 +64,14 @@ class TailoredAreaForm(PluginSettingsForm):
     strategy = AREA_FIELDS["strategy"]
     max_items = AREA_FIELDS["max_items"]
     holdout_percent = AREA_FIELDS["holdout_percent"]
+    never_shared = AREA_FIELDS["never_shared"]
     goal = AREA_FIELDS["goal"]
     starts_at = AREA_FIELDS["starts_at"]
     ends_at = AREA_FIELDS["ends_at"]
 
     class Meta:
         model = TailoredArea
-        fields = ["label", "strategy", "max_items", "holdout_percent", "goal", "starts_at", "ends_at"]
+        fields = ["label", "strategy", "max_items", "holdout_percent", "never_shared", "goal", "starts_at", "ends_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

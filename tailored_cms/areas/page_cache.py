@@ -43,6 +43,10 @@ from django.http import HttpRequest
 from sekizai.helpers import get_varname
 
 _ATTRIBUTE = "_tailored_page_vary"
+# Declared by an area marked "never from a shared cache" under EDGE_MODE: no request carries it (django CMS's page
+# cache keys on its absence, a constant), but it reaches the response's Vary, so the middleware knows the page holds
+# such an area also when django CMS served it from its page cache (``edge.responses.share``).
+NEVER_SHARED_HEADER = "X-Tailored-Never-Shared"
 # A sekizai namespace no template renders: entries "<header> <plugin's key>" (the key keeps each placeholder's
 # entry its own, so django CMS records it with every placeholder that holds such a plugin, not the first only).
 SEKIZAI_NAMESPACE = "tailored_cms_page_vary"
@@ -120,6 +124,24 @@ def expire_page_cache_from_plugin(context: Any, request: HttpRequest, change: da
     if data is not None:
         data[SEKIZAI_EXPIRY_NAMESPACE].append(f"{change.isoformat()} {key}")
     vary_page_cache_on(request, context=context)
+
+
+def page_vary_headers(request: HttpRequest) -> list[str]:
+    """The headers (lower case) this request's page declared to the page cache so far; [] if none. No I/O."""
+    stand_in = _stand_in(request)
+    return stand_in.get_vary_cache_on(request) if stand_in is not None else []
+
+
+def page_expires_in(request: HttpRequest, now: datetime) -> int:
+    """Seconds from ``now`` until the first change of content the page's areas noted (a campaign window's start
+    or end); ``MAX_EXPIRATION_TTL`` if none. No I/O."""
+    stand_in = _stand_in(request)
+    return stand_in.get_cache_expiration(request, now) if stand_in is not None else MAX_EXPIRATION_TTL
+
+
+def _stand_in(request: HttpRequest) -> PageVary | None:
+    toolbar = getattr(request, "toolbar", None)
+    return getattr(getattr(toolbar, "content_renderer", None), _ATTRIBUTE, None)
 
 
 def _with(original: Callable[[], list[Any]], stand_in: PageVary) -> Callable[[], list[Any]]:

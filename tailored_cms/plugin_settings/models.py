@@ -112,6 +112,15 @@ class PluginSettings(models.Model):
             "can compare tailoring with no tailoring. 0 (no holdout) to 50; 5 is a good start."
         ),
     )
+    # Edge mode: the pages showing this area are each visitor's own, never stored by a shared cache.
+    never_shared = models.BooleanField(
+        _("never from a shared cache"),
+        default=False,
+        help_text=_(
+            "With edge caching on, a page showing this area is never stored by Varnish or a CDN: each visitor's "
+            "comes from the site. For content meant for some visitors only, such as offers on CRM traits."
+        ),
+    )
     # Results: the event that counts as a conversion of this area (blank: clicks only).
     goal = models.CharField(
         _("goal"),
@@ -196,6 +205,7 @@ class SettingsView(namedtuple("SettingsView", SETTINGS)):  # type: ignore[misc]
         strategy: str
         max_items: int
         holdout_percent: int
+        never_shared: bool
         goal: str
         topics: tuple[str, ...]
         themes: tuple[str, ...]
@@ -271,6 +281,7 @@ class TailoredPlugin(CMSPlugin):
     strategy = Setting("strategy")
     max_items = Setting("max_items")
     holdout_percent = Setting("holdout_percent")
+    never_shared = Setting("never_shared")
     goal = Setting("goal")
     topics = Setting("topics")
     themes = Setting("themes")

@@ -43,7 +43,16 @@ from .registry import RequestRule, _registry
 if TYPE_CHECKING:
     from ..visitors.snapshot import Snapshot
 
-__all__ = ["ActiveSegments", "RequestFacts", "active_segments", "matches", "remember", "segments_for"]
+__all__ = [
+    "DEVICE_HEADER",
+    "EDGE_VISIBLE",
+    "ActiveSegments",
+    "RequestFacts",
+    "active_segments",
+    "matches",
+    "remember",
+    "segments_for",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -140,27 +149,52 @@ def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_on_setting_changed)
 
 
+# What an edge cache in front of the site (``EDGE_MODE``) sees of a request, so may vary a page on: the device class
+# its VCL derives into ``DEVICE_HEADER``, the CDN's country header and the URL (the language prefix). A page whose
+# segments needed anything else (the referrer, UTM remembered from an earlier page, the time, a site's own rule
+# reading the request) is the request's own: never stored by a shared cache.
+EDGE_VISIBLE = frozenset({"device", "country", "language"})
+DEVICE_HEADER = "X-Tailored-Device"
+DEVICE_CLASSES = frozenset({"mobile", "tablet", "desktop", "bot"})
+
+
 class RequestFacts:
     """What request-time rules read about the current request, each worked out once, on first use. No I/O.
 
     ``referrer_domain`` and ``utm`` are the request's own when it has them (a landing page), else what the
     snapshot says tracking saw last for the visitor, so a campaign's visitor stays in a campaign segment on
     the next pages of their visit (and later visits, until another campaign or referrer replaces it).
+
+    ``consulted`` names the facts the rules asked for (``request`` for a rule reading the request itself), so an
+    edge cache is told what the page varies on, or kept out (``EDGE_VISIBLE``).
     """
 
     def __init__(self, request: HttpRequest | None, snapshot: Snapshot | None = None, now: datetime | None = None):
-        self.request = request
+        self._request = request
         self.snapshot = snapshot
         self.now = now or timezone.now()
+        self.consulted: set[str] = set()
+
+    @property
+    def request(self) -> HttpRequest | None:
+        """The request itself, for a site's own rule (what it reads is unknown: no edge cache may keep the page)."""
+        self.consulted.add("request")
+        return self._request
 
     def _header(self, name: str) -> str:
-        if self.request is None:
+        if self._request is None:
             return ""
-        return str(self.request.headers.get(name, "") or "")
+        return str(self._request.headers.get(name, "") or "")
 
     @cached_property
     def device(self) -> str:
-        """``"mobile"``, ``"tablet"`` or ``"desktop"``, from the User-Agent header."""
+        """``"mobile"``, ``"tablet"`` or ``"desktop"``, from the User-Agent header; under ``EDGE_MODE``, the device
+        class the edge derived (``DEVICE_HEADER``), which the page then varies on, when it sends one."""
+        self.consulted.add("device")
+        if tailored_settings.EDGE_MODE:
+            derived = self._header(DEVICE_HEADER).strip().lower()
+            if derived in DEVICE_CLASSES:
+                return derived
         return device_class(self._header("User-Agent"))
 
     @cached_property
@@ -170,6 +204,7 @@ class RequestFacts:
         # ``tailored_cms.tasks``), and importing the ingest loads models.
         from ..tracking.ingest import referrer_domain
 
+        self.consulted.add("referrer_domain")
         referrer = self._header("Referer")
         domain = referrer_domain(referrer, self._host()) if referrer else ""
         if not domain and self.snapshot is not None:
@@ -177,18 +212,19 @@ class RequestFacts:
         return domain
 
     def _host(self) -> str:
-        if self.request is None:
+        if self._request is None:
             return ""
         try:
-            return self.request.get_host()
+            return self._request.get_host()
         except Exception:  # DisallowedHost: never here after CommonMiddleware, but a rule must not raise
             return ""
 
     @cached_property
     def utm(self) -> dict[str, str]:
         """``source``, ``medium`` and ``campaign``: the URL's ``utm_*`` parameters, or the latest tracking saw."""
-        if self.request is not None:
-            given = {name.removeprefix("utm_"): self.request.GET.get(name, "")[:100] for name in UTM_PARAMS}
+        self.consulted.add("utm")
+        if self._request is not None:
+            given = {name.removeprefix("utm_"): self._request.GET.get(name, "")[:100] for name in UTM_PARAMS}
             if any(given.values()):
                 return given
         if self.snapshot is not None:
@@ -203,12 +239,14 @@ class RequestFacts:
     def language(self) -> str:
         """The page's language, one of the site's ``LANGUAGES`` (``""`` if none): the one LocaleMiddleware or
         django CMS activated for the request (the middleware works out the segments after LocaleMiddleware)."""
+        self.consulted.add("language")
         return current_language()
 
     @cached_property
     def country(self) -> str:
         """The visitor's two-letter country code, upper case (``""`` if unknown): the ``COUNTRY_HEADER`` header's,
         or without one, their client address's in ``GEOIP_DATABASE`` (``geoip``: from this process's memory)."""
+        self.consulted.add("country")
         header = tailored_settings.COUNTRY_HEADER
         code = self._header(header).strip().upper()[:2] if header else ""
         if not code and self.request is not None and tailored_settings.GEOIP_DATABASE:
@@ -219,6 +257,7 @@ class RequestFacts:
 
     def local_now(self, zone: Any) -> datetime:
         """The request's time in ``zone`` (a ``ZoneInfo``)."""
+        self.consulted.add("time")
         return self.now.astimezone(zone)
 
 
@@ -242,15 +281,19 @@ def matches(tree: Mapping[str, Any], facts: RequestFacts) -> bool:
     return any(matches(child, facts) for child in tree.get("any", ()))
 
 
-def segments_for(snapshot: Snapshot, request: HttpRequest | None, *, now: datetime | None = None) -> tuple[str, ...]:
+def segments_for(
+    snapshot: Snapshot, request: HttpRequest | None, *, now: datetime | None = None, facts: RequestFacts | None = None
+) -> tuple[str, ...]:
     """The slugs of the active segments the visitor is in on this request, sorted. Pure: no SQL, no Redis.
+
+    ``facts``: the request's, to learn afterwards what the rules consulted (made here when not given).
 
     Cost: set lookups for the snapshot's segments, plus one small tree walk per conditional segment of the
     visitor and per request-time segment; user-agent parsing is cached (``device_class``).
     """
     active = _active
     found = {slug for slug in snapshot.segments if slug in active.computed}
-    facts = RequestFacts(request, snapshot, now)
+    facts = facts or RequestFacts(request, snapshot, now)
     for slug, residual in snapshot.conditional_segments.items():
         if slug in active.computed and slug not in found and matches(residual, facts):
             found.add(slug)

@@ -111,6 +111,10 @@ def capture_batch(request: HttpRequest, batch: Batch) -> BatchResult:
         capture = state.send()
     if capture is None or capture.outcome == CaptureOutcome.NO_SNAPSHOT:
         return state.without_script()
+    if capture.snapshot is not None and capture.outcome != CaptureOutcome.SIGNED_OUT:
+        # EDGE_MODE: the response gives the visitor their current edge key (a segment the worker put them in since
+        # their last page from the site shows on their next pages, not only when the key cookie ends).
+        state.context.switch(capture.snapshot)
     if capture.outcome == CaptureOutcome.OVER_LIMIT:
         return BatchResult(tracking=True, limit=capture.limit, retry_after=max(1, capture.retry_after))
     if capture.outcome == CaptureOutcome.CAPTURED:

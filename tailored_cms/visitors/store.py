@@ -35,6 +35,8 @@ class EventsCapture(NamedTuple):
     appended: int = 0
     limit: str = ""  # OVER_LIMIT: "visitor" or "ip"
     retry_after: int = 0  # OVER_LIMIT: seconds until that limit's window ends
+    # Under EDGE_MODE, the visitor's snapshot the trip read: their response renews the edge key from it.
+    snapshot: Snapshot | None = None
 
 
 # What a store must implement (system check tailored_cms.E017 refuses a SNAPSHOT_STORE that doesn't).
@@ -157,6 +159,8 @@ class RedisSnapshotStore(SnapshotStore):
         if replies is None:
             return None
         capture: EventsCapture = replies["events"]  # KeyError: the app's ready() registers the events piece
+        if tailored_settings.EDGE_MODE and replies["snapshot"]:
+            capture = capture._replace(snapshot=Snapshot.from_json(replies["snapshot"]))
         return capture
 
     def set(self, snapshot: Snapshot) -> bool:

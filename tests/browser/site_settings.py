@@ -73,3 +73,14 @@ if ANALYTICS:
         "ANALYTICS": ANALYTICS.split(","),
         "ANALYTICS_MATOMO_DIMENSION": ANALYTICS_DIMENSION,
     }
+
+# With TAILORED_BROWSER_EDGE=<a Varnish's URL> (tests/edge/): the site behind that Varnish in edge mode, purging it;
+# TAILORED_BROWSER_EDGE_KEY_MAX_AGE shortens the key cookie's life.
+EDGE = os.environ.get("TAILORED_BROWSER_EDGE")
+if EDGE:
+    TAILORED_CMS = {
+        **TAILORED_CMS,
+        "EDGE_MODE": True,
+        "EDGE_PURGE_URLS": [EDGE],
+        "EDGE_KEY_MAX_AGE": int(os.environ.get("TAILORED_BROWSER_EDGE_KEY_MAX_AGE", "60")),
+    }

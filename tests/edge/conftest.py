@@ -1,0 +1,44 @@
+"""The example site in edge mode behind the shipped VCL in a real varnishd (Debian's ``varnish``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from ..browser.demo_server import DemoServerError, DemoSite, serve_demo
+from ..redis_server import RedisServer, free_port
+from .varnish_server import VarnishServer
+
+KEY_MAX_AGE = 2  # seconds the key cookie lives in these tests: how long a worker's change may take to show
+
+
+@dataclass(frozen=True)
+class Edge:
+    site: DemoSite  # the origin, asked directly to say what a visitor's page is
+    varnish: VarnishServer  # what visitors browse through
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
+    """The demo site (a Celery worker with beat beside it, a Redis of its own) with EDGE_MODE on, behind Varnish."""
+    redis = RedisServer()
+    redis.start()
+    varnish_port = free_port()
+    env = {
+        "TAILORED_BROWSER_EDGE": f"http://127.0.0.1:{varnish_port}",
+        "TAILORED_BROWSER_EDGE_KEY_MAX_AGE": str(KEY_MAX_AGE),
+    }
+    try:
+        with serve_demo(tmp_path_factory.mktemp("edge-site"), redis.url, worker=True, env=env) as site:
+            varnish = VarnishServer(backend_port=int(site.base_url.rsplit(":", 1)[1]), port=varnish_port)
+            varnish.start()
+            try:
+                yield Edge(site, varnish)
+            finally:
+                varnish.stop()
+    except DemoServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    finally:
+        redis.stop()
