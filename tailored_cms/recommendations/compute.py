@@ -2,7 +2,7 @@
 
 - ``compute_all()`` (beat, hourly): learns the model from every page view of the last ``RECOMMENDATIONS_DAYS``
   days and writes every visitor's list who read something then, ``CHUNK`` visitors at a time.
-- ``compute_visitors(ids)`` (after the ingest, debounced): the lists of the visitors the ingest gave new page
+- ``compute_visitors(ids)`` (after the ingest, batched): the lists of the visitors the ingest gave new page
   views, with the last model (learnt anew when there is none).
 
 Only visitors who may be tracked have page views stored (the ingest drops the others'), so only their lists are

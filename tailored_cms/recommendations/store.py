@@ -31,7 +31,7 @@ __all__ = [
     "write_model",
 ]
 
-DEBOUNCE_SECONDS = 5  # visitors touched within this long are computed together
+DUE_SECONDS = 60  # a queued compute the broker lost stops holding back the next one after this long
 
 
 def _visitor_key(visitor_id: str) -> str:
@@ -107,14 +107,14 @@ def read_model() -> Model | None:
 
 
 def touch(visitor_ids: Iterable[str]) -> bool:
-    """Note visitors with new page views; ``True`` if no compute is due yet (the caller queues one, to run
-    ``DEBOUNCE_SECONDS`` later). One round trip."""
+    """Note visitors with new page views; ``True`` if no compute is queued yet (the caller queues one: the
+    visitors noted until it runs are computed together). One round trip."""
     ids = list(visitor_ids)
     if not ids:
         return False
     pipeline = connection.get_redis().pipeline(transaction=False)
     pipeline.sadd(connection.key("recs", "touched"), *ids)
-    pipeline.set(connection.key("recs", "due"), b"1", nx=True, ex=DEBOUNCE_SECONDS)
+    pipeline.set(connection.key("recs", "due"), b"1", nx=True, ex=DUE_SECONDS)
     return bool(pipeline.execute()[1])
 
 

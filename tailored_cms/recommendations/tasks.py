@@ -20,7 +20,7 @@ def compute_all_task() -> dict[str, Any]:
 
 @shared_task(name=COMPUTE_TOUCHED_TASK, ignore_result=True)
 def compute_touched_task() -> dict[str, Any]:
-    """The lists of the visitors the ingest gave page views since the last run (queued, debounced, by the
+    """The lists of the visitors the ingest gave page views since the last run (queued, batched, by the
     receiver of ``visitors_touched``)."""
     from . import store
     from .compute import compute_visitors

@@ -34,7 +34,7 @@ def test_a_readers_list_follows_what_they_just_read(eager, site, readers, visito
     assert not connection.get_redis().smembers(connection.key("recs", "touched"))  # all taken
 
 
-def test_visitors_touched_within_the_debounce_are_computed_together(eager, site, readers, visitor, monkeypatch):
+def test_visitors_touched_while_a_compute_is_queued_are_computed_together(eager, site, readers, visitor, monkeypatch):
     compute_all()
     queued = []
     monkeypatch.setattr(
@@ -46,7 +46,7 @@ def test_visitors_touched_within_the_debounce_are_computed_together(eager, site,
     b, _ = visitor(tracking_consent=True)
     read(a, [site["Chips"]])
     read(b, [site["Derby"]])
-    assert queued == [{"countdown": store.DEBOUNCE_SECONDS}]  # one compute, a few seconds later, for both
+    assert queued == [{}]  # one compute, for both
     assert store.take_touched() == sorted([a, b])
 
 
