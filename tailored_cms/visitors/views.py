@@ -104,6 +104,8 @@ class ConsentAnswerView(View):
         next_url = safe_next_url(request)
         answer = request.POST.get("consent", "")
         page = PreferencesPageView()
+        if bridged_consent():
+            return page.consent_managed_elsewhere(request, next_url)
         if answer not in CONSENT_ANSWERS or not sent_from_this_site(request):
             return requires_csrf_token(page.confirm_consent)(request, answer, next_url)
         save_consent(request, CONSENT_ANSWERS[answer])
@@ -139,6 +141,8 @@ class PreferencesPageView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         next_url = safe_next_url(request)
         if "consent" in request.POST:
+            if bridged_consent():
+                return self.consent_managed_elsewhere(request, next_url)
             answer = request.POST["consent"]
             if answer not in CONSENT_ANSWERS:
                 context = {**consent_context(request), "preferences_next": next_url, "consent_only": True}
@@ -167,6 +171,8 @@ class PreferencesPageView(View):
 
     def confirm_consent(self, request: HttpRequest, answer: str, next_url: str) -> HttpResponse:
         """The consent question alone, with ``answer`` to confirm by a CSRF-protected POST (400 if not an answer)."""
+        if bridged_consent():
+            return self.consent_managed_elsewhere(request, next_url)
         context = {**consent_context(request), "preferences_next": next_url, "consent_only": True}
         if answer not in CONSENT_ANSWERS:
             context["notice"] = _("Answer “Allow” or “No thanks”.")
@@ -175,6 +181,13 @@ class PreferencesPageView(View):
         context["notice"] = _("Press “%(button)s” to confirm.") % {"button": button}
         context["consent_confirm"] = answer
         return self.render_page(request, context)
+
+    def consent_managed_elsewhere(self, request: HttpRequest, next_url: str) -> HttpResponse:
+        """403: the site's own consent tool asks (``CONSENT_SOURCE``), so an answer sent here (a form of a page
+        cached before the tool came, another site's) is not taken: that tool would not know it."""
+        context = {**consent_context(request), "preferences_next": next_url, "consent_only": True}
+        context["notice"] = _("Consent on this site is managed by its cookie settings.")
+        return self.render_page(request, context, status=403)
 
     def render_page(self, request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
         context["messages"] = messages.get_messages(request)  # works without the messages context processor

@@ -9,7 +9,8 @@ With ``TAILORED_BROWSER_CONSENT_TOOL=<source>`` (``tests/browser/test_consent_br
 with that tool instead of the built-in banner (``CONSENT_SOURCE``): its base template (``consent_tools/<source>/``)
 loads the tool, the real library from npm, served from ``node_modules/`` under ``/static/npm/``.
 With ``TAILORED_BROWSER_ANALYTICS=<target>,<target>`` (``tests/browser/test_analytics.py``) it reports to the site's
-analytics tools (``ANALYTICS``), Matomo's with the custom dimension ``ANALYTICS_DIMENSION``.
+analytics tools (``ANALYTICS``), Matomo's with the custom dimension ``ANALYTICS_DIMENSION``, measured with Klaro's or
+CookieConsent's consent to their ``matomo`` (``ANALYTICS_CONSENT_SERVICE``).
 """
 
 import os
@@ -72,6 +73,7 @@ if ANALYTICS:
         **TAILORED_CMS,
         "ANALYTICS": ANALYTICS.split(","),
         "ANALYTICS_MATOMO_DIMENSION": ANALYTICS_DIMENSION,
+        "ANALYTICS_CONSENT_SERVICE": "matomo",  # the Klaro service, the CookieConsent category (consent_tools/)
     }
 
 # With TAILORED_BROWSER_EDGE=<a Varnish's URL> (tests/edge/): the site behind that Varnish in edge mode, purging it;

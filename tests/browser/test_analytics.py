@@ -3,14 +3,17 @@ consent allows measurement: ``window.dataLayer`` (Google Tag Manager, GA4), Mato
 ``tailored:impression`` / ``tailored:click``.
 
 The example site is served with ``TAILORED_BROWSER_ANALYTICS`` (``site_settings``): once with the built-in banner,
-once with Google Consent Mode as its consent tool. Neither GTM's gtm.js nor Matomo's matomo.js is on npm (Matomo's
+then with each consent tool of ``test_consent_bridges`` (Klaro and CookieConsent, the real libraries from npm, whose
+own dialogs the visitor uses). Neither GTM's gtm.js nor Matomo's matomo.js is on npm (Matomo's
 tracker comes with a Matomo server), so the test holds our side of their contract: the site's snippets leave an
 array each (``dataLayer``, ``_paq``), which those scripts read when they load, and what we push into them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -209,8 +212,7 @@ def test_with_consent_mode_measurement_follows_analytics_storage_whatever_person
         page.locator(HERO).click()
         clicked = plus(impressions, expected("click", [hero_shown(page)]))
         assert reported(page) == clicked
-        page.evaluate("window.dispatchEvent(new Event('pagehide'))")  # what would send whatever a beacon holds
-        settled(page)
+        settled(page)  # what would send whatever a beacon holds
         assert events == []  # the beacon never ran
         assert page.evaluate("window.tailored.track('not_tracked')") is False
 
@@ -260,3 +262,100 @@ def test_with_tcf_measurement_follows_purposes_1_and_8_apart_from_personalizatio
         page.locator(HERO).click()
         settled(page)
         assert reported(page) == impressions
+
+
+@dataclass(frozen=True)
+class MeasuringTool:
+    """A consent tool with a service (Klaro) or category (CookieConsent) for the site's analytics, ``matomo``
+    (``ANALYTICS_CONSENT_SERVICE``): how the visitor allows it alone, and withdraws it, in the tool's own dialog."""
+
+    source: str
+    allow_analytics_alone: Callable[[Page], None]
+    withdraw_analytics: Callable[[Page], None]
+
+
+def klaro_switch_analytics(page: Page) -> None:
+    modal = page.locator(".klaro .cm-modal")
+    modal.locator("label[for=purpose-item-analytics]").click()  # the switch of the purpose, and its one service
+    modal.get_by_role("button", name=re.compile("^(Accept selected|Save)$")).click()  # Save once confirmed
+
+
+def klaro_allow_analytics_alone(page: Page) -> None:
+    page.locator(".klaro .cookie-notice").get_by_role("link", name="Let me choose").click()
+    klaro_switch_analytics(page)
+
+
+def klaro_withdraw_analytics(page: Page) -> None:
+    page.evaluate("() => klaro.show()")  # what the site's "Cookie settings" link does, as Klaro documents it
+    klaro_switch_analytics(page)
+
+
+def cookieconsent_save_analytics(page: Page, allowed: bool) -> None:
+    preferences = page.locator("#cc-main .pm")
+    preferences.get_by_role("checkbox", name="Matomo").set_checked(allowed, force=True)  # under its drawn toggle
+    preferences.get_by_role("button", name="Save").click()
+
+
+def cookieconsent_allow_analytics_alone(page: Page) -> None:
+    page.locator("#cc-main .cm").get_by_role("button", name="Manage preferences").click()
+    cookieconsent_save_analytics(page, True)
+
+
+def cookieconsent_withdraw_analytics(page: Page) -> None:
+    page.evaluate("() => CookieConsent.showPreferences()")  # what its data-cc="show-preferencesModal" link does
+    cookieconsent_save_analytics(page, False)
+
+
+MEASURING_TOOLS = [
+    MeasuringTool("klaro", klaro_allow_analytics_alone, klaro_withdraw_analytics),
+    MeasuringTool("cookieconsent", cookieconsent_allow_analytics_alone, cookieconsent_withdraw_analytics),
+]
+
+
+@pytest.fixture(scope="module", params=MEASURING_TOOLS, ids=[tool.source for tool in MEASURING_TOOLS])
+def measuring_tool_site(
+    request: pytest.FixtureRequest, seeded, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[MeasuringTool, DemoSite]]:
+    tool: MeasuringTool = request.param
+    directory = tmp_path_factory.mktemp(f"analytics-{tool.source}")
+    for site in site_with(seeded, directory, TAILORED_BROWSER_CONSENT_TOOL=tool.source):
+        yield tool, site
+
+
+def test_with_klaro_or_cookieconsent_measurement_follows_the_analytics_service_in_the_tools_own_dialog(
+    chromium: Browser, measuring_tool_site: tuple[MeasuringTool, DemoSite]
+):
+    tool, site = measuring_tool_site
+    with tab(analytics_context(chromium, site)) as page:
+        events: list[Request] = []
+        page.on("request", lambda request: events.append(request) if is_events_post(request) else None)
+        page.goto("/")
+        page.locator(HERO).click()
+        settled(page)
+        assert reported(page) == NOTHING and events == []
+
+        # Matomo allowed, personalization not: the site's analytics hear of it, tailored_cms tracks nothing.
+        with page.expect_response(is_consent_put) as put:
+            tool.allow_analytics_alone(page)
+        assert put.value.json()["tracking"] is False
+        page.wait_for_function("() => window.domEvents.length > 0")
+        shown = page.evaluate(SHOWN)
+        assert hero_shown(page) in shown and {path for _, _, path in shown} <= PATHS
+        impressions = expected("impression", shown)
+        assert reported(page) == impressions
+        page.locator(HERO).click()
+        clicked = plus(impressions, expected("click", [hero_shown(page)]))
+        assert reported(page) == clicked
+        settled(page)
+        assert events == []
+
+        # Withdrawn in the tool's dialog: at once, and on the next page.
+        tool.withdraw_analytics(page)
+        page.locator(HERO).click()
+        settled(page)
+        assert reported(page) == clicked
+
+        page.reload()
+        page.locator(HERO).click()
+        settled(page)
+        assert reported(page) == NOTHING and events == []

@@ -134,8 +134,15 @@ def deciding(page: Page, decide: Callable[[Page], None]) -> dict:
 
 
 def settled(page: Page) -> None:
-    """What the page would send now is sent: a flush (the page hidden), then the network quiet."""
-    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    """What the page would send now is sent: the beacon's flush as the visitor leaves (``pagehide``, which
+    tracking.js listens for; a ``visibilitychange`` while the page is visible flushes nothing), then a request of
+    the page's own answered, so a beacon sent before it has been seen, and the network quiet."""
+    page.evaluate(
+        """async () => {
+            window.dispatchEvent(new PageTransitionEvent("pagehide", {persisted: false}));
+            await fetch("/static/tailored_cms/tracking.js", {method: "HEAD", cache: "no-store"});
+        }"""
+    )
     page.wait_for_load_state("networkidle")
 
 

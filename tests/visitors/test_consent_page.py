@@ -135,3 +135,25 @@ def test_answering_needs_the_csrf_token():
 def test_next_must_be_on_this_site(browser):
     response = answer(browser, "yes", next="https://evil.example/")
     assert response["Location"] == PAGE
+
+
+@pytest.mark.parametrize("source", ["tcf", "consent-mode", "klaro", "cookieconsent"])
+def test_with_the_sites_own_consent_tool_an_answer_sent_here_is_refused_saying_where_consent_is_given(
+    settings, browser, source
+):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT_SOURCE": source}
+    same_site = {"HTTP_SEC_FETCH_SITE": "same-origin"}
+    refused = [
+        browser.post(ANSWER, {"consent": "yes", "next": "/plain/"}, **same_site),  # a banner cached before the tool
+        browser.post(ANSWER, {"consent": "yes"}, HTTP_SEC_FETCH_SITE="cross-site"),  # would be asked to confirm
+        answer(browser, "yes", next="/plain/"),  # the preferences page's form, cached before the tool
+        browser.get(PAGE, {"consent": "yes"}),  # the older banner's GET form
+    ]
+    for response in refused:
+        html = response.content.decode()
+        assert response.status_code == 403
+        assert "Consent on this site is managed by its cookie settings." in html
+        assert "Your consent to this is managed in this site's cookie settings." in html
+        assert 'name="consent"' not in html  # nothing to press that the tool would overrule
+    assert Visitor.objects.filter(tracking_consent__isnull=False).count() == 0
+    assert browser.get(PAGE).status_code == 200  # the visitor's own choices stay theirs to save
