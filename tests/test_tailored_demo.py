@@ -182,6 +182,7 @@ def test_every_page_is_seeded_in_english_spanish_and_italian_once():
             "TailoredAreaPlugin": 3,
             "VariantPlugin": 5 + 5 + 5,
             "TextPlugin": 5 + 5 + 5 + 4 + len(ARTICLES),
+            "RecommendedPagesPlugin": 1,
             "WidgetBoardPlugin": 1,
             "WidgetPlugin": 4,
             "TopicFeedPlugin": 1 + len(ARTICLES),

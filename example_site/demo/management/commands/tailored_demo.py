@@ -115,6 +115,7 @@ class Command(BaseCommand):
                         ("the privacy widgets", self._privacy_widgets(home, language)),
                         ("the segments", segments_added),
                         ("the recommended area", self._recommended(home, language)),
+                        ("the recommended pages", self._read_next(home, language)),
                         ("the articles' reading lists", self._article_feeds(language)),
                     )
                 added.update((name, None) for name, done in steps if done and not fresh)
@@ -200,7 +201,7 @@ class Command(BaseCommand):
         if slot.get_plugins(language).exists():
             return False
         picks = api.add_area(slot, language, strategy="customization", max_items=2, label=content.PICKS_LABEL[language])
-        for topic, texts in content.ARTICLES[::2]:
+        for topic, texts in content.PICKS:
             title, summary = texts[language]
             variant = api.add_variant(picks, label=title, topics=[topic])
             add_plugin(slot, "TextPlugin", language, target=variant, body=f"<h3>{title}</h3><p>{summary}</p>")
@@ -242,6 +243,15 @@ class Command(BaseCommand):
             add_plugin(slot, "TextPlugin", language, target=variant, body=body)
         fallback = api.add_variant(area, label=content.EVERYONE_ELSE[language], fallback=True)
         add_plugin(slot, "TextPlugin", language, target=fallback, body=content.RECOMMENDED_FALLBACK[language])
+        slot.clear_cache(language)
+        return True
+
+    def _read_next(self, home: Page, language: str) -> bool:
+        """Put "Read next" (the Recommended pages plugin) in the homepage's ``read-next`` slot if it is empty."""
+        slot = _placeholders(home, language).get("read-next")
+        if slot is None or slot.get_plugins(language).exists():
+            return False
+        add_plugin(slot, "RecommendedPagesPlugin", language, title=content.READ_NEXT[language], limit=5)
         slot.clear_cache(language)
         return True
 
