@@ -360,3 +360,45 @@ FOR_YOU = {"en": "For you", "es": "Para usted", "it": "Per Lei"}
 # "Recommended pages" (what the visitor reads, what other readers read) below "Recommended for you".
 READ_NEXT = {"en": "Read next", "es": "Para leer ahora", "it": "Da leggere ora"}
 MORE_TO_READ = {"en": "More to read", "es": "Más para leer", "it": "Altre letture"}
+
+# The onboarding quiz at the end of the homepage's sidebar: per language, its title and its questions' (question,
+# several answers allowed, answers' (label, topics, traits)).
+QUIZ_TITLE = {"en": "Tell us what you like", "es": "Díganos qué le gusta", "it": "Ci dica che cosa Le piace"}
+QUIZ: dict[str, list[tuple[str, bool, list[tuple[str, list[str], dict[str, str]]]]]] = {
+    "en": [
+        (
+            "What do you like to read about?",
+            True,
+            [("Sports", ["sports"], {}), ("Technology", ["technology"], {}), ("Travel", ["travel"], {})],
+        ),
+        (
+            "When do you read us?",
+            False,
+            [("On my way to work", [], {"reading": "commute"}), ("At home, at leisure", [], {"reading": "leisure"})],
+        ),
+    ],
+    "es": [
+        (
+            "¿Sobre qué le gusta leer?",
+            True,
+            [("Deportes", ["sports"], {}), ("Tecnología", ["technology"], {}), ("Viajes", ["travel"], {})],
+        ),
+        (
+            "¿Cuándo nos lee?",
+            False,
+            [("De camino al trabajo", [], {"reading": "commute"}), ("En casa, con calma", [], {"reading": "leisure"})],
+        ),
+    ],
+    "it": [
+        (
+            "Di che cosa Le piace leggere?",
+            True,
+            [("Sport", ["sports"], {}), ("Tecnologia", ["technology"], {}), ("Viaggi", ["travel"], {})],
+        ),
+        (
+            "Quando ci legge?",
+            False,
+            [("Andando al lavoro", [], {"reading": "commute"}), ("A casa, con calma", [], {"reading": "leisure"})],
+        ),
+    ],
+}

@@ -113,6 +113,7 @@ class Command(BaseCommand):
                         ("the topic feed", self._for_you(home, language)),
                         ("the panel", self._preferences_panel(home, language)),
                         ("the privacy widgets", self._privacy_widgets(home, language)),
+                        ("the quiz", self._quiz(home, language)),
                         ("the segments", segments_added),
                         ("the recommended area", self._recommended(home, language)),
                         ("the recommended pages", self._read_next(home, language)),
@@ -280,6 +281,20 @@ class Command(BaseCommand):
             sidebar.clear_cache(language)
             added = True
         return added
+
+    def _quiz(self, home: Page, language: str) -> bool:
+        """Put the onboarding quiz at the end of the homepage's sidebar unless it has one; ``True`` if added."""
+        sidebar = _placeholders(home, language).get("sidebar")
+        if sidebar is None or sidebar.get_plugins(language).filter(plugin_type="QuizPlugin").exists():
+            return False
+        quiz = add_plugin(sidebar, "QuizPlugin", language, title=content.QUIZ_TITLE[language], position="last-child")
+        for text, multiple, answers in content.QUIZ[language]:
+            question = add_plugin(sidebar, "QuizQuestionPlugin", language, target=quiz, text=text, multiple=multiple)
+            for label, topics, traits in answers:
+                answer = add_plugin(sidebar, "QuizAnswerPlugin", language, target=question, label=label, traits=traits)
+                answer.topics.set(Topic.objects.filter(slug__in=topics))
+        sidebar.clear_cache(language)
+        return True
 
     def _article_feeds(self, language: str) -> bool:
         """Put "More to read" in the sidebar of each article without a feed, so visitors browse from one to the
