@@ -522,6 +522,7 @@
         return csrfToken()
           .then(function (token) { return call("POST", body, token, "quiz/"); })
           .then(function (prefs) {
+            report(skipped ? "quiz_skipped" : "quiz_finished");
             applyLook(prefs);
             syncPanels(prefs);
             form.hidden = true;
@@ -534,6 +535,16 @@
           });
       }).catch(function (error) { announce(status, error.message, true); });
     }
+
+    /* What results count (the beacon's events, sent only where the visitor may be tracked). */
+    function report(name) {
+      if (window.tailored && window.tailored.track) window.tailored.track(name, { quiz: id });
+    }
+    var started = false;
+    form.addEventListener("change", function () {
+      if (!started) report("quiz_started");
+      started = true;
+    });
 
     function forward() {
       if (current < questions.length - 1) show(current + 1, true);
