@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from .accessibility import assert_accessible
+from .conftest import new_context, tab
 
 pytestmark = pytest.mark.browser
 
@@ -76,3 +77,17 @@ def test_a_visitor_who_skips_the_quiz_does_not_see_it_again(visitor: Page):
     page.reload()
     expect(quiz).to_be_hidden()
     assert page.request.get("/tailored/api/v1/me/").json()["quiz_answers"][0]["skipped"] is True
+
+
+def test_without_javascript_the_quiz_is_a_plain_form_that_saves_and_comes_back(chromium, demo_site):
+    with tab(new_context(chromium, demo_site, java_script_enabled=False)) as page:
+        page.goto("/")
+        quiz = page.locator("[data-tailored-quiz]")
+        expect(quiz.locator("legend")).to_have_count(2)  # every question at once
+        quiz.get_by_label("Technology", exact=True).check()
+        quiz.get_by_label("At home, at leisure", exact=True).check()
+        with page.expect_navigation():
+            quiz.get_by_role("button", name="Save my answers").click()
+        assert page.url.endswith("/en/")
+        expect(page.locator(".hero")).to_contain_text(TECHNOLOGY_HERO)
+        assert page.request.get("/tailored/api/v1/me/").json()["visitor"]["traits"] == {"reading": "leisure"}
