@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cms', '__first__'),
-        ('tailored_cms', '0009_recommended_pages'),
+        ('tailored_cms', '0011_area_never_shared'),
     ]
 
     operations = [
