@@ -1,6 +1,7 @@
 """django CMS discovers plugins in ``<app>.cms_plugins``; they live in the ``areas`` and ``widgets`` subpackages."""
 
 from .areas.cms_plugins import ExplanationPlugin, TailoredAreaPlugin, VariantPlugin
+from .quiz.cms_plugins import QuizAnswerPlugin, QuizPlugin, QuizQuestionPlugin
 from .recommendations.cms_plugins import RecommendedPagesPlugin
 from .widgets.cms_plugins import (
     ConsentBannerPlugin,
@@ -14,6 +15,9 @@ __all__ = [
     "ConsentBannerPlugin",
     "ExplanationPlugin",
     "PreferencesPanelPlugin",
+    "QuizAnswerPlugin",
+    "QuizPlugin",
+    "QuizQuestionPlugin",
     "RecommendedPagesPlugin",
     "TailoredAreaPlugin",
     "TopicFeedPlugin",

@@ -2,6 +2,7 @@
 
 from .areas.models import TailoredArea, Variant
 from .plugin_settings.models import PluginSettings, TailoredPlugin
+from .quiz.models import Quiz, QuizAnswer, QuizQuestion, QuizResponse
 from .recommendations.models import RecommendedPages
 from .results.models import SegmentSize, VariantStats
 from .rules.models import Membership, Segment
@@ -17,6 +18,10 @@ __all__ = [
     "PageTopics",
     "PluginSettings",
     "PreferencesPanel",
+    "Quiz",
+    "QuizAnswer",
+    "QuizQuestion",
+    "QuizResponse",
     "RecommendedPages",
     "Segment",
     "SegmentSize",

@@ -3,8 +3,8 @@
 Where a visitor's data lives:
 
 - the database: the ``Visitor`` row (choices, consent, activity, traits) and, by foreign key, their raw ``Event`` rows,
-  ``TopicViews`` / ``EventCounts`` counters and segment ``Membership`` history; ``SpooledEvent`` rows (events kept
-  while Redis was down) name the visitor only inside their encoded JSON;
+  ``TopicViews`` / ``EventCounts`` counters, segment ``Membership`` history and quiz answers (``QuizResponse``);
+  ``SpooledEvent`` rows (events kept while Redis was down) name the visitor only inside their encoded JSON;
 - Redis: the snapshot (``<prefix>:snap:<id>``), the visitor's rate-limit counter of ``events/`` (a minute's
   count), their recommended pages (``recommendations.store``: they say what the visitor read) and entries of the
   event stream not yet ingested.
@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from . import connection
+from .quiz.models import QuizResponse
 from .recommendations import store as recommendations_store
 from .rules.models import Membership, Segment
 from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
@@ -152,6 +153,7 @@ def empty_export() -> dict[str, Any]:
         "segments": [],
         "pending_events": [],
         "recommendations": [],
+        "quiz_answers": [],
     }
 
 
@@ -203,6 +205,12 @@ def export_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, Any]:
         lambda client: [_event_dict(e) for _id, e in _stream_entries(client, vid)], []
     )
     document["pending_events"] = sorted(pending + streamed, key=lambda e: e["ts"])
+    document["quiz_answers"] = [
+        {"quiz": quiz_id, "answers": answers, "skipped": skipped, "answered_at": _plain(at)}
+        for quiz_id, answers, skipped, at in QuizResponse.objects.filter(visitor_id=vid)
+        .order_by("answered_at", "pk")
+        .values_list("quiz_id", "answers", "skipped", "answered_at")
+    ]
     no_list: list[list[Any]] = []
     document["recommendations"] = connection.call(lambda client: recommendations_store.export(client, vid), no_list)
     return document
@@ -256,6 +264,7 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
         "topic_views": 0,
         "event_counts": 0,
         "memberships": 0,
+        "quiz_answers": 0,
         "spooled_events": 0,
         "stream_entries": 0,
         "snapshots": 0,
@@ -276,6 +285,7 @@ def erase_visitor(visitor_id: str | uuid.UUID | None) -> dict[str, int]:
         counts["topic_views"] = TopicViews.objects.filter(visitor_id=vid).delete()[0]
         counts["event_counts"] = EventCounts.objects.filter(visitor_id=vid).delete()[0]
         counts["memberships"] = Membership.objects.filter(visitor_id=vid).delete()[0]
+        counts["quiz_answers"] = QuizResponse.objects.filter(visitor_id=vid).delete()[0]
         counts["visitors"] = Visitor.objects.filter(pk=vid).delete()[1].get(Visitor._meta.label, 0)
         StaleSnapshot.objects.filter(pk=vid).delete()
     snapshots: int | None = connection.call(lambda client: _erase_keys(client, vid), None)

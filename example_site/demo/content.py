@@ -15,6 +15,33 @@ HOME_SLUG = {"en": "home", "es": "portada", "it": "prima-pagina"}
 # topic, then per language: title, summary. The English title names the article (the seeder finds it by it).
 ARTICLES: list[tuple[str, dict[str, tuple[str, str]]]] = [
     (
+        "technology",
+        {
+            "en": ("The quiet return of the desktop computer", "Why more people are buying towers again."),
+            "es": (
+                "El discreto regreso del ordenador de sobremesa",
+                "Por qué cada vez más gente vuelve a comprar torres.",
+            ),
+            "it": ("Il ritorno silenzioso del computer fisso", "Perché sempre più persone tornano al desktop."),
+        },
+    ),
+    (
+        "technology",
+        {
+            "en": ("What your password manager knows", "Less than you fear, more than you think."),
+            "es": ("Lo que sabe su gestor de contraseñas", "Menos de lo que teme, más de lo que cree."),
+            "it": ("Che cosa sa il Suo gestore di password", "Meno di quanto teme, più di quanto pensa."),
+        },
+    ),
+    (
+        "technology",
+        {
+            "en": ("Robots in the warehouse", "The machines that pack your parcels."),
+            "es": ("Robots en el almacén", "Las máquinas que empaquetan sus pedidos."),
+            "it": ("Robot in magazzino", "Le macchine che impacchettano i Suoi pacchi."),
+        },
+    ),
+    (
         "sports",
         {
             "en": ("Cup final goes to extra time", "A late equaliser sent the final into extra time."),
@@ -97,6 +124,9 @@ ARTICLES: list[tuple[str, dict[str, tuple[str, str]]]] = [
         },
     ),
 ]
+
+# "Today's picks": four articles, each a variant for the readers of its topic.
+PICKS = ARTICLES[3::2]
 
 # The homepage hero (customization): per language, its label and its variants' (label, topics, body).
 HERO_LABEL = {"en": "Homepage hero", "es": "Destacado", "it": "In evidenza"}
@@ -347,4 +377,48 @@ WIDGETS: dict[str, list[tuple[str, str, str]]] = {
 
 # The topic feeds: the homepage's, and the one in each article's sidebar.
 FOR_YOU = {"en": "For you", "es": "Para usted", "it": "Per Lei"}
+# "Recommended pages" (what the visitor reads, what other readers read) below "Recommended for you".
+READ_NEXT = {"en": "Read next", "es": "Para leer ahora", "it": "Da leggere ora"}
 MORE_TO_READ = {"en": "More to read", "es": "Más para leer", "it": "Altre letture"}
+
+# The onboarding quiz at the end of the homepage's sidebar: per language, its title and its questions' (question,
+# several answers allowed, answers' (label, topics, traits)).
+QUIZ_TITLE = {"en": "Tell us what you like", "es": "Díganos qué le gusta", "it": "Ci dica che cosa Le piace"}
+QUIZ: dict[str, list[tuple[str, bool, list[tuple[str, list[str], dict[str, str]]]]]] = {
+    "en": [
+        (
+            "What do you like to read about?",
+            True,
+            [("Sports", ["sports"], {}), ("Technology", ["technology"], {}), ("Travel", ["travel"], {})],
+        ),
+        (
+            "When do you read us?",
+            False,
+            [("On my way to work", [], {"reading": "commute"}), ("At home, at leisure", [], {"reading": "leisure"})],
+        ),
+    ],
+    "es": [
+        (
+            "¿Sobre qué le gusta leer?",
+            True,
+            [("Deportes", ["sports"], {}), ("Tecnología", ["technology"], {}), ("Viajes", ["travel"], {})],
+        ),
+        (
+            "¿Cuándo nos lee?",
+            False,
+            [("De camino al trabajo", [], {"reading": "commute"}), ("En casa, con calma", [], {"reading": "leisure"})],
+        ),
+    ],
+    "it": [
+        (
+            "Di che cosa Le piace leggere?",
+            True,
+            [("Sport", ["sports"], {}), ("Tecnologia", ["technology"], {}), ("Viaggi", ["travel"], {})],
+        ),
+        (
+            "Quando ci legge?",
+            False,
+            [("Andando al lavoro", [], {"reading": "commute"}), ("A casa, con calma", [], {"reading": "leisure"})],
+        ),
+    ],
+}

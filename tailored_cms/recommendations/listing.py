@@ -79,8 +79,8 @@ def choose(
     personal, shared = store.read(visitor_id if tracked and not held_out else None)
     if held_out:
         return SelectionPath.HOLDOUT, popular_picks(shared), shared
-    if personal:
-        return SelectionPath.PERSONALIZED, personal + popular_picks(shared), shared
+    if personal:  # popular unread pages are among its candidates; padding with the popular list would add read ones
+        return SelectionPath.PERSONALIZED, personal, shared
     if followed:
         picks = recommend(shared, affinity=topic_affinity((), followed), followed=followed, limit=len(shared.pages))
         return SelectionPath.CUSTOMIZED, picks, shared

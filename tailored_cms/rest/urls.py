@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from . import choices, events, explain, preferences, privacy, recommendations, schema, segments, stats, traits
+from . import choices, events, explain, preferences, privacy, quiz, recommendations, schema, segments, stats, traits
 
 app_name = "api"
 
@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern] = [
     path("events/", events.EventsView.as_view(), name="events"),
     path("me/", privacy.MeView.as_view(), name="me"),
     path("explain/", explain.ExplainView.as_view(), name="explain"),
+    path("quiz/", quiz.QuizView.as_view(), name="quiz"),
     path("recommendations/", recommendations.RecommendationsView.as_view(), name="recommendations"),
     path("segments/", segments.SegmentsView.as_view(), name="segments"),
     path("segments/preview/", segments.SegmentPreviewView.as_view(), name="segment-preview"),

@@ -24,6 +24,7 @@ from ..areas.explanation import live_areas
 from ..areas.models import Variant
 from ..areas.selection import HOLDOUT, PATHS
 from ..languages import language_name, site_languages
+from ..recommendations.naming import list_names
 from ..rules.models import Segment
 from ..translations import by_name
 from .chart import Window
@@ -197,8 +198,9 @@ def area_results(
     or in ``language`` only (a code of ``LANGUAGES``).
 
     Areas visitors can meet come first, in page and placeholder order; then keys with figures but no such area
-    (``on_site`` False). An unknown ``key`` gives ``[]``. Cost: 5 queries (areas, their pages, variants,
-    counters; the pages by content type), whatever the number of areas and days.
+    (``on_site`` False) or that a *Recommended pages* plugin counts under (named after its page). An unknown
+    ``key`` gives ``[]``. Cost: 5 queries (areas, their pages, variants, counters; the pages by content type),
+    2 more with figures of recommended pages, whatever the number of areas and days.
     """
     dates = period(days, today)
     areas = live_areas().select_related("placeholder").prefetch_related("placeholder__source")
@@ -253,6 +255,9 @@ def area_results(
         if results is None:
             results = gone[area_key] = AreaResults(key=area_key, label=area_key, on_site=False, days=dates)
         results.daily.setdefault((day, variant, path, row_language), Counts()).add(impressions, clicks, conversions)
+    for list_key, name in list_names(gone).items():  # a Recommended pages plugin's list: no area, but on the site
+        gone[list_key].label, gone[list_key].page, gone[list_key].on_site = name.label, name.page, True
+        gone[list_key].holdout_percent, gone[list_key].labels = name.holdout_percent, name.variants
     listed = [found[k] for k in sorted(found, key=order.__getitem__)] + [gone[k] for k in sorted(gone)]
     for results in listed:
         _summarize(results)

@@ -41,6 +41,17 @@ def test_a_reader_of_three_technology_articles_gets_unread_technology_pages_firs
     assert answer["area"] == f"recommended-{plugin.pk}"
 
 
+def test_pages_read_never_come_back_when_the_list_is_short(site, plugin, readers, visitor):
+    me, client = visitor(tracking_consent=True)
+    read(me, [site[t] for t in ("Chips", "Compilers", "Databases", "Editors", "Derby", "Finals")])
+    plugin.limit = 10
+    plugin.save()
+    compute_all()
+    answer = listed(client, plugin, page=site["Home"].pk)
+    assert answer["path"] == "personalized"
+    assert set(titles(answer)) == {"Networks", "Marathon"}  # the only pages left: no popular page read pads it
+
+
 def test_the_answer_is_private_to_the_visitor(site, plugin, readers, client):
     compute_all()
     response = client.get(URL, {"plugin": plugin.pk})

@@ -103,6 +103,7 @@ def test_the_export_holds_the_row_events_counters_and_pending_events(sports_page
         "segments",
         "pending_events",
         "recommendations",
+        "quiz_answers",
     }
     visitor = data["visitor"]
     assert visitor["id"] == me and visitor["tracking_consent"] is True
@@ -159,6 +160,7 @@ def test_erase_removes_exactly_that_visitor_everywhere(sports_page, tailored_red
             "topic_views": 2,
             "event_counts": 3,  # page_view on two days, signup
             "memberships": 0,
+            "quiz_answers": 0,
             "spooled_events": 1,
             "stream_entries": 1,
             "snapshots": 1,

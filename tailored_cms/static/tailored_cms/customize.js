@@ -3,7 +3,8 @@
  *
  * Markup it enhances (rendered by the plugins): `[data-tailored-panel]` holding the no-JS preferences form,
  * `[data-tailored-board]` whose children `[data-tailored-widget]` carry `data-tailored-title`,
- * `data-tailored-hideable` and, when the visitor hid them, the `hidden` attribute. `<body data-tailored-api>`
+ * `data-tailored-hideable` and, when the visitor hid them, the `hidden` attribute; `[data-tailored-quiz]`, the
+ * onboarding quiz's form, shown one question at a time. `<body data-tailored-api>`
  * (from {% tailored_body_attrs %}) says where the REST API is.
  *
  * No dependencies, no inline script (works under a strict Content-Security-Policy). Without JavaScript the
@@ -30,8 +31,8 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  /* The API's answer as an object; a refusal becomes an Error saying why. */
-  function call(method, data, token) {
+  /* The API's answer (of preferences/, or of ``path``) as an object; a refusal becomes an Error saying why. */
+  function call(method, data, token, path) {
     var headers = { Accept: "application/json" };
     if (token) headers["X-CSRFToken"] = token;
     var init = { method: method, credentials: "same-origin", cache: "no-store", headers: headers };
@@ -39,7 +40,7 @@
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(data);
     }
-    return fetch(apiRoot + "preferences/", init).then(function (response) {
+    return fetch(apiRoot + (path || "preferences/"), init).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (answer) {
         if (!response.ok) {
           var detail = answer.detail || Object.keys(answer).map(function (k) { return k + ": " + answer[k]; }).join(" ");
@@ -460,6 +461,107 @@
     });
   }
 
+  /* ---- Onboarding quiz ------------------------------------------------------------------------------ */
+
+  /* Whether this browser is to see the quiz: the editor's setting (data-tailored-quiz-shown) and the quiz's
+     cookie ("done" once answered or skipped, set by the server; "seen" once shown, for "first visit only"). */
+  function quizWanted(section) {
+    var shown = section.getAttribute("data-tailored-quiz-shown");
+    var state = cookie("tailored_quiz_" + section.getAttribute("data-tailored-quiz"));
+    if (shown === "always") return true;
+    if (shown === "first-visit") return !state;
+    return state !== "done";
+  }
+
+  /* One question at a time: Next moves to the next question and its legend takes the focus (a screen reader
+     reads the question), the status region says which question it is; the last one's button saves. Saved
+     through quiz/ (the server maps the answers to topics and traits), then the page follows like the panel's. */
+  function enhanceQuiz(section) {
+    var form = section.querySelector("form");
+    if (!form || section.hasAttribute("data-tailored-ready")) return;
+    section.setAttribute("data-tailored-ready", "");
+    var id = section.getAttribute("data-tailored-quiz");
+    if (!quizWanted(section)) {
+      section.hidden = true;
+      return;
+    }
+    if (section.getAttribute("data-tailored-quiz-shown") === "first-visit") {
+      document.cookie = "tailored_quiz_" + id + "=seen; path=/; max-age=31536000; samesite=lax";
+    }
+    var questions = Array.prototype.slice.call(form.querySelectorAll("[data-tailored-quiz-question]"));
+    var status = section.querySelector("[data-tailored-status]");
+    var saveButton = form.querySelector("[data-tailored-quiz-save]");
+    var title = section.querySelector(".tailored-quiz-title");
+    var current = 0;
+    var next = document.createElement("button");
+    next.type = "button";
+    next.className = "tailored-quiz-next";
+    saveButton.parentNode.insertBefore(next, saveButton);
+    saveButton.hidden = true;
+
+    function show(index, focus) {
+      current = index;
+      questions.forEach(function (question, i) { question.hidden = i !== index; });
+      next.textContent = index === questions.length - 1 ? gettext("Save my answers") : gettext("Next question");
+      if (questions.length > 1) {
+        announce(status, interpolate(gettext("Question %(number)s of %(count)s"), { number: index + 1, count: questions.length }, true));
+      }
+      if (focus) questions[index].querySelector("legend").focus();
+    }
+
+    function chosen() {
+      var ids = [];
+      form.querySelectorAll("[data-tailored-quiz-question] input:checked").forEach(function (input) {
+        ids.push(parseInt(input.value, 10));
+      });
+      return ids;
+    }
+
+    function finish(skipped) {
+      var body = { quiz: parseInt(id, 10), answers: skipped ? [] : chosen(), skipped: skipped };
+      enqueue(function () {
+        return csrfToken()
+          .then(function (token) { return call("POST", body, token, "quiz/"); })
+          .then(function (prefs) {
+            report(skipped ? "quiz_skipped" : "quiz_finished");
+            applyLook(prefs);
+            syncPanels(prefs);
+            form.hidden = true;
+            if (title) {
+              title.setAttribute("tabindex", "-1");
+              title.focus();
+            }
+            announce(status, skipped ? gettext("Skipped. You can choose your topics at any time.") : gettext("Saved. The page now follows your answers."));
+            return refresh(["data-tailored-area", "data-tailored-feed"]);
+          });
+      }).catch(function (error) { announce(status, error.message, true); });
+    }
+
+    /* What results count (the beacon's events, sent only where the visitor may be tracked). */
+    function report(name) {
+      if (window.tailored && window.tailored.track) window.tailored.track(name, { quiz: id });
+    }
+    var started = false;
+    form.addEventListener("change", function () {
+      if (!started) report("quiz_started");
+      started = true;
+    });
+
+    function forward() {
+      if (current < questions.length - 1) show(current + 1, true);
+      else finish(false);
+    }
+
+    next.addEventListener("click", forward);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault(); // Enter in a question goes forward; the Skip button skips
+      var button = event.submitter;
+      if (button && button.name === "skip") finish(true);
+      else forward();
+    });
+    if (questions.length) show(0, false);
+  }
+
   /* ---- The site's Customize link ------------------------------------------------------------------- */
 
   /* A link to the preferences page (the site's *Customize* link, the no-JS way) leads, on a page with a panel,
@@ -488,6 +590,7 @@
   function start() {
     document.querySelectorAll("[data-tailored-panel]").forEach(enhancePanel);
     document.querySelectorAll("[data-tailored-board]").forEach(enhanceBoard);
+    document.querySelectorAll("[data-tailored-quiz]").forEach(enhanceQuiz);
     leadCustomizeLinksToPanel();
   }
 

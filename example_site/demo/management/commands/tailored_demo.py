@@ -115,9 +115,11 @@ class Command(BaseCommand):
                         ("the topic feed", self._for_you(home, language)),
                         ("the panel", self._preferences_panel(home, language)),
                         ("the privacy widgets", self._privacy_widgets(home, language)),
+                        ("the quiz", self._quiz(home, language)),
                         ("the segments", segments_added),
                         ("the recommended area", self._recommended(home, language)),
                         ("the Black Friday campaign", self._black_friday(home, language)),
+                        ("the recommended pages", self._read_next(home, language)),
                         ("the articles' reading lists", self._article_feeds(language)),
                     )
                 added.update((name, None) for name, done in steps if done and not fresh)
@@ -203,7 +205,7 @@ class Command(BaseCommand):
         if slot.get_plugins(language).exists():
             return False
         picks = api.add_area(slot, language, strategy="customization", max_items=2, label=content.PICKS_LABEL[language])
-        for topic, texts in content.ARTICLES[::2]:
+        for topic, texts in content.PICKS:
             title, summary = texts[language]
             variant = api.add_variant(picks, label=title, topics=[topic])
             add_plugin(slot, "TextPlugin", language, target=variant, body=f"<h3>{title}</h3><p>{summary}</p>")
@@ -269,6 +271,15 @@ class Command(BaseCommand):
         slot.clear_cache(language)
         return True
 
+    def _read_next(self, home: Page, language: str) -> bool:
+        """Put "Read next" (the Recommended pages plugin) in the homepage's ``read-next`` slot if it is empty."""
+        slot = _placeholders(home, language).get("read-next")
+        if slot is None or slot.get_plugins(language).exists():
+            return False
+        add_plugin(slot, "RecommendedPagesPlugin", language, title=content.READ_NEXT[language], limit=5)
+        slot.clear_cache(language)
+        return True
+
     def _preferences_panel(self, home: Page, language: str) -> bool:
         """Put the panel at the top of the homepage's sidebar (above the feed) unless it has one; ``True`` if added."""
         sidebar = _placeholders(home, language).get("sidebar")
@@ -294,6 +305,20 @@ class Command(BaseCommand):
             sidebar.clear_cache(language)
             added = True
         return added
+
+    def _quiz(self, home: Page, language: str) -> bool:
+        """Put the onboarding quiz at the end of the homepage's sidebar unless it has one; ``True`` if added."""
+        sidebar = _placeholders(home, language).get("sidebar")
+        if sidebar is None or sidebar.get_plugins(language).filter(plugin_type="QuizPlugin").exists():
+            return False
+        quiz = add_plugin(sidebar, "QuizPlugin", language, title=content.QUIZ_TITLE[language], position="last-child")
+        for text, multiple, answers in content.QUIZ[language]:
+            question = add_plugin(sidebar, "QuizQuestionPlugin", language, target=quiz, text=text, multiple=multiple)
+            for label, topics, traits in answers:
+                answer = add_plugin(sidebar, "QuizAnswerPlugin", language, target=question, label=label, traits=traits)
+                answer.topics.set(Topic.objects.filter(slug__in=topics))
+        sidebar.clear_cache(language)
+        return True
 
     def _article_feeds(self, language: str) -> bool:
         """Put "More to read" in the sidebar of each article without a feed, so visitors browse from one to the
