@@ -82,7 +82,9 @@ class TopicViews(BehaviouralRule):
     label = _("Viewed pages about a topic")
     description = _("At least `min` views of pages tagged `topic` within the last `days` days.")
     params = {
-        "topic": Param(str, max_length=50, help=_("topic slug"), label=_("Topic"), refers_to="topic"),
+        "topic": Param(
+            str, max_length=50, help=_("views of pages tagged with it count"), label=_("Topic"), refers_to="topic"
+        ),
         "min": Param(int, min_value=1, max_value=1_000_000, label=_("At least (views)")),
         "days": DAYS,
     }
@@ -111,7 +113,9 @@ class EventCount(BehaviouralRule):
     label = _("Sent an event")
     description = _("At least `min` events named `name` (a click, a signup…) within the last `days` days.")
     params = {
-        "name": Param(str, max_length=100, help=_("event name: click, signup, page_view…"), label=_("Event")),
+        "name": Param(
+            str, max_length=100, help=_("what the visitor did, as the site names it: click, signup…"), label=_("Event")
+        ),
         "min": Param(int, min_value=1, max_value=1_000_000, label=_("At least (events)")),
         "days": DAYS,
     }
@@ -202,7 +206,11 @@ class FollowsTopic(BehaviouralRule):
     name = "follows_topic"
     label = _("Follows a topic")
     description = _("The visitor chose to follow `topic` (customization).")
-    params = {"topic": Param(str, max_length=50, help=_("topic slug"), label=_("Topic"), refers_to="topic")}
+    params = {
+        "topic": Param(
+            str, max_length=50, help=_("chosen in the preferences panel"), label=_("Topic"), refers_to="topic"
+        )
+    }
 
     def describe(self, params: dict[str, Any]) -> str:
         return gettext("follows %(topic)s") % {"topic": params["topic"]}
@@ -256,7 +264,15 @@ class SegmentReference(BehaviouralRule):
     name = "segment"
     label = _("In another segment")
     description = _("The visitor is in the segment `slug` (by its rules, whether it is switched on or not).")
-    params = {"slug": Param(str, max_length=50, help=_("segment slug"), label=_("Segment"), refers_to="segment")}
+    params = {
+        "slug": Param(
+            str,
+            max_length=50,
+            help=_("by its rules, even while it is switched off"),
+            label=_("Segment"),
+            refers_to="segment",
+        )
+    }
 
     def describe(self, params: dict[str, Any]) -> str:
         return gettext("is in the segment %(slug)r") % {"slug": params["slug"]}

@@ -39,7 +39,7 @@ def test_describe_rules_lists_every_rule_by_label_with_what_the_builder_renders(
                 "min": None,
                 "max": None,
                 "max_length": 50,
-                "help": "topic slug",
+                "help": "views of pages tagged with it count",
             },
             {
                 "name": "min",
