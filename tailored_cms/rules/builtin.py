@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .builtin_request import DAY_NAMES
-from .registry import BehaviouralRule, Param, ParamError, register
+from .registry import BehaviouralRule, Param, ParamError, named, register
 
 if TYPE_CHECKING:
     from .evaluation import Scope
@@ -45,7 +45,7 @@ def _window(params: dict[str, Any]) -> str:
         return ""
     if days == 1:
         return " " + gettext("today")
-    return " " + ngettext("in %(count)s day", "in %(count)s days", days) % {"count": days}
+    return " " + ngettext("in the last %(count)s day", "in the last %(count)s days", days) % {"count": days}
 
 
 def _between(
@@ -90,8 +90,11 @@ class TopicViews(BehaviouralRule):
     }
 
     def describe(self, params: dict[str, Any]) -> str:
-        words = gettext("viewed %(topic)s pages at least %(times)s")
-        return words % {"topic": params["topic"], "times": _times(params["min"])} + _window(params)
+        count = params["min"]
+        words = ngettext(
+            "read at least %(count)s page about %(topic)s", "read at least %(count)s pages about %(topic)s", count
+        )
+        return words % {"count": count, "topic": named("topic", params["topic"])} + _window(params)
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         from ..tracking.models import TopicViews as Counter  # here: this module loads before Django's apps
@@ -213,7 +216,7 @@ class FollowsTopic(BehaviouralRule):
     }
 
     def describe(self, params: dict[str, Any]) -> str:
-        return gettext("follows %(topic)s") % {"topic": params["topic"]}
+        return gettext("follows %(topic)s") % {"topic": named("topic", params["topic"])}
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         if scope.vendor == "postgresql":
@@ -275,7 +278,7 @@ class SegmentReference(BehaviouralRule):
     }
 
     def describe(self, params: dict[str, Any]) -> str:
-        return gettext("is in the segment %(slug)r") % {"slug": params["slug"]}
+        return gettext("is in the segment “%(name)s”") % {"name": named("segment", params["slug"])}
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         # Never called: references are replaced by the referenced segment's rules before evaluation
