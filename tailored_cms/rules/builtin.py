@@ -80,7 +80,7 @@ class TopicViews(BehaviouralRule):
 
     name = "topic_views"
     label = _("Viewed pages about a topic")
-    description = _("At least `min` views of pages tagged `topic` within the last `days` days.")
+    description = _("Has read at least so many pages about the topic, in the last so many days (left empty: ever).")
     params = {
         "topic": Param(
             str, max_length=50, help=_("views of pages tagged with it count"), label=_("Topic"), refers_to="topic"
@@ -114,7 +114,10 @@ class EventCount(BehaviouralRule):
 
     name = "event_count"
     label = _("Sent an event")
-    description = _("At least `min` events named `name` (a click, a signup…) within the last `days` days.")
+    description = _(
+        "Has done something the site records (a click, a sign-up…) at least so many times, in the last so many days "
+        "(left empty: ever)."
+    )
     params = {
         "name": Param(
             str, max_length=100, help=_("what the visitor did, as the site names it: click, signup…"), label=_("Event")
@@ -142,7 +145,7 @@ class EventCount(BehaviouralRule):
 class VisitCount(BehaviouralRule):
     name = "visit_count"
     label = _("Number of visits")
-    description = _("Between `min` and `max` visits (both included; either may be omitted).")
+    description = _("Has visited the site between so many and so many times (both included; either may be left empty).")
     params = {
         "min": Param(int, required=False, min_value=0, max_value=10_000_000, label=_("At least (visits)")),
         "max": Param(int, required=False, min_value=0, max_value=10_000_000, label=_("At most (visits)")),
@@ -171,8 +174,8 @@ class DaysSinceLastVisit(BehaviouralRule):
     name = "days_since_last_visit"
     label = _("Days since the last visit")
     description = _(
-        "The visitor was last seen between `min` and `max` calendar days ago (both included; 0 is today, 1 "
-        "yesterday). Visitors never seen don't match."
+        "Was last seen between so many and so many days ago (both included; 0 is today, 1 yesterday). Visitors "
+        "never seen don't match."
     )
     params = {
         "min": Param(int, required=False, min_value=0, max_value=3650, label=_("At least (days ago)")),
@@ -208,7 +211,7 @@ class DaysSinceLastVisit(BehaviouralRule):
 class FollowsTopic(BehaviouralRule):
     name = "follows_topic"
     label = _("Follows a topic")
-    description = _("The visitor chose to follow `topic` (customization).")
+    description = _("Chose to follow the topic in the preferences panel.")
     params = {
         "topic": Param(
             str, max_length=50, help=_("chosen in the preferences panel"), label=_("Topic"), refers_to="topic"
@@ -232,7 +235,7 @@ class FollowsTopic(BehaviouralRule):
 class LoggedIn(BehaviouralRule):
     name = "logged_in"
     label = _("Logged in")
-    description = _("The visitor has a user account on the site (`is`: true) or not (`is`: false).")
+    description = _("Is signed in with a user account on the site, or is not.")
     params = {"is": Param(bool, label=_("Logged in"))}
 
     def describe(self, params: dict[str, Any]) -> str:
@@ -246,7 +249,7 @@ class LoggedIn(BehaviouralRule):
 class InGroup(BehaviouralRule):
     name = "in_group"
     label = _("In a user group")
-    description = _("The visitor's user account is in the Django auth group named `group`.")
+    description = _("Has a user account in the user group.")
     params = {"group": Param(str, max_length=150, help=_("group name"), label=_("Group"), refers_to="group")}
 
     def describe(self, params: dict[str, Any]) -> str:
@@ -266,7 +269,7 @@ class SegmentReference(BehaviouralRule):
 
     name = "segment"
     label = _("In another segment")
-    description = _("The visitor is in the segment `slug` (by its rules, whether it is switched on or not).")
+    description = _("Is in the other segment, by its rules (even while it is switched off).")
     params = {
         "slug": Param(
             str,

@@ -27,7 +27,7 @@ def test_describe_rules_lists_every_rule_by_label_with_what_the_builder_renders(
     assert described["topic_views"] == {
         "name": "topic_views",
         "label": "Viewed pages about a topic",
-        "description": "At least `min` views of pages tagged `topic` within the last `days` days.",
+        "description": "Has read at least so many pages about the topic, in the last so many days (left empty: ever).",
         "kind": "behavioural",
         "params": [
             {
