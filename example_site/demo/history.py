@@ -45,8 +45,8 @@ from .content import LANGUAGES, NEWSLETTER_GOAL
 __all__ = ["HISTORY_DAYS", "seed_history"]
 
 HISTORY_DAYS = 30
-VISITORS = 400
-VISIT_CHANCE = 0.25  # each visitor's chance of coming on a given day: about 100 visits a day
+VISITORS = 600
+VISIT_CHANCE = 0.25  # each visitor's chance of coming on a given day: about 150 visits a day
 LANGUAGE_SHARES = {"en": 0.6, "es": 0.25, "it": 0.15}
 SEGMENT_SHARES = {"sports-fans": 0.25, "tech-fans": 0.15, "returning": 0.2, "mobile": 0.1}  # the rest: none
 CHOOSES_TOPICS = 0.35  # visitors who picked topics in the preferences panel
@@ -58,7 +58,7 @@ CLICK_RATE = {
     SelectionPath.FALLBACK: 0.03,
     SelectionPath.HOLDOUT: 0.02,
 }
-OPTIMIZED_CLICK_RATES = (0.04, 0.1, 0.05)  # the second teaser wins
+OPTIMIZED_CLICK_RATES = (0.03, 0.11, 0.045)  # the second teaser wins
 SIGN_UP_RATES = (0.03, 0.09)  # per experiment impression: the second invitation wins
 CHUNK = 1000  # events per Redis round trip
 DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
