@@ -2,12 +2,14 @@
 
 The visits go through the real ingest: the events a beacon would have sent (page views, an impression per area,
 clicks in variants, newsletter sign-ups), dated over the last 30 days, are appended to the event stream (or spooled
-when Redis is down) and drained by the ingest, whose roll-up builds the daily results. What each visitor is shown is
-what the strategies would show them: their chosen topics (customization), their segment (personalization), the
-optimize area's allocation of their bucket, recomputed each simulated day from the days before with the strategy's
-own maths (so it converges on the variant visitors click most), the experiment's fixed split, the holdout.
+in the database when Redis is down, as the ``events/`` endpoint does) and drained by the ingest, whose roll-up
+builds the daily results. What each visitor is shown is what the strategies would show them: their chosen topics
+(customization), their segment (personalization), the optimize area's allocation of their bucket, recomputed each
+simulated day from the days before with the strategy's own maths (so it converges on the variant visitors click
+most), the experiment's fixed split, the holdout.
 
-Visitors behave by fixed rates (below) drawn with a seeded generator: the same history every time.
+Visitors behave by fixed rates (below), drawn with a seeded generator; the areas' keys, new on each site, still
+decide which visitors each area holds out and which bucket they are in, so two sites' histories differ a little.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from tailored_cms.areas.optimize import (
 )
 from tailored_cms.conf import tailored_settings
 from tailored_cms.results.allocations import refresh_allocations
-from tailored_cms.tracking import TrackedEvent, drain, enqueue
+from tailored_cms.tracking import TrackedEvent, drain, enqueue, ingest_spool
 from tailored_cms.tracking.stream import CLICK, IMPRESSION
 from tailored_cms.visitors.buckets import in_holdout
 from tailored_cms.visitors.models import Visitor
@@ -110,10 +112,13 @@ def seed_history(home: Page, *, seed: int = 24) -> int:
             if rng.random() < VISIT_CHANCE:
                 ts = start + (end - start) * rng.random()
                 events.extend(_visit(visitor, areas[visitor.language], paths[visitor.language], ts, day_index, rng))
-    for chunk in _chunks(events):
-        enqueue(chunk)
-    while drain(max_seconds=30).read:
-        pass
+    reached_redis = [enqueue(chunk) for chunk in _chunks(events)]
+    if all(reached_redis):
+        while drain(max_seconds=30).read:
+            pass
+    else:  # Redis is down: the events were spooled in the database, which the ingest reads without Redis
+        while ingest_spool().read:
+            pass
     refresh_allocations()  # the optimize areas' allocations now, as the worker's beat would
     return len(events)
 
