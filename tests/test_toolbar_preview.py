@@ -316,10 +316,16 @@ def test_the_form_says_which_areas_the_preview_changes_and_why_the_others_do_not
 
     preview(editor, url, segments=["sports-fans"])
     html = editor.get(PREVIEW_URL, {"next": url}).content.decode()
+    assert html.count("(targets the topic Sports, not the segment Sports fans: preview the topic too)") == 2
+    assert "<strong>Hero</strong>: stays as everyone sees it (targets the topic Sports" in html
+    # Another segment, whose rules read no topic: none of the hero's variants is for it.
+    api.create_segment("phones", "On a phone", rules={"rule": "device", "is": "mobile"})
+    preview(editor, url, segments=["phones"])
+    html = editor.get(PREVIEW_URL, {"next": url}).content.decode()
     assert "<strong>Hero</strong>: stays as everyone sees it (no variant for this segment)" in html
-    assert "(targets the topic Sports, not the segment Sports fans: preview the topic too)" in html
 
     preview(editor, url, segments=["sports-fans"], topics=["sports"])
     html = editor.get(PREVIEW_URL, {"next": url}).content.decode()
     assert "<strong>Picks</strong>: changes (shows “Sport”: it follows the topics chosen)" in html
+    assert "<strong>Hero</strong>: changes (shows “Sports fans”: it follows the topics chosen)" in html  # hybrid
     assert "On this page" not in editor.get(PREVIEW_URL, {"next": "/nowhere/"}).content.decode()

@@ -68,12 +68,17 @@ def _change(
     if not is_live(area, at):
         return AreaChange(label, False, _("outside its campaign window"))
     live = [variant for variant in variants if is_live(variant, at)]
-    if area.strategy == "customization":
-        chosen = [variant for variant in live if set(variant.topics) & set(preview.topics)]
-        if chosen:
-            return AreaChange(
-                label, True, _("shows “%(variant)s”: it follows the topics chosen") % {"variant": chosen[0].label}
-            )
+    by_topics = area.strategy in ("customization", "hybrid")  # hybrid: the visitor's choices first, then segments
+    by_segments = area.strategy in ("personalization", "hybrid")
+    chosen = [variant for variant in live if set(variant.topics) & set(preview.topics)] if by_topics else []
+    if chosen:
+        return AreaChange(
+            label, True, _("shows “%(variant)s”: it follows the topics chosen") % {"variant": chosen[0].label}
+        )
+    chosen = [variant for variant in live if set(variant.segments) & set(preview.segments)] if by_segments else []
+    if chosen:
+        return AreaChange(label, True, _("shows “%(variant)s”, for this segment") % {"variant": chosen[0].label})
+    if by_topics:
         targeted = {topic for variant in live for topic in variant.topics}
         for segment in segments.values():
             read = {leaf.get("topic") for leaf in iter_leaves(segment.rules)}
@@ -84,10 +89,8 @@ def _change(
                     _("targets the topic %(topic)s, not the segment %(segment)s: preview the topic too")
                     % {"topic": topic_names.get(topic, topic), "segment": segment.name},
                 )
-        return AreaChange(label, False, _("a customization area: follows the visitor's choices"))
-    if area.strategy in ("personalization", "hybrid"):
-        chosen = [variant for variant in live if set(variant.segments) & set(preview.segments)]
-        if chosen:
-            return AreaChange(label, True, _("shows “%(variant)s”, for this segment") % {"variant": chosen[0].label})
+    if by_segments:
         return AreaChange(label, False, _("no variant for this segment"))
+    if by_topics:
+        return AreaChange(label, False, _("a customization area: follows the visitor's choices"))
     return AreaChange(label, False, _("the same for every segment: its strategy doesn't look at segments"))
