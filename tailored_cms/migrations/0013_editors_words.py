@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tailored_cms", "0010_experiment_ends"),
+        ("tailored_cms", "0012_quiz"),
     ]
 
     operations = [
