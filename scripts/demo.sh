@@ -37,7 +37,7 @@ else
 fi
 
 $PY manage.py migrate --noinput -v0
-$PY manage.py tailored_demo
+$PY manage.py tailored_demo --history  # and 30 days of visits, for the results to show
 
 if [[ "${TAILORED_EAGER:-0}" != 1 ]]; then
     .venv/bin/celery -A tailored_cms.celery_app worker -B --loglevel=WARNING --concurrency=2 \

@@ -54,7 +54,7 @@ def test_a_rule_renders_for_editors_then_as_json():
     text = tailored_rules.rule_markdown(registered_rules()["topic_views"])
     assert text.startswith("(rule-topic_views)=\n### Viewed pages about a topic\n")
     assert "| `min` | At least (views) | a whole number from 1 to 1,000,000 | required |" in text
-    assert "For a visitor who viewed sports pages at least 3 times in 30 days:" in text
+    assert "For a visitor who read at least 3 pages about sports in the last 30 days:" in text
     assert '{"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}' in text
 
 

@@ -298,3 +298,34 @@ def test_the_preview_check_costs_a_visitor_nothing(django_assert_num_queries, re
     with django_assert_num_queries(0):
         assert preview_context(request) is None
     assert redis_round_trips.round_trips == 0
+
+
+def test_the_form_says_which_areas_the_preview_changes_and_why_the_others_do_not(page, editor):
+    api.create_segment("sports-fans", "Sports fans", rules={"rule": "topic_views", "topic": "sports", "min": 3})
+    ph = page.get_content_obj("en").get_placeholders().get(slot="content")
+    picks = api.add_area(ph, strategy="customization", label="Picks")
+    api.add_variant(picks, label="Sport", topics=["sports"])
+    api.add_variant(api.add_area(ph, strategy="optimize", label="Teaser"), label="A")
+    url = page.get_absolute_url()
+
+    preview(editor, url, segments=["regulars"])
+    html = editor.get(PREVIEW_URL, {"next": url}).content.decode()
+    assert "<strong>Hero</strong>: changes (shows “Regulars”, for this segment)" in html
+    assert "<strong>Picks</strong>: stays as everyone sees it (a customization area: follows the visitor" in html
+    assert "<strong>Teaser</strong>: stays as everyone sees it (the same for every segment" in html
+
+    preview(editor, url, segments=["sports-fans"])
+    html = editor.get(PREVIEW_URL, {"next": url}).content.decode()
+    assert html.count("(targets the topic Sports, not the segment Sports fans: preview the topic too)") == 2
+    assert "<strong>Hero</strong>: stays as everyone sees it (targets the topic Sports" in html
+    # Another segment, whose rules read no topic: none of the hero's variants is for it.
+    api.create_segment("phones", "On a phone", rules={"rule": "device", "is": "mobile"})
+    preview(editor, url, segments=["phones"])
+    html = editor.get(PREVIEW_URL, {"next": url}).content.decode()
+    assert "<strong>Hero</strong>: stays as everyone sees it (no variant for this segment)" in html
+
+    preview(editor, url, segments=["sports-fans"], topics=["sports"])
+    html = editor.get(PREVIEW_URL, {"next": url}).content.decode()
+    assert "<strong>Picks</strong>: changes (shows “Sport”: it follows the topics chosen)" in html
+    assert "<strong>Hero</strong>: changes (shows “Sports fans”: it follows the topics chosen)" in html  # hybrid
+    assert "On this page" not in editor.get(PREVIEW_URL, {"next": "/nowhere/"}).content.decode()

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from .forms import PreviewForm
 from .preview import current_preview, may_preview, start_preview, stop_preview
+from .preview_areas import AreaChange, area_changes
 
 
 def next_url(request: HttpRequest, value: str | None) -> str:
@@ -49,7 +50,9 @@ class PreviewView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         preview = current_preview(request)
         initial = {**(asdict(preview) if preview else {}), "next": next_url(request, request.GET.get("next"))}
-        return self.form_page(request, PreviewForm(initial=initial), previewing=preview is not None)
+        form = PreviewForm(initial=initial)
+        changes = area_changes(initial["next"], preview) if preview is not None else []
+        return self.form_page(request, form, previewing=preview is not None, changes=changes)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = PreviewForm(request.POST)
@@ -58,8 +61,22 @@ class PreviewView(View):
         start_preview(request, form.preview())
         return HttpResponseRedirect(next_url(request, form.cleaned_data["next"]))
 
-    def form_page(self, request: HttpRequest, form: PreviewForm, previewing: bool, status: int = 200) -> HttpResponse:
-        context = {"form": form, "previewing": previewing, "title": _("Preview as…"), "next": form["next"].value()}
+    def form_page(
+        self,
+        request: HttpRequest,
+        form: PreviewForm,
+        previewing: bool,
+        status: int = 200,
+        changes: list[AreaChange] | None = None,
+    ) -> HttpResponse:
+        """The form; with a preview on, what it changes on the page the editor came from (``changes``)."""
+        context = {
+            "form": form,
+            "previewing": previewing,
+            "title": _("Preview as…"),
+            "next": form["next"].value(),
+            "changes": changes or [],
+        }
         return render(request, self.template_name, context, status=status)
 
 

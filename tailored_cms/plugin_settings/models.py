@@ -128,8 +128,8 @@ class PluginSettings(models.Model):
         blank=True,
         validators=[validate_goal],
         help_text=_(
-            "The event that counts as a conversion in this area's results, e.g. signup (sent by the page with "
-            "tailored.track or by the site with api.record_event). Empty: clicks only."
+            "What counts as a success in this area's results, such as signup: the name of something visitors do "
+            "that the site records (its developers know the names). Empty: clicks count."
         ),
     )
     # Variants

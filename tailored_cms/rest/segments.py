@@ -141,7 +141,8 @@ def preview_segment(rules: Any, *, segment: str | None = None) -> dict[str, Any]
     Rules checked on each page view (device, time…) can't be counted ahead: like a segment's size, ``matching``
     counts the visitors for whom the rest of the tree holds (Kleene logic: such rules are unknown), ``certain``
     those in it on every page view. Cost: one query to count (all three numbers); with ``segment`` references,
-    two more (the definitions, read by the validation and for the expansion).
+    two more (the definitions, read by the validation and for the expansion); and for the words, one for the names
+    of topics, one for those of segments, when a rule names one.
     """
     cleaned = validate_rules(rules, segment=segment or None)
     definitions: dict[str, Any] = {}

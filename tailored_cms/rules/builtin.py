@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .builtin_request import DAY_NAMES
-from .registry import BehaviouralRule, Param, ParamError, register
+from .registry import BehaviouralRule, Param, ParamError, named, register
 
 if TYPE_CHECKING:
     from .evaluation import Scope
@@ -45,7 +45,7 @@ def _window(params: dict[str, Any]) -> str:
         return ""
     if days == 1:
         return " " + gettext("today")
-    return " " + ngettext("in %(count)s day", "in %(count)s days", days) % {"count": days}
+    return " " + ngettext("in the last %(count)s day", "in the last %(count)s days", days) % {"count": days}
 
 
 def _between(
@@ -80,16 +80,21 @@ class TopicViews(BehaviouralRule):
 
     name = "topic_views"
     label = _("Viewed pages about a topic")
-    description = _("At least `min` views of pages tagged `topic` within the last `days` days.")
+    description = _("Has read at least so many pages about the topic, in the last so many days (left empty: ever).")
     params = {
-        "topic": Param(str, max_length=50, help=_("topic slug"), label=_("Topic"), refers_to="topic"),
+        "topic": Param(
+            str, max_length=50, help=_("views of pages tagged with it count"), label=_("Topic"), refers_to="topic"
+        ),
         "min": Param(int, min_value=1, max_value=1_000_000, label=_("At least (views)")),
         "days": DAYS,
     }
 
     def describe(self, params: dict[str, Any]) -> str:
-        words = gettext("viewed %(topic)s pages at least %(times)s")
-        return words % {"topic": params["topic"], "times": _times(params["min"])} + _window(params)
+        count = params["min"]
+        words = ngettext(
+            "read at least %(count)s page about %(topic)s", "read at least %(count)s pages about %(topic)s", count
+        )
+        return words % {"count": count, "topic": named("topic", params["topic"])} + _window(params)
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         from ..tracking.models import TopicViews as Counter  # here: this module loads before Django's apps
@@ -109,9 +114,14 @@ class EventCount(BehaviouralRule):
 
     name = "event_count"
     label = _("Sent an event")
-    description = _("At least `min` events named `name` (a click, a signup…) within the last `days` days.")
+    description = _(
+        "Has done something the site records (a click, a sign-up…) at least so many times, in the last so many days "
+        "(left empty: ever)."
+    )
     params = {
-        "name": Param(str, max_length=100, help=_("event name: click, signup, page_view…"), label=_("Event")),
+        "name": Param(
+            str, max_length=100, help=_("what the visitor did, as the site names it: click, signup…"), label=_("Event")
+        ),
         "min": Param(int, min_value=1, max_value=1_000_000, label=_("At least (events)")),
         "days": DAYS,
     }
@@ -135,7 +145,7 @@ class EventCount(BehaviouralRule):
 class VisitCount(BehaviouralRule):
     name = "visit_count"
     label = _("Number of visits")
-    description = _("Between `min` and `max` visits (both included; either may be omitted).")
+    description = _("Has visited the site between so many and so many times (both included; either may be left empty).")
     params = {
         "min": Param(int, required=False, min_value=0, max_value=10_000_000, label=_("At least (visits)")),
         "max": Param(int, required=False, min_value=0, max_value=10_000_000, label=_("At most (visits)")),
@@ -164,8 +174,8 @@ class DaysSinceLastVisit(BehaviouralRule):
     name = "days_since_last_visit"
     label = _("Days since the last visit")
     description = _(
-        "The visitor was last seen between `min` and `max` calendar days ago (both included; 0 is today, 1 "
-        "yesterday). Visitors never seen don't match."
+        "Was last seen between so many and so many days ago (both included; 0 is today, 1 yesterday). Visitors "
+        "never seen don't match."
     )
     params = {
         "min": Param(int, required=False, min_value=0, max_value=3650, label=_("At least (days ago)")),
@@ -201,11 +211,15 @@ class DaysSinceLastVisit(BehaviouralRule):
 class FollowsTopic(BehaviouralRule):
     name = "follows_topic"
     label = _("Follows a topic")
-    description = _("The visitor chose to follow `topic` (customization).")
-    params = {"topic": Param(str, max_length=50, help=_("topic slug"), label=_("Topic"), refers_to="topic")}
+    description = _("Chose to follow the topic in the preferences panel.")
+    params = {
+        "topic": Param(
+            str, max_length=50, help=_("chosen in the preferences panel"), label=_("Topic"), refers_to="topic"
+        )
+    }
 
     def describe(self, params: dict[str, Any]) -> str:
-        return gettext("follows %(topic)s") % {"topic": params["topic"]}
+        return gettext("follows %(topic)s") % {"topic": named("topic", params["topic"])}
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         if scope.vendor == "postgresql":
@@ -221,7 +235,7 @@ class FollowsTopic(BehaviouralRule):
 class LoggedIn(BehaviouralRule):
     name = "logged_in"
     label = _("Logged in")
-    description = _("The visitor has a user account on the site (`is`: true) or not (`is`: false).")
+    description = _("Is signed in with a user account on the site, or is not.")
     params = {"is": Param(bool, label=_("Logged in"))}
 
     def describe(self, params: dict[str, Any]) -> str:
@@ -235,7 +249,7 @@ class LoggedIn(BehaviouralRule):
 class InGroup(BehaviouralRule):
     name = "in_group"
     label = _("In a user group")
-    description = _("The visitor's user account is in the Django auth group named `group`.")
+    description = _("Has a user account in the user group.")
     params = {"group": Param(str, max_length=150, help=_("group name"), label=_("Group"), refers_to="group")}
 
     def describe(self, params: dict[str, Any]) -> str:
@@ -255,11 +269,19 @@ class SegmentReference(BehaviouralRule):
 
     name = "segment"
     label = _("In another segment")
-    description = _("The visitor is in the segment `slug` (by its rules, whether it is switched on or not).")
-    params = {"slug": Param(str, max_length=50, help=_("segment slug"), label=_("Segment"), refers_to="segment")}
+    description = _("Is in the other segment, by its rules (even while it is switched off).")
+    params = {
+        "slug": Param(
+            str,
+            max_length=50,
+            help=_("by its rules, even while it is switched off"),
+            label=_("Segment"),
+            refers_to="segment",
+        )
+    }
 
     def describe(self, params: dict[str, Any]) -> str:
-        return gettext("is in the segment %(slug)r") % {"slug": params["slug"]}
+        return gettext("is in the segment “%(name)s”") % {"name": named("segment", params["slug"])}
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         # Never called: references are replaced by the referenced segment's rules before evaluation

@@ -137,8 +137,8 @@ class SegmentForm(TranslatableModelForm):
         field_classes = {"rules": RulesField}
         help_texts = {
             "rules": _(
-                'Who is in the segment. Without JavaScript, a rule tree as JSON: {"all": [...]}, '
-                '{"any": [...]}, {"not": {...}}; leaves {"rule": NAME, ...parameters}.'
+                "Who is in the segment: the visitors who meet these rules. Without JavaScript the rules are edited "
+                "as text, written as the documentation's page on segments shows."
             ),
         }
 

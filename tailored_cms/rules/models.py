@@ -35,7 +35,7 @@ class Segment(TranslatableModel):
     rules = models.JSONField(
         _("rules"),
         default=dict,
-        help_text=_('A rule tree: {"all": [...]}, {"any": [...]}, {"not": {...}}; leaves {"rule": NAME, ...}.'),
+        help_text=_("Who is in the segment: the visitors who meet these rules."),
     )
     # What the admin shows; written by the recompute.
     size = models.PositiveIntegerField(

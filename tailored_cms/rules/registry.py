@@ -7,9 +7,11 @@ A site adds a rule type with ``@register`` on a subclass of ``BehaviouralRule`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext
@@ -31,14 +33,46 @@ __all__ = [
     "RequestRule",
     "Rule",
     "RuleError",
+    "Names",
     "describe_rules",
     "get_rule",
+    "named",
     "register",
     "registered_rules",
     "unregister",
 ]
 
 BRANCHES = ("all", "any")
+
+
+class Names:
+    """The names editors know topics and segments by, in the current language: each kind read (one query) the first
+    time a rule's words ask for it, so a tree's words cost at most two queries however many rules name one."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[str, dict[str, str]] = {}
+
+    def name(self, kind: str, slug: str) -> str:
+        """The name of the topic or segment (``kind``) ``slug``; the slug if there is no such one."""
+        if kind not in self._by_kind:
+            if kind == "topic":
+                from ..visitors.models import Topic  # here: this module loads before Django's apps
+
+                self._by_kind[kind] = Topic.objects.names()
+            else:  # by name: rules.models imports this module (through trees)
+                self._by_kind[kind] = apps.get_model("tailored_cms", "Segment").objects.names()
+        return self._by_kind[kind].get(slug, slug)
+
+
+# The names of the tree ``trees.describe_tree`` is putting into words (None elsewhere: slugs, and no query).
+current_names: ContextVar[Names | None] = ContextVar("tailored_rule_names", default=None)
+
+
+def named(kind: str, slug: str) -> str:
+    """In a rule's ``describe``: the name of the topic or ``segment`` ``slug`` while a tree is put into words for
+    editors (``describe_tree``), else the slug."""
+    names = current_names.get()
+    return names.name(kind, slug) if names is not None else slug
 
 
 class RuleError(ValidationError):
@@ -211,7 +245,8 @@ class Rule:
         """Cross-parameter checks on cleaned values; raise ``ValueError``. Nothing to check by default."""
 
     def describe(self, params: dict[str, Any]) -> str:
-        """The leaf in words, for editors (``describe_tree``): "viewed sports pages at least 3 times in 30 days".
+        """The leaf in words, for editors (``describe_tree``): "read at least 3 pages about Sports in the last
+        30 days".
 
         ``params`` are cleaned. By default the label and the parameters; rule types override it with a phrase
         that reads well after "visitors who".

@@ -14,7 +14,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext
 
 from ..text import shown
-from .registry import BRANCHES, Rule, RuleError, _registry, get_rule
+from .registry import BRANCHES, Names, Rule, RuleError, _registry, current_names, get_rule
 
 __all__ = [
     "MAX_DEPTH",
@@ -35,9 +35,15 @@ MAX_JSON_NESTING = 2 * MAX_DEPTH + 2
 
 
 def describe_tree(tree: Any) -> str:
-    """A rule tree as a sentence for editors: "viewed sports pages at least 3 times in 30 days and is on a mobile
-    device". Groups inside groups are parenthesised; a tree that isn't valid still gets words, never an error."""
-    return _describe(tree, nested=False)
+    """A rule tree as a sentence for editors: "read at least 3 pages about Sports in the last 30 days and is on a
+    mobile device", topics and segments by their names. Groups inside groups are parenthesised; a tree that isn't
+    valid still gets words, never an error. Cost: a query for the topics' names, one for the segments', if it
+    names any."""
+    token = current_names.set(Names())
+    try:
+        return _describe(tree, nested=False)
+    finally:
+        current_names.reset(token)
 
 
 def _describe(tree: Any, *, nested: bool) -> str:

@@ -60,7 +60,10 @@ class Visitor(models.Model):
     # Indexed: the retention purge removes visitors inactive for longer than RETENTION_DAYS.
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False, db_index=True)
     visits = models.PositiveIntegerField(
-        _("visits"), default=0, editable=False, help_text=_("A new visit starts after VISIT_GAP_MINUTES of inactivity.")
+        _("visits"),
+        default=0,
+        editable=False,
+        help_text=_("A new visit starts after a pause without activity (half an hour unless the site set another)."),
     )
     device = models.CharField(_("last device"), max_length=10, blank=True, editable=False)  # mobile/tablet/desktop
     referrer_domain = models.CharField(_("last referrer domain"), max_length=255, blank=True, editable=False)

@@ -87,6 +87,15 @@ def test_an_editor_previews_the_page_as_a_segment_and_stops(chromium: Browser, p
         page.screenshot(path=str(SCREENSHOT))
     page.keyboard.press("Escape")
 
+    # The form, opened again, says what the preview changes on the page.
+    open_tailoring_menu_item(page, "Preview as…")
+    page.wait_for_url("**/tailored/preview/**")
+    changes = page.get_by_role("region", name="On this page")
+    expect(changes).to_contain_text("Welcome: changes (shows “Regulars”, for this segment)")
+    assert_accessible(page, exclude=ADMIN_CHROME)
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url(personalized_site.url(path))
+
     # Another visitor meanwhile sees the page as ever.
     visitor = new_context(chromium).new_page()
     visitor.goto(personalized_site.url(path))

@@ -105,7 +105,7 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     device.get_by_label("mobile").check()
     expect(count).to_contain_text("1 of 4 visitors match now. “Device” is checked on each page view")
     expect(page.locator(".tailored-builder-words")).to_have_text(
-        "In words: visitors who viewed sports pages at least 3 times in 30 days and is on a mobile device."
+        "In words: visitors who read at least 3 pages about Sports in the last 30 days and is on a mobile device."
     )
     if os.environ.get("TAILORED_SCREENSHOTS") == "1":  # `make screenshots`; test runs leave docs/ alone
         page.set_viewport_size({"width": 1280, "height": 1600})  # the whole builder in view: nothing fixed over it
@@ -115,7 +115,7 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     assert Segment.objects.get(slug="mobile-sports-fans").rules == EXPECTED
     row = page.locator("#result_list tbody tr").filter(has_text="Mobile sports fans")
-    expect(row).to_contain_text("viewed sports pages at least 3 times in 30 days and is on a mobile device")
+    expect(row).to_contain_text("read at least 3 pages about Sports in the last 30 days and is on a mobile device")
 
     # Opened again, the builder shows what was saved.
     row.get_by_role("link", name="Mobile sports fans").click()

@@ -94,7 +94,7 @@ def test_preview_counts_the_visitors_matching_now(editor, visitors, rules, count
 def test_preview_says_it_in_words_for_the_editor(editor, visitors):
     body = preview(editor, {"rules": SPORTS_30}).json()
     assert body["summary"] == "1 of 4 visitors match now."
-    assert body["in_words"] == "viewed sports pages at least 3 times in 30 days"
+    assert body["in_words"] == "read at least 3 pages about sports in the last 30 days"
     assert body["rules"] == SPORTS_30
     body = preview(editor, {"rules": {"all": [SPORTS_30, MOBILE]}}).json()
     assert body["summary"] == (
@@ -137,12 +137,13 @@ def test_preview_follows_references_to_other_segments(editor, visitors):
 
 
 def test_preview_counts_with_one_query_three_with_references(visitors, django_assert_num_queries):
+    """And the topics' names for the words (one query), the segments' when a rule names one (another)."""
     from tailored_cms.rest.segments import preview_segment
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1 + 1):
         assert preview_segment({"all": [SPORTS_30, {"not": SPORTS}, MOBILE]})["matching"] == 0
     api.create_segment("fans", rules=SPORTS)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(3 + 2):
         assert preview_segment({"any": [{"rule": "segment", "slug": "fans"}, SPORTS_30]})["matching"] == 2
 
 
@@ -294,7 +295,7 @@ def test_the_list_of_segments_with_size_times_and_whether_a_recompute_runs(edito
         "size": 2,
         "recompute_running": False,
         "rules": SPORTS,
-        "in_words": "viewed sports pages at least 3 times",
+        "in_words": "read at least 3 pages about sports",
     }
     assert mobile == {
         "slug": "mobile",

@@ -128,3 +128,29 @@ def test_the_segment_list_counts_visitors_who_join_between_full_recomputes_with_
     html = admin_client.get(url).content.decode()
     assert '<td class="field-size">2</td>' in html  # no full recompute ran
     assert '<td class="field-trend">+2 in 12 days</td>' in html
+
+
+def test_the_segment_list_counts_a_visitor_who_leaves_between_full_recomputes(
+    admin_client, tagged_page, tailored_redis
+):
+    from tailored_cms.tracking import TrackedEvent, append, drain
+
+    visitor = str(uuid.uuid4())
+
+    def reads_sports_pages(numbers: range) -> None:
+        """The visitor's page views, ingested as the worker does every second (the incremental recompute)."""
+        pipeline = tailored_redis.pipeline()
+        events = [TrackedEvent.page_view(visitor, f"/sports-{n}/", user_agent="Mozilla/5.0") for n in numbers]
+        append(pipeline, events)
+        pipeline.execute()
+        drain(5)
+
+    for n in range(3):
+        tagged_page(f"sports-{n}", topics=["sports"])
+    api.create_segment("not-yet-fans", name="Not yet sports fans", rules={"not": FANS})
+    url = reverse("admin:tailored_cms_segment_changelist")
+    reads_sports_pages(range(1))
+    assert '<td class="field-size">1</td>' in admin_client.get(url).content.decode()  # one sports page: joined
+    reads_sports_pages(range(1, 3))
+    assert '<td class="field-size">0</td>' in admin_client.get(url).content.decode()  # three: a fan, so left
+    assert Segment.objects.get().size == 0  # no full recompute ran

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.utils import translation
 
+from tailored_cms import api
 from tailored_cms.rules import BehaviouralRule, Param, describe_rules, describe_tree, register, unregister
 
 SPORTS = {"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}
@@ -26,7 +27,7 @@ def test_describe_rules_lists_every_rule_by_label_with_what_the_builder_renders(
     assert described["topic_views"] == {
         "name": "topic_views",
         "label": "Viewed pages about a topic",
-        "description": "At least `min` views of pages tagged `topic` within the last `days` days.",
+        "description": "Has read at least so many pages about the topic, in the last so many days (left empty: ever).",
         "kind": "behavioural",
         "params": [
             {
@@ -39,7 +40,7 @@ def test_describe_rules_lists_every_rule_by_label_with_what_the_builder_renders(
                 "min": None,
                 "max": None,
                 "max_length": 50,
-                "help": "topic slug",
+                "help": "views of pages tagged with it count",
             },
             {
                 "name": "min",
@@ -118,12 +119,12 @@ def test_a_rule_a_site_registers_is_described_too(newsletter_rule):
 @pytest.mark.parametrize(
     ("tree", "words"),
     [
-        ({"all": [SPORTS, MOBILE]}, "viewed sports pages at least 3 times in 30 days and is on a mobile device"),
-        ({"rule": "topic_views", "topic": "news", "min": 1}, "viewed news pages at least once"),
-        ({"rule": "topic_views", "topic": "news", "min": 2, "days": 1}, "viewed news pages at least 2 times today"),
+        ({"all": [SPORTS, MOBILE]}, "read at least 3 pages about sports in the last 30 days and is on a mobile device"),
+        ({"rule": "topic_views", "topic": "news", "min": 1}, "read at least 1 page about news"),
+        ({"rule": "topic_views", "topic": "news", "min": 2, "days": 1}, "read at least 2 pages about news today"),
         (
             {"rule": "event_count", "name": "signup", "min": 1, "days": 7},
-            "sent the event 'signup' at least once in 7 days",
+            "sent the event 'signup' at least once in the last 7 days",
         ),
         ({"rule": "visit_count", "min": 2, "max": 5}, "made between 2 and 5 visits"),
         ({"rule": "visit_count", "max": 1}, "made at most 1 visit"),
@@ -149,16 +150,17 @@ def test_a_rule_a_site_registers_is_described_too(newsletter_rule):
         ({"rule": "language", "is": ["es", "it"]}, "reads in Spanish or Italian"),
         (
             {"any": [SPORTS, {"all": [MOBILE, {"not": {"rule": "segment", "slug": "subscribers"}}]}]},
-            "viewed sports pages at least 3 times in 30 days or (is on a mobile device and not (is in the segment "
-            "'subscribers'))",
+            "read at least 3 pages about sports in the last 30 days or (is on a mobile device and not (is in the "
+            "segment “subscribers”))",
         ),
         (
             {"not": {"any": [SPORTS, MOBILE]}},
-            "not (viewed sports pages at least 3 times in 30 days or is on a mobile device)",
+            "not (read at least 3 pages about sports in the last 30 days or is on a mobile device)",
         ),
         ({"all": [{"any": [MOBILE]}]}, "is on a mobile device"),  # a group of one needs no brackets
     ],
 )
+@pytest.mark.django_db  # topics and segments by name
 def test_describe_tree_reads_as_a_sentence(tree, words):
     assert describe_tree(tree) == words
 
@@ -173,8 +175,30 @@ def test_describe_tree_reads_as_a_sentence(tree, words):
         ({"rule": "topic_views", "min": 3}, "Viewed pages about a topic: min 3"),  # stored before a change: words
     ],
 )
+@pytest.mark.django_db
 def test_describe_tree_never_fails_on_trees_that_are_not_valid(tree, words):
     assert describe_tree(tree) == words
+
+
+@pytest.mark.django_db
+def test_topics_and_segments_are_named_as_editors_know_them_with_one_query_each(django_assert_num_queries):
+    api.create_topic("sports", "Sports")
+    api.create_segment("subscribers", "Paying subscribers", rules={"rule": "logged_in", "is": True})
+    tree = {
+        "any": [
+            SPORTS,
+            {"rule": "follows_topic", "topic": "sports"},
+            {"not": {"rule": "segment", "slug": "subscribers"}},
+        ]
+    }
+    with django_assert_num_queries(2):
+        words = describe_tree(tree)
+    assert words == (
+        "read at least 3 pages about Sports in the last 30 days or follows Sports or not (is in the segment "
+        "“Paying subscribers”)"
+    )
+    with translation.override("es"):
+        assert describe_tree(SPORTS) == "ha leído al menos 3 páginas sobre Sports en los últimos 30 días"
 
 
 def test_a_language_rule_reads_in_the_editors_language():

@@ -87,7 +87,7 @@ def test_the_form_saves_the_tree_the_builder_posts_cleaned(admin_client):
     assert segment.rules == {"all": [SPORTS, {"not": {"rule": "device", "is": ["mobile"]}}]}  # a list, as cleaned
     # And again, as saved, in words on the change form.
     html = admin_client.get(reverse("admin:tailored_cms_segment_change", args=[segment.pk])).content.decode()
-    assert "viewed sports pages at least 3 times in 30 days and not (is on a mobile device)" in html
+    assert "read at least 3 pages about sports in the last 30 days and not (is on a mobile device)" in html
 
 
 @pytest.mark.parametrize(
@@ -119,8 +119,8 @@ def test_the_list_shows_the_rules_in_words(admin_client):
     api.create_segment("mobile-fans", name="Mobile fans", rules={"all": [SPORTS, {"rule": "device", "is": "mobile"}]})
     html = admin_client.get(reverse(CHANGELIST)).content.decode()
     assert (
-        '<td class="field-rules_in_words">viewed sports pages at least 3 times in 30 days and is on a mobile device'
-        "</td>" in html
+        '<td class="field-rules_in_words">read at least 3 pages about sports in the last 30 days and is on a mobile '
+        "device</td>" in html
     )
 
 

@@ -9,15 +9,17 @@ from typing import Any
 from cms.api import add_plugin, create_page, create_page_content
 from cms.models import Page, PageContent, Placeholder
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.text import slugify
 
 from example_site.demo import content
 from example_site.demo.content import LANGUAGES
+from example_site.demo.history import seed_history
 from tailored_cms import api
 from tailored_cms.areas.models import TailoredArea, Variant
+from tailored_cms.results.models import VariantStats
 from tailored_cms.rules.models import Segment
 from tailored_cms.visitors.models import Topic
 
@@ -92,6 +94,14 @@ class Command(BaseCommand):
         "and the editor login editor/editor."
     )
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--history",
+            action="store_true",
+            help="Also add an optimize area and an experiment to the homepage, and 30 days of simulated visits to "
+            "it through the ingest, so the results have figures to read (once: not again if the results have some).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
             for position, (slug, (name, description)) in enumerate(TOPICS.items()):
@@ -121,6 +131,7 @@ class Command(BaseCommand):
                         ("the Black Friday campaign", self._black_friday(home, language)),
                         ("the recommended pages", self._read_next(home, language)),
                         ("the articles' reading lists", self._article_feeds(language)),
+                        ("the tested areas", options["history"] and self._tested_areas(home, language)),
                     )
                 added.update((name, None) for name, done in steps if done and not fresh)
         if fresh:
@@ -133,6 +144,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 "Example content already there: " + (f"added {' and '.join(added)}." if added else "left as it is.")
             )
+        if options["history"]:
+            if VariantStats.objects.exists():
+                self.stdout.write("Results already there: no history added.")
+            else:
+                events = seed_history(home)
+                self.stdout.write(self.style.SUCCESS(f"Seeded 30 days of visits: {events} events through the ingest."))
 
     def _editor(self) -> None:
         user_model = get_user_model()
@@ -277,6 +294,33 @@ class Command(BaseCommand):
         if slot is None or slot.get_plugins(language).exists():
             return False
         add_plugin(slot, "RecommendedPagesPlugin", language, title=content.READ_NEXT[language], limit=5)
+        slot.clear_cache(language)
+        return True
+
+    def _tested_areas(self, home: Page, language: str) -> bool:
+        """Under today's picks, unless there: the weekend teaser (optimize, 20 % held out) and the newsletter
+        sign-up (an experiment judged on sign-ups); ``True`` if added."""
+        slot = _placeholders(home, language)["content"]
+        if TailoredArea.objects.filter(placeholder=slot, tailored_settings__strategy="optimize").exists():
+            return False
+        teaser = api.add_area(
+            slot, language, strategy="optimize", label=content.TEASER_LABEL[language], holdout_percent=20
+        )
+        for label, body in content.TEASERS[language]:
+            add_plugin(slot, "TextPlugin", language, target=api.add_variant(teaser, label=label), body=body)
+        fallback = api.add_variant(teaser, label=content.EVERYONE_ELSE[language], fallback=True)
+        add_plugin(slot, "TextPlugin", language, target=fallback, body=content.TEASER_FALLBACK[language])
+        newsletter = api.add_area(
+            slot,
+            language,
+            strategy="experiment",
+            label=content.NEWSLETTER_LABEL[language],
+            goal=content.NEWSLETTER_GOAL,
+        )
+        for label, body in content.NEWSLETTER[language]:
+            add_plugin(slot, "TextPlugin", language, target=api.add_variant(newsletter, label=label), body=body)
+        fallback = api.add_variant(newsletter, label=content.EVERYONE_ELSE[language], fallback=True)
+        add_plugin(slot, "TextPlugin", language, target=fallback, body=content.NEWSLETTER[language][0][1])
         slot.clear_cache(language)
         return True
 
