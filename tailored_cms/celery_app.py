@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from .tasks import BEAT_SCHEDULE, BULK_QUEUE, FRESH_QUEUE, TASK_ROUTES
 
@@ -28,7 +28,12 @@ def add_beat_schedule(sender: Celery, **kwargs: Any) -> None:
     sender.conf.beat_schedule = {**BEAT_SCHEDULE, **(sender.conf.beat_schedule or {})}
     sender.conf.task_routes = [*_routers(sender.conf.task_routes), TASK_ROUTES]
     if not sender.conf.task_queues:
-        sender.conf.task_queues = [Queue(name) for name in (sender.conf.task_default_queue, FRESH_QUEUE, BULK_QUEUE)]
+        default = sender.conf.task_default_queue
+        exchange = sender.conf.task_default_exchange or default
+        sender.conf.task_queues = [
+            Queue(default, Exchange(exchange), routing_key=sender.conf.task_default_routing_key or default),
+            *(Queue(name, Exchange(name), routing_key=name) for name in (FRESH_QUEUE, BULK_QUEUE)),
+        ]
 
 
 def _routers(routes: Any) -> list[Any]:

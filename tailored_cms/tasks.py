@@ -20,7 +20,14 @@ from typing import Any
 from celery.schedules import crontab
 
 from .results.tasks import OPTIMIZE_TASK, refresh_allocations
-from .rules.tasks import RECOMPUTE_SEGMENTS_TASK, RECOMPUTE_TASK, recompute_all, recompute_segments_task
+from .rules.tasks import (
+    CHUNK_TASK,
+    RECOMPUTE_SEGMENTS_TASK,
+    RECOMPUTE_TASK,
+    recompute_all,
+    recompute_chunk,
+    recompute_segments_task,
+)
 from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
 from .visitors.tasks import IMPORT_TASK, import_traits_task
 
@@ -33,6 +40,7 @@ __all__ = [
     "ingest_events",
     "purge_expired",
     "recompute_all",
+    "recompute_chunk",
     "recompute_segments_task",
     "refresh_allocations",
 ]
@@ -45,6 +53,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     INGEST_TASK: {"queue": FRESH_QUEUE},
     RECOMPUTE_TASK: {"queue": BULK_QUEUE},
     RECOMPUTE_SEGMENTS_TASK: {"queue": BULK_QUEUE},
+    CHUNK_TASK: {"queue": BULK_QUEUE},
     OPTIMIZE_TASK: {"queue": BULK_QUEUE},
     PURGE_TASK: {"queue": BULK_QUEUE},
     IMPORT_TASK: {"queue": BULK_QUEUE},

@@ -21,7 +21,11 @@ def documented_routes() -> dict[str, str]:
 
 
 def routed_queue(celery: Celery, name: str) -> str:
-    return celery.amqp.router.route({}, name)["queue"].name
+    """The queue a message of task ``name`` lands in: its routing key (the queue's name is not enough: a queue
+    bound with another routing key would receive nothing)."""
+    queue = celery.amqp.router.route({}, name)["queue"]
+    assert queue.routing_key == queue.name
+    return queue.name
 
 
 def test_every_task_goes_to_the_queue_the_deployment_docs_name():

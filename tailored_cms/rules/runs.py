@@ -1,0 +1,243 @@
+"""A recompute across Celery workers: its chunks of visitors are tasks any worker takes; its progress is in Redis.
+
+``start_run`` (the ``recompute_all`` and ``recompute_segments`` tasks, ``tailored_recompute --workers``) takes the
+recompute lock, does what comes before the chunks (``recompute.begin``), cuts the visitors into chunks of
+``RECOMPUTE_CHUNK`` by id and sends one ``recompute_chunk`` task per chunk (queue ``tailored_bulk``). Each chunk is
+``recompute.recompute_range``: one transaction that writes the difference with the memberships it reads. Chunks
+are acknowledged when done (``acks_late``): a chunk whose worker died is redone, writes the same memberships, and
+``recompute_chunk_done.lua`` counts it once. The chunk that completes the run writes the sizes
+(``recompute.finish``) and releases the lock.
+
+So two worker processes take about half the time of one, and a worker that consumes both queues takes an ingest
+between two chunks: freshness never waits for a whole recompute.
+
+A run's state is a Redis hash under ``<prefix>:recompute:run:<id>`` (``<prefix>:recompute:current`` names the
+latest run): what ``progress`` reads for ``tailored_recompute`` and the admin, whichever workers do the chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+from django.utils import timezone
+
+from .. import connection, redis_scripts
+from ..conf import tailored_settings
+from ..visitors.models import Visitor
+from .evaluation import Plan, load_plans
+from .models import Segment
+from .recompute import (
+    LOCK_SECONDS,
+    Lock,
+    RecomputeRunning,
+    RecomputeSummary,
+    begin,
+    chunk_bounds,
+    finish,
+    recompute_range,
+    redis_client,
+    target_plans,
+    targets_of,
+)
+
+__all__ = ["Chunk", "RunProgress", "progress", "run_chunk", "start_run", "wait_for_run"]
+
+logger = logging.getLogger(__name__)
+
+# A run's state outlives its last chunk by this long (and a lock a killed worker left behind expires as soon).
+RUN_SECONDS = LOCK_SECONDS
+COUNTED = ("visitors", "joins", "leaves", "changed", "snapshots")
+
+_DONE_LUA = redis_scripts.load("recompute_chunk_done")
+
+
+@dataclass
+class RunProgress:
+    """Where a run is: chunks done of all, visitors evaluated of those there were when it started, what it did."""
+
+    run: str
+    segments: int
+    chunks: int
+    chunks_done: int
+    visitors_total: int
+    visitors: int
+    joins: int
+    leaves: int
+    changed: int
+    snapshots: int
+    seconds: float
+    finished: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "seconds": round(self.seconds, 3)}
+
+    def summary(self) -> RecomputeSummary:
+        return RecomputeSummary(
+            self.segments, self.visitors, self.joins, self.leaves, self.changed, self.snapshots, self.seconds
+        )
+
+
+def _key(run: str) -> str:
+    return connection.key("recompute", "run", run)
+
+
+def _done_key(run: str) -> str:
+    return connection.key("recompute", "run", run, "done")
+
+
+def _current_key() -> str:
+    return connection.key("recompute", "current")
+
+
+Chunk = tuple[str, int, str | None, str | None]  # run, index, after, upto: ``run_chunk``'s arguments
+
+
+def start_run(
+    segments: Iterable[str | Segment] | None = None,
+    *,
+    send: Callable[[Chunk], object],
+    chunk_size: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Start recomputing ``segments`` (slugs or ``Segment``s; all if None) across the workers, ``send`` giving
+    each chunk to them (``tasks.start_recompute`` sends the ``recompute_chunk`` task); returns the run's id.
+    Raises ``RecomputeRunning`` while another recompute holds the lock, ``Segment.DoesNotExist`` naming unknown
+    slugs, ``redis.RedisError`` when Redis can't be reached. Cost: a query per chunk to cut them, one message each.
+    """
+    client = redis_client()
+    now = now or timezone.now()
+    everything = load_plans()
+    wanted = None if segments is None else [s if isinstance(s, str) else s.slug for s in segments]
+    targets = targets_of(everything, wanted)
+    plans = target_plans(everything, targets)
+    lock = Lock(client)
+    if not lock.acquire():
+        raise RecomputeRunning("A segment recompute is already running.")
+    run = uuid.uuid4().hex
+    summary = RecomputeSummary(segments=len(plans.computed))
+    try:
+        begin(targets, everything, now, summary)
+        bounds = list(chunk_bounds(chunk_size or tailored_settings.RECOMPUTE_CHUNK)) if plans.computed else []
+        state = {
+            "segments": json.dumps(wanted),
+            "segments_count": summary.segments,
+            "now": now.isoformat(),
+            "token": lock.token,
+            "chunks": len(bounds),
+            "visitors_total": Visitor.objects.count() if bounds else 0,
+            "started": time.time(),
+            **{name: getattr(summary, name) for name in COUNTED},
+        }
+        pipeline = client.pipeline()
+        pipeline.hset(_key(run), mapping=state)  # type: ignore[arg-type]  # the stubs want one type of value
+        pipeline.expire(_key(run), RUN_SECONDS)
+        pipeline.set(_current_key(), run, ex=RUN_SECONDS)
+        pipeline.execute()
+    except BaseException:
+        Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(recompute_started_at=None)
+        lock.release()
+        raise
+    if not bounds:
+        _finish(client, run, lock.token, targets, now)
+    for index, (after, upto) in enumerate(bounds):
+        send((run, index, _id(after), _id(upto)))
+    return run
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def run_chunk(run: str, index: int, after: str | None, upto: str | None) -> dict[str, Any]:
+    """Recompute chunk ``index`` of ``run`` (visitors with ``after < id <= upto``); the last one done finishes the
+    run. Redone, it writes the same memberships and counts nothing twice."""
+    client = redis_client()
+    state = _decoded(client.hgetall(_key(run)))
+    if not state or "finished" in state:
+        return {"skipped": "the run is over"}
+    wanted = json.loads(state["segments"])
+    now = datetime.fromisoformat(state["now"])
+    everything = load_plans()
+    # Segments deleted since the run started are left out; the others are computed as the run started them.
+    targets = [plan for plan in everything.plans if wanted is None or plan.slug in wanted]
+    summary = RecomputeSummary()
+    recompute_range(after, upto, target_plans(everything, targets), now, summary, complete=wanted is None)
+    counts = [value for name in COUNTED for value in (name, getattr(summary, name))]
+    done = int(client.eval(_DONE_LUA, 2, _key(run), _done_key(run), index, RUN_SECONDS, *counts))
+    Lock(client, state["token"]).extend()
+    if done >= int(state["chunks"]):
+        _finish(client, run, state["token"], targets, now)
+    return {"run": run, "chunk": index, **summary.as_dict()}
+
+
+def _decoded(raw: Any) -> dict[str, str]:
+    return {key.decode(): value.decode() for key, value in raw.items()}
+
+
+def _finish(client: redis.Redis, run: str, token: str, targets: list[Plan], now: datetime) -> None:
+    """Sizes and times of ``targets``, the run marked finished, the lock released. Done again, the same."""
+    finish(targets, now)
+    client.hset(_key(run), "finished", time.time())
+    Lock(client, token).release()
+    found = progress(run, client=client)
+    logger.info("Recomputed segments across workers: %s", found.summary() if found else run)
+
+
+def progress(run: str | None = None, *, client: redis.Redis | None = None) -> RunProgress | None:
+    """Where ``run`` (the latest if None) is, or None if Redis doesn't know it (expired, never started)."""
+    client = client or redis_client()
+    if run is None:
+        current = client.get(_current_key())
+        if current is None:
+            return None
+        run = current.decode() if isinstance(current, bytes) else str(current)
+    pipeline = client.pipeline()
+    pipeline.hgetall(_key(run))
+    pipeline.scard(_done_key(run))
+    raw, done = pipeline.execute()
+    if not raw:
+        return None
+    state = _decoded(raw)
+    started = float(state["started"])
+    finished = "finished" in state
+    return RunProgress(
+        run=run,
+        segments=int(state["segments_count"]),
+        chunks=int(state["chunks"]),
+        chunks_done=int(done),
+        visitors_total=int(state["visitors_total"]),
+        visitors=int(state["visitors"]),
+        joins=int(state["joins"]),
+        leaves=int(state["leaves"]),
+        changed=int(state["changed"]),
+        snapshots=int(state["snapshots"]),
+        seconds=(float(state["finished"]) if finished else time.time()) - started,
+        finished=finished,
+    )
+
+
+def wait_for_run(
+    run: str, *, report: Callable[[RunProgress], None] | None = None, poll: float = 0.2, timeout: float | None = None
+) -> RunProgress:
+    """Block until ``run`` is finished, calling ``report`` with its progress at every ``poll``; raises
+    ``TimeoutError`` after ``timeout`` seconds, ``LookupError`` when Redis forgets the run."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        found = progress(run)
+        if found is None:
+            raise LookupError(f"Recompute {run} is not known (any more).")
+        if report is not None:
+            report(found)
+        if found.finished:
+            return found
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"Recompute {run} did not finish within {timeout} s.")
+        time.sleep(poll)
