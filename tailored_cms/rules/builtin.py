@@ -79,6 +79,7 @@ class TopicViews(BehaviouralRule):
     still retained (``RETENTION_DAYS``)."""
 
     name = "topic_views"
+    changes_tracked = True
     label = _("Viewed pages about a topic")
     description = _("At least `min` views of pages tagged `topic` within the last `days` days.")
     params = {
@@ -108,6 +109,7 @@ class EventCount(BehaviouralRule):
     site's custom events (``window.tailored.track("signup")``, ``data-tailored-track``)."""
 
     name = "event_count"
+    changes_tracked = True
     label = _("Sent an event")
     description = _("At least `min` events named `name` (a click, a signup…) within the last `days` days.")
     params = {
@@ -134,6 +136,7 @@ class EventCount(BehaviouralRule):
 @register
 class VisitCount(BehaviouralRule):
     name = "visit_count"
+    changes_tracked = True
     label = _("Number of visits")
     description = _("Between `min` and `max` visits (both included; either may be omitted).")
     params = {
@@ -162,6 +165,7 @@ class VisitCount(BehaviouralRule):
 @register
 class DaysSinceLastVisit(BehaviouralRule):
     name = "days_since_last_visit"
+    changes_tracked = True
     label = _("Days since the last visit")
     description = _(
         "The visitor was last seen between `min` and `max` calendar days ago (both included; 0 is today, 1 "
@@ -200,6 +204,7 @@ class DaysSinceLastVisit(BehaviouralRule):
 @register
 class FollowsTopic(BehaviouralRule):
     name = "follows_topic"
+    changes_tracked = True
     label = _("Follows a topic")
     description = _("The visitor chose to follow `topic` (customization).")
     params = {"topic": Param(str, max_length=50, help=_("topic slug"), label=_("Topic"), refers_to="topic")}
@@ -220,6 +225,7 @@ class FollowsTopic(BehaviouralRule):
 @register
 class LoggedIn(BehaviouralRule):
     name = "logged_in"
+    changes_tracked = True
     label = _("Logged in")
     description = _("The visitor has a user account on the site (`is`: true) or not (`is`: false).")
     params = {"is": Param(bool, label=_("Logged in"))}

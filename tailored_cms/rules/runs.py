@@ -11,12 +11,20 @@ are acknowledged when done (``acks_late``): a chunk whose worker died is redone,
 So two worker processes take about half the time of one, and a worker that consumes both queues takes an ingest
 between two chunks: freshness never waits for a whole recompute.
 
+The scheduled run (``changes_only``) re-evaluates only what can have changed since the last run that covered
+every segment, on the same day: segments whose definition changed, or with a rule whose inputs aren't tracked
+(``BehaviouralRule.changes_tracked``), are recomputed for everyone; the others only for the visitors the ingest
+touched since (``mark_changed``: a Redis set) or whose row was saved since (choices, login, traits:
+``updated_at``). A new day moves the rules' time windows: its first run recomputes everything, as does a run
+that finds no record of the last one (``<prefix>:recompute:last``, which Redis may have lost).
+
 A run's state is a Redis hash under ``<prefix>:recompute:run:<id>`` (``<prefix>:recompute:current`` names the
 latest run): what ``progress`` reads for ``tailored_recompute`` and the admin, whichever workers do the chunks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -32,7 +40,7 @@ from django.utils import timezone
 from .. import connection, redis_scripts
 from ..conf import tailored_settings
 from ..visitors.models import Visitor
-from .evaluation import Plan, load_plans
+from .evaluation import Plan, Plans, load_plans
 from .models import Segment
 from .recompute import (
     LOCK_SECONDS,
@@ -43,12 +51,14 @@ from .recompute import (
     chunk_bounds,
     finish,
     recompute_range,
+    recompute_visitors,
     redis_client,
     target_plans,
     targets_of,
 )
+from .registry import BehaviouralRule, _registry
 
-__all__ = ["Chunk", "RunProgress", "progress", "run_chunk", "start_run", "wait_for_run"]
+__all__ = ["Chunk", "RunProgress", "mark_changed", "progress", "run_chunk", "start_run", "wait_for_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +107,78 @@ def _current_key() -> str:
     return connection.key("recompute", "current")
 
 
-Chunk = tuple[str, int, str | None, str | None]  # run, index, after, upto: ``run_chunk``'s arguments
+def _changed_key() -> str:
+    return connection.key("recompute", "changed")
+
+
+def _last_key() -> str:
+    return connection.key("recompute", "last")
+
+
+def mark_changed(visitor_ids: Iterable[str]) -> None:
+    """Visitors whose counters or activity changed (the ingest's): the next scheduled run re-evaluates them. One
+    round trip; never raises (a lost mark is caught up by the day's first run, which recomputes everyone)."""
+    ids = list(visitor_ids)
+    if not ids:
+        return
+    try:
+        redis_client().sadd(_changed_key(), *ids)
+    except redis.RedisError as exc:
+        logger.warning("Could not mark %d visitors for the next recompute: %s", len(ids), exc)
+
+
+def _definition(plan: Plan) -> str:
+    """What a segment's memberships follow from: a change means it is recomputed for everyone."""
+    text = json.dumps([plan.enabled, plan.request_time, plan.tree], sort_keys=True)
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _untracked(plan: Plan, everything: Plans) -> bool:
+    """A computed segment with a rule whose inputs no mark follows (``changes_tracked`` False)."""
+    rules = (_registry.get(everything.leaves[key].get("rule", "")) for key in plan.leaf_keys)
+    return plan.computed and not all(isinstance(rule, BehaviouralRule) and rule.changes_tracked for rule in rules)
+
+
+def _changes(client: redis.Redis, everything: Plans, now: datetime) -> tuple[list[Plan], list[str]] | None:
+    """(segments to recompute for everyone, visitors to re-evaluate for every segment) since the last run, or None
+    when everything is to be recomputed (no record of the last run, or it was another day). Takes the marks."""
+    raw = client.get(_last_key())
+    last = json.loads(raw) if raw else None
+    if last is None or last["day"] != timezone.localdate(now).isoformat():
+        return None
+    whole = [
+        plan
+        for plan in everything.plans
+        if _definition(plan) != last["definitions"].get(plan.slug) or _untracked(plan, everything)
+    ]
+    pipeline = client.pipeline()  # MULTI: marks added meanwhile wait for the next run
+    pipeline.smembers(_changed_key())
+    pipeline.delete(_changed_key())
+    marked, _deleted = pipeline.execute()
+    saved = Visitor.objects.filter(updated_at__gte=datetime.fromisoformat(last["started"])).values_list("pk", flat=True)
+    ids = {value.decode() if isinstance(value, bytes) else str(value) for value in marked}
+    ids.update(str(pk) for pk in saved)
+    return whole, sorted(ids)
+
+
+def _remember(client: redis.Redis, wanted: list[str] | None, now: datetime) -> None:
+    """Record a finished run for the next scheduled one: every segment's definition (``wanted`` None), or those of
+    ``wanted`` in the record there is."""
+    everything = load_plans()
+    definitions = {plan.slug: _definition(plan) for plan in everything.plans}
+    if wanted is None:
+        record = {"day": timezone.localdate(now).isoformat(), "started": now.isoformat(), "definitions": definitions}
+    else:
+        raw = client.get(_last_key())
+        if not raw:
+            return
+        record = json.loads(raw)
+        record["definitions"].update({slug: definitions[slug] for slug in wanted if slug in definitions})
+    client.set(_last_key(), json.dumps(record))
+
+
+# run, index, after, upto, ids: ``run_chunk``'s arguments (a range of visitors, or the ids of some)
+Chunk = tuple[str, int, str | None, str | None, list[str] | None]
 
 
 def start_run(
@@ -106,33 +187,51 @@ def start_run(
     send: Callable[[Chunk], object],
     chunk_size: int | None = None,
     now: datetime | None = None,
+    changes_only: bool = False,
 ) -> str:
     """Start recomputing ``segments`` (slugs or ``Segment``s; all if None) across the workers, ``send`` giving
     each chunk to them (``tasks.start_recompute`` sends the ``recompute_chunk`` task); returns the run's id.
+    ``changes_only`` (all segments only): only what can have changed since the last run (see above).
     Raises ``RecomputeRunning`` while another recompute holds the lock, ``Segment.DoesNotExist`` naming unknown
     slugs, ``redis.RedisError`` when Redis can't be reached. Cost: a query per chunk to cut them, one message each.
     """
     client = redis_client()
     now = now or timezone.now()
+    size = chunk_size or tailored_settings.RECOMPUTE_CHUNK
     everything = load_plans()
     wanted = None if segments is None else [s if isinstance(s, str) else s.slug for s in segments]
     targets = targets_of(everything, wanted)
-    plans = target_plans(everything, targets)
     lock = Lock(client)
     if not lock.acquire():
         raise RecomputeRunning("A segment recompute is already running.")
     run = uuid.uuid4().hex
-    summary = RecomputeSummary(segments=len(plans.computed))
     try:
+        changes = _changes(client, everything, now) if changes_only and wanted is None else None
+        ids: list[str] = []
+        if changes is None:
+            whole, ranged = targets, wanted
+            if wanted is None:
+                client.delete(_changed_key())  # everyone is re-evaluated
+        else:
+            whole, ids = changes
+            ranged = [plan.slug for plan in whole]
+        plans = target_plans(everything, whole)
+        summary = RecomputeSummary(segments=len(target_plans(everything, targets).computed))
         begin(targets, everything, now, summary)
-        bounds = list(chunk_bounds(chunk_size or tailored_settings.RECOMPUTE_CHUNK)) if plans.computed else []
+        bounds = list(chunk_bounds(size)) if plans.computed else []
+        chunks: list[Chunk] = [(run, index, _id(after), _id(upto), None) for index, (after, upto) in enumerate(bounds)]
+        chunks += [
+            (run, len(chunks) + n, None, None, ids[start : start + size])
+            for n, start in enumerate(range(0, len(ids), size))
+        ]
         state = {
             "segments": json.dumps(wanted),
+            "ranged": json.dumps(ranged),
             "segments_count": summary.segments,
             "now": now.isoformat(),
             "token": lock.token,
-            "chunks": len(bounds),
-            "visitors_total": Visitor.objects.count() if bounds else 0,
+            "chunks": len(chunks),
+            "visitors_total": (Visitor.objects.count() if bounds else 0) + len(ids),
             "started": time.time(),
             **{name: getattr(summary, name) for name in COUNTED},
         }
@@ -145,10 +244,10 @@ def start_run(
         Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(recompute_started_at=None)
         lock.release()
         raise
-    if not bounds:
-        _finish(client, run, lock.token, targets, now)
-    for index, (after, upto) in enumerate(bounds):
-        send((run, index, _id(after), _id(upto)))
+    if not chunks:
+        _finish(client, run, lock.token, wanted, targets, now)
+    for chunk in chunks:
+        send(chunk)
     return run
 
 
@@ -156,25 +255,33 @@ def _id(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def run_chunk(run: str, index: int, after: str | None, upto: str | None) -> dict[str, Any]:
-    """Recompute chunk ``index`` of ``run`` (visitors with ``after < id <= upto``); the last one done finishes the
-    run. Redone, it writes the same memberships and counts nothing twice."""
+def run_chunk(
+    run: str, index: int, after: str | None, upto: str | None, ids: list[str] | None = None
+) -> dict[str, Any]:
+    """Recompute chunk ``index`` of ``run``: the visitors with ``after < id <= upto`` for the run's segments, or
+    those of ``ids`` for every segment. The last one done finishes the run. Redone, it writes the same memberships
+    and counts nothing twice."""
     client = redis_client()
     state = _decoded(client.hgetall(_key(run)))
     if not state or "finished" in state:
         return {"skipped": "the run is over"}
-    wanted = json.loads(state["segments"])
+    wanted, ranged = json.loads(state["segments"]), json.loads(state["ranged"])
     now = datetime.fromisoformat(state["now"])
-    everything = load_plans()
-    # Segments deleted since the run started are left out; the others are computed as the run started them.
-    targets = [plan for plan in everything.plans if wanted is None or plan.slug in wanted]
-    summary = RecomputeSummary()
-    recompute_range(after, upto, target_plans(everything, targets), now, summary, complete=wanted is None)
+    if ids is not None:
+        summary = recompute_visitors(ids, now=now)
+    else:
+        everything = load_plans()
+        # Segments deleted since the run started are left out; the others are computed as the run started them.
+        chosen = [plan for plan in everything.plans if ranged is None or plan.slug in ranged]
+        summary = RecomputeSummary()
+        recompute_range(after, upto, target_plans(everything, chosen), now, summary, complete=ranged is None)
     counts = [value for name in COUNTED for value in (name, getattr(summary, name))]
     done = int(client.eval(_DONE_LUA, 2, _key(run), _done_key(run), index, RUN_SECONDS, *counts))
     Lock(client, state["token"]).extend()
     if done >= int(state["chunks"]):
-        _finish(client, run, state["token"], targets, now)
+        everything = load_plans()
+        targets = [plan for plan in everything.plans if wanted is None or plan.slug in wanted]
+        _finish(client, run, state["token"], wanted, targets, now)
     return {"run": run, "chunk": index, **summary.as_dict()}
 
 
@@ -182,9 +289,13 @@ def _decoded(raw: Any) -> dict[str, str]:
     return {key.decode(): value.decode() for key, value in raw.items()}
 
 
-def _finish(client: redis.Redis, run: str, token: str, targets: list[Plan], now: datetime) -> None:
-    """Sizes and times of ``targets``, the run marked finished, the lock released. Done again, the same."""
+def _finish(
+    client: redis.Redis, run: str, token: str, wanted: list[str] | None, targets: list[Plan], now: datetime
+) -> None:
+    """Sizes and times of ``targets``, the run recorded for the next one and marked finished, the lock released.
+    Done again, the same."""
     finish(targets, now)
+    _remember(client, wanted, now)
     client.hset(_key(run), "finished", time.time())
     Lock(client, token).release()
     found = progress(run, client=client)

@@ -29,14 +29,15 @@ RETRY_SECONDS = 30
 
 @shared_task(name=RECOMPUTE_TASK, bind=True, ignore_result=True)
 def recompute_all(self: Any) -> dict[str, Any]:
-    """Recompute every segment (beat runs this): time windows move, definitions change. Sends the run's chunks to
-    the workers and returns its progress so far; skipped while another recompute runs."""
+    """Recompute what can have changed in every segment (beat runs this): visitors changed, definitions changed,
+    a new day's time windows (``runs``). Sends the run's chunks to the workers and returns its progress so far;
+    skipped while another recompute runs."""
     # Imported here: importing a task module must not load models (it is imported before Django is set up).
     from .recompute import RecomputeRunning
     from .runs import progress
 
     try:
-        run = start_recompute(app=self.app)
+        run = start_recompute(app=self.app, changes_only=True)
     except RecomputeRunning:
         return {"skipped": "another recompute is running"}
     found = progress(run)
@@ -65,11 +66,13 @@ def recompute_segments_task(self: Any, slugs: list[str]) -> dict[str, Any]:
 # Acknowledged when done, and given back when its worker process dies: a chunk is redone rather than lost
 # (redone, it writes the same memberships; runs.py).
 @shared_task(name=CHUNK_TASK, ignore_result=True, acks_late=True, reject_on_worker_lost=True)
-def recompute_chunk(run: str, index: int, after: str | None, upto: str | None) -> dict[str, Any]:
+def recompute_chunk(
+    run: str, index: int, after: str | None, upto: str | None, ids: list[str] | None = None
+) -> dict[str, Any]:
     """One chunk of visitors of a recompute across workers (``runs.start_run`` sends them)."""
     from .runs import run_chunk  # imported here: importing a task module must not load models
 
-    return run_chunk(run, index, after, upto)
+    return run_chunk(run, index, after, upto, ids)
 
 
 def start_recompute(segments: Any = None, *, app: Any = None, **options: Any) -> str:

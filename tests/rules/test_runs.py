@@ -3,14 +3,20 @@ gives; a chunk redone after its worker died changes nothing and is counted once;
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from tailored_cms import api
 from tailored_cms.rules import recompute as recompute_module
 from tailored_cms.rules.models import Membership, Segment
 from tailored_cms.rules.recompute import RecomputeRunning, recompute_lock, recompute_segments
-from tailored_cms.rules.runs import Chunk, progress, run_chunk, start_run
-from tailored_cms.rules.tasks import recompute_all, recompute_chunk
+from tailored_cms.rules.runs import Chunk, RunProgress, progress, run_chunk, start_run
+from tailored_cms.rules.tasks import recompute_all, recompute_chunk, start_recompute
+from tailored_cms.signals import visitors_touched
+from tailored_cms.visitors.models import Visitor
 
 from .conftest import NOW
 
@@ -103,3 +109,67 @@ def test_a_run_holds_the_lock_until_its_last_chunk(visitors):
     with recompute_lock():  # released
         pass
     assert progress(run).finished  # type: ignore[union-attr]
+
+
+def scheduled_run() -> RunProgress:
+    """What beat's run does (changes only), here and now; its progress when done. (Now: the visitors' rows were
+    saved now, not at the fixtures' NOW.)"""
+    done = progress(start_recompute(changes_only=True))
+    assert done is not None and done.finished
+    return done
+
+
+def full_memberships() -> set[tuple[str, str, str]]:
+    """The memberships a full recompute gives, the stored ones left as they were."""
+    with transaction.atomic():
+        kept = current()
+        recompute_segments(lock=False)
+        found = current()
+        transaction.set_rollback(True)
+    assert current() == kept
+    return found
+
+
+def test_a_scheduled_run_with_nothing_changed_evaluates_nobody(visitors, eager):
+    first = scheduled_run()  # no record of a last run: everything
+    assert (first.visitors, first.joins) == (23, clean_joins := first.joins) and clean_joins > 0
+    again = scheduled_run()
+    assert (again.chunks, again.visitors, again.joins, again.leaves) == (0, 0, 0, 0)
+    assert current() == full_memberships()
+    assert not Segment.objects.filter(computed_at=None).exists()
+
+
+def test_a_scheduled_run_re_evaluates_the_visitors_changed_since_the_last(visitors, eager):
+    scheduled_run()
+    # The ingest's activity (written without Visitor.save(), announced: marked), a choice saved: those two only.
+    regular, follower = Visitor.objects.filter(visits__lt=2)[:2]
+    Visitor.objects.filter(pk=regular.pk).update(visits=5)
+    visitors_touched.send(sender=__name__, visitor_ids=frozenset({str(regular.pk)}))
+    follower.topics = ["sports"]
+    follower.save()
+    run = scheduled_run()
+    assert run.visitors == 2
+    assert current() == full_memberships()
+    assert (str(regular.pk), "returning", "None") in current()
+
+
+def test_a_segment_whose_definition_changed_is_recomputed_whole(visitors, eager):
+    scheduled_run()
+    Segment.objects.filter(slug="returning").update(rules={"rule": "visit_count", "min": 3})  # no signal sent
+    run = scheduled_run()
+    assert (run.visitors, run.chunks) == (23, 1) and run.leaves > 0
+    assert current() == full_memberships()
+    assert scheduled_run().visitors == 0
+
+
+def test_a_rule_whose_inputs_are_not_tracked_is_recomputed_at_every_run(visitors, eager):
+    api.create_segment("staff", rules={"rule": "in_group", "group": "staff"})
+    scheduled_run()
+    assert scheduled_run().visitors == 23
+
+
+def test_a_new_days_first_run_recomputes_everything(visitors, eager):
+    scheduled_run()
+    Membership.objects.all().delete()  # what moved windows would change, for every visitor
+    run = progress(start_recompute(changes_only=True, now=timezone.now() + timedelta(days=1)))
+    assert run is not None and run.visitors == 23 and run.joins > 0
