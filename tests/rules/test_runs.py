@@ -3,10 +3,13 @@ gives; a chunk redone after its worker died changes nothing and is counted once;
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from tailored_cms import api
@@ -173,3 +176,28 @@ def test_a_new_days_first_run_recomputes_everything(visitors, eager):
     Membership.objects.all().delete()  # what moved windows would change, for every visitor
     run = progress(start_recompute(changes_only=True, now=timezone.now() + timedelta(days=1)))
     assert run is not None and run.visitors == 23 and run.joins > 0
+
+
+def test_tailored_recompute_across_the_workers_follows_their_progress(visitors, eager):
+    out = io.StringIO()
+    call_command("tailored_recompute", "--workers", "--chunk", "5", "--progress", stdout=out)
+    text = out.getvalue()
+    assert "23/23 visitors" in text
+    assert "Recomputed 3 segments: visitors 23, joins " in text
+    assert progress().finished  # type: ignore[union-attr]
+
+
+def test_the_segment_list_says_how_far_a_running_recompute_is(visitors, admin_client):
+    sent: list[Chunk] = []
+    start_run(send=sent.append, chunk_size=5)
+    for chunk in sent[:2]:
+        run_chunk(*chunk)
+    changelist = reverse("admin:tailored_cms_segment_changelist")
+    messages = [str(m) for m in admin_client.get(changelist).context["messages"]]
+    assert messages == [
+        "A segment recompute is running: 43% done (10 of 23 visitors, 2 of 5 chunks, shared by the Celery "
+        "workers). Reload this page to follow it."
+    ]
+    for chunk in sent[2:]:
+        run_chunk(*chunk)
+    assert not list(admin_client.get(changelist).context["messages"])
