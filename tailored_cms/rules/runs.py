@@ -195,6 +195,7 @@ def start_run(
     Raises ``RecomputeRunning`` while another recompute holds the lock, ``Segment.DoesNotExist`` naming unknown
     slugs, ``redis.RedisError`` when Redis can't be reached. Cost: a query per chunk to cut them, one message each.
     """
+    started = time.time()
     client = redis_client()
     now = now or timezone.now()
     size = chunk_size or tailored_settings.RECOMPUTE_CHUNK
@@ -232,7 +233,7 @@ def start_run(
             "token": lock.token,
             "chunks": len(chunks),
             "visitors_total": (Visitor.objects.count() if bounds else 0) + len(ids),
-            "started": time.time(),
+            "started": started,
             **{name: getattr(summary, name) for name in COUNTED},
         }
         pipeline = client.pipeline()
