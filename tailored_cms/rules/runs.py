@@ -8,8 +8,11 @@ are acknowledged when done (``acks_late``): a chunk whose worker died is redone,
 ``recompute_chunk_done.lua`` counts it once. The chunk that completes the run writes the sizes
 (``recompute.finish``) and releases the lock.
 
-So two worker processes take about half the time of one, and a worker that consumes both queues takes an ingest
-between two chunks: freshness never waits for a whole recompute.
+So two worker processes take about half the time of one. Freshness never waits for a whole recompute: each
+chunk first stores the events waiting in the stream (``drain``, for at most ``YIELD_SECONDS``; the stream's
+consumer group shares them with the ingest tasks), whatever queues its worker consumes. Counting on the queues
+alone would not do: a worker consuming both takes one message of each in turn, and while chunks last longer than
+beat's second, the ingest messages waiting pass their expiry and each one dropped costs the ingest its turn.
 
 The scheduled run (``changes_only``) re-evaluates only what can have changed since the last run that covered
 every segment, on the same day: segments whose definition changed, or with a rule whose inputs aren't tracked
@@ -39,6 +42,7 @@ from django.utils import timezone
 
 from .. import connection, redis_scripts
 from ..conf import tailored_settings
+from ..tracking.ingest import drain
 from ..visitors.models import Visitor
 from .evaluation import Plan, Plans, load_plans
 from .models import Segment
@@ -62,6 +66,8 @@ __all__ = ["Chunk", "RunProgress", "mark_changed", "progress", "run_chunk", "sta
 
 logger = logging.getLogger(__name__)
 
+# Before each chunk, the events waiting in the stream are stored for at most this long (s).
+YIELD_SECONDS = 1.0
 # A run's state outlives its last chunk by this long (and a lock a killed worker left behind expires as soon).
 RUN_SECONDS = LOCK_SECONDS
 COUNTED = ("visitors", "joins", "leaves", "changed", "snapshots")
@@ -268,6 +274,7 @@ def run_chunk(
         return {"skipped": "the run is over"}
     wanted, ranged = json.loads(state["segments"]), json.loads(state["ranged"])
     now = datetime.fromisoformat(state["now"])
+    drain(YIELD_SECONDS)  # freshness first: the events waiting, and their visitors' segments
     if ids is not None:
         summary = recompute_visitors(ids, now=now)
     else:

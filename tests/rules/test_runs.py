@@ -19,8 +19,10 @@ from tailored_cms.rules.recompute import RecomputeRunning, recompute_lock, recom
 from tailored_cms.rules.runs import Chunk, RunProgress, progress, run_chunk, start_run
 from tailored_cms.rules.tasks import recompute_all, recompute_chunk, start_recompute
 from tailored_cms.signals import visitors_touched
+from tailored_cms.tracking import TrackedEvent
 from tailored_cms.visitors.models import Visitor
 
+from ..tracking.conftest import add_events
 from .conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +203,18 @@ def test_the_segment_list_says_how_far_a_running_recompute_is(visitors, admin_cl
     for chunk in sent[2:]:
         run_chunk(*chunk)
     assert not list(admin_client.get(changelist).context["messages"])
+
+
+@pytest.mark.django_db(transaction=True)  # the ingest commits durably
+def test_each_chunk_first_stores_the_events_waiting_in_the_stream(visitors, tailored_redis, tagged_page):
+    """Whatever queues its worker consumes, a recompute never leaves a page view waiting longer than one chunk."""
+    sent: list[Chunk] = []
+    start_run(send=sent.append, chunk_size=10)
+    regular = Visitor.objects.filter(visits=0).first()
+    Visitor.objects.filter(pk=regular.pk).update(tracking_consent=True)
+    tagged_page("sports-1", topics=["sports"])
+    add_events(tailored_redis, [TrackedEvent.page_view(str(regular.pk), "/sports-1/", user_agent="Mozilla/5.0")])
+    run_chunk(*sent[0])
+    assert Visitor.objects.get(pk=regular.pk).visits == 1  # stored, before any ingest task ran
+    for chunk in sent[1:]:
+        run_chunk(*chunk)
