@@ -1,7 +1,9 @@
 """Segments: a full recompute of 20 segments over 100,000 visitors and 1,000,000 daily counters, against the
 per-visitor evaluation of a request-time engine (wagtail-personalisation's way: load the visitor, one query per
-rule) measured on a sample and extrapolated; the time from an event to the membership a page view sees, with
-a Celery worker (and beat) running; the time from ``api.set_traits`` to that membership; and a CRM sync of
+rule) measured on a sample and extrapolated; the same recompute across Celery worker processes (1 and 2, queue
+``tailored_bulk``), the scheduled run after it with nothing changed, and the workers' peak memory; the time from an
+event to the membership a page view sees, with a Celery worker (and beat) running, idle and during a full
+recompute on the same single process; the time from ``api.set_traits`` to that membership; and a CRM sync of
 10,000 users' traits in ten calls.
 
 ``TAILORED_BENCH_VISITORS`` sets the number of visitors (default 100,000; counters are ten per visitor). Data is
@@ -27,8 +29,13 @@ from django.utils import timezone
 from tailored_cms import api
 from tailored_cms.rules.models import Membership
 from tailored_cms.rules.recompute import recompute_segments
+from tailored_cms.rules.runs import RunProgress, progress, wait_for_run
+from tailored_cms.rules.tasks import start_recompute
+from tailored_cms.tasks import BULK_QUEUE
 from tailored_cms.tracking.models import EventCounts, TopicViews
 from tailored_cms.visitors.models import Visitor
+
+from .worker import CeleryWorker
 
 VISITORS = int(os.environ.get("TAILORED_BENCH_VISITORS", "100000"))
 TOPICS = [f"t{n}" for n in range(10)]
@@ -212,8 +219,10 @@ def baseline(definitions: dict[str, Any]) -> tuple[float, int]:
 # --- latency with a worker ---------------------------------------------------------------------------------------
 
 
-def latency() -> list[float]:
-    """Seconds from a page view appended to the stream to the visitor's stored snapshot listing the segment."""
+def latency() -> tuple[list[float], list[float]]:
+    """Seconds from a page view appended to the stream to the visitor's stored snapshot listing the segment: with
+    the worker idle, then while a full recompute (from no memberships) runs on the same worker process (events stop
+    when it ends). One worker for both: a second embedded beat in one process may never tick."""
     import redis
     from celery.contrib.testing.worker import start_worker
     from cms.api import create_page
@@ -229,21 +238,55 @@ def latency() -> list[float]:
     client = redis.Redis.from_url(os.environ["TAILORED_BENCH_REDIS_URL"])
     broker = redis.Redis.from_url(app.conf.broker_url)
     broker.flushdb()  # the private server's broker DB: the recomputes the saved segments queued are done already
-    timings = []
-    with start_worker(app, pool="solo", perform_ping_check=False, beat=True, shutdown_timeout=30):
+
+    def one_event(timings: list[float]) -> None:
+        visitor = Visitor.objects.create(id=uuid.uuid4(), tracking_consent=True)
+        TopicViews.objects.create(visitor=visitor, topic="t0", day=timezone.localdate(), count=2)
+        get_store().set(Snapshot.from_visitor(visitor))
+        key = tailored_connection.key("snap", str(visitor.pk))
+        pipeline = client.pipeline()
+        append(pipeline, [TrackedEvent.page_view(str(visitor.pk), "/bench-t0/", user_agent="Mozilla/5.0")])
+        started = time.monotonic()
+        pipeline.execute()
+        timings.append(seconds_until_in(client, key, "t0-fans", started))
+        time.sleep(0.2 + (len(timings) % 5) / 10)  # events arrive at different points of beat's second
+
+    idle: list[float] = []
+    during: list[float] = []
+    # One process for both queues (solo), reserving no task ahead, with beat: the worst case for freshness
+    # (docs/deployment.md).
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, beat=True, shutdown_timeout=30, prefetch_multiplier=1
+    ):
         time.sleep(1.5)  # beat's first ingest tick
-        for _ in range(LATENCY_EVENTS):
-            visitor = Visitor.objects.create(id=uuid.uuid4(), tracking_consent=True)
-            TopicViews.objects.create(visitor=visitor, topic="t0", day=timezone.localdate(), count=2)
-            get_store().set(Snapshot.from_visitor(visitor))
-            key = tailored_connection.key("snap", str(visitor.pk))
-            pipeline = client.pipeline()
-            append(pipeline, [TrackedEvent.page_view(str(visitor.pk), "/bench-t0/", user_agent="Mozilla/5.0")])
-            started = time.monotonic()
-            pipeline.execute()
-            timings.append(seconds_until_in(client, key, "t0-fans", started))
-            time.sleep(0.2 + (len(timings) % 5) / 10)  # events arrive at different points of beat's second
-    return timings
+        while len(idle) < LATENCY_EVENTS:
+            one_event(idle)
+        Membership.objects.all().delete()  # the recompute has its whole work to do
+        run = start_recompute()
+        while len(during) < LATENCY_EVENTS and not _finished(run):
+            one_event(during)
+        wait_for_run(run)
+    return idle, during
+
+
+def _finished(run: str) -> bool:
+    found = progress(run)
+    return found is None or found.finished
+
+
+def across_workers(processes: int) -> tuple[RunProgress, float]:
+    """A full recompute from no memberships, its chunks done by a Celery worker of ``processes`` processes on the
+    bulk queue: the run when done (timed from its start to its last chunk), and the worker's peak RSS in MB."""
+    Membership.objects.all().delete()
+    with CeleryWorker(concurrency=processes, queues=BULK_QUEUE) as worker:
+        done = wait_for_run(start_recompute(), poll=0.05)
+        return done, worker.peak_mb()
+
+
+def no_change_run() -> RunProgress:
+    """Beat's scheduled run right after a full one: nothing changed, so nothing to evaluate."""
+    with CeleryWorker(concurrency=2, queues=BULK_QUEUE):
+        return wait_for_run(start_recompute(changes_only=True), poll=0.05)
 
 
 def seconds_until_in(client: Any, key: str, segment: str, started: float) -> float:
@@ -310,6 +353,16 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def forget_queued_recomputes() -> None:
+    """Empty the private broker: saving the segments queued a recompute of each, which the rows' workers (on
+    ``tailored_bulk``) would otherwise run alongside the recomputes they measure."""
+    import redis
+
+    from tailored_cms.celery_app import app
+
+    redis.Redis.from_url(app.conf.broker_url).flushdb()
+
+
 def use_private_broker() -> None:
     """Celery's broker: DB 1 of the bench's private Redis (saving a segment queues a task; never on a shared server)."""
     from tailored_cms.celery_app import app
@@ -329,6 +382,7 @@ def run() -> list[dict[str, str]]:
     definitions = segments()
     for slug, tree in definitions.items():
         api.create_segment(slug, rules=tree)
+    forget_queued_recomputes()
     total = Visitor.objects.count()
     print(f"recompute bench: {total:,} visitors, {counters:,} counters made in {generated:.1f} s")
 
@@ -371,7 +425,50 @@ def run() -> list[dict[str, str]]:
             "how": "in-process: getrusage peak RSS",
         }
     )
-    timings = latency()
+    one, one_peak = across_workers(1)
+    two, two_peak = across_workers(2)
+    unchanged = no_change_run()
+    rows.append(
+        {
+            "figure": f"segments: full recompute across Celery workers, 1 process, {scale}",
+            "tailored": f"{one.seconds:.1f} s ({one.chunks} chunks)",
+            "baseline": "",
+            "ratio": "",
+            "target": "",
+            "how": "a Celery worker, -Q tailored_bulk --concurrency 1; tailored_recompute --workers' path",
+        }
+    )
+    rows.append(
+        {
+            "figure": "segments: full recompute across Celery workers, 2 processes",
+            "tailored": f"{two.seconds:.1f} s",
+            "baseline": f"{one.seconds:.1f} s (1 process)",
+            "ratio": f"{one.seconds / two.seconds:.2f}× faster",
+            "target": "≤ 60 s at 1,000,000 visitors",
+            "how": "a Celery worker, -Q tailored_bulk --concurrency 2",
+        }
+    )
+    rows.append(
+        {
+            "figure": "segments: scheduled run, nothing changed",
+            "tailored": f"{unchanged.seconds:.2f} s ({unchanged.visitors:,} visitors evaluated)",
+            "baseline": f"{two.seconds:.1f} s (full, 2 processes)",
+            "ratio": f"{two.seconds / max(unchanged.seconds, 0.001):.0f}× faster",
+            "target": "≤ 10 s at 1,000,000 visitors",
+            "how": "beat's task: start_recompute(changes_only=True), 2 processes",
+        }
+    )
+    rows.append(
+        {
+            "figure": "segments: peak memory of a worker process (RSS) across workers",
+            "tailored": f"{max(one_peak, two_peak):.0f} MB (1 process: {one_peak:.0f} MB, 2: {two_peak:.0f} MB)",
+            "baseline": "",
+            "ratio": "",
+            "target": "flat with the visitors",
+            "how": "/proc VmHWM of the worker's processes",
+        }
+    )
+    timings, during = latency()
     p95 = statistics.quantiles(timings, n=20)[-1]
     rows.append(
         {
@@ -381,6 +478,17 @@ def run() -> list[dict[str, str]]:
             "ratio": "",
             "target": "< 2 s",
             "how": "a Celery worker with beat, events appended to the stream",
+        }
+    )
+    p95 = statistics.quantiles(during, n=20)[-1] if len(during) > 1 else max(during, default=0.0)
+    rows.append(
+        {
+            "figure": f"segments: event → membership during a full recompute, p95 of {len(during)}",
+            "tailored": f"{p95:.2f} s (median {statistics.median(during) if during else 0:.2f} s)",
+            "baseline": "",
+            "ratio": "",
+            "target": "≤ 2 s",
+            "how": "one worker process (solo) for both queues, with beat: the chunks let the ingest in",
         }
     )
     timings = traits_latency()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The example site, working, from a fresh clone: migrate, seed, Redis, a Celery worker with beat, the server.
+# The example site, working, from a fresh clone: migrate, seed, Redis, Celery workers (one with beat), the server.
 # Ctrl-C stops everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,10 +40,14 @@ $PY manage.py migrate --noinput -v0
 $PY manage.py tailored_demo --history  # and 30 days of visits, for the results to show
 
 if [[ "${TAILORED_EAGER:-0}" != 1 ]]; then
-    .venv/bin/celery -A tailored_cms.celery_app worker -B --loglevel=WARNING --concurrency=2 \
-        --schedule var/celerybeat-schedule >var/celery.log 2>&1 &
+    # Two workers, as docs/deployment.md runs them: the ingest's queue never waits for a segment recompute.
+    .venv/bin/celery -A tailored_cms.celery_app worker -B -Q tailored_fresh,celery -n fresh@%h \
+        --loglevel=WARNING --concurrency=1 --schedule var/celerybeat-schedule >var/celery.log 2>&1 &
     pids+=($!)
-    echo "Celery: a worker with beat is running (log: var/celery.log)"
+    .venv/bin/celery -A tailored_cms.celery_app worker -Q tailored_bulk -n bulk@%h \
+        --loglevel=WARNING --concurrency=1 --prefetch-multiplier=1 >var/celery-bulk.log 2>&1 &
+    pids+=($!)
+    echo "Celery: an ingest worker with beat and a recompute worker are running (logs: var/celery*.log)"
     echo "Personalization: press Allow in the banner, read three sports articles, go back to the homepage."
 fi
 

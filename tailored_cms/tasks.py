@@ -3,8 +3,15 @@
 A site's ``app.autodiscover_tasks()`` imports ``<app>.tasks`` only, so this module imports each task module.
 Importing it loads no models, so a site's Celery module may import ``BEAT_SCHEDULE`` before Django is set up::
 
-    from tailored_cms.tasks import BEAT_SCHEDULE
+    from tailored_cms.tasks import BEAT_SCHEDULE, TASK_ROUTES
     app.conf.beat_schedule = {**BEAT_SCHEDULE, **app.conf.beat_schedule}
+    app.conf.task_routes = [app.conf.task_routes or {}, TASK_ROUTES]  # the site's routes first
+
+Two queues keep freshness from waiting for maintenance (``TASK_ROUTES``): ``tailored_fresh`` carries the ingest
+(and the re-evaluation of the visitors it touched), ``tailored_bulk`` the full segment recompute, the optimize
+areas' allocations, the retention purge, trait imports and the recommendations; an edge purge after an editor's
+change goes with the fresh. A worker consuming ``tailored_fresh`` is never behind a
+recompute; see docs/deployment.md for the workers to run.
 """
 
 from __future__ import annotations
@@ -13,15 +20,25 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from .edge.tasks import purge_edge
-from .recommendations.tasks import COMPUTE_ALL_TASK, compute_all_task, compute_touched_task
+from .edge.tasks import PURGE_EDGE_TASK, purge_edge
+from .recommendations.tasks import COMPUTE_ALL_TASK, COMPUTE_TOUCHED_TASK, compute_all_task, compute_touched_task
 from .results.tasks import OPTIMIZE_TASK, refresh_allocations
-from .rules.tasks import RECOMPUTE_TASK, recompute_all, recompute_segments_task
+from .rules.tasks import (
+    CHUNK_TASK,
+    RECOMPUTE_SEGMENTS_TASK,
+    RECOMPUTE_TASK,
+    recompute_all,
+    recompute_chunk,
+    recompute_segments_task,
+)
 from .tracking.tasks import INGEST_TASK, PURGE_TASK, ingest_events, purge_expired
-from .visitors.tasks import import_traits_task
+from .visitors.tasks import IMPORT_TASK, import_traits_task
 
 __all__ = [
     "BEAT_SCHEDULE",
+    "BULK_QUEUE",
+    "FRESH_QUEUE",
+    "TASK_ROUTES",
     "compute_all_task",
     "compute_touched_task",
     "import_traits_task",
@@ -29,9 +46,27 @@ __all__ = [
     "purge_edge",
     "purge_expired",
     "recompute_all",
+    "recompute_chunk",
     "recompute_segments_task",
     "refresh_allocations",
 ]
+
+FRESH_QUEUE = "tailored_fresh"
+BULK_QUEUE = "tailored_bulk"
+
+# Celery's task_routes: each task's queue (docs/deployment.md lists them; a test holds the two together).
+TASK_ROUTES: dict[str, dict[str, str]] = {
+    INGEST_TASK: {"queue": FRESH_QUEUE},
+    RECOMPUTE_TASK: {"queue": BULK_QUEUE},
+    RECOMPUTE_SEGMENTS_TASK: {"queue": BULK_QUEUE},
+    CHUNK_TASK: {"queue": BULK_QUEUE},
+    OPTIMIZE_TASK: {"queue": BULK_QUEUE},
+    PURGE_TASK: {"queue": BULK_QUEUE},
+    IMPORT_TASK: {"queue": BULK_QUEUE},
+    PURGE_EDGE_TASK: {"queue": FRESH_QUEUE},
+    COMPUTE_TOUCHED_TASK: {"queue": BULK_QUEUE},
+    COMPUTE_ALL_TASK: {"queue": BULK_QUEUE},
+}
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Every second; a run not started within two seconds (workers busy) is dropped, the next one catches up.

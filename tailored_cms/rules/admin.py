@@ -1,6 +1,7 @@
 """The admin of segments: the rule builder (``forms.py``), the rules in words, each segment's size (kept current
 by the incremental recompute, counted again by the full one) and how it moved over the last 30 days, when it was
-last computed and whether a recompute runs, and a "Recompute now" action that queues the Celery task."""
+last computed and whether a recompute runs (with how far the workers are), and a "Recompute now" action that
+queues the Celery task."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
@@ -21,6 +22,7 @@ from parler.admin import TranslatableAdmin
 from ..translations import NamedQuerySet, by_name
 from .forms import SegmentForm
 from .models import Segment
+from .runs import progress
 from .tasks import queue_recompute
 from .trees import describe_tree
 
@@ -83,6 +85,32 @@ class SegmentAdmin(TranslatableAdmin):
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Segment | None = None) -> dict[str, tuple[str]]:
         return {"slug": ("name",)}  # here, not as prepopulated_fields: the admin's checks know no translated field
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        self._tell_progress(request)
+        return super().changelist_view(request, extra_context)
+
+    def _tell_progress(self, request: HttpRequest) -> None:
+        """How far a running recompute is, across the workers (one Redis round trip; nothing if Redis is down)."""
+        try:
+            found = progress()
+        except Exception as exc:  # Redis down: the list still shows, without the progress
+            logger.warning("Could not read the recompute's progress: %s", exc)
+            return
+        if found is None or found.finished:
+            return
+        total = max(found.visitors_total, found.visitors)
+        text = gettext(
+            "A segment recompute is running: %(percent)s%% done (%(done)s of %(total)s visitors, %(chunks_done)s of "
+            "%(chunks)s chunks, shared by the Celery workers). Reload this page to follow it."
+        ) % {
+            "percent": int(100 * found.visitors / total) if total else 0,
+            "done": number_format(found.visitors, force_grouping=True),
+            "total": number_format(total, force_grouping=True),
+            "chunks_done": number_format(found.chunks_done, force_grouping=True),
+            "chunks": number_format(found.chunks, force_grouping=True),
+        }
+        self.message_user(request, text, messages.INFO)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Segment]:
         return super().get_queryset(request).prefetch_related("translations")

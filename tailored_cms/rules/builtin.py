@@ -79,6 +79,7 @@ class TopicViews(BehaviouralRule):
     still retained (``RETENTION_DAYS``)."""
 
     name = "topic_views"
+    changes_tracked = True
     label = _("Viewed pages about a topic")
     description = _("Has read at least so many pages about the topic, in the last so many days (left empty: ever).")
     params = {
@@ -113,6 +114,7 @@ class EventCount(BehaviouralRule):
     site's custom events (``window.tailored.track("signup")``, ``data-tailored-track``)."""
 
     name = "event_count"
+    changes_tracked = True
     label = _("Sent an event")
     description = _(
         "Has done something the site records (a click, a sign-up…) at least so many times, in the last so many days "
@@ -144,6 +146,7 @@ class EventCount(BehaviouralRule):
 @register
 class VisitCount(BehaviouralRule):
     name = "visit_count"
+    changes_tracked = True
     label = _("Number of visits")
     description = _("Has visited the site between so many and so many times (both included; either may be left empty).")
     params = {
@@ -172,6 +175,7 @@ class VisitCount(BehaviouralRule):
 @register
 class DaysSinceLastVisit(BehaviouralRule):
     name = "days_since_last_visit"
+    changes_tracked = True
     label = _("Days since the last visit")
     description = _(
         "Was last seen between so many and so many days ago (both included; 0 is today, 1 yesterday). Visitors "
@@ -210,6 +214,7 @@ class DaysSinceLastVisit(BehaviouralRule):
 @register
 class FollowsTopic(BehaviouralRule):
     name = "follows_topic"
+    changes_tracked = True
     label = _("Follows a topic")
     description = _("Chose to follow the topic in the preferences panel.")
     params = {
@@ -234,6 +239,7 @@ class FollowsTopic(BehaviouralRule):
 @register
 class LoggedIn(BehaviouralRule):
     name = "logged_in"
+    changes_tracked = True
     label = _("Logged in")
     description = _("Is signed in with a user account on the site, or is not.")
     params = {"is": Param(bool, label=_("Logged in"))}

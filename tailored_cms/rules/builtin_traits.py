@@ -178,6 +178,7 @@ class TraitRule(BehaviouralRule):
     segment comparing a trait with a value of another kind than the site stores is refused when saved."""
 
     name = "trait"
+    changes_tracked = True
     label = _("Has a trait")
     description = _(
         "What the site knows about the visitor (their plan, customer since…, set with `api.set_traits` or the "

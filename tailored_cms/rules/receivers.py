@@ -17,6 +17,7 @@ from ..signals import drain_started, traits_changed, visitors_touched
 from .active import publish_segments, republish_if_lost
 from .models import Segment
 from .recompute import recompute_visitors
+from .runs import mark_changed
 from .tasks import queue_recompute
 from .trees import iter_leaves
 
@@ -73,7 +74,8 @@ def on_segment_deleted(sender: Any, instance: Segment, **kwargs: Any) -> None:
 @receiver(visitors_touched, dispatch_uid="tailored_cms.recompute_touched_visitors")
 def on_visitors_touched(sender: Any, visitor_ids: Set[str], **kwargs: Any) -> None:
     # After the ingest's commit, in a transaction of its own: the ingest's cost and guarantees stay as they are. A
-    # failure is logged, and the next full recompute catches the visitors up.
+    # failure is logged, and the next scheduled recompute catches the visitors up (marked first).
+    mark_changed(visitor_ids)
     try:
         recompute_visitors(visitor_ids)
     except Exception:

@@ -48,7 +48,21 @@ from .evaluation import Plan, Plans, Result, Row, evaluate_range, evaluate_rows,
 from .membership import memberships_of
 from .models import Membership, Segment
 
-__all__ = ["RecomputeRunning", "RecomputeSummary", "recompute_lock", "recompute_segments", "recompute_visitors"]
+__all__ = [
+    "Lock",
+    "RecomputeRunning",
+    "RecomputeSummary",
+    "begin",
+    "chunk_bounds",
+    "finish",
+    "recompute_lock",
+    "recompute_range",
+    "recompute_segments",
+    "recompute_visitors",
+    "redis_client",
+    "target_plans",
+    "targets_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +105,7 @@ class RecomputeSummary:
 # --- the lock ----------------------------------------------------------------------------------------------------
 
 
-def _redis() -> redis.Redis:
+def redis_client() -> redis.Redis:
     return worker_redis()
 
 
@@ -99,11 +113,13 @@ _RELEASE_LUA = redis_scripts.load("lock_release")
 _EXTEND_LUA = redis_scripts.load("lock_extend")
 
 
-class _Lock:
-    def __init__(self, client: redis.Redis) -> None:
+class Lock:
+    """The recompute lock; ``token``: one acquired elsewhere (a run across workers passes it on to its chunks)."""
+
+    def __init__(self, client: redis.Redis, token: str | None = None) -> None:
         self.client = client
         self.key = connection.key("recompute", "lock")
-        self.token = uuid.uuid4().hex
+        self.token = token or uuid.uuid4().hex
 
     def acquire(self) -> bool:
         return bool(self.client.set(self.key, self.token, nx=True, ex=LOCK_SECONDS))
@@ -116,9 +132,9 @@ class _Lock:
 
 
 @contextmanager
-def recompute_lock(client: redis.Redis | None = None) -> Iterator[_Lock]:
+def recompute_lock(client: redis.Redis | None = None) -> Iterator[Lock]:
     """Hold the recompute lock for the block; raises ``RecomputeRunning`` if another process holds it."""
-    lock = _Lock(client or _redis())
+    lock = Lock(client or redis_client())
     if not lock.acquire():
         raise RecomputeRunning("A segment recompute is already running.")
     try:
@@ -209,7 +225,7 @@ def _mirror(rows: dict[str, Row], *, complete: bool, summary: RecomputeSummary) 
     held = None if complete else memberships_of(rows)
     tracked = {vid: _tracked(row, None if held is None else held.get(vid, [])) for vid, row in rows.items()}
     try:
-        summary.snapshots += get_store().update_segments(tracked, client=_redis())
+        summary.snapshots += get_store().update_segments(tracked, client=redis_client())
     except redis.RedisError as exc:
         # The DB is right; snapshots catch up when the visitor's next batch is ingested, or expire.
         logger.error("Could not update %d snapshots in Redis: %s", len(tracked), exc)
@@ -255,7 +271,7 @@ def recompute_visitors(visitor_ids: Iterable[Any], *, now: datetime | None = Non
 def _republish_if_lost(plans: Plans) -> None:
     """Publish the active segments again if Redis lost them (restarted, flushed). One round trip; never raises."""
     try:
-        client = _redis()
+        client = redis_client()
         if not client.exists(active_key()):
             publish_segments(plans, client=client)
     except redis.RedisError as exc:
@@ -270,7 +286,8 @@ def recompute_segments(
     now: datetime | None = None,
     lock: bool = True,
 ) -> RecomputeSummary:
-    """Recompute who is in ``segments`` (slugs or ``Segment``s; all if None) among all visitors.
+    """Recompute who is in ``segments`` (slugs or ``Segment``s; all if None) among all visitors, here and now
+    (``runs.start_run`` spreads the same chunks over Celery workers).
 
     Memberships of disabled segments, and of segments made only of request-time rules, end. Sizes and times
     are written to each segment. Raises ``RecomputeRunning`` when another recompute holds the lock (``lock``),
@@ -279,37 +296,23 @@ def recompute_segments(
     """
     started = time.monotonic()
     now = now or timezone.now()
-    size = max(1, chunk_size or tailored_settings.RECOMPUTE_CHUNK)
+    size = chunk_size or tailored_settings.RECOMPUTE_CHUNK
     everything = load_plans()
-    targets = _targets(everything, segments)
-    plans = Plans(targets, {key: leaf for plan in targets if plan.computed for key, leaf in _leaves(everything, plan)})
-    computed = plans.computed
-    summary = RecomputeSummary(segments=len(computed))
+    targets = targets_of(everything, segments)
+    plans = target_plans(everything, targets)
+    summary = RecomputeSummary(segments=len(plans.computed))
     with recompute_lock() if lock else _no_lock() as held:
-        Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(recompute_started_at=now)
+        begin(targets, everything, now, summary)
         try:
-            try:
-                publish_segments(everything, client=_redis())
-            except redis.RedisError as exc:  # the DB part goes on; the next run (or a saved segment) publishes
-                logger.warning("Could not publish the active segments: %s", exc)
-            idle = [plan.id for plan in targets if not plan.computed]
-            if idle:
-                summary.leaves += Membership.objects.filter(segment_id__in=idle, left_at__isnull=True).update(
-                    left_at=now
-                )
-            if computed:
+            if plans.computed:
                 total = Visitor.objects.count()
-                after: Any = None
-                while True:
-                    upto = _chunk(after, size, plans, computed, now, summary, complete=segments is None)
-                    if upto is None:
-                        break
-                    after = upto
+                for after, upto in chunk_bounds(size):
+                    recompute_range(after, upto, plans, now, summary, complete=segments is None)
                     if held is not None:
                         held.extend()
                     if progress is not None:
                         progress(min(summary.visitors, total), max(total, summary.visitors))
-            _record_sizes(targets, now)
+            finish(targets, now)
         except BaseException:
             Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(recompute_started_at=None)
             raise
@@ -318,7 +321,30 @@ def recompute_segments(
     return summary
 
 
-def _targets(everything: Plans, segments: Iterable[str | Segment] | None) -> list[Plan]:
+def begin(targets: list[Plan], everything: Plans, now: datetime, summary: RecomputeSummary) -> None:
+    """What a recompute of ``targets`` does before its chunks: mark them as recomputing, publish the active
+    segments, end the memberships of those not computed (disabled, request-time only). Three statements."""
+    Segment.objects.filter(pk__in=[plan.id for plan in targets]).update(recompute_started_at=now)
+    try:
+        publish_segments(everything, client=redis_client())
+    except redis.RedisError as exc:  # the DB part goes on; the next run (or a saved segment) publishes
+        logger.warning("Could not publish the active segments: %s", exc)
+    idle = [plan.id for plan in targets if not plan.computed]
+    if idle:
+        summary.leaves += Membership.objects.filter(segment_id__in=idle, left_at__isnull=True).update(left_at=now)
+
+
+def finish(targets: list[Plan], now: datetime) -> None:
+    """What a recompute of ``targets`` does after its chunks: sizes, times, today's sizes (``_record_sizes``)."""
+    _record_sizes(targets, now)
+
+
+def target_plans(everything: Plans, targets: list[Plan]) -> Plans:
+    """``targets`` with the behavioural leaves of those computed."""
+    return Plans(targets, {key: leaf for plan in targets if plan.computed for key, leaf in _leaves(everything, plan)})
+
+
+def targets_of(everything: Plans, segments: Iterable[str | Segment] | None) -> list[Plan]:
     """The plans of ``segments`` (all if None); ``Segment.DoesNotExist`` naming the unknown slugs."""
     if segments is None:
         return everything.plans
@@ -340,33 +366,44 @@ def _leaves(everything: Plans, plan: Plan) -> Iterator[tuple[str, Any]]:
         yield key, everything.leaves[key]
 
 
-def _chunk(
-    after: Any,
-    size: int,
-    plans: Plans,
-    computed: list[Plan],
-    now: datetime,
-    summary: RecomputeSummary,
-    *,
-    complete: bool,
-) -> Any:
-    """Recompute the next ``size`` visitors after ``after`` (by id); returns the last id, or None when done.
-
-    Cost: five statements at most (lock the chunk, evaluate it, its memberships, joins, leaves, conditions).
-    """
-    with transaction.atomic():
-        chunk = Visitor.objects.select_for_update(no_key=True).order_by("pk")
+def chunk_bounds(size: int) -> Iterator[tuple[Any, Any]]:
+    """``(after, upto)`` id bounds of chunks of ``size`` visitors in id order; the last chunk's ``upto`` is None
+    (visitors created meanwhile are in it). One index-only query per chunk."""
+    size = max(1, size)
+    after: Any = None
+    while True:
+        ids = Visitor.objects.order_by("pk")
         if after is not None:
-            chunk = chunk.filter(pk__gt=after)
-        ids = list(chunk.values_list("pk", flat=True)[:size])
-        if not ids:
-            return None
-        upto = ids[-1]
-        del ids  # only the bounds are needed: memory stays one chunk's rows at most
-        current = _current(computed, **({"gt": after, "lte": upto} if after is not None else {"lte": upto}))
+            ids = ids.filter(pk__gt=after)
+        upto = ids.values_list("pk", flat=True)[size - 1 : size].first()
+        if upto is None:
+            if after is None or ids.exists():
+                yield after, None
+            return
+        yield after, upto
+        after = upto
+
+
+def recompute_range(
+    after: Any, upto: Any, plans: Plans, now: datetime, summary: RecomputeSummary, *, complete: bool
+) -> None:
+    """Recompute ``plans``' computed segments for the visitors with ``after < id <= upto`` (either may be None),
+    in one transaction; ``complete``: the plans are every segment (snapshots are written from the results).
+
+    Redone (a worker killed before it was acknowledged), it writes nothing more: it writes the difference with
+    the memberships it reads. Cost: five statements at most (lock the chunk, evaluate it, its memberships,
+    joins, leaves, conditions), and one Redis round trip when some visitor changed.
+    """
+    computed = plans.computed
+    bounds = {**({"gt": after} if after is not None else {}), **({"lte": upto} if upto is not None else {})}
+    with transaction.atomic():
+        chunk = Visitor.objects.select_for_update(no_key=True).filter(
+            **{f"pk__{lookup}": value for lookup, value in bounds.items()}
+        )
+        list(chunk.order_by("pk").values_list("pk", flat=True))
+        current = _current(computed, **bounds)
         changed = _apply(evaluate_range(after, upto, plans, now=now), computed, current, now, summary)
     _mirror(changed, complete=complete, summary=summary)
-    return upto
 
 
 def _move_sizes(moved: Counter[int]) -> None:

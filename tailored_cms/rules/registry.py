@@ -285,6 +285,10 @@ class BehaviouralRule(Rule):
     """
 
     behavioural = True
+    # True when the rule's result changes only with the day and with what the ingest and ``Visitor.save()``
+    # record (counters, activity, choices, login, traits): the scheduled recompute then re-evaluates only the
+    # visitors changed since its last run. False (a site's own rules, say): it evaluates the rule for everyone.
+    changes_tracked: ClassVar[bool] = False
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         """The visitors for whom the rule holds with these (cleaned) ``params``, as a ``Q`` over ``Visitor``."""

@@ -156,7 +156,8 @@ def serve_demo(
 
 
 def _start_worker(log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``celery -A tailored_cms.celery_app worker -B`` as ``scripts/demo.sh`` runs it, its output in ``log``.
+    """``celery -A tailored_cms.celery_app worker -B``: one worker consuming every queue (scripts/demo.sh runs two,
+    one per queue; docs/deployment.md allows either), its output in ``log``.
 
     Celery logs warnings and errors only (a line per task every second would bury them); tailored_cms's own
     logger says what each ingest did (the example site's LOGGING). A session of its own, so that stopping it

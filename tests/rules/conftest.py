@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,18 @@ from tailored_cms.visitors.models import Visitor
 # A fixed "now" for rules with time windows (the test settings' TIME_ZONE is UTC).
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
+
+
+@pytest.fixture
+def eager() -> Iterator[None]:
+    """Celery tasks run where they are sent (``CELERY_TASK_ALWAYS_EAGER``, as in the demo without Redis): a full
+    recompute's chunks too."""
+    from tailored_cms.celery_app import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
 
 
 def days_ago(n: int) -> date:

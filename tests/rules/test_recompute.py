@@ -142,7 +142,7 @@ def test_queries_do_not_grow_with_the_visitors_of_a_chunk(make_visitor):
     assert run(5) == run(150)
 
 
-def test_the_lock_lets_one_recompute_run_at_a_time(make_visitor, tailored_redis):
+def test_the_lock_lets_one_recompute_run_at_a_time(make_visitor, tailored_redis, eager):
     make_visitor(visits=2)
     api.create_segment("returning", rules={"rule": "visit_count", "min": 2})  # whatever the date: beat uses now
     with recompute_lock():

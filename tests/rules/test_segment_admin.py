@@ -146,7 +146,7 @@ def test_recompute_now_queues_the_task_for_the_chosen_segments(admin_client, cel
         "Queued the recompute of 2 segments (On mobile, Sports fans). A Celery worker runs it: their sizes and "
         "“last computed” change when it is done; reload this page to see them."
     ]
-    [raw] = broker.lrange("celery", 0, -1)
+    [raw] = broker.lrange("tailored_bulk", 0, -1)  # docs/deployment.md: Queues
     message = json.loads(raw)
     assert message["headers"]["task"] == "tailored_cms.rules.recompute_segments"
     assert message["headers"]["argsrepr"] == "(['mobile', 'sports-fans'],)"

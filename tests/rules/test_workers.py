@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 from cms.api import add_plugin, create_page
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Sum
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
 from tailored_cms import api, connection
 from tailored_cms.middleware import TailoredMiddleware
 from tailored_cms.rules.models import Membership, Segment
+from tailored_cms.rules.runs import progress, wait_for_run
+from tailored_cms.rules.tasks import start_recompute
+from tailored_cms.tracking.models import TopicViews
 from tailored_cms.visitors.models import Visitor
 from tailored_cms.visitors.preferences import save_consent
 from tailored_cms.visitors.snapshot import Snapshot
 
 factory = RequestFactory()
+SPORTS_FANS = {"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}
 DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 
 
@@ -115,3 +121,31 @@ def test_a_saved_segment_is_recomputed_by_the_worker(tagged_page, shared_db, cel
     segment = Segment.objects.get(slug="visited")
     assert segment.size == 1 and not segment.recompute_running
     assert view_page(cookie, "/about/") == ("visited",)
+
+
+def test_a_page_views_segments_arrive_while_a_full_recompute_runs_on_the_same_worker(
+    tagged_page, shared_db, celery_worker, tailored_redis
+):
+    """One worker process (solo) consuming both queues: the recompute's chunks let the ingest in between them."""
+    for n in range(1, 4):
+        tagged_page(f"sports-{n}", topics=["sports"])
+    # Saved without signals: the recompute under test is the only one.
+    Segment.objects.bulk_create([Segment(slug="sports-fans", name="Sports fans", rules=SPORTS_FANS)])
+    fan = consenting_visitor()
+    view_page(fan, "/sports-1/")
+    view_page(fan, "/sports-2/")
+    wait_for(lambda: TopicViews.objects.aggregate(n=Sum("count"))["n"] == 2)  # ingested: one view short
+    Visitor.objects.bulk_create(Visitor() for _ in range(1500))
+    fan_id = str(Visitor.objects.get(tracking_consent=True).pk)
+
+    run = start_recompute(chunk_size=3)  # 501 chunks, one task each
+    wait_for(lambda: progress(run).chunks_done > 0)
+    view_page(fan, "/sports-3/")
+    wait_for(lambda: (s := stored_snapshot(tailored_redis, fan_id)) is not None and s.segments == ("sports-fans",))
+    during = progress(run)
+    assert not during.finished and during.chunks_done < during.chunks  # the ingest didn't wait for the recompute
+
+    done = wait_for_run(run, timeout=300)
+    assert (done.chunks_done, done.visitors) == (501, 1501)
+    assert list(Membership.objects.values_list("visitor_id", "left_at")) == [(uuid.UUID(fan_id), None)]
+    assert Segment.objects.get().size == 1

@@ -105,8 +105,9 @@ def shared_db(transactional_db, tmp_path) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def celery_app(redis_server):
-    """tailored_cms's own Celery app, with the private Redis (DB 1) as its broker."""
+def celery_app(redis_server, tailored_redis):
+    """tailored_cms's own Celery app, with the private Redis (DB 1) as its broker; tailored_cms's Redis (DB 0)
+    empty: no recompute lock left by an earlier test's run whose chunks no worker took."""
     from tailored_cms.celery_app import app
 
     broker_url = redis_server.url.rsplit("/", 1)[0] + "/1"

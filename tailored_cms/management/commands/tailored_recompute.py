@@ -1,4 +1,5 @@
-"""``manage.py tailored_recompute``: recompute segment memberships now (what Celery beat runs every 10 minutes)."""
+"""``manage.py tailored_recompute``: recompute segment memberships now (what Celery beat runs every 10 minutes), in
+this process, or with ``--workers`` across the Celery workers (following their progress)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...rules.models import Segment
-from ...rules.recompute import RecomputeRunning, recompute_segments
+from ...rules.recompute import RecomputeRunning, RecomputeSummary, recompute_segments
+from ...rules.runs import wait_for_run
+from ...rules.tasks import start_recompute
 
 BAR_WIDTH = 30
 
@@ -41,7 +44,8 @@ class ProgressBar:
 class Command(BaseCommand):
     help = (
         "Recompute who is in each segment (or only --segment SLUG ...) and update visitors' snapshots. Shows a "
-        "progress bar on a terminal and ends with a summary: visitors, joins, leaves, seconds."
+        "progress bar on a terminal and ends with a summary: visitors, joins, leaves, seconds. --workers sends the "
+        "chunks to the Celery workers and follows their progress."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,6 +54,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--chunk", type=int, default=None, help="Visitors per chunk (default RECOMPUTE_CHUNK).")
         parser.add_argument(
+            "--workers",
+            action="store_true",
+            help="Send the chunks to the Celery workers (queue tailored_bulk) and follow their progress.",
+        )
+        parser.add_argument(
             "--progress",
             action=argparse.BooleanOptionalAction,
             default=None,
@@ -57,7 +66,13 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, segments: list[str] | None, chunk: int | None, progress: bool | None, **options: Any
+        self,
+        *args: Any,
+        segments: list[str] | None,
+        chunk: int | None,
+        workers: bool,
+        progress: bool | None,
+        **options: Any,
     ) -> None:
         # The stream under Django's wrapper: is it a terminal? (The stubs leave the wrapper's _out out.)
         stream: TextIO = self.stdout._out  # type: ignore[assignment]
@@ -65,7 +80,7 @@ class Command(BaseCommand):
             progress = bool(getattr(stream, "isatty", lambda: False)())
         bar = ProgressBar(stream) if progress else None
         try:
-            summary = recompute_segments(segments, progress=bar, chunk_size=chunk)
+            summary = _across_workers(segments, chunk, bar) if workers else _here(segments, chunk, bar)
         except Segment.DoesNotExist as exc:
             raise CommandError(f"{exc} Known segments: {', '.join(_known()) or 'none'}.") from exc
         except RecomputeRunning as exc:
@@ -77,6 +92,25 @@ class Command(BaseCommand):
             f"Recomputed {summary.segments} segments: visitors {summary.visitors:,}, joins {summary.joins:,}, "
             f"leaves {summary.leaves:,}, {summary.seconds:.2f} seconds"
         )
+
+
+def _here(segments: list[str] | None, chunk: int | None, bar: ProgressBar | None) -> RecomputeSummary:
+    return recompute_segments(segments, progress=bar, chunk_size=chunk)
+
+
+def _across_workers(segments: list[str] | None, chunk: int | None, bar: ProgressBar | None) -> RecomputeSummary:
+    """Start a run across the workers and wait for it, drawing the visitors its chunks did, whichever worker."""
+    try:
+        run = start_recompute(segments, chunk_size=chunk)
+    except (Segment.DoesNotExist, RecomputeRunning):
+        raise
+    except Exception as exc:  # the broker or Redis: say so, not a traceback
+        raise CommandError(f"Could not send the recompute to the Celery workers: {exc}") from exc
+    report = None if bar is None else (lambda found: bar(found.visitors, max(found.visitors_total, found.visitors)))
+    try:
+        return wait_for_run(run, report=report).summary()
+    except LookupError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _known() -> list[str]:
