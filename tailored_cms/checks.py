@@ -557,7 +557,7 @@ def check_urls(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 @register(Tags.compatibility)
 def check_django_cms_plugin_loading(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
-    """django CMS's ``assign_plugins`` is the one ``areas.fetch`` copied (W005): else django CMS's own loads the
+    """django CMS's ``assign_plugins`` is the one ``areas.fetch`` copied (W007): else django CMS's own loads the
     plugins (``fetch.install``), which renders the same pages but makes and builds every variant's content."""
     if fetch.is_current():
         return []
@@ -569,6 +569,6 @@ def check_django_cms_plugin_loading(app_configs: Any = None, **kwargs: Any) -> l
             f"caches costs more with every variant its areas hold. Upgrade tailored_cms to a release for django CMS "
             f"{cms.__version__}, or keep django CMS at the version tailored_cms's copy of assign_plugins comes from "
             f"({fetch.COPIED_FROM}).",
-            id="tailored_cms.W005",
+            id="tailored_cms.W007",
         )
     ]

@@ -24,7 +24,7 @@ own function unchanged. ``install()`` (``TailoredCmsConfig.ready``) puts this on
 django CMS looks it up on each call (``get_plugins``; ``ContentRenderer._preload_placeholders_for_page`` imports it
 when it runs), if django CMS's is still the one copied (``is_current``: the sha256 of its source is
 ``COPIED_SOURCE_SHA256``); else django CMS's own stays, which renders the same pages building every variant, and
-system check W005 says so. ``tests/areas/test_shown.py`` fails when django CMS's function is no longer the one
+system check W007 says so. ``tests/areas/test_shown.py`` fails when django CMS's function is no longer the one
 copied, or its callers no longer look it up there.
 """
 
@@ -176,7 +176,7 @@ def is_current() -> bool:
 
 def install() -> bool:
     """Put ``assign_plugins`` in ``cms.utils.plugins`` in place of django CMS's if django CMS's is the one copied
-    (``is_current``); else django CMS's own stays, which builds every variant (system check W005 says so).
+    (``is_current``); else django CMS's own stays, which builds every variant (system check W007 says so).
     Returns whether ours is in place."""
     current = is_current()
     cms_plugins_utils.assign_plugins = assign_plugins if current else django_cms_assign_plugins

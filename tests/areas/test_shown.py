@@ -190,7 +190,7 @@ def test_django_cms_loads_plugins_through_the_copy_of_the_version_it_was_copied_
     assert cms_plugins_utils.assign_plugins is fetch.assign_plugins  # installed by TailoredCmsConfig.ready
     assert fetch.install() is True
     assert cms_plugins_utils.assign_plugins is fetch.assign_plugins  # a second install() changes nothing
-    assert [m for m in run_checks() if m.id == "tailored_cms.W005"] == []
+    assert [m for m in run_checks() if m.id == "tailored_cms.W007"] == []
     assert fetch.django_cms_assign_plugins is original
     # django CMS's callers look the function up in its module when they run
     assert "assign_plugins(request, [placeholder], template, lang)" in inspect.getsource(cms_plugins_utils.get_plugins)
@@ -203,7 +203,7 @@ def test_a_django_cms_whose_assign_plugins_changed_keeps_its_own_and_a_check_say
 ):
     """At startup (``fetch.install``), a django CMS whose ``assign_plugins`` is not the one copied (here: another
     recorded hash) keeps its own: pages render as before, each visitor shown their variant, every variant's content
-    built; system check W005 tells the site why."""
+    built; system check W007 tells the site why."""
     page = build_area_page(make_page, 5, "changed")
     fan = visitor_client(topics=["sports"])
     fan.get("/")
@@ -211,7 +211,7 @@ def test_a_django_cms_whose_assign_plugins_changed_keeps_its_own_and_a_check_say
     monkeypatch.setattr(fetch, "COPIED_SOURCE_SHA256", "0" * 64)
     assert fetch.install() is False
     assert cms_plugins_utils.assign_plugins is fetch.django_cms_assign_plugins
-    [warning] = [m for m in run_checks() if m.id == "tailored_cms.W005"]
+    [warning] = [m for m in run_checks() if m.id == "tailored_cms.W007"]
     assert warning.level == WARNING
     assert warning.msg == (
         f"django CMS {cms.__version__} changed assign_plugins: tailored_cms builds every variant until it is updated."
