@@ -64,11 +64,23 @@ COPIED_FROM = "django-cms 5.1.3"
 COPIED_SOURCE_SHA256 = "d04cffda72858b118e058281661ffecac06145f8de6f1532b5922a4de2c7d03a"
 
 django_cms_assign_plugins = cms_plugins_utils.assign_plugins
-_ID, _PLACEHOLDER, _PARENT, _POSITION, _TYPE, _STAMP, _CHANGED, _CREATED = range(len(ROW))
+_ID, _PLACEHOLDER, _PARENT, _POSITION, _TYPE, _STAMP, _CHANGED, _CREATED = (
+    ROW.index(name)
+    for name in (
+        "id",
+        "placeholder_id",
+        "parent_id",
+        "position",
+        "plugin_type",
+        "stamp",
+        "changed_date",
+        "creation_date",
+    )
+)
 # The fields of the instances made of the rows kept (``Model.from_db``'s order), by what django CMS does with them:
-# every one for the plugins it keeps the instances of (widgets, boards…) but areas and variants, which nothing on a
-# visitor's page asks the creation_date of; for those it builds anew from their model's table (texts, pictures…),
-# no timestamp (read there).
+# every one for the plugins it keeps the instances of (widgets, boards…), but the creation_date of areas and
+# variants, which nothing on a visitor's page reads; no timestamp for those it builds anew from their model's table
+# (texts, pictures…: read there).
 _FIELDS = tuple(field.attname for field in CMSPlugin._meta.concrete_fields)
 _STAMPED_FIELDS = tuple(name for name in _FIELDS if name != "creation_date")
 _BUILT_ANEW_FIELDS = tuple(name for name in _FIELDS if name not in ("creation_date", "changed_date"))
@@ -140,8 +152,7 @@ def _columns(db: str, timestamped: tuple[str, ...]) -> tuple[Any, ...]:
 def _stamp_sql(db: str) -> str:
     """``STAMP``'s SQL on ``db``: the same text of a changed_date as ``plugin_settings.models.load`` reads."""
     query = CMSPlugin.objects.using(db).all().query
-    sql, params = STAMP.resolve_expression(query).as_sql(query.get_compiler(db), connections[db])
-    assert not params  # noqa: S101 - a column cast: nothing to pass
+    sql, _params = STAMP.resolve_expression(query).as_sql(query.get_compiler(db), connections[db])  # a cast: none
     return sql
 
 
