@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import cms
 import pytest
+from cms.api import add_plugin
 from cms.models import CMSPlugin
 from cms.plugin_rendering import ContentRenderer
 from cms.toolbar.utils import get_object_edit_url, get_object_structure_url
@@ -141,6 +142,23 @@ def test_a_backend_whose_text_of_a_timestamp_reads_otherwise_costs_one_query_the
     assert view(fan, url) == (html, counts, warm + 1)  # the area's placeholder's settings, loaded once
     assert view(fan, url) == (html, counts, warm)
     assert "HEADING0" in html and html.count("HEADING") == 1 and counts["built"] == 3
+
+
+def test_a_variant_saved_without_settings_costs_one_query_then_none(make_page, topics, visitor_client):
+    """A variant made without its settings row (django CMS's own ``add_plugin``, never this app) has the defaults:
+    loaded once with its placeholder's settings, remembered like the others."""
+    page = build_area_page(make_page, 3, "bare")
+    ph = placeholder(page, "content")
+    area = TailoredArea.objects.get(placeholder=ph)
+    bare = add_plugin(ph, "VariantPlugin", "en", target=area)
+    text(ph, "<p>BARE</p>", target=bare)
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    view(fan, build_area_page(make_page, 2, "warm").get_absolute_url())  # process-wide caches are warm from now on
+    url = page.get_absolute_url()
+    html, counts, first = view(fan, url)
+    assert view(fan, url) == (html, counts, first - 1)  # its settings loaded once, with its placeholder's
+    assert "HEADING0" in html and "BARE" not in html and counts["built"] == 3
 
 
 @pytest.fixture
