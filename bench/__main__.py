@@ -3,9 +3,10 @@
 The database is PostgreSQL when one answers at 127.0.0.1:5432 (a throwaway database, dropped at the end), else
 a throwaway SQLite file; the table's heading says which. Redis is a private redis-server.
 ``python -m bench render``, ``events``, ``recompute``, ``recommendations`` or ``edge`` runs one of them
-(``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smller,
-``TAILORED_BENCH_RECOMMENDATION_VISITORS=10000`` the recommendations one); ``python -m bench profile`` prints where a
-page view's time goes instead (cProfile, bench/profile.py).
+(``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smaller,
+``TAILORED_BENCH_RECOMMENDATION_VISITORS=10000`` the recommendations one; ``variants``: the render bench's rows of
+one area with 2 to 100 variants only); ``python -m bench profile`` prints where a page view's time goes instead
+(cProfile, bench/profile.py).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def main() -> None:
 
                 profile.run()
                 return
-            rows = render.run() if "render" in wanted else []
+            rows = render.run() if "render" in wanted else render.run(("variants",)) if "variants" in wanted else []
             rows += events.run() if "events" in wanted else []
             rows += recompute.run() if "recompute" in wanted else []
             rows += recommendations.run() if "recommendations" in wanted else []

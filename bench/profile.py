@@ -4,6 +4,9 @@ The same pages, segments and visitor as bench/render.py, requested through Djang
 middleware stack) with django CMS's caches off; then the events/ endpoint with 20-event batches. Prints, per page,
 the time per request and the functions of tailored_cms (and the ones they call) by cumulative time. Not part of
 the table: profiling slows everything down, so its figures are shares, not speeds.
+
+``TAILORED_BENCH_PROFILE=variants``: the pages of one area with 100 and 2 variants instead (bench/render.py's
+``variant_rows``, on Django's own PostgreSQL backend), against the plain page: what each variant costs.
 """
 
 from __future__ import annotations
@@ -19,7 +22,18 @@ import uuid
 from django.test import override_settings
 from django.utils import timezone
 
-from .render import CACHES_OFF, CHOSEN_URL, PLAIN_URL, TAILORED_URL, setup, visitor_client
+from .render import (
+    CACHES_OFF,
+    CHOSEN_URL,
+    PLAIN_URL,
+    TAILORED_URL,
+    VARIANTS_PLAIN_URL,
+    build_variant_pages,
+    djangos_backend,
+    setup,
+    variant_url,
+    visitor_client,
+)
 
 REQUESTS = int(os.environ.get("TAILORED_BENCH_PROFILE_REQUESTS", "300"))
 TOP = int(os.environ.get("TAILORED_BENCH_PROFILE_TOP", "40"))
@@ -88,6 +102,14 @@ def report(title: str, profiler: cProfile.Profile) -> None:
 def run() -> list[dict[str, str]]:
     cookie, _labels = setup()
     client = visitor_client(cookie)
+    if os.environ.get("TAILORED_BENCH_PROFILE") == "variants":
+        build_variant_pages()
+        urls = (variant_url(100), variant_url(2), VARIANTS_PLAIN_URL)
+        with override_settings(**CACHES_OFF), djangos_backend():
+            timings(client, urls)
+            for url in urls[:2]:
+                profile_page(client, url)
+        return []
     with override_settings(**CACHES_OFF):
         timings(client, (TAILORED_URL, CHOSEN_URL, PLAIN_URL))
         if os.environ.get("TAILORED_BENCH_PROFILE") != "timings":

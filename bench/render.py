@@ -586,16 +586,41 @@ def counting_built() -> Iterator[list[int]]:
         post_init.disconnect(count)
 
 
+@contextlib.contextmanager
+def djangos_backend() -> Iterator[str]:
+    """This process on Django's own PostgreSQL backend (timestamps parsed in Python), on a new connection, when it
+    runs the bench's (bench/postgresql/); yields the database as the rows name it."""
+    if not hasattr(connection, "c_timestamps"):
+        yield connection.vendor
+        return
+    from psycopg.pq import Format
+
+    from .postgresql.base import TIMESTAMPTZ_OID, CTzLoader
+
+    connection.close()
+    connection.c_timestamps = False
+    try:
+        with connection.cursor() as cursor:
+            loader = cursor.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if issubclass(loader, CTzLoader):
+            raise AssertionError("still the bench's PostgreSQL backend")
+        yield "Django's PostgreSQL backend"
+    finally:
+        connection.close()
+        connection.c_timestamps = True
+
+
 def variant_rows(cookie: str) -> list[dict[str, str]]:
-    """Rows: each page of one area against the plain page (median latencies, in-process, caches off), and the
-    plugins built and SQL queries per request by the number of variants."""
+    """Rows: each page of one area against the plain page (median latencies, in-process, caches off, on Django's
+    own PostgreSQL backend, as sites run), and the plugins built and SQL queries per request by the number of
+    variants."""
     build_variant_pages()
     client = visitor_client(cookie)
     urls = [VARIANTS_PLAIN_URL, *(variant_url(count) for count in VARIANT_COUNTS)]
     latencies: dict[str, list[float]] = {url: [] for url in urls}
     built: dict[str, int] = {}
     queries: dict[str, int] = {}
-    with override_settings(**CACHES_OFF):
+    with override_settings(**CACHES_OFF), djangos_backend() as backend:
         for url in urls:
             html = client.get(url).content.decode()  # warm: templates, the variants' settings, connections
             if "<h3>Variant 0</h3>" not in html or html.count("<h3>") != 1:
@@ -610,8 +635,12 @@ def variant_rows(cookie: str) -> list[dict[str, str]]:
                 latencies[url].append((time.perf_counter() - start) * 1000)
     plain = median(latencies[VARIANTS_PLAIN_URL])
     how = (
-        f"in-process: test client, caches off, the pages in turn, {VARIANT_REQUESTS} requests each, median over median"
+        f"in-process: test client, caches off, {backend}, the pages in turn, {VARIANT_REQUESTS} requests each, "
+        "median over median"
     )
+    for count in VARIANT_COUNTS:
+        ratios = slice_ratios(latencies, variant_url(count), VARIANTS_PLAIN_URL)
+        print(f"  one area of {count} variants over the plain page in each sixth of the run: {ratios}")
     rows = [
         {
             "figure": f"one area of {count} variants, caches off: median latency",
@@ -639,8 +668,10 @@ def variant_rows(cookie: str) -> list[dict[str, str]]:
     return rows
 
 
-def run() -> list[dict[str, str]]:
+def run(parts: tuple[str, ...] = ("served", "in-process", "variants")) -> list[dict[str, str]]:
+    """The rows of ``parts``: ``served`` (1.), ``in-process`` (2.) and ``variants`` (3., see the docstring)."""
     cookie, labels = setup()
     print(f"  render: the visitor sees {len(labels)} variants: {'; '.join(labels)}")
-    rows = served_rows(cookie)
-    return rows + in_process_rows(cookie) + variant_rows(cookie)
+    rows = served_rows(cookie) if "served" in parts else []
+    rows += in_process_rows(cookie) if "in-process" in parts else []
+    return rows + (variant_rows(cookie) if "variants" in parts else [])

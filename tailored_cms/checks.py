@@ -7,12 +7,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+import cms
 import redis
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 
+from .areas import fetch
 from .conf import DEFAULTS, SETTING_NAME, tailored_settings
 from .rules.geoip import open_database
 from .tracking.beacon_config import AnalyticsTarget
@@ -551,3 +553,22 @@ def check_urls(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_django_cms_plugin_loading(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """django CMS's ``assign_plugins`` is the one ``areas.fetch`` copied (W007): else django CMS's own loads the
+    plugins (``fetch.install``), which renders the same pages but makes and builds every variant's content."""
+    if fetch.is_current():
+        return []
+    return [
+        Warning(
+            f"django CMS {cms.__version__} changed assign_plugins: tailored_cms builds every variant until it is "
+            "updated.",
+            hint=f"Pages render as they should, each visitor shown their variants, but a page without django CMS's "
+            f"caches costs more with every variant its areas hold. Upgrade tailored_cms to a release for django CMS "
+            f"{cms.__version__}, or keep django CMS at the version tailored_cms's copy of assign_plugins comes from "
+            f"({fetch.COPIED_FROM}).",
+            id="tailored_cms.W007",
+        )
+    ]

@@ -51,8 +51,12 @@ def adapters_template(django_template: AdaptersMap, timezone: Any) -> AdaptersMa
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # False: Django's own loader from the next connection on, for the rows that measure Django's backend in the
+    # bench's own process (bench/render.py, djangos_backend)
+    c_timestamps = True
+
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
-        if OPTIMISED_LOADER is not TimestamptzLoader:
+        if self.c_timestamps and OPTIMISED_LOADER is not TimestamptzLoader:
             params["context"] = adapters_template(params["context"], self.timezone)
         return params

@@ -105,20 +105,21 @@ def match_score(variant: Targeted, choices: Choices) -> int | None:
     effective theme/layout. The score counts one per matching topic, plus one for theme and one for layout.
     A variant that targets no choice matches nobody by choice (``None``): a fallback, or one for segments.
     """
-    if not is_chosen_for(variant):
+    topics, themes, layouts = variant.topics, variant.themes, variant.layouts  # read once: run per variant
+    if not (topics or themes or layouts):  # is_chosen_for
         return None
     score = 0
-    if variant.topics:
-        shared = len(set(variant.topics) & set(choices.topics))
+    if topics:
+        shared = len(set(topics).intersection(choices.topics))
         if not shared:
             return None
         score += shared
-    if variant.themes:
-        if choices.effective_theme not in variant.themes:
+    if themes:
+        if choices.effective_theme not in themes:
             return None
         score += 1
-    if variant.layouts:
-        if choices.effective_layout not in variant.layouts:
+    if layouts:
+        if choices.effective_layout not in layouts:
             return None
         score += 1
     return score

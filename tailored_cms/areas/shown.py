@@ -7,13 +7,14 @@ page's placeholders, each made a ``CMSPlugin`` instance, then built into its plu
 plugin model: every variant's texts, links, pictures…) before anything renders. Left alone, it makes and builds
 every variant's content, shown or not, so a page's cost grows with the variants its areas hold. For a request
 rendered for a visitor (not the CMS edit or structure mode, where editors get every variant), ``fetch`` reads the
-same rows as tuples; ``decide`` selects from them what the visitor is shown of each area and which rows they are
-not (each area's other variants and everything in them); django CMS makes and builds the rest, and
-``keep_decided`` gives each area its selection (``shown_to``): its render shows exactly the variants that were
-built.
+same rows as tuples (``ROW``); ``decide`` selects from them what the visitor is shown of each area and keeps the
+rows they are shown (each area's other variants and everything in them left out); django CMS makes and builds
+those, and ``keep_decided`` gives each area its selection (``shown_to``): its render shows exactly the variants
+that were built.
 
 The selection needs nothing django CMS builds: the variants' settings come from ``plugin_settings.cache`` (keyed
-by the plugin's id and ``changed_date``, both in the rows), the visitor from the middleware's snapshot.
+by the plugin's id and ``changed_date``, which the rows give as the database's text of it: ``get_stamped``), the
+visitor from the middleware's snapshot; the moment (``windows.moment``) is read once.
 
 Caches: a placeholder's rendered copy holds what its visitor is shown, kept per variant key as before (the area
 still declares its vary headers). A hidden variant's content takes no part in that copy's vary headers and expiry
@@ -22,8 +23,8 @@ a hidden variant that starts later changes the copy then. So each area notes, wi
 window or any of its variants' starts or ends next (``changes_next``), which its plugin tells the caches.
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
-which its render made before); a pass over the page's rows. What still grows with the variants: a row each (a
-tuple, see ``fetch``), and the selection over their settings.
+which its render made before); two passes over the page's rows, nothing made of a row left out. What still grows
+with the variants: per variant, a look-up of its settings and the selection over them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from cms.models import CMSPlugin
 from django.http import HttpRequest
 
 from ..plugin_settings import cache as settings_cache
-from ..plugin_settings.models import SettingsView
+from ..plugin_settings.models import SettingsView, load
 from ..plugin_settings.rendering import visitor_snapshot
 from .models import TailoredArea, Variant
 from .optimize import K
@@ -48,8 +49,10 @@ from .windows import is_live, live, moment, next_change
 __all__ = [
     "AREA",
     "ROW",
+    "STAMPED",
     "VARIANT",
     "Decided",
+    "changed_date",
     "changes_next",
     "decide",
     "keep_decided",
@@ -64,10 +67,16 @@ __all__ = [
 AREA, VARIANT = "TailoredAreaPlugin", "VariantPlugin"  # the plugin types (TailoredAreaPlugin, VariantPlugin)
 _DECIDED = "_tailored_shown"  # an area instance's attribute: the selection made while its rows were loaded
 _CHANGES = "_tailored_changes"  # and when its window or one of its variants' starts or ends next (or None)
-# A plugin row as ``decide`` reads it: CMSPlugin's columns, in the order its instances take them (Model.from_db).
-# ``changed_date`` keys an area's or a variant's settings in memory (``plugin_settings.cache``).
-ROW = tuple(field.attname for field in CMSPlugin._meta.concrete_fields)
-_ID, _PARENT, _TYPE, _CHANGED = (ROW.index(name) for name in ("id", "parent_id", "plugin_type", "changed_date"))
+# A plugin row as ``decide`` reads it (``fetch`` reads them so): CMSPlugin's columns but ``language`` (the query's),
+# with, for the types ``decide`` reads the settings of (``STAMPED``), the database's text of ``changed_date``
+# (``stamp``: it keys their settings in ``plugin_settings.cache``) in place of the timestamps.
+ROW = ("id", "placeholder_id", "parent_id", "position", "plugin_type", "stamp", "changed_date", "creation_date")
+STAMPED = (AREA, VARIANT)
+_ID, _PLACEHOLDER, _PARENT, _TYPE, _STAMP = (
+    ROW.index(name) for name in ("id", "placeholder_id", "parent_id", "plugin_type", "stamp")
+)
+# The fields of an area's instance made to decide (``Model.from_db``'s order), its creation_date not read.
+_AREA_FIELDS = ("id", "placeholder_id", "parent_id", "position", "language", "plugin_type", "changed_date")
 
 
 def visitor_segments(request: HttpRequest | None) -> tuple[str, ...]:
@@ -102,14 +111,16 @@ def select_for(request: HttpRequest | None, area: TailoredArea, variants: list[V
     Python's garbage collector run more often.
     """
     views = [variant.settings_view for variant in variants]
-    selection = select_among(request, area, views)
+    selection = select_among(request, area, views, moment(request))
     variant_of = {id(view): variant for view, variant in zip(views, variants, strict=True)}
     return Selection([variant_of[id(view)] for view in selection.shown], selection.paths, selection.path)
 
 
-def select_among(request: HttpRequest | None, area: TailoredArea, views: Sequence[SettingsView]) -> Selection[Any]:
-    """``select_for`` among the variants' settings ``views`` (in tree order): the views shown. No I/O."""
-    at = moment(request)
+def select_among(
+    request: HttpRequest | None, area: TailoredArea, views: Sequence[SettingsView], at: datetime
+) -> Selection[Any]:
+    """``select_for`` among the variants' settings ``views`` (in tree order) at the moment ``at`` (``moment``): the
+    views shown. No I/O."""
     if not is_live(area, at):
         return Selection([], (), FALLBACK)
     views = live(views, at)
@@ -141,34 +152,42 @@ class Decided:
     changes: datetime | None  # when its window or one of its variants' starts or ends next
 
 
-def decide(rows: Sequence[tuple[Any, ...]], request: HttpRequest, db: str) -> tuple[dict[int, Decided], set[int]]:
-    """What ``request``'s visitor is shown of each area among ``rows`` (a page's plugin rows: tuples of ``ROW``,
-    read from ``db``, in django CMS's order, with the timestamps of areas and variants), by the area's id; and the
-    ids of the rows they are not shown: each area's other variants and everything in them. No I/O but the variants'
+Row = tuple[Any, ...]
+
+
+def decide(rows: Sequence[Row], request: HttpRequest, language: str, db: str) -> tuple[dict[int, Decided], list[Row]]:
+    """What ``request``'s visitor is shown of each area among ``rows`` (a page's plugin rows in ``language``: tuples
+    of ``ROW``, read from ``db``, in django CMS's order: a plugin before its children), by the area's id; and the
+    rows they are shown: all but each area's other variants and everything in them. No I/O but the variants'
     settings (see the module's docstring)."""
-    if not any(row[_TYPE] == AREA for row in rows):
-        return {}, set()
-    children: defaultdict[int | None, list[tuple[Any, ...]]] = defaultdict(list)
+    variants_of: defaultdict[int, list[Row]] = defaultdict(list)
     for row in rows:
-        children[row[_PARENT]].append(row)
+        if row[_TYPE] == VARIANT:
+            variants_of[row[_PARENT]].append(row)
+    if not variants_of:
+        return {}, list(rows)
+    at = moment(request)
     decided: dict[int, Decided] = {}
-    hidden: set[int] = set()
+    hidden: set[int] = set()  # the variants not shown and everything in them
+    kept = []
     for row in rows:
-        if row[_TYPE] != AREA or row[_ID] in hidden:
-            continue  # not an area, or one in a variant hidden by an area met before it: left out with it
-        area = TailoredArea.from_db(db, ROW, row)  # to read its settings
-        variant_rows = [child for child in children[row[_ID]] if child[_TYPE] == VARIANT]
-        views = [_settings_view(variant_row, db) for variant_row in variant_rows]
-        selection = select_among(request, area, views)
-        id_of = {id(view): variant_row[_ID] for view, variant_row in zip(views, variant_rows, strict=True)}
-        shown_ids = tuple(id_of[id(view)] for view in selection.shown)
-        decided[row[_ID]] = Decided(selection, shown_ids, next_change([area, *views], moment(request)))
-        stack = [variant_row for variant_row in variant_rows if variant_row[_ID] not in shown_ids]
-        while stack:  # the variants not shown and everything in them
-            hidden_row = stack.pop()
-            hidden.add(hidden_row[_ID])
-            stack.extend(children.get(hidden_row[_ID], ()))
-    return decided, hidden
+        if row[_ID] in hidden or row[_PARENT] in hidden:
+            hidden.add(row[_ID])
+            continue
+        kept.append(row)
+        if row[_TYPE] == AREA and row[_ID] in variants_of:
+            variant_rows = variants_of[row[_ID]]
+            decision = _decide(row, variant_rows, request, language, db, at)
+            if decision is not None:  # else its render decides among all of them
+                decided[row[_ID]] = decision
+                hidden.update([variant[_ID] for variant in variant_rows])
+                hidden.difference_update(decision.shown_ids)
+    return decided, kept
+
+
+def changed_date(row: Row) -> datetime | None:
+    """The ``changed_date`` of a ``STAMPED`` row (``None`` if this process never read its settings)."""
+    return settings_cache.changed_date_of(row[_STAMP])
 
 
 def keep_decided(plugins: Iterable[CMSPlugin], decided: dict[int, Decided]) -> None:
@@ -193,7 +212,29 @@ def changes_next(area: TailoredArea, variants: list[Variant], at: datetime) -> d
     return next_change([area, *(variant.settings_view for variant in variants)], at)
 
 
-def _settings_view(row: tuple[Any, ...], db: str) -> SettingsView:
-    """The settings of the variant of ``row``: from memory, without an instance (else the instance's)."""
-    found = settings_cache.get(row[_ID], row[_CHANGED])
-    return found if found is not None else Variant.from_db(db, ROW, row).settings_view
+def _decide(
+    area_row: Row, variant_rows: list[Row], request: HttpRequest, language: str, db: str, at: datetime
+) -> Decided | None:
+    """``Decided`` for the area of ``area_row`` among its variants' rows (``None``: their settings aren't known)."""
+    views = _settings_views([area_row, *variant_rows], language)
+    if views is None:
+        return None
+    area_view, *variant_views = views
+    values = (*area_row[:_TYPE], language, area_row[_TYPE], changed_date(area_row))
+    area = TailoredArea.from_db(db, _AREA_FIELDS, values)  # its settings: area_view, from memory
+    selection = select_among(request, area, variant_views, at)
+    # the rows of the views shown (a view is equal to no other variant's: each has a key of its own)
+    shown_ids = tuple(variant_rows[variant_views.index(view)][_ID] for view in selection.shown)
+    return Decided(selection, shown_ids, next_change([area_view, *variant_views], at))
+
+
+def _settings_views(rows: list[Row], language: str) -> list[SettingsView] | None:
+    """The settings of the plugins of ``rows`` (``STAMPED`` ones of one placeholder), from memory, else with all
+    of the placeholder's (one query); ``None`` if some changed since the rows were read."""
+    views = [settings_cache.get_stamped(row[_ID], row[_STAMP]) for row in rows]
+    if None in views:
+        load([row[_ID] for row, view in zip(rows, views, strict=True) if view is None], rows[0][_PLACEHOLDER], language)
+        views = [settings_cache.get_stamped(row[_ID], row[_STAMP]) for row in rows]
+        if None in views:
+            return None
+    return views  # type: ignore[return-value]  # no None left

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -32,8 +33,10 @@ __all__ = [
     "Setting",
     "SettingsView",
     "StrategyField",
+    "STAMP",
     "TailoredPlugin",
     "default_view",
+    "load",
     "load_view",
     "new_key",
     "save_settings",
@@ -191,6 +194,7 @@ def validate_window(starts_at: datetime | None, ends_at: datetime | None) -> Non
 
 
 SETTINGS = tuple(field.name for field in PluginSettings._meta.concrete_fields if field.name != "plugin")
+_KEY = SETTINGS.index("key")  # never NULL in a row: NULL through a join, no row
 
 
 class SettingsView(namedtuple("SettingsView", SETTINGS)):  # type: ignore[misc]
@@ -386,8 +390,9 @@ def load_view(plugin: TailoredPlugin) -> SettingsView:
         return default_view()
     found = cache.get(plugin.pk, plugin.changed_date)
     if found is None:
-        found = _load(plugin)
-    return found
+        # not remembered under its changed_date: changed since ``plugin`` was read, perhaps; the newer all the same
+        found = load((plugin.pk,), plugin.placeholder_id, plugin.language).get(plugin.pk)
+    return found if found is not None else default_view()  # deleted since
 
 
 def default_view() -> SettingsView:
@@ -401,23 +406,27 @@ def save_settings(plugin: TailoredPlugin, new: bool) -> None:
     cache.remember(plugin.pk, plugin.changed_date, SettingsView.of(plugin.settings))
 
 
-def _load(plugin: TailoredPlugin) -> SettingsView:
-    """The settings of every tailored plugin in ``plugin``'s placeholder and language, remembered; ``plugin``'s."""
-    same_area = Q(pk=plugin.pk)
-    if plugin.placeholder_id is not None:
-        same_area |= Q(plugin__placeholder_id=plugin.placeholder_id, plugin__language=plugin.language)
-    found = None
-    for pk, changed_date, *values in PluginSettings.objects.filter(same_area).values_list(
-        "pk", "plugin__changed_date", *SETTINGS
+# The database's text of a plugin's changed_date, which ``cache.changed_date_of`` turns back into the timestamp: the
+# same expression in every query, so that the same timestamp reads as the same text.
+STAMP = Cast("changed_date", output_field=models.TextField())
+
+
+def load(pks: Iterable[int], placeholder_id: int | None, language: str) -> dict[int, SettingsView]:
+    """The settings of the plugins ``pks`` and of every tailored plugin in their placeholder and ``language`` (1
+    query: the rest of the page's area is about to ask), remembered with the text of their ``changed_date``
+    (``STAMP``); by pk. A plugin saved without settings (never by this app) has the defaults."""
+    wanted = Q(pk__in=pks)
+    if placeholder_id is not None:
+        wanted |= Q(placeholder_id=placeholder_id, language=language, tailored_settings__isnull=False)
+    columns = (f"tailored_settings__{name}" for name in SETTINGS)
+    loaded = {}
+    for pk, changed_date, stamp, *values in CMSPlugin.objects.filter(wanted).values_list(
+        "pk", "changed_date", STAMP, *columns
     ):
-        settings = SettingsView.of(dict(zip(SETTINGS, values, strict=True)))
-        cache.remember(pk, changed_date, settings)
-        if pk == plugin.pk:
-            found = settings  # changed since ``plugin`` was read, perhaps: the newer settings all the same
-    if found is None:  # no row: a plugin saved without its settings (never by this app)
-        found = default_view()
-        cache.remember(plugin.pk, plugin.changed_date, found)
-    return found
+        settings = default_view() if values[_KEY] is None else SettingsView.of(dict(zip(SETTINGS, values, strict=True)))
+        cache.remember(pk, changed_date, settings, stamp)
+        loaded[pk] = settings
+    return loaded
 
 
 _Plugin = TypeVar("_Plugin", bound=TailoredPlugin)

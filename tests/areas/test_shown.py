@@ -7,14 +7,18 @@ import hashlib
 import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
+import cms
 import pytest
+from cms.api import add_plugin
 from cms.models import CMSPlugin
 from cms.plugin_rendering import ContentRenderer
 from cms.toolbar.utils import get_object_edit_url, get_object_structure_url
 from cms.utils import plugins as cms_plugins_utils
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.checks import WARNING, run_checks
 from django.db import connection
 from django.db.models.signals import post_init
 from django.test import Client
@@ -22,7 +26,8 @@ from django.test.utils import CaptureQueriesContext
 
 from tailored_cms import api
 from tailored_cms.areas import fetch
-from tailored_cms.areas.models import Variant
+from tailored_cms.areas.models import TailoredArea, Variant
+from tailored_cms.plugin_settings import cache as settings_cache
 from tailored_cms.rules.active import publish_segments
 
 from .conftest import placeholder, text
@@ -121,6 +126,41 @@ def test_a_hundred_variants_build_what_two_build(pages, make_page, visitor_clien
         assert seen[100][2] == view(c, plain.get_absolute_url())[2]
 
 
+def test_a_backend_whose_text_of_a_timestamp_reads_otherwise_costs_one_query_then_none(
+    make_page, topics, visitor_client
+):
+    """A variant's row gives its ``changed_date`` as the database's text (``plugin_settings.models.STAMP``), read
+    as ISO 8601 until a load of the settings says which moment it stands for: a backend that writes it otherwise
+    costs one query, once; what the visitor is shown and what is built stay the same."""
+    page = build_area_page(make_page, 10, "stamps")
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    url = page.get_absolute_url()
+    html, counts, warm = (view(fan, url), view(fan, url))[1]
+    for stamp in list(settings_cache._changed_dates):  # each text read as another moment than the database's
+        settings_cache._changed_dates[stamp] = datetime(2001, 1, 1, tzinfo=UTC)
+    assert view(fan, url) == (html, counts, warm + 1)  # the area's placeholder's settings, loaded once
+    assert view(fan, url) == (html, counts, warm)
+    assert "HEADING0" in html and html.count("HEADING") == 1 and counts["built"] == 3
+
+
+def test_a_variant_saved_without_settings_costs_one_query_then_none(make_page, topics, visitor_client):
+    """A variant made without its settings row (django CMS's own ``add_plugin``, never this app) has the defaults:
+    loaded once with its placeholder's settings, remembered like the others."""
+    page = build_area_page(make_page, 3, "bare")
+    ph = placeholder(page, "content")
+    area = TailoredArea.objects.get(placeholder=ph)
+    bare = add_plugin(ph, "VariantPlugin", "en", target=area)
+    text(ph, "<p>BARE</p>", target=bare)
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    view(fan, build_area_page(make_page, 2, "warm").get_absolute_url())  # process-wide caches are warm from now on
+    url = page.get_absolute_url()
+    html, counts, first = view(fan, url)
+    assert view(fan, url) == (html, counts, first - 1)  # its settings loaded once, with its placeholder's
+    assert "HEADING0" in html and "BARE" not in html and counts["built"] == 3
+
+
 @pytest.fixture
 def editor(db):
     return get_user_model().objects.create_superuser("editor", "editor@example.com", "pw")
@@ -166,13 +206,38 @@ def test_django_cms_loads_plugins_through_the_copy_of_the_version_it_was_copied_
 
     assert parameters(fetch.assign_plugins) == parameters(original)
     assert cms_plugins_utils.assign_plugins is fetch.assign_plugins  # installed by TailoredCmsConfig.ready
-    fetch.install()
+    assert fetch.install() is True
     assert cms_plugins_utils.assign_plugins is fetch.assign_plugins  # a second install() changes nothing
+    assert [m for m in run_checks() if m.id == "tailored_cms.W007"] == []
     assert fetch.django_cms_assign_plugins is original
     # django CMS's callers look the function up in its module when they run
     assert "assign_plugins(request, [placeholder], template, lang)" in inspect.getsource(cms_plugins_utils.get_plugins)
     preload = inspect.getsource(ContentRenderer._preload_placeholders_for_page)
     assert "from cms.utils.plugins import assign_plugins" in preload and "assign_plugins(" in preload
+
+
+def test_a_django_cms_whose_assign_plugins_changed_keeps_its_own_and_a_check_says_so(
+    make_page, topics, visitor_client, monkeypatch
+):
+    """At startup (``fetch.install``), a django CMS whose ``assign_plugins`` is not the one copied (here: another
+    recorded hash) keeps its own: pages render as before, each visitor shown their variant, every variant's content
+    built; system check W007 tells the site why."""
+    page = build_area_page(make_page, 5, "changed")
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    monkeypatch.setattr(cms_plugins_utils, "assign_plugins", cms_plugins_utils.assign_plugins)  # put back after
+    monkeypatch.setattr(fetch, "COPIED_SOURCE_SHA256", "0" * 64)
+    assert fetch.install() is False
+    assert cms_plugins_utils.assign_plugins is fetch.django_cms_assign_plugins
+    [warning] = [m for m in run_checks() if m.id == "tailored_cms.W007"]
+    assert warning.level == WARNING
+    assert warning.msg == (
+        f"django CMS {cms.__version__} changed assign_plugins: tailored_cms builds every variant until it is updated."
+    )
+    assert fetch.COPIED_FROM in warning.hint
+    html, counts, _ = view(fan, page.get_absolute_url())
+    assert "HEADING0" in html and "TEXT0" in html and "LINK0" in html and html.count("HEADING") == 1
+    assert counts["built"] == 15  # every variant's heading, text and link
 
 
 def test_a_call_without_a_request_gets_every_variant(make_page, topics):
@@ -284,9 +349,9 @@ def test_an_area_showing_every_variant_builds_them_all(make_page, topics, visito
     assert counts["built"] == 3
 
 
-def test_the_instances_are_django_cms_s_but_for_a_variants_creation_date(make_page, topics, visitor_client):
-    """A visitor's plugins are what django CMS's query makes of their rows; a variant's ``creation_date``, which
-    nothing on a visitor's page reads, is deferred (read if asked)."""
+def test_the_instances_are_django_cms_s_but_for_areas_and_variants_creation_date(make_page, topics, visitor_client):
+    """A visitor's plugins are what django CMS's query makes of their rows; an area's and a variant's
+    ``creation_date``, which nothing on a visitor's page reads, is deferred (read if asked)."""
     page = build_area_page(make_page, 3, "instances")
     ph = placeholder(page, "content")
     fan = visitor_client(topics=["sports"])
@@ -296,7 +361,7 @@ def test_the_instances_are_django_cms_s_but_for_a_variants_creation_date(make_pa
     assert len(loaded) == 5  # the area, the sports variant and its three texts
     for row in CMSPlugin.objects.filter(pk__in=loaded):
         plugin = loaded[row.pk]
-        expected = {"creation_date"} if isinstance(plugin, Variant) else set()
+        expected = {"creation_date"} if isinstance(plugin, TailoredArea | Variant) else set()
         assert plugin.get_deferred_fields() == expected, plugin
         assert plugin.changed_date == row.changed_date
         assert (plugin.placeholder_id, plugin.parent_id, plugin.position) == (
@@ -304,5 +369,6 @@ def test_the_instances_are_django_cms_s_but_for_a_variants_creation_date(make_pa
             row.parent_id,
             row.position,
         )
-    variant = next(plugin for plugin in loaded.values() if isinstance(plugin, Variant))
-    assert variant.creation_date == CMSPlugin.objects.get(pk=variant.pk).creation_date
+    for plugin in loaded.values():
+        if isinstance(plugin, TailoredArea | Variant):
+            assert plugin.creation_date == CMSPlugin.objects.get(pk=plugin.pk).creation_date
