@@ -34,6 +34,7 @@ from django.utils.translation import gettext
 from . import connection
 from .quiz.models import QuizResponse
 from .recommendations import store as recommendations_store
+from .rules import runs
 from .rules.models import Membership, Segment
 from .tracking.models import Event, EventCounts, SpooledEvent, TopicViews
 from .tracking.stream import FIELD, InvalidEvent, TrackedEvent, group_name, stream_key
@@ -239,8 +240,9 @@ def _erase_from_stream(client: Any, visitor_id: str) -> int:
 
 
 def _erase_keys(client: Any, visitor_id: str) -> int:
-    """The snapshot, the events/ rate counter (it names the visitor; it would expire within a minute anyway) and
-    their recommendations (they say what the visitor read).
+    """The snapshot, the events/ rate counter (it names the visitor; it would expire within a minute anyway),
+    their recommendations (they say what the visitor read) and their note among the visitors the next segment
+    recompute looks at.
 
     One round trip; returns how many snapshots went.
     """
@@ -248,6 +250,7 @@ def _erase_keys(client: Any, visitor_id: str) -> int:
     pipeline.delete(connection.key("snap", visitor_id))
     pipeline.delete(connection.key("rate", "visitor", visitor_id))
     recommendations_store.erase_in(pipeline, visitor_id)
+    runs.erase_in(pipeline, visitor_id)
     return int(pipeline.execute()[0])
 
 

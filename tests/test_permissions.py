@@ -413,7 +413,7 @@ ROWS: list[Row] = [
         needs=(tc("change_segment"),),
         action="recompute_now",
         data=lambda w: action("recompute_now", w.segment),
-        effect=lambda w, c: w.broker.llen("celery"),
+        effect=lambda w, c: w.broker.llen("tailored_bulk"),
         ok=302,
     ),
     Row(

@@ -62,7 +62,7 @@ from .recompute import (
 )
 from .registry import BehaviouralRule, _registry
 
-__all__ = ["Chunk", "RunProgress", "mark_changed", "progress", "run_chunk", "start_run", "wait_for_run"]
+__all__ = ["Chunk", "RunProgress", "erase_in", "mark_changed", "progress", "run_chunk", "start_run", "wait_for_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,11 @@ def _current_key() -> str:
 
 def _changed_key() -> str:
     return connection.key("recompute", "changed")
+
+
+def erase_in(pipeline: Any, visitor_id: str) -> None:
+    """Add to ``pipeline`` the removal of the visitor from those changed since the last run (it names them)."""
+    pipeline.srem(_changed_key(), visitor_id)
 
 
 def _last_key() -> str:

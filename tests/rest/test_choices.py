@@ -209,6 +209,7 @@ def test_a_site_without_drf_settings_or_the_drf_spectacular_app_gets_the_api_and
             "layouts/",
             "me/",
             "preferences/",
+            "quiz/",
             "recommendations/",
             "segments/",
             "segments/preview/",

@@ -211,7 +211,7 @@ def test_the_demo_puts_the_panel_above_the_feed_and_is_safe_to_run_twice():
     seed()
     seed()
     home = Page.objects.get(reverse_id="home")
-    assert sidebar_plugins(home) == ["PreferencesPanelPlugin", "TopicFeedPlugin", "ExplanationPlugin"]
+    assert sidebar_plugins(home) == ["PreferencesPanelPlugin", "TopicFeedPlugin", "ExplanationPlugin", "QuizPlugin"]
     html = Client().get(home.get_absolute_url()).content.decode()
     assert html.index("data-tailored-panel") < html.index("data-tailored-feed")
 
@@ -221,6 +221,6 @@ def test_the_demo_adds_the_panel_to_a_homepage_seeded_before_it_existed():
     home = Page.objects.get(reverse_id="home")
     sidebar = placeholder(home, "sidebar")
     sidebar.delete_plugin(sidebar.get_plugins("en").get(plugin_type="PreferencesPanelPlugin"))
-    assert sidebar_plugins(home) == ["TopicFeedPlugin", "ExplanationPlugin"]
+    assert sidebar_plugins(home) == ["TopicFeedPlugin", "ExplanationPlugin", "QuizPlugin"]
     seed()
-    assert sidebar_plugins(home) == ["PreferencesPanelPlugin", "TopicFeedPlugin", "ExplanationPlugin"]
+    assert sidebar_plugins(home) == ["PreferencesPanelPlugin", "TopicFeedPlugin", "ExplanationPlugin", "QuizPlugin"]
