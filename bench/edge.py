@@ -57,21 +57,6 @@ function request()
   if math.random() >= $first_time then headers["Cookie"] = cookies[math.random(#cookies)] end
   return wrk.format("GET", nil, headers)
 end
-
-function response(status, headers, body)
-  answered = answered + 1
-  if status == 200 then ok = ok + 1 end
-end
-
-function done(summary, latency, requests)
-  local s, a, k = 0, 0, 0
-  for _, thread in ipairs(threads) do
-    s = s + thread:get("sent")
-    a = a + thread:get("answered")
-    k = k + thread:get("ok")
-  end
-  io.write(string.format("bench: sent %d answered %d ok %d\\n", s, a, k))
-end
 """
 )
 

@@ -57,7 +57,7 @@ WORST_CASE_EVENTS = 20_000
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 
 # wrk's Lua: each thread builds bodies of BATCH events with ids unique to the run, thread and request, and
-# cycles the cookies. done() prints what the threads counted.
+# cycles the cookies; load() adds the counting of the answers.
 WRK_SCRIPT = Template(
     """
 local cookies = {$cookies}
@@ -86,21 +86,6 @@ function request()
     ["User-Agent"] = "$ua",
   }, '{"events":[' .. table.concat(parts, ",") .. ']}')
 end
-
-function response(status, headers, body)
-  answered = answered + 1
-  if status == 202 then ok = ok + 1 end
-end
-
-function done(summary, latency, requests)
-  local s, a, k = 0, 0, 0
-  for _, thread in ipairs(threads) do
-    s = s + thread:get("sent")
-    a = a + thread:get("answered")
-    k = k + thread:get("ok")
-  end
-  io.write(string.format("bench: sent %d answered %d ok %d\\n", s, a, k))
-end
 """
 )
 
@@ -128,7 +113,7 @@ def measure(served: Served, path: str, cookies: list[str], run: int, seconds: in
         origin=served.url,
         ua=UA,
     )
-    return load(served.url + path, script, seconds=seconds, connections=CONNECTIONS)
+    return load(served.url + path, script, seconds=seconds, connections=CONNECTIONS, ok_status=202)
 
 
 def settled(count: Callable[[], int]) -> int:

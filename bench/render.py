@@ -160,7 +160,7 @@ SEGMENTS: dict[str, dict[str, Any]] = {
 }
 VISITOR_SEGMENTS = 8
 
-# wrk's Lua: GETs with the visitor's cookie; done() prints what the threads counted and the median latency.
+# wrk's Lua: GETs with the visitor's cookie; load() adds the counting of the answers.
 WRK_SCRIPT = Template(
     """
 local threads = {}
@@ -173,21 +173,6 @@ end
 function request()
   sent = sent + 1
   return wrk.format("GET", nil, {["Cookie"] = "$cookie", ["User-Agent"] = "$ua"})
-end
-
-function response(status, headers, body)
-  answered = answered + 1
-  if status == 200 then ok = ok + 1 end
-end
-
-function done(summary, latency, requests)
-  local s, a, k = 0, 0, 0
-  for _, thread in ipairs(threads) do
-    s = s + thread:get("sent")
-    a = a + thread:get("answered")
-    k = k + thread:get("ok")
-  end
-  io.write(string.format("bench: sent %d answered %d ok %d\\n", s, a, k))
 end
 """
 )

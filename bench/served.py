@@ -135,11 +135,32 @@ def wrk_binary() -> str:
     return binary
 
 
-def load(url: str, script: str, *, seconds: int, connections: int, threads: int = 1) -> Load:
-    """Run ``wrk`` against ``url`` for ``seconds`` with the Lua ``script``, which must print the line
-    ``bench: sent N answered N ok N`` from its ``done()``."""
+# What load() adds to each script: response() counts the answers and those with the expected status, done() prints
+# every thread's counts in the line load() reads.
+COUNTING = """
+function response(status, headers, body)
+  answered = answered + 1
+  if status == $ok_status then ok = ok + 1 end
+end
+
+function done(summary, latency, requests)
+  local s, a, k = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    s = s + thread:get("sent")
+    a = a + thread:get("answered")
+    k = k + thread:get("ok")
+  end
+  io.write(string.format("bench: sent %d answered %d ok %d\\n", s, a, k))
+end
+"""
+
+
+def load(url: str, script: str, *, seconds: int, connections: int, threads: int = 1, ok_status: int = 200) -> Load:
+    """Run ``wrk`` against ``url`` for ``seconds`` with the Lua ``script``. The script declares the globals
+    ``sent``, ``answered`` and ``ok``, keeps each thread in ``threads`` from its ``setup()`` and adds 1 to ``sent``
+    in ``request()``; ``load`` adds the ``response()`` and ``done()`` that count the rest (``COUNTING``)."""
     with tempfile.NamedTemporaryFile("w", prefix="tailored-wrk-", suffix=".lua") as file:
-        file.write(script)
+        file.write(script + COUNTING.replace("$ok_status", str(ok_status)))
         file.flush()
         command = [wrk_binary(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", file.name, url]
         result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
