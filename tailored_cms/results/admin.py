@@ -383,16 +383,21 @@ class ResultsAdmin(admin.ModelAdmin):
             sizes_chart=mark_safe(sizes_chart),  # noqa: S308 - built from escaped text (chart.line_chart)
         )
 
-    def area_view(self, request: HttpRequest, key: str) -> TemplateResponse:
-        """One area per path, variant and language, its lift over the holdout, and per day; the last experiment
-        ended here. Cost: 6 queries."""
-        self.check_permission(request)
+    def _chosen_area(self, request: HttpRequest, key: str) -> tuple[AreaResults, int, str | None]:
+        """The area with ``key`` over the days and in the language the request asks for, and those two; 404 if no
+        area has that key."""
         days = chosen_days(request)
         language = chosen_language(request)
         found = area_results(days, key=key, language=language)
         if not found:
             raise Http404(_("No tailored area with key “%(key)s”.") % {"key": key})
-        area = found[0]
+        return found[0], days, language
+
+    def area_view(self, request: HttpRequest, key: str) -> TemplateResponse:
+        """One area per path, variant and language, its lift over the holdout, and per day; the last experiment
+        ended here. Cost: 6 queries."""
+        self.check_permission(request)
+        area, days, language = self._chosen_area(request, key)
         paths = list(area.by_path)
         charts = area_charts(area, paths)
         found_verdict = verdict(area)
@@ -455,12 +460,7 @@ class ResultsAdmin(admin.ModelAdmin):
         POST ``winner``: do it, then back to the area's results. 403 without the permission to see results or to
         change the area; 400 if the figures don't name that winner or the area is no experiment."""
         self.check_permission(request)
-        days = chosen_days(request)
-        language = chosen_language(request)
-        found = area_results(days, key=key, language=language)
-        if not found:
-            raise Http404(_("No tailored area with key “%(key)s”.") % {"key": key})
-        area = found[0]
+        area, days, language = self._chosen_area(request, key)
         winner = (request.POST if request.method == "POST" else request.GET).get("winner", "")
         back = self.url("area", days, language, key=area.key)
         context: dict[str, Any] = {"winner": winner, "winner_label": area.variant_label(winner), "back_url": back}
