@@ -10,7 +10,7 @@ Importing it loads no models, so a site's Celery module may import ``BEAT_SCHEDU
 Two queues keep freshness from waiting for maintenance (``TASK_ROUTES``): ``tailored_fresh`` carries the ingest
 (and the re-evaluation of the visitors it touched), ``tailored_bulk`` the full segment recompute, the optimize
 areas' allocations, the retention purge, trait imports and the recommendations; an edge purge after an editor's
-change goes with the fresh. A worker consuming ``tailored_fresh`` is never behind a
+change, and the retries due (``retries``), go with the fresh. A worker consuming ``tailored_fresh`` is never behind a
 recompute; see docs/deployment.md for the workers to run.
 """
 
@@ -23,6 +23,7 @@ from celery.schedules import crontab
 from .edge.tasks import PURGE_EDGE_TASK, purge_edge
 from .recommendations.tasks import COMPUTE_ALL_TASK, COMPUTE_TOUCHED_TASK, compute_all_task, compute_touched_task
 from .results.tasks import OPTIMIZE_TASK, refresh_allocations
+from .retries import POLL_SECONDS, SEND_DUE_TASK, send_due_retries
 from .rules.tasks import (
     CHUNK_TASK,
     RECOMPUTE_SEGMENTS_TASK,
@@ -49,6 +50,7 @@ __all__ = [
     "recompute_chunk",
     "recompute_segments_task",
     "refresh_allocations",
+    "send_due_retries",
 ]
 
 FRESH_QUEUE = "tailored_fresh"
@@ -64,6 +66,7 @@ TASK_ROUTES: dict[str, dict[str, str]] = {
     PURGE_TASK: {"queue": BULK_QUEUE},
     IMPORT_TASK: {"queue": BULK_QUEUE},
     PURGE_EDGE_TASK: {"queue": FRESH_QUEUE},
+    SEND_DUE_TASK: {"queue": FRESH_QUEUE},
     COMPUTE_TOUCHED_TASK: {"queue": BULK_QUEUE},
     COMPUTE_ALL_TASK: {"queue": BULK_QUEUE},
 }
@@ -76,6 +79,13 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 1.0,
         "kwargs": {"max_seconds": 3.0},
         "options": {"expires": 2.0},
+    },
+    # Every two seconds: the retries due (an edge purge, a saved segment's recompute), which wait in Redis rather
+    # than in a worker (retries.py). A run not started within that long is dropped; the next one sends them.
+    "tailored-cms-retries": {
+        "task": SEND_DUE_TASK,
+        "schedule": POLL_SECONDS,
+        "options": {"expires": POLL_SECONDS},
     },
     # Every 10 minutes: recompute every segment (time windows move: "3 views in 30 days" ends for some
     # visitors without any event). A Redis lock skips a run while another is still going; a run not started

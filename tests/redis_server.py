@@ -1,4 +1,4 @@
-"""A private redis-server for one test session: a free port, no persistence, stopped at the end."""
+"""A private redis-server for one test session: a free port, no persistence (unless asked), stopped at the end."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self) -> None:
+    """``persistent``: every write is appended to a file (AOF), so a server stopped and started again has it all."""
+
+    def __init__(self, persistent: bool = False) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run the tests with `make test`, which installs it.")
@@ -26,6 +28,7 @@ class RedisServer:
         self.dir = tempfile.mkdtemp(prefix="tailored-redis-")
         self.process: subprocess.Popen[bytes] | None = None
         self.binary = binary
+        self.persistent = persistent
 
     @property
     def url(self) -> str:
@@ -42,7 +45,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persistent else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 self.dir,
             ],

@@ -6,6 +6,8 @@ from typing import Any, TypedDict
 
 from celery import shared_task
 
+from ..retries import RetriedFromRedis
+
 
 class _BrokerRetry(TypedDict):
     """Keyword arguments of kombu's ``Connection.ensure_connection``."""
@@ -44,9 +46,10 @@ def recompute_all(self: Any) -> dict[str, Any]:
     return found.as_dict() if found else {"run": run}
 
 
-@shared_task(name=RECOMPUTE_SEGMENTS_TASK, bind=True, ignore_result=True, max_retries=20)
+@shared_task(name=RECOMPUTE_SEGMENTS_TASK, base=RetriedFromRedis, bind=True, ignore_result=True, max_retries=20)
 def recompute_segments_task(self: Any, slugs: list[str]) -> dict[str, Any]:
-    """Recompute these segments (sent when one is saved); retried while a full recompute holds the lock."""
+    """Recompute these segments (sent when one is saved); retried while a full recompute holds the lock (the retry
+    waits in Redis, not in a worker: retries.py)."""
     # Imported here: importing a task module must not load models (it is imported before Django is set up).
     from .models import Segment
     from .recompute import RecomputeRunning
@@ -100,6 +103,6 @@ def queue_recompute(slugs: list[str]) -> str:
         return "done"
     with app.connection_for_write() as connection:
         connection.ensure_connection(**BROKER_RETRY)
-        # apply_async passes its options on to the producer, connection among them; celery-types lists it not
-        recompute_segments_task.apply_async((slugs,), connection=connection, retry=False)  # type: ignore[call-arg]
+        # apply_async passes its options on to the producer, connection among them
+        recompute_segments_task.apply_async((slugs,), connection=connection, retry=False)
     return "queued"
