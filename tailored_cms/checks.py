@@ -50,6 +50,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
     errors.extend(_check_events())
     errors.extend(_check_cache_budget())
     errors.extend(_check_results())
+    errors.extend(_check_recommendations())
     errors.extend(_check_optimize())
     errors.extend(_check_edge())
     return errors
@@ -278,6 +279,22 @@ def _check_optimize() -> list[Error]:
                 f"{SETTING_NAME}['OPTIMIZE_MIN_SHARE'] must be a number from 0 to 0.5 (a share of visitors); it is "
                 f"{share!r}.",
                 id="tailored_cms.E016",
+            )
+        ]
+    return []
+
+
+def _check_recommendations() -> list[Warning]:
+    """RECOMMENDATIONS_DAYS within RETENTION_DAYS (W008)."""
+    days, retention = tailored_settings.RECOMMENDATIONS_DAYS, tailored_settings.RETENTION_DAYS
+    if _is_count(days) and _is_count(retention) and days > retention:
+        # Recommendations learn from raw page views: the retention purge deletes those older than RETENTION_DAYS.
+        return [
+            Warning(
+                f"{SETTING_NAME}['RECOMMENDATIONS_DAYS'] ({days}) is longer than RETENTION_DAYS ({retention}): "
+                "page views are purged after RETENTION_DAYS, so recommendations learn from those days only.",
+                hint="Lower RECOMMENDATIONS_DAYS, or keep raw events longer.",
+                id="tailored_cms.W008",
             )
         ]
     return []

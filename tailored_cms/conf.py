@@ -224,8 +224,8 @@ SETTINGS: dict[str, Setting] = {
     "RECOMMENDATIONS_DAYS": Setting(
         30,
         "int",
-        "Recommendations learn from the page views of this many last days (at most `RETENTION_DAYS`: older "
-        "events are gone).",
+        "Recommendations learn from the page views of this many last days (at most `RETENTION_DAYS`, which purges "
+        "older events: more warns, W008).",
     ),
     "RECOMMENDATIONS_TTL_DAYS": Setting(
         7,

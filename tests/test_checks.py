@@ -276,6 +276,14 @@ def test_a_conversion_window_longer_than_the_retention_is_a_warning(settings):
     assert ids() == set()
 
 
+def test_recommendations_learning_from_more_days_than_the_retention_keeps_is_a_warning(settings):
+    settings.TAILORED_CMS = {"RECOMMENDATIONS_DAYS": 60, "RETENTION_DAYS": 45}
+    messages = [m for m in run_checks() if m.id == "tailored_cms.W008"]
+    assert messages and "(60)" in messages[0].msg and "(45)" in messages[0].msg
+    settings.TAILORED_CMS = {"RECOMMENDATIONS_DAYS": 45, "RETENTION_DAYS": 45}
+    assert ids() == set()
+
+
 @pytest.mark.parametrize("share", [-0.1, 0.6, "0.05", True, None])
 def test_the_optimize_minimum_share_is_a_share_up_to_a_half(settings, share):
     settings.TAILORED_CMS = {"OPTIMIZE_MIN_SHARE": share}
