@@ -11,6 +11,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from hypothesis import HealthCheck, example, given, note, settings
+from hypothesis import strategies as st
 
 from tailored_cms import api
 from tailored_cms.rules import BehaviouralRule, register, unregister
@@ -25,7 +27,9 @@ from tailored_cms.tracking.retention import purge
 from tailored_cms.visitors.models import Visitor
 
 from ..tracking.conftest import add_events
-from .conftest import NOW
+from .conftest import NOW, TODAY
+from .test_evaluation import Rollback, leaves, people
+from .test_evaluation import _store as store_people
 
 pytestmark = pytest.mark.django_db
 
@@ -353,3 +357,57 @@ def test_each_chunk_first_stores_the_events_waiting_in_the_stream(visitors, tail
     assert Visitor.objects.get(pk=regular.pk).visits == 1  # stored, before any ingest task ran
     for chunk in sent[1:]:
         run_chunk(*chunk)
+
+
+# --- the property: a new day's run gives what a full recompute that day gives -----------------------------------
+
+since_dates = st.none() | st.integers(-3, 6).map(lambda ago: (TODAY - timedelta(days=ago)).isoformat())
+ALONE = {"views": {"a": [], "b": []}, "clicks": [], "visits": 0, "seen": None, "follows": [], "user": False}
+trait_leaves = st.integers(1, 4).map(lambda d: {"rule": "trait", "name": "since", "op": "within_days", "value": d})
+day_trees = st.recursive(
+    st.one_of(leaves, trait_leaves),
+    lambda children: st.one_of(
+        st.lists(children, min_size=1, max_size=3).map(lambda c: {"all": c}),
+        st.lists(children, min_size=1, max_size=3).map(lambda c: {"any": c}),
+        children.map(lambda c: {"not": c}),
+    ),
+    max_leaves=5,
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,  # no .hypothesis/ directory in the work tree
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@example(  # a date leaving the window, one coming into it
+    tree={"rule": "trait", "name": "since", "op": "within_days", "value": 2},
+    other={"not": {"rule": "days_since_last_visit", "max": 1}},
+    people_=[(ALONE | {"seen": 1}, TODAY.isoformat()), (ALONE, (TODAY + timedelta(days=1)).isoformat())],
+    days=1,
+)
+@given(
+    tree=day_trees,
+    other=day_trees,
+    people_=st.lists(st.tuples(people, since_dates), min_size=1, max_size=5),
+    days=st.integers(1, 6),
+)
+def test_a_new_days_run_gives_the_memberships_of_a_full_recompute(tree, other, people_, days, tailored_redis, eager):
+    note(f"tree={tree!r} other={other!r} people={people_!r}")
+    tailored_redis.flushdb()
+    try:
+        with transaction.atomic():
+            visitors = store_people([person for person, _since in people_])
+            for visitor, (_person, since) in zip(visitors, people_, strict=True):
+                Visitor.objects.filter(pk=visitor.pk).update(traits={} if since is None else {"since": since})
+            Visitor.objects.update(updated_at=NOW - timedelta(hours=1))
+            api.create_segment("first", rules=tree)
+            api.create_segment("second", rules={"any": [other, {"not": {"rule": "segment", "slug": "first"}}]})
+            run_on(NOW)
+            later = NOW + timedelta(days=days)
+            run_on(later)
+            assert current() == full_memberships(later)
+            raise Rollback
+    except Rollback:
+        pass
