@@ -52,6 +52,7 @@ nitpick_ignore = [
     ("py:class", name)
     for name in (
         # Annotations imported only for type checkers, which autodoc sees as written.
+        "date",
         "datetime",
         "HttpRequest",
         "Page",

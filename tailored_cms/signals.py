@@ -17,6 +17,11 @@ events_stored = Signal()
 # strings. Sent with ``send_robust``: a failing receiver is logged, and the ingest goes on.
 visitors_touched = Signal()
 
+# Sent by the retention purge after each chunk of daily counters it removed committed, with ``visitor_ids``: the
+# visitors those counters counted for, as strings (rules counting every day retained change for them). Sent with
+# ``send_robust``: a failing receiver is logged, and the purge goes on.
+counters_removed = Signal()
+
 # Sent after a transaction that changed visitors' traits (``visitors.traits``) committed, with ``visitor_ids``: those
 # visitors, as strings. Sent with ``send_robust``: a failing receiver is logged, and the change stays made.
 traits_changed = Signal()

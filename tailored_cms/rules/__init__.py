@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import builtin, builtin_traits  # noqa: F401 - register the built-in rule types
 from .registry import (
+    NOBODY,
     BehaviouralRule,
     Param,
     RequestRule,
@@ -24,6 +25,7 @@ from .trees import MAX_DEPTH, MAX_RULES, describe_tree, validate_tree
 __all__ = [
     "MAX_DEPTH",
     "MAX_RULES",
+    "NOBODY",
     "BehaviouralRule",
     "Param",
     "RequestFacts",

@@ -6,7 +6,7 @@ methods: importing this module must not load them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .builtin_request import DAY_NAMES
-from .registry import BehaviouralRule, Param, ParamError, named, register
+from .registry import NOBODY, BehaviouralRule, Param, ParamError, named, register
 
 if TYPE_CHECKING:
     from .evaluation import Scope
@@ -72,6 +72,17 @@ def _check_range(params: dict[str, Any], low: str = "min", high: str = "max") ->
         )
 
 
+def _fallen_out(rows: Any, params: dict[str, Any], scope: Scope, since: date) -> Q:
+    """Visitors with a counter (of ``rows``) on a day the window of ``days`` held on ``since`` and no longer holds.
+    Days that came into the window are after the last run: their counters' visitors were marked. Without ``days``
+    the window is every day retained, and the retention purge announces the visitors whose counters it removed."""
+    if "days" not in params:
+        return NOBODY
+    days = params["days"]
+    rows = rows.filter(day__gte=since - timedelta(days=days - 1), day__lt=scope.first_day(days))
+    return scope.visitors_in(rows, "visitor")
+
+
 @register
 class TopicViews(BehaviouralRule):
     """Counts views of pages tagged with the topic (a page's topics in the CMS, or ``api.tag_page``), from the daily
@@ -106,6 +117,11 @@ class TopicViews(BehaviouralRule):
         return scope.visitors_in(
             rows.values("visitor").annotate(total=Sum("count")).filter(total__gte=params["min"]), "visitor"
         )
+
+    def day_moved(self, params: dict[str, Any], scope: Scope, since: date) -> Q:
+        from ..tracking.models import TopicViews as Counter  # here: this module loads before Django's apps
+
+        return _fallen_out(Counter.objects.filter(topic=params["topic"]), params, scope, since)
 
 
 @register
@@ -142,6 +158,11 @@ class EventCount(BehaviouralRule):
             rows.values("visitor").annotate(total=Sum("count")).filter(total__gte=params["min"]), "visitor"
         )
 
+    def day_moved(self, params: dict[str, Any], scope: Scope, since: date) -> Q:
+        from ..tracking.models import EventCounts  # here: this module loads before Django's apps
+
+        return _fallen_out(EventCounts.objects.filter(name=params["name"]), params, scope, since)
+
 
 @register
 class VisitCount(BehaviouralRule):
@@ -170,6 +191,9 @@ class VisitCount(BehaviouralRule):
         if "max" in params:
             q &= Q(visits__lte=params["max"])
         return q
+
+    def day_moved(self, params: dict[str, Any], scope: Scope, since: date) -> Q:
+        return NOBODY
 
 
 @register
@@ -210,6 +234,24 @@ class DaysSinceLastVisit(BehaviouralRule):
             q &= Q(last_seen__gte=scope.start_of(scope.today - timedelta(days=params["max"])))
         return q
 
+    def day_moved(self, params: dict[str, Any], scope: Scope, since: date) -> Q:
+        # Last seen on a day that was `max` days ago or less on `since` and is more now, or more than `min` days
+        # ago on `since` and is `min` or more now: one day each when a day passed (an indexed range of last_seen).
+        q = NOBODY
+        if "max" in params:
+            q |= self._seen_between(
+                scope, since - timedelta(days=params["max"]), scope.today - timedelta(days=params["max"])
+            )
+        if "min" in params:
+            first = since - timedelta(days=params["min"] - 1)
+            q |= self._seen_between(scope, first, scope.today - timedelta(days=params["min"] - 1))
+        return q
+
+    @staticmethod
+    def _seen_between(scope: Scope, first: date, end: date) -> Q:
+        """Last seen on ``first`` or a later day before ``end``."""
+        return Q(last_seen__gte=scope.start_of(first), last_seen__lt=scope.start_of(end))
+
 
 @register
 class FollowsTopic(BehaviouralRule):
@@ -235,6 +277,9 @@ class FollowsTopic(BehaviouralRule):
         rows = scope.visitor_model.objects.alias(text=Cast("topics", TextField())).filter(text__contains=quoted)
         return scope.visitors_in(rows, "pk")
 
+    def day_moved(self, params: dict[str, Any], scope: Scope, since: date) -> Q:
+        return NOBODY
+
 
 @register
 class LoggedIn(BehaviouralRule):
@@ -249,6 +294,9 @@ class LoggedIn(BehaviouralRule):
 
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         return Q(user__isnull=not params["is"])
+
+    def day_moved(self, params: dict[str, Any], scope: Scope, since: date) -> Q:
+        return NOBODY
 
 
 @register

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import DatabaseError
@@ -19,7 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ..text import check_storable, shown
-from .registry import BehaviouralRule, Param, ParamError, register
+from .registry import NOBODY, BehaviouralRule, Param, ParamError, register
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -351,6 +351,17 @@ class TraitRule(BehaviouralRule):
             return guard & (among if op == "in" else ~among)
         lookup = {"before": "lt", "after": "gt"}.get(op, op)
         return guard & _compare(name, lookup, value)
+
+    def day_moved(self, params: dict[str, Any], scope: Scope, since: date) -> Q:
+        if params["op"] != "within_days":
+            return NOBODY  # compared with fixed values
+        # A date that left the window since `since`, or came into it (a date in the future when it was set).
+        name, days = params["name"], params["value"]
+        left = _compare(name, "gte", (since - timedelta(days=days - 1)).isoformat()) & _compare(
+            name, "lt", scope.first_day(days).isoformat()
+        )
+        came = _compare(name, "gt", since.isoformat()) & _compare(name, "lte", scope.today.isoformat())
+        return Q(_HasType(name, ("string",))) & (left | came)
 
 
 def kind_words(kind: str) -> str:

@@ -1,6 +1,7 @@
 """A saved or deleted segment: the request path learns at once, Celery recomputes who is in it. Visitors the ingest
-gave new events, or whose traits changed: their segments are re-evaluated. An ingest run: the active segments are
-put back in a Redis that lost them."""
+gave new events, or whose traits changed: their segments are re-evaluated; those whose counters the retention purge
+removed: at the next scheduled recompute. An ingest run: the active segments are put back in a Redis that lost
+them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from ..signals import drain_started, traits_changed, visitors_touched
+from ..signals import counters_removed, drain_started, traits_changed, visitors_touched
 from .active import publish_segments, republish_if_lost
 from .models import Segment
 from .recompute import recompute_visitors
@@ -80,6 +81,12 @@ def on_visitors_touched(sender: Any, visitor_ids: Set[str], **kwargs: Any) -> No
         recompute_visitors(visitor_ids)
     except Exception:
         logger.exception("Segments of %d visitors not recomputed after ingest", len(visitor_ids))
+
+
+@receiver(counters_removed, dispatch_uid="tailored_cms.mark_visitors_with_counters_removed")
+def on_counters_removed(sender: Any, visitor_ids: Set[str], **kwargs: Any) -> None:
+    # The retention purge's: rules counting every day retained may change for them, at the next scheduled run.
+    mark_changed(visitor_ids)
 
 
 @receiver(traits_changed, dispatch_uid="tailored_cms.recompute_visitors_with_new_traits")

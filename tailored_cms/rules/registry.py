@@ -9,17 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext
 
 from ..text import check_storable
 
 if TYPE_CHECKING:
-    from django.db.models import Q
     from django.utils.functional import _StrOrPromise as StrOrPromise
 
     from .evaluation import Scope
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BRANCHES",
+    "NOBODY",
     "BehaviouralRule",
     "Param",
     "ParamError",
@@ -43,6 +45,9 @@ __all__ = [
 ]
 
 BRANCHES = ("all", "any")
+
+# What ``BehaviouralRule.day_moved`` returns for a rule whose result doesn't depend on the day.
+NOBODY = Q(pk__in=())
 
 
 class Names:
@@ -293,6 +298,18 @@ class BehaviouralRule(Rule):
     def visitors(self, params: dict[str, Any], scope: Scope) -> Q:
         """The visitors for whom the rule holds with these (cleaned) ``params``, as a ``Q`` over ``Visitor``."""
         raise NotImplementedError(f"{type(self).__name__}.visitors()")
+
+    def day_moved(self, params: dict[str, Any], scope: Scope, since: date) -> Q | None:
+        """The visitors for whom the rule's result can differ between the day ``since`` and ``scope.today`` (a later
+        day) with nothing else about them changed, as a ``Q`` over ``Visitor``; ``NOBODY`` if the result doesn't
+        depend on the day; None when the rule can't say.
+
+        A new day's first scheduled run re-evaluates only these visitors (and those changed since the last run);
+        a segment with a rule that says None is recomputed for everyone. Only ``changes_tracked`` rules are asked.
+        Like ``visitors()``, it is pushed down to SQL: keep it to one indexed lookup (a counter window's day falling
+        out is ``day`` between ``since - days + 1`` and ``scope.today - days``). By default None: safe, not cheap.
+        """
+        return None
 
 
 class RequestRule(Rule):

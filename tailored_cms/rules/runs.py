@@ -6,7 +6,8 @@ recompute lock, does what comes before the chunks (``recompute.begin``), cuts th
 ``recompute.recompute_range``: one transaction that writes the difference with the memberships it reads. Chunks
 are acknowledged when done (``acks_late``): a chunk whose worker died is redone, writes the same memberships, and
 ``recompute_chunk_done.lua`` counts it once. The chunk that completes the run writes the sizes
-(``recompute.finish``) and releases the lock.
+(``recompute.finish``) and releases the lock. ``run_here`` does a run's chunks in the calling process instead
+(``tailored_recompute`` without ``--workers``), recorded the same way.
 
 So two worker processes take about half the time of one. Freshness never waits for a whole recompute: each
 chunk first stores the events waiting in the stream (``drain``, for at most ``YIELD_SECONDS``; the stream's
@@ -15,11 +16,14 @@ alone would not do: a worker consuming both takes one message of each in turn, a
 beat's second, the ingest messages waiting pass their expiry and each one dropped costs the ingest its turn.
 
 The scheduled run (``changes_only``) re-evaluates only what can have changed since the last run that covered
-every segment, on the same day: segments whose definition changed, or with a rule whose inputs aren't tracked
+every segment: segments whose definition changed, or with a rule whose inputs aren't tracked
 (``BehaviouralRule.changes_tracked``), are recomputed for everyone; the others only for the visitors the ingest
 touched since (``mark_changed``: a Redis set) or whose row was saved since (choices, login, traits:
-``updated_at``). A new day moves the rules' time windows: its first run recomputes everything, as does a run
-that finds no record of the last one (``<prefix>:recompute:last``, which Redis may have lost).
+``updated_at``). A new day moves the rules' time windows: its first run also re-evaluates the visitors each rule
+says the days since the last run can have changed (``BehaviouralRule.day_moved``: a counter's day that left a
+window, a last visit that crossed a bound), and recomputes for everyone the segments with a rule that can't say.
+A run that finds no record of the last one (``<prefix>:recompute:last``, which Redis may have lost) recomputes
+everything.
 
 A run's state is a Redis hash under ``<prefix>:recompute:run:<id>`` (``<prefix>:recompute:current`` names the
 latest run): what ``progress`` reads for ``tailored_recompute`` and the admin, whichever workers do the chunks.
@@ -34,17 +38,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
 import redis
+from django.db.models import Q
 from django.utils import timezone
 
 from .. import connection, redis_scripts
 from ..conf import tailored_settings
 from ..tracking.ingest import drain
 from ..visitors.models import Visitor
-from .evaluation import Plan, Plans, load_plans
+from .evaluation import Plan, Plans, Scope, load_plans
 from .models import Segment
 from .recompute import (
     LOCK_SECONDS,
@@ -60,9 +65,19 @@ from .recompute import (
     target_plans,
     targets_of,
 )
-from .registry import BehaviouralRule, _registry
+from .registry import NOBODY, BehaviouralRule, _registry
 
-__all__ = ["Chunk", "RunProgress", "erase_in", "mark_changed", "progress", "run_chunk", "start_run", "wait_for_run"]
+__all__ = [
+    "Chunk",
+    "RunProgress",
+    "erase_in",
+    "mark_changed",
+    "progress",
+    "run_chunk",
+    "run_here",
+    "start_run",
+    "wait_for_run",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +142,9 @@ def _last_key() -> str:
 
 
 def mark_changed(visitor_ids: Iterable[str]) -> None:
-    """Visitors whose counters or activity changed (the ingest's): the next scheduled run re-evaluates them. One
-    round trip; never raises (a lost mark is caught up by the day's first run, which recomputes everyone)."""
+    """Visitors whose counters or activity changed (the ingest's, the retention purge's): the next scheduled run
+    re-evaluates them. One round trip; never raises (a mark matters only when the recompute of those visitors that
+    follows it fails)."""
     ids = list(visitor_ids)
     if not ids:
         return
@@ -152,24 +168,56 @@ def _untracked(plan: Plan, everything: Plans) -> bool:
 
 def _changes(client: redis.Redis, everything: Plans, now: datetime) -> tuple[list[Plan], list[str]] | None:
     """(segments to recompute for everyone, visitors to re-evaluate for every segment) since the last run, or None
-    when everything is to be recomputed (no record of the last run, or it was another day). Takes the marks."""
+    when everything is to be recomputed (no record of the last run, or one of a later day). Takes the marks."""
     raw = client.get(_last_key())
     last = json.loads(raw) if raw else None
-    if last is None or last["day"] != timezone.localdate(now).isoformat():
+    today = timezone.localdate(now)
+    if last is None or date.fromisoformat(last["day"]) > today:
         return None
     whole = [
         plan
         for plan in everything.plans
         if _definition(plan) != last["definitions"].get(plan.slug) or _untracked(plan, everything)
     ]
+    ids: set[str] = set()
+    since = date.fromisoformat(last["day"])
+    if since < today:
+        whole, ids = _day_moved(everything, whole, since, now)
     pipeline = client.pipeline()  # MULTI: marks added meanwhile wait for the next run
     pipeline.smembers(_changed_key())
     pipeline.delete(_changed_key())
     marked, _deleted = pipeline.execute()
     saved = Visitor.objects.filter(updated_at__gte=datetime.fromisoformat(last["started"])).values_list("pk", flat=True)
-    ids = {value.decode() if isinstance(value, bytes) else str(value) for value in marked}
+    ids.update(value.decode() if isinstance(value, bytes) else str(value) for value in marked)
     ids.update(str(pk) for pk in saved)
     return whole, sorted(ids)
+
+
+def _day_moved(everything: Plans, whole: list[Plan], since: date, now: datetime) -> tuple[list[Plan], set[str]]:
+    """The days from ``since`` to ``now`` moved the rules' windows: (``whole`` and the segments with a rule that
+    can't say for whom, the visitors for whom the other segments' rules can have changed). One query per rule
+    that can (``BehaviouralRule.day_moved``), none for those whose result doesn't depend on the day."""
+    scope = Scope(now=now)
+    slugs = {plan.slug for plan in whole}
+    moved: dict[str, Q | None] = {}
+    for plan in everything.computed:
+        if plan.slug in slugs:
+            continue
+        for key in plan.leaf_keys:
+            if key not in moved:  # every rule here is a tracked behavioural one (``_untracked``)
+                leaf = everything.leaves[key]
+                rule = cast(BehaviouralRule, _registry[leaf["rule"]])
+                moved[key] = rule.day_moved({k: v for k, v in leaf.items() if k != "rule"}, scope, since)
+        if any(moved[key] is None for key in plan.leaf_keys):
+            whole = [*whole, plan]
+            slugs.add(plan.slug)
+    asked = {key for plan in everything.computed if plan.slug not in slugs for key in plan.leaf_keys}
+    ids: set[str] = set()
+    for key in asked:
+        q = moved[key]
+        if q is not None and q != NOBODY:
+            ids.update(str(pk) for pk in Visitor.objects.filter(q).values_list("pk", flat=True))
+    return whole, ids
 
 
 def _remember(client: redis.Redis, wanted: list[str] | None, now: datetime) -> None:
@@ -261,6 +309,47 @@ def start_run(
     for chunk in chunks:
         send(chunk)
     return run
+
+
+def run_here(
+    segments: Iterable[str | Segment] | None = None,
+    *,
+    chunk_size: int | None = None,
+    now: datetime | None = None,
+    report: Callable[[RunProgress], None] | None = None,
+) -> RunProgress:
+    """``start_run`` with its chunks done here, one after the other (``tailored_recompute`` without ``--workers``):
+    the run is recorded as one across the workers is, so the admin shows its progress and the next scheduled run
+    starts from it. ``report`` gets the progress after each chunk. Interrupted, the run is dropped and the lock
+    released. Raises what ``start_run`` raises."""
+
+    def send(chunk: Chunk) -> None:
+        try:
+            run_chunk(*chunk)
+        except BaseException:
+            _drop(chunk[0])
+            raise
+        if report is not None and (found := progress(chunk[0])) is not None:
+            report(found)
+
+    run = start_run(segments, send=send, chunk_size=chunk_size, now=now)
+    done = progress(run)
+    if done is None:
+        raise LookupError(f"Recompute {run} is not known (any more).")
+    return done
+
+
+def _drop(run: str) -> None:
+    """Forget an unfinished run: its segments no longer recomputing, the lock released, no progress shown."""
+    client = redis_client()
+    state = _decoded(client.hgetall(_key(run)))
+    if not state or "finished" in state:
+        return
+    wanted = json.loads(state["segments"])
+    segments = Segment.objects.all() if wanted is None else Segment.objects.filter(slug__in=wanted)
+    segments.update(recompute_started_at=None)
+    client.delete(_key(run), _done_key(run))
+    Lock(client, state["token"]).release()
 
 
 def _id(value: Any) -> str | None:

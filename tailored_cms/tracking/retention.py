@@ -4,7 +4,8 @@ What goes, with ``cutoff = now - RETENTION_DAYS``:
 
 - ``Event`` rows with ``ts < cutoff``;
 - ``TopicViews`` / ``EventCounts`` of days before the cutoff's day (in the time zone ingest counts days in),
-  so a day's counter goes once all of that day is past the cutoff;
+  so a day's counter goes once all of that day is past the cutoff; their visitors are announced
+  (``counters_removed``: the next scheduled recompute re-evaluates them);
 - ``SpooledEvent`` rows spooled before the cutoff (Redis was down for longer than the retention period);
 - CSV files of traits uploaded for an import (``visitors.trait_import``) but not imported within a day;
 - anonymous visitors (no user) inactive since before the cutoff: ``last_seen`` and ``updated_at`` (choices,
@@ -28,6 +29,7 @@ from django.utils import timezone
 
 from .. import connection
 from ..conf import tailored_settings
+from ..signals import counters_removed
 from ..visitors.models import Visitor
 from ..visitors.trait_import import forget_abandoned_files
 from .models import Event, EventCounts, SpooledEvent, TopicViews
@@ -63,9 +65,12 @@ def cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=tailored_settings.RETENTION_DAYS)
 
 
-def _delete_in_chunks(queryset: models.QuerySet[Any], chunk: int, after: Any = None, recheck: bool = False) -> int:
+def _delete_in_chunks(
+    queryset: models.QuerySet[Any], chunk: int, after: Any = None, recheck: bool = False, visitor: str | None = None
+) -> int:
     """Delete every row of ``queryset``, ``chunk`` primary keys at a time. ``after(pks)`` runs after each chunk
-    with the keys it deleted.
+    with the keys it deleted; ``visitor`` (daily counters): the field naming each row's visitor, announced after
+    each chunk (``counters_removed``).
 
     ``recheck`` (visitors): each chunk is locked and checked against ``queryset`` again first, so a visitor whose
     events the ingest is storing right now is waited for, and kept if those events made them active (deleting
@@ -74,7 +79,8 @@ def _delete_in_chunks(queryset: models.QuerySet[Any], chunk: int, after: Any = N
     model = queryset.model
     total = 0
     while True:
-        found = list(queryset.order_by().values_list("pk", flat=True)[:chunk])
+        rows = list(queryset.order_by().values_list("pk", visitor or "pk")[:chunk])
+        found = [pk for pk, _owner in rows]
         if not found:
             return total
         with transaction.atomic():
@@ -85,6 +91,8 @@ def _delete_in_chunks(queryset: models.QuerySet[Any], chunk: int, after: Any = N
         total += per_model.get(model._meta.label, 0)
         if after is not None and pks:
             after(pks)
+        if visitor is not None:
+            counters_removed.send_robust(sender=__name__, visitor_ids=frozenset(str(owner) for _pk, owner in rows))
         if len(found) < chunk:
             return total
 
@@ -100,8 +108,10 @@ def purge(now: datetime | None = None, *, chunk: int = CHUNK) -> PurgeResult:
     first_kept_day = timezone.localdate(limit)  # ingest counts days in the current time zone
     result = PurgeResult(cutoff=limit.isoformat())
     result.events = _delete_in_chunks(Event.objects.filter(ts__lt=limit), chunk)
-    result.topic_views = _delete_in_chunks(TopicViews.objects.filter(day__lt=first_kept_day), chunk)
-    result.event_counts = _delete_in_chunks(EventCounts.objects.filter(day__lt=first_kept_day), chunk)
+    result.topic_views = _delete_in_chunks(TopicViews.objects.filter(day__lt=first_kept_day), chunk, visitor="visitor")
+    result.event_counts = _delete_in_chunks(
+        EventCounts.objects.filter(day__lt=first_kept_day), chunk, visitor="visitor"
+    )
     result.spooled_events = _delete_in_chunks(SpooledEvent.objects.filter(created_at__lt=limit), chunk)
     inactive = Visitor.objects.filter(
         Q(last_seen__isnull=True) | Q(last_seen__lt=limit), user__isnull=True, updated_at__lt=limit

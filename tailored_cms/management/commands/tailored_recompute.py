@@ -1,17 +1,20 @@
 """``manage.py tailored_recompute``: recompute segment memberships now (what Celery beat runs every 10 minutes), in
-this process, or with ``--workers`` across the Celery workers (following their progress)."""
+this process, or with ``--workers`` across the Celery workers (following their progress). Either way the run is
+recorded (``rules.runs``): the admin shows its progress, and the next scheduled run starts from it."""
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
+import redis
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...rules.models import Segment
-from ...rules.recompute import RecomputeRunning, RecomputeSummary, recompute_segments
-from ...rules.runs import wait_for_run
+from ...rules.recompute import RecomputeRunning, RecomputeSummary
+from ...rules.runs import RunProgress, run_here, wait_for_run
 from ...rules.tasks import start_recompute
 
 BAR_WIDTH = 30
@@ -95,7 +98,21 @@ class Command(BaseCommand):
 
 
 def _here(segments: list[str] | None, chunk: int | None, bar: ProgressBar | None) -> RecomputeSummary:
-    return recompute_segments(segments, progress=bar, chunk_size=chunk)
+    """A run whose chunks this process does, recorded as one across the workers (the admin shows its progress, the
+    next scheduled run starts from it)."""
+    try:
+        return run_here(segments, chunk_size=chunk, report=None if bar is None else _drawing(bar)).summary()
+    except (Segment.DoesNotExist, RecomputeRunning):
+        raise
+    except redis.RedisError as exc:
+        raise CommandError(f"Could not reach Redis: {exc}") from exc
+    except LookupError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _drawing(bar: ProgressBar) -> Callable[[RunProgress], None]:
+    """What draws a run's progress on ``bar``: the visitors its chunks did."""
+    return lambda found: bar(found.visitors, max(found.visitors_total, found.visitors))
 
 
 def _across_workers(segments: list[str] | None, chunk: int | None, bar: ProgressBar | None) -> RecomputeSummary:
@@ -106,9 +123,8 @@ def _across_workers(segments: list[str] | None, chunk: int | None, bar: Progress
         raise
     except Exception as exc:  # the broker or Redis: say so, not a traceback
         raise CommandError(f"Could not send the recompute to the Celery workers: {exc}") from exc
-    report = None if bar is None else (lambda found: bar(found.visitors, max(found.visitors_total, found.visitors)))
     try:
-        return wait_for_run(run, report=report).summary()
+        return wait_for_run(run, report=None if bar is None else _drawing(bar)).summary()
     except LookupError as exc:
         raise CommandError(str(exc)) from exc
 
