@@ -22,8 +22,9 @@ touched since (``mark_changed``: a Redis set) or whose row was saved since (choi
 ``updated_at``). A new day moves the rules' time windows: its first run also re-evaluates the visitors each rule
 says the days since the last run can have changed (``BehaviouralRule.day_moved``: a counter's day that left a
 window, a last visit that crossed a bound), and recomputes for everyone the segments with a rule that can't say.
-A run that finds no record of the last one (``<prefix>:recompute:last``, which Redis may have lost) recomputes
-everything.
+A run that finds no record of the last one (``<prefix>:recompute:last``, which Redis may have lost), or whose last
+run that re-evaluated everyone is ``FULL_EVERY_DAYS`` days old or older, recomputes everything: a mark Redis lost
+or a site's rule that says less than it should is right again within a week.
 
 A run's state is a Redis hash under ``<prefix>:recompute:run:<id>`` (``<prefix>:recompute:current`` names the
 latest run): what ``progress`` reads for ``tailored_recompute`` and the admin, whichever workers do the chunks.
@@ -38,7 +39,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import redis
@@ -85,6 +86,7 @@ logger = logging.getLogger(__name__)
 YIELD_SECONDS = 1.0
 # A run's state outlives its last chunk by this long (and a lock a killed worker left behind expires as soon).
 RUN_SECONDS = LOCK_SECONDS
+FULL_EVERY_DAYS = 7  # a scheduled run re-evaluates everyone when its last full run is this many days old
 COUNTED = ("visitors", "joins", "leaves", "changed", "snapshots")
 
 _DONE_LUA = redis_scripts.load("recompute_chunk_done")
@@ -168,11 +170,14 @@ def _untracked(plan: Plan, everything: Plans) -> bool:
 
 def _changes(client: redis.Redis, everything: Plans, now: datetime) -> tuple[list[Plan], list[str]] | None:
     """(segments to recompute for everyone, visitors to re-evaluate for every segment) since the last run, or None
-    when everything is to be recomputed (no record of the last run, or one of a later day). Takes the marks."""
+    when everything is to be recomputed (no record of the last run, one of a later day, or the last full run
+    ``FULL_EVERY_DAYS`` ago or more). Takes the marks."""
     raw = client.get(_last_key())
     last = json.loads(raw) if raw else None
     today = timezone.localdate(now)
     if last is None or date.fromisoformat(last["day"]) > today:
+        return None
+    if "full" not in last or date.fromisoformat(last["full"]) <= today - timedelta(days=FULL_EVERY_DAYS):
         return None
     whole = [
         plan
@@ -220,18 +225,23 @@ def _day_moved(everything: Plans, whole: list[Plan], since: date, now: datetime)
     return whole, ids
 
 
-def _remember(client: redis.Redis, wanted: list[str] | None, now: datetime) -> None:
+def _remember(client: redis.Redis, wanted: list[str] | None, now: datetime, *, full: bool) -> None:
     """Record a finished run for the next scheduled one: every segment's definition (``wanted`` None), or those of
-    ``wanted`` in the record there is."""
+    ``wanted`` in the record there is; ``full``: the run re-evaluated everyone for every segment."""
     everything = load_plans()
     definitions = {plan.slug: _definition(plan) for plan in everything.plans}
+    raw = client.get(_last_key())
+    last = json.loads(raw) if raw else None
     if wanted is None:
-        record = {"day": timezone.localdate(now).isoformat(), "started": now.isoformat(), "definitions": definitions}
+        day = timezone.localdate(now).isoformat()
+        record: dict[str, Any] = {"day": day, "started": now.isoformat(), "definitions": definitions}
+        since = day if full else (last or {}).get("full")
+        if since:
+            record["full"] = since
     else:
-        raw = client.get(_last_key())
-        if not raw:
+        if last is None:
             return
-        record = json.loads(raw)
+        record = last
         record["definitions"].update({slug: definitions[slug] for slug in wanted if slug in definitions})
     client.set(_last_key(), json.dumps(record))
 
@@ -305,7 +315,7 @@ def start_run(
         lock.release()
         raise
     if not chunks:
-        _finish(client, run, lock.token, wanted, targets, now)
+        _finish(client, run, lock.token, wanted, targets, now, full=ranged is None)
     for chunk in chunks:
         send(chunk)
     return run
@@ -383,7 +393,7 @@ def run_chunk(
     if done >= int(state["chunks"]):
         everything = load_plans()
         targets = [plan for plan in everything.plans if wanted is None or plan.slug in wanted]
-        _finish(client, run, state["token"], wanted, targets, now)
+        _finish(client, run, state["token"], wanted, targets, now, full=ranged is None)
     return {"run": run, "chunk": index, **summary.as_dict()}
 
 
@@ -392,12 +402,19 @@ def _decoded(raw: Any) -> dict[str, str]:
 
 
 def _finish(
-    client: redis.Redis, run: str, token: str, wanted: list[str] | None, targets: list[Plan], now: datetime
+    client: redis.Redis,
+    run: str,
+    token: str,
+    wanted: list[str] | None,
+    targets: list[Plan],
+    now: datetime,
+    *,
+    full: bool,
 ) -> None:
-    """Sizes and times of ``targets``, the run recorded for the next one and marked finished, the lock released.
-    Done again, the same."""
+    """Sizes and times of ``targets``, the run recorded for the next one (``full``: it re-evaluated everyone for
+    every segment) and marked finished, the lock released. Done again, the same."""
     finish(targets, now)
-    _remember(client, wanted, now)
+    _remember(client, wanted, now, full=full)
     client.hset(_key(run), "finished", time.time())
     Lock(client, token).release()
     found = progress(run, client=client)

@@ -19,7 +19,7 @@ from tailored_cms.rules import BehaviouralRule, register, unregister
 from tailored_cms.rules import recompute as recompute_module
 from tailored_cms.rules.models import Membership, Segment
 from tailored_cms.rules.recompute import RecomputeRunning, recompute_lock, recompute_segments
-from tailored_cms.rules.runs import Chunk, RunProgress, progress, run_chunk, run_here, start_run
+from tailored_cms.rules.runs import FULL_EVERY_DAYS, Chunk, RunProgress, progress, run_chunk, run_here, start_run
 from tailored_cms.rules.tasks import recompute_all, recompute_chunk, start_recompute
 from tailored_cms.signals import visitors_touched
 from tailored_cms.tracking import TrackedEvent
@@ -235,6 +235,24 @@ def test_a_new_days_first_run_evaluates_only_the_visitors_a_window_moved_for(mak
     run = run_on(later)
     assert 0 < run.visitors < 15
     assert current() == full_memberships(later)
+
+
+def test_a_change_nobody_marked_is_caught_by_the_full_run_a_week_after_the_last(visitors, eager):
+    """The safety net: a visits count written without its mark (a mark Redis lost) is missed by the daily runs, and
+    the first scheduled run ``FULL_EVERY_DAYS`` after the last full one re-evaluates everyone and catches it."""
+    Visitor.objects.update(updated_at=NOW - timedelta(hours=1))
+    assert run_on(NOW).visitors == 23  # no record of a last run: everyone
+    quiet = Visitor.objects.filter(visits__lt=2).first()
+    Visitor.objects.filter(pk=quiet.pk).update(visits=9)  # no mark, no updated_at
+    missed = (str(quiet.pk), "returning", "None")
+    for day in range(1, FULL_EVERY_DAYS):
+        assert run_on(NOW + timedelta(days=day)).visitors < 23
+        assert missed not in current()
+    week = NOW + timedelta(days=FULL_EVERY_DAYS)
+    assert run_on(week).visitors == 23
+    assert missed in current()
+    assert current() == full_memberships(week)
+    assert run_on(week + timedelta(days=1)).visitors < 23  # counted from this full run
 
 
 def test_a_rule_that_cant_say_whom_a_new_day_changes_has_its_segments_recomputed_whole(visitors, eager):
