@@ -32,6 +32,7 @@ __all__ = [
     "best_probabilities",
     "bucket_counts",
     "eligible",
+    "experiment_shares",
     "experiment_variant",
     "optimized_variant",
 ]
@@ -90,11 +91,21 @@ def experiment_variant(variants: Sequence[K], area_key: str, visitor_id: str | N
     """The variant of a fixed split the visitor's bucket falls in: the eligible variants of weight above 0 take
     buckets in proportion to their weights (``bucket_counts``), in tree order. None without an id (no bucket)
     or without such a variant: the fallback. No I/O; the split is worked out once per set of weights."""
-    candidates = [variant for variant in eligible(variants) if variant.weight > 0]
+    candidates = _tested(variants)
     if not visitor_id or not candidates:
         return None
     wanted = _split(tuple((variant.key, variant.weight) for variant in candidates))[area_bucket(visitor_id, area_key)]
     return next(variant for variant in candidates if variant.key == wanted)
+
+
+def experiment_shares(variants: Sequence[K]) -> dict[str, int]:
+    """The percent of an experiment's visitors (those not held out) each variant in its split gets, by key, in
+    tree order: what ``experiment_variant`` gives. Variants left out (weight 0, the fallback) are absent."""
+    return bucket_counts({variant.key: variant.weight for variant in _tested(variants)}, 0.0)
+
+
+def _tested(variants: Sequence[K]) -> list[K]:
+    return [variant for variant in eligible(variants) if variant.weight > 0]
 
 
 @functools.lru_cache(maxsize=256)

@@ -10,7 +10,9 @@ import pytest
 from tailored_cms import api
 from tailored_cms.areas.cms_plugins import TailoredAreaPlugin
 from tailored_cms.areas.forms import VariantForm
-from tailored_cms.areas.optimize import experiment_variant
+from tailored_cms.areas.optimize import experiment_shares, experiment_variant
+from tailored_cms.areas.strategies import get_strategy
+from tailored_cms.areas.strategies.experiment import Experiment
 
 from .conftest import placeholder, text
 from .test_holdouts import new_visitor, visitor_ids
@@ -90,3 +92,10 @@ def test_the_variant_form_takes_a_share_from_0_to_100():
     form = VariantForm(data={"label": "A", "priority": 0, "weight": 101})
     assert not form.is_valid() and "weight" in form.errors
     assert VariantForm().fields["weight"].widget.attrs["max"] == 100
+
+
+def test_the_editors_labels_give_each_variant_its_share_of_the_experiment():
+    variants = [Weighted("standard", fallback=True), Weighted("a", 3), Weighted("b", 1), Weighted("c", 0)]
+    assert experiment_shares(variants) == {"a": 75, "b": 25}  # the fallback and a weight of 0: not in the test
+    assert Experiment().shares(variants) == {"a": 75, "b": 25}
+    assert get_strategy("optimize").shares(variants) == {}  # the allocations move: no fixed share to show
