@@ -1,7 +1,7 @@
 """The optimize strategy: Thompson sampling over an area's variants, sticky per visitor and area.
 
-Every visitor with an id has a bucket per area, 0–99 (``area_bucket``: their holdout bucket turned by a hash of
-the area's key, another turn than the holdout's, so the holdout takes visitors evenly from every variant). An
+Every visitor with an id has a bucket per area, 0–99 (``area_bucket``: ``visitors.buckets.split_bucket``, their
+place in the area spread so that the holdout, the first places, takes its share from every variant). An
 **allocation** gives each of the 100 buckets a variant key. Celery refreshes the allocations every few minutes
 (``results.allocations``, which reads the results): for each optimize area, the probability that each eligible
 variant is the best, drawn from Beta(1 + successes, 1 + failures) posteriors (successes: clicks, or conversions of
@@ -22,7 +22,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeVar
 
-from ..visitors.buckets import HOLDOUT_BUCKETS, hash_to_bucket, holdout_bucket
+from ..visitors.buckets import HOLDOUT_BUCKETS, split_bucket
 from .matching import Targeted, fallbacks
 
 __all__ = [
@@ -55,9 +55,9 @@ K = TypeVar("K", bound=Keyed)
 
 
 def area_bucket(visitor_id: str, area_key: str) -> int:
-    """The visitor's bucket in this optimize area, 0–99; a function of their holdout bucket alone (the caches'
-    ``HOLDOUT_VARY_HEADER``), turned per area so each area splits visitors its own way."""
-    return (holdout_bucket(visitor_id) + hash_to_bucket(f"{area_key}#optimize")) % BUCKETS
+    """The visitor's bucket in this area's split, 0–99 (``split_bucket``); a function of their holdout bucket alone
+    (the caches' ``HOLDOUT_VARY_HEADER``), turned per area so each area splits visitors its own way."""
+    return split_bucket(visitor_id, area_key)
 
 
 def eligible(variants: Sequence[K]) -> list[K]:
