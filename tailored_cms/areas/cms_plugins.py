@@ -34,6 +34,7 @@ from .page_cache import NEVER_SHARED_HEADER, expire_page_cache_from_plugin, vary
 from .selection import Selection
 from .shown import changes_next, select_for, shown_to
 from .windows import is_live, moment, seconds_until, window_label
+from .windows import live as live_now
 
 __all__ = ["ExplanationPlugin", "TailoredAreaPlugin", "VariantPlugin", "select_for"]
 
@@ -74,7 +75,10 @@ class TailoredAreaPlugin(CMSPluginBase):
         if is_editing(request):
             chosen_ids = {variant.pk for variant in selection.shown}
             window = window_label(instance, at)
-            context.update({"editing": True, "variants": variants, "chosen_ids": chosen_ids, "window": window})
+            shares = instance.strategy_class.shares(live_now(variants, at))
+            context.update(
+                {"editing": True, "variants": variants, "chosen_ids": chosen_ids, "shares": shares, "window": window}
+            )
         else:
             if request is not None:
                 self.note_cached_copy(request, instance, headers)
@@ -176,31 +180,37 @@ class VariantPlugin(CMSPluginBase):
     allow_children = True
 
     def render(self, context: dict[str, Any], instance: Variant, placeholder: str) -> dict[str, Any]:
-        """Live: no SQL. Editing: marks the variant the editor would see as a visitor (see ``chosen_ids``)."""
+        """Live: no SQL. Editing: marks the variant the editor would see as a visitor, and its share of an
+        experiment (see ``in_area``)."""
         context = super().render(context, instance, placeholder)
         request = context.get("request")
         if is_editing(request):
+            chosen, shares = in_area(context, instance, request)
             context["targeting"] = targeting_summary(instance)
             context["window"] = window_label(instance, moment(request))
             context["editing"] = True
-            context["chosen"] = instance.pk in chosen_ids(context, instance, request)
+            context["chosen"] = instance.pk in chosen
+            context["share"] = shares.get(instance.key)
+            context["left_out"] = bool(shares) and instance.key not in shares and not instance.fallback
         return context
 
 
-def chosen_ids(context: Any, variant: Variant, request: HttpRequest | None) -> set[int]:
-    """Pks of the variants of ``variant``'s area that this request's visitor would see.
+def in_area(context: Any, variant: Variant, request: HttpRequest | None) -> tuple[set[int], dict[str, int]]:
+    """Pks of the variants of ``variant``'s area that this request's visitor would see, and the percent of
+    visitors each variant gets where the area's strategy fixes it (``Strategy.shares``), by key.
 
     Rendered as part of its area, the area's render put them into the context. Rendered on its own (django
     CMS re-renders just the plugin an editor changed, or added content to), they are worked out here from the
     area and its variants in the database: 2 queries, only in edit mode.
     """
     if "chosen_ids" in context:
-        return context["chosen_ids"]
+        return context["chosen_ids"], context.get("shares", {})
     area = TailoredArea.objects.filter(pk=variant.parent_id).first()
     if area is None:
-        return set()
+        return set(), {}
     siblings = list(Variant.objects.filter(parent_id=area.pk).order_by("position"))
-    return {v.pk for v in select_for(request, area, siblings).shown}
+    shares = area.strategy_class.shares(live_now(siblings, moment(request)))
+    return {v.pk for v in select_for(request, area, siblings).shown}, shares
 
 
 @plugin_pool.register_plugin

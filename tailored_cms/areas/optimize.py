@@ -1,7 +1,7 @@
 """The optimize strategy: Thompson sampling over an area's variants, sticky per visitor and area.
 
-Every visitor with an id has a bucket per area, 0–99 (``area_bucket``: their holdout bucket turned by a hash of
-the area's key, another turn than the holdout's, so the holdout takes visitors evenly from every variant). An
+Every visitor with an id has a bucket per area, 0–99 (``area_bucket``: ``visitors.buckets.split_bucket``, their
+place in the area spread so that the holdout, the first places, takes its share from every variant). An
 **allocation** gives each of the 100 buckets a variant key. Celery refreshes the allocations every few minutes
 (``results.allocations``, which reads the results): for each optimize area, the probability that each eligible
 variant is the best, drawn from Beta(1 + successes, 1 + failures) posteriors (successes: clicks, or conversions of
@@ -22,7 +22,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeVar
 
-from ..visitors.buckets import HOLDOUT_BUCKETS, hash_to_bucket, holdout_bucket
+from ..visitors.buckets import HOLDOUT_BUCKETS, split_bucket
 from .matching import Targeted, fallbacks
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "best_probabilities",
     "bucket_counts",
     "eligible",
+    "experiment_shares",
     "experiment_variant",
     "optimized_variant",
 ]
@@ -54,9 +55,9 @@ K = TypeVar("K", bound=Keyed)
 
 
 def area_bucket(visitor_id: str, area_key: str) -> int:
-    """The visitor's bucket in this optimize area, 0–99; a function of their holdout bucket alone (the caches'
-    ``HOLDOUT_VARY_HEADER``), turned per area so each area splits visitors its own way."""
-    return (holdout_bucket(visitor_id) + hash_to_bucket(f"{area_key}#optimize")) % BUCKETS
+    """The visitor's bucket in this area's split, 0–99 (``split_bucket``); a function of their holdout bucket alone
+    (the caches' ``HOLDOUT_VARY_HEADER``), turned per area so each area splits visitors its own way."""
+    return split_bucket(visitor_id, area_key)
 
 
 def eligible(variants: Sequence[K]) -> list[K]:
@@ -90,11 +91,21 @@ def experiment_variant(variants: Sequence[K], area_key: str, visitor_id: str | N
     """The variant of a fixed split the visitor's bucket falls in: the eligible variants of weight above 0 take
     buckets in proportion to their weights (``bucket_counts``), in tree order. None without an id (no bucket)
     or without such a variant: the fallback. No I/O; the split is worked out once per set of weights."""
-    candidates = [variant for variant in eligible(variants) if variant.weight > 0]
+    candidates = _tested(variants)
     if not visitor_id or not candidates:
         return None
     wanted = _split(tuple((variant.key, variant.weight) for variant in candidates))[area_bucket(visitor_id, area_key)]
     return next(variant for variant in candidates if variant.key == wanted)
+
+
+def experiment_shares(variants: Sequence[K]) -> dict[str, int]:
+    """The percent of an experiment's visitors (those not held out) each variant in its split gets, by key, in
+    tree order: what ``experiment_variant`` gives. Variants left out (weight 0, the fallback) are absent."""
+    return bucket_counts({variant.key: variant.weight for variant in _tested(variants)}, 0.0)
+
+
+def _tested(variants: Sequence[K]) -> list[K]:
+    return [variant for variant in eligible(variants) if variant.weight > 0]
 
 
 @functools.lru_cache(maxsize=256)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from ..areas.explanation import live_areas
 from ..areas.models import Variant
 from ..areas.selection import HOLDOUT, PATHS
+from ..areas.strategies import get_strategy
 from ..languages import language_name, site_languages
 from ..recommendations.naming import list_names
 from ..rules.models import Segment
@@ -121,6 +122,11 @@ class AreaResults:
     daily: dict[tuple[date, str, str, str], Counts] = field(default_factory=dict)  # (day, variant, path, language)
     labels: dict[str, str] = field(default_factory=dict)  # variant key -> label
     windows: list[Window] = field(default_factory=list)  # the area's campaign window, then its variants'
+
+    @property
+    def strategy_name(self) -> str:
+        """The strategy's name as editors read it in the area's menu ("Experiment"); "" without a strategy."""
+        return get_strategy(self.strategy).short_label() if self.strategy else ""
 
     @property
     def total(self) -> Counts:

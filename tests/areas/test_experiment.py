@@ -10,10 +10,13 @@ import pytest
 from tailored_cms import api
 from tailored_cms.areas.cms_plugins import TailoredAreaPlugin
 from tailored_cms.areas.forms import VariantForm
-from tailored_cms.areas.optimize import experiment_variant
+from tailored_cms.areas.optimize import experiment_shares, experiment_variant
+from tailored_cms.areas.strategies import get_strategy
+from tailored_cms.areas.strategies.experiment import Experiment
+from tailored_cms.visitors.buckets import area_place, in_holdout
 
 from .conftest import placeholder, text
-from .test_holdouts import new_visitor, visitor_ids
+from .test_holdouts import AREA_KEY, new_visitor, visitor_ids
 from .test_optimize import shown, visitors_in_buckets
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +93,54 @@ def test_the_variant_form_takes_a_share_from_0_to_100():
     form = VariantForm(data={"label": "A", "priority": 0, "weight": 101})
     assert not form.is_valid() and "weight" in form.errors
     assert VariantForm().fields["weight"].widget.attrs["max"] == 100
+
+
+def test_the_editors_labels_give_each_variant_its_share_of_the_experiment():
+    variants = [Weighted("standard", fallback=True), Weighted("a", 3), Weighted("b", 1), Weighted("c", 0)]
+    assert experiment_shares(variants) == {"a": 75, "b": 25}  # the fallback and a weight of 0: not in the test
+    assert Experiment().shares(variants) == {"a": 75, "b": 25}
+    assert get_strategy("optimize").shares(variants) == {}  # the allocations move: no fixed share to show
+
+
+# Holdouts and splits (optimize, experiment): independent to within a bucket
+
+
+def split_of(shares: list[int], area_key: str, ids: list[str]) -> dict[str, str]:
+    """Each visitor's variant in an experiment with these shares ("v0", "v1", …), held out or not."""
+    variants = [
+        Weighted("standard", fallback=True),
+        *(Weighted(f"v{index}", share) for index, share in enumerate(shares)),
+    ]
+    return {visitor_id: experiment_variant(variants, area_key, visitor_id).key for visitor_id in ids}
+
+
+@pytest.mark.parametrize("shares", [[1, 1], [3, 1], [1, 1, 1], [2, 1, 1], [1, 1, 1, 1], [7, 3], [1, 1, 1, 1, 1]])
+def test_a_holdout_of_any_size_takes_its_share_from_every_variant_to_within_two_buckets(shares):
+    ids = visitor_ids(5000)
+    variant = split_of(shares, AREA_KEY, ids)
+    by_place = {area_place(visitor_id, AREA_KEY): variant[visitor_id] for visitor_id in ids}
+    assert len(by_place) == 100  # every place of the area, with the variant its visitors get
+    for percent in range(1, 51):
+        held = Counter(by_place[place] for place in range(percent))  # the holdout takes the first places
+        for index, share in enumerate(shares):
+            expected = percent * share / sum(shares)
+            assert abs(held[f"v{index}"] - expected) <= 2, (percent, dict(held))
+
+
+def test_the_holdout_takes_evenly_from_each_variant_and_the_others_are_split_as_the_shares_say():
+    ids = visitor_ids(20_000)
+    for area_key in ("hero", "sidebar", "footer-promo"):
+        variant = split_of([1, 1], area_key, ids)
+        held = Counter(variant[v] for v in ids if in_holdout(v, area_key, 10))
+        others = Counter(variant[v] for v in ids if not in_holdout(v, area_key, 10))
+        # Half of the holdout would have seen each variant: chi-square with one degree of freedom, below its
+        # 0.1% critical value (a holdout taken from one variant alone gives thousands).
+        total = sum(held.values())
+        chi_square = sum((held[key] - total / 2) ** 2 / (total / 2) for key in ("v0", "v1"))
+        assert abs(total / len(ids) - 0.10) < 0.01 and chi_square < 10.83, (area_key, held)
+        assert abs(others["v0"] / sum(others.values()) - 0.5) < 0.015, (area_key, others)
+    for shares in ([3, 1], [1, 1, 1], [2, 1, 1]):
+        variant = split_of(shares, "hero", ids)
+        others = Counter(variant[v] for v in ids if not in_holdout(v, "hero", 10))
+        for index, share in enumerate(shares):
+            assert abs(others[f"v{index}"] / sum(others.values()) - share / sum(shares)) < 0.025, (shares, others)

@@ -88,7 +88,7 @@ def test_the_list_shows_every_area_with_rates_intervals_and_lift(figures, analys
     row = html[html.index(f'data-tailored-area-results="{figures.area.key}"') :]
     row = row[: row.index("</tr>")]
     # 1,100 impressions, 125 clicks: 11.4% [9.6–13.4%]; 31 conversions: 2.8%.
-    assert ">Hero</a>" in row and "Home · customization · holdout 10% · goal: signup" in row
+    assert ">Hero</a>" in row and "Home · Customization · holdout 10% · goal: signup" in row
     assert ">1100<" in row and "11.4%" in row and "9.6–13.4%" in row and "2.8%" in row
     # The lift on the goal: outside the holdout 30/1000 = 3.0%, holdout 1/100 = 1.0%: +2.0 points.
     assert "+2.0 pts" in row and "on conversions" in row

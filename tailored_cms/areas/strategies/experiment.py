@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ...conf import tailored_settings
 from ..matching import Choices, Selection, SelectionPath, V
-from ..optimize import K, experiment_variant
+from ..optimize import K, experiment_shares, experiment_variant
 from ..reasons import Reason, ReasonKind
 from .registry import ExplainedChoices, Strategy, register_strategy
 
@@ -34,6 +34,9 @@ class Experiment(Strategy):
 
     def allocated_variant(self, area_key: str, variants: Sequence[K], visitor_id: str | None) -> K | None:
         return experiment_variant(variants, area_key, visitor_id)
+
+    def shares(self, variants: Sequence[K]) -> dict[str, int]:
+        return experiment_shares(variants)
 
     def explain(
         self, selection: Selection[V], choices: ExplainedChoices, segments: Collection[str]

@@ -77,6 +77,11 @@ class Strategy:
         """The variant an allocation gives this visitor (the optimize strategy's), from memory; ``None`` here."""
         return None
 
+    def shares(self, variants: Sequence[K]) -> dict[str, int]:
+        """The percent of visitors each variant gets where the strategy fixes it (the experiment's split), by key,
+        for the editor's labels; empty here."""
+        return {}
+
     def explain(
         self, selection: Selection[V], choices: ExplainedChoices, segments: Collection[str]
     ) -> tuple[Reason, ...]:
