@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import datetime, timedelta
 
+import cms.cache.page
+import cms.views
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -178,3 +182,54 @@ def test_renewing_the_key_on_events_costs_no_sql_and_stays_one_round_trip(
         sent = reader.post("/tailored/api/v1/events/", {"events": [event]}, content_type="application/json")
     assert sent.status_code == 202 and sent.cookies[KEY_COOKIE].value == current
     assert redis_round_trips.round_trips == 1, redis_round_trips.commands
+
+
+def stop_clock(monkeypatch, moment: datetime) -> None:
+    """Every clock the page and django CMS's page cache read says ``moment``, however long the request takes."""
+    for module in (timezone, cms.cache.page, cms.views):
+        monkeypatch.setattr(module, "now", lambda: moment)
+
+
+def s_maxage(response) -> int:
+    found = re.search(r"s-maxage=(\d+)", response["Cache-Control"])
+    assert found is not None and "public" in response["Cache-Control"], response["Cache-Control"]
+    return int(found.group(1))
+
+
+@pytest.fixture
+def campaign_url(make_page):  # noqa: F811
+    """A page showing EVERYONE, and SALE (first, also a fallback) from 30 seconds after ``NOW``."""
+    page = make_page("Sale", slug="sale")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, strategy="static", label="Hero")
+    sale = api.add_variant(area, label="Sale", fallback=True, starts_at=NOW + timedelta(seconds=30))
+    text(ph, "<p>SALE</p>", target=sale)
+    text(ph, "<p>EVERYONE</p>", target=api.add_variant(area, label="Everyone", fallback=True))
+    return page.get_absolute_url()
+
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def test_the_edge_keeps_a_page_no_longer_than_until_a_campaign_starts(client, campaign_url, monkeypatch):
+    stop_clock(monkeypatch, NOW)
+    rendered, from_page_cache = get(client, campaign_url), get(client, campaign_url)
+    for response in (rendered, from_page_cache):
+        assert "<p>EVERYONE</p>" in response.content.decode() and "SALE" not in response.content.decode()
+        assert s_maxage(response) == 30  # not EDGE_MAX_AGE (120)
+
+
+def test_a_page_whose_campaign_starts_within_the_second_is_not_stored(client, campaign_url, monkeypatch):
+    stop_clock(monkeypatch, NOW + timedelta(seconds=29.5))
+    response = get(client, campaign_url)
+    assert "<p>EVERYONE</p>" in response.content.decode()
+    assert "public" not in response["Cache-Control"] and MARK_HEADER not in response
+
+
+def test_a_page_django_cms_served_from_its_page_cache_keeps_its_remaining_life(client, campaign_url, monkeypatch):
+    stop_clock(monkeypatch, NOW)
+    get(client, campaign_url)  # rendered: django CMS keeps it until the sale starts
+    stop_clock(monkeypatch, NOW + timedelta(seconds=20))
+    from_page_cache = get(client, campaign_url)
+    assert "<p>EVERYONE</p>" in from_page_cache.content.decode()
+    assert s_maxage(from_page_cache) == 10
