@@ -12,7 +12,7 @@ from django.utils import timezone
 from tailored_cms import api
 from tests.areas.conftest import make_page, placeholder, text  # noqa: F401
 
-pytestmark = [pytest.mark.edge, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 LEAD = 4  # seconds from the first view of the page until the sale starts
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from tailored_cms import api
 from tests.areas.conftest import placeholder, text
 
-pytestmark = [pytest.mark.edge, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_editing_a_page_purges_its_copies_at_the_edge(varnish, admin_client):

@@ -18,8 +18,7 @@ from example_site.demo import content
 
 from .conftest import KEY_MAX_AGE, Edge
 
-# A Celery worker ingests the page views and computes the segments.
-pytestmark = [pytest.mark.edge, pytest.mark.workers]
+pytestmark = pytest.mark.workers  # a Celery worker ingests the page views and computes the segments
 
 DEVICES = {
     "desktop": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",

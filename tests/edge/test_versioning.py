@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.edge
+pytestmark = pytest.mark.edge  # a real Varnish, in the pytest it starts
 ROOT = Path(__file__).resolve().parents[2]
 
 
