@@ -84,42 +84,43 @@ def _check_edge() -> list[Error]:
 @register(Tags.database)
 def check_edge_segments(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Warning]:
     """Under EDGE_MODE, an enabled segment with a request-time rule the edge can't vary on (W006): every page of a
-    visitor it may concern is answered privately (``edge.responses``), which the site may not expect.
+    visitor it may concern is answered privately (``edge.responses``), which the site may not expect. The location
+    rules count among them when the country can only come from ``GEOIP_DATABASE`` (no ``COUNTRY_HEADER``).
 
     Run by ``manage.py check --database default`` (and ``migrate``): it reads the segments.
     """
     if not databases or not tailored_settings.EDGE_MODE:
         return []
     from .rules.models import Segment
-    from .rules.registry import RequestRule, _registry
-    from .rules.request_time import EDGE_VISIBLE
+    from .rules.request_time import EDGE_VISIBLE, facts_read
 
+    visible = set(EDGE_VISIBLE)
+    if tailored_settings.GEOIP_DATABASE and not tailored_settings.COUNTRY_HEADER:
+        visible.discard("country")  # the client's address in the database: no edge varies on it
     warnings = []
     for slug, rules in Segment.objects.filter(enabled=True).values_list("slug", "rules"):
-        unseen = sorted(
-            name
-            for name in _rule_names(rules)
-            if isinstance(_registry.get(name), RequestRule) and name not in EDGE_VISIBLE
-        )
+        unseen = sorted(name for name, leaf in _leaves(rules).items() if not facts_read(leaf) <= visible)
         if unseen:
             warnings.append(
                 Warning(
                     f"Segment {slug!r} uses {', '.join(unseen)}, which an edge cache can't see: with EDGE_MODE on, "
                     "the pages of every visitor it may concern are never served from the edge.",
-                    hint="Target the device, country or language only, or accept those pages' cost (docs/edge.md).",
+                    hint="Target the device, country (from the CDN's COUNTRY_HEADER) or language only, or accept "
+                    "those pages' cost (docs/edge.md).",
                     id="tailored_cms.W006",
                 )
             )
     return warnings
 
 
-def _rule_names(tree: Any) -> set[str]:
+def _leaves(tree: Any) -> dict[str, dict[str, Any]]:
+    """The rule leaves of a tree by rule name (one of each name)."""
     if not isinstance(tree, dict):
-        return set()
+        return {}
     if "rule" in tree:
-        return {str(tree["rule"])}
+        return {str(tree["rule"]): tree}
     children = [tree["not"]] if "not" in tree else [*tree.get("all", ()), *tree.get("any", ())]
-    return set().union(*(_rule_names(child) for child in children)) if children else set()
+    return {name: leaf for child in children for name, leaf in _leaves(child).items()}
 
 
 def _check_choices() -> list[Error]:

@@ -261,7 +261,8 @@ SETTINGS: dict[str, Setting] = {
         "`COUNTRY_HEADER` header, the location rules take the country of its client address from it (the "
         "address `CLIENT_IP_HEADER` names). Needs the `geoip2` extra (`pip install tailored-cms[geoip2]`). Each "
         "process keeps the countries of the last 10,000 addresses in memory; no address is ever stored. `None`: "
-        "headers only. Check E023.",
+        "headers only. Under `EDGE_MODE`, a page whose segments needed a country from it is not stored at the edge "
+        "(check W006). Check E023.",
     ),
     "EDGE_MODE": Setting(
         False,

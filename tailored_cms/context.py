@@ -208,7 +208,7 @@ class VisitorContext:
                 page_headers=page_vary_headers(request),
                 consulted=self._consulted,
                 own_cookies=self._cookie is not _KEEP or edge.stale_cookie(request, key, bucket),
-                expires_in=page_expires_in(request, timezone.now()),
+                expires_in=page_expires_in(request, response, timezone.now()),
             )
             edge.keep_key_cookie(request, response, key, bucket)
             if shared:

@@ -85,10 +85,14 @@ def redis_round_trips(monkeypatch) -> RedisCommandCounter:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test on the database shared with workers starts workers: it is marked ``workers`` (``make test-fast`` leaves
-    those out)."""
+    those out). A test through a real Varnish (``tests/edge/``'s ``edge`` and ``varnish`` fixtures) is marked
+    ``edge`` (``make test`` runs those in its SQLite pass only)."""
     for item in items:
-        if "shared_db" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "shared_db" in fixtures:
             item.add_marker(pytest.mark.workers)
+        if "edge" in fixtures or "varnish" in fixtures:
+            item.add_marker(pytest.mark.edge)
 
 
 @pytest.fixture

@@ -39,7 +39,9 @@ from datetime import datetime
 from typing import Any
 
 from cms.constants import MAX_EXPIRATION_TTL
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import SimpleTemplateResponse
+from django.utils.cache import get_max_age
 from sekizai.helpers import get_varname
 
 _ATTRIBUTE = "_tailored_page_vary"
@@ -132,11 +134,21 @@ def page_vary_headers(request: HttpRequest) -> list[str]:
     return stand_in.get_vary_cache_on(request) if stand_in is not None else []
 
 
-def page_expires_in(request: HttpRequest, now: datetime) -> int:
+def page_expires_in(request: HttpRequest, response: HttpResponse, now: datetime) -> int:
     """Seconds from ``now`` until the first change of content the page's areas noted (a campaign window's start
-    or end); ``MAX_EXPIRATION_TTL`` if none. No I/O."""
+    or end); ``MAX_EXPIRATION_TTL`` if none. No I/O.
+
+    A page django CMS served from its page cache was not rendered: nothing noted a change. Its copy was kept no
+    longer than until that change (``PageVary.get_cache_expiration``), so the copy's remaining life bounds it:
+    django CMS answers with a plain response whose ``max-age`` it counted from the ``Expires`` it stored."""
     stand_in = _stand_in(request)
-    return stand_in.get_cache_expiration(request, now) if stand_in is not None else MAX_EXPIRATION_TTL
+    if stand_in is not None:
+        return stand_in.get_cache_expiration(request, now)
+    if not isinstance(response, SimpleTemplateResponse) and response.has_header("Expires"):
+        max_age = get_max_age(response)
+        if max_age is not None:
+            return max(0, max_age)
+    return MAX_EXPIRATION_TTL
 
 
 def _stand_in(request: HttpRequest) -> PageVary | None:

@@ -11,6 +11,8 @@ visitor's own (``private, no-store``):
   ``private``, and the current key in the cookie: a forged key can select only a copy stored for a visitor who
   had that key, never be given another visitor's page to store;
 - no area on the page is marked "never from a shared cache" (``never_shared``);
+- no campaign window of an area or variant on the page starts or ends within the second; the copy is kept
+  until the first such start or end at the latest (``s-maxage``);
 - the visitor's segments needed nothing of the request but what the edge varies on (``EDGE_VISIBLE``: the
   device class the VCL derives, the CDN's country header, the URL's language).
 
@@ -114,10 +116,10 @@ def share(
     ``tailored``: the page depends on the visitor; ``page_headers``: the tailoring headers the page declared to
     django CMS's page cache (lower case); ``consulted``: the request facts the segments read; ``own_cookies``:
     the response sets or deletes a cookie of the visitor's (theirs, or their key's); ``expires_in``: seconds until
-    a campaign window changes what the page shows.
+    a campaign window changes what the page shows (``s-maxage`` ends there at the latest).
     """
-    if not _shareable_request(request, response, own_cookies):
-        return False
+    if not _shareable_request(request, response, own_cookies) or expires_in < 1:
+        return False  # (a campaign window starts or ends within the second: any copy would outlive it)
     vary = []
     if NEVER_SHARED_HEADER.lower() in page_headers or has_vary_header(response, NEVER_SHARED_HEADER):
         return False  # an area marked "never from a shared cache"
@@ -142,10 +144,13 @@ def share(
     _drop_internal_vary(response)
     patch_vary_headers(response, vary)
     # Not the response's max-age: that is django CMS's own caches' (CMS_CACHE_DURATIONS), purged when it publishes.
-    s_maxage = max(0, min(tailored_settings.EDGE_MAX_AGE, expires_in))
+    s_maxage = min(tailored_settings.EDGE_MAX_AGE, expires_in)
     # Browsers revalidate (max-age=0): a visitor's next page after a change must reach the edge with their new key.
     response.headers.pop("Cache-Control", None)
     patch_cache_control(response, public=True, max_age=0, s_maxage=s_maxage)
+    if s_maxage < tailored_settings.EDGE_MAX_AGE:
+        # The copy ends when a campaign starts or ends: no stale copy after it (Varnish's grace) either.
+        patch_cache_control(response, stale_while_revalidate=0)
     response.headers.pop("Expires", None)
     response[MARK_HEADER] = TAILORED if tailored else PLAIN
     return True

@@ -49,6 +49,7 @@ __all__ = [
     "ActiveSegments",
     "RequestFacts",
     "active_segments",
+    "facts_read",
     "matches",
     "remember",
     "segments_for",
@@ -151,8 +152,9 @@ setting_changed.connect(_on_setting_changed)
 
 # What an edge cache in front of the site (``EDGE_MODE``) sees of a request, so may vary a page on: the device class
 # its VCL derives into ``DEVICE_HEADER``, the CDN's country header and the URL (the language prefix). A page whose
-# segments needed anything else (the referrer, UTM remembered from an earlier page, the time, a site's own rule
-# reading the request) is the request's own: never stored by a shared cache.
+# segments needed anything else (the referrer, UTM remembered from an earlier page, the time, a country found in
+# ``GEOIP_DATABASE`` for want of the header, a site's own rule reading the request) is the request's own: never
+# stored by a shared cache.
 EDGE_VISIBLE = frozenset({"device", "country", "language"})
 DEVICE_HEADER = "X-Tailored-Device"
 DEVICE_CLASSES = frozenset({"mobile", "tablet", "desktop", "bot"})
@@ -249,10 +251,11 @@ class RequestFacts:
         self.consulted.add("country")
         header = tailored_settings.COUNTRY_HEADER
         code = self._header(header).strip().upper()[:2] if header else ""
-        if not code and self.request is not None and tailored_settings.GEOIP_DATABASE:
+        if not code and self._request is not None and tailored_settings.GEOIP_DATABASE:
             from ..tracking.beacon import client_ip  # here, as referrer_domain's import: it loads models
 
-            code = country_of_address(client_ip(self.request))
+            self.consulted.add("geoip")  # the client's address, which no edge cache varies on
+            code = country_of_address(client_ip(self._request))
         return code
 
     def local_now(self, zone: Any) -> datetime:
@@ -279,6 +282,15 @@ def matches(tree: Mapping[str, Any], facts: RequestFacts) -> bool:
     if "all" in tree:
         return all(matches(child, facts) for child in tree["all"])
     return any(matches(child, facts) for child in tree.get("any", ()))
+
+
+def facts_read(leaf: Mapping[str, Any]) -> frozenset[str]:
+    """What a request-time rule (a leaf of a tree) reads of a request (``RequestFacts.consulted``), found by asking
+    it about no request: ``country`` for the location rules, ``time`` for the clock's, ``request`` for a rule that
+    reads the request itself. No I/O."""
+    facts = RequestFacts(None)
+    matches(leaf, facts)
+    return frozenset(facts.consulted)
 
 
 def segments_for(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tailored_cms.edge.tasks import purge_edge
+
 from ..browser.demo_server import DemoServerError, DemoSite, serve_demo
 from ..redis_server import RedisServer, free_port
 from .varnish_server import VarnishServer
@@ -42,3 +44,14 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
         pytest.fail(str(exc), pytrace=False)
     finally:
         redis.stop()
+
+
+@pytest.fixture
+def varnish(live_server, settings, monkeypatch) -> Iterator[VarnishServer]:
+    """Varnish with the shipped VCL in front of the test's live server, in edge mode, purged by the site."""
+    server = VarnishServer(backend_port=int(live_server.url.rsplit(":", 1)[1]))
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "EDGE_MODE": True, "EDGE_PURGE_URLS": [server.url]}
+    monkeypatch.setitem(purge_edge.app.conf, "task_always_eager", True)  # the purge runs in the editor's process
+    server.start()
+    yield server
+    server.stop()

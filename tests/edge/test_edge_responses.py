@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import datetime, timedelta
 
+import cms.cache.page
+import cms.views
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -12,6 +16,7 @@ from tailored_cms import api
 from tailored_cms.edge import BUCKET_HEADER, KEY_COOKIE, KEY_HEADER, MARK_HEADER
 from tailored_cms.rules.request_time import DEVICE_HEADER
 from tests.areas.conftest import make_page, placeholder, text, visitor_client  # noqa: F401
+from tests.rules.test_geoip import PARIS, write_database
 
 pytestmark = pytest.mark.django_db
 DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -178,3 +183,94 @@ def test_renewing_the_key_on_events_costs_no_sql_and_stays_one_round_trip(
         sent = reader.post("/tailored/api/v1/events/", {"events": [event]}, content_type="application/json")
     assert sent.status_code == 202 and sent.cookies[KEY_COOKIE].value == current
     assert redis_round_trips.round_trips == 1, redis_round_trips.commands
+
+
+def stop_clock(monkeypatch, moment: datetime) -> None:
+    """Every clock the page and django CMS's page cache read says ``moment``, however long the request takes."""
+    for module in (timezone, cms.cache.page, cms.views):
+        monkeypatch.setattr(module, "now", lambda: moment)
+
+
+def s_maxage(response) -> int:
+    found = re.search(r"s-maxage=(\d+)", response["Cache-Control"])
+    assert found is not None and "public" in response["Cache-Control"], response["Cache-Control"]
+    return int(found.group(1))
+
+
+@pytest.fixture
+def campaign_url(make_page):  # noqa: F811
+    """A page showing EVERYONE, and SALE (first, also a fallback) from 30 seconds after ``NOW``."""
+    page = make_page("Sale", slug="sale")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, strategy="static", label="Hero")
+    sale = api.add_variant(area, label="Sale", fallback=True, starts_at=NOW + timedelta(seconds=30))
+    text(ph, "<p>SALE</p>", target=sale)
+    text(ph, "<p>EVERYONE</p>", target=api.add_variant(area, label="Everyone", fallback=True))
+    return page.get_absolute_url()
+
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def test_the_edge_keeps_a_page_no_longer_than_until_a_campaign_starts(client, campaign_url, monkeypatch):
+    stop_clock(monkeypatch, NOW)
+    rendered, from_page_cache = get(client, campaign_url), get(client, campaign_url)
+    for response in (rendered, from_page_cache):
+        assert "<p>EVERYONE</p>" in response.content.decode() and "SALE" not in response.content.decode()
+        assert s_maxage(response) == 30  # not EDGE_MAX_AGE (120)
+
+
+def test_a_page_whose_campaign_starts_within_the_second_is_not_stored(client, campaign_url, monkeypatch):
+    stop_clock(monkeypatch, NOW + timedelta(seconds=29.5))
+    response = get(client, campaign_url)
+    assert "<p>EVERYONE</p>" in response.content.decode()
+    assert "public" not in response["Cache-Control"] and MARK_HEADER not in response
+
+
+def test_a_page_django_cms_served_from_its_page_cache_keeps_its_remaining_life(client, campaign_url, monkeypatch):
+    stop_clock(monkeypatch, NOW)
+    get(client, campaign_url)  # rendered: django CMS keeps it until the sale starts
+    stop_clock(monkeypatch, NOW + timedelta(seconds=20))
+    from_page_cache = get(client, campaign_url)
+    assert "<p>EVERYONE</p>" in from_page_cache.content.decode()
+    assert s_maxage(from_page_cache) == 10
+
+
+@pytest.fixture
+def french_url(make_page, django_capture_on_commit_callbacks, tmp_path, settings):  # noqa: F811
+    """A page whose area shows FRENCH to visitors from France; countries from a GeoIP database listing Paris."""
+    database = write_database(tmp_path / "countries.mmdb", {"81.2.69.0/24": "FR"})
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "GEOIP_DATABASE": str(database)}
+    with django_capture_on_commit_callbacks(execute=True):
+        api.create_segment("french", "French", rules={"rule": "country", "is": ["FR"]})
+    page = make_page("Bonjour", slug="bonjour")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, strategy="personalization", label="Hero")
+    text(ph, "<p>FRENCH</p>", target=api.add_variant(area, label="French", segments=["french"]))
+    text(ph, "<p>EVERYONE</p>", target=api.add_variant(area, label="Everyone", fallback=True))
+    return page.get_absolute_url()
+
+
+def test_a_country_from_the_geoip_database_keeps_the_page_from_the_edge(client, french_url, settings):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "COUNTRY_HEADER": ""}
+    for address, shown in ((PARIS, "FRENCH"), ("127.0.0.1", "EVERYONE")):
+        response = get(client, french_url, REMOTE_ADDR=address)
+        assert f"<p>{shown}</p>" in response.content.decode()
+        assert "private" in response["Cache-Control"] and MARK_HEADER not in response, address
+
+
+def test_a_country_from_the_cdns_header_is_varied_on_the_database_only_without_it(client, french_url, settings):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "COUNTRY_HEADER": "CF-IPCountry"}
+    from_header = get(client, french_url, REMOTE_ADDR="127.0.0.1", HTTP_CF_IPCOUNTRY="FR")
+    assert "<p>FRENCH</p>" in from_header.content.decode()
+    assert "public" in from_header["Cache-Control"] and "cf-ipcountry" in vary(from_header)
+    from_database = get(client, french_url + "?no-header", REMOTE_ADDR=PARIS)  # the edge's header missing
+    assert "<p>FRENCH</p>" in from_database.content.decode()
+    assert "private" in from_database["Cache-Control"] and MARK_HEADER not in from_database
+
+
+def test_without_a_geoip_database_a_request_without_the_country_header_is_shared_too(client, french_url, settings):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "COUNTRY_HEADER": "CF-IPCountry", "GEOIP_DATABASE": None}
+    response = get(client, french_url, REMOTE_ADDR=PARIS)  # no header: no country, the same for all such requests
+    assert "<p>EVERYONE</p>" in response.content.decode()
+    assert "public" in response["Cache-Control"] and "cf-ipcountry" in vary(response)

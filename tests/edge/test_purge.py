@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 from cms.api import add_plugin, create_page
 from django.urls import reverse
 
 from tailored_cms import api
-from tailored_cms.edge.tasks import purge_edge
 from tests.areas.conftest import placeholder, text
 
-from .varnish_server import VarnishServer
-
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def varnish(live_server, settings, monkeypatch) -> Iterator[VarnishServer]:
-    server = VarnishServer(backend_port=int(live_server.url.rsplit(":", 1)[1]))
-    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "EDGE_MODE": True, "EDGE_PURGE_URLS": [server.url]}
-    monkeypatch.setitem(purge_edge.app.conf, "task_always_eager", True)  # the purge runs in the editor's process
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_editing_a_page_purges_its_copies_at_the_edge(varnish, admin_client):
