@@ -1,7 +1,7 @@
 """With djangocms-versioning, publishing and unpublishing a version purge the page at a real Varnish.
 
-Run by ``test_versioning.py`` with ``tests.edge.versioned_settings`` (versioning needs its app installed from the
-start: its tables, its managers); the suite's own settings don't collect this module (no ``test_`` prefix).
+Run by ``tests/test_versioned_site.py`` with ``tests.versioned.settings`` (versioning needs its app installed from
+the start: its tables, its managers); the suite's own run leaves this package out (``conftest.py``).
 """
 
 from __future__ import annotations
