@@ -146,3 +146,16 @@ def test_outside_edge_mode_the_middleware_counts_and_the_beacon_may_not(reader, 
     refused = post(reader, page_view(sports_page))
     assert refused.status_code == 400 and "reserved" in refused.json()["detail"]
     assert [event.name for event in stream(tailored_redis)] == ["page_view"]  # the middleware's
+
+
+def test_under_implied_consent_a_first_page_is_shared_and_its_beacon_gives_the_visitor_their_id(
+    client, sports_page, tailored_redis, settings
+):
+    settings.TAILORED_CMS = {**settings.TAILORED_CMS, "CONSENT": "implied"}
+    page = client.get(sports_page, HTTP_USER_AGENT=DESKTOP)
+    assert "public" in page["Cache-Control"] and "tailored_vid" not in page.cookies  # everyone's first page
+    assert f'data-tailored-page-view="{sports_page}"' in page.content.decode()
+    answer = post(client, page_view(sports_page))
+    assert answer.json() == {"accepted": 1, "tracking": True}
+    [event] = stream(tailored_redis)
+    assert event.visitor_id in answer.cookies["tailored_vid"].value
