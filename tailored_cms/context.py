@@ -26,7 +26,7 @@ from .conf import tailored_settings
 from .edge import responses as edge
 from .rules import request_time
 from .rules.active import refresh_active_segments
-from .tracking.capture import is_page_view, page_view
+from .tracking.capture import is_page_view, page_view, page_views_from_beacon
 from .tracking.delivery import enqueue
 from .tracking.stream import TrackedEvent
 from .visitors.accessibility import ACCEPT_CH, HINT_HEADERS, MOTIONS, browser_preferences
@@ -246,7 +246,7 @@ def _varies_on_tailoring(response: HttpResponse) -> bool:
 
 
 def resolve_visitor(request: HttpRequest) -> VisitorContext:
-    """Who is visiting, and their page view captured if they may be tracked.
+    """Who is visiting, and their page view captured if they may be tracked (not under ``EDGE_MODE``: the beacon).
 
     Cost: no cookie, nothing (one write if a new visitor is tracked under implied consent); with a cookie,
     one store round trip that also captures the page view. A store miss adds two DB queries and two writes.
@@ -261,7 +261,9 @@ def resolve_visitor(request: HttpRequest) -> VisitorContext:
             Snapshot(visitor_id=visitor_id),
             load=lambda: _checked(request, get_store().get(visitor_id) or snapshot_from_db(visitor_id)),
         )
-    trackable = is_page_view(request) and not opted_out_by_browser(request)
+    # Under EDGE_MODE the page's beacon sends its view (a page the edge serves never reaches the site): captured
+    # here too, a page that does reach the site would count twice.
+    trackable = not page_views_from_beacon() and is_page_view(request) and not opted_out_by_browser(request)
     if visitor_id is None:
         # No cookie, or a tampered one: a fresh anonymous visitor.
         context = VisitorContext(Snapshot(), drop_cookie=cookie_present)

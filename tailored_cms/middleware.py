@@ -17,6 +17,9 @@ __all__ = ["TailoredMiddleware"]
 class TailoredMiddleware:
     """Sets ``request.tailored``. Cost per request: no SQL; one Redis round trip when the visitor has a cookie.
 
+    A tracked visitor's page view rides on that round trip; under ``EDGE_MODE`` the page's beacon sends it
+    instead (a page the edge serves never reaches the site), and none is captured here.
+
     Except for ``events/``: its view reads the snapshot in the one round trip that also stores the events, so
     here the snapshot is left unloaded (``resolve_visitor`` recognises the path, reversed once per urlconf).
 

@@ -237,7 +237,9 @@ class EventSerializer(serializers.Serializer):
     name = serializers.RegexField(
         r"^[A-Za-z0-9_.:-]{1,64}$",
         max_length=64,
-        help_text="What happened, e.g. click. 'page_view' is reserved: the server counts page views itself.",
+        help_text="What happened, e.g. click. 'page_view' is reserved: the server counts page views itself, but "
+        "under EDGE_MODE, where the beacon sends them with the page's path and, in props, only referrer, "
+        "utm_source, utm_medium and utm_campaign (as text); their topics are the path's page's.",
     )
     ts = serializers.DateTimeField(
         required=False,

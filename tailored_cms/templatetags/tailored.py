@@ -16,6 +16,7 @@ from ..areas.page_cache import vary_page_cache_on
 from ..conf import tailored_settings
 from ..mounts import api_root, script_catalog_url
 from ..tracking.beacon_config import beacon_config
+from ..tracking.capture import page_views_from_beacon, untracked_path
 from ..visitors.accessibility import MOTIONS, TEXT_SIZES
 from ..visitors.consent import TRACKED, ConsentState, bridged_consent, consent_state
 
@@ -100,7 +101,8 @@ def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
     ``<script src=".../consent_bridges.js" defer data-tailored-consent-bridge="<source>" data-...>``, for every
     visitor: it reports the tool's decisions to ``consent/`` and starts or stops the beacon on the page.
 
-    No inline script: their configuration is in data attributes, so ``script-src 'self'`` is enough.
+    No inline script: their configuration is in data attributes, so ``script-src 'self'`` is enough. Under
+    ``EDGE_MODE`` the beacon also gets the page's path (``data-tailored-page-view``) and sends the page view.
 
     Cost: no SQL, no Redis. The output depends on the visitor's consent, and the tag sits outside any plugin,
     so it has the page cache vary on ``CONSENT_VARY_HEADER`` (set by the middleware to the consent state) on
@@ -117,11 +119,15 @@ def tailored_tracking(context: dict[str, Any]) -> SafeString | str:
     if not config or editor_at_work(request):
         return ""
     state = consent_state(request, tailored.snapshot)
+    beacon_attributes = dict(config)
+    if page_views_from_beacon() and not untracked_path(request.path_info):
+        # The page's path as the middleware would record it: the same for every visitor of the page.
+        beacon_attributes["page-view"] = request.path
     beacon = (
         format_html(
             '<script src="{}" defer data-tailored-beacon{}></script>',
             static("tailored_cms/tracking.js"),
-            format_html_join("", ' data-tailored-{}="{}"', config.items()),
+            format_html_join("", ' data-tailored-{}="{}"', beacon_attributes.items()),
         )
         if state == TRACKED
         else ""

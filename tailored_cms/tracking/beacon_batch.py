@@ -15,12 +15,25 @@ from typing import Any
 from django.utils.translation import gettext, ngettext
 
 from ..conf import tailored_settings
-from .stream import NAME_MAX_LENGTH, PAGE_VIEW, TrackedEvent, encode_props, encode_text, entry_parts, has_nul
+from .capture import is_crawler, page_views_from_beacon, untracked_path
+from .stream import (
+    NAME_MAX_LENGTH,
+    PAGE_VIEW,
+    UTM_PARAMS,
+    TrackedEvent,
+    encode_props,
+    encode_text,
+    entry_parts,
+    has_nul,
+)
 
 __all__ = ["BadBatch", "Batch", "parse_batch"]
 
 PATH_MAX_LENGTH = 500
+REFERRER_MAX_LENGTH = 500
 USER_AGENT_MAX_LENGTH = 500
+# What a page view the beacon sends may say besides its page's path: what the middleware reads of the request.
+PAGE_VIEW_PROPS = ("referrer", *UTM_PARAMS)
 EVENT_FIELDS = ("id", "name", "ts", "props", "path")
 _EVENT_FIELDS = frozenset(EVENT_FIELDS)
 _NAME = re.compile(r"[A-Za-z0-9_.:-]+")  # the length is checked apart (NAME_MAX_LENGTH)
@@ -81,7 +94,8 @@ class Batch:
 def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = "") -> Batch:
     """The events of a body ``{"events": [...]}``, checked; the caller sets their visitor (``Batch.entries``).
 
-    A time in the future or older than ``EVENT_MAX_AGE`` becomes ``now``; one without a time is ``now``.
+    A time in the future or older than ``EVENT_MAX_AGE`` becomes ``now``; one without a time is ``now``. A page view
+    (``EDGE_MODE`` only) from a crawler's user agent or of an untracked path is left out, as the middleware would.
     Raises ``BadBatch`` naming the first problem. Cost: no I/O; one ``json.loads``, and one ``json.dumps`` per
     event with props (to measure them; the stream entry reuses it).
     """
@@ -90,6 +104,7 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
     max_prop_bytes = tailored_settings.EVENT_MAX_PROP_BYTES
     oldest = now - timedelta(seconds=tailored_settings.EVENT_MAX_AGE)
     user_agent = user_agent[:USER_AGENT_MAX_LENGTH]
+    crawler = is_crawler(user_agent)
     seen: dict[str, int] = {}
     events: list[TrackedEvent] = []
     parts: list[tuple[str, str]] = []
@@ -115,11 +130,16 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
         if type(name) is not str or len(name) > NAME_MAX_LENGTH or not _NAME.fullmatch(name):
             problem = gettext("missing") if name is None else gettext("invalid")
             raise BadBatch(f"{problem}: {_name_rule()}", index, "name")
-        if name == PAGE_VIEW:
+        if name == PAGE_VIEW and not page_views_from_beacon():
             message = gettext("%(name)r is reserved: the server counts page views itself") % {"name": PAGE_VIEW}
             raise BadBatch(message, index, "name")
-
         ts = _event_time(item.get("ts"), index, now, oldest)
+        if name == PAGE_VIEW:
+            event = _page_view(item, index, event_id, ts, user_agent, host)
+            if event is not None and not crawler:  # else not counted, as the middleware counts no such view
+                events.append(event)
+                parts.append(entry_parts(event))
+            continue
         props, props_json = _event_props(item.get("props"), index, max_props, max_prop_bytes)
         path = _event_path(item.get("path"), index)
         event = TrackedEvent(
@@ -128,6 +148,36 @@ def parse_batch(raw: bytes, *, now: datetime, user_agent: str = "", host: str = 
         events.append(event)
         parts.append(entry_parts(event, props_json))
     return Batch(events, parts)
+
+
+def _page_view(
+    item: dict[str, Any], index: int, event_id: str, ts: datetime, user_agent: str, host: str
+) -> TrackedEvent | None:
+    """A page view the beacon sent (``EDGE_MODE``), ``None`` for an untracked path; ``BadBatch`` unless it names the
+    page's path and, in its props, nothing but what the middleware would read of the request (``PAGE_VIEW_PROPS``).
+
+    Its topics are never the client's to say: ingest finds them from the path's CMS page, so a path that is no CMS
+    page counts nothing, and a forged view of a real page counts what viewing that page counts.
+    """
+    path = _event_path(item.get("path"), index)
+    if not path:
+        raise BadBatch(gettext("a page view needs the page's path"), index, "path")
+    props = item.get("props")
+    if props is None:
+        props = {}
+    if type(props) is not dict:
+        raise BadBatch(gettext("must be an object"), index, "props")
+    for key, value in props.items():
+        if key not in PAGE_VIEW_PROPS or type(value) is not str:
+            message = gettext("a page view's props are %(names)s, as text, and nothing else")
+            raise BadBatch(message % {"names": ", ".join(PAGE_VIEW_PROPS)}, index, "props")
+        _checked_text(value, index, "props")
+    if untracked_path(path):
+        return None
+    referrer = props.get("referrer", "")[:REFERRER_MAX_LENGTH]
+    return TrackedEvent.page_view(
+        "", path, referrer=referrer, user_agent=user_agent, host=host, params=props, id=event_id, ts=ts
+    )
 
 
 def _event_items(raw: bytes) -> list[Any]:
@@ -191,14 +241,19 @@ def _event_path(path: Any, index: int) -> str:
     if type(path) is not str or not path.startswith("/") or len(path) > PATH_MAX_LENGTH:
         message = gettext("must be a path starting with / (at most %(count)s characters)")
         raise BadBatch(message % {"count": PATH_MAX_LENGTH}, index, "path")
-    if not path.isascii():
-        try:
-            path.encode()
-        except UnicodeEncodeError:
-            raise BadBatch(gettext("text that is not valid Unicode"), index, "path") from None
-    if "\x00" in path:
-        raise BadBatch(_nul(), index, "path")
+    _checked_text(path, index, "path")
     return path
+
+
+def _checked_text(text: str, index: int, field: str) -> None:
+    """``BadBatch`` unless ``text`` can be stored as sent: valid Unicode, no NUL character."""
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise BadBatch(gettext("text that is not valid Unicode"), index, field) from None
+    if "\x00" in text:
+        raise BadBatch(_nul(), index, field)
 
 
 def _nul() -> str:

@@ -3,6 +3,10 @@
 No SQL while Redis answers. A page view rides on the snapshot read (``SnapshotStore.get_and_capture``), so a
 tracked page view costs the same single Redis round trip as an untracked one. Server-side events wait in
 ``request.tailored`` and go out in one pipelined call when the response is done.
+
+Under ``EDGE_MODE`` the beacon sends the page views instead (``page_views_from_beacon``): a page a shared cache
+serves never reaches the site, so only the page itself can say it was viewed, and the middleware captures none, so
+that a page that does reach the site (a miss) is counted once too.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ _BOT = re.compile(r"bot|crawl|spider|slurp|scrap|fetch|preview|monitor|curl|wget
 _EDITING = ("edit", "structure", "preview", "toolbar_on", "toolbar_off")
 
 
+def page_views_from_beacon() -> bool:
+    """Whether the beacon sends the page views (``EDGE_MODE``) rather than the middleware capturing them. No I/O."""
+    return bool(tailored_settings.EDGE_MODE)
+
+
 def is_page_view(request: HttpRequest) -> bool:
     """Whether this request would count as a page view (no I/O): a browser navigating to a page."""
     if request.method != "GET":
@@ -35,10 +44,19 @@ def is_page_view(request: HttpRequest) -> bool:
         return False
     if any(name in request.GET for name in _EDITING):
         return False
-    path = request.path_info
-    if path.startswith(_excluded_prefixes()):
+    if untracked_path(request.path_info):
         return False
-    return not _BOT.search(request.headers.get("User-Agent", ""))
+    return not is_crawler(request.headers.get("User-Agent", ""))
+
+
+def untracked_path(path: str) -> bool:
+    """A path whose views are never counted: static files, media, ``UNTRACKED_PATHS``. No I/O."""
+    return path.startswith(_excluded_prefixes())
+
+
+def is_crawler(user_agent: str) -> bool:
+    """A user agent whose page views are not counted (a cheap first filter; ingest drops the rest). No I/O."""
+    return _BOT.search(user_agent) is not None
 
 
 def _excluded_prefixes() -> tuple[str, ...]:

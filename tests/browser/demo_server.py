@@ -99,6 +99,22 @@ def seed_demo(directory: Path, redis_url: str) -> Path:
     return directory / "db.sqlite3"
 
 
+def run_in_site(directory: Path, redis_url: str, code: str, env: dict[str, str] | None = None) -> str:
+    """Run ``code`` (Python, after ``django.setup()``) on the database in ``directory`` and ``redis_url``, as the
+    site's own shell would: what it printed. ``DemoServerError`` with its output if it fails."""
+    ran = subprocess.run(
+        [sys.executable, "-c", "import django\ndjango.setup()\n" + code],
+        cwd=ROOT,
+        env=_site_env(directory, redis_url, env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if ran.returncode:
+        raise DemoServerError(f"Running code in the example site failed:\n{ran.stdout}\n{ran.stderr}")
+    return ran.stdout
+
+
 @contextmanager
 def serve_demo(
     directory: Path,

@@ -20,10 +20,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
 from ..redis_server import RedisServer
+from .beacon import settled
 from .conftest import new_context, tab
 from .demo_server import DemoServerError, DemoSite, seed_demo, serve_demo
 from .test_consent_and_tracking import answering, is_events_post, open_why
-from .test_consent_bridges import CONSENT, HERO, is_consent_put, settled
+from .test_consent_bridges import CONSENT, HERO, is_consent_put
 from .test_visitor_customizes import choose, open_home, saving
 
 pytestmark = pytest.mark.browser

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, Request, Response, expect
 
 from ..redis_server import RedisServer
 from .accessibility import assert_accessible
+from .beacon import settled
 from .conftest import new_context, tab
 from .demo_server import DemoServerError, DemoSite, seed_demo, serve_demo
 from .test_consent_and_tracking import is_events_post
@@ -131,19 +132,6 @@ def deciding(page: Page, decide: Callable[[Page], None]) -> dict:
         decide(page)
     assert put.value.ok, put.value.text()
     return put.value.json()
-
-
-def settled(page: Page) -> None:
-    """What the page would send now is sent: the beacon's flush as the visitor leaves (``pagehide``, which
-    tracking.js listens for; a ``visibilitychange`` while the page is visible flushes nothing), then a request of
-    the page's own answered, so a beacon sent before it has been seen, and the network quiet."""
-    page.evaluate(
-        """async () => {
-            window.dispatchEvent(new PageTransitionEvent("pagehide", {persisted: false}));
-            await fetch("/static/tailored_cms/tracking.js", {method: "HEAD", cache: "no-store"});
-        }"""
-    )
-    page.wait_for_load_state("networkidle")
 
 
 def test_tracking_follows_the_tool_when_the_visitor_agrees_and_when_they_withdraw(

@@ -16,6 +16,10 @@
  *   <name>        a click inside [data-tailored-track="<name>"] (an empty value means "click"), with the JSON
  *                 object of its data-tailored-props besides the props above
  *   time_on_page  {seconds, path}: the time the page was visible, sent when it is hidden or left
+ *   page_view     under EDGE_MODE only, where the tag writes the page's path in data-tailored-page-view: once, when
+ *                 the page loads, with that path and props referrer (document.referrer) and the address's
+ *                 utm_source, utm_medium, utm_campaign; the site then counts no page view itself (a page a shared
+ *                 cache serves never reaches it), and finds the page's topics from the path
  *   tailored.track(name, props)   an event of the page's own script
  *
  * Events wait in memory and go out every 2 s, when 20 are waiting, and when the page is hidden or left, with
@@ -102,12 +106,33 @@
       if (stopped || typeof name !== "string" || !NAME.test(name) || name === "page_view") return false;
       var clean = acceptableProps(props);
       if (clean === null) return false;
-      queue.push({ id: uuid(), name: name, ts: new Date().toISOString(), props: clean, path: location.pathname });
-      if (queue.length >= FLUSH_AT) flush();
-      else if (!timer) timer = window.setTimeout(flush, FLUSH_AFTER_MS);
+      enqueue(name, clean, location.pathname);
       return true;
     } catch (error) {
       return false;
+    }
+  }
+
+  function enqueue(name, props, path) {
+    queue.push({ id: uuid(), name: name, ts: new Date().toISOString(), props: props, path: path });
+    if (queue.length >= FLUSH_AT) flush();
+    else if (!timer) timer = window.setTimeout(flush, FLUSH_AFTER_MS);
+  }
+
+  /* The page view, where the page asks for it (EDGE_MODE): what the site would have read of the request. */
+  function sendPageView() {
+    var path = script.getAttribute("data-tailored-page-view");
+    if (!path || stopped) return;
+    try {
+      var props = {};
+      if (document.referrer) props.referrer = document.referrer.slice(0, 500);
+      var params = new URLSearchParams(location.search);
+      ["utm_source", "utm_medium", "utm_campaign"].forEach(function (param) {
+        if (params.get(param)) props[param] = params.get(param).slice(0, 200);
+      });
+      enqueue("page_view", props, path);
+    } catch (error) {
+      // never break the page
     }
   }
 
@@ -310,6 +335,7 @@
     });
   }
 
+  sendPageView();
   reportAreasIn(document);
   if (window.MutationObserver) {
     // Areas swapped in later (customize.js re-renders them for new choices) are new impressions.
