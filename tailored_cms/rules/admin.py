@@ -65,7 +65,6 @@ class SegmentAdmin(TranslatableAdmin):
     form = SegmentForm
     list_display = (
         "translated_name",
-        "slug",
         "enabled",
         "rules_in_words",
         "size",
