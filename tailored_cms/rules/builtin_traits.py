@@ -192,8 +192,10 @@ class TraitRule(BehaviouralRule):
     none of them), `contains` (a list of texts has the item, or a text has the words, ignoring case), `gt`, `gte`,
     `lt`, `lte` (numbers, or dates as `YYYY-MM-DD`), `exists`/`not_exists` (the trait is set or not; no `value`),
     `before`/`after` (a date, not included) and `within_days` (a date in the last `value` days, today included).
-    A comparison only matches a trait of its kind: `seats gt 5` never matches a visitor whose `seats` is text; a
-    segment comparing a trait with a value of another kind than the site stores is refused when saved."""
+    The builder names each comparison in words (`ne`: "is not"). The site sets traits with `api.set_traits`, the
+    `traits/` endpoint or the admin's CSV import. A comparison only matches a trait of its kind: `seats gt 5` never
+    matches a visitor whose `seats` is text; a segment comparing a trait with a value of another kind than the site
+    stores is refused when saved."""
 
     name = "trait"
     changes_tracked = True
