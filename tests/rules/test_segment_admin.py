@@ -244,7 +244,7 @@ def test_recompute_now_is_offered_to_editors_who_may_change_segments_only(client
     client.login(username="viewer", password="pw")
     api.create_segment("returning", rules=RETURNING)
     html = client.get(reverse(CHANGELIST)).content.decode()
-    assert "returning" in html and 'value="recompute_now"' not in html
+    assert "Returning" in html and 'value="recompute_now"' not in html
     editor.user_permissions.add(Permission.objects.get(codename="change_segment"))
     assert 'value="recompute_now"' in client.get(reverse(CHANGELIST)).content.decode()
 
