@@ -151,7 +151,8 @@ class SegmentForm(TranslatableModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rules"].widget.segment = self.instance.slug  # the builder's: its preview and developer view
+        if "rules" in self.fields:  # not for those who may only view segments: the admin shows the rules read-only
+            self.fields["rules"].widget.segment = self.instance.slug  # the builder's: its preview and developer view
 
     def _update_errors(self, errors: Any) -> None:
         # Unparseable JSON already has its error ("Enter a valid JSON."); the model's check would add a second one
