@@ -50,7 +50,10 @@ SAMPLES: dict[str, Any] = {
 def accepts(param: Param) -> str:
     """What a parameter takes, in words."""
     if param.choices is not None:
-        words = "one of " + ", ".join(f"`{json.dumps(choice)}`" for choice in param.choices)
+        labels = param.choice_labels or {}
+        words = "one of " + ", ".join(
+            f"`{json.dumps(choice)}`" + (f" ({labels[choice]})" if choice in labels else "") for choice in param.choices
+        )
         if param.refers_to == "continent":
             words += (
                 " (Africa, Antarctica, Asia, Europe, North America, Oceania, South America; the builder names them)"

@@ -65,7 +65,6 @@ class SegmentAdmin(TranslatableAdmin):
     form = SegmentForm
     list_display = (
         "translated_name",
-        "slug",
         "enabled",
         "rules_in_words",
         "size",
@@ -78,13 +77,10 @@ class SegmentAdmin(TranslatableAdmin):
     readonly_fields = ("saved_rules_in_words", "size", "computed_at", "recompute_started_at")
     actions = ["recompute_now"]
     fieldsets = (
-        (None, {"fields": ("name", "slug", "description", "enabled")}),
+        (None, {"fields": ("name", "description", "enabled")}),
         (_("Who is in it"), {"fields": ("rules", "saved_rules_in_words")}),
         (_("Members"), {"fields": ("size", "computed_at", "recompute_started_at")}),
     )
-
-    def get_prepopulated_fields(self, request: HttpRequest, obj: Segment | None = None) -> dict[str, tuple[str]]:
-        return {"slug": ("name",)}  # here, not as prepopulated_fields: the admin's checks know no translated field
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         self._tell_progress(request)
@@ -143,7 +139,11 @@ class SegmentAdmin(TranslatableAdmin):
 
     @admin.display(description=_("as saved, in words"))
     def saved_rules_in_words(self, obj: Segment | None) -> str:
-        return describe_tree(obj.rules) if obj is not None and obj.pk else "—"
+        """The saved rules (one query): after a refused save, ``obj`` holds the rules as posted."""
+        if obj is None or not obj.pk:
+            return "—"
+        saved = Segment.objects.filter(pk=obj.pk).values_list("rules", flat=True).first()
+        return describe_tree(saved) if saved is not None else "—"
 
     @admin.action(description=_("Recompute now"), permissions=["change"])
     def recompute_now(self, request: HttpRequest, queryset: NamedQuerySet) -> None:

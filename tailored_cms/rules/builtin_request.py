@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
-from django.utils.text import format_lazy, get_text_list
+from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -43,8 +43,16 @@ def _either(values: Any) -> str:
 class Device(RequestRule):
     name = "device"
     label = _("Device")
-    description = _("The request comes from a mobile, tablet or desktop browser (one or a list).")
-    params = {"is": Param(str, many=True, choices=(MOBILE, TABLET, DESKTOP), label=_("Device"))}
+    description = _("Visits on a phone, a tablet or a computer: tick one or more.")
+    params = {
+        "is": Param(
+            str,
+            many=True,
+            choices=(MOBILE, TABLET, DESKTOP),
+            choice_labels={MOBILE: _("Phone"), TABLET: _("Tablet"), DESKTOP: _("Computer")},
+            label=_("Device"),
+        )
+    }
 
     def describe(self, params: dict[str, Any]) -> str:
         return gettext("is on a %(devices)s device") % {"devices": _either(params["is"])}
@@ -56,13 +64,14 @@ class Device(RequestRule):
 @register
 class ReferrerDomain(RequestRule):
     """Domains are compared without ``www.`` and ignoring case: ``example.com`` matches ``www.example.com`` and
-    ``news.example.com``."""
+    ``news.example.com``. The request's referrer; on a request from within the site, the latest external referrer
+    tracking saw for the visitor."""
 
     name = "referrer_domain"
     label = _("Came from a site")
     description = _(
-        "The visitor came from `is` (a domain or a list; subdomains match): the request's referrer, or on a "
-        "request from within the site, the latest external referrer tracking saw for the visitor."
+        "Came to the site through a link on one of these sites (their subdomains too). It still holds while the "
+        "visitor goes on to other pages of the site."
     )
     params = {
         "is": Param(str, many=True, max_length=255, label=_("Domain"), help=_("a domain, or several: a.com, b.org"))
@@ -81,16 +90,25 @@ class ReferrerDomain(RequestRule):
 
 @register
 class Utm(RequestRule):
+    """The request URL's ``utm_source``, ``utm_medium`` and ``utm_campaign``; on a request without any, the latest
+    tracking saw for the visitor."""
+
     name = "utm"
     label = _("Campaign (UTM)")
     description = _(
-        "The visit's UTM parameters: every one given (`source`, `medium`, `campaign`) must match, ignoring case. "
-        "From the request's URL, or on a request without any, the latest tracking saw for the visitor."
+        "Came through a link of a marketing campaign: each of its source, medium and campaign that is filled in "
+        "must match, capitals or not. It still holds while the visitor goes on to other pages of the site."
     )
     params = {
-        "source": Param(str, required=False, max_length=100, label=_("Source (utm_source)")),
-        "medium": Param(str, required=False, max_length=100, label=_("Medium (utm_medium)")),
-        "campaign": Param(str, required=False, max_length=100, label=_("Campaign (utm_campaign)")),
+        "source": Param(
+            str, required=False, max_length=100, label=_("Source"), help=_("who sent the link: newsletter, google…")
+        ),
+        "medium": Param(
+            str, required=False, max_length=100, label=_("Medium"), help=_("how it was sent: email, cpc, social…")
+        ),
+        "campaign": Param(
+            str, required=False, max_length=100, label=_("Campaign"), help=_("the campaign's name: spring-sale…")
+        ),
     }
 
     def describe(self, params: dict[str, Any]) -> str:
@@ -132,7 +150,7 @@ TZ = Param(
     required=False,
     max_length=64,
     label=_("Time zone"),
-    help=_("IANA time zone (Europe/Paris); the site's if omitted"),
+    help=_("a time zone such as Europe/Paris; the site's if left empty"),
 )
 
 
@@ -145,8 +163,8 @@ class LocalTime(RequestRule):
     name = "local_time"
     label = _("Time of day")
     description = _(
-        "The request arrives between `from` (included) and `to` (excluded) o'clock, in `tz` or the site's time "
-        "zone; `from` after `to` spans midnight (22 to 6)."
+        "Visits between two hours of the day: from the first, included, to the second, not included (22 to 6 spans "
+        "midnight), in the time zone given or the site's."
     )
     params = {
         "from": Param(int, min_value=0, max_value=23, label=_("From (hour)")),
@@ -173,8 +191,8 @@ class LocalTime(RequestRule):
 class DayOfWeek(RequestRule):
     name = "day_of_week"
     label = _("Day of the week")
-    description = _("The request arrives on one of `days` (mon, tue, … sun), in `tz` or the site's time zone.")
-    params = {"days": Param(str, many=True, choices=DAY_NAMES, label=_("Days")), "tz": TZ}
+    description = _("Visits on one of these days of the week, in the time zone given or the site's.")
+    params = {"days": Param(str, many=True, choices=DAY_NAMES, choice_labels=DAY_WORDS, label=_("Days")), "tz": TZ}
 
     def check(self, params: dict[str, Any]) -> None:
         _check_zone(params)
@@ -187,21 +205,18 @@ class DayOfWeek(RequestRule):
         return DAY_NAMES[request.local_now(_zone(params)).weekday()] in params["days"]
 
 
-FROM_WHERE = _(
-    "from the header named by TAILORED_CMS['COUNTRY_HEADER'] that a CDN or proxy sets, CF-IPCountry by default, "
-    "or without one, from the client's address in TAILORED_CMS['GEOIP_DATABASE'] if the site has one"
-)
-
-
 @register
 class Country(RequestRule):
-    """A code django-countries doesn't know (``"UK"`` for ``"GB"``, say) is refused when the segment is saved. A
-    visitor whose country is unknown (no header, no GeoIP database, an address it doesn't list) matches no
-    country: negated (``not``), the rule matches them."""
+    """The country comes from the header ``COUNTRY_HEADER`` names (a CDN's or proxy's), or without one from the
+    client's address in ``GEOIP_DATABASE`` (docs/segments.md). A code django-countries doesn't know (``"UK"`` for
+    ``"GB"``, say) is refused when the segment is saved. A visitor whose country is unknown (no header, no GeoIP
+    database, an address it doesn't list) matches no country: negated (``not``), the rule matches them."""
 
     name = "country"
     label = _("Country")
-    description = format_lazy("{} ({}).", _("The visitor's country: an ISO 3166 code, or a list of them"), FROM_WHERE)
+    description = _(
+        "Visits from one of these countries. A visitor whose country the site can't tell is in none of them."
+    )
     params = {"is": Param(str, many=True, max_length=2, label=_("Country"), refers_to="country")}
 
     def describe(self, params: dict[str, Any]) -> str:
@@ -226,10 +241,9 @@ class Country(RequestRule):
 class Continent(RequestRule):
     name = "continent"
     label = _("Continent")
-    description = format_lazy(
-        "{} ({}).",
-        _("The visitor's continent, by their country: a continent code, or a list of them"),
-        FROM_WHERE,
+    description = _(
+        "Visits from a country of one of these continents. A visitor whose country the site can't tell is in none "
+        "of them."
     )
     params = {
         "is": Param(str, many=True, choices=tuple(CONTINENTS), label=_("Continent"), refers_to="continent"),
@@ -250,10 +264,9 @@ class EuropeanUnion(RequestRule):
 
     name = "eu"
     label = _("In the European Union")
-    description = format_lazy(
-        "{} ({}).",
-        _("The visitor's country is one of the 27 member states of the European Union"),
-        FROM_WHERE,
+    description = _(
+        "Visits from one of the 27 member states of the European Union. A visitor whose country the site can't "
+        "tell is not in it."
     )
     example: ClassVar[dict[str, Any]] = {"rule": "eu"}
 
@@ -267,14 +280,12 @@ class EuropeanUnion(RequestRule):
 @register
 class Language(RequestRule):
     """A regional variant counts as its language (``es-ar`` as ``es``) when the site lists only the language; a code
-    that names no language of the site is refused, naming the site's languages."""
+    that names no language of the site is refused, naming the site's languages. The language is the one django CMS
+    and ``LocaleMiddleware`` chose for the request."""
 
     name = "language"
     label = _("Language")
-    description = _(
-        "The page is served in one of these languages (codes of the site's LANGUAGES, one or a list): the "
-        "language django CMS and LocaleMiddleware chose for the request."
-    )
+    description = _("Reads the page in one of these languages of the site.")
     params = {"is": Param(str, many=True, max_length=15, label=_("Language"), refers_to="language")}
 
     def describe(self, params: dict[str, Any]) -> str:

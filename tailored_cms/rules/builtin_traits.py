@@ -1,4 +1,5 @@
-"""The ``trait`` rule: what the site knows about a visitor (``api.set_traits``, ``traits/``), compared in SQL.
+"""The ``trait`` rule: what the site knows about a visitor (``api.set_traits``, ``traits/``, the admin's import),
+compared in SQL.
 
 Traits are JSON in ``Visitor.traits`` (dates as ISO strings). Each comparison is guarded by the JSON type of the
 trait (a number compares only with numbers, text with text), so a trait that holds another kind, or none, never
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import DatabaseError
 from django.db.models import BooleanField, F, Func, Q
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..text import check_storable, shown
@@ -45,6 +46,23 @@ OPS = (
     "after",
     "within_days",
 )
+# The comparisons as the segment builder offers them ("plan is pro").
+OP_WORDS = {
+    "eq": pgettext_lazy("trait comparison", "is"),
+    "ne": pgettext_lazy("trait comparison", "is not"),
+    "in": pgettext_lazy("trait comparison", "is one of"),
+    "not_in": pgettext_lazy("trait comparison", "is none of"),
+    "contains": pgettext_lazy("trait comparison", "contains"),
+    "gt": pgettext_lazy("trait comparison", "is more than"),
+    "gte": pgettext_lazy("trait comparison", "is at least"),
+    "lt": pgettext_lazy("trait comparison", "is less than"),
+    "lte": pgettext_lazy("trait comparison", "is at most"),
+    "exists": pgettext_lazy("trait comparison", "is set"),
+    "not_exists": pgettext_lazy("trait comparison", "is not set"),
+    "before": pgettext_lazy("trait comparison", "is before"),
+    "after": pgettext_lazy("trait comparison", "is after"),
+    "within_days": pgettext_lazy("trait comparison", "in the last (days)"),
+}
 NAME = re.compile(r"(?!.*__)[A-Za-z][A-Za-z0-9_-]*\Z")  # as ``visitors.traits.NAME``
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 MAX_TEXT = 1000
@@ -174,26 +192,29 @@ class TraitRule(BehaviouralRule):
     none of them), `contains` (a list of texts has the item, or a text has the words, ignoring case), `gt`, `gte`,
     `lt`, `lte` (numbers, or dates as `YYYY-MM-DD`), `exists`/`not_exists` (the trait is set or not; no `value`),
     `before`/`after` (a date, not included) and `within_days` (a date in the last `value` days, today included).
-    A comparison only matches a trait of its kind: `seats gt 5` never matches a visitor whose `seats` is text; a
-    segment comparing a trait with a value of another kind than the site stores is refused when saved."""
+    The builder names each comparison in words (`ne`: "is not"). The site sets traits with `api.set_traits`, the
+    `traits/` endpoint or the admin's CSV import. A comparison only matches a trait of its kind: `seats gt 5` never
+    matches a visitor whose `seats` is text; a segment comparing a trait with a value of another kind than the site
+    stores is refused when saved."""
 
     name = "trait"
     changes_tracked = True
     label = _("Has a trait")
     description = _(
-        "What the site knows about the visitor (their plan, customer since…, set with `api.set_traits` or the "
-        "`traits/` endpoint): the trait `name` compared with `value` by `op`."
+        "What the site knows about the visitor, from its customer records or an import (their plan, since when "
+        "they are a customer…), compared with a value."
     )
     params = {
         "name": Param(str, max_length=200, label=_("Trait"), help=_("trait name, such as plan"), refers_to="trait"),
-        "op": Param(str, choices=OPS, label=_("Comparison")),
+        "op": Param(str, choices=OPS, choice_labels=OP_WORDS, label=_("Comparison")),
         "value": Param(
             object,
             required=False,
             label=_("Value"),
             help=_(
-                "text, a number, true or false, a date (YYYY-MM-DD), a list for in and not_in, days for "
-                "within_days; none for exists and not_exists"
+                "text, a number, true or false, or a date (YYYY-MM-DD); several, separated by commas, "
+                "for “is one of” and “is none of”; a number of days for “in the last (days)”; nothing for “is "
+                "set” and “is not set”"
             ),
         ),
     }

@@ -87,6 +87,8 @@ class RuleBuilderWidget(forms.Textarea):
             css={"all": ["tailored_cms/segment_builder.css"]},
         )
 
+    segment = ""  # the slug of the segment edited ("" for a new one), set by ``SegmentForm``
+
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(
             {"class": "vLargeTextField tailored-rules-json", "rows": 8, "spellcheck": "false", **(attrs or {})}
@@ -95,7 +97,11 @@ class RuleBuilderWidget(forms.Textarea):
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         widget_id = context["widget"]["attrs"].get("id") or f"id_{name}"
-        context["builder"] = {"config": builder_config(), "config_id": f"{widget_id}_builder_config"}
+        context["builder"] = {
+            "config": builder_config(),
+            "config_id": f"{widget_id}_builder_config",
+            "segment": self.segment,
+        }
         return context
 
 
@@ -128,11 +134,12 @@ class RulesField(forms.JSONField):
 
 class SegmentForm(TranslatableModelForm):
     """A segment, its rules edited with the builder (or as JSON without JavaScript); its name and description in the
-    language of the admin's tab."""
+    language of the admin's tab. No slug: a new segment takes one from its name (``Segment.save``), and the builder
+    shows it, read-only, in its developer view."""
 
     class Meta:
         model = Segment
-        fields = ("name", "slug", "description", "enabled", "rules")
+        fields = ("name", "description", "enabled", "rules")
         widgets = {"rules": RuleBuilderWidget}
         field_classes = {"rules": RulesField}
         help_texts = {
@@ -141,6 +148,11 @@ class SegmentForm(TranslatableModelForm):
                 "as text, written as the documentation's page on segments shows."
             ),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "rules" in self.fields:  # not for those who may only view segments: the admin shows the rules read-only
+            self.fields["rules"].widget.segment = self.instance.slug  # the builder's: its preview and developer view
 
     def _update_errors(self, errors: Any) -> None:
         # Unparseable JSON already has its error ("Enter a valid JSON."); the model's check would add a second one

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from parler.models import TranslatableModel, TranslatedFields
 
@@ -15,6 +16,7 @@ from ..translations import NamedManager
 from ..visitors.models import Visitor
 from .trees import validate_tree
 
+SLUG_MAX_LENGTH = 50
 # A recompute that started longer ago than this without finishing is taken for dead (its worker was killed).
 RECOMPUTE_STALE_AFTER = timedelta(hours=1)
 
@@ -22,9 +24,10 @@ RECOMPUTE_STALE_AFTER = timedelta(hours=1)
 class Segment(TranslatableModel):
     """A group of visitors described by a rule tree; variants of tailored areas target segments by slug. Its name
     (what "Why am I seeing this?" tells a member) and description are written per language (``translations``);
-    ``Segment.objects.names()`` reads them in the visitor's."""
+    ``Segment.objects.names()`` reads them in the visitor's. Saved without a slug (the admin's form has none), it
+    takes one made from its name (``unique_slug``), kept when it is renamed: rules and the API refer to it."""
 
-    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    slug = models.SlugField(_("slug"), max_length=SLUG_MAX_LENGTH, unique=True)
     translations = TranslatedFields(
         name=models.CharField(_("name"), max_length=100),
         description=models.TextField(_("description"), blank=True),
@@ -61,10 +64,19 @@ class Segment(TranslatableModel):
         return self.safe_translation_getter("name", any_language=True) or self.slug
 
     def clean(self) -> None:
+        self._give_slug()  # before the rules: a new segment's rules are checked against the slug it will have
         try:
             self.rules = validate_rules(self.rules, segment=self.slug or None)  # saved cleaned (lists, case)
         except ValidationError as exc:
             raise ValidationError({"rules": exc.messages}) from exc
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._give_slug()
+        super().save(*args, **kwargs)
+
+    def _give_slug(self) -> None:
+        if not self.slug:
+            self.slug = unique_slug(self.safe_translation_getter("name", any_language=True) or "")
 
     @property
     def recompute_running(self) -> bool:
@@ -117,6 +129,21 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visitor_id} in {self.segment_id}"
+
+
+def unique_slug(name: str) -> str:
+    """A slug made from ``name`` that no segment has yet: "sports-fans", else "sports-fans-2", "-3"… One query."""
+    base = slugify(name)[:SLUG_MAX_LENGTH].strip("-_") or "segment"
+    taken = set(Segment.objects.filter(slug__startswith=base[: SLUG_MAX_LENGTH - 4]).values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        candidate = base[: SLUG_MAX_LENGTH - len(suffix)].rstrip("-_") + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1
 
 
 def saved_definitions() -> dict[str, Any]:

@@ -104,7 +104,8 @@ class Param:
 
     ``type`` is ``int``, ``str`` or ``bool``, or ``object`` for a value of any JSON kind that the rule's ``check``
     validates (the builder offers a text box whose numbers and true/false go as such); ``many`` accepts one value or
-    a non-empty list of them (cleaned to a list). ``choices`` limits the values; ``min_value``/``max_value`` bound
+    a non-empty list of them (cleaned to a list). ``choices`` limits the values, which the builder offers by their
+    ``choice_labels`` (``{value: label}``; the value itself where none is given); ``min_value``/``max_value`` bound
     integers (inclusive); ``max_length`` bounds strings. ``label`` and ``help`` are what editors read in the admin's
     rule builder; ``refers_to`` (``"topic"``, ``"segment"``, ``"group"``, ``"language"`` or ``"trait"``) makes the
     builder offer the site's topics, segments, user groups, languages or the traits it has set by slug, name or code
@@ -121,6 +122,7 @@ class Param:
     help: StrOrPromise = ""
     label: StrOrPromise = ""
     refers_to: str | None = None
+    choice_labels: Mapping[Any, StrOrPromise] | None = None
 
     def describe(self, name: str) -> dict[str, Any]:
         """What the admin's rule builder needs to render an input for this parameter (JSON-able)."""
@@ -131,12 +133,17 @@ class Param:
             "type": kind,
             "required": self.required,
             "many": self.many,
-            "choices": None if self.choices is None else list(self.choices),
+            "choices": None if self.choices is None else self.described_choices(),
             "min": self.min_value,
             "max": self.max_value,
             "max_length": self.max_length if self.type is str else None,
             "help": str(self.help),
         }
+
+    def described_choices(self) -> list[dict[str, Any]]:
+        """The choices as the builder offers them: ``[{"value": value, "label": what the editor reads}]``."""
+        labels = self.choice_labels or {}
+        return [{"value": choice, "label": str(labels.get(choice, choice))} for choice in self.choices or ()]
 
     def clean(self, value: Any) -> Any:
         """The cleaned value; raises ``ValueError`` with a message that the caller prefixes with the names."""

@@ -76,7 +76,11 @@ def test_describe_rules_lists_every_rule_by_label_with_what_the_builder_renders(
         "type": "str",
         "required": True,
         "many": True,
-        "choices": ["mobile", "tablet", "desktop"],
+        "choices": [
+            {"value": "mobile", "label": "Phone"},
+            {"value": "tablet", "label": "Tablet"},
+            {"value": "desktop", "label": "Computer"},
+        ],
         "min": None,
         "max": None,
         "max_length": 200,
@@ -88,7 +92,12 @@ def test_describe_rules_lists_every_rule_by_label_with_what_the_builder_renders(
     assert described["logged_in"]["params"][0]["type"] == "bool"
     assert described["language"]["kind"] == "request"
     assert described["language"]["params"][0]["type"] == "language"  # the builder offers the site's languages
-    assert described["day_of_week"]["params"][0]["choices"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    days = described["day_of_week"]["params"][0]["choices"]
+    assert [(day["value"], day["label"]) for day in days[:2]] == [("mon", "Monday"), ("tue", "Tuesday")]
+    assert [day["value"] for day in days] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    # The trait rule's comparisons in words, as the builder offers them.
+    ops = {op["value"]: op["label"] for op in described["trait"]["params"][1]["choices"]}
+    assert (ops["not_in"], ops["within_days"], ops["not_exists"]) == ("is none of", "in the last (days)", "is not set")
 
 
 @pytest.fixture
@@ -108,7 +117,8 @@ def test_a_rule_a_site_registers_is_described_too(newsletter_rule):
     assert (described["label"], described["kind"]) == ("Newsletter reader", "behavioural")
     assert [(p["name"], p["label"], p["type"], p["required"], p["choices"]) for p in described["params"]] == [
         ("min", "Min", "int", True, None),
-        ("list", "List", "str", False, ["daily", "weekly"]),
+        # Choices without labels are offered as they are.
+        ("list", "List", "str", False, [{"value": "daily", "label": "daily"}, {"value": "weekly", "label": "weekly"}]),
     ]
     # Its leaves in words, without a describe() of its own: the label and the parameters.
     assert describe_tree({"rule": "newsletter_reader", "min": 2, "list": "weekly"}) == (

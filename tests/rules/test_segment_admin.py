@@ -26,9 +26,10 @@ SPORTS = {"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}
 RETURNING = {"rule": "visit_count", "min": 2}
 
 
-def post_segment(client: Client, rules, slug: str = "mobile-fans", url: str | None = None):
+def post_segment(client: Client, rules, name: str = "Mobile fans", url: str | None = None):
+    """The admin's form as the builder posts it: no slug (a new segment takes one from its name)."""
     body = rules if isinstance(rules, str) else json.dumps(rules)
-    data = {"name": "Mobile fans", "slug": slug, "description": "", "enabled": "on", "rules": body}
+    data = {"name": name, "description": "", "enabled": "on", "rules": body}
     return client.post(url or reverse(ADD), data)
 
 
@@ -60,8 +61,8 @@ def test_the_add_form_carries_the_builder_its_data_and_the_json_without_inline_s
     html = admin_client.get(reverse(ADD)).content.decode()
     # The JSON field stays (for no-JS editors), with the builder's hooks, its script and styles.
     assert (
-        '<div class="tailored-builder" data-tailored-builder="id_rules_builder_config" data-textarea="id_rules">'
-        in html
+        '<div class="tailored-builder" data-tailored-builder="id_rules_builder_config" data-textarea="id_rules" '
+        'data-segment="">' in html
     )
     assert re.search(r'<textarea name="rules"[^>]*id="id_rules"[^>]*>\s*\{&quot;all&quot;: \[\]\}</textarea>', html)
     assert '<script src="/static/tailored_cms/segment_builder.js"></script>' in html
@@ -88,6 +89,45 @@ def test_the_form_saves_the_tree_the_builder_posts_cleaned(admin_client):
     # And again, as saved, in words on the change form.
     html = admin_client.get(reverse("admin:tailored_cms_segment_change", args=[segment.pk])).content.decode()
     assert "read at least 3 pages about sports in the last 30 days and not (is on a mobile device)" in html
+
+
+def test_the_add_form_asks_for_no_slug_and_makes_one_from_the_name(admin_client):
+    html = admin_client.get(reverse(ADD)).content.decode()
+    assert 'name="slug"' not in html and "id_slug" not in html
+    response = post_segment(admin_client, RETURNING, name="Fútbol fans")
+    assert response.status_code == 302, rules_errors(response)
+    assert Segment.objects.get().slug == "futbol-fans"
+
+
+def test_two_segments_named_the_same_get_slugs_of_their_own(admin_client):
+    api.create_segment("mobile-fans-2", name="Taken already", rules=RETURNING)
+    for _ in range(3):
+        assert post_segment(admin_client, RETURNING).status_code == 302
+    assert sorted(Segment.objects.values_list("slug", flat=True)) == [
+        "mobile-fans",
+        "mobile-fans-2",
+        "mobile-fans-3",
+        "mobile-fans-4",
+    ]
+    assert {str(segment) for segment in Segment.objects.exclude(slug="mobile-fans-2")} == {"Mobile fans"}
+
+
+def test_a_name_without_letters_for_a_slug_and_a_long_one_still_give_a_valid_slug(admin_client):
+    for name in ("スポーツ", "x" * 100, "x" * 100):
+        assert post_segment(admin_client, RETURNING, name=name).status_code == 302
+    assert sorted(Segment.objects.values_list("slug", flat=True)) == ["segment", "x" * 48 + "-2", "x" * 50]
+
+
+def test_renaming_a_segment_keeps_its_slug(admin_client):
+    assert post_segment(admin_client, RETURNING).status_code == 302
+    segment = Segment.objects.get()
+    change = reverse("admin:tailored_cms_segment_change", args=[segment.pk])
+    html = admin_client.get(change).content.decode()
+    assert 'data-segment="mobile-fans"' in html and 'name="slug"' not in html  # for the builder's developer view
+    response = post_segment(admin_client, RETURNING, name="Regulars", url=change)
+    assert response.status_code == 302, rules_errors(response)
+    segment.refresh_from_db()
+    assert (segment.slug, str(segment)) == ("mobile-fans", "Regulars")
 
 
 @pytest.mark.parametrize(
@@ -204,7 +244,7 @@ def test_recompute_now_is_offered_to_editors_who_may_change_segments_only(client
     client.login(username="viewer", password="pw")
     api.create_segment("returning", rules=RETURNING)
     html = client.get(reverse(CHANGELIST)).content.decode()
-    assert "returning" in html and 'value="recompute_now"' not in html
+    assert "Returning" in html and 'value="recompute_now"' not in html
     editor.user_permissions.add(Permission.objects.get(codename="change_segment"))
     assert 'value="recompute_now"' in client.get(reverse(CHANGELIST)).content.decode()
 
@@ -240,7 +280,7 @@ def test_saving_a_segment_while_the_broker_is_down_saves_it_and_tries_the_broker
     celery_app.conf.broker_url = broker.url
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            response = post_segment(admin_client, SPORTS, slug="sports-fans")
+            response = post_segment(admin_client, SPORTS, name="Sports fans")
     finally:
         celery_app.conf.broker_url = reachable
         broker.close()
@@ -309,3 +349,12 @@ def test_the_builder_offers_the_traits_the_site_has_set_with_their_kinds(admin_c
         ("op", "str"),
         ("value", "value"),
     ]
+
+
+def test_a_refused_change_shows_the_rules_as_saved_in_words_not_as_posted(admin_client):
+    """The posted tree may hold what a page can't show (a lone surrogate, from a "\\ud800" escape): it was a 500."""
+    segment = api.create_segment("mobile-fans", name="Mobile fans", rules=RETURNING)
+    change = reverse("admin:tailored_cms_segment_change", args=[segment.pk])
+    response = post_segment(admin_client, '{"rule": "topic_views", "topic": "a\\ud800", "min": 1}', url=change)
+    assert response.status_code == 200 and rules_errors(response)
+    assert '<div class="readonly">made at least 2 visits</div>' in response.content.decode()

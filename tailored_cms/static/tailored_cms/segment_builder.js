@@ -1,13 +1,16 @@
 /* The rule builder of the admin's segment form.
  *
- * It edits the rule tree in the form's `rules` textarea (the JSON the server validates and saves) and hides it;
- * "Edit as JSON" shows it again. What it offers comes from the server, in a JSON data block next to the
- * textarea (rules/forms.py builder_config): every registered rule type with its parameters, and the topics,
- * segments, user groups, languages, traits, countries and continents to pick from (a long list has a box to find
- * a choice by name; a date trait compared with a date gets a date picker). After each change it asks the preview
- * endpoint how many visitors match, and shows the server's answer, or its error, marking the rule and parameter it
- * names. No inline script, no dependencies. Without JavaScript the textarea is a plain JSON field. Its texts come from Django's JavaScript
- * catalog (tailored_cms/script_catalog.py, loaded before it in the editor's language), in English without it.
+ * It edits the rule tree in the form's `rules` textarea (the JSON the server validates and saves) and hides it,
+ * so an editor meets rules, parameters and choices by name only; the "Developer view" switch (off unless this
+ * browser switched it on last time) shows the JSON to edit, and the segment's slug. What it offers comes from the
+ * server, in a JSON data block next to the textarea (rules/forms.py builder_config): every registered rule type
+ * with its parameters and their choices' labels, and the topics, segments, user groups, languages, traits,
+ * countries and continents to pick from (a long list has a box to find a choice by name; a date trait compared
+ * with a date gets a date picker). After each change it asks the preview endpoint how many visitors match, and
+ * shows the server's answer, or its error (the rule and parameter it names marked, and called by their labels).
+ * No inline script, no dependencies. Without JavaScript the textarea is a plain JSON field. Its texts come from
+ * Django's JavaScript catalog (tailored_cms/script_catalog.py, loaded before it in the editor's language), in
+ * English without it.
  */
 (function () {
   "use strict";
@@ -19,6 +22,7 @@
   const named = (format, values) => interpolate(format, values, true);
 
   const PREVIEW_DELAY_MS = 400;
+  const DEVELOPER_VIEW_KEY = "tailored_cms.segment_builder.developer_view"; // in localStorage: "1" when on
   const LONG_LIST = 20; // more choices than this get a box to find them by name, and scroll
   // The trait rule's comparisons of a date trait with one date: a date picker for them.
   const DATE_OPS = new Set(["eq", "ne", "gt", "gte", "lt", "lte", "before", "after"]);
@@ -76,11 +80,22 @@
     return value !== null && typeof value === "object" && !Array.isArray(value);
   }
 
-  /* A rule type's description with `parameter` names shown as code. */
-  function describedText(text) {
-    return String(text || "")
-      .split("`")
-      .map((part, index) => (index % 2 ? el("code", { text: part }) : part));
+  /* Whether this browser had the developer view on (false where storage is refused). */
+  function rememberedDeveloperView() {
+    try {
+      return window.localStorage.getItem(DEVELOPER_VIEW_KEY) === "1";
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function rememberDeveloperView(on) {
+    try {
+      if (on) window.localStorage.setItem(DEVELOPER_VIEW_KEY, "1");
+      else window.localStorage.removeItem(DEVELOPER_VIEW_KEY);
+    } catch (error) {
+      // storage refused: the switch still works on this page
+    }
   }
 
   class Builder {
@@ -99,19 +114,40 @@
       this.tree = el("div", { class: "tailored-builder-tree" });
       this.words = el("p", { class: "tailored-builder-words" });
       this.count = el("p", { class: "tailored-builder-count", role: "status", "aria-live": "polite" });
-      this.toggleButton = el("button", {
-        type: "button",
-        class: "button tailored-builder-toggle",
-        text: gettext("Edit as JSON"),
-        onclick: () => this.toggleJSON(),
+      const switchId = this.id();
+      const switchHelpId = this.id();
+      this.developerSwitch = el("input", {
+        type: "checkbox",
+        id: switchId,
+        class: "tailored-builder-developer",
+        "aria-describedby": switchHelpId,
+        onchange: () => this.switchView(this.developerSwitch.checked),
+      });
+      const slug = this.slug();
+      this.slugNote = el("p", {
+        class: "tailored-builder-slug",
+        hidden: true,
+        text: slug
+          ? named(gettext("Slug: %(slug)s (templates, other segments' rules and the API name the segment by it; it stays when the segment is renamed)."), { slug })
+          : gettext("Slug: made from the name when the segment is first saved."),
       });
       this.jsonNote = el("p", { class: "tailored-builder-note", hidden: true });
       container.classList.add("tailored-builder-ready");
       container.prepend(this.tree);
       container.append(
+        this.slugNote,
         this.jsonNote,
         el("div", { class: "tailored-builder-status" }, this.words, this.count),
-        el("p", { class: "tailored-builder-switch" }, this.toggleButton)
+        el(
+          "p",
+          { class: "tailored-builder-switch" },
+          this.developerSwitch,
+          " ",
+          // Translators: a switch under the segment builder that shows the rules as code (JSON) and the segment's slug.
+          el("label", { for: switchId, text: gettext("Developer view") }),
+          " ",
+          el("span", { id: switchHelpId, class: "tailored-builder-switch-help", text: gettext("the rules as code, to edit by hand") })
+        )
       );
       this.textarea.addEventListener("input", () => this.jsonMode && this.schedulePreview());
       if (this.form) this.form.addEventListener("submit", () => this.jsonMode || this.sync(false));
@@ -131,6 +167,7 @@
       this.root = this.rootFrom(parsed);
       this.textarea.hidden = true;
       this.render();
+      if (rememberedDeveloperView()) this.showJSON("");
       this.schedulePreview();
     }
 
@@ -371,20 +408,20 @@
       let body;
       if (node.type === "raw") {
         head.append(el("span", { class: "tailored-builder-rule-label", text: gettext("A rule the builder doesn't know") }));
-        body = el("pre", { class: "tailored-builder-raw", text: JSON.stringify(node.json) });
+        body = el("p", {
+          class: "tailored-builder-help",
+          text: gettext("It is kept as it is; the developer view shows it, to change or remove it."),
+        });
       } else {
         const rule = this.rules[node.rule];
-        head.append(
-          el("span", { class: "tailored-builder-rule-label", text: rule.label }),
-          el("code", { class: "tailored-builder-rule-name", text: rule.name })
-        );
+        head.append(el("span", { class: "tailored-builder-rule-label", text: rule.label }));
         if (rule.kind === "request") {
           head.append(el("span", { class: "tailored-builder-kind", text: gettext("checked on each page view") }));
         }
         body = el(
           "div",
           {},
-          rule.description ? el("p", { class: "tailored-builder-help" }, describedText(rule.description)) : null,
+          rule.description ? el("p", { class: "tailored-builder-help", text: rule.description }) : null,
           el("div", { class: "tailored-builder-params" }, rule.params.map((param) => this.renderParam(node, param)))
         );
       }
@@ -413,7 +450,7 @@
       else if (param.type === "segment") {
         const editing = this.slug();
         options = this.config.segments.filter((option) => option.value !== editing);
-      } else if (param.choices) options = param.choices.map((choice) => ({ value: choice, label: String(choice) }));
+      } else if (param.choices) options = param.choices;
       else return null;
       // A value saved earlier that is no longer offered (a topic deleted since) stays visible, and kept.
       const known = new Set(options.map((option) => option.value));
@@ -584,49 +621,53 @@
       if (inputType(fresh) !== inputType(box)) box.replaceWith(fresh);
     }
 
-    // --- JSON mode ----------------------------------------------------------------------------------------
+    // --- the developer view: the rules as JSON, and the slug ---------------------------------------------------
 
     showJSON(note) {
       this.jsonMode = true;
+      this.developerSwitch.checked = true;
       this.textarea.hidden = false;
+      this.slugNote.hidden = false;
       this.tree.hidden = true;
-      this.toggleButton.textContent = gettext("Back to the builder");
       this.jsonNote.textContent = note || "";
       this.jsonNote.hidden = !note;
     }
 
-    toggleJSON() {
-      if (!this.jsonMode) {
+    /* The switch changed: the JSON to edit, or back to the builder once the JSON is valid (else the view stays). */
+    switchView(on) {
+      if (on) {
         this.sync(false);
         this.showJSON("");
-        this.textarea.focus();
+        rememberDeveloperView(true);
         return;
       }
       let parsed;
       try {
         parsed = JSON.parse(this.textarea.value.trim() || '{"all": []}');
       } catch (error) {
+        this.developerSwitch.checked = true;
         this.jsonNote.textContent = named(gettext("The JSON isn't valid (%(error)s): fix it, or keep editing it here."), {
           error: error.message,
         });
         this.jsonNote.hidden = false;
         return;
       }
+      rememberDeveloperView(false);
       this.jsonMode = false;
       this.root = this.rootFrom(parsed);
       this.textarea.hidden = true;
+      this.slugNote.hidden = true;
       this.tree.hidden = false;
       this.jsonNote.hidden = true;
-      this.toggleButton.textContent = gettext("Edit as JSON");
-      this.changed(this.root);
+      this.render();
+      this.sync();
     }
 
     // --- how many visitors match ----------------------------------------------------------------------------
 
+    /* The slug of the segment edited; "" for a new one. */
     slug() {
-      const field = this.form && this.form.elements.namedItem("slug");
-      const value = field && "value" in field ? field.value.trim() : "";
-      return /^[-a-zA-Z0-9_]+$/.test(value) ? value : "";
+      return this.container.dataset.segment || "";
     }
 
     schedulePreview() {
@@ -648,6 +689,19 @@
           target.classList.add("tailored-builder-invalid");
         }
       }
+    }
+
+    /* The server's message with the codes of the rules and of the parameter it names, quoted ('topic_views'), as
+       the builder shows them ("Viewed pages about a topic"). */
+    inWords(message, invalid) {
+      let text = message;
+      for (const { rule, parameter } of invalid) {
+        const type = this.rules[rule];
+        const param = type && parameter && type.params.find((item) => item.name === parameter);
+        if (param) text = text.split(`'${parameter}'`).join(`“${param.label}”`);
+      }
+      for (const type of this.config.rules) text = text.split(`'${type.name}'`).join(`“${type.label}”`);
+      return text;
     }
 
     async preview() {
@@ -705,8 +759,10 @@
         const list = Array.isArray(value) ? value : [value];
         messages.push(...list.map((message) => (field === "rules" ? String(message) : `${field}: ${message}`)));
       }
-      this.markInvalid(Array.isArray(data.invalid) ? data.invalid : []);
-      if (response.status === 400) this.say(named(gettext("Not valid yet: %(messages)s"), { messages: messages.join(" ") }), true);
+      const invalid = Array.isArray(data.invalid) ? data.invalid : [];
+      this.markInvalid(invalid);
+      const text = this.jsonMode ? messages.join(" ") : this.inWords(messages.join(" "), invalid);
+      if (response.status === 400) this.say(named(gettext("Not valid yet: %(messages)s"), { messages: text }), true);
       else {
         const failed = named(gettext("Couldn't count the visitors (HTTP %(status)s)."), { status: response.status });
         this.say(messages.join(" ") || failed, true);
