@@ -82,6 +82,16 @@ class SegmentAdmin(TranslatableAdmin):
         (_("Members"), {"fields": ("size", "computed_at", "recompute_started_at")}),
     )
 
+    def get_fieldsets(self, request: HttpRequest, obj: Segment | None = None) -> Any:
+        """Staff who may only view a segment read its rules in words; the builder (and its JSON) is for those who
+        may change it."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj) if obj is not None else self.has_add_permission(request):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "rules"]}) for name, options in fieldsets
+        ]
+
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         self._tell_progress(request)
         return super().changelist_view(request, extra_context)

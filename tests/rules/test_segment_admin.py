@@ -18,6 +18,7 @@ from django.urls import reverse
 from tailored_cms import api
 from tailored_cms.rules import BehaviouralRule, Param, register, unregister
 from tailored_cms.rules.models import Segment
+from tailored_cms.rules.trees import describe_tree
 
 pytestmark = pytest.mark.django_db
 ADD = "admin:tailored_cms_segment_add"
@@ -247,6 +248,16 @@ def test_recompute_now_is_offered_to_editors_who_may_change_segments_only(client
     assert "Returning" in html and 'value="recompute_now"' not in html
     editor.user_permissions.add(Permission.objects.get(codename="change_segment"))
     assert 'value="recompute_now"' in client.get(reverse(CHANGELIST)).content.decode()
+
+
+def test_staff_who_may_only_view_a_segment_read_its_rules_in_words_not_as_json(client):
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_segment"))
+    client.login(username="viewer", password="pw")
+    segment = api.create_segment("returning", rules=RETURNING)
+    html = client.get(reverse("admin:tailored_cms_segment_change", args=[segment.pk])).content.decode()
+    assert describe_tree(RETURNING) in html
+    assert "visit_count" not in html and '"min"' not in html
 
 
 class RefusingBroker:
