@@ -33,6 +33,7 @@ from ..redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 READER = ("reader", "reader-password")  # staff: the admin's login page lets only staff in
+EDITOR = ("segments-viewer", "viewer-password")  # staff who may view segments
 SEED = f"""
 import django
 django.setup()
@@ -41,6 +42,9 @@ from django.core.management import call_command
 call_command("migrate", interactive=False, verbosity=0)
 call_command("tailored_demo")
 get_user_model().objects.create_user({READER[0]!r}, "reader@example.com", {READER[1]!r}, is_staff=True)
+from django.contrib.auth.models import Permission
+editor = get_user_model().objects.create_user({EDITOR[0]!r}, "viewer@example.com", {EDITOR[1]!r}, is_staff=True)
+editor.user_permissions.add(Permission.objects.get(codename="view_segment"))
 """
 
 
