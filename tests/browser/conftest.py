@@ -91,6 +91,26 @@ def tab(context: BrowserContext) -> Iterator[Page]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+@contextmanager
+def tabs(make_context: Callable[..., BrowserContext]) -> Iterator[Callable[..., Page]]:
+    """Open new tabs, each in a fresh profile ``make_context(**options)`` makes, all closed after; a script error
+    on any of them fails the test."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_tab(**options: Any) -> Page:
+        context = make_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield open_tab
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
 @pytest.fixture
 def visitor(chromium: Browser, demo_site: DemoSite) -> Iterator[Page]:
     """A new visitor's browser tab, with JavaScript; a script error on the page fails the test."""

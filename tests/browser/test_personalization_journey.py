@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from example_site.demo.content import ARTICLES
 
-from .conftest import eventually, new_context
+from .conftest import eventually, new_context, tabs
 from .demo_server import EDITOR, DemoSite
 from .test_consent_and_tracking import answering, open_why
 
@@ -44,20 +44,8 @@ def desktop_chrome(browser: Browser) -> str:
 @pytest.fixture
 def new_visitor(chromium: Browser, demo_site: DemoSite) -> Iterator[Callable[[], Page]]:
     """New visitors' tabs (each a fresh browser profile) in a desktop Chrome; a script error fails the test."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def open_tab() -> Page:
-        context = new_context(chromium, demo_site, user_agent=desktop_chrome(chromium))
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield open_tab
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with tabs(lambda: new_context(chromium, demo_site, user_agent=desktop_chrome(chromium))) as open_tab:
+        yield open_tab
 
 
 def read(page: Page, title: str) -> None:

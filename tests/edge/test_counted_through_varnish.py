@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, 
 
 from ..browser.beacon import settled
 from ..browser.chromium import VIEWPORT, launch_for_test
-from ..browser.conftest import TIMEOUT_MS, eventually
+from ..browser.conftest import TIMEOUT_MS, eventually, tabs
 from ..browser.test_consent_and_tracking import answering, is_events_post
 from .conftest import Edge, serve_edge
 from .test_through_varnish import DEVICES, SPORTS, origin_page, save_choices
@@ -45,23 +45,16 @@ def chromium() -> Iterator[Browser]:
 def new_visitor(chromium: Browser, edge: Edge) -> Iterator[Callable[..., Page]]:
     """New visitors' tabs, each a fresh profile in a desktop Chrome browsing through Varnish; a script error on a
     page fails the test."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
 
-    def open_tab(**options) -> Page:
+    def desktop(**options) -> BrowserContext:
         context = chromium.new_context(
             viewport=VIEWPORT, base_url=edge.varnish.url, user_agent=DEVICES["desktop"], **options
         )
         context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
+        return context
 
-    yield open_tab
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with tabs(desktop) as open_tab:
+        yield open_tab
 
 
 def view_three_times(page: Page, path: str) -> tuple[list[str], list[Request]]:
