@@ -208,10 +208,12 @@ class VisitorAPIView(APIView):
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS and not set(self.allowed_methods) <= set(SAFE_METHODS):
             # The token JS sends back as X-CSRFToken: in the csrftoken cookie (set by the site's CsrfViewMiddleware)
             # and in this header, for sites whose JS can't read the cookie (CSRF_COOKIE_HTTPONLY, CSRF_USE_SESSIONS).
-            # Only the site's own pages can read it: a cross-origin fetch doesn't see the response.
+            # Only the site's own pages can read it: a cross-origin fetch doesn't see the response. Read-only
+            # endpoints give none: a first visitor's token would be made by whichever request came first, and one
+            # made meanwhile by a page's read (recommendations/) would replace the one a script is about to send.
             response[CSRF_TOKEN_HEADER] = get_token(request._request)
         patch_vary_headers(response, ["Cookie"])
         patch_cache_control(response, private=True, no_cache=True, max_age=0)

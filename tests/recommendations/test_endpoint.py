@@ -59,6 +59,18 @@ def test_the_answer_is_private_to_the_visitor(site, plugin, readers, client):
     assert "Cookie" in response["Vary"]
 
 
+def test_reading_them_makes_no_csrf_token_that_could_replace_the_one_a_script_is_about_to_send(
+    site, plugin, readers, client
+):
+    """A first visitor's page reads recommendations/ while customize.js asks preferences/ for a token: a token from
+    each would leave the cookie holding one and the script sending the other (a 403 on the visitor's first save)."""
+    compute_all()
+    response = client.get(URL, {"plugin": plugin.pk})
+    assert response.status_code == 200
+    assert "X-CSRFToken" not in response and "csrftoken" not in response.cookies
+    assert client.get("/tailored/api/v1/preferences/")["X-CSRFToken"]  # the endpoint a script saves to gives one
+
+
 def test_a_new_visitor_gets_the_popular_pages(site, plugin, readers, client):
     compute_all()
     answer = listed(client, plugin)

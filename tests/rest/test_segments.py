@@ -35,7 +35,7 @@ def staff(*permissions: str, is_staff: bool = True) -> Client:
     user.user_permissions.add(*Permission.objects.filter(codename__in=permissions))
     client = Client(enforce_csrf_checks=True)
     client.login(username=user.username, password="pw")
-    client.get(LIST)  # sets the csrftoken cookie, whatever the answer
+    client.get(PREVIEW)  # sets the csrftoken cookie, whatever the answer (405: preview is POSTed)
     return client
 
 
@@ -255,7 +255,7 @@ DENIED = (
 )
 def test_only_staff_who_may_view_segments_get_in(client_for):
     client = client_for()
-    client.get(LIST)
+    client.get(PREVIEW)  # the csrftoken cookie
     api.create_segment("fans", rules=SPORTS)
     response = client.get(LIST)
     assert (response.status_code, response.json()) == (403, {"detail": DENIED})
