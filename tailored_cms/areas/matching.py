@@ -110,10 +110,13 @@ def match_score(variant: Targeted, choices: Choices) -> int | None:
         return None
     score = 0
     if topics:
-        shared = len(set(topics).intersection(choices.topics))
-        if not shared:
+        chosen = choices.topics
+        for topic in topics:
+            if topic in chosen:
+                break
+        else:  # none shared (most variants): no set made
             return None
-        score += shared
+        score += len(set(topics).intersection(chosen))
     if themes:
         if choices.effective_theme not in themes:
             return None
