@@ -19,6 +19,7 @@ there are, and its queries per chunk are constant. Only one full recompute runs 
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
@@ -405,6 +406,24 @@ def chunk_bounds(size: int) -> Iterator[tuple[Any, Any]]:
         after = upto
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the block (unless something else turned it off), then on again.
+
+    A chunk makes tens of thousands of small tuples and dicts that live until its end and hold no cycles; the
+    collector would otherwise walk them, and every object of the process, many times over for nothing. Memory
+    still follows the chunk: reference counting frees what it made, and cycles wait for the next collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def recompute_range(
     after: Any, upto: Any, plans: Plans, now: datetime, summary: RecomputeSummary, *, complete: bool
 ) -> None:
