@@ -244,8 +244,17 @@ def _mirror(rows: dict[str, Row], *, complete: bool, summary: RecomputeSummary) 
     if not rows:
         return
 
-    held = None if complete else memberships_of(rows)
-    tracked = {vid: _tracked(row, None if held is None else held.get(vid, [])) for vid, row in rows.items()}
+    if complete:
+        # Rows of one combination of results and attribution share their dicts (``evaluation``): one JSON each.
+        made: dict[tuple[int, int], str] = {}
+        tracked = {}
+        for vid, row in rows.items():
+            key = (id(row.results), id(row.attribution))
+            text = made.get(key)
+            tracked[vid] = text if text is not None else made.setdefault(key, _tracked(row))
+    else:
+        held = memberships_of(rows)
+        tracked = {vid: _tracked(row, held.get(vid, [])) for vid, row in rows.items()}
     try:
         summary.snapshots += get_store().update_segments(tracked, client=redis_client())
     except redis.RedisError as exc:
