@@ -368,13 +368,14 @@ def _rows(visitors: QuerySet, plans: Plans, scope: Scope) -> Iterator[Row]:
 
 
 def evaluate_range(after: Any, upto: Any, plans: Plans, *, now: datetime | None = None) -> Iterator[Row]:
-    """Rows for the visitors with ``after < id <= upto`` (either bound may be None). Cost: one query."""
+    """Rows for the visitors with ``after < id <= upto`` (either bound may be None), in id order: the memberships
+    a chunk writes then go into their indexes in order, which costs the database less. Cost: one query."""
     visitors = Visitor.objects.all()
     if after is not None:
         visitors = visitors.filter(pk__gt=after)
     if upto is not None:
         visitors = visitors.filter(pk__lte=upto)
-    return _rows(visitors.order_by(), plans, Scope(now=now, after=after, upto=upto))
+    return _rows(visitors.order_by("pk"), plans, Scope(now=now, after=after, upto=upto))
 
 
 def evaluate_rows(visitor_ids: Sequence[Any], plans: Plans, *, now: datetime | None = None) -> Iterator[Row]:
