@@ -20,6 +20,7 @@ there are, and its queries per chunk are constant. Only one full recompute runs 
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import time
 import uuid
@@ -31,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 import redis
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
@@ -219,16 +220,26 @@ def _apply(
 
 
 def _current(plans: list[Plan], **visitor_filter: Any) -> Held:
-    """Current memberships of ``plans``' segments for the visitors matched by ``visitor_filter``. One query."""
+    """Current memberships of ``plans``' segments for the visitors matched by ``visitor_filter``. One query.
+
+    Its rows are read as the driver gives them, since a chunk's are many: a visitor's id is converted once per
+    visitor (``to_python``), and a condition's JSON text (as Django reads ``jsonb``) decoded where there is one.
+    """
     rows = Membership.objects.filter(left_at__isnull=True, segment_id__in=[plan.id for plan in plans])
     rows = rows.filter(**{f"visitor_id__{lookup}": value for lookup, value in visitor_filter.items()})
+    statement, params = (
+        rows.values_list("visitor_id", "segment_id", "pk", "condition").query.get_compiler(using=rows.db).as_sql()
+    )
     held: dict[Any, dict[int, tuple[int, Any]]] = {}
-    for pk, visitor_id, segment_id, condition in rows.values_list("pk", "visitor_id", "segment_id", "condition"):
-        segments = held.get(visitor_id)
-        if segments is None:
-            segments = held[visitor_id] = {}
-        segments[segment_id] = (pk, condition)
-    return {str(visitor_id): segments for visitor_id, segments in held.items()}
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(statement, params)
+        for visitor_id, segment_id, pk, condition in cursor.fetchall():
+            segments = held.get(visitor_id)
+            if segments is None:
+                segments = held[visitor_id] = {}
+            segments[segment_id] = (pk, None if condition is None else json.loads(condition))
+    to_python = Visitor._meta.get_field("id").to_python
+    return {str(to_python(visitor_id)): segments for visitor_id, segments in held.items()}
 
 
 def _tracked(row: Row, memberships: list[tuple[str, Any]] | None = None) -> str:

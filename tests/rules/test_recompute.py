@@ -80,6 +80,15 @@ def test_a_condition_change_updates_the_row_without_a_leave(make_visitor):
     assert Membership.objects.get(visitor=fan).condition == {"rule": "device", "is": ["tablet"]}
 
 
+def test_a_condition_that_stays_the_same_is_not_written_again(make_visitor, tailored_redis):
+    fan = make_visitor(views={"sports": [(0, 3)]})
+    api.create_segment("x", rules={"all": [FANS, {"rule": "device", "is": "mobile"}]})
+    recompute_segments(now=NOW)
+    get_store().set(Snapshot.from_visitor(fan))
+    summary = recompute_segments(now=NOW)
+    assert (summary.joins, summary.leaves, summary.changed, summary.snapshots) == (0, 0, 0, 0)
+
+
 def test_a_visitor_leaves_one_segment_keeps_another_and_joins_a_third_at_once(make_visitor):
     reader = make_visitor(views={"sports": [(20, 3)]})
     api.create_segment("fans", rules=FANS)
