@@ -322,7 +322,11 @@ class Row:
 
 
 def _rows(visitors: QuerySet, plans: Plans, scope: Scope) -> Iterator[Row]:
-    """Evaluate every computed plan for ``visitors`` with one query; fold trees once per leaf combination."""
+    """Evaluate every computed plan for ``visitors`` with one query; fold trees once per leaf combination.
+
+    Rows with the same leaf values share one ``results`` dict, and rows with the same attribution one
+    ``attribution`` dict: read them, never change them.
+    """
     keys = list(plans.leaves)
     names = [f"l{index}" for index in range(len(keys))]
     annotations = {
@@ -333,29 +337,45 @@ def _rows(visitors: QuerySet, plans: Plans, scope: Scope) -> Iterator[Row]:
     # Per plan: the positions of its leaves in a row, and a memo from their values to the result.
     positions = [[keys.index(key) for key in plan.leaf_keys] for plan in computed]
     memos: list[dict[tuple[bool, ...], Result]] = [{} for _ in computed]
-    width = len(ATTRIBUTION_FIELDS)
-    query = visitors.annotate(**annotations).values_list("pk", *ATTRIBUTION_FIELDS, *names)
-    for row in query.iterator(chunk_size=2000):
-        values = tuple(bool(value) for value in row[1 + width :])
+
+    def fold(values: tuple[Any, ...]) -> dict[str, Result]:
+        truth = tuple(bool(value) for value in values)  # NULL (a comparison with NULL) is False
         results: dict[str, Result] = {}
         for plan, where, memo in zip(computed, positions, memos, strict=True):
-            combination = tuple(values[index] for index in where)
+            combination = tuple(truth[index] for index in where)
             result = memo.get(combination)
             if result is None:
                 result = memo[combination] = partial(plan.tree, dict(zip(plan.leaf_keys, combination, strict=True)))
             if result is not False:
                 results[plan.slug] = result
-        yield Row(str(row[0]), results, dict(zip(ATTRIBUTION_FIELDS, row[1 : 1 + width], strict=True)))
+        return results
+
+    # Most rows repeat a combination of all the leaves (and of the attribution) seen before: one look-up each.
+    folded: dict[tuple[Any, ...], dict[str, Result]] = {}
+    attributions: dict[tuple[Any, ...], dict[str, str]] = {}
+    width = len(ATTRIBUTION_FIELDS)
+    query = visitors.annotate(**annotations).values_list("pk", *ATTRIBUTION_FIELDS, *names)
+    for row in query.iterator(chunk_size=2000):
+        values = row[1 + width :]
+        results = folded.get(values)
+        if results is None:
+            results = folded[values] = fold(values)
+        attribution = row[1 : 1 + width]
+        fields = attributions.get(attribution)
+        if fields is None:
+            fields = attributions[attribution] = dict(zip(ATTRIBUTION_FIELDS, attribution, strict=True))
+        yield Row(str(row[0]), results, fields)
 
 
 def evaluate_range(after: Any, upto: Any, plans: Plans, *, now: datetime | None = None) -> Iterator[Row]:
-    """Rows for the visitors with ``after < id <= upto`` (either bound may be None). Cost: one query."""
+    """Rows for the visitors with ``after < id <= upto`` (either bound may be None), in id order: the memberships
+    a chunk writes then go into their indexes in order, which costs the database less. Cost: one query."""
     visitors = Visitor.objects.all()
     if after is not None:
         visitors = visitors.filter(pk__gt=after)
     if upto is not None:
         visitors = visitors.filter(pk__lte=upto)
-    return _rows(visitors.order_by(), plans, Scope(now=now, after=after, upto=upto))
+    return _rows(visitors.order_by("pk"), plans, Scope(now=now, after=after, upto=upto))
 
 
 def evaluate_rows(visitor_ids: Sequence[Any], plans: Plans, *, now: datetime | None = None) -> Iterator[Row]:
@@ -371,4 +391,4 @@ def evaluate_visitors(
     """``{visitor_id: {slug: True or residual}}`` for the enabled segments Celery computes (segments made only of
     request-time rules are decided per request for everyone and are not listed). Cost: two queries."""
     plans = plans if plans is not None else load_plans()
-    return {row.visitor_id: row.results for row in evaluate_rows(list(visitor_ids), plans, now=now)}
+    return {row.visitor_id: dict(row.results) for row in evaluate_rows(list(visitor_ids), plans, now=now)}

@@ -19,6 +19,8 @@ there are, and its queries per chunk are constant. Only one full recompute runs 
 
 from __future__ import annotations
 
+import gc
+import json
 import logging
 import time
 import uuid
@@ -30,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 import redis
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
@@ -150,10 +152,13 @@ def _condition(result: Result) -> Any:
     return None if result is True else result
 
 
+Held = dict[str, dict[int, tuple[int, Any]]]  # visitor id -> segment id -> (membership id, condition)
+
+
 def _apply(
     rows: Iterable[Row],
     plans: list[Plan],
-    current: dict[tuple[str, int], tuple[int, Any]],
+    current: Held,
     now: datetime,
     summary: RecomputeSummary,
     moved: Counter[int] | None = None,
@@ -161,35 +166,50 @@ def _apply(
     """Write the difference between ``rows``' results and ``current`` memberships; returns the changed visitors,
     and counts each segment's joins less its leaves in ``moved`` (by segment id) if given.
 
-    ``current`` maps (visitor id, segment id) to (membership id, condition) for the visitors of ``rows`` and
-    the segments of ``plans``; what is left in it after the rows are compared (visitors gone meanwhile) ends.
-    Cost: up to three statements (insert joins, end leaves, update conditions), whatever the number of rows.
+    ``current`` holds the current memberships of the visitors of ``rows`` in the segments of ``plans``; what is
+    left in it after the rows are compared (visitors gone meanwhile) ends. A visitor in no segment before nor
+    after costs one look-up. Cost: up to three statements (insert joins, end leaves, update conditions),
+    whatever the number of rows.
     """
     joins: list[tuple[Any, ...]] = []
     leaves: list[tuple[int, datetime]] = []
     changes: list[tuple[int, Any]] = []
     changed: dict[str, Row] = {}
     moved = moved if moved is not None else Counter()
+    ids = {plan.slug: plan.id for plan in plans}
+    nothing: dict[int, tuple[int, Any]] = {}
     for row in rows:
         summary.visitors += 1
-        for plan in plans:
-            result = row.results.get(plan.slug, False)
-            held = current.pop((row.visitor_id, plan.id), None)
-            if result is False:
-                if held is not None:
-                    leaves.append((held[0], now))
-                    moved[plan.id] -= 1
+        held = current.pop(row.visitor_id, nothing)
+        if not held and not row.results:
+            continue
+        kept = 0
+        for slug, result in row.results.items():
+            segment_id = ids.get(slug)
+            if segment_id is None or result is False:
+                continue
+            condition = _condition(result)
+            membership = held.get(segment_id)
+            if membership is None:
+                joins.append((row.visitor_id, segment_id, now, condition))
+                moved[segment_id] += 1
+                changed[row.visitor_id] = row
+                continue
+            kept += 1
+            if membership[1] != condition:
+                changes.append((membership[0], condition))
+                changed[row.visitor_id] = row
+        if kept < len(held):  # some segments held are not in the results any more
+            present = {ids.get(slug) for slug, result in row.results.items() if result is not False}
+            for segment_id, (membership_id, _held_condition) in held.items():
+                if segment_id not in present:
+                    leaves.append((membership_id, now))
+                    moved[segment_id] -= 1
                     changed[row.visitor_id] = row
-            elif held is None:
-                joins.append((row.visitor_id, plan.id, now, _condition(result)))
-                moved[plan.id] += 1
-                changed[row.visitor_id] = row
-            elif held[1] != _condition(result):
-                changes.append((held[0], _condition(result)))
-                changed[row.visitor_id] = row
-    for (_visitor_id, segment_id), (membership_id, _held_condition) in current.items():
-        leaves.append((membership_id, now))
-        moved[segment_id] -= 1
+    for held in current.values():
+        for segment_id, (membership_id, _held_condition) in held.items():
+            leaves.append((membership_id, now))
+            moved[segment_id] -= 1
     sql.insert(Membership, ("visitor", "segment", "joined_at", "condition"), joins)
     sql.update(Membership, ("left_at",), leaves)
     sql.update(Membership, ("condition",), changes)
@@ -199,14 +219,27 @@ def _apply(
     return changed
 
 
-def _current(plans: list[Plan], **visitor_filter: Any) -> dict[tuple[str, int], tuple[int, Any]]:
-    """Current memberships of ``plans``' segments for the visitors matched by ``visitor_filter``. One query."""
+def _current(plans: list[Plan], **visitor_filter: Any) -> Held:
+    """Current memberships of ``plans``' segments for the visitors matched by ``visitor_filter``. One query.
+
+    Its rows are read as the driver gives them, since a chunk's are many: a visitor's id is converted once per
+    visitor (``to_python``), and a condition's JSON text (as Django reads ``jsonb``) decoded where there is one.
+    """
     rows = Membership.objects.filter(left_at__isnull=True, segment_id__in=[plan.id for plan in plans])
     rows = rows.filter(**{f"visitor_id__{lookup}": value for lookup, value in visitor_filter.items()})
-    return {
-        (str(visitor_id), segment_id): (pk, condition)
-        for pk, visitor_id, segment_id, condition in rows.values_list("pk", "visitor_id", "segment_id", "condition")
-    }
+    statement, params = (
+        rows.values_list("visitor_id", "segment_id", "pk", "condition").query.get_compiler(using=rows.db).as_sql()
+    )
+    held: dict[Any, dict[int, tuple[int, Any]]] = {}
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(statement, params)
+        for visitor_id, segment_id, pk, condition in cursor.fetchall():
+            segments = held.get(visitor_id)
+            if segments is None:
+                segments = held[visitor_id] = {}
+            segments[segment_id] = (pk, None if condition is None else json.loads(condition))
+    to_python = Visitor._meta.get_field("id").to_python
+    return {str(to_python(visitor_id)): segments for visitor_id, segments in held.items()}
 
 
 def _tracked(row: Row, memberships: list[tuple[str, Any]] | None = None) -> str:
@@ -222,8 +255,17 @@ def _mirror(rows: dict[str, Row], *, complete: bool, summary: RecomputeSummary) 
     if not rows:
         return
 
-    held = None if complete else memberships_of(rows)
-    tracked = {vid: _tracked(row, None if held is None else held.get(vid, [])) for vid, row in rows.items()}
+    if complete:
+        # Rows of one combination of results and attribution share their dicts (``evaluation``): one JSON each.
+        made: dict[tuple[int, int], str] = {}
+        tracked = {}
+        for vid, row in rows.items():
+            key = (id(row.results), id(row.attribution))
+            text = made.get(key)
+            tracked[vid] = text if text is not None else made.setdefault(key, _tracked(row))
+    else:
+        held = memberships_of(rows)
+        tracked = {vid: _tracked(row, held.get(vid, [])) for vid, row in rows.items()}
     try:
         summary.snapshots += get_store().update_segments(tracked, client=redis_client())
     except redis.RedisError as exc:
@@ -384,6 +426,24 @@ def chunk_bounds(size: int) -> Iterator[tuple[Any, Any]]:
         after = upto
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the block (unless something else turned it off), then on again.
+
+    A chunk makes tens of thousands of small tuples and dicts that live until its end and hold no cycles; the
+    collector would otherwise walk them, and every object of the process, many times over for nothing. Memory
+    still follows the chunk: reference counting frees what it made, and cycles wait for the next collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def recompute_range(
     after: Any, upto: Any, plans: Plans, now: datetime, summary: RecomputeSummary, *, complete: bool
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import uuid
@@ -77,6 +78,46 @@ def test_a_condition_change_updates_the_row_without_a_leave(make_visitor):
     summary = recompute_segments(now=NOW)
     assert (summary.joins, summary.leaves, summary.changed) == (0, 0, 1)
     assert Membership.objects.get(visitor=fan).condition == {"rule": "device", "is": ["tablet"]}
+
+
+def test_a_condition_that_stays_the_same_is_not_written_again(make_visitor, tailored_redis):
+    fan = make_visitor(views={"sports": [(0, 3)]})
+    api.create_segment("x", rules={"all": [FANS, {"rule": "device", "is": "mobile"}]})
+    recompute_segments(now=NOW)
+    get_store().set(Snapshot.from_visitor(fan))
+    summary = recompute_segments(now=NOW)
+    assert (summary.joins, summary.leaves, summary.changed, summary.snapshots) == (0, 0, 0, 0)
+
+
+def test_a_visitor_leaves_one_segment_keeps_another_and_joins_a_third_at_once(make_visitor):
+    reader = make_visitor(views={"sports": [(20, 3)]})
+    api.create_segment("fans", rules=FANS)
+    api.create_segment("readers", rules={"rule": "topic_views", "topic": "sports", "min": 1})
+    api.create_segment("tennis", rules={"rule": "topic_views", "topic": "tennis", "min": 1})
+    recompute_segments(now=NOW)
+    kept = Membership.objects.get(segment__slug="readers")
+    TopicViews.objects.create(visitor=reader, topic="tennis", day=TODAY, count=1)
+
+    later = NOW + timedelta(days=15)  # the sports views are 35 days old: out of the fans' window
+    summary = recompute_segments(now=later)
+    assert (summary.joins, summary.leaves, summary.changed) == (1, 1, 0)
+    assert current() == {(str(reader.pk), "readers"), (str(reader.pk), "tennis")}
+    assert Membership.objects.get(segment__slug="readers", left_at__isnull=True).pk == kept.pk  # not left and rejoined
+    assert Membership.objects.get(segment__slug="fans").left_at == later
+
+
+def test_a_recompute_leaves_pythons_cycle_collector_as_it_found_it(make_visitor):
+    # A chunk pauses it; left off, every reference cycle the process made afterwards would stay in memory.
+    make_visitor(views={"sports": [(0, 3)]})
+    api.create_segment("sports-fans", rules=FANS)
+    recompute_segments(now=NOW)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        recompute_segments(now=NOW)
+        assert not gc.isenabled()  # someone else turned it off: not turned on behind their back
+    finally:
+        gc.enable()
 
 
 def test_small_chunks_give_the_same_memberships(make_visitor):
