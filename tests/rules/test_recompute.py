@@ -70,6 +70,20 @@ def test_joins_and_leaves_keep_their_history(make_visitor):
     assert (segment.size, segment.computed_at, segment.recompute_started_at) == (2, later, None)
 
 
+def test_a_deleted_visitor_or_segment_takes_its_memberships_with_it(make_visitor):
+    """Memberships have no foreign-key constraint in the database: Django deletes them with their visitor and
+    their segment, so none is left naming either."""
+    fan, other_fan = make_visitor(views={"sports": [(0, 3)]}), make_visitor(views={"sports": [(0, 4)]})
+    api.create_segment("sports-fans", rules=FANS)
+    api.create_segment("returning", rules={"rule": "visit_count", "min": 0})
+    recompute_segments(now=NOW)
+    assert Membership.objects.filter(visitor=fan).count() == 2
+    fan.delete()
+    assert not Membership.objects.filter(visitor_id=fan.pk).exists()
+    Segment.objects.get(slug="returning").delete()
+    assert set(Membership.objects.values_list("visitor_id", "segment__slug")) == {(other_fan.pk, "sports-fans")}
+
+
 def test_a_condition_change_updates_the_row_without_a_leave(make_visitor):
     fan = make_visitor(views={"sports": [(0, 3)]})
     api.create_segment("x", rules={"all": [FANS, {"rule": "device", "is": "mobile"}]})
