@@ -4,7 +4,9 @@ The database is PostgreSQL when one answers at 127.0.0.1:5432 (a throwaway datab
 a throwaway SQLite file; the table's heading says which. Redis is a private redis-server.
 ``python -m bench render``, ``events``, ``recompute``, ``recommendations`` or ``edge`` runs one of them
 (``TAILORED_BENCH_VISITORS=10000`` makes the recompute bench smaller,
-``TAILORED_BENCH_RECOMMENDATION_VISITORS=10000`` the recommendations one; ``variants``: the render bench's rows of
+``TAILORED_BENCH_RECOMMENDATION_VISITORS=10000`` the recommendations one; the whole bench, without
+``TAILORED_BENCH_VISITORS``, also runs the recompute bench at a million visitors, in a process and a database of
+its own, after the others, on PostgreSQL: ``MILLION``); ``variants``: the render bench's rows of
 one area with 2 to 100 variants only); ``python -m bench profile`` prints where a page view's time goes instead
 (cProfile, bench/profile.py).
 """
@@ -12,14 +14,19 @@ one area with 2 to 100 variants only); ``python -m bench profile`` prints where 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+MILLION = 1_000_000  # the recompute bench's second size, in the whole bench
+ROWS_FILE = "TAILORED_BENCH_ROWS_FILE"  # where a bench run by another writes its rows (JSON) for that one's table
 
 
 @contextlib.contextmanager
@@ -73,6 +80,7 @@ def machine() -> str:
 def main() -> None:
     from tests.redis_server import RedisServer
 
+    whole = not sys.argv[1:]
     wanted = set(sys.argv[1:]) or {"render", "events", "recompute", "recommendations", "edge"}
     host = machine()
     print(f"tailored_cms bench — {host}")
@@ -100,7 +108,20 @@ def main() -> None:
             rows += edge.run() if "edge" in wanted else []
     finally:
         server.stop()
+    if whole and "TAILORED_BENCH_VISITORS" not in os.environ and database.startswith("PostgreSQL"):
+        rows += recompute_at_a_million()
+    if ROWS_FILE in os.environ:
+        Path(os.environ[ROWS_FILE]).write_text(json.dumps(rows))
     print_table(rows, database, host)
+
+
+def recompute_at_a_million() -> list[dict[str, str]]:
+    """The recompute bench's rows at ``MILLION`` visitors: ``python -m bench recompute`` in a process (and so a
+    database and a Redis) of its own, its rows read back. Its data takes a couple of minutes to make."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        env = {**os.environ, "TAILORED_BENCH_VISITORS": str(MILLION), ROWS_FILE: out.name}
+        subprocess.run([sys.executable, "-m", "bench", "recompute"], cwd=ROOT, env=env, check=True)
+        return json.loads(Path(out.name).read_text())
 
 
 def print_table(rows: list[dict[str, str]], database: str, host: str) -> None:
