@@ -38,10 +38,14 @@ def tailored_redis(redis_server: RedisServer, settings) -> Iterator[redis.Redis]
 def empty_caches() -> Iterator[None]:
     """The cache (locmem) outlives a test's database: django CMS's page and placeholder caches, and parler's
     translations, cached by their topic's or segment's id, which the next test's new rows reuse. Each test starts
-    with it empty."""
+    with it empty; so does the memory of the placeholders' layouts (``areas.shown``), kept by placeholder id."""
+    from tailored_cms.areas.shown import _layouts as shown_layouts
+
     cache.clear()
+    shown_layouts.clear()
     yield
     cache.clear()
+    shown_layouts.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,22 +1,26 @@
-"""django CMS's fetch of a page's plugins, making and building for a visitor only what they are shown.
+"""django CMS's fetch of a page's plugins, reading, making and building for a visitor only what they are shown.
 
 django CMS 5.1.3's ``cms.utils.plugins.assign_plugins`` reads every plugin row of the page's placeholders as
 ``CMSPlugin`` instances (one query), builds each into its plugin model's instance (``downcast_plugins``: one query
 per plugin model) and hangs the trees on the placeholders. For an area of a hundred variants, that is every
 variant's rows read in full and made instances, shown or not; with Django's PostgreSQL backend, parsing each row's
 two timestamps in Python is most of it. ``assign_plugins`` below is that function, copied from django CMS 5.1.3,
-with its fetch changed for a request rendered for a visitor: the same one query reads the rows as tuples of
-``shown.ROW``, narrowed to what is needed before anything is made of them (``_columns``): no ``language`` (the
-query's), for areas and variants the database's text of their ``changed_date`` (which keys their settings in
-``plugin_settings.cache``: no timestamp parsed) and no ``creation_date`` (nothing on a visitor's page reads it),
-the timestamps of the other plugins django CMS keeps the instances of (widgets, boards…), none of those it builds
-anew from their own table (texts, pictures…: read there). ``shown.decide`` selects from them what the visitor is
-shown of each area and keeps the rows they are shown (each area's other variants and everything in them left
-out); only those are made instances (``_instance``: what django CMS's query makes, the timestamps not read
-deferred, an area's or a variant's ``changed_date`` the one its text stands for) and from there on it is django
-CMS's code; ``shown.keep_decided`` gives each area its selection. No query more than django CMS's. What still
-grows with the variants: the rows themselves (a narrow tuple each) and, per variant, a look-up of its settings
-and the selection over them.
+with its fetch changed for a request rendered for a visitor (``shown``'s docstring says how it decides):
+
+- the same one query (``_rows``), but without the content of the variants ``shown.predict`` expects hidden, reads
+  the rows as tuples of ``shown.ROW``, narrowed to what is needed before anything is made of them: no ``language``
+  (the query's), for areas and variants the database's text of their ``changed_date`` (which keys their settings
+  in ``plugin_settings.cache``: no timestamp parsed) and no ``creation_date`` (nothing on a visitor's page reads
+  it), the timestamps of the other plugins django CMS keeps the instances of (widgets, boards…), none of those it
+  builds anew from their own table (texts, pictures…: read there). Its SQL is written once a process
+  (``_select``): compiling it with Django's ORM cost about as much as running it;
+- ``shown.decide`` keeps the rows the visitor is shown; only those are made instances (``_instance``: what django
+  CMS's query makes, the timestamps not read deferred, an area's or a variant's ``changed_date`` the one its text
+  stands for) and from there on it is django CMS's code; ``shown.keep_decided`` gives each area its selection.
+
+No query more than django CMS's, but once after an edit that shows a visitor a variant whose content was left out
+(the rows read again, all of them). What still grows with the variants: their own rows, and per variant, a
+look-up of its settings and the selection over them.
 
 Why a copy: django CMS has no hook between its query and the instances (its ``downcast_plugins`` gets them made).
 Editors in the edit and structure modes, where every variant shows, and calls without a request run django CMS's
@@ -25,7 +29,7 @@ django CMS looks it up on each call (``get_plugins``; ``ContentRenderer._preload
 when it runs), if django CMS's is still the one copied (``is_current``: the sha256 of its source is
 ``COPIED_SOURCE_SHA256``); else django CMS's own stays, which renders the same pages building every variant, and
 system check W007 says so. ``tests/areas/test_shown.py`` fails when django CMS's function is no longer the one
-copied, or its callers no longer look it up there.
+copied, or its callers no longer look it up there, or its query no longer reads the rows ``_rows`` reads.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections import defaultdict
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -40,14 +45,12 @@ from cms.models import CMSPlugin
 from cms.plugin_pool import plugin_pool
 from cms.utils import get_language_from_request
 from cms.utils import plugins as cms_plugins_utils
-from django.db import connections
-from django.db.models import DateTimeField, TextField
-from django.db.models.expressions import RawSQL
+from django.db import connections, router
 from django.http import HttpRequest
 
 from ..plugin_settings.models import STAMP
 from ..plugin_settings.rendering import is_editing
-from .shown import ROW, STAMPED, changed_date, decide, keep_decided
+from .shown import ROW, STAMPED, changed_date, decide, keep_decided, predict
 
 __all__ = [
     "COPIED_FROM",
@@ -95,15 +98,22 @@ def assign_plugins(
         return django_cms_assign_plugins(request, placeholders, template, lang)
     placeholders = tuple(placeholders)  # Trigger db hit
     lang = lang or get_language_from_request(request)
-    queryset = CMSPlugin.objects.filter(placeholder__in=placeholders, language=lang)
+    db = router.db_for_read(CMSPlugin)
     unbuilt = _unbuilt_types()
-    rows = list(queryset.values_list(*_columns(queryset.db, tuple(t for t in unbuilt if t not in STAMPED))))
+    timestamped = tuple(plugin_type for plugin_type in unbuilt if plugin_type not in STAMPED)
+    ids = [placeholder.pk for placeholder in placeholders]
+    predicted = predict(ids, request, lang)
+    rows = _rows(db, ids, lang, timestamped, predicted.left_out)
     if not rows:
         # Create default plugins if enabled
         plugins = cms_plugins_utils.create_default_plugins(request, placeholders, template, lang)
     else:
-        decided, kept = decide(rows, request, lang, queryset.db)
-        made = [_instance(row, lang, unbuilt, queryset.db) for row in kept]
+        outcome = decide(rows, request, lang, db, predicted)
+        if outcome is None:  # a variant left out is shown after all (changed since): its content read too
+            predicted = replace(predicted, decided={}, left_out=frozenset())
+            outcome = decide(_rows(db, ids, lang, timestamped, predicted.left_out), request, lang, db, predicted)
+        decided, kept = outcome  # type: ignore[misc]  # nothing left out: never None
+        made = [_instance(row, lang, unbuilt, db) for row in kept]
         plugins = list(cms_plugins_utils.downcast_plugins(made, placeholders, request=request))
         keep_decided(plugins, decided)
 
@@ -126,26 +136,75 @@ def _unbuilt_types() -> tuple[str, ...]:
     return tuple(name for name, plugin in plugin_pool.plugins.items() if plugin.model._meta.concrete_model is CMSPlugin)
 
 
-def _columns(db: str, timestamped: tuple[str, ...]) -> tuple[Any, ...]:
-    """``ROW``: ``stamp`` of the ``STAMPED`` types only, the timestamps of the types ``timestamped`` only (NULL for
-    the others): parsing a timestamp is most of what reading a row costs (Django's PostgreSQL backend parses them
-    in Python), its text next to nothing. Raw SQL: Django's ``Case`` costs more to compile than it saves."""
+def _rows(
+    db: str, placeholders: list[int], language: str, timestamped: tuple[str, ...], left_out: frozenset[int]
+) -> list[tuple[Any, ...]]:
+    """django CMS's query (the plugins of the ``placeholders``, their ids, in ``language``, by position) as rows of
+    ``ROW`` (``_select``), but the children of the variants ``left_out`` (their ids)."""
+    select, order_by = _select(db, len(placeholders), timestamped)
+    if left_out:
+        select = f"{select} AND {_not_in_variants(db, left_out)}"
+    with connections[db].cursor() as cursor:
+        cursor.execute(f"{select} {order_by}", (*STAMPED, *timestamped, *timestamped, *placeholders, language))
+        rows = cursor.fetchall()
+    converters = _timestamp_converters(db)
+    if converters[0]:  # not on PostgreSQL, whose driver reads timestamps as Django keeps them
+        rows = [_converted(row, converters, db) if row[_CHANGED] is not None else row for row in rows]
+    return rows
+
+
+@cache
+def _timestamp_converters(db: str) -> tuple[tuple[Any, ...], Any]:
+    """What the backend of ``db`` does to a timestamp it read (SQLite's text made an aware datetime…), and the
+    column it does it for; no converter: nothing to do."""
+    field = CMSPlugin._meta.get_field("changed_date")
+    column = field.get_col(CMSPlugin._meta.db_table)
+    return tuple(connections[db].ops.get_db_converters(column) + field.get_db_converters(connections[db])), column
+
+
+def _converted(row: tuple[Any, ...], converters: tuple[tuple[Any, ...], Any], db: str) -> tuple[Any, ...]:
+    """``row`` with its timestamps as Django's query would give them (``_timestamp_converters``)."""
+    functions, column = converters
+    values = list(row)
+    for index in (_CHANGED, _CREATED):
+        for function in functions:
+            values[index] = function(values[index], column, connections[db])
+    return tuple(values)
+
+
+def _not_in_variants(db: str, variants: frozenset[int]) -> str:
+    """SQL: the plugin's parent is none of ``variants`` (ids, written in: no parameter to adapt). PostgreSQL reads
+    them as one array literal, faster than a list of as many constants."""
+    parent = connections[db].ops.quote_name("parent_id")
+    listed = ",".join(str(int(variant)) for variant in variants)
+    if connections[db].vendor == "postgresql":
+        return f"({parent} IS NULL OR NOT {parent} = ANY('{{{listed}}}'::integer[]))"
+    return f"({parent} IS NULL OR {parent} NOT IN ({listed}))"
+
+
+@cache
+def _select(db: str, placeholders: int, timestamped: tuple[str, ...]) -> tuple[str, str]:
+    """The SQL of ``_rows`` for that many placeholders, without and with its ``ORDER BY``: ``ROW``'s columns, with
+    ``stamp`` for the ``STAMPED`` types only and the timestamps for the types ``timestamped`` only (NULL for the
+    others): parsing a timestamp is most of what reading a row costs (Django's PostgreSQL backend parses them in
+    Python), its text next to nothing. Written once a process: compiling the query with Django's ORM costs about
+    as much as running it."""
     quote = connections[db].ops.quote_name
 
-    def of(types: tuple[str, ...], sql: str, output_field: Any) -> RawSQL:
-        listed = ", ".join(["%s"] * len(types)) or "NULL"
-        return RawSQL(f"CASE WHEN {quote('plugin_type')} IN ({listed}) THEN {sql} END", types, output_field)
+    def of(types: tuple[str, ...], sql: str) -> str:
+        return f"CASE WHEN {quote('plugin_type')} IN ({', '.join(['%s'] * len(types)) or 'NULL'}) THEN {sql} END"
 
-    return (
-        "id",
-        "placeholder_id",
-        "parent_id",
-        "position",
-        "plugin_type",
-        of(STAMPED, _stamp_sql(db), TextField()),
-        of(timestamped, quote("changed_date"), DateTimeField()),
-        of(timestamped, quote("creation_date"), DateTimeField()),
+    columns = [quote(name) for name in ROW[: ROW.index("stamp")]]
+    columns += [
+        of(STAMPED, _stamp_sql(db)),
+        of(timestamped, quote("changed_date")),
+        of(timestamped, quote("creation_date")),
+    ]
+    where = f"{quote('placeholder_id')} IN ({', '.join(['%s'] * placeholders)}) AND {quote('language')} = %s"
+    order = ", ".join(
+        f"{quote(field.lstrip('-'))} {'DESC' if field.startswith('-') else 'ASC'}" for field in CMSPlugin._meta.ordering
     )
+    return f"SELECT {', '.join(columns)} FROM {quote(CMSPlugin._meta.db_table)} WHERE {where}", f"ORDER BY {order}"
 
 
 @cache

@@ -4,17 +4,26 @@
 
 django CMS loads a page's plugins in ``cms.utils.plugins.assign_plugins``: one query reads every plugin row of the
 page's placeholders, each made a ``CMSPlugin`` instance, then built into its plugin model's instance (one query per
-plugin model: every variant's texts, links, pictures…) before anything renders. Left alone, it makes and builds
-every variant's content, shown or not, so a page's cost grows with the variants its areas hold. For a request
-rendered for a visitor (not the CMS edit or structure mode, where editors get every variant), ``fetch`` reads the
-same rows as tuples (``ROW``); ``decide`` selects from them what the visitor is shown of each area and keeps the
-rows they are shown (each area's other variants and everything in them left out); django CMS makes and builds
-those, and ``keep_decided`` gives each area its selection (``shown_to``): its render shows exactly the variants
-that were built.
+plugin model: every variant's texts, links, pictures…) before anything renders. Left alone, it reads, makes and
+builds every variant's content, shown or not, so a page's cost grows with the variants its areas hold. For a
+request rendered for a visitor (not the CMS edit or structure mode, where editors get every variant), ``fetch``
+reads the rows itself, as tuples (``ROW``):
+
+- before the query, ``predict`` decides what the visitor is shown of each area from its ``Layout`` as this process
+  last read it (the area's and its variants' rows, their settings): the query leaves out the content of the
+  variants it expects hidden (``Predicted.left_out``), and reads the areas' and variants' own rows;
+- ``decide`` checks each area's rows against the layout predicted from: the same rows (ids, positions, the text
+  of their ``changed_date``: a saved variant is another row), the prediction stands; else it decides from the rows
+  read. It keeps the rows the visitor is shown (each area's other variants and everything in them left out);
+  ``None`` when a variant whose content was left out is shown after all (an edit since): ``fetch`` reads the rows
+  again, all of them, once;
+- django CMS makes and builds the rows kept, and ``keep_decided`` gives each area its selection (``shown_to``): its
+  render shows exactly the variants that were built.
 
 The selection needs nothing django CMS builds: the variants' settings come from ``plugin_settings.cache`` (keyed
 by the plugin's id and ``changed_date``, which the rows give as the database's text of it: ``get_stamped``), the
-visitor from the middleware's snapshot; the moment (``windows.moment``) is read once.
+visitor from the middleware's snapshot; the moment (``windows.moment``) is read once. The layouts are kept by
+placeholder and language (at most ``MAX_PLACEHOLDERS``): a page's first view in a process reads every row.
 
 Caches: a placeholder's rendered copy holds what its visitor is shown, kept per variant key as before (the area
 still declares its vary headers). A hidden variant's content takes no part in that copy's vary headers and expiry
@@ -23,8 +32,8 @@ a hidden variant that starts later changes the copy then. So each area notes, wi
 window or any of its variants' starts or ends next (``changes_next``), which its plugin tells the caches.
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
-which its render made before); two passes over the page's rows, nothing made of a row left out. What still grows
-with the variants: per variant, a look-up of its settings and the selection over them.
+which its render made before). What still grows with the variants: per variant, its row in the query, the
+strategy's look at its settings and the check of its row against the layout.
 """
 
 from __future__ import annotations
@@ -153,35 +162,95 @@ class Decided:
 
 
 Row = tuple[Any, ...]
+MAX_PLACEHOLDERS = 10_000  # placeholders whose layouts are kept (a few hundred bytes a variant), then none
 
 
-def decide(rows: Sequence[Row], request: HttpRequest, language: str, db: str) -> tuple[dict[int, Decided], list[Row]]:
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """An area as read from the page's rows: its row and its variants' rows (``rows``, in tree order), their
+    settings (``views``, the area's first) and the area's instance made to decide (its settings: ``views[0]``)."""
+
+    rows: tuple[Row, tuple[Row, ...]]
+    views: tuple[SettingsView, ...]
+    area: TailoredArea
+
+
+_layouts: dict[tuple[int, str], tuple[Layout, ...]] = {}  # by placeholder id and language: its areas', as last read
+
+
+@dataclass(frozen=True)
+class Predicted:
+    """What ``predict`` expects the visitor is shown of a page's placeholders: for each area it remembers, the
+    layout it decided from and the decision, by the area's id; and the variants it expects hidden, whose content
+    the page's query leaves out (``left_out``)."""
+
+    placeholders: tuple[int, ...]
+    decided: dict[int, tuple[Layout, Decided]]
+    left_out: frozenset[int]
+
+
+def predict(placeholders: Sequence[int], request: HttpRequest, language: str) -> Predicted:
+    """What ``request``'s visitor is shown of the areas this process last read in the ``placeholders`` (their
+    ids) in ``language``, if they are still laid out so (``decide`` checks it against the rows). No I/O."""
+    decided: dict[int, tuple[Layout, Decided]] = {}
+    left_out: set[int] = set()
+    at = moment(request)
+    for placeholder in placeholders:
+        for layout in _layouts.get((placeholder, language), ()):
+            area_row, variant_rows = layout.rows
+            decision = _decide(layout, request, at)
+            decided[area_row[_ID]] = (layout, decision)
+            left_out.update([variant[_ID] for variant in variant_rows])
+            left_out.difference_update(decision.shown_ids)
+    return Predicted(tuple(placeholders), decided, frozenset(left_out))
+
+
+def decide(
+    rows: Sequence[Row], request: HttpRequest, language: str, db: str, predicted: Predicted
+) -> tuple[dict[int, Decided], list[Row]] | None:
     """What ``request``'s visitor is shown of each area among ``rows`` (a page's plugin rows in ``language``: tuples
     of ``ROW``, read from ``db``, in django CMS's order: a plugin before its children), by the area's id; and the
     rows they are shown: all but each area's other variants and everything in them. No I/O but the variants'
-    settings (see the module's docstring)."""
+    settings (see the module's docstring).
+
+    ``rows`` may lack the content of the variants ``predicted`` left out (``predict``): an area laid out as
+    predicted keeps the prediction's decision, any other is decided from its rows; ``None`` if a row shown is one
+    whose content was left out (read the rows again, all of them). Remembers the areas' layouts for ``predict``."""
     variants_of: defaultdict[int, list[Row]] = defaultdict(list)
     for row in rows:
         if row[_TYPE] == VARIANT:
             variants_of[row[_PARENT]].append(row)
-    if not variants_of:
-        return {}, list(rows)
-    at = moment(request)
+    guesses = predicted.decided
+    at = moment(request) if variants_of else None
+    layouts: defaultdict[int, list[Layout]] = defaultdict(list)
     decided: dict[int, Decided] = {}
     hidden: set[int] = set()  # the variants not shown and everything in them
+    read = {row[_ID] for row in rows} if predicted.left_out else None  # a row whose parent wasn't read: left out
     kept = []
     for row in rows:
-        if row[_ID] in hidden or row[_PARENT] in hidden:
+        parent = row[_PARENT]
+        if row[_ID] in hidden or parent in hidden or (read is not None and parent is not None and parent not in read):
             hidden.add(row[_ID])
             continue
         kept.append(row)
         if row[_TYPE] == AREA and row[_ID] in variants_of:
             variant_rows = variants_of[row[_ID]]
-            decision = _decide(row, variant_rows, request, language, db, at)
-            if decision is not None:  # else its render decides among all of them
-                decided[row[_ID]] = decision
-                hidden.update([variant[_ID] for variant in variant_rows])
-                hidden.difference_update(decision.shown_ids)
+            area_rows = (row, tuple(variant_rows))
+            guess = guesses.get(row[_ID])
+            if guess is not None and guess[0].rows == area_rows:
+                layout, decision = guess
+            else:
+                layout = _layout(area_rows, language, db)  # type: ignore[assignment]
+                if layout is None:  # its settings changed since: its render decides among all of them
+                    continue
+                decision = _decide(layout, request, at)  # type: ignore[arg-type]
+            layouts[row[_PLACEHOLDER]].append(layout)
+            decided[row[_ID]] = decision
+            hidden.update([variant[_ID] for variant in variant_rows])
+            hidden.difference_update(decision.shown_ids)
+    _remember(predicted.placeholders, language, layouts)
+    if predicted.left_out and any(row[_ID] in predicted.left_out for row in kept):
+        return None
     return decided, kept
 
 
@@ -212,29 +281,42 @@ def changes_next(area: TailoredArea, variants: list[Variant], at: datetime) -> d
     return next_change([area, *(variant.settings_view for variant in variants)], at)
 
 
-def _decide(
-    area_row: Row, variant_rows: list[Row], request: HttpRequest, language: str, db: str, at: datetime
-) -> Decided | None:
-    """``Decided`` for the area of ``area_row`` among its variants' rows (``None``: their settings aren't known)."""
-    views = _settings_views([area_row, *variant_rows], language)
-    if views is None:
-        return None
-    area_view, *variant_views = views
-    values = (*area_row[:_TYPE], language, area_row[_TYPE], changed_date(area_row))
-    area = TailoredArea.from_db(db, _AREA_FIELDS, values)  # its settings: area_view, from memory
-    selection = select_among(request, area, variant_views, at)
+def _decide(layout: Layout, request: HttpRequest, at: datetime) -> Decided:
+    """What ``request``'s visitor is shown of the area laid out as ``layout`` at the moment ``at``."""
+    _area_row, variant_rows = layout.rows
+    area_view, *variant_views = layout.views
+    selection = select_among(request, layout.area, variant_views, at)
     # the rows of the views shown (a view is equal to no other variant's: each has a key of its own)
     shown_ids = tuple(variant_rows[variant_views.index(view)][_ID] for view in selection.shown)
-    return Decided(selection, shown_ids, next_change([area_view, *variant_views], at))
+    return Decided(selection, shown_ids, next_change(layout.views, at))
 
 
-def _settings_views(rows: list[Row], language: str) -> list[SettingsView] | None:
-    """The settings of the plugins of ``rows`` (``STAMPED`` ones of one placeholder), from memory, else with all
-    of the placeholder's (one query); ``None`` if some changed since the rows were read."""
-    views = [settings_cache.get_stamped(row[_ID], row[_STAMP]) for row in rows]
+def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout | None:
+    """The ``Layout`` of an area's ``rows`` (its own and its variants'), their settings from memory, else with
+    all of the placeholder's (one query); ``None`` if some changed since the rows were read."""
+    area_row, variant_rows = rows
+    stamped = (area_row, *variant_rows)
+    views = [settings_cache.get_stamped(row[_ID], row[_STAMP]) for row in stamped]
     if None in views:
-        load([row[_ID] for row, view in zip(rows, views, strict=True) if view is None], rows[0][_PLACEHOLDER], language)
-        views = [settings_cache.get_stamped(row[_ID], row[_STAMP]) for row in rows]
+        missing = [row[_ID] for row, view in zip(stamped, views, strict=True) if view is None]
+        load(missing, area_row[_PLACEHOLDER], language)
+        views = [settings_cache.get_stamped(row[_ID], row[_STAMP]) for row in stamped]
         if None in views:
             return None
-    return views  # type: ignore[return-value]  # no None left
+    values = (*area_row[:_TYPE], language, area_row[_TYPE], changed_date(area_row))
+    area = TailoredArea.from_db(db, _AREA_FIELDS, values)  # its settings: views[0], from memory
+    return Layout(rows, tuple(views), area)  # type: ignore[arg-type]  # no None left
+
+
+def _remember(placeholders: tuple[int, ...], language: str, layouts: dict[int, list[Layout]]) -> None:
+    """Keep the areas' ``layouts`` (by placeholder id) of the ``placeholders`` read, for ``predict``."""
+    for placeholder in placeholders:
+        key, found = (placeholder, language), tuple(layouts.get(placeholder, ()))
+        known = _layouts.get(key, ())
+        if [layout.rows for layout in known] != [layout.rows for layout in found]:
+            if len(_layouts) >= MAX_PLACEHOLDERS:
+                _layouts.clear()
+            if found:
+                _layouts[key] = found
+            else:
+                _layouts.pop(key, None)

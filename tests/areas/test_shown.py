@@ -25,7 +25,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tailored_cms import api
-from tailored_cms.areas import fetch
+from tailored_cms.areas import fetch, shown
 from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.plugin_settings import cache as settings_cache
 from tailored_cms.rules.active import publish_segments
@@ -112,16 +112,16 @@ def test_a_hundred_variants_build_what_two_build(pages, make_page, visitor_clien
     fan = visitor_client(topics=["sports"])
     fan.get("/")  # the visitor's snapshot is in Redis from now on
     for c, shown_n in ((fan, 0), (client, None)):
-        view(c, pages[2].get_absolute_url())  # process-wide caches (Site, ContentType) are warm from now on
+        for page in pages.values():  # process-wide caches (Site, ContentType, the areas' layouts) warm from now on
+            view(c, page.get_absolute_url())
         seen = {n: view(c, page.get_absolute_url()) for n, page in pages.items()}
         for n, (html, counts, _queries) in seen.items():
             shown_here = n - 1 if shown_n is None else shown_n
             assert f"HEADING{shown_here}" in html and f"TEXT{shown_here}" in html and f"LINK{shown_here}" in html
             assert html.count("HEADING") == 1
             # The shown variant's three plugins are built; django CMS renders the area, which renders them. Made:
-            # the area (and its stand-in, which reads its settings to decide), the variant, its three rows and what
-            # they are built into: nothing of a hidden variant.
-            assert counts == {"built": 3, "made": 9, "rendered": 4}, (n, counts)
+            # the area, the variant, its three rows and what they are built into: nothing of a hidden variant.
+            assert counts == {"built": 3, "made": 8, "rendered": 4}, (n, counts)
         assert seen[2][2] == seen[100][2]  # SQL queries
         assert seen[100][2] == view(c, plain.get_absolute_url())[2]
 
@@ -139,7 +139,9 @@ def test_a_backend_whose_text_of_a_timestamp_reads_otherwise_costs_one_query_the
     html, counts, warm = (view(fan, url), view(fan, url))[1]
     for stamp in list(settings_cache._changed_dates):  # each text read as another moment than the database's
         settings_cache._changed_dates[stamp] = datetime(2001, 1, 1, tzinfo=UTC)
-    assert view(fan, url) == (html, counts, warm + 1)  # the area's placeholder's settings, loaded once
+    shown._layouts.clear()  # as in a new process
+    cold_html, cold_counts, cold = view(fan, url)
+    assert (cold_html, cold_counts["built"], cold) == (html, 3, warm + 1)  # the placeholder's settings, loaded once
     assert view(fan, url) == (html, counts, warm)
     assert "HEADING0" in html and html.count("HEADING") == 1 and counts["built"] == 3
 
@@ -157,7 +159,8 @@ def test_a_variant_saved_without_settings_costs_one_query_then_none(make_page, t
     view(fan, build_area_page(make_page, 2, "warm").get_absolute_url())  # process-wide caches are warm from now on
     url = page.get_absolute_url()
     html, counts, first = view(fan, url)
-    assert view(fan, url) == (html, counts, first - 1)  # its settings loaded once, with its placeholder's
+    again, counts, queries = view(fan, url)
+    assert (again, queries) == (html, first - 1)  # its settings loaded once, with its placeholder's
     assert "HEADING0" in html and "BARE" not in html and counts["built"] == 3
 
 
@@ -372,3 +375,114 @@ def test_the_instances_are_django_cms_s_but_for_areas_and_variants_creation_date
     for plugin in loaded.values():
         if isinstance(plugin, TailoredArea | Variant):
             assert plugin.creation_date == CMSPlugin.objects.get(pk=plugin.pk).creation_date
+
+
+@contextmanager
+def counting_rows() -> Iterator[list[int]]:
+    """Counts the plugin rows a visitor's page reads (``fetch._rows``), each query's."""
+    counted: list[int] = []
+    read = fetch._rows
+
+    def counting(*args, **kwargs):
+        rows = read(*args, **kwargs)
+        counted.append(len(rows))
+        return rows
+
+    fetch._rows = counting
+    try:
+        yield counted
+    finally:
+        fetch._rows = read
+
+
+def test_a_hidden_variant_s_content_is_not_read(pages, visitor_client):
+    """From a page's second view in a process on, the query reads the areas' and variants' rows and the shown
+    variant's content: a hundred variants' rows, not their content."""
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    url = pages[100].get_absolute_url()
+    with counting_rows() as first:
+        view(fan, url)
+    with counting_rows() as again:
+        html, counts, _ = view(fan, url)
+    assert first == [1 + 100 * 4]  # the area, its variants, their content: this process had never seen the page
+    assert again == [1 + 100 + 3]
+    assert "HEADING0" in html and "TEXT0" in html and "LINK0" in html and html.count("HEADING") == 1
+    assert counts["built"] == 3
+
+
+def test_a_variant_whose_content_was_left_out_shown_after_an_edit_is_read_again_once(make_page, topics, visitor_client):
+    """An editor changes a variant the fan didn't see so that it is now theirs: its content was left out of the
+    query by what the page was before, so the page reads its rows again, once; the next view leaves out the
+    variants hidden now."""
+    page = build_area_page(make_page, 10, "edited-later")
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    url = page.get_absolute_url()
+    view(fan, url)
+    _html, _counts, warm = view(fan, url)
+    (theirs,) = [v for v in Variant.objects.filter(placeholder=placeholder(page, "content")) if v.label == "Variant 0"]
+    theirs.settings["topics"] = ["cooking"]  # the fan's variant is for cooks now
+    theirs.save()
+    with counting_rows() as read:
+        html, counts, queries = view(fan, url)
+    assert "HEADING9" in html and "TEXT9" in html and "LINK9" in html and html.count("HEADING") == 1  # the fallback
+    assert counts["built"] == 3
+    assert read == [1 + 10 + 3, 1 + 10 * 4]  # the fallback's content had been left out: every row read again
+    assert queries <= warm + 2  # the rows again, and the edited variant's settings
+    with counting_rows() as read:
+        assert view(fan, url)[0] == html
+    assert read == [1 + 10 + 3]
+
+
+def test_a_variant_added_since_is_read_and_shown(make_page, topics, visitor_client):
+    page = build_area_page(make_page, 5, "grown")
+    ph = placeholder(page, "content")
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    url = page.get_absolute_url()
+    view(fan, url)
+    area = TailoredArea.objects.get(placeholder=ph)
+    newest = api.add_variant(area, label="Newest", topics=["sports"], priority=10)
+    text(ph, "<p>NEWEST</p>", target=newest)
+    for _ in range(2):
+        html, counts, _ = view(fan, url)
+        assert "NEWEST" in html and "HEADING" not in html and counts["built"] == 1
+
+
+def test_content_nested_in_a_hidden_variant_is_neither_read_nor_built(make_page, topics, visitor_client):
+    """A plugin in a plugin in a hidden variant: its parent is left out of the query, so it is left out too."""
+    page = make_page("Deep", slug="deep")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, label="Deep")
+    for n, spec in enumerate(({"topics": ["sports"]}, {"topics": ["cooking"]}, {"fallback": True})):
+        outer = text(ph, f"<p>OUTER{n}</p>", target=api.add_variant(area, label=f"Variant {n}", **spec))
+        text(ph, f"<p>INNER{n}</p>", target=outer)
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    url = page.get_absolute_url()
+    view(fan, url)
+    with counting_rows() as read:
+        html, counts, _ = view(fan, url)
+    assert "OUTER0" in html and "OUTER1" not in html and "OUTER2" not in html
+    assert read == [1 + 3 + 2 + 2]  # the area, its variants, the shown one's text and the texts in the others' texts
+    assert counts["built"] == 2  # the shown variant's text and the text in it
+
+
+def test_the_query_reads_the_rows_django_cms_s_reads(make_page, topics):
+    """``fetch._rows`` is django CMS's query of a page's plugins (its placeholders, in a language, by position),
+    narrowed to ``ROW``'s columns: the same plugins in the same order."""
+    page = build_area_page(make_page, 4, "same-rows")
+    other = build_area_page(make_page, 2, "other-rows")
+    placeholders = [placeholder(page, "content"), placeholder(other, "content")]
+    ids = [ph.pk for ph in placeholders]
+    theirs = CMSPlugin.objects.filter(placeholder__in=placeholders, language="en")
+    ours = fetch._rows(theirs.db, ids, "en", ("TextPlugin",), frozenset())  # the texts' timestamps read too
+    assert [row[0] for row in ours] == [plugin.pk for plugin in theirs]
+    assert [row[:5] for row in ours] == [
+        (p.pk, p.placeholder_id, p.parent_id, p.position, p.plugin_type) for p in theirs
+    ]
+    texts = [(row[6], row[7]) for row in ours if row[4] == "TextPlugin"]
+    assert texts == [(p.changed_date, p.creation_date) for p in theirs if p.plugin_type == "TextPlugin"]
+    assert all(isinstance(moment, datetime) and moment.tzinfo is not None for pair in texts for moment in pair)
+    assert fetch._rows(theirs.db, ids, "de", (), frozenset()) == []
