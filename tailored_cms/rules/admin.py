@@ -1,6 +1,6 @@
 """The admin of segments: the rule builder (``forms.py``), the rules in words, each segment's size (kept current
 by the incremental recompute, counted again by the full one) and how it moved over the last 30 days, when it was
-last computed and whether a recompute runs (with how far the workers are), and a "Recompute now" action that
+last computed and whether a recompute runs (with how far it is, and who does it), and a "Recompute now" action that
 queues the Celery task."""
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ class SegmentAdmin(TranslatableAdmin):
         return super().changelist_view(request, extra_context)
 
     def _tell_progress(self, request: HttpRequest) -> None:
-        """How far a running recompute is, across the workers (one Redis round trip; nothing if Redis is down)."""
+        """How far a running recompute is, and whether the workers share it or one process does it (one Redis round
+        trip; nothing if Redis is down)."""
         try:
             found = progress()
         except Exception as exc:  # Redis down: the list still shows, without the progress
@@ -106,10 +107,17 @@ class SegmentAdmin(TranslatableAdmin):
         if found is None or found.finished:
             return
         total = max(found.visitors_total, found.visitors)
-        text = gettext(
-            "A segment recompute is running: %(percent)s%% done (%(done)s of %(total)s visitors, %(chunks_done)s of "
-            "%(chunks)s chunks, shared by the Celery workers). Reload this page to follow it."
-        ) % {
+        if found.workers:
+            text = gettext(
+                "A segment recompute is running: %(percent)s%% done (%(done)s of %(total)s visitors, %(chunks_done)s "
+                "of %(chunks)s chunks, shared by the Celery workers). Reload this page to follow it."
+            )
+        else:  # tailored_recompute without --workers
+            text = gettext(
+                "A segment recompute is running: %(percent)s%% done (%(done)s of %(total)s visitors, %(chunks_done)s "
+                "of %(chunks)s chunks, done by one process on the server). Reload this page to follow it."
+            )
+        text %= {
             "percent": int(100 * found.visitors / total) if total else 0,
             "done": number_format(found.visitors, force_grouping=True),
             "total": number_format(total, force_grouping=True),

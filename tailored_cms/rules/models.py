@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, router, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -19,13 +19,19 @@ from .trees import validate_tree
 SLUG_MAX_LENGTH = 50
 # A recompute that started longer ago than this without finishing is taken for dead (its worker was killed).
 RECOMPUTE_STALE_AFTER = timedelta(hours=1)
+# How many slugs a new segment tries when other editors' segments of the same name take the ones it chose.
+SLUG_ATTEMPTS = 10
 
 
 class Segment(TranslatableModel):
     """A group of visitors described by a rule tree; variants of tailored areas target segments by slug. Its name
     (what "Why am I seeing this?" tells a member) and description are written per language (``translations``);
     ``Segment.objects.names()`` reads them in the visitor's. Saved without a slug (the admin's form has none), it
-    takes one made from its name (``unique_slug``), kept when it is renamed: rules and the API refer to it."""
+    takes one made from its name (``unique_slug``), kept when it is renamed: rules and the API refer to it. If
+    another segment takes that slug between the choice and the insert (two editors saving the same name at once),
+    the save takes the next free one."""
+
+    _slug_made = False  # the slug came from the name (``_give_slug``), so the save may choose another
 
     slug = models.SlugField(_("slug"), max_length=SLUG_MAX_LENGTH, unique=True)
     translations = TranslatedFields(
@@ -72,11 +78,28 @@ class Segment(TranslatableModel):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self._give_slug()
-        super().save(*args, **kwargs)
+        if not (self._state.adding and self._slug_made):
+            super().save(*args, **kwargs)
+            return
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        for attempt in range(1, SLUG_ATTEMPTS + 1):
+            try:
+                with transaction.atomic(using=using):  # a savepoint: the editor's transaction goes on after a clash
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                # Taken since it was chosen: another editor saved a segment of the same name meanwhile.
+                if attempt == SLUG_ATTEMPTS or not Segment.objects.using(using).filter(slug=self.slug).exists():
+                    raise
+                self.slug = unique_slug(self._name(), using=using)
 
     def _give_slug(self) -> None:
         if not self.slug:
-            self.slug = unique_slug(self.safe_translation_getter("name", any_language=True) or "")
+            self.slug = unique_slug(self._name())
+            self._slug_made = True
+
+    def _name(self) -> str:
+        return self.safe_translation_getter("name", any_language=True) or ""
 
     @property
     def recompute_running(self) -> bool:
@@ -144,10 +167,12 @@ class Membership(models.Model):
         return f"{self.visitor_id} in {self.segment_id}"
 
 
-def unique_slug(name: str) -> str:
+def unique_slug(name: str, *, using: str | None = None) -> str:
     """A slug made from ``name`` that no segment has yet: "sports-fans", else "sports-fans-2", "-3"… One query."""
     base = slugify(name)[:SLUG_MAX_LENGTH].strip("-_") or "segment"
-    taken = set(Segment.objects.filter(slug__startswith=base[: SLUG_MAX_LENGTH - 4]).values_list("slug", flat=True))
+    taken = set(
+        Segment.objects.using(using).filter(slug__startswith=base[: SLUG_MAX_LENGTH - 4]).values_list("slug", flat=True)
+    )
     if base not in taken:
         return base
     number = 2

@@ -27,7 +27,8 @@ run that re-evaluated everyone is ``FULL_EVERY_DAYS`` days old or older, recompu
 or a site's rule that says less than it should is right again within a week.
 
 A run's state is a Redis hash under ``<prefix>:recompute:run:<id>`` (``<prefix>:recompute:current`` names the
-latest run): what ``progress`` reads for ``tailored_recompute`` and the admin, whichever workers do the chunks.
+latest run): what ``progress`` reads for ``tailored_recompute`` and the admin, whichever workers do the chunks. It
+says whether the workers share the chunks or one process does them all (``run_here``): the admin tells editors which.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ _DONE_LUA = redis_scripts.load("recompute_chunk_done")
 
 @dataclass
 class RunProgress:
-    """Where a run is: chunks done of all, visitors evaluated of those there were when it started, what it did."""
+    """Where a run is: chunks done of all, visitors evaluated of those there were when it started, what it did;
+    ``workers``: the Celery workers share its chunks (False: one process does them, ``run_here``)."""
 
     run: str
     segments: int
@@ -108,6 +110,7 @@ class RunProgress:
     snapshots: int
     seconds: float
     finished: bool
+    workers: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "seconds": round(self.seconds, 3)}
@@ -257,10 +260,12 @@ def start_run(
     chunk_size: int | None = None,
     now: datetime | None = None,
     changes_only: bool = False,
+    workers: bool = True,
 ) -> str:
     """Start recomputing ``segments`` (slugs or ``Segment``s; all if None) across the workers, ``send`` giving
     each chunk to them (``tasks.start_recompute`` sends the ``recompute_chunk`` task); returns the run's id.
     ``changes_only`` (all segments only): only what can have changed since the last run (see above).
+    ``workers`` False: ``send`` does each chunk in this process (``run_here``), as the run's state says.
     Raises ``RecomputeRunning`` while another recompute holds the lock, ``Segment.DoesNotExist`` naming unknown
     slugs, ``redis.RedisError`` when Redis can't be reached. Cost: a query per chunk to cut them, one message each.
     """
@@ -303,6 +308,7 @@ def start_run(
             "chunks": len(chunks),
             "visitors_total": (Visitor.objects.count() if bounds else 0) + len(ids),
             "started": started,
+            "workers": int(workers),
             **{name: getattr(summary, name) for name in COUNTED},
         }
         pipeline = client.pipeline()
@@ -342,7 +348,7 @@ def run_here(
         if report is not None and (found := progress(chunk[0])) is not None:
             report(found)
 
-    run = start_run(segments, send=send, chunk_size=chunk_size, now=now)
+    run = start_run(segments, send=send, chunk_size=chunk_size, now=now, workers=False)
     done = progress(run)
     if done is None:
         raise LookupError(f"Recompute {run} is not known (any more).")
@@ -451,6 +457,7 @@ def progress(run: str | None = None, *, client: redis.Redis | None = None) -> Ru
         snapshots=int(state["snapshots"]),
         seconds=(float(state["finished"]) if finished else time.time()) - started,
         finished=finished,
+        workers=state.get("workers", "1") != "0",  # a run started before this was recorded: the workers' way
     )
 
 

@@ -98,5 +98,12 @@ def evaluate_three_ways(tree: dict[str, Any], visitors: dict[str, Visitor], now:
     return incremental
 
 
-# Shared with the tracking tests: CMS pages tagged with topics, a database worker threads see, a real worker.
-from tests.tracking.conftest import celery_app, celery_worker, shared_db, tagged_page  # noqa: E402, F401
+# Shared with the tracking tests: CMS pages tagged with topics, a database worker threads see, a real worker (in a
+# thread, or in processes of its own).
+from tests.tracking.conftest import (  # noqa: E402, F401
+    celery_app,
+    celery_worker,
+    celery_worker_process,
+    shared_db,
+    tagged_page,
+)

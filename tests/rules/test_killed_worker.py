@@ -2,11 +2,12 @@
 chunk's transaction): the chunk is redone, the run completes, and the memberships are those of a recompute in one
 process, each join counted once.
 
-The workers are ``celery worker`` processes (prefork, one pool process, queue ``tailored_bulk``) on the shared
-database, with the private Redis as broker. ``tests/rules/stalling_worker.py`` makes their pool processes stall
-inside a chunk, so the test knows when to kill: first the pool process alone (its worker gives the chunk back:
-``reject_on_worker_lost``), then the whole worker, pool and parent at once (the chunk stays unacknowledged in the
-broker until a worker started after it restores it: its visibility timeout).
+The workers are ``celery worker`` processes (the suite's ``celery_worker_process``: prefork, one pool process,
+queue ``tailored_bulk``) on the shared database, with the private Redis as broker; the second starts without
+emptying it. ``tests/rules/stalling_worker.py`` makes their pool processes stall inside a chunk, so the test knows
+when to kill: first the pool process alone (its worker gives the chunk back: ``reject_on_worker_lost``), then the
+whole worker, pool and parent at once (the chunk stays unacknowledged in the broker until a worker started after it
+restores it: its visibility timeout).
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,78 +27,23 @@ from tailored_cms.rules.recompute import recompute_segments
 from tailored_cms.rules.runs import progress, wait_for_run
 from tailored_cms.rules.tasks import start_recompute
 
-from ..tracking.conftest import ROOT
+from ..tracking.conftest import CeleryWorkerProcess
 from .conftest import NOW
 
 FANS = {"rule": "topic_views", "topic": "sports", "min": 3, "days": 30}
 # A worker started after the kill restores a chunk left unacknowledged this long ago (s), looking every second.
 VISIBILITY = {"visibility_timeout": 3, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+# The workers: the stalling app, prefork with one pool process, taking the chunks' queue only (no beat).
+CHUNK_WORKER = {
+    "app": "tests.rules.stalling_worker",
+    "options": (
+        *("--pool", "prefork", "--concurrency", "1", "--prefetch-multiplier", "1"),
+        *("-Q", "tailored_bulk", "--without-heartbeat"),
+    ),
+}
 
 
-class ChunkWorker:
-    """``celery -A tests.rules.stalling_worker worker -Q tailored_bulk``, prefork with one pool process, in a
-    session of its own (so the test can kill it whole); its log is a file."""
-
-    def __init__(self, name: str, env: dict[str, str], directory: Path) -> None:
-        self.log = directory / f"{name}.log"
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "celery", "-A", "tests.rules.stalling_worker", "worker"),
-                    *("--pool", "prefork", "--concurrency", "1", "--prefetch-multiplier", "1"),
-                    *("-Q", "tailored_bulk", "--without-mingle", "--without-gossip", "--without-heartbeat"),
-                    *("--loglevel", "INFO", "--hostname", f"{name}-{os.getpid()}@%h"),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def logs(self) -> str:
-        return self.log.read_text()
-
-    def kill_whole(self) -> None:
-        """SIGKILL to the worker and its pool process at once (a machine lost)."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # a warm shutdown
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill_whole()
-
-
-@pytest.fixture
-def chunk_workers(shared_db, redis_server, settings, tmp_path) -> Iterator[Callable[..., ChunkWorker]]:
-    """Start a ``ChunkWorker`` with the test's current TAILORED_CMS and these environment variables."""
-    started: list[ChunkWorker] = []
-
-    def start(name: str, **extra_env: str) -> ChunkWorker:
-        env = {
-            **os.environ,
-            **shared_db,
-            "DJANGO_SETTINGS_MODULE": "tests.tracking.process_settings",
-            "TAILORED_TEST_REDIS_URL": redis_server.url,
-            "TAILORED_TEST_BROKER_URL": redis_server.url.rsplit("/", 1)[0] + "/1",  # celery_app's broker
-            "TAILORED_TEST_CMS": json.dumps(settings.TAILORED_CMS),
-            **extra_env,
-        }
-        worker = ChunkWorker(name, env, tmp_path)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.kill_whole()
-
-
-def wait_for_stall(directory: Path, n: int, worker: ChunkWorker, timeout: float = 60) -> dict:
+def wait_for_stall(directory: Path, n: int, worker: CeleryWorkerProcess, timeout: float = 60) -> dict:
     """The record of stall ``n`` (a pool process inside a chunk, rows written), once it is there."""
     path = directory / f"stall-{n}.json"
     deadline = time.monotonic() + timeout
@@ -136,7 +79,7 @@ def current() -> set[tuple[str, str, str]]:
 
 @pytest.mark.django_db(transaction=True)
 def test_chunks_killed_inside_their_transaction_are_redone_and_counted_once(
-    make_visitor, shared_db, celery_app, chunk_workers, tailored_redis, tmp_path
+    make_visitor, shared_db, celery_app, celery_worker_process, tailored_redis, tmp_path
 ):
     for n in range(40):
         make_visitor(views={"sports": [(0, n % 5)]} if n % 5 else {}, visits=n % 4)
@@ -153,7 +96,9 @@ def test_chunks_killed_inside_their_transaction_are_redone_and_counted_once(
 
     stalls = tmp_path / "stalls"
     stalls.mkdir()
-    first = chunk_workers("first", TAILORED_TEST_STALLS=str(stalls), TAILORED_TEST_STALL_COUNT="2")
+    first = celery_worker_process(
+        {"TAILORED_TEST_STALLS": str(stalls), "TAILORED_TEST_STALL_COUNT": "2"}, name="first", **CHUNK_WORKER
+    )
     run = start_recompute(app=celery_app, chunk_size=5, now=NOW)
 
     # The pool process is killed inside a chunk: the worker gives the chunk back, and a new pool process goes on.
@@ -170,7 +115,13 @@ def test_chunks_killed_inside_their_transaction_are_redone_and_counted_once(
     assert found is not None and not found.finished
     assert not {m for m in current() if m[0] in killed_whole["visitors"]}  # its transaction rolled back
 
-    second = chunk_workers("second", TAILORED_TEST_BROKER_TRANSPORT_OPTIONS=json.dumps(VISIBILITY))
+    # Not flushing the broker: the chunk the first worker left unacknowledged is there.
+    second = celery_worker_process(
+        {"TAILORED_TEST_BROKER_TRANSPORT_OPTIONS": json.dumps(VISIBILITY)},
+        flush_broker=False,
+        name="second",
+        **CHUNK_WORKER,
+    )
     try:
         done = wait_for_run(run, timeout=90)
     except TimeoutError as exc:

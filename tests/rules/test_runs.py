@@ -319,9 +319,9 @@ def test_tailored_recompute_in_its_own_process_records_its_run(visitors, admin_c
         chunk_size=10,
         report=lambda found: told.append([str(m) for m in admin_client.get(changelist).context["messages"]]),
     )
-    assert told[0] == [
-        "A segment recompute is running: 43% done (10 of 23 visitors, 1 of 3 chunks, shared by the Celery "
-        "workers). Reload this page to follow it."
+    assert told[0] == [  # not the workers': this process does every chunk
+        "A segment recompute is running: 43% done (10 of 23 visitors, 1 of 3 chunks, done by one process on the "
+        "server). Reload this page to follow it."
     ]
     assert told[-1] == []  # its last chunk finished it
 
@@ -346,7 +346,7 @@ def test_tailored_recompute_interrupted_releases_the_lock(visitors, monkeypatch)
         pass
 
 
-def test_the_segment_list_says_how_far_a_running_recompute_is(visitors, admin_client):
+def test_the_segment_list_says_how_far_a_running_recompute_is_shared_by_the_workers(visitors, admin_client):
     sent: list[Chunk] = []
     start_run(send=sent.append, chunk_size=5)
     for chunk in sent[:2]:

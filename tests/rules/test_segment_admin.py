@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from tailored_cms import api
 from tailored_cms.rules import BehaviouralRule, Param, register, unregister
+from tailored_cms.rules import models as segment_models
 from tailored_cms.rules.models import Segment
 from tailored_cms.rules.trees import describe_tree
 
@@ -111,6 +112,26 @@ def test_two_segments_named_the_same_get_slugs_of_their_own(admin_client):
         "mobile-fans-4",
     ]
     assert {str(segment) for segment in Segment.objects.exclude(slug="mobile-fans-2")} == {"Mobile fans"}
+
+
+def test_two_editors_saving_the_same_name_at_once_both_get_their_segment(admin_client, monkeypatch):
+    """Another editor's "Mobile fans" is saved after this one's slug is chosen and before it is inserted."""
+    chosen = segment_models.unique_slug
+
+    def chosen_then_taken(name: str, **kwargs) -> str:
+        slug = chosen(name, **kwargs)
+        if slug == "mobile-fans" and not Segment.objects.filter(slug=slug).exists():
+            api.create_segment(slug, name="Mobile fans", rules=SPORTS)  # the other editor, first to insert
+        return slug
+
+    monkeypatch.setattr(segment_models, "unique_slug", chosen_then_taken)
+    response = post_segment(admin_client, RETURNING)
+    assert response.status_code == 302, rules_errors(response)
+    saved = {segment.slug: (str(segment), segment.rules) for segment in Segment.objects.all()}
+    assert saved == {
+        "mobile-fans": ("Mobile fans", SPORTS),
+        "mobile-fans-2": ("Mobile fans", RETURNING),
+    }
 
 
 def test_a_name_without_letters_for_a_slug_and_a_long_one_still_give_a_valid_slug(admin_client):

@@ -214,38 +214,42 @@ def worker_process(shared_db, redis_server, settings) -> Iterator[Callable[..., 
             process.kill()
 
 
+# The worker's own arguments by default: tailored_cms's app with beat, in one process (``--pool solo``).
+WITH_BEAT = ("-B", "--pool", "solo")
+
+
 class CeleryWorkerProcess:
     """``celery -A tailored_cms.celery_app worker -B --pool solo``: a real worker with beat, in a process of its own
-    (as a site runs it), against the shared database, with the private Redis as its broker (DB 1). Its log is a
-    file, shown when a test fails."""
+    (as a site runs it), against the shared database, with the private Redis as its broker (DB 1). ``app`` and
+    ``options`` make another (the kill test's: its own app, prefork, one queue, no beat); ``name`` names its log
+    file, shown when a test fails, and its hostname. It runs in a session of its own, so that a test can kill it
+    whole, pool processes included (``kill_whole``)."""
 
-    def __init__(self, env: dict[str, str], directory: Path) -> None:
-        self.log = directory / "celery.log"
+    def __init__(
+        self,
+        env: dict[str, str],
+        directory: Path,
+        *,
+        name: str = "celery",
+        app: str = "tailored_cms.celery_app",
+        options: Iterable[str] = WITH_BEAT,
+    ) -> None:
+        options = list(options)
+        if "-B" in options:
+            options += ["--schedule", str(directory / f"{name}-beat-schedule")]
+        self.log = directory / f"{name}.log"
         self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tailored_cms.celery_app",
-                "worker",
-                "-B",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--without-mingle",
-                "--without-gossip",
-                "--schedule",
-                str(directory / "beat-schedule"),
-                "--hostname",
-                f"outage-{os.getpid()}@%h",
+                *(sys.executable, "-m", "celery", "-A", app, "worker", *options),
+                *("--loglevel", "INFO", "--without-mingle", "--without-gossip"),
+                *("--hostname", f"{name}-{os.getpid()}@%h"),
             ],
             cwd=ROOT,
             env=env,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def alive(self) -> bool:
@@ -254,25 +258,35 @@ class CeleryWorkerProcess:
     def logs(self) -> str:
         return self.log.read_text()
 
+    def kill_whole(self) -> None:
+        """SIGKILL to the worker and its pool processes at once (a machine lost)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()  # a warm shutdown: the running task finishes
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+                self.kill_whole()
         self._log_file.close()
 
 
 @pytest.fixture
 def celery_worker_process(shared_db, redis_server, settings, tmp_path) -> Iterator[Callable[..., CeleryWorkerProcess]]:
-    """Start a real Celery worker (with beat) in a process, with the test's current TAILORED_CMS."""
+    """Start a real Celery worker (with beat, unless ``options`` say otherwise) in a process, with the test's
+    current TAILORED_CMS. ``flush_broker``: empty the broker first (False: a worker started after another finds the
+    messages that one left unacknowledged)."""
     started: list[CeleryWorkerProcess] = []
     broker_url = redis_server.url.rsplit("/", 1)[0] + "/1"
 
-    def start(extra_env: dict[str, str] | None = None) -> CeleryWorkerProcess:
-        redis.Redis.from_url(broker_url).flushdb()
+    def start(
+        extra_env: dict[str, str] | None = None, flush_broker: bool = True, **process: Any
+    ) -> CeleryWorkerProcess:
+        if flush_broker:
+            redis.Redis.from_url(broker_url).flushdb()
         env = {
             **os.environ,
             **shared_db,
@@ -282,7 +296,7 @@ def celery_worker_process(shared_db, redis_server, settings, tmp_path) -> Iterat
             "TAILORED_TEST_CMS": json.dumps(settings.TAILORED_CMS),
             **(extra_env or {}),
         }
-        worker = CeleryWorkerProcess(env, tmp_path)
+        worker = CeleryWorkerProcess(env, tmp_path, **process)
         started.append(worker)
         return worker
 
