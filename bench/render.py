@@ -72,7 +72,7 @@ ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # throughput: rounds of a seco
 IN_PROCESS_REQUESTS = 20
 # One area of this many variants against the plain page (variant_rows), each page requested this many times.
 VARIANT_COUNTS = (2, 10, 40, 100)
-VARIANT_REQUESTS = int(os.environ.get("TAILORED_BENCH_VARIANT_REQUESTS", "200"))
+VARIANT_REQUESTS = int(os.environ.get("TAILORED_BENCH_VARIANT_REQUESTS", "400"))
 VARIANTS_PLAIN_URL = "/bench-variants-plain/"
 # Django's own PostgreSQL backend in place of the bench's (bench/settings.py reads it).
 STOCK = {"TAILORED_BENCH_DB_ENGINE": "django.db.backends.postgresql"}

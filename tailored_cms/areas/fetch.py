@@ -176,7 +176,7 @@ def _not_in_variants(db: str, variants: frozenset[int]) -> str:
     """SQL: the plugin's parent is none of ``variants`` (ids, written in: no parameter to adapt). PostgreSQL reads
     them as one array literal, faster than a list of as many constants."""
     parent = connections[db].ops.quote_name("parent_id")
-    listed = ",".join(str(int(variant)) for variant in variants)
+    listed = ",".join(map(str, variants))  # the database's own ids: ints
     if connections[db].vendor == "postgresql":
         return f"({parent} IS NULL OR NOT {parent} = ANY('{{{listed}}}'::integer[]))"
     return f"({parent} IS NULL OR {parent} NOT IN ({listed}))"

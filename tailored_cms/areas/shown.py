@@ -173,6 +173,7 @@ class Layout:
     rows: tuple[Row, tuple[Row, ...]]
     views: tuple[SettingsView, ...]
     area: TailoredArea
+    variant_ids: frozenset[int]
 
 
 _layouts: dict[tuple[int, str], tuple[Layout, ...]] = {}  # by placeholder id and language: its areas', as last read
@@ -197,11 +198,9 @@ def predict(placeholders: Sequence[int], request: HttpRequest, language: str) ->
     at = moment(request)
     for placeholder in placeholders:
         for layout in _layouts.get((placeholder, language), ()):
-            area_row, variant_rows = layout.rows
             decision = _decide(layout, request, at)
-            decided[area_row[_ID]] = (layout, decision)
-            left_out.update([variant[_ID] for variant in variant_rows])
-            left_out.difference_update(decision.shown_ids)
+            decided[layout.area.pk] = (layout, decision)
+            left_out.update(layout.variant_ids.difference(decision.shown_ids))
     return Predicted(tuple(placeholders), decided, frozenset(left_out))
 
 
@@ -246,8 +245,7 @@ def decide(
                 decision = _decide(layout, request, at)  # type: ignore[arg-type]
             layouts[row[_PLACEHOLDER]].append(layout)
             decided[row[_ID]] = decision
-            hidden.update([variant[_ID] for variant in variant_rows])
-            hidden.difference_update(decision.shown_ids)
+            hidden.update(layout.variant_ids.difference(decision.shown_ids))
     _remember(predicted.placeholders, language, layouts)
     if predicted.left_out and any(row[_ID] in predicted.left_out for row in kept):
         return None
@@ -305,7 +303,8 @@ def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout
             return None
     values = (*area_row[:_TYPE], language, area_row[_TYPE], changed_date(area_row))
     area = TailoredArea.from_db(db, _AREA_FIELDS, values)  # its settings: views[0], from memory
-    return Layout(rows, tuple(views), area)  # type: ignore[arg-type]  # no None left
+    variant_ids = frozenset(row[_ID] for row in variant_rows)
+    return Layout(rows, tuple(views), area, variant_ids)  # type: ignore[arg-type]  # no None left
 
 
 def _remember(placeholders: tuple[int, ...], language: str, layouts: dict[int, list[Layout]]) -> None:
