@@ -486,3 +486,71 @@ def test_the_query_reads_the_rows_django_cms_s_reads(make_page, topics):
     assert texts == [(p.changed_date, p.creation_date) for p in theirs if p.plugin_type == "TextPlugin"]
     assert all(isinstance(moment, datetime) and moment.tzinfo is not None for pair in texts for moment in pair)
     assert fetch._rows(theirs.db, ids, "de", (), frozenset()) == []
+
+
+def warm_fan(visitor_client, url):
+    """A sports fan whose page ``url`` this process has read once."""
+    fan = visitor_client(topics=["sports"])
+    fan.get("/")
+    view(fan, url)
+    return fan
+
+
+@pytest.mark.parametrize("change", ["edit", "delete"])
+def test_a_hidden_variant_changed_since_still_leaves_the_others_out(make_page, topics, visitor_client, change):
+    """A variant the fan doesn't see is edited or deleted: its area is decided from the rows read (the fan's
+    variant still theirs, its content read), no row read twice."""
+    page = build_area_page(make_page, 5, f"hidden-{change}")
+    url = page.get_absolute_url()
+    fan = warm_fan(visitor_client, url)
+    html, _counts, warm = view(fan, url)
+    (cooks,) = [v for v in Variant.objects.filter(placeholder=placeholder(page, "content")) if v.label == "Variant 2"]
+    if change == "edit":
+        cooks.settings["themes"] = ["dark"]
+        cooks.save()
+    else:
+        cooks.delete()
+    left = 5 if change == "edit" else 4
+    with counting_rows() as read:
+        again, counts, queries = view(fan, url)
+    assert again == html and counts["built"] == 3 and read == [1 + left + 3] and queries == warm
+    with counting_rows() as read:
+        assert view(fan, url)[0] == html
+    assert read == [1 + left + 3]
+
+
+def test_a_hidden_variant_moved_before_the_shown_one_is_shown_and_read(make_page, topics, visitor_client):
+    """Two variants for sports fans: the first in the area is shown. The second, whose content was left out, is
+    moved before it: the page reads its rows again, once, and shows it."""
+    page = build_area_page(make_page, 4, "hidden-moved")
+    ph = placeholder(page, "content")
+    url = page.get_absolute_url()
+    variants = {v.label: v for v in Variant.objects.filter(placeholder=ph)}
+    second = variants["Variant 2"]
+    second.settings["topics"] = ["sports"]
+    second.save()
+    fan = warm_fan(visitor_client, url)
+    assert "HEADING0" in view(fan, url)[0]
+    positions = dict(CMSPlugin.objects.filter(placeholder=ph).values_list("pk", "position"))
+    first_at, second_at = positions[variants["Variant 0"].pk], positions[second.pk]
+    CMSPlugin.objects.filter(pk=variants["Variant 0"].pk).update(position=10_000)
+    CMSPlugin.objects.filter(pk=second.pk).update(position=first_at)
+    CMSPlugin.objects.filter(pk=variants["Variant 0"].pk).update(position=second_at)
+    with counting_rows() as read:
+        html, counts, _ = view(fan, url)
+    assert "HEADING2" in html and "TEXT2" in html and html.count("HEADING") == 1 and counts["built"] == 3
+    assert len(read) == 2  # the second variant's content had been left out: every row read again
+
+
+def test_an_area_showing_nothing_reads_no_content(make_page, topics, visitor_client):
+    page = make_page("Nothing", slug="nothing")
+    ph = placeholder(page, "content")
+    area = api.add_area(ph, label="For cooks only")
+    for n in range(3):
+        text(ph, f"<p>BODY{n}</p>", target=api.add_variant(area, label=f"Variant {n}", topics=["cooking"]))
+    url = page.get_absolute_url()
+    fan = warm_fan(visitor_client, url)
+    for _ in range(2):
+        with counting_rows() as read:
+            html, counts, _ = view(fan, url)
+        assert read == [1 + 3] and "BODY" not in html and counts["built"] == 0
