@@ -414,7 +414,7 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
     if stock:
         how_stock = how_off + " (its timestamps parsed in pure Python: Django ticket #36960)"
         rows.append(latency_row("  the same with Django's PostgreSQL backend", stock, TAILORED_URL, "-", how_stock))
-    how_chosen = how_off + " (django CMS fetches every variant's plugin rows; this page has only what is shown)"
+    how_chosen = how_off + " (the tailored page's hidden content: left out of its query; this page has none)"
     rows.append(latency_row("  the same areas, content only in the variants shown", off, CHOSEN_URL, "-", how_chosen))
     rows.append(
         {
