@@ -261,7 +261,7 @@ class Rule:
         30 days".
 
         ``params`` are cleaned. By default the label and the parameters; rule types override it with a phrase
-        that reads well after "visitors who".
+        that reads well after "every visitor who".
         """
         given = ", ".join(f"{key} {_words(value)}" for key, value in params.items())
         return f"{self.display_label()}: {given}" if given else str(self.display_label())

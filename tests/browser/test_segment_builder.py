@@ -105,7 +105,7 @@ def test_an_editor_builds_a_segment_and_sees_who_matches_before_saving(
     device.get_by_label("Phone").check()
     expect(count).to_contain_text("1 of 4 visitors match now. “Device” is checked on each page view")
     expect(page.locator(".tailored-builder-words")).to_have_text(
-        "In words: visitors who read at least 3 pages about Sports in the last 30 days and is on a mobile device."
+        "In words: every visitor who read at least 3 pages about Sports in the last 30 days and is on a mobile device."
     )
     if os.environ.get("TAILORED_SCREENSHOTS") == "1":  # `make screenshots`; test runs leave docs/ alone
         page.set_viewport_size({"width": 1280, "height": 1600})  # the whole builder in view: nothing fixed over it
@@ -257,7 +257,7 @@ def test_an_editor_picks_a_trait_the_site_has_set_and_compares_it(
     expect(value).to_have_value("2025-01-01")
     expect(count).to_have_text("1 of 4 visitors match now.")
     expect(page.locator(".tailored-builder-words")).to_have_text(
-        "In words: visitors who has the trait plan equal to pro and has the trait seats greater than 10 and has "
+        "In words: every visitor who has the trait plan equal to pro and has the trait seats greater than 10 and has "
         "the trait customer_since before 2025-01-01."
     )
     assert_accessible(page, exclude=ADMIN_CHROME)

@@ -74,7 +74,7 @@ def test_an_editor_makes_a_segment_in_words_and_finds_the_json_behind_developer_
     country.get_by_label("Spain", exact=True).check()
     words = page.locator(".tailored-builder-words")
     expect(words).to_have_text(
-        "In words: visitors who read at least 3 pages about Sports in the last 30 days and is in Spain."
+        "In words: every visitor who read at least 3 pages about Sports in the last 30 days and is in Spain."
     )
     assert_in_words(page)
     assert_accessible(page, exclude=ADMIN_CHROME)
@@ -97,7 +97,7 @@ def test_an_editor_makes_a_segment_in_words_and_finds_the_json_behind_developer_
     expect(rules_json).to_be_hidden()
     expect(page.locator(".tailored-builder-slug")).to_be_hidden()
     expect(words).to_have_text(
-        "In words: visitors who read at least 3 pages about Sports in the last 30 days and is in Spain."
+        "In words: every visitor who read at least 3 pages about Sports in the last 30 days and is in Spain."
     )
     assert_in_words(page)
 

@@ -748,7 +748,7 @@
       if (response.ok) {
         this.markInvalid([]);
         // Translators: %(words)s is the server's description of the rules, e.g. "read about sports at least 3 times".
-        this.words.textContent = data.in_words ? named(gettext("In words: visitors who %(words)s."), { words: data.in_words }) : "";
+        this.words.textContent = data.in_words ? named(gettext("In words: every visitor who %(words)s."), { words: data.in_words }) : "";
         this.say(data.summary);
         return;
       }
