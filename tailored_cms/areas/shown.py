@@ -188,6 +188,7 @@ class Predicted:
     placeholders: tuple[int, ...]
     decided: dict[int, tuple[Layout, Decided]]
     left_out: frozenset[int]
+    at: datetime  # the moment the page is shown as of (``windows.moment``), read once for the request
 
 
 def predict(placeholders: Sequence[int], request: HttpRequest, language: str) -> Predicted:
@@ -201,7 +202,7 @@ def predict(placeholders: Sequence[int], request: HttpRequest, language: str) ->
             decision = _decide(layout, request, at)
             decided[layout.area.pk] = (layout, decision)
             left_out.update(layout.variant_ids.difference(decision.shown_ids))
-    return Predicted(tuple(placeholders), decided, frozenset(left_out))
+    return Predicted(tuple(placeholders), decided, frozenset(left_out), at)
 
 
 def decide(
@@ -220,7 +221,6 @@ def decide(
         if row[_TYPE] == VARIANT:
             variants_of[row[_PARENT]].append(row)
     guesses = predicted.decided
-    at = moment(request) if variants_of else None
     layouts: defaultdict[int, list[Layout]] = defaultdict(list)
     decided: dict[int, Decided] = {}
     hidden: set[int] = set()  # the variants not shown and everything in them
@@ -242,7 +242,7 @@ def decide(
                 layout = _layout(area_rows, language, db)  # type: ignore[assignment]
                 if layout is None:  # its settings changed since: its render decides among all of them
                     continue
-                decision = _decide(layout, request, at)  # type: ignore[arg-type]
+                decision = _decide(layout, request, predicted.at)
             layouts[row[_PLACEHOLDER]].append(layout)
             decided[row[_ID]] = decision
             hidden.update(layout.variant_ids.difference(decision.shown_ids))
@@ -281,8 +281,7 @@ def changes_next(area: TailoredArea, variants: list[Variant], at: datetime) -> d
 
 def _decide(layout: Layout, request: HttpRequest, at: datetime) -> Decided:
     """What ``request``'s visitor is shown of the area laid out as ``layout`` at the moment ``at``."""
-    _area_row, variant_rows = layout.rows
-    area_view, *variant_views = layout.views
+    variant_rows, variant_views = layout.rows[1], layout.views[1:]
     selection = select_among(request, layout.area, variant_views, at)
     # the rows of the views shown (a view is equal to no other variant's: each has a key of its own)
     shown_ids = tuple(variant_rows[variant_views.index(view)][_ID] for view in selection.shown)
