@@ -38,9 +38,10 @@ strategy's look at its settings and the check of its row against the layout.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -126,13 +127,19 @@ def select_for(request: HttpRequest | None, area: TailoredArea, variants: list[V
 
 
 def select_among(
-    request: HttpRequest | None, area: TailoredArea, views: Sequence[SettingsView], at: datetime
+    request: HttpRequest | None,
+    area: TailoredArea,
+    views: Sequence[SettingsView],
+    at: datetime,
+    windowed: bool = True,
 ) -> Selection[Any]:
     """``select_for`` among the variants' settings ``views`` (in tree order) at the moment ``at`` (``moment``): the
-    views shown. No I/O."""
-    if not is_live(area, at):
-        return Selection([], (), FALLBACK)
-    views = live(views, at)
+    views shown. ``windowed=False`` says neither the area nor any of ``views`` has a campaign window (nothing to
+    leave out: not looked at). No I/O."""
+    if windowed:
+        if not is_live(area, at):
+            return Selection([], (), FALLBACK)
+        views = live(views, at)
     return select(
         area.strategy,
         views,
@@ -163,17 +170,31 @@ class Decided:
 
 Row = tuple[Any, ...]
 MAX_PLACEHOLDERS = 10_000  # placeholders whose layouts are kept (a few hundred bytes a variant), then none
+MAX_SELECTIONS = 64  # an area's selections whose variants not shown are kept (``Layout.not_shown``), then none
 
 
 @dataclass(frozen=True, eq=False)
 class Layout:
-    """An area as read from the page's rows: its row and its variants' rows (``rows``, in tree order), their
-    settings (``views``, the area's first) and the area's instance made to decide (its settings: ``views[0]``)."""
+    """An area as read from the page's rows: its row and its variants' rows (``rows``, in tree order), the variants'
+    settings (``variant_views``, in the same order), the area's instance made to decide (with its settings), the
+    variants' ids, and every start and end of the area's and its variants' campaign windows, in order (``edges``)."""
 
     rows: tuple[Row, tuple[Row, ...]]
-    views: tuple[SettingsView, ...]
+    variant_views: tuple[SettingsView, ...]
     area: TailoredArea
     variant_ids: frozenset[int]
+    edges: tuple[datetime, ...]
+    _not_shown: dict[tuple[int, ...], frozenset[int]] = field(default_factory=dict)
+
+    def not_shown(self, shown_ids: tuple[int, ...]) -> frozenset[int]:
+        """The ids of the variants not among ``shown_ids``, made once for each selection (most often one of few;
+        at most ``MAX_SELECTIONS`` kept)."""
+        ids = self._not_shown.get(shown_ids)
+        if ids is None:
+            if len(self._not_shown) >= MAX_SELECTIONS:
+                self._not_shown.clear()
+            ids = self._not_shown[shown_ids] = self.variant_ids.difference(shown_ids)
+        return ids
 
 
 _layouts: dict[tuple[int, str], tuple[Layout, ...]] = {}  # by placeholder id and language: its areas', as last read
@@ -195,14 +216,15 @@ def predict(placeholders: Sequence[int], request: HttpRequest, language: str) ->
     """What ``request``'s visitor is shown of the areas this process last read in the ``placeholders`` (their
     ids) in ``language``, if they are still laid out so (``decide`` checks it against the rows). No I/O."""
     decided: dict[int, tuple[Layout, Decided]] = {}
-    left_out: set[int] = set()
+    left_out: frozenset[int] = frozenset()
     at = moment(request)
     for placeholder in placeholders:
         for layout in _layouts.get((placeholder, language), ()):
             decision = _decide(layout, request, at)
             decided[layout.area.pk] = (layout, decision)
-            left_out.update(layout.variant_ids.difference(decision.shown_ids))
-    return Predicted(tuple(placeholders), decided, frozenset(left_out), at)
+            not_shown = layout.not_shown(decision.shown_ids)
+            left_out = left_out | not_shown if left_out else not_shown
+    return Predicted(tuple(placeholders), decided, left_out, at)
 
 
 def decide(
@@ -223,16 +245,16 @@ def decide(
     guesses = predicted.decided
     layouts: defaultdict[int, list[Layout]] = defaultdict(list)
     decided: dict[int, Decided] = {}
-    hidden: set[int] = set()  # the variants not shown and everything in them
-    read = {row[_ID] for row in rows} if predicted.left_out else None  # a row whose parent wasn't read: left out
+    not_shown: set[int] = set()  # the areas' variants the visitor isn't shown
+    kept_ids: set[int] = set()  # a row is kept if its parent is: not inside a variant not shown, nor left out
     kept = []
     for row in rows:
         parent = row[_PARENT]
-        if row[_ID] in hidden or parent in hidden or (read is not None and parent is not None and parent not in read):
-            hidden.add(row[_ID])
+        if row[_ID] in not_shown or (parent is not None and parent not in kept_ids):
             continue
+        kept_ids.add(row[_ID])
         kept.append(row)
-        if row[_TYPE] == AREA and row[_ID] in variants_of:
+        if row[_ID] in variants_of and row[_TYPE] == AREA:
             variant_rows = variants_of[row[_ID]]
             area_rows = (row, tuple(variant_rows))
             guess = guesses.get(row[_ID])
@@ -245,7 +267,7 @@ def decide(
                 decision = _decide(layout, request, predicted.at)
             layouts[row[_PLACEHOLDER]].append(layout)
             decided[row[_ID]] = decision
-            hidden.update(layout.variant_ids.difference(decision.shown_ids))
+            not_shown.update(layout.not_shown(decision.shown_ids))
     _remember(predicted.placeholders, language, layouts)
     if predicted.left_out and any(row[_ID] in predicted.left_out for row in kept):
         return None
@@ -281,11 +303,12 @@ def changes_next(area: TailoredArea, variants: list[Variant], at: datetime) -> d
 
 def _decide(layout: Layout, request: HttpRequest, at: datetime) -> Decided:
     """What ``request``'s visitor is shown of the area laid out as ``layout`` at the moment ``at``."""
-    variant_rows, variant_views = layout.rows[1], layout.views[1:]
-    selection = select_among(request, layout.area, variant_views, at)
+    variant_rows, variant_views, edges = layout.rows[1], layout.variant_views, layout.edges
+    selection = select_among(request, layout.area, variant_views, at, windowed=bool(edges))
     # the rows of the views shown (a view is equal to no other variant's: each has a key of its own)
     shown_ids = tuple(variant_rows[variant_views.index(view)][_ID] for view in selection.shown)
-    return Decided(selection, shown_ids, next_change(layout.views, at))
+    later = bisect_right(edges, at)  # the first edge after ``at``: what ``next_change`` gives
+    return Decided(selection, shown_ids, edges[later] if later < len(edges) else None)
 
 
 def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout | None:
@@ -303,7 +326,13 @@ def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout
     values = (*area_row[:_TYPE], language, area_row[_TYPE], changed_date(area_row))
     area = TailoredArea.from_db(db, _AREA_FIELDS, values)  # its settings: views[0], from memory
     variant_ids = frozenset(row[_ID] for row in variant_rows)
-    return Layout(rows, tuple(views), area, variant_ids)  # type: ignore[arg-type]  # no None left
+    edges = _edges(views)  # type: ignore[arg-type]  # no None left
+    return Layout(rows, tuple(views[1:]), area, variant_ids, edges)  # type: ignore[arg-type]
+
+
+def _edges(views: Iterable[SettingsView]) -> tuple[datetime, ...]:
+    """Every start and end of the campaign windows of ``views``, in order."""
+    return tuple(sorted(edge for view in views for edge in (view.starts_at, view.ends_at) if edge is not None))
 
 
 def _remember(placeholders: tuple[int, ...], language: str, layouts: dict[int, list[Layout]]) -> None:
