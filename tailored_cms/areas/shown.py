@@ -245,14 +245,14 @@ def decide(
     guesses = predicted.decided
     layouts: defaultdict[int, list[Layout]] = defaultdict(list)
     decided: dict[int, Decided] = {}
-    not_shown: set[int] = set()  # the areas' variants the visitor isn't shown
-    kept_ids: set[int] = set()  # a row is kept if its parent is: not inside a variant not shown, nor left out
+    hidden: set[int] = set()  # the variants not shown and everything in them
+    read = {row[_ID] for row in rows} if predicted.left_out else None  # a row whose parent wasn't read: left out
     kept = []
     for row in rows:
         parent = row[_PARENT]
-        if row[_ID] in not_shown or (parent is not None and parent not in kept_ids):
+        if row[_ID] in hidden or parent in hidden or (read is not None and parent is not None and parent not in read):
+            hidden.add(row[_ID])
             continue
-        kept_ids.add(row[_ID])
         kept.append(row)
         if row[_ID] in variants_of and row[_TYPE] == AREA:
             variant_rows = variants_of[row[_ID]]
@@ -267,7 +267,7 @@ def decide(
                 decision = _decide(layout, request, predicted.at)
             layouts[row[_PLACEHOLDER]].append(layout)
             decided[row[_ID]] = decision
-            not_shown.update(layout.not_shown(decision.shown_ids))
+            hidden.update(layout.not_shown(decision.shown_ids))
     _remember(predicted.placeholders, language, layouts)
     if predicted.left_out and any(row[_ID] in predicted.left_out for row in kept):
         return None
