@@ -20,9 +20,9 @@ template, its placeholders holding text plugins with exactly what that visitor s
    round trips per request, with caches off and on, and with 1, 20 and 50 active segments.
 3. In-process, what a page costs by the variants its areas hold (``variant_rows``): pages of one area with 2, 10, 40
    and 100 variants, each variant a heading, a text and a link (three text plugins), against the plain page with
-   what the visitor sees there; with caches off, the pages in turn through Django's test client, the median
-   latency of each over the plain page's; and the plugins built (instances of a plugin model of their own) and
-   SQL queries per request.
+   what the visitor sees there; with caches off, the tables analyzed, the pages in turn (in a new order each
+   round) through Django's test client, the median latency of each over the plain page's; and the plugins built
+   (instances of a plugin model of their own) and SQL queries per request.
 """
 
 from __future__ import annotations
