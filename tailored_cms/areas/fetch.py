@@ -172,7 +172,7 @@ def _converted(row: tuple[Any, ...], converters: tuple[tuple[Any, ...], Any], db
     return tuple(values)
 
 
-@lru_cache(maxsize=1024)  # a visitor's left-out variants are most often another's: ``predict``'s same set
+@lru_cache(maxsize=1024)  # a visitor's left-out variants are most often another's
 def _not_in_variants(db: str, variants: frozenset[int]) -> str:
     """SQL: the plugin's parent is none of ``variants`` (ids, written in: no parameter to adapt). PostgreSQL reads
     them as one array literal, faster than a list of as many constants, compared with ``COALESCE(parent_id, 0)``

@@ -38,10 +38,9 @@ strategy's look at its settings and the check of its row against the layout.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +53,7 @@ from ..plugin_settings.rendering import visitor_snapshot
 from .models import TailoredArea, Variant
 from .optimize import K
 from .selection import FALLBACK, Selection, select
-from .windows import is_live, live, moment, next_change
+from .windows import edges, is_live, live, moment, next_change, next_edge
 
 __all__ = [
     "AREA",
@@ -170,7 +169,6 @@ class Decided:
 
 Row = tuple[Any, ...]
 MAX_PLACEHOLDERS = 10_000  # placeholders whose layouts are kept (a few hundred bytes a variant), then none
-MAX_SELECTIONS = 64  # an area's selections whose variants not shown are kept (``Layout.not_shown``), then none
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,17 +182,6 @@ class Layout:
     area: TailoredArea
     variant_ids: frozenset[int]
     edges: tuple[datetime, ...]
-    _not_shown: dict[tuple[int, ...], frozenset[int]] = field(default_factory=dict)
-
-    def not_shown(self, shown_ids: tuple[int, ...]) -> frozenset[int]:
-        """The ids of the variants not among ``shown_ids``, made once for each selection (most often one of few;
-        at most ``MAX_SELECTIONS`` kept)."""
-        ids = self._not_shown.get(shown_ids)
-        if ids is None:
-            if len(self._not_shown) >= MAX_SELECTIONS:
-                self._not_shown.clear()
-            ids = self._not_shown[shown_ids] = self.variant_ids.difference(shown_ids)
-        return ids
 
 
 _layouts: dict[tuple[int, str], tuple[Layout, ...]] = {}  # by placeholder id and language: its areas', as last read
@@ -216,15 +203,14 @@ def predict(placeholders: Sequence[int], request: HttpRequest, language: str) ->
     """What ``request``'s visitor is shown of the areas this process last read in the ``placeholders`` (their
     ids) in ``language``, if they are still laid out so (``decide`` checks it against the rows). No I/O."""
     decided: dict[int, tuple[Layout, Decided]] = {}
-    left_out: frozenset[int] = frozenset()
+    left_out: set[int] = set()
     at = moment(request)
     for placeholder in placeholders:
         for layout in _layouts.get((placeholder, language), ()):
             decision = _decide(layout, request, at)
             decided[layout.area.pk] = (layout, decision)
-            not_shown = layout.not_shown(decision.shown_ids)
-            left_out = left_out | not_shown if left_out else not_shown
-    return Predicted(tuple(placeholders), decided, left_out, at)
+            left_out.update(layout.variant_ids.difference(decision.shown_ids))
+    return Predicted(tuple(placeholders), decided, frozenset(left_out), at)
 
 
 def decide(
@@ -267,7 +253,7 @@ def decide(
                 decision = _decide(layout, request, predicted.at)
             layouts[row[_PLACEHOLDER]].append(layout)
             decided[row[_ID]] = decision
-            hidden.update(layout.not_shown(decision.shown_ids))
+            hidden.update(layout.variant_ids.difference(decision.shown_ids))
     _remember(predicted.placeholders, language, layouts)
     if predicted.left_out and any(row[_ID] in predicted.left_out for row in kept):
         return None
@@ -303,12 +289,11 @@ def changes_next(area: TailoredArea, variants: list[Variant], at: datetime) -> d
 
 def _decide(layout: Layout, request: HttpRequest, at: datetime) -> Decided:
     """What ``request``'s visitor is shown of the area laid out as ``layout`` at the moment ``at``."""
-    variant_rows, variant_views, edges = layout.rows[1], layout.variant_views, layout.edges
-    selection = select_among(request, layout.area, variant_views, at, windowed=bool(edges))
+    variant_rows, variant_views = layout.rows[1], layout.variant_views
+    selection = select_among(request, layout.area, variant_views, at, windowed=bool(layout.edges))
     # the rows of the views shown (a view is equal to no other variant's: each has a key of its own)
     shown_ids = tuple(variant_rows[variant_views.index(view)][_ID] for view in selection.shown)
-    later = bisect_right(edges, at)  # the first edge after ``at``: what ``next_change`` gives
-    return Decided(selection, shown_ids, edges[later] if later < len(edges) else None)
+    return Decided(selection, shown_ids, next_edge(layout.edges, at))
 
 
 def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout | None:
@@ -326,13 +311,7 @@ def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout
     values = (*area_row[:_TYPE], language, area_row[_TYPE], changed_date(area_row))
     area = TailoredArea.from_db(db, _AREA_FIELDS, values)  # its settings: views[0], from memory
     variant_ids = frozenset(row[_ID] for row in variant_rows)
-    edges = _edges(views)  # type: ignore[arg-type]  # no None left
-    return Layout(rows, tuple(views[1:]), area, variant_ids, edges)  # type: ignore[arg-type]
-
-
-def _edges(views: Iterable[SettingsView]) -> tuple[datetime, ...]:
-    """Every start and end of the campaign windows of ``views``, in order."""
-    return tuple(sorted(edge for view in views for edge in (view.starts_at, view.ends_at) if edge is not None))
+    return Layout(rows, tuple(views[1:]), area, variant_ids, edges(views))  # type: ignore[arg-type]  # no None left
 
 
 def _remember(placeholders: tuple[int, ...], language: str, layouts: dict[int, list[Layout]]) -> None:

@@ -4,13 +4,15 @@ Pure functions of the settings and a moment (no SQL, no Redis). The moment is th
 editor previews the page "as on" (``request.tailored.as_on``, see ``editors.preview``). Selection leaves out what
 is outside its window before the strategy picks (``shown.select_for``); an area outside its window renders nothing,
 as if it weren't on the page. ``next_change`` is when what an area shows may change next, which its plugin tells
-django CMS's caches (``TailoredAreaPlugin.get_cache_expiration``).
+django CMS's caches (``TailoredAreaPlugin.get_cache_expiration``); ``edges`` and ``next_edge`` are the same in two
+steps, for an area whose edges are kept (``shown.Layout``).
 
 A window is half-open: shown from ``starts_at`` (included) until ``ends_at`` (excluded).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -20,7 +22,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-__all__ = ["Windowed", "is_live", "live", "moment", "next_change", "seconds_until", "window_label"]
+__all__ = [
+    "Windowed",
+    "edges",
+    "is_live",
+    "live",
+    "moment",
+    "next_change",
+    "next_edge",
+    "seconds_until",
+    "window_label",
+]
 
 
 class Windowed(Protocol):
@@ -56,8 +68,18 @@ def live(items: Sequence[W], at: datetime) -> Sequence[W]:
 
 def next_change(items: Iterable[Windowed], at: datetime) -> datetime | None:
     """The first start or end of any of ``items`` after ``at`` (``None``: nothing changes with time)."""
-    later = [edge for item in items for edge in (item.starts_at, item.ends_at) if edge is not None and edge > at]
-    return min(later, default=None)
+    return next_edge(edges(items), at)
+
+
+def edges(items: Iterable[Windowed]) -> tuple[datetime, ...]:
+    """Every start and end of the windows of ``items``, in order: kept, they answer ``next_edge`` at any moment."""
+    return tuple(sorted(edge for item in items for edge in (item.starts_at, item.ends_at) if edge is not None))
+
+
+def next_edge(edges: Sequence[datetime], at: datetime) -> datetime | None:
+    """The first of ``edges`` (in order, see ``edges``) after ``at``: ``next_change`` of the items they are of."""
+    later = bisect_right(edges, at)
+    return edges[later] if later < len(edges) else None
 
 
 def window_label(item: Windowed, at: datetime) -> str:
