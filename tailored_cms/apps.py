@@ -13,6 +13,7 @@ class TailoredCmsConfig(AppConfig):
         # Imported here: these modules load models, which ready() is the first place allowed to.
         from . import checks  # noqa: F401 - registers the system checks
         from .areas import fetch
+        from .areas import receivers as areas_receivers  # noqa: F401 - a variant changed moves its area's row
         from .edge import receivers as edge_receivers  # noqa: F401 - editors' changes purge the edge caches
         from .recommendations import receivers as recommendations_receivers  # noqa: F401 - lists after ingest
         from .rules import receivers as rules_receivers  # noqa: F401 - a saved segment is recomputed

@@ -7,8 +7,9 @@ variant's rows read in full and made instances, shown or not; with Django's Post
 two timestamps in Python is most of it. ``assign_plugins`` below is that function, copied from django CMS 5.1.3,
 with its fetch changed for a request rendered for a visitor (``shown``'s docstring says how it decides):
 
-- the same one query (``_rows``), but without the content of the variants ``shown.predict`` expects hidden, reads
-  the rows as tuples of ``shown.ROW``, narrowed to what is needed before anything is made of them: no ``language``
+- the same one query (``_rows``), but without the variants ``shown.predict`` expects hidden (their rows and
+  content; each area's last variant is read), reads the rows as tuples of ``shown.ROW``, narrowed to what is needed
+  before anything is made of them: no ``language``
   (the query's), for areas and variants the database's text of their ``changed_date`` (which keys their settings
   in ``plugin_settings.cache``: no timestamp parsed) and no ``creation_date`` (nothing on a visitor's page reads
   it), the timestamps of the other plugins django CMS keeps the instances of (widgets, boards…), none of those it
@@ -18,9 +19,9 @@ with its fetch changed for a request rendered for a visitor (``shown``'s docstri
   CMS's query makes, the timestamps not read deferred, an area's or a variant's ``changed_date`` the one its text
   stands for) and from there on it is django CMS's code; ``shown.keep_decided`` gives each area its selection.
 
-No query more than django CMS's, but once after an edit that shows a visitor a variant whose content was left out
-(the rows read again, all of them). What still grows with the variants: their own rows, and per variant, a
-look-up of its settings and the selection over them.
+No query more than django CMS's, but once after an edit to an area some of whose variants were left out (the rows
+read again, all of them). What still grows with the variants: the database's look at the rows it leaves out, and
+per variant, the selection's look at its settings.
 
 Why a copy: django CMS has no hook between its query and the instances (its ``downcast_plugins`` gets them made).
 Editors in the edit and structure modes, where every variant shows, and calls without a request run django CMS's
@@ -109,7 +110,7 @@ def assign_plugins(
         plugins = cms_plugins_utils.create_default_plugins(request, placeholders, template, lang)
     else:
         outcome = decide(rows, request, lang, db, predicted)
-        if outcome is None:  # a variant left out is shown after all (changed since): its content read too
+        if outcome is None:  # an area some of whose variants were left out changed since: all of it read
             predicted = replace(predicted, decided={}, left_out=frozenset())
             outcome = decide(_rows(db, ids, lang, timestamped, predicted.left_out), request, lang, db, predicted)
         decided, kept = outcome  # type: ignore[misc]  # nothing left out: never None
@@ -140,7 +141,7 @@ def _rows(
     db: str, placeholders: list[int], language: str, timestamped: tuple[str, ...], left_out: frozenset[int]
 ) -> list[tuple[Any, ...]]:
     """django CMS's query (the plugins of the ``placeholders``, their ids, in ``language``, by position) as rows of
-    ``ROW`` (``_select``), but the children of the variants ``left_out`` (their ids)."""
+    ``ROW`` (``_select``), but the variants ``left_out`` (their ids) and their children."""
     select, order_by = _select(db, len(placeholders), timestamped)
     if left_out:
         select = f"{select} AND {_not_in_variants(db, left_out)}"
@@ -174,15 +175,18 @@ def _converted(row: tuple[Any, ...], converters: tuple[tuple[Any, ...], Any], db
 
 @lru_cache(maxsize=1024)  # a visitor's left-out variants are most often another's
 def _not_in_variants(db: str, variants: frozenset[int]) -> str:
-    """SQL: the plugin's parent is none of ``variants`` (ids, written in: no parameter to adapt). PostgreSQL reads
-    them as one array literal, faster than a list of as many constants, compared with ``COALESCE(parent_id, 0)``
-    (no id is 0): its planner then estimates the condition without looking up the column's statistics for each id,
-    which cost more than running the query's filter."""
-    parent = connections[db].ops.quote_name("parent_id")
+    """SQL: the plugin is none of ``variants`` (ids, written in: no parameter to adapt), nor a child of one.
+    PostgreSQL reads them as one array literal, faster than a list of as many constants; the parent compared
+    with ``COALESCE(parent_id, 0)`` (no id is 0): its planner then estimates the condition without looking up the
+    column's statistics for each id, which cost more than running the query's filter."""
+    quote = connections[db].ops.quote_name
     listed = ",".join(map(str, variants))  # the database's own ids: ints
     if connections[db].vendor == "postgresql":
-        return f"COALESCE({parent}, 0) <> ALL('{{{listed}}}'::integer[])"
-    return f"({parent} IS NULL OR {parent} NOT IN ({listed}))"
+        array = f"'{{{listed}}}'::integer[]"
+        return f"{quote('id')} <> ALL({array}) AND COALESCE({quote('parent_id')}, 0) <> ALL({array})"
+    return (
+        f"{quote('id')} NOT IN ({listed}) AND ({quote('parent_id')} IS NULL OR {quote('parent_id')} NOT IN ({listed}))"
+    )
 
 
 @cache

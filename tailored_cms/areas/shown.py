@@ -10,13 +10,16 @@ request rendered for a visitor (not the CMS edit or structure mode, where editor
 reads the rows itself, as tuples (``ROW``):
 
 - before the query, ``predict`` decides what the visitor is shown of each area from its ``Layout`` as this process
-  last read it (the area's and its variants' rows, their settings): the query leaves out the content of the
-  variants it expects hidden (``Predicted.left_out``), and reads the areas' and variants' own rows;
-- ``decide`` checks each area's rows against the layout predicted from: the same rows (ids, positions, the text
-  of their ``changed_date``: a saved variant is another row), the prediction stands; else it decides from the rows
-  read. It keeps the rows the visitor is shown (each area's other variants and everything in them left out);
-  ``None`` when a variant whose content was left out is shown after all (an edit since): ``fetch`` reads the rows
-  again, all of them, once;
+  last read it (the area's and its variants' rows, their settings): the query leaves out the variants it expects
+  hidden, their rows and their content (``Predicted.left_out``), but each area's last variant, whose row moves
+  with any variant moved before it;
+- ``decide`` checks each area's rows against the layout predicted from: the area's row and those of the variants
+  read the same (ids, positions, the text of their ``changed_date``), the prediction stands. The variants left out
+  are seen through their area's row: ``receivers`` moves the area's ``changed_date`` whenever one of its variants
+  is saved, added or deleted, and whenever an editor changes its placeholder in django CMS (a move, a paste…);
+  a variant moved across one read moves that one. An area laid out otherwise is decided from the rows read if none
+  of its variants was left out; else ``decide`` gives ``None`` and ``fetch`` reads the rows again, all of them,
+  once. It keeps the rows the visitor is shown (each area's other variants and everything in them left out);
 - django CMS makes and builds the rows kept, and ``keep_decided`` gives each area its selection (``shown_to``): its
   render shows exactly the variants that were built.
 
@@ -32,8 +35,8 @@ a hidden variant that starts later changes the copy then. So each area notes, wi
 window or any of its variants' starts or ends next (``changes_next``), which its plugin tells the caches.
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
-which its render made before). What still grows with the variants: per variant, its row in the query, the
-strategy's look at its settings and the check of its row against the layout.
+which its render made before). What still grows with the variants: per variant, the strategy's look at its
+settings; the database's look at each hidden variant's row and content, which it filters out.
 """
 
 from __future__ import annotations
@@ -157,17 +160,22 @@ def shown_to(request: HttpRequest | None, area: TailoredArea, variants: list[Var
     return decided if decided is not None else select_for(request, area, variants)
 
 
+Row = tuple[Any, ...]
+
+
 @dataclass(frozen=True)
 class Decided:
     """What an area shows the visitor, decided from the page's plugin rows: the selection among its variants'
-    settings, and the ids of the variants shown, in the selection's order."""
+    settings, the ids of the variants shown (in the selection's order), and what a page's query may leave out
+    of its variants and then reads."""
 
     selection: Selection[Any]
     shown_ids: tuple[int, ...]
     changes: datetime | None  # when its window or one of its variants' starts or ends next
+    left_out: frozenset[int]  # the variants a page's query may leave out: the hidden ones but the last
+    read: tuple[Row, ...]  # the rows of the variants it then reads (the shown ones and the last), in tree order
 
 
-Row = tuple[Any, ...]
 MAX_PLACEHOLDERS = 10_000  # placeholders whose layouts are kept (a few hundred bytes a variant), then none
 
 
@@ -190,8 +198,8 @@ _layouts: dict[tuple[int, str], tuple[Layout, ...]] = {}  # by placeholder id an
 @dataclass(frozen=True)
 class Predicted:
     """What ``predict`` expects the visitor is shown of a page's placeholders: for each area it remembers, the
-    layout it decided from and the decision, by the area's id; and the variants it expects hidden, whose content
-    the page's query leaves out (``left_out``)."""
+    layout it decided from and the decision, by the area's id; and the variants whose rows and content the page's
+    query leaves out (``left_out``: those it expects hidden, but each area's last)."""
 
     placeholders: tuple[int, ...]
     decided: dict[int, tuple[Layout, Decided]]
@@ -209,7 +217,7 @@ def predict(placeholders: Sequence[int], request: HttpRequest, language: str) ->
         for layout in _layouts.get((placeholder, language), ()):
             decision = _decide(layout, request, at)
             decided[layout.area.pk] = (layout, decision)
-            left_out.update(layout.variant_ids.difference(decision.shown_ids))
+            left_out.update(decision.left_out)
     return Predicted(tuple(placeholders), decided, frozenset(left_out), at)
 
 
@@ -221,9 +229,10 @@ def decide(
     rows they are shown: all but each area's other variants and everything in them. No I/O but the variants'
     settings (see the module's docstring).
 
-    ``rows`` may lack the content of the variants ``predicted`` left out (``predict``): an area laid out as
-    predicted keeps the prediction's decision, any other is decided from its rows; ``None`` if a row shown is one
-    whose content was left out (read the rows again, all of them). Remembers the areas' layouts for ``predict``."""
+    ``rows`` may lack the variants ``predicted`` left out (``predict``), their rows and content: an area whose rows
+    read are those predicted keeps the prediction's decision; ``None`` if one read otherwise had variants left out
+    (read the rows again, all of them); any other is decided from its rows. Remembers the areas' layouts for
+    ``predict``."""
     variants_of: defaultdict[int, list[Row]] = defaultdict(list)
     for row in rows:
         if row[_TYPE] == VARIANT:
@@ -241,13 +250,14 @@ def decide(
             continue
         kept.append(row)
         if row[_ID] in variants_of and row[_TYPE] == AREA:
-            variant_rows = variants_of[row[_ID]]
-            area_rows = (row, tuple(variant_rows))
+            variant_rows = tuple(variants_of[row[_ID]])
             guess = guesses.get(row[_ID])
-            if guess is not None and guess[0].rows == area_rows:
+            if guess is not None and guess[0].rows[0] == row and guess[1].read == variant_rows:
                 layout, decision = guess
+            elif guess is not None and guess[1].left_out:  # laid out otherwise, and not all of it read
+                return None
             else:
-                layout = _layout(area_rows, language, db)  # type: ignore[assignment]
+                layout = _layout((row, variant_rows), language, db)  # type: ignore[assignment]
                 if layout is None:  # its settings changed since: its render decides among all of them
                     continue
                 decision = _decide(layout, request, predicted.at)
@@ -255,8 +265,6 @@ def decide(
             decided[row[_ID]] = decision
             hidden.update(layout.variant_ids.difference(decision.shown_ids))
     _remember(predicted.placeholders, language, layouts)
-    if predicted.left_out and any(row[_ID] in predicted.left_out for row in kept):
-        return None
     return decided, kept
 
 
@@ -291,9 +299,13 @@ def _decide(layout: Layout, request: HttpRequest, at: datetime) -> Decided:
     """What ``request``'s visitor is shown of the area laid out as ``layout`` at the moment ``at``."""
     variant_rows, variant_views = layout.rows[1], layout.variant_views
     selection = select_among(request, layout.area, variant_views, at, windowed=bool(layout.edges))
-    # the rows of the views shown (a view is equal to no other variant's: each has a key of its own)
-    shown_ids = tuple(variant_rows[variant_views.index(view)][_ID] for view in selection.shown)
-    return Decided(selection, shown_ids, next_edge(layout.edges, at))
+    # the places of the views shown (a view is equal to no other variant's: each has a key of its own)
+    places = [variant_views.index(view) for view in selection.shown]
+    shown_ids = tuple(variant_rows[place][_ID] for place in places)
+    last = len(variant_rows) - 1
+    read = tuple(variant_rows[place] for place in sorted({*places, last}))
+    left_out = layout.variant_ids.difference(row[_ID] for row in read)
+    return Decided(selection, shown_ids, next_edge(layout.edges, at), left_out, read)
 
 
 def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout | None:

@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models.signals import post_init
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from tailored_cms import api
 from tailored_cms.areas import fetch, shown
@@ -264,7 +265,8 @@ def test_the_queries_are_the_plain_pages_and_two_at_most_whatever_the_segments(
     text(placeholder(plain, "content"), "<p>TEXT0</p>")
     fan = visitor_client(topics=["sports"])
     fan.get("/")
-    view(fan, pages[2].get_absolute_url())  # process-wide caches are warm from now on
+    for page in (*pages.values(), plain):  # process-wide caches, the pages' settings are warm from now on
+        view(fan, page.get_absolute_url())
     queries = {n: view(fan, page.get_absolute_url())[2] for n, page in pages.items()}
     assert queries[2] == queries[100] <= view(fan, plain.get_absolute_url())[2] + 2
 
@@ -395,9 +397,9 @@ def counting_rows() -> Iterator[list[int]]:
         fetch._rows = read
 
 
-def test_a_hidden_variant_s_content_is_not_read(pages, visitor_client):
-    """From a page's second view in a process on, the query reads the areas' and variants' rows and the shown
-    variant's content: a hundred variants' rows, not their content."""
+def test_a_hidden_variant_s_rows_are_not_read(pages, visitor_client):
+    """From a page's second view in a process on, the query reads the area's row, the shown variant's and its
+    content, and the last variant's and its content: of a hundred variants, two."""
     fan = visitor_client(topics=["sports"])
     fan.get("/")
     url = pages[100].get_absolute_url()
@@ -406,15 +408,15 @@ def test_a_hidden_variant_s_content_is_not_read(pages, visitor_client):
     with counting_rows() as again:
         html, counts, _ = view(fan, url)
     assert first == [1 + 100 * 4]  # the area, its variants, their content: this process had never seen the page
-    assert again == [1 + 100 + 3]
+    assert again == [1 + 2 * (1 + 3)]
     assert "HEADING0" in html and "TEXT0" in html and "LINK0" in html and html.count("HEADING") == 1
     assert counts["built"] == 3
 
 
-def test_a_variant_whose_content_was_left_out_shown_after_an_edit_is_read_again_once(make_page, topics, visitor_client):
-    """An editor changes a variant the fan didn't see so that it is now theirs: its content was left out of the
-    query by what the page was before, so the page reads its rows again, once; the next view leaves out the
-    variants hidden now."""
+def test_an_area_whose_variant_was_edited_is_read_again_once(make_page, topics, visitor_client):
+    """An editor changes the fan's variant so that it is for cooks: the area's row moved with it, so the page reads
+    its rows again, once, all of them (its other variants had been left out), and shows the fan the fallback; the
+    next view leaves out the variants hidden now."""
     page = build_area_page(make_page, 10, "edited-later")
     fan = visitor_client(topics=["sports"])
     fan.get("/")
@@ -428,11 +430,11 @@ def test_a_variant_whose_content_was_left_out_shown_after_an_edit_is_read_again_
         html, counts, queries = view(fan, url)
     assert "HEADING9" in html and "TEXT9" in html and "LINK9" in html and html.count("HEADING") == 1  # the fallback
     assert counts["built"] == 3
-    assert read == [1 + 10 + 3, 1 + 10 * 4]  # the fallback's content had been left out: every row read again
-    assert queries <= warm + 2  # the rows again, and the edited variant's settings
+    assert read == [1 + 2 * (1 + 3), 1 + 10 * 4]  # the shown and the last variant, then every row again
+    assert queries == warm + 2  # the rows again, and the edited variant's and its area's settings
     with counting_rows() as read:
         assert view(fan, url)[0] == html
-    assert read == [1 + 10 + 3]
+    assert read == [1 + 1 + 3]  # the fallback is the last
 
 
 def test_a_variant_added_since_is_read_and_shown(make_page, topics, visitor_client):
@@ -497,9 +499,9 @@ def warm_fan(visitor_client, url):
 
 
 @pytest.mark.parametrize("change", ["edit", "delete"])
-def test_a_hidden_variant_changed_since_still_leaves_the_others_out(make_page, topics, visitor_client, change):
-    """A variant the fan doesn't see is edited or deleted: its area is decided from the rows read (the fan's
-    variant still theirs, its content read), no row read twice."""
+def test_a_hidden_variant_changed_since_is_seen_in_its_area_s_row(make_page, topics, visitor_client, change):
+    """A variant the fan doesn't see, whose row the page left out, is edited or deleted: the area's row moved with
+    it, so the page reads its rows again, once, and shows the fan their variant; then leaves the others out."""
     page = build_area_page(make_page, 5, f"hidden-{change}")
     url = page.get_absolute_url()
     fan = warm_fan(visitor_client, url)
@@ -513,10 +515,11 @@ def test_a_hidden_variant_changed_since_still_leaves_the_others_out(make_page, t
     left = 5 if change == "edit" else 4
     with counting_rows() as read:
         again, counts, queries = view(fan, url)
-    assert again == html and counts["built"] == 3 and read == [1 + left + 3] and queries == warm
+    assert again == html and counts["built"] == 3
+    assert read == [1 + 2 * (1 + 3), 1 + left * 4] and queries == warm + 2  # and the settings of the area
     with counting_rows() as read:
         assert view(fan, url)[0] == html
-    assert read == [1 + left + 3]
+    assert read == [1 + 2 * (1 + 3)]
 
 
 def test_a_hidden_variant_moved_before_the_shown_one_is_shown_and_read(make_page, topics, visitor_client):
@@ -553,4 +556,81 @@ def test_an_area_showing_nothing_reads_no_content(make_page, topics, visitor_cli
     for _ in range(2):
         with counting_rows() as read:
             html, counts, _ = view(fan, url)
-        assert read == [1 + 3] and "BODY" not in html and counts["built"] == 0
+        assert read == [1 + 1 + 1] and "BODY" not in html and counts["built"] == 0  # the area, the last variant
+
+
+def test_a_hidden_variant_moved_by_an_editor_is_seen_in_its_area_s_row(make_page, topics, editor, visitor_client):
+    """An editor moves a variant the fan doesn't see, whose row the page left out, in the structure board: its area's
+    row moved with django CMS's operation, so the page reads its rows again, once."""
+    page = build_area_page(make_page, 5, "reordered")
+    ph = placeholder(page, "content")
+    url = page.get_absolute_url()
+    fan = warm_fan(visitor_client, url)
+    html = view(fan, url)[0]
+    variants = {v.label: v for v in Variant.objects.filter(placeholder=ph)}
+    editors = Client()
+    editors.force_login(editor)
+    response = editors.post(
+        reverse("admin:cms_placeholder_move_plugin") + f"?cms_path={url}",
+        {
+            "plugin_id": variants["Variant 1"].pk,
+            "plugin_parent": variants["Variant 1"].parent_id,
+            "target_position": variants["Variant 3"].position,
+            "target_language": "en",
+        },
+    )
+    assert response.status_code == 200
+    order = list(
+        Variant.objects.filter(placeholder=ph).order_by("position").values_list("tailored_settings__label", flat=True)
+    )
+    assert order == ["Variant 0", "Variant 2", "Variant 3", "Variant 1", "Variant 4"]
+    with counting_rows() as read:
+        assert view(fan, url)[0] == html
+    assert read == [1 + 2 * (1 + 3), 1 + 5 * 4]  # the shown and the last variant, then every row again
+    with counting_rows() as read:
+        assert view(fan, url)[0] == html
+    assert read == [1 + 2 * (1 + 3)]
+
+
+def test_a_hidden_variant_moved_through_django_cms_s_api_moves_the_last_variant_s_row(
+    make_page, topics, visitor_client
+):
+    """Code moves a variant the fan doesn't see to the end of its area with django CMS's ``move_plugin`` (which
+    tells no receiver): the last variant's row, which the page reads, moved, so the page reads its rows again."""
+    page = build_area_page(make_page, 5, "moved-by-code")
+    ph = placeholder(page, "content")
+    url = page.get_absolute_url()
+    fan = warm_fan(visitor_client, url)
+    html = view(fan, url)[0]
+    variants = {v.label: v for v in Variant.objects.filter(placeholder=ph)}
+    moved = CMSPlugin.objects.get(pk=variants["Variant 2"].pk)
+    ph.move_plugin(moved, CMSPlugin.objects.filter(placeholder=ph).count(), target_plugin=moved.parent)
+    assert CMSPlugin.objects.get(pk=moved.pk).position > CMSPlugin.objects.get(pk=variants["Variant 4"].pk).position
+    with counting_rows() as read:
+        assert view(fan, url)[0] == html
+    assert read == [1 + 2 * (1 + 3), 1 + 5 * 4]
+
+
+def test_a_variant_saved_or_deleted_moves_its_area_s_row_only(make_page, topics):
+    page = build_area_page(make_page, 3, "touched")
+    other = build_area_page(make_page, 2, "untouched")
+    ph = placeholder(page, "content")
+    area, untouched = (
+        TailoredArea.objects.get(placeholder=ph),
+        TailoredArea.objects.get(placeholder=placeholder(other, "content")),
+    )
+
+    def changed(plugin):
+        return CMSPlugin.objects.get(pk=plugin.pk).changed_date
+
+    before, unchanged = changed(area), changed(untouched)
+    variant = Variant.objects.filter(placeholder=ph).first()
+    variant.settings["priority"] = 3
+    variant.save()
+    assert changed(area) > before and changed(untouched) == unchanged
+    before = changed(area)
+    ph.delete_plugin(CMSPlugin.objects.get(pk=variant.pk))
+    assert changed(area) > before and changed(untouched) == unchanged
+    before = changed(area)
+    text(ph, "<p>PLAIN</p>")  # not a variant: nothing moves
+    assert changed(area) == before
