@@ -12,7 +12,7 @@ reads the rows itself, as tuples (``ROW``):
 - before the query, ``predict`` decides what the visitor is shown of each area from its ``Layout`` as this process
   last read it (the area's and its variants' rows, their settings): the query leaves out the variants it expects
   hidden, their rows and their content (``Predicted.left_out``), but each area's last variant, whose row moves
-  with any variant moved before it;
+  when a variant before it is moved out of the area or past it;
 - ``decide`` checks each area's rows against the layout predicted from: the area's row and those of the variants
   read the same (ids, positions, the text of their ``changed_date``), the prediction stands. The variants left out
   are seen through their area's row: ``receivers`` moves the area's ``changed_date`` whenever one of its variants
