@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from cms.models import CMSPlugin
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Q
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -323,16 +323,19 @@ class TailoredPlugin(CMSPlugin):
         return self.settings_view.editable()
 
     def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
-        """Saves the plugin, then its settings if they were copied to be set (``update_fields`` may name them)."""
+        """Saves the plugin, then its settings if they were copied to be set (``update_fields`` may name them), in
+        one transaction: another process that read the plugin's new ``changed_date`` with the settings before them
+        would keep those under it."""
         new = self.pk is None or self._state.adding
         self._settings_saved = "settings" in self.__dict__
         if update_fields is not None:
             fields = set(update_fields) - set(SETTINGS)
             # Their cached copies are keyed by changed_date: it moves with them.
             update_fields = fields | {"changed_date"} if self._settings_saved else fields
-        super().save(*args, update_fields=update_fields, **kwargs)
-        if self._settings_saved:
-            save_settings(self, new)
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+            super().save(*args, update_fields=update_fields, **kwargs)
+            if self._settings_saved:
+                save_settings(self, new)
 
     def __getstate__(self) -> dict[str, Any]:
         """Copies (``copy.copy``, ``deepcopy``, pickles) get settings of their own, not the original's dict."""

@@ -8,6 +8,7 @@ editor's change shows on the next render (in every process: the cache is keyed b
 from __future__ import annotations
 
 import copy
+import threading
 
 import pytest
 from cms.models import CMSPlugin, Placeholder
@@ -20,8 +21,10 @@ from tailored_cms import api
 from tailored_cms.areas.cms_plugins import select_for
 from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.plugin_settings import cache as settings_cache
+from tailored_cms.plugin_settings import models
 from tailored_cms.plugin_settings.models import PluginSettings
 
+from ..tracking.conftest import shared_db  # noqa: F401 -- fixture
 from .conftest import placeholder, text
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +206,37 @@ def test_every_list_setting_is_copied_with_the_settings():
         field.name for field in PluginSettings._meta.concrete_fields if field.get_internal_type() == "JSONField"
     }
     assert set(settings_cache.LISTS) == json_lists
+
+
+@pytest.mark.usefixtures("shared_db")
+def test_another_process_never_reads_a_plugin_s_new_changed_date_with_its_old_settings(make_page, sports, monkeypatch):
+    """Saving a variant writes its row, then its settings: another process reading between the two must not see
+    the new ``changed_date`` with the old settings, which it would keep under that date (its cache's key) until
+    the variant changes again. Run for real: another thread, on a connection of its own, reads in between."""
+    page = tailored_page(make_page, areas=1)
+    variant = Variant.objects.get(placeholder=placeholder(page, "content"), tailored_settings__label="Fans")
+    before = CMSPlugin.objects.get(pk=variant.pk).changed_date
+    seen = []
+
+    def read() -> None:
+        try:
+            seen.extend(
+                CMSPlugin.objects.filter(pk=variant.pk).values_list("changed_date", "tailored_settings__priority")
+            )
+        finally:
+            connection.close()  # this thread's own connection
+
+    save_settings = models.save_settings
+
+    def reading_first(plugin, new):  # the plugin's row is written: another process reads now
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join(10)
+        save_settings(plugin, new)
+
+    monkeypatch.setattr(models, "save_settings", reading_first)
+    variant.settings["priority"] = 7
+    variant.save()
+    after = CMSPlugin.objects.get(pk=variant.pk).changed_date
+    assert after > before
+    assert seen in ([(before, 0)], [(after, 7)])  # the old version or the new one, never a mix
