@@ -559,14 +559,19 @@ def test_an_area_showing_nothing_reads_no_content(make_page, topics, visitor_cli
         assert read == [1 + 1 + 1] and "BODY" not in html and counts["built"] == 0  # the area, the last variant
 
 
+def seen_by_a_fan(make_page, visitor_client, name):
+    """A page of an area of five variants that a sports fan saw twice (this process knows its layout): its
+    placeholder, its URL, the fan and what they saw."""
+    page = build_area_page(make_page, 5, name)
+    url = page.get_absolute_url()
+    fan = warm_fan(visitor_client, url)
+    return placeholder(page, "content"), url, fan, view(fan, url)[0]
+
+
 def test_a_hidden_variant_moved_by_an_editor_is_seen_in_its_area_s_row(make_page, topics, editor, visitor_client):
     """An editor moves a variant the fan doesn't see, whose row the page left out, in the structure board: its area's
     row moved with django CMS's operation, so the page reads its rows again, once."""
-    page = build_area_page(make_page, 5, "reordered")
-    ph = placeholder(page, "content")
-    url = page.get_absolute_url()
-    fan = warm_fan(visitor_client, url)
-    html = view(fan, url)[0]
+    ph, url, fan, html = seen_by_a_fan(make_page, visitor_client, "reordered")
     variants = {v.label: v for v in Variant.objects.filter(placeholder=ph)}
     editors = Client()
     editors.force_login(editor)
@@ -597,11 +602,7 @@ def test_a_hidden_variant_moved_through_django_cms_s_api_moves_the_last_variant_
 ):
     """Code moves a variant the fan doesn't see to the end of its area with django CMS's ``move_plugin`` (which
     tells no receiver): the last variant's row, which the page reads, moved, so the page reads its rows again."""
-    page = build_area_page(make_page, 5, "moved-by-code")
-    ph = placeholder(page, "content")
-    url = page.get_absolute_url()
-    fan = warm_fan(visitor_client, url)
-    html = view(fan, url)[0]
+    ph, url, fan, html = seen_by_a_fan(make_page, visitor_client, "moved-by-code")
     variants = {v.label: v for v in Variant.objects.filter(placeholder=ph)}
     moved = CMSPlugin.objects.get(pk=variants["Variant 2"].pk)
     ph.move_plugin(moved, CMSPlugin.objects.filter(placeholder=ph).count(), target_plugin=moved.parent)
