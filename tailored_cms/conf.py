@@ -347,10 +347,8 @@ IMPORT_STRINGS = {"SNAPSHOT_STORE"}
 
 
 class TailoredSettings:
-    """Attribute access to ``TAILORED_CMS`` with defaults; dotted paths are imported."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
+    """Attribute access to ``TAILORED_CMS`` with defaults; dotted paths are imported. A setting read once is an
+    attribute of the instance from then on (pages read several on every request), until ``reload``."""
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -359,19 +357,17 @@ class TailoredSettings:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"Invalid {SETTING_NAME} setting: {name!r}")
-        if name in self._cache:
-            return self._cache[name]
         value = self.user_settings.get(name, DEFAULTS[name])
         if name in IMPORT_STRINGS and isinstance(value, str):
             try:
                 value = import_string(value)
             except ImportError as exc:
                 raise ImportError(f"Could not import {value!r} for {SETTING_NAME}[{name!r}]: {exc}") from exc
-        self._cache[name] = value
+        self.__dict__[name] = value
         return value
 
     def reload(self) -> None:
-        self._cache.clear()
+        self.__dict__.clear()
 
 
 tailored_settings = TailoredSettings()

@@ -9,6 +9,7 @@ placeholder and page caches keep one copy per tailoring.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -23,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
 from ..headers import meta_key
-from ..languages import current_language
 from ..mounts import api_root
 from ..plugin_settings.rendering import MODULE, children_of, is_editing, toolbar_of
 from .cache_budget import note
@@ -31,10 +31,9 @@ from .forms import TailoredAreaForm, VariantForm
 from .menu import strategy_menu_items
 from .models import TailoredArea, Variant
 from .page_cache import NEVER_SHARED_HEADER, expire_page_cache_from_plugin, vary_page_cache_from_plugin
-from .selection import Selection
-from .shown import changes_next, select_for, shown_to
-from .windows import is_live, moment, seconds_until, window_label
+from .shown import Shown, changes_next, select_for, shown_to
 from .windows import live as live_now
+from .windows import moment, seconds_until, window_label
 
 __all__ = ["ExplanationPlugin", "TailoredAreaPlugin", "VariantPlugin", "select_for"]
 
@@ -58,44 +57,44 @@ class TailoredAreaPlugin(CMSPluginBase):
     fields = ["label", "strategy", "max_items", "holdout_percent", "never_shared", "goal", "starts_at", "ends_at"]
 
     def render(self, context: dict[str, Any], instance: TailoredArea, placeholder: str) -> dict[str, Any]:
-        """Cost: no SQL, no Redis; picks among the loaded children from the snapshot and segments alone."""
+        """Cost: no SQL, no Redis; for a visitor, what was decided when django CMS loaded the page (``shown``)."""
         context = super().render(context, instance, placeholder)
         request = context.get("request")
-        variants = children_of(instance, Variant)  # for a visitor: those shown only (``shown``)
-        selection = shown_to(request, instance, variants)
-        headers = self.get_vary_cache_on(request, instance, placeholder)
-        if tailored_settings.HOLDOUT_VARY_HEADER in headers and request is not None:
-            # The placeholder varies on the holdout bucket (get_vary_cache_on); the page must too, also when this
-            # placeholder comes from the placeholder cache, where this method doesn't run.
-            vary_page_cache_from_plugin(context, request, tailored_settings.HOLDOUT_VARY_HEADER, instance.key)
-        if instance.never_shared and tailored_settings.EDGE_MODE and request is not None:
-            # As the holdout's header: the page learns it also when this placeholder comes from its cache.
-            vary_page_cache_from_plugin(context, request, NEVER_SHARED_HEADER, instance.key)
-        at = moment(request)
-        if is_editing(request):
-            chosen_ids = {variant.pk for variant in selection.shown}
-            window = window_label(instance, at)
-            shares = instance.strategy_class.shares(live_now(variants, at))
+        shown = shown_to(request, instance)
+        if request is not None:
+            self.tell_caches(context, request, instance, shown)
+        if shown.editing:
+            variants = children_of(instance, Variant)
+            chosen_ids = {variant.pk for variant in shown.selection.shown}
+            window = window_label(instance, shown.at)
+            shares = instance.strategy_class.shares(live_now(variants, shown.at))
             context.update(
                 {"editing": True, "variants": variants, "chosen_ids": chosen_ids, "shares": shares, "window": window}
             )
         else:
-            if request is not None:
-                self.note_cached_copy(request, instance, headers)
-                change = changes_next(instance, variants, at)
-                if change is not None:
-                    # This placeholder's cached copy expires then (get_cache_expiration); the page's must too, also
-                    # when the placeholder comes from the placeholder cache, where this method doesn't run.
-                    expire_page_cache_from_plugin(context, request, change, instance.key)
-            live = is_live(instance, at)  # outside its window, the area renders nothing, as if it weren't there
-            context["content"] = live_markup(context, instance, selection) if live else mark_safe("")
+            # outside its window, the area renders nothing, as if it weren't there
+            context["content"] = live_markup(context, instance, shown) if shown.live else mark_safe("")
         return context
+
+    def tell_caches(self, context: dict[str, Any], request: HttpRequest, instance: TailoredArea, shown: Shown) -> None:
+        """What the placeholder and page caches need from this render: the page varies on the holdout bucket or on
+        the area being never shared where the placeholder does (``get_vary_cache_on``), also when the placeholder
+        comes from its cache, where this method doesn't run; a visitor's render counts towards the area's cached
+        copies (``note_cached_copy``), and the page's copy expires when what the area shows changes next."""
+        if tailored_settings.HOLDOUT_VARY_HEADER in shown.headers:
+            vary_page_cache_from_plugin(context, request, tailored_settings.HOLDOUT_VARY_HEADER, instance.key)
+        if instance.never_shared and tailored_settings.EDGE_MODE:
+            vary_page_cache_from_plugin(context, request, NEVER_SHARED_HEADER, instance.key)
+        if not shown.editing:
+            self.note_cached_copy(request, instance, shown.headers)
+            if shown.changes is not None:
+                expire_page_cache_from_plugin(context, request, shown.changes, instance.key)
 
     def get_cache_expiration(self, request: HttpRequest, instance: TailoredArea, placeholder: Any) -> int | None:
         """Seconds until the area's window or one of its variants' starts or ends (``None``: no window ahead), so
         that django CMS's placeholder and page caches keep no copy past the moment what it shows changes. No I/O."""
         now = timezone.now()
-        return seconds_until(changes_next(instance, children_of(instance, Variant), now), now)
+        return seconds_until(changes_next(instance, now), now)
 
     def get_render_template(self, context: dict[str, Any], instance: TailoredArea, placeholder: Any) -> Any:
         return self.render_template if context.get("editing") else LiveMarkup
@@ -119,7 +118,7 @@ class TailoredAreaPlugin(CMSPluginBase):
         """Structure mode: the area's menu switches its strategy (``menu``); other plugins get nothing."""
         return strategy_menu_items(request, plugin)
 
-    def note_cached_copy(self, request: HttpRequest, instance: TailoredArea, headers: list[str]) -> None:
+    def note_cached_copy(self, request: HttpRequest, instance: TailoredArea, headers: Sequence[str]) -> None:
         """Count the values this render varies on (``headers``) towards the area's cached copies (no I/O; see
         ``cache_budget``).
 
@@ -129,7 +128,7 @@ class TailoredAreaPlugin(CMSPluginBase):
             note(instance.key, (request.META.get(meta_key(header), "") or "_" for header in headers))
 
 
-def live_markup(context: Any, area: TailoredArea, selection: Selection[Variant]) -> SafeString:
+def live_markup(context: Any, area: TailoredArea, shown: Shown) -> SafeString:
     """The area as visitors get it: the shown variants' content, each in a ``div`` naming its key and the path
     that put it there, in a ``div`` naming the page's language (results count by them: the beacon reads the markup,
     so a page from django CMS's caches, which keep a copy per language, still says what it shows, why, and in which
@@ -140,20 +139,21 @@ def live_markup(context: Any, area: TailoredArea, selection: Selection[Variant])
     them.
     """
     renderer = toolbar_of(context["request"]).get_content_renderer()
+    selection = shown.selection
     parts = [
         f'<div class="tailored-area" data-tailored-area="{area.pk:d}" data-tailored-area-key="{escape(area.key)}" '
-        f'data-tailored-strategy="{escape(area.strategy)}" data-tailored-path="{escape(selection.path)}" '
-        f'data-tailored-language="{escape(current_language())}">\n'
+        f'data-tailored-strategy="{escape(area.strategy)}" data-tailored-path="{selection.path}" '
+        f'data-tailored-language="{escape(shown.language)}">\n'
     ]
     for variant, path in zip(selection.shown, selection.paths, strict=True):
         parts.append(
             f'<div class="tailored-variant" data-tailored-variant="{escape(variant.key)}" '
-            f'data-tailored-path="{escape(path)}">\n'
+            f'data-tailored-path="{path}">\n'
         )
         parts.extend(renderer.render_plugin(child, context) for child in variant.child_plugin_instances or ())
         parts.append("\n</div>\n")
     parts.append("\n</div>")
-    return mark_safe("".join(parts))  # noqa: S308 - escaped values and django CMS's output
+    return mark_safe("".join(parts))  # noqa: S308 - escaped values, the paths' names and django CMS's output
 
 
 class LiveMarkup:

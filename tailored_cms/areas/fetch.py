@@ -116,7 +116,7 @@ def assign_plugins(
         decided, kept = outcome  # type: ignore[misc]  # nothing left out: never None
         made = [_instance(row, lang, unbuilt, db) for row in kept]
         plugins = list(cms_plugins_utils.downcast_plugins(made, placeholders, request=request))
-        keep_decided(plugins, decided)
+        keep_decided(plugins, decided, predicted.at)
 
     # From here on as django CMS does it: the plugins split up by placeholder, each placeholder's trees.
     plugins_by_placeholder = defaultdict(list)

@@ -20,8 +20,13 @@ reads the rows itself, as tuples (``ROW``):
   a variant moved across one read moves that one. An area laid out otherwise is decided from the rows read if none
   of its variants was left out; else ``decide`` gives ``None`` and ``fetch`` reads the rows again, all of them,
   once. It keeps the rows the visitor is shown (each area's other variants and everything in them left out);
-- django CMS makes and builds the rows kept, and ``keep_decided`` gives each area its selection (``shown_to``): its
-  render shows exactly the variants that were built.
+- django CMS makes and builds the rows kept, and ``keep_decided`` gives each area what it shows (``Shown``: the
+  selection, and what its render tells the caches), which its render reads (``shown_to``): it shows exactly the
+  variants that were built.
+
+A decision is remembered for the next visitor who gives the area's strategy the same (``_decide``): the same
+choices and segments, holdout and allocated variant, at a moment between the same two edges of the campaign windows
+(``Strategy.select`` is a function of its arguments); the visitors of a page are most often a few kinds.
 
 The selection needs nothing django CMS builds: the variants' settings come from ``plugin_settings.cache`` (keyed
 by the plugin's id and ``changed_date``, which the rows give as the database's text of it: ``get_stamped``), the
@@ -36,11 +41,13 @@ window or any of its variants' starts or ends next (``changes_next``), which its
 
 Cost: no SQL, no Redis beyond the area's own (its variants' settings: from memory, or one query a placeholder,
 which its render made before). What still grows with the variants: per variant, the strategy's look at its
-settings; the database's look at each hidden variant's row and content, which it filters out.
+settings (once for each kind of visitor); the database's look at each hidden variant's row and content, which it
+filters out.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -48,14 +55,17 @@ from datetime import datetime
 from typing import Any
 
 from cms.models import CMSPlugin
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 
+from ..conf import SETTING_NAME
+from ..languages import current_language
 from ..plugin_settings import cache as settings_cache
 from ..plugin_settings.models import SettingsView, load
-from ..plugin_settings.rendering import visitor_snapshot
+from ..plugin_settings.rendering import children_of, is_editing, visitor_snapshot
 from .models import TailoredArea, Variant
 from .optimize import K
-from .selection import FALLBACK, Selection, select
+from .selection import FALLBACK, Choices, Selection, select
 from .windows import edges, is_live, live, moment, next_change, next_edge
 
 __all__ = [
@@ -64,6 +74,7 @@ __all__ = [
     "STAMPED",
     "VARIANT",
     "Decided",
+    "Shown",
     "changed_date",
     "changes_next",
     "decide",
@@ -77,8 +88,7 @@ __all__ = [
 ]
 
 AREA, VARIANT = "TailoredAreaPlugin", "VariantPlugin"  # the plugin types (TailoredAreaPlugin, VariantPlugin)
-_DECIDED = "_tailored_shown"  # an area instance's attribute: the selection made while its rows were loaded
-_CHANGES = "_tailored_changes"  # and when its window or one of its variants' starts or ends next (or None)
+_SHOWN = "_tailored_shown"  # an area instance's attribute: its ``Shown``, decided while its rows were loaded
 # A plugin row as ``decide`` reads it (``fetch`` reads them so): CMSPlugin's columns but ``language`` (the query's),
 # with, for the types ``decide`` reads the settings of (``STAMPED``), the database's text of ``changed_date``
 # (``stamp``: it keys their settings in ``plugin_settings.cache``) in place of the timestamps.
@@ -123,25 +133,23 @@ def select_for(request: HttpRequest | None, area: TailoredArea, variants: list[V
     Python's garbage collector run more often.
     """
     views = [variant.settings_view for variant in variants]
-    selection = select_among(request, area, views, moment(request))
+    return _of_variants(select_among(request, area, views, moment(request)), views, variants)
+
+
+def _of_variants(selection: Selection[Any], views: list[SettingsView], variants: list[Variant]) -> Selection[Variant]:
+    """``selection`` among the ``views`` of ``variants`` (in the same order), as the variants it shows."""
     variant_of = {id(view): variant for view, variant in zip(views, variants, strict=True)}
     return Selection([variant_of[id(view)] for view in selection.shown], selection.paths, selection.path)
 
 
 def select_among(
-    request: HttpRequest | None,
-    area: TailoredArea,
-    views: Sequence[SettingsView],
-    at: datetime,
-    windowed: bool = True,
+    request: HttpRequest | None, area: TailoredArea, views: Sequence[SettingsView], at: datetime
 ) -> Selection[Any]:
     """``select_for`` among the variants' settings ``views`` (in tree order) at the moment ``at`` (``moment``): the
-    views shown. ``windowed=False`` says neither the area nor any of ``views`` has a campaign window (nothing to
-    leave out: not looked at). No I/O."""
-    if windowed:
-        if not is_live(area, at):
-            return Selection([], (), FALLBACK)
-        views = live(views, at)
+    views shown. No I/O."""
+    if not is_live(area, at):
+        return Selection([], (), FALLBACK)
+    views = live(views, at)
     return select(
         area.strategy,
         views,
@@ -153,11 +161,46 @@ def select_among(
     )
 
 
-def shown_to(request: HttpRequest | None, area: TailoredArea, variants: list[Variant]) -> Selection[Variant]:
-    """What the request's visitor sees of ``area``: the selection made when django CMS loaded it (only those
-    variants were built, see ``decide``), else ``select_for`` among ``variants``. No I/O."""
-    decided: Selection[Variant] | None = area.__dict__.get(_DECIDED)
-    return decided if decided is not None else select_for(request, area, variants)
+@dataclass(frozen=True)
+class Shown:
+    """What an area shows the request's visitor, and what its render tells django CMS's caches: the selection
+    (instances of its variants), whether the area is inside its own window at the moment ``at`` the page is shown
+    as of, when that or one of its variants' windows changes next (also those of variants not shown), the request
+    headers its strategy varies on (``Strategy.get_vary_cache_on``), the page's language (``current_language``),
+    and whether an editor is at work (every variant shows: the selection only marks what a visitor would see)."""
+
+    selection: Selection[Variant]
+    live: bool
+    at: datetime
+    changes: datetime | None
+    headers: tuple[str, ...]
+    language: str
+    editing: bool = False
+
+
+def shown_to(request: HttpRequest | None, area: TailoredArea) -> Shown:
+    """What the request's visitor sees of ``area``: what was decided when django CMS loaded it (only those variants
+    were built, see ``decide``), else worked out now among its loaded variants. No I/O."""
+    decided: Shown | None = area.__dict__.get(_SHOWN)
+    if decided is not None:
+        return decided
+    at = moment(request)
+    variants = children_of(area, Variant)
+    views = [variant.settings_view for variant in variants]
+    return Shown(
+        _of_variants(select_among(request, area, views, at), views, variants),
+        is_live(area, at),
+        at,
+        next_change([area, *views], at),
+        vary_headers(area),
+        current_language(),
+        is_editing(request),
+    )
+
+
+def vary_headers(area: TailoredArea) -> tuple[str, ...]:
+    """The request headers django CMS's caches keep a copy of ``area`` per value of (its strategy's). No I/O."""
+    return tuple(area.strategy_class.get_vary_cache_on(area))
 
 
 Row = tuple[Any, ...]
@@ -166,12 +209,14 @@ Row = tuple[Any, ...]
 @dataclass(frozen=True)
 class Decided:
     """What an area shows the visitor, decided from the page's plugin rows: the selection among its variants'
-    settings, the ids of the variants shown (in the selection's order), and what a page's query may leave out
-    of its variants and then reads."""
+    settings, the ids of the variants shown (in the selection's order), what ``Shown`` says besides, and what a
+    page's query may leave out of its variants and then reads."""
 
     selection: Selection[Any]
     shown_ids: tuple[int, ...]
+    live: bool  # the area is inside its own window
     changes: datetime | None  # when its window or one of its variants' starts or ends next
+    headers: tuple[str, ...]  # what its strategy varies on (``vary_headers``)
     left_out: frozenset[int]  # the variants a page's query may leave out: the hidden ones but the last
     read: tuple[Row, ...]  # the rows of the variants it then reads (the shown ones and the last), in tree order
 
@@ -183,16 +228,40 @@ MAX_PLACEHOLDERS = 10_000  # placeholders whose layouts are kept (a few hundred 
 class Layout:
     """An area as read from the page's rows: its row and its variants' rows (``rows``, in tree order), the variants'
     settings (``variant_views``, in the same order), the area's instance made to decide (with its settings), the
-    variants' ids, and every start and end of the area's and its variants' campaign windows, in order (``edges``)."""
+    variants' ids, every start and end of the area's and its variants' campaign windows, in order (``edges``), and
+    what its strategy varies on (``vary_headers``)."""
 
     rows: tuple[Row, tuple[Row, ...]]
     variant_views: tuple[SettingsView, ...]
     area: TailoredArea
     variant_ids: frozenset[int]
     edges: tuple[datetime, ...]
+    headers: tuple[str, ...]
 
 
 _layouts: dict[tuple[int, str], tuple[Layout, ...]] = {}  # by placeholder id and language: its areas', as last read
+
+
+@dataclass(frozen=True)
+class VisitorInputs:
+    """What selection reads of a request's visitor that is the same for every area: their choices (``Choices``)
+    and segments, and those as a key (``key``)."""
+
+    choices: Choices
+    segments: tuple[str, ...]
+    key: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> VisitorInputs:
+        choices, segments = visitor_snapshot(request), visitor_segments(request)
+        return cls(
+            choices, segments, (tuple(choices.topics), choices.effective_theme, choices.effective_layout, segments)
+        )
+
+
+MAX_DECISIONS = 10_000  # decisions kept (a few hundred bytes each, more for areas of many variants), then none
+# What ``_decide`` decided, by layout and what selection read (see there).
+_decisions: dict[tuple[Any, ...], Decided] = {}
 
 
 @dataclass(frozen=True)
@@ -205,6 +274,7 @@ class Predicted:
     decided: dict[int, tuple[Layout, Decided]]
     left_out: frozenset[int]
     at: datetime  # the moment the page is shown as of (``windows.moment``), read once for the request
+    visitor: VisitorInputs | None  # None: no area decided (a page without areas doesn't depend on the visitor)
 
 
 def predict(placeholders: Sequence[int], request: HttpRequest, language: str) -> Predicted:
@@ -213,12 +283,14 @@ def predict(placeholders: Sequence[int], request: HttpRequest, language: str) ->
     decided: dict[int, tuple[Layout, Decided]] = {}
     left_out: set[int] = set()
     at = moment(request)
+    visitor = None
     for placeholder in placeholders:
         for layout in _layouts.get((placeholder, language), ()):
-            decision = _decide(layout, request, at)
+            visitor = visitor or VisitorInputs.of(request)
+            decision = _decide(layout, request, at, visitor)
             decided[layout.area.pk] = (layout, decision)
             left_out.update(decision.left_out)
-    return Predicted(tuple(placeholders), decided, frozenset(left_out), at)
+    return Predicted(tuple(placeholders), decided, frozenset(left_out), at, visitor)
 
 
 def decide(
@@ -237,7 +309,7 @@ def decide(
     for row in rows:
         if row[_TYPE] == VARIANT:
             variants_of[row[_PARENT]].append(row)
-    guesses = predicted.decided
+    guesses, visitor = predicted.decided, predicted.visitor
     layouts: defaultdict[int, list[Layout]] = defaultdict(list)
     decided: dict[int, Decided] = {}
     hidden: set[int] = set()  # the variants not shown and everything in them
@@ -260,7 +332,8 @@ def decide(
                 layout = _layout((row, variant_rows), language, db)  # type: ignore[assignment]
                 if layout is None:  # its settings changed since: its render decides among all of them
                     continue
-                decision = _decide(layout, request, predicted.at)
+                visitor = visitor or VisitorInputs.of(request)
+                decision = _decide(layout, request, predicted.at, visitor)
             layouts[row[_PLACEHOLDER]].append(layout)
             decided[row[_ID]] = decision
             hidden.update(layout.variant_ids.difference(decision.shown_ids))
@@ -273,39 +346,62 @@ def changed_date(row: Row) -> datetime | None:
     return settings_cache.changed_date_of(row[_STAMP])
 
 
-def keep_decided(plugins: Iterable[CMSPlugin], decided: dict[int, Decided]) -> None:
-    """Give each area among ``plugins`` (built from the rows ``decide`` kept) what it shows: the instances of its
-    shown variants among them, which its render shows (``shown_to``)."""
+def keep_decided(plugins: Iterable[CMSPlugin], decided: dict[int, Decided], at: datetime) -> None:
+    """Give each area among ``plugins`` (built from the rows ``decide`` kept) what it shows as of ``at``: the
+    instances of its shown variants among them, which its render shows (``shown_to``)."""
     by_id = {plugin.id: plugin for plugin in plugins}
+    language = current_language()  # the same for every area of the page
     for area_id, decision in decided.items():
         area = by_id.get(area_id)
         shown = [by_id[variant_id] for variant_id in decision.shown_ids if variant_id in by_id]
         if area is not None and len(shown) == len(decision.shown_ids):  # else changed since: its render decides
-            area.__dict__[_DECIDED] = Selection(shown, decision.selection.paths, decision.selection.path)
-            area.__dict__[_CHANGES] = decision.changes
+            selection = Selection(shown, decision.selection.paths, decision.selection.path)
+            area.__dict__[_SHOWN] = Shown(selection, decision.live, at, decision.changes, decision.headers, language)
 
 
-def changes_next(area: TailoredArea, variants: list[Variant], at: datetime) -> datetime | None:
+def changes_next(area: TailoredArea, at: datetime) -> datetime | None:
     """When what ``area`` shows may change next by the clock: the first start or end after ``at`` of its window
     or of any of its variants' (also those the visitor isn't shown: noted when they were left out, see
-    ``decide``; else among ``variants``). No I/O."""
-    noted = area.__dict__.get(_CHANGES, _CHANGES)
-    if noted is not _CHANGES and (noted is None or noted > at):
-        return noted
-    return next_change([area, *(variant.settings_view for variant in variants)], at)
+    ``decide``; else among its loaded variants). No I/O."""
+    decided: Shown | None = area.__dict__.get(_SHOWN)
+    if decided is not None and (decided.changes is None or decided.changes > at):
+        return decided.changes
+    return next_change([area, *(variant.settings_view for variant in children_of(area, Variant))], at)
 
 
-def _decide(layout: Layout, request: HttpRequest, at: datetime) -> Decided:
-    """What ``request``'s visitor is shown of the area laid out as ``layout`` at the moment ``at``."""
+def _decide(layout: Layout, request: HttpRequest, at: datetime, visitor: VisitorInputs) -> Decided:
+    """What ``request``'s visitor (``visitor``: what selection reads of them) is shown of the area laid out as
+    ``layout`` at the moment ``at``.
+
+    Remembered (``_decisions``) for the next visitor who gives the area's strategy the same (``Strategy.select`` is
+    a function of its arguments): the same choices and segments, holdout and allocated variant, at a moment between
+    the same two of the campaign windows' edges (what is inside its window is the same all through)."""
+    area, edges = layout.area, layout.edges
+    views = live(layout.variant_views, at) if edges else layout.variant_views
+    held_out = visitor_in_holdout(request, area)
+    allocated = visitor_optimized(request, area, views)
+    strategy, picked = area.strategy_class, None if allocated is None else id(allocated)
+    key = (layout, strategy, visitor.key, held_out, picked, bisect_right(edges, at))
+    decided = _decisions.get(key)
+    if decided is not None:
+        return decided
+    live_area = not edges or is_live(area, at)
+    if live_area:
+        selection = select(area.strategy, views, visitor.choices, area.max_items, visitor.segments, held_out, allocated)
+    else:
+        selection = Selection([], (), FALLBACK)
     variant_rows, variant_views = layout.rows[1], layout.variant_views
-    selection = select_among(request, layout.area, variant_views, at, windowed=bool(layout.edges))
     # the places of the views shown (a view is equal to no other variant's: each has a key of its own)
     places = [variant_views.index(view) for view in selection.shown]
     shown_ids = tuple(variant_rows[place][_ID] for place in places)
     last = len(variant_rows) - 1
     read = tuple(variant_rows[place] for place in sorted({*places, last}))
     left_out = layout.variant_ids.difference(row[_ID] for row in read)
-    return Decided(selection, shown_ids, next_edge(layout.edges, at), left_out, read)
+    decided = Decided(selection, shown_ids, live_area, next_edge(edges, at), layout.headers, left_out, read)
+    if len(_decisions) >= MAX_DECISIONS:
+        _decisions.clear()
+    _decisions[key] = decided
+    return decided
 
 
 def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout | None:
@@ -323,7 +419,8 @@ def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout
     values = (*area_row[:_TYPE], language, area_row[_TYPE], changed_date(area_row))
     area = TailoredArea.from_db(db, _AREA_FIELDS, values)  # its settings: views[0], from memory
     variant_ids = frozenset(row[_ID] for row in variant_rows)
-    return Layout(rows, tuple(views[1:]), area, variant_ids, edges(views))  # type: ignore[arg-type]  # no None left
+    headers = vary_headers(area)
+    return Layout(rows, tuple(views[1:]), area, variant_ids, edges(views), headers)  # type: ignore[arg-type]
 
 
 def _remember(placeholders: tuple[int, ...], language: str, layouts: dict[int, list[Layout]]) -> None:
@@ -338,3 +435,13 @@ def _remember(placeholders: tuple[int, ...], language: str, layouts: dict[int, l
                 _layouts[key] = found
             else:
                 _layouts.pop(key, None)
+
+
+def _forget_layouts(*, setting: str, **kwargs: Any) -> None:
+    """The layouts and decisions hold what the areas' strategies vary on, which names headers of ``TAILORED_CMS``."""
+    if setting == SETTING_NAME:
+        _layouts.clear()
+        _decisions.clear()
+
+
+setting_changed.connect(_forget_layouts)

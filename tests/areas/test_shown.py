@@ -27,7 +27,10 @@ from django.urls import reverse
 
 from tailored_cms import api
 from tailored_cms.areas import fetch, shown
+from tailored_cms.areas.matching import Selection, SelectionPath
 from tailored_cms.areas.models import TailoredArea, Variant
+from tailored_cms.areas.strategies import Strategy, get_strategy
+from tailored_cms.areas.strategies.registry import _registry
 from tailored_cms.plugin_settings import cache as settings_cache
 from tailored_cms.rules.active import publish_segments
 
@@ -635,3 +638,54 @@ def test_a_variant_saved_or_deleted_moves_its_area_s_row_only(make_page, topics)
     before = changed(area)
     text(ph, "<p>PLAIN</p>")  # not a variant: nothing moves
     assert changed(area) == before
+
+
+@contextmanager
+def counting_selections(strategy: str) -> Iterator[list[int]]:
+    """Counts the calls of the ``strategy``'s ``select``: the selections worked out, not remembered."""
+    chosen, calls = get_strategy(strategy), [0]
+    select = type(chosen).select
+
+    def counted(self, *args, **kwargs):
+        calls[0] += 1
+        return select(self, *args, **kwargs)
+
+    type(chosen).select = counted
+    try:
+        yield calls
+    finally:
+        type(chosen).select = select
+
+
+def test_visitors_who_give_the_strategy_the_same_share_its_decision(make_page, topics, visitor_client, settings):
+    settings.CMS_PAGE_CACHE = settings.CMS_PLACEHOLDER_CACHE = False
+    url = build_area_page(make_page, 5, "shared").get_absolute_url()
+    fans = [visitor_client(topics=["sports"]) for _ in range(2)]
+    cooks = [visitor_client(topics=["cooking"]) for _ in range(2)]
+    assert "HEADING0" in fans[0].get(url).content.decode()  # the page's first view: its layout is learned
+    with counting_selections("customization") as calls:
+        assert "HEADING0" in fans[1].get(url).content.decode()
+        assert calls == [0]  # the same choices and segments: the first fan's decision
+        cooked = [cook.get(url).content.decode() for cook in cooks]
+        assert all("HEADING1" in html and "HEADING0" not in html for html in cooked)
+        assert calls == [1]  # other choices: worked out once, then remembered for the next cook
+        assert "HEADING4" in visitor_client().get(url).content.decode()
+        assert calls == [2]
+
+
+def test_a_strategy_put_in_place_of_another_decides_anew(make_page, topics, visitor_client, settings, monkeypatch):
+    settings.CMS_PAGE_CACHE = settings.CMS_PLACEHOLDER_CACHE = False
+    url = build_area_page(make_page, 3, "replaced").get_absolute_url()
+    fan = visitor_client(topics=["sports"])
+    assert "HEADING0" in fan.get(url).content.decode()
+    assert "HEADING0" in fan.get(url).content.decode()  # remembered
+
+    class LastAlways(Strategy):
+        name = "customization"
+
+        def select(self, variants, choices, limit, segments, allocated):
+            return Selection([variants[-1]], (SelectionPath.FALLBACK,), SelectionPath.FALLBACK)
+
+    monkeypatch.setitem(_registry, "customization", LastAlways())  # as a site replacing a built-in one
+    html = fan.get(url).content.decode()
+    assert "HEADING2" in html and "HEADING0" not in html

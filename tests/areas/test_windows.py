@@ -319,3 +319,18 @@ def test_a_preview_as_on_keeps_the_visitor_chosen_and_the_form_shows_the_date(ca
     assert 'name="as_on" value="2026-12-01T09:30"' in form
     response = editor.post("/tailored/preview/", {"as_on": "not a date", "next": "/"})
     assert response.status_code == 400 and "Enter a valid date/time." in response.content.decode()
+
+
+def test_what_a_visitor_was_shown_holds_between_two_edges_only(campaign_page, client, settings, clock):
+    settings.CMS_PAGE_CACHE = settings.CMS_PLACEHOLDER_CACHE = False  # decided on every view
+    url = campaign_page.get_absolute_url()
+    for moment, expected in (
+        (START - timedelta(days=1), {"EVERYONE"}),
+        (START - timedelta(seconds=1), {"EVERYONE"}),
+        (START, {"BLACK FRIDAY"}),
+        (END - timedelta(seconds=1), {"BLACK FRIDAY"}),
+        (END, {"EVERYONE"}),
+        (START + timedelta(hours=1), {"BLACK FRIDAY"}),  # back again: a preview "as on" moves so
+    ):
+        clock.move_to(moment)
+        assert shown(client, url) == expected, moment

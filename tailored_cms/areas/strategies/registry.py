@@ -47,7 +47,9 @@ class Strategy:
 
     Subclass it, set ``name`` and ``label``, override ``select`` (and what else differs), and decorate the class
     with ``@register_strategy``. One instance is made per registration; it holds no state. Every method is called
-    while a page renders: it must not query the database, call Redis or do any other I/O.
+    while a page renders: it must not query the database, call Redis or do any other I/O. ``select`` is a function
+    of its arguments alone (of ``choices``, of what ``Choices`` names): what it picks is remembered for the next
+    visitor who gives it the same.
 
     - ``name``: what the area's settings store (at most 20 characters); renaming one in use orphans its areas
       (they then show their fallback).
