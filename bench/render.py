@@ -285,7 +285,16 @@ def setup() -> tuple[str, list[str]]:
         seen = re.findall(r"<h3>([^<]*)</h3>", client.get(url).content.decode())
         if seen != labels:
             raise AssertionError(f"{url} shows {seen}, the tailored page {labels}")
+    analyze()
     return cookie, labels
+
+
+def analyze() -> None:
+    """On PostgreSQL, the statistics a site's tables have (autovacuum's), not none: the planner then reads a page's
+    plugin rows by placeholder, not every row in the page's language."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 # --- served: gunicorn, loaded by wrk or in turns -------------------------------------------------------------------
@@ -603,9 +612,7 @@ def variant_rows(cookie: str) -> list[dict[str, str]]:
     own PostgreSQL backend, as sites run), and the plugins built and SQL queries per request by the number of
     variants."""
     build_variant_pages()
-    if connection.vendor == "postgresql":  # the statistics a site's tables have (autovacuum's), not none: the
-        with connection.cursor() as cursor:  # planner then reads a page's rows by placeholder, not by language
-            cursor.execute("ANALYZE")
+    analyze()
     client = visitor_client(cookie)
     urls = [VARIANTS_PLAIN_URL, *(variant_url(count) for count in VARIANT_COUNTS)]
     latencies: dict[str, list[float]] = {url: [] for url in urls}

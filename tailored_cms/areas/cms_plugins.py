@@ -10,6 +10,7 @@ placeholder and page caches keep one copy per tailoring.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import tailored_settings
@@ -65,7 +66,7 @@ class TailoredAreaPlugin(CMSPluginBase):
             self.tell_caches(context, request, instance, shown)
         if shown.editing:
             variants = children_of(instance, Variant)
-            chosen_ids = {variant.pk for variant in shown.selection.shown}
+            chosen_ids = {variant.pk for variant in shown.variants}
             window = window_label(instance, shown.at)
             shares = instance.strategy_class.shares(live_now(variants, shown.at))
             context.update(
@@ -73,7 +74,7 @@ class TailoredAreaPlugin(CMSPluginBase):
             )
         else:
             # outside its window, the area renders nothing, as if it weren't there
-            context["content"] = live_markup(context, instance, shown) if shown.live else mark_safe("")
+            context["content"] = live_markup(context, instance, shown) if shown.live else SafeString()
         return context
 
     def tell_caches(self, context: dict[str, Any], request: HttpRequest, instance: TailoredArea, shown: Shown) -> None:
@@ -139,21 +140,31 @@ def live_markup(context: Any, area: TailoredArea, shown: Shown) -> SafeString:
     them.
     """
     renderer = toolbar_of(context["request"]).get_content_renderer()
-    selection = shown.selection
     parts = [
-        f'<div class="tailored-area" data-tailored-area="{area.pk:d}" data-tailored-area-key="{escape(area.key)}" '
-        f'data-tailored-strategy="{escape(area.strategy)}" data-tailored-path="{selection.path}" '
-        f'data-tailored-language="{escape(shown.language)}">\n'
+        _area_opening(area.pk, area.key, area.strategy),
+        f'{shown.path}" data-tailored-language="{shown.language}">\n',
     ]
-    for variant, path in zip(selection.shown, selection.paths, strict=True):
-        parts.append(
-            f'<div class="tailored-variant" data-tailored-variant="{escape(variant.key)}" '
-            f'data-tailored-path="{path}">\n'
-        )
+    for variant, path in zip(shown.variants, shown.paths, strict=True):
+        parts.append(f'{_variant_opening(variant.key)}{path}">\n')
         parts.extend(renderer.render_plugin(child, context) for child in variant.child_plugin_instances or ())
         parts.append("\n</div>\n")
     parts.append("\n</div>")
-    return mark_safe("".join(parts))  # noqa: S308 - escaped values, the paths' names and django CMS's output
+    return SafeString("".join(parts))  # escaped values, the paths' names and django CMS's output
+
+
+@lru_cache(maxsize=4096)
+def _area_opening(pk: int, key: str, strategy: str) -> str:
+    """The area's ``div`` up to its path (``live_markup``), its values escaped: the same on every page view."""
+    return (
+        f'<div class="tailored-area" data-tailored-area="{pk:d}" data-tailored-area-key="{escape(key)}" '
+        f'data-tailored-strategy="{escape(strategy)}" data-tailored-path="'
+    )
+
+
+@lru_cache(maxsize=4096)
+def _variant_opening(key: str) -> str:
+    """A shown variant's ``div`` up to its path (``live_markup``), its key escaped."""
+    return f'<div class="tailored-variant" data-tailored-variant="{escape(key)}" data-tailored-path="'
 
 
 class LiveMarkup:

@@ -52,7 +52,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cms.models import CMSPlugin
 from django.core.signals import setting_changed
@@ -65,7 +65,7 @@ from ..plugin_settings.models import SettingsView, load
 from ..plugin_settings.rendering import children_of, is_editing, visitor_snapshot
 from .models import TailoredArea, Variant
 from .optimize import K
-from .selection import FALLBACK, Choices, Selection, select
+from .selection import FALLBACK, Choices, Selection, SelectionPath, select
 from .windows import edges, is_live, live, moment, next_change, next_edge
 
 __all__ = [
@@ -161,15 +161,18 @@ def select_among(
     )
 
 
-@dataclass(frozen=True)
-class Shown:
-    """What an area shows the request's visitor, and what its render tells django CMS's caches: the selection
-    (instances of its variants), whether the area is inside its own window at the moment ``at`` the page is shown
-    as of, when that or one of its variants' windows changes next (also those of variants not shown), the request
-    headers its strategy varies on (``Strategy.get_vary_cache_on``), the page's language (``current_language``),
-    and whether an editor is at work (every variant shows: the selection only marks what a visitor would see)."""
+class Shown(NamedTuple):
+    """What an area shows the request's visitor, and what its render tells django CMS's caches: the variants shown
+    (instances, best first), the path that put each there and the area's (``Selection``), whether the area is inside
+    its own window at the moment ``at`` the page is shown as of, when that or one of its variants' windows changes
+    next (also those of variants not shown), the request headers its strategy varies on
+    (``Strategy.get_vary_cache_on``), the page's language (``current_language``), and whether an editor is at work
+    (every variant shows: ``variants`` only marks what a visitor would see). A tuple: one is made per area and
+    page view."""
 
-    selection: Selection[Variant]
+    variants: list[Variant]
+    paths: tuple[SelectionPath, ...]
+    path: SelectionPath
     live: bool
     at: datetime
     changes: datetime | None
@@ -187,8 +190,11 @@ def shown_to(request: HttpRequest | None, area: TailoredArea) -> Shown:
     at = moment(request)
     variants = children_of(area, Variant)
     views = [variant.settings_view for variant in variants]
+    selection = _of_variants(select_among(request, area, views, at), views, variants)
     return Shown(
-        _of_variants(select_among(request, area, views, at), views, variants),
+        selection.shown,
+        selection.paths,
+        selection.path,
         is_live(area, at),
         at,
         next_change([area, *views], at),
@@ -349,14 +355,18 @@ def changed_date(row: Row) -> datetime | None:
 def keep_decided(plugins: Iterable[CMSPlugin], decided: dict[int, Decided], at: datetime) -> None:
     """Give each area among ``plugins`` (built from the rows ``decide`` kept) what it shows as of ``at``: the
     instances of its shown variants among them, which its render shows (``shown_to``)."""
+    if not decided:
+        return
     by_id = {plugin.id: plugin for plugin in plugins}
     language = current_language()  # the same for every area of the page
     for area_id, decision in decided.items():
         area = by_id.get(area_id)
         shown = [by_id[variant_id] for variant_id in decision.shown_ids if variant_id in by_id]
         if area is not None and len(shown) == len(decision.shown_ids):  # else changed since: its render decides
-            selection = Selection(shown, decision.selection.paths, decision.selection.path)
-            area.__dict__[_SHOWN] = Shown(selection, decision.live, at, decision.changes, decision.headers, language)
+            selection, changes = decision.selection, decision.changes
+            area.__dict__[_SHOWN] = Shown(
+                shown, selection.paths, selection.path, decision.live, at, changes, decision.headers, language
+            )
 
 
 def changes_next(area: TailoredArea, at: datetime) -> datetime | None:
