@@ -15,9 +15,10 @@ with its fetch changed for a request rendered for a visitor (``shown``'s docstri
   it), the timestamps of the other plugins django CMS keeps the instances of (widgets, boards…), none of those it
   builds anew from their own table (texts, pictures…: read there). Its SQL is written once a process
   (``_select``): compiling it with Django's ORM cost about as much as running it;
-- ``shown.decide`` keeps the rows the visitor is shown; only those are made instances (``_instance``: what django
+- ``shown.decide`` keeps the rows the visitor is shown; only those are made instances (``_made``: what django
   CMS's query makes, the timestamps not read deferred, an area's or a variant's ``changed_date`` the one its text
-  stands for) and from there on it is django CMS's code; ``shown.keep_decided`` gives each area its selection.
+  stands for; ``_instance``: a copy of the first instance made of the same row) and from there on it is django
+  CMS's code; ``shown.keep_decided`` gives each area what it shows.
 
 No query more than django CMS's, but once after an edit to an area some of whose variants were left out (the rows
 read again, all of them). What still grows with the variants: the database's look at the rows it leaves out, and
@@ -47,6 +48,8 @@ from cms.plugin_pool import plugin_pool
 from cms.utils import get_language_from_request
 from cms.utils import plugins as cms_plugins_utils
 from django.db import connections, router
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.http import HttpRequest
 
 from ..plugin_settings.models import STAMP
@@ -86,6 +89,8 @@ _ID, _PLACEHOLDER, _PARENT, _POSITION, _TYPE, _STAMP, _CHANGED, _CREATED = (
 # variants, which nothing on a visitor's page reads; no timestamp for those it builds anew from their model's table
 # (texts, pictures…: read there).
 _FIELDS = tuple(field.attname for field in CMSPlugin._meta.concrete_fields)
+MAX_PROTOTYPES = 20_000  # rows whose instance's fields are kept (``_instance``; a few hundred bytes each), then none
+_prototypes: dict[tuple[Any, ...], dict[str, Any]] = {}  # by row, language and database
 _STAMPED_FIELDS = tuple(name for name in _FIELDS if name != "creation_date")
 _BUILT_ANEW_FIELDS = tuple(name for name in _FIELDS if name not in ("creation_date", "changed_date"))
 
@@ -114,7 +119,8 @@ def assign_plugins(
             predicted = replace(predicted, decided={}, left_out=frozenset())
             outcome = decide(_rows(db, ids, lang, timestamped, predicted.left_out), request, lang, db, predicted)
         decided, kept = outcome  # type: ignore[misc]  # nothing left out: never None
-        made = [_instance(row, lang, unbuilt, db) for row in kept]
+        make = _made if pre_init.has_listeners(CMSPlugin) or post_init.has_listeners(CMSPlugin) else _instance
+        made = [make(row, lang, unbuilt, db) for row in kept]
         plugins = list(cms_plugins_utils.downcast_plugins(made, placeholders, request=request))
         keep_decided(plugins, decided, predicted.at)
 
@@ -223,6 +229,26 @@ def _stamp_sql(db: str) -> str:
 
 
 def _instance(row: tuple[Any, ...], language: str, unbuilt: tuple[str, ...], db: str) -> CMSPlugin:
+    """``_made`` of ``row``, as a copy of the first instance made of the same row (``_prototypes``): a tenth of the
+    cost of Django's constructor, whose signals (``pre_init``, ``post_init``) nothing listens to for ``CMSPlugin``
+    (else ``assign_plugins`` calls ``_made``). So Django itself makes an instance it unpickles."""
+    key = (row, language, db)
+    fields = _prototypes.get(key)
+    if fields is None:
+        made = _made(row, language, unbuilt, db)
+        if row[_TYPE] not in STAMPED or "changed_date" in made.__dict__:  # else its settings aren't known yet
+            if len(_prototypes) >= MAX_PROTOTYPES:
+                _prototypes.clear()
+            _prototypes[key] = {name: value for name, value in made.__dict__.items() if name != "_state"}
+        return made
+    instance = CMSPlugin.__new__(CMSPlugin)
+    instance.__dict__.update(fields)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, db
+    return instance
+
+
+def _made(row: tuple[Any, ...], language: str, unbuilt: tuple[str, ...], db: str) -> CMSPlugin:
     """The ``CMSPlugin`` instance of ``row`` as django CMS's query makes it, but for the timestamps not read
     (deferred: see ``_FIELDS``)."""
     plugin_type = row[_TYPE]

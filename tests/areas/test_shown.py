@@ -382,6 +382,49 @@ def test_the_instances_are_django_cms_s_but_for_areas_and_variants_creation_date
             assert plugin.creation_date == CMSPlugin.objects.get(pk=plugin.pk).creation_date
 
 
+def test_the_instances_copied_from_the_first_made_of_a_row_are_what_django_makes(make_page, topics, visitor_client):
+    page = build_area_page(make_page, 3, "copies")
+    ph = placeholder(page, "content")
+    request = visitor_client(topics=["sports"]).get(page.get_absolute_url()).wsgi_request
+    made, instance = [], fetch._instance
+
+    def as_made(plugin):
+        fields = {name: value for name, value in plugin.__dict__.items() if name != "_state"}
+        return type(plugin), fields, plugin._state.db, plugin._state.adding, dict(plugin._state.fields_cache)
+
+    def making(*args):
+        copy = instance(*args)
+        made.append((as_made(copy), as_made(fetch._made(*args)), copy._state))
+        return copy
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fetch, "_instance", making)
+        cms_plugins_utils.assign_plugins(request, [ph], lang="en")
+    assert len(made) == 5
+    states = set()
+    for copy, by_django, state in made:
+        assert copy == by_django and copy[0] is CMSPlugin and copy[2:] == ("default", False, {})
+        states.add(id(state))
+    assert len(states) == 5  # each its own
+
+
+def test_a_listener_of_django_s_constructor_sees_every_instance_made(make_page, topics, visitor_client):
+    page = build_area_page(make_page, 3, "listened")
+    ph = placeholder(page, "content")
+    request = visitor_client(topics=["sports"]).get(page.get_absolute_url()).wsgi_request
+    seen = []
+
+    def listener(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(listener, sender=CMSPlugin)
+    try:
+        cms_plugins_utils.assign_plugins(request, [ph], lang="en")
+    finally:
+        post_init.disconnect(listener, sender=CMSPlugin)
+    assert {plugin.pk for plugin in seen} == {plugin.pk for plugin in ph._all_plugins_cache}
+
+
 @contextmanager
 def counting_rows() -> Iterator[list[int]]:
     """Counts the plugin rows a visitor's page reads (``fetch._rows``), each query's."""
