@@ -38,14 +38,15 @@ def tailored_redis(redis_server: RedisServer, settings) -> Iterator[redis.Redis]
 def empty_caches() -> Iterator[None]:
     """The cache (locmem) outlives a test's database: django CMS's page and placeholder caches, and parler's
     translations, cached by their topic's or segment's id, which the next test's new rows reuse. Each test starts
-    with it empty; so does the memory of the placeholders' layouts (``areas.shown``), kept by placeholder id."""
-    from tailored_cms.areas.shown import _layouts as shown_layouts
+    with it empty; so does the memory of the placeholders' layouts and what was decided from them (``areas.shown``),
+    kept by placeholder id."""
+    from tailored_cms.areas import shown
 
     cache.clear()
-    shown_layouts.clear()
+    shown.forget()
     yield
     cache.clear()
-    shown_layouts.clear()
+    shown.forget()
 
 
 @pytest.fixture(autouse=True)

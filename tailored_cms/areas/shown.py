@@ -78,6 +78,7 @@ __all__ = [
     "changed_date",
     "changes_next",
     "decide",
+    "forget",
     "keep_decided",
     "select_among",
     "select_for",
@@ -220,6 +221,7 @@ class Decided:
 
     selection: Selection[Any]
     shown_ids: tuple[int, ...]
+    area_view: SettingsView  # the area's settings (the variants shown: ``selection.shown``)
     live: bool  # the area is inside its own window
     changes: datetime | None  # when its window or one of its variants' starts or ends next
     headers: tuple[str, ...]  # what its strategy varies on (``vary_headers``)
@@ -354,7 +356,8 @@ def changed_date(row: Row) -> datetime | None:
 
 def keep_decided(plugins: Iterable[CMSPlugin], decided: dict[int, Decided], at: datetime) -> None:
     """Give each area among ``plugins`` (built from the rows ``decide`` kept) what it shows as of ``at``: the
-    instances of its shown variants among them, which its render shows (``shown_to``)."""
+    instances of its shown variants among them, which its render shows (``shown_to``), and to those and the area
+    the settings it was decided from."""
     if not decided:
         return
     by_id = {plugin.id: plugin for plugin in plugins}
@@ -367,6 +370,10 @@ def keep_decided(plugins: Iterable[CMSPlugin], decided: dict[int, Decided], at: 
             area.__dict__[_SHOWN] = Shown(
                 shown, selection.paths, selection.path, decision.live, at, changes, decision.headers, language
             )
+            # the settings decided from are theirs: read for the same changed_date (the rows predicted)
+            area.keep_settings_view(decision.area_view)
+            for variant, view in zip(shown, selection.shown, strict=True):
+                variant.keep_settings_view(view)
 
 
 def changes_next(area: TailoredArea, at: datetime) -> datetime | None:
@@ -407,7 +414,8 @@ def _decide(layout: Layout, request: HttpRequest, at: datetime, visitor: Visitor
     last = len(variant_rows) - 1
     read = tuple(variant_rows[place] for place in sorted({*places, last}))
     left_out = layout.variant_ids.difference(row[_ID] for row in read)
-    decided = Decided(selection, shown_ids, live_area, next_edge(edges, at), layout.headers, left_out, read)
+    changes, area_view = next_edge(edges, at), area.settings_view
+    decided = Decided(selection, shown_ids, area_view, live_area, changes, layout.headers, left_out, read)
     if len(_decisions) >= MAX_DECISIONS:
         _decisions.clear()
     _decisions[key] = decided
@@ -447,11 +455,16 @@ def _remember(placeholders: tuple[int, ...], language: str, layouts: dict[int, l
                 _layouts.pop(key, None)
 
 
-def _forget_layouts(*, setting: str, **kwargs: Any) -> None:
+def forget() -> None:
+    """Forget the areas' layouts and the decisions this process kept, as a process just started."""
+    _layouts.clear()
+    _decisions.clear()
+
+
+def _forget_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     """The layouts and decisions hold what the areas' strategies vary on, which names headers of ``TAILORED_CMS``."""
     if setting == SETTING_NAME:
-        _layouts.clear()
-        _decisions.clear()
+        forget()
 
 
-setting_changed.connect(_forget_layouts)
+setting_changed.connect(_forget_on_setting_changed)

@@ -317,6 +317,11 @@ class TailoredPlugin(CMSPlugin):
             self.__dict__["_settings_view"] = view
         return view
 
+    def keep_settings_view(self, view: SettingsView) -> None:
+        """``view`` is this plugin's settings as saved, read for its ``changed_date``: ``settings_view`` from now on
+        (a page that decided what to show from them gives them to the instances it renders)."""
+        self.__dict__["_settings_view"] = view
+
     @cached_property
     def settings(self) -> dict[str, Any]:
         """The settings in a dict of this plugin's own, to change (``save()`` writes them)."""

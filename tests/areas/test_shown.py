@@ -143,7 +143,7 @@ def test_a_backend_whose_text_of_a_timestamp_reads_otherwise_costs_one_query_the
     html, counts, warm = (view(fan, url), view(fan, url))[1]
     for stamp in list(settings_cache._changed_dates):  # each text read as another moment than the database's
         settings_cache._changed_dates[stamp] = datetime(2001, 1, 1, tzinfo=UTC)
-    shown._layouts.clear()  # as in a new process
+    shown.forget()  # as in a new process
     cold_html, cold_counts, cold = view(fan, url)
     assert (cold_html, cold_counts["built"], cold) == (html, 3, warm + 1)  # the placeholder's settings, loaded once
     assert view(fan, url) == (html, counts, warm)
