@@ -7,11 +7,13 @@ eight of them. The visitor has chosen topics, a theme and a layout and agreed to
 also captured into the event stream, in the snapshot's round trip). The plain page (``/bench-plain/``): the same
 template, its placeholders holding text plugins with exactly what that visitor sees on the tailored page.
 
-1. Served: gunicorn (bench/served.py) on loopback, with the visitor's cookie; on a VM whose speed changes from
-   one second to the next, only pages measured in the same moments compare. With django CMS's caches off: the
-   median latency of each page, each served by a gunicorn of its own (2 sync workers), one request at a time,
-   the pages in turn (tailored, chosen, plain, tailored, …) for 30 s, from a raw socket (``served.alternate``);
-   the ratio is the tailored page's median over the plain page's. With the caches on (the page then comes from
+1. Served: gunicorn (bench/served.py) on loopback, with the visitor's cookie, the tables analyzed; on a VM whose
+   speed changes from one second to the next, only pages measured in the same moments compare. With django CMS's
+   caches off: the median latency of each page, each served by a gunicorn of its own (2 sync workers), one
+   request at a time, the pages in turn (tailored, chosen, plain, tailored, …) for 12 s, from a raw socket
+   (``served.alternate``); the run's ratio is the tailored page's median over the plain page's. Five runs, each
+   with new servers (one run's ratio moves by a few percent with where its processes land): the median of their
+   ratios. With the caches on (the page then comes from
    the CMS page cache): requests per second (2 gthread workers × 2 threads, 4 connections a worker), both pages
    loaded at once by ``wrk`` with 4 connections each, in rounds of a second, the median of the rounds' ratios.
    On PostgreSQL, the tailored and plain pages again with caches off, served with Django's own PostgreSQL
@@ -68,7 +70,10 @@ TAILORED_URL, PLAIN_URL, CHOSEN_URL = "/bench-tailored/", "/bench-plain/", "/ben
 # Throughput: 2 gthread workers × 2 threads (keep-alive), 8 connections, 4 a worker, as the events bench.
 LATENCY_SHAPE, THROUGHPUT_SHAPE = (2, 1), (2, 2)
 THROUGHPUT_CONNECTIONS = 8
-LATENCY_SECONDS, LATENCY_SLICES = 30, 6  # the pages in turn for 30 s; the ratios printed for each sixth of it
+# Latency: the pages in turn for 12 s, five times, each with servers of their own: on this kind of VM one run's
+# ratio moves by a few percent with where its processes land; the median of five runs' ratios is steadier.
+LATENCY_SECONDS, LATENCY_RUNS = 12, 5
+LATENCY_SLICES = 6  # the in-process variant rows: the ratios printed for each sixth of the run
 ROUNDS, ROUND_SECONDS, WARMUP_SECONDS = 16, 1, 2  # throughput: rounds of a second (see the docstring)
 IN_PROCESS_REQUESTS = 20
 # One area of this many variants against the plain page (variant_rows), each page requested this many times.
@@ -327,29 +332,35 @@ def measure_throughput(cookie: str, urls: tuple[str, ...]) -> tuple[dict[str, li
 
 def measure_latency(
     cookie: str, urls: tuple[str, ...], env: dict[str, str] | None = None
-) -> tuple[dict[str, list[float]], str]:
-    """Each page's latencies (ms) with django CMS's caches off and ``env`` more: each page served by a gunicorn
-    of its own (2 sync workers), one request at a time, the pages in turn (``served.alternate``), for
-    ``LATENCY_SECONDS`` after a warm-up."""
-    connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
-    with contextlib.ExitStack() as stack:
-        servers = {
-            url: stack.enter_context(Served(*LATENCY_SHAPE, env={"TAILORED_BENCH_CMS_CACHES": "off", **(env or {})}))
-            for url in urls
-        }
-        check_served(servers[TAILORED_URL].url, cookie)
-        requests = {
-            url: (
-                served.port,
-                (
-                    f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nUser-Agent: {UA}\r\n"
-                    f"Cookie: {tailored_settings.COOKIE_NAME}={cookie}\r\nConnection: close\r\n\r\n"
-                ).encode(),
-            )
-            for url, served in servers.items()
-        }
-        alternate(requests, WARMUP_SECONDS)  # imports, connections, templates, caches
-        return alternate(requests, LATENCY_SECONDS), f"{servers[TAILORED_URL].kind} a page"
+) -> tuple[list[dict[str, list[float]]], str]:
+    """Each page's latencies (ms) with django CMS's caches off and ``env`` more, in each of ``LATENCY_RUNS`` runs:
+    each page served by a gunicorn of its own (2 sync workers, new for each run), one request at a time, the pages
+    in turn (``served.alternate``), for ``LATENCY_SECONDS`` after a warm-up."""
+    runs = []
+    for _run in range(LATENCY_RUNS):
+        connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
+        with contextlib.ExitStack() as stack:
+            servers = {
+                url: stack.enter_context(
+                    Served(*LATENCY_SHAPE, env={"TAILORED_BENCH_CMS_CACHES": "off", **(env or {})})
+                )
+                for url in urls
+            }
+            check_served(servers[TAILORED_URL].url, cookie)
+            requests = {
+                url: (
+                    served.port,
+                    (
+                        f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nUser-Agent: {UA}\r\n"
+                        f"Cookie: {tailored_settings.COOKIE_NAME}={cookie}\r\nConnection: close\r\n\r\n"
+                    ).encode(),
+                )
+                for url, served in servers.items()
+            }
+            alternate(requests, WARMUP_SECONDS)  # imports, connections, templates, caches
+            runs.append(alternate(requests, LATENCY_SECONDS))
+            kind = f"{servers[TAILORED_URL].kind} a page"
+    return runs, kind
 
 
 def check_served(base: str, cookie: str) -> None:
@@ -379,6 +390,11 @@ def latency_ratio(latencies: dict[str, list[float]], url: str, base: str) -> flo
     return median(latencies[url]) / median(latencies[base])
 
 
+def runs_ratio(runs: list[dict[str, list[float]]], url: str, base: str) -> float:
+    """The median over ``runs`` of ``latency_ratio``."""
+    return median([latency_ratio(latencies, url, base) for latencies in runs])
+
+
 def slice_ratios(latencies: dict[str, list[float]], url: str, base: str) -> str:
     """The same ratio in each of ``LATENCY_SLICES`` consecutive parts of the run: how steady it was."""
     size = len(latencies[base]) // LATENCY_SLICES
@@ -394,28 +410,29 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
     on, kind_on = measure_throughput(cookie, (TAILORED_URL, PLAIN_URL))
     # On PostgreSQL, the same with Django's own backend: what the bench's backend (psycopg's C timestamp
     # loader, bench/postgresql/base.py) saves each page, in the same machine's hour.
-    stock = measure_latency(cookie, (TAILORED_URL, PLAIN_URL), STOCK)[0] if connection.vendor == "postgresql" else {}
+    stock = measure_latency(cookie, (TAILORED_URL, PLAIN_URL), STOCK)[0] if connection.vendor == "postgresql" else []
     rate = {url: median([x.requests_per_second for x in rounds]) for url, rounds in on.items()}
     how_off = (
         f"served: gunicorn {kind_off}, one request at a time, the pages in turn for {LATENCY_SECONDS} s "
-        f"({len(off[PLAIN_URL])} requests each), median over median"
+        f"({len(off[0][PLAIN_URL])} requests each), {LATENCY_RUNS} runs with new servers, the median of the runs' "
+        "ratios of median latencies"
     )
     rounds = f"{ROUNDS} rounds of {ROUND_SECONDS} s, median of the rounds' ratios"
     how_on = f"served: gunicorn {kind_on}, both pages at once, wrk -c {THROUGHPUT_CONNECTIONS // 2} each, {rounds}"
-    for name, latencies in (("caches off", off), ("caches off, Django's backend", stock)):
-        for url in latencies:
+    for name, runs in (("caches off", off), ("caches off, Django's backend", stock)):
+        for url in runs[0] if runs else ():
             if url != PLAIN_URL:
-                ratios = slice_ratios(latencies, url, PLAIN_URL)
-                print(f"  {name}, {url} over {PLAIN_URL} in each sixth of the run: {ratios}")
+                ratios = ", ".join(f"{latency_ratio(latencies, url, PLAIN_URL):.3f}" for latencies in runs)
+                print(f"  {name}, {url} over {PLAIN_URL} in each run: {ratios}")
     for url, results in on.items():
         print(f"  cache on, requests/s {url}: {', '.join(f'{x.requests_per_second:.1f}' for x in results)}")
 
-    def latency_row(figure: str, latencies: dict[str, list[float]], url: str, target: str, how: str) -> dict[str, str]:
+    def latency_row(figure: str, runs: list[dict[str, list[float]]], url: str, target: str, how: str) -> dict[str, str]:
         return {
             "figure": figure,
-            "tailored": f"{median(latencies[url]):.2f} ms",
-            "baseline": f"{median(latencies[PLAIN_URL]):.2f} ms (plain page)",
-            "ratio": f"{latency_ratio(latencies, url, PLAIN_URL):.2f}x",
+            "tailored": f"{median([median(latencies[url]) for latencies in runs]):.2f} ms",
+            "baseline": f"{median([median(latencies[PLAIN_URL]) for latencies in runs]):.2f} ms (plain page)",
+            "ratio": f"{runs_ratio(runs, url, PLAIN_URL):.2f}x",
             "target": target,
             "how": how,
         }
