@@ -50,7 +50,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -236,8 +236,9 @@ MAX_PLACEHOLDERS = 10_000  # placeholders whose layouts are kept (a few hundred 
 class Layout:
     """An area as read from the page's rows: its row and its variants' rows (``rows``, in tree order), the variants'
     settings (``variant_views``, in the same order), the area's instance made to decide (with its settings), the
-    variants' ids, every start and end of the area's and its variants' campaign windows, in order (``edges``), and
-    what its strategy varies on (``vary_headers``)."""
+    variants' ids, every start and end of the area's and its variants' campaign windows, in order (``edges``),
+    what its strategy varies on (``vary_headers``), and what was decided from it for the kinds of visitors seen
+    (``_decide``; they go with it when the area changes)."""
 
     rows: tuple[Row, tuple[Row, ...]]
     variant_views: tuple[SettingsView, ...]
@@ -245,6 +246,7 @@ class Layout:
     variant_ids: frozenset[int]
     edges: tuple[datetime, ...]
     headers: tuple[str, ...]
+    decisions: dict[tuple[Any, ...], Decided] = field(default_factory=dict)  # what ``_decide`` decided, by what it read
 
 
 _layouts: dict[tuple[int, str], tuple[Layout, ...]] = {}  # by placeholder id and language: its areas', as last read
@@ -267,9 +269,8 @@ class VisitorInputs:
         )
 
 
-MAX_DECISIONS = 10_000  # decisions kept (a few hundred bytes each, more for areas of many variants), then none
-# What ``_decide`` decided, by layout and what selection read (see there).
-_decisions: dict[tuple[Any, ...], Decided] = {}
+MAX_DECISIONS = 10_000  # decisions kept in the layouts (a few hundred bytes each, more for areas of many variants)
+_decisions_kept = 0  # about how many: counted without a lock, so a few more or less
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,7 @@ def _decide(layout: Layout, request: HttpRequest, at: datetime, visitor: Visitor
     """What ``request``'s visitor (``visitor``: what selection reads of them) is shown of the area laid out as
     ``layout`` at the moment ``at``.
 
-    Remembered (``_decisions``) for the next visitor who gives the area's strategy the same (``Strategy.select`` is
+    Remembered in the layout for the next visitor who gives the area's strategy the same (``Strategy.select`` is
     a function of its arguments): the same choices and segments, holdout and allocated variant, at a moment between
     the same two of the campaign windows' edges (what is inside its window is the same all through)."""
     area, edges = layout.area, layout.edges
@@ -398,8 +399,8 @@ def _decide(layout: Layout, request: HttpRequest, at: datetime, visitor: Visitor
     held_out = visitor_in_holdout(request, area)
     allocated = visitor_optimized(request, area, views)
     strategy, picked = area.strategy_class, None if allocated is None else id(allocated)
-    key = (layout, strategy, visitor.key, held_out, picked, bisect_right(edges, at))
-    decided = _decisions.get(key)
+    key = (strategy, visitor.key, held_out, picked, bisect_right(edges, at))
+    decided = layout.decisions.get(key)
     if decided is not None:
         return decided
     live_area = not edges or is_live(area, at)
@@ -416,10 +417,21 @@ def _decide(layout: Layout, request: HttpRequest, at: datetime, visitor: Visitor
     left_out = layout.variant_ids.difference(row[_ID] for row in read)
     changes, area_view = next_edge(edges, at), area.settings_view
     decided = Decided(selection, shown_ids, area_view, live_area, changes, layout.headers, left_out, read)
-    if len(_decisions) >= MAX_DECISIONS:
-        _decisions.clear()
-    _decisions[key] = decided
+    _keep(layout, key, decided)
     return decided
+
+
+def _keep(layout: Layout, key: tuple[Any, ...], decided: Decided) -> None:
+    """Remember ``decided`` in ``layout`` under ``key``; past ``MAX_DECISIONS`` in all, the layouts kept forget
+    theirs first."""
+    global _decisions_kept
+    if _decisions_kept >= MAX_DECISIONS:
+        for layouts in list(_layouts.values()):
+            for known in layouts:
+                known.decisions.clear()
+        _decisions_kept = 0
+    layout.decisions[key] = decided
+    _decisions_kept += 1
 
 
 def _layout(rows: tuple[Row, tuple[Row, ...]], language: str, db: str) -> Layout | None:
@@ -457,8 +469,9 @@ def _remember(placeholders: tuple[int, ...], language: str, layouts: dict[int, l
 
 def forget() -> None:
     """Forget the areas' layouts and the decisions this process kept, as a process just started."""
+    global _decisions_kept
     _layouts.clear()
-    _decisions.clear()
+    _decisions_kept = 0
 
 
 def _forget_on_setting_changed(*, setting: str, **kwargs: Any) -> None:

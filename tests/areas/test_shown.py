@@ -732,3 +732,18 @@ def test_a_strategy_put_in_place_of_another_decides_anew(make_page, topics, visi
     monkeypatch.setitem(_registry, "customization", LastAlways())  # as a site replacing a built-in one
     html = fan.get(url).content.decode()
     assert "HEADING2" in html and "HEADING0" not in html
+
+
+def test_past_the_decisions_a_process_keeps_the_layouts_forget_theirs(
+    make_page, topics, visitor_client, settings, monkeypatch
+):
+    settings.CMS_PAGE_CACHE = settings.CMS_PLACEHOLDER_CACHE = False
+    monkeypatch.setattr(shown, "MAX_DECISIONS", 2)
+    url = build_area_page(make_page, 5, "forgetful").get_absolute_url()
+    kinds = {"HEADING0": {"topics": ["sports"]}, "HEADING1": {"topics": ["cooking"]}, "HEADING4": {}}
+    for _ in range(2):
+        for heading, choices in kinds.items():
+            html = visitor_client(**choices).get(url).content.decode()
+            assert heading in html and html.count("HEADING") == 1
+            [layout] = [layout for layouts in shown._layouts.values() for layout in layouts]
+            assert 1 <= len(layout.decisions) <= 2
