@@ -142,7 +142,7 @@ def live_markup(context: Any, area: TailoredArea, shown: Shown) -> SafeString:
     renderer = toolbar_of(context["request"]).get_content_renderer()
     parts = [
         _area_opening(area.pk, area.key, area.strategy),
-        f'{shown.path}" data-tailored-language="{shown.language}">\n',
+        f'{shown.path}" data-tailored-language="{escape(shown.language)}">\n',
     ]
     for variant, path in zip(shown.variants, shown.paths, strict=True):
         parts.append(f'{_variant_opening(variant.key)}{path}">\n')

@@ -89,10 +89,10 @@ _ID, _PLACEHOLDER, _PARENT, _POSITION, _TYPE, _STAMP, _CHANGED, _CREATED = (
 # variants, which nothing on a visitor's page reads; no timestamp for those it builds anew from their model's table
 # (texts, pictures…: read there).
 _FIELDS = tuple(field.attname for field in CMSPlugin._meta.concrete_fields)
-MAX_PROTOTYPES = 20_000  # rows whose instance's fields are kept (``_instance``; a few hundred bytes each), then none
-_prototypes: dict[tuple[Any, ...], dict[str, Any]] = {}  # by row, language and database
 _STAMPED_FIELDS = tuple(name for name in _FIELDS if name != "creation_date")
 _BUILT_ANEW_FIELDS = tuple(name for name in _FIELDS if name not in ("creation_date", "changed_date"))
+MAX_PROTOTYPES = 20_000  # rows whose instance's fields are kept (``_instance``; a few hundred bytes each), then none
+_prototypes: dict[tuple[Any, ...], dict[str, Any]] = {}  # by row, language and database
 
 
 def assign_plugins(
