@@ -151,15 +151,15 @@ def select_among(
     if not is_live(area, at):
         return Selection([], (), FALLBACK)
     views = live(views, at)
-    return select(
-        area.strategy,
-        views,
-        visitor_snapshot(request),
-        area.max_items,
-        visitor_segments(request),
-        visitor_in_holdout(request, area),
-        visitor_optimized(request, area, views),
-    )
+    held_out, allocated = visitor_in_holdout(request, area), visitor_optimized(request, area, views)
+    return _pick(area, views, VisitorInputs.of(request), held_out, allocated)
+
+
+def _pick(
+    area: TailoredArea, views: Sequence[Any], visitor: VisitorInputs, held_out: bool, allocated: Any
+) -> Selection[Any]:
+    """The area's strategy applied among ``views`` (those inside their windows) for ``visitor``. No I/O."""
+    return select(area.strategy, views, visitor.choices, area.max_items, visitor.segments, held_out, allocated)
 
 
 class Shown(NamedTuple):
@@ -404,10 +404,7 @@ def _decide(layout: Layout, request: HttpRequest, at: datetime, visitor: Visitor
     if decided is not None:
         return decided
     live_area = not edges or is_live(area, at)
-    if live_area:
-        selection = select(area.strategy, views, visitor.choices, area.max_items, visitor.segments, held_out, allocated)
-    else:
-        selection = Selection([], (), FALLBACK)
+    selection = _pick(area, views, visitor, held_out, allocated) if live_area else Selection([], (), FALLBACK)
     variant_rows, variant_views = layout.rows[1], layout.variant_views
     # the places of the views shown (a view is equal to no other variant's: each has a key of its own)
     places = [variant_views.index(view) for view in selection.shown]
