@@ -262,7 +262,7 @@ class VisitorInputs:
     key: tuple[Any, ...]
 
     @classmethod
-    def of(cls, request: HttpRequest) -> VisitorInputs:
+    def of(cls, request: HttpRequest | None) -> VisitorInputs:
         choices, segments = visitor_snapshot(request), visitor_segments(request)
         return cls(
             choices, segments, (tuple(choices.topics), choices.effective_theme, choices.effective_layout, segments)
