@@ -13,11 +13,12 @@ template, its placeholders holding text plugins with exactly what that visitor s
    request at a time, the pages in turn (tailored, chosen, plain, tailored, …) for 12 s, from a raw socket
    (``served.alternate``); the run's ratio is the tailored page's median over the plain page's. Five runs, each
    with new servers (one run's ratio moves by a few percent with where its processes land): the median of their
-   ratios. With the caches on (the page then comes from
-   the CMS page cache): requests per second (2 gthread workers × 2 threads, 4 connections a worker), both pages
-   loaded at once by ``wrk`` with 4 connections each, in rounds of a second, the median of the rounds' ratios.
-   On PostgreSQL, the tailored and plain pages again with caches off, served with Django's own PostgreSQL
-   backend instead of the bench's (bench/postgresql/, which parses timestamps in C): what that saves.
+   ratios. Each response also says the CPU time its view took (bench/cpu_time.py): the same ratios of CPU time,
+   without the waits. With the caches on (the page then comes from the CMS page cache): requests per second
+   (2 gthread workers × 2 threads, 4 connections a worker), both pages loaded at once by ``wrk`` with 4
+   connections each, in rounds of a second, the median of the rounds' ratios. On PostgreSQL, the tailored and
+   plain pages again with caches off, served with Django's own PostgreSQL backend instead of the bench's
+   (bench/postgresql/, which parses timestamps in C): what that saves.
 2. In-process (Django's test client, ``CaptureQueriesContext``, a Redis command counter): SQL queries and Redis
    round trips per request, with caches off and on, and with 1, 20 and 50 active segments.
 3. In-process, what a page costs by the variants its areas hold (``variant_rows``): pages of one area with 2, 10, 40
@@ -63,7 +64,7 @@ from tailored_cms.tracking.stream import stream_key
 from tailored_cms.visitors.identity import set_visitor_cookie
 from tailored_cms.visitors.models import Visitor
 
-from .served import Load, Served, alternate, load
+from .served import Load, Served, Timed, alternate, load
 
 TAILORED_URL, PLAIN_URL, CHOSEN_URL = "/bench-tailored/", "/bench-plain/", "/bench-chosen/"
 # Latency: a gunicorn of 2 sync workers a page, one request at a time (served.alternate): none waits for another.
@@ -82,6 +83,7 @@ VARIANT_REQUESTS = int(os.environ.get("TAILORED_BENCH_VARIANT_REQUESTS", "800"))
 VARIANTS_PLAIN_URL = "/bench-variants-plain/"
 # Django's own PostgreSQL backend in place of the bench's (bench/settings.py reads it).
 STOCK = {"TAILORED_BENCH_DB_ENGINE": "django.db.backends.postgresql"}
+CPU_OR_LATENCY = {"latencies": "median latency", "cpu": "median CPU time per view"}  # Timed's figures
 CACHES_OFF = {"CMS_PAGE_CACHE": False, "CMS_PLACEHOLDER_CACHE": False, "CMS_PLUGIN_CACHE": False}
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 TEXT = (
@@ -332,8 +334,9 @@ def measure_throughput(cookie: str, urls: tuple[str, ...]) -> tuple[dict[str, li
 
 def measure_latency(
     cookie: str, urls: tuple[str, ...], env: dict[str, str] | None = None
-) -> tuple[list[dict[str, list[float]]], str]:
-    """Each page's latencies (ms) with django CMS's caches off and ``env`` more, in each of ``LATENCY_RUNS`` runs:
+) -> tuple[list[dict[str, Timed]], str]:
+    """Each page's latencies and CPU times per view (ms) with django CMS's caches off and ``env`` more, in each of
+    ``LATENCY_RUNS`` runs:
     each page served by a gunicorn of its own (2 sync workers, new for each run), one request at a time, the pages
     in turn (``served.alternate``), for ``LATENCY_SECONDS`` after a warm-up."""
     runs = []
@@ -385,14 +388,15 @@ def round_ratios(loads: dict[str, list[Load]], url: str, base: str, figure: str)
     return median([getattr(a, figure) / getattr(b, figure) for a, b in zip(loads[url], loads[base], strict=True)])
 
 
-def latency_ratio(latencies: dict[str, list[float]], url: str, base: str) -> float:
-    """``url``'s median latency over ``base``'s, both measured in turn over the same seconds."""
-    return median(latencies[url]) / median(latencies[base])
+def latency_ratio(timed: dict[str, Timed], url: str, base: str, figure: str = "latencies") -> float:
+    """``url``'s median latency (or other ``figure`` of ``Timed``) over ``base``'s, both measured in turn over the
+    same seconds."""
+    return median(getattr(timed[url], figure)) / median(getattr(timed[base], figure))
 
 
-def runs_ratio(runs: list[dict[str, list[float]]], url: str, base: str) -> float:
+def runs_ratio(runs: list[dict[str, Timed]], url: str, base: str, figure: str = "latencies") -> float:
     """The median over ``runs`` of ``latency_ratio``."""
-    return median([latency_ratio(latencies, url, base) for latencies in runs])
+    return median([latency_ratio(timed, url, base, figure) for timed in runs])
 
 
 def slice_ratios(latencies: dict[str, list[float]], url: str, base: str) -> str:
@@ -414,25 +418,29 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
     rate = {url: median([x.requests_per_second for x in rounds]) for url, rounds in on.items()}
     how_off = (
         f"served: gunicorn {kind_off}, one request at a time, the pages in turn for {LATENCY_SECONDS} s "
-        f"({len(off[0][PLAIN_URL])} requests each), {LATENCY_RUNS} runs with new servers, the median of the runs' "
-        "ratios of median latencies"
+        f"({len(off[0][PLAIN_URL].latencies)} requests each), {LATENCY_RUNS} runs with new servers, the median of "
+        "the runs' ratios of median latencies"
     )
     rounds = f"{ROUNDS} rounds of {ROUND_SECONDS} s, median of the rounds' ratios"
     how_on = f"served: gunicorn {kind_on}, both pages at once, wrk -c {THROUGHPUT_CONNECTIONS // 2} each, {rounds}"
     for name, runs in (("caches off", off), ("caches off, Django's backend", stock)):
         for url in runs[0] if runs else ():
             if url != PLAIN_URL:
-                ratios = ", ".join(f"{latency_ratio(latencies, url, PLAIN_URL):.3f}" for latencies in runs)
-                print(f"  {name}, {url} over {PLAIN_URL} in each run: {ratios}")
+                for figure in ("latencies", "cpu"):
+                    ratios = ", ".join(f"{latency_ratio(timed, url, PLAIN_URL, figure):.3f}" for timed in runs)
+                    print(f"  {name}, {url} over {PLAIN_URL} in each run, {CPU_OR_LATENCY[figure]}: {ratios}")
     for url, results in on.items():
         print(f"  cache on, requests/s {url}: {', '.join(f'{x.requests_per_second:.1f}' for x in results)}")
 
-    def latency_row(figure: str, runs: list[dict[str, list[float]]], url: str, target: str, how: str) -> dict[str, str]:
+    def latency_row(
+        figure: str, runs: list[dict[str, Timed]], url: str, target: str, how: str, measured: str = "latencies"
+    ) -> dict[str, str]:
+        tailored, plain = (median([median(getattr(run[page], measured)) for run in runs]) for page in (url, PLAIN_URL))
         return {
             "figure": figure,
-            "tailored": f"{median([median(latencies[url]) for latencies in runs]):.2f} ms",
-            "baseline": f"{median([median(latencies[PLAIN_URL]) for latencies in runs]):.2f} ms (plain page)",
-            "ratio": f"{runs_ratio(runs, url, PLAIN_URL):.2f}x",
+            "tailored": f"{tailored:.2f} ms",
+            "baseline": f"{plain:.2f} ms (plain page)",
+            "ratio": f"{runs_ratio(runs, url, PLAIN_URL, measured):.2f}x",
             "target": target,
             "how": how,
         }
@@ -443,6 +451,8 @@ def served_rows(cookie: str) -> list[dict[str, str]]:
         rows.append(
             latency_row("  the same with Django's PostgreSQL backend", stock, TAILORED_URL, "<= 1.05x", how_stock)
         )
+        how_cpu = how_stock.replace("median latencies", "median CPU times per view (bench/cpu_time.py)")
+        rows.append(latency_row("  ↳ its workers' CPU time per view", stock, TAILORED_URL, "-", how_cpu, "cpu"))
     how_chosen = how_off + " (the tailored page's hidden content: left out of its query; this page has none)"
     rows.append(latency_row("  the same areas, content only in the variants shown", off, CHOSEN_URL, "-", how_chosen))
     rows.append(

@@ -19,11 +19,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from tests.redis_server import free_port
+
+from .cpu_time import HEADER as CPU_HEADER
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,16 +175,25 @@ def load(url: str, script: str, *, seconds: int, connections: int, threads: int 
     return Load(float(rate.group(1)), sent, answered, ok, output)
 
 
-def alternate(requests: dict[str, tuple[int, bytes]], seconds: float) -> dict[str, list[float]]:
+@dataclass
+class Timed:
+    """One page's requests in ``alternate``: each one's latency and the CPU time its view took (ms)."""
+
+    latencies: list[float] = field(default_factory=list)  # from connecting until the server closed
+    cpu: list[float] = field(default_factory=list)  # the site's ``cpu_time.HEADER``, if it sends it
+
+
+def alternate(requests: dict[str, tuple[int, bytes]], seconds: float) -> dict[str, Timed]:
     """Send each of the ``requests`` (name: (port on 127.0.0.1, raw HTTP/1.1 with ``Connection: close``)) in
-    turn, one at a time (a, b, c, a, b, …), for ``seconds``; each one's latencies in ms, from connecting until
-    the server has sent the whole response and closed.
+    turn, one at a time (a, b, c, a, b, …), for ``seconds``; each one's latencies, from connecting until the
+    server has sent the whole response and closed, and the CPU times the responses report.
 
     Consecutive requests meet the machine in the same state: load that comes and goes, and this VM's speed,
     which changes from one second to the next, weigh on all alike. Give each its own server (``Served``), so that
     what a request leaves to the next one of its process (a garbage collection its allocations trigger) stays
     with it. A raw socket: what Python adds to each request (tens of µs) is the same for all, and small."""
-    latencies: dict[str, list[float]] = {name: [] for name in requests}
+    timed = {name: Timed() for name in requests}
+    cpu_header = re.compile(rf"\r\n{re.escape(CPU_HEADER)}: (\d+)\r\n".encode(), re.IGNORECASE)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for name, (port, request) in requests.items():
@@ -190,7 +201,9 @@ def alternate(requests: dict[str, tuple[int, bytes]], seconds: float) -> dict[st
             with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
                 connection.sendall(request)
                 response = b"".join(iter(lambda: connection.recv(65536), b""))  # noqa: B023 - used at once
-            latencies[name].append((time.perf_counter() - started) * 1000)
+            timed[name].latencies.append((time.perf_counter() - started) * 1000)
             if not response.startswith(b"HTTP/1.1 200 "):
                 raise AssertionError(f"{name}: {response[:200]!r}")
-    return latencies
+            if cpu := cpu_header.search(response, 0, response.find(b"\r\n\r\n") + 2):
+                timed[name].cpu.append(int(cpu.group(1)) / 1000)
+    return timed

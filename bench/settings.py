@@ -61,3 +61,5 @@ if os.environ.get("TAILORED_BENCH_EDGE") == "1":
 # The render bench serves the site twice: with django CMS's caches off (TAILORED_BENCH_CMS_CACHES=off), then on.
 if os.environ.get("TAILORED_BENCH_CMS_CACHES") == "off":
     CMS_PAGE_CACHE = CMS_PLACEHOLDER_CACHE = CMS_PLUGIN_CACHE = False
+    # ... one request at a time: each response says the CPU time its view took (bench/cpu_time.py)
+    MIDDLEWARE = ["bench.cpu_time.cpu_time_header", *MIDDLEWARE]  # noqa: F405
