@@ -1,5 +1,8 @@
 """What an editor changes reaches the edges: the pages' URLs, or every tailored page, purged after the commit.
 
+A change that moves a page's URLs (a move, a new slug, a deletion) purges the URLs it and every page under it
+answered at before, as well as those they answer at after (``Before``).
+
 With djangocms-versioning, an editor's changes go to a draft and reach visitors when a version is published or
 unpublished: those operations purge the page's URLs too (connected only when the app is installed).
 
@@ -11,10 +14,11 @@ leaves copies at most ``EDGE_MAX_AGE``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
+from cms import operations
 from cms.models import Page, PageContent, PageUrl, Placeholder
-from cms.signals import post_obj_operation, post_placeholder_operation
+from cms.signals import post_obj_operation, post_placeholder_operation, pre_obj_operation
 from django.apps import apps
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -48,9 +52,21 @@ def queue_purge(paths: list[str]) -> None:
     transaction.on_commit(send)
 
 
-def page_paths(page: Page) -> list[str]:
-    """Every URL the page answers at now: one per language it is public in."""
-    urls = PageUrl.objects.filter(page=page, path__isnull=False)
+# django CMS's page operations that can change the URLs of the page and of every page under it (theirs start with
+# its): a move, a new slug, a deletion. The URLs before are read when django CMS signals the operation's start.
+MOVING = (
+    operations.MOVE_PAGE,
+    operations.CHANGE_PAGE_TRANSLATION,
+    operations.DELETE_PAGE,
+    operations.DELETE_PAGE_TRANSLATION,
+)
+
+
+def page_paths(page: Page, *, under: bool = False) -> list[str]:
+    """Every URL the page answers at now (one per language it is public in), and with ``under`` those of every
+    page under it too."""
+    pages = {"page__path__startswith": page.path, "page__site_id": page.site_id} if under else {"page": page}
+    urls = PageUrl.objects.filter(path__isnull=False, **pages)
     return sorted({path for url in urls if (path := url.get_absolute_url(url.language))})
 
 
@@ -67,12 +83,54 @@ def _pages(kwargs: dict[str, Any]) -> set[Page]:
     return pages
 
 
+def _edited_page(request: Any) -> Page | None:
+    """The page whose settings the editor's request changes: django CMS signals the start of a change of a page's
+    translation (its slug…) without it, from the admin's change view of the page's content."""
+    match = getattr(request, "resolver_match", None)
+    object_id = match.kwargs.get("object_id") if match is not None else None
+    content = PageContent.admin_manager.filter(pk=object_id).select_related("page").first() if object_id else None
+    return content.page if content is not None else None
+
+
+class Before(NamedTuple):
+    """A page's URLs before an operation that can move them: its own, and those of it and every page under it."""
+
+    own: list[str]
+    tree: list[str]
+
+    @classmethod
+    def of(cls, page: Page) -> Before:
+        return cls(page_paths(page), page_paths(page, under=True))
+
+    def moved(self, page: Page) -> list[str]:
+        """What to purge after the operation on ``page``: its URLs before and now; if they changed (a new slug, a
+        move, a deletion), those of every page under it before and now too."""
+        own = page_paths(page)
+        if own == self.own:
+            return own
+        return sorted({*self.tree, *page_paths(page, under=True)})
+
+
+# An operation's token (django CMS and djangocms-versioning tie their pre and post signals by it) → URLs before.
+_urls_before: dict[str, Before] = {}
+
+
+def before_cms_operation(operation: str, token: str, **kwargs: Any) -> None:
+    if purging() and operation in MOVING:
+        page = next(iter(_pages(kwargs)), None) or _edited_page(kwargs.get("request"))
+        if page is not None:
+            _urls_before[token] = Before.of(page)
+
+
 def on_cms_operation(**kwargs: Any) -> None:
-    queue_purge(sorted({path for page in _pages(kwargs) for path in page_paths(page)}))
-
-
-# A version operation's token (djangocms-versioning ties its pre and post signals by it) → the page's URLs before.
-_urls_before: dict[str, list[str]] = {}
+    """A page's settings, translations or plugins changed: its URLs now; after an operation that can move URLs,
+    see ``Before.moved``."""
+    before = _urls_before.pop(kwargs.get("token", ""), None)
+    pages = _pages(kwargs)
+    if before is not None and len(pages) == 1:
+        queue_purge(before.moved(pages.pop()))
+    else:
+        queue_purge(sorted({*(before.tree if before else ()), *(path for page in pages for path in page_paths(page))}))
 
 
 def _changes_public_page(operation: str, kwargs: dict[str, Any]) -> bool:
@@ -85,21 +143,23 @@ def _changes_public_page(operation: str, kwargs: dict[str, Any]) -> bool:
 
 def before_version_operation(operation: str, obj: Any, token: str, **kwargs: Any) -> None:
     if _changes_public_page(operation, kwargs):
-        _urls_before[token] = page_paths(obj.content.page)
+        _urls_before[token] = Before.of(obj.content.page)
 
 
 def after_version_operation(operation: str, obj: Any, token: str, **kwargs: Any) -> None:
     """A version of a page published or unpublished (djangocms-versioning): the URLs it answered at before (an
-    unpublished page answers at none; a new slug moves it) and after, every language."""
-    before = _urls_before.pop(token, [])
+    unpublished page answers at none; a new slug moves it and the pages under it) and after, every language."""
+    before = _urls_before.pop(token, None)
     if _changes_public_page(operation, kwargs):
-        queue_purge(sorted({*before, *page_paths(obj.content.page)}))
+        page = obj.content.page
+        queue_purge(before.moved(page) if before is not None else page_paths(page))
 
 
 def on_tailoring_changed(**_kwargs: Any) -> None:
     queue_purge([TAILORED])
 
 
+pre_obj_operation.connect(before_cms_operation, dispatch_uid="tailored_cms.edge.before_page_operation")
 post_obj_operation.connect(on_cms_operation, dispatch_uid="tailored_cms.edge.page_operation")
 post_placeholder_operation.connect(on_cms_operation, dispatch_uid="tailored_cms.edge.placeholder_operation")
 for _model in (Segment, Topic):

@@ -59,9 +59,19 @@ def test_publishing_and_unpublishing_a_version_purge_the_page_in_every_language(
     assert requests.get(urls["en"]).headers["X-Cache"] == "MISS"  # the page's every URL is purged
     assert requests.get(urls["en"]).headers["X-Cache"] == "HIT"
 
+    sport = create_page("Sport", "page.html", "en", slug="sport", parent=page, created_by=editor)
+    sport_content = PageContent.admin_manager.get(page=sport, language="en")
+    add_plugin(content_slot(sport_content), "TextPlugin", "en", body="<p>SPORT NEWS</p>")
+    Version.objects.get_for_content(sport_content).publish(editor)
+    sport_url = varnish.url + "/en/news/sport/"
+    requests.get(sport_url)
+    assert requests.get(sport_url).headers["X-Cache"] == "HIT"
+
     moved = draft_with(page, "en", "<p>THIRD NEWS</p>", editor)
     moved.content.slug = "latest"
     moved.content.save()
     moved.publish(editor)
     assert requests.get(urls["en"]).status_code == 404  # the URL it answered at before is purged too
+    assert requests.get(sport_url).status_code == 404  # and those of the pages under it
     assert "THIRD NEWS" in requests.get(varnish.url + "/en/latest/").text
+    assert "SPORT NEWS" in requests.get(varnish.url + "/en/latest/sport/").text
