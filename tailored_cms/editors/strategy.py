@@ -39,7 +39,7 @@ def change_area_strategy(request: HttpRequest, plugin_id: int) -> HttpResponse:
             _("Unknown strategy %(given)r: choose one of %(choices)s.")
             % {"given": strategy, "choices": ", ".join(names)}
         )
-    area = TailoredArea.objects.select_for_update(of=("self",)).get(pk=plugin.pk)
+    area = TailoredArea.objects.locked(pk=plugin.pk).get()
     old = copy.copy(area)  # as it was, for the operation's receivers
     area.strategy = strategy
     area.save(update_fields=["strategy"])

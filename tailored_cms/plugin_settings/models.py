@@ -445,8 +445,7 @@ class OfPluginType(models.Manager[_Plugin]):
     (one join: a list of areas or variants costs one query, however many placeholders they are in).
 
     django CMS's own loading of a page's plugins doesn't come through here: those read their settings from
-    ``cache``. To lock rows, name the plugin's table: ``select_for_update(of=("self",))`` (PostgreSQL can't lock
-    the nullable side of the join).
+    ``cache``. To change rows that others may be changing, read them with ``locked``.
     """
 
     def __init__(self, plugin_type: str) -> None:
@@ -455,3 +454,12 @@ class OfPluginType(models.Manager[_Plugin]):
 
     def get_queryset(self) -> models.QuerySet[_Plugin]:
         return super().get_queryset().filter(plugin_type=self.plugin_type).select_related("tailored_settings")
+
+    def locked(self, **lookups: Any) -> models.QuerySet[_Plugin]:
+        """The rows ``lookups`` select, locked to the end of the transaction (in the order of their ids), read with
+        their settings as committed when the locks were taken. One query to lock, one to read: a query that locks
+        what it joins waits for a row another transaction holds and then reads that row anew, but the settings it
+        joins as they were before it waited (PostgreSQL), which a save would write back over the other's."""
+        rows = super().get_queryset().filter(plugin_type=self.plugin_type, **lookups).order_by("pk")
+        locked = list(rows.select_for_update().values_list("pk", flat=True))
+        return self.get_queryset().filter(pk__in=locked).order_by("pk")

@@ -128,8 +128,10 @@ def end_experiment(request: HttpRequest, area: AreaResults, winner: str) -> Ende
 
 def _make_fallback(request: HttpRequest, plugin: TailoredArea, winner: str, area: AreaResults) -> None:
     """``winner`` the only fallback of the area ``plugin``, which shows it to everyone (``AFTER``)."""
-    locked = TailoredArea.objects.select_for_update(of=("self",)).get(pk=plugin.pk)
-    variants = list(Variant.objects.filter(parent_id=locked.pk).select_for_update(of=("self",)))
+    # The variants before their area, as an editor's save of a variant writes them (``areas.receivers``): taken
+    # the other way round, the two would each wait for the other.
+    variants = list(Variant.objects.locked(parent_id=plugin.pk))
+    locked = TailoredArea.objects.locked(pk=plugin.pk).get()
     if winner not in {variant.key for variant in variants}:
         raise Refused(
             _("A copy of “%(area)s” no longer has “%(winner)s”: add it back there, or delete that copy.")

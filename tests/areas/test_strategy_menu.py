@@ -5,21 +5,25 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 
 import pytest
 from cms.toolbar.utils import get_object_structure_url
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
 from tailored_cms import api
 from tailored_cms.areas.models import TailoredArea
 
+from ..tracking.conftest import shared_db  # noqa: F401 -- fixture
 from .conftest import placeholder, text
 
 pytestmark = pytest.mark.django_db
+WAIT = 0.5  # seconds the other editor's save stays open with the switch waiting on it
 
 
 @pytest.fixture
@@ -134,3 +138,33 @@ def test_an_editor_with_the_plugin_and_page_permissions_may(area_page, area):
     assert editor.post(url(area), {"strategy": "hybrid"}).status_code == 200
     area.refresh_from_db()
     assert area.strategy == "hybrid"
+
+
+@pytest.mark.usefixtures("shared_db")
+def test_switching_while_another_editor_saves_the_area_keeps_both_changes(area, admin_client):
+    """Run for real: another editor's save of the area is open (its row locked) while the switch is posted from
+    another thread; the switch waits for it and then writes over none of it (on PostgreSQL, it used to write back
+    the settings it had read before it waited: the other editor's new label was lost)."""
+    answers: list[object] = []
+    switch = threading.Thread(target=lambda: answers.append(post_in_thread(admin_client, url(area), "static")))
+    with transaction.atomic():
+        renamed = TailoredArea.objects.get(pk=area.pk)
+        renamed.label = "Main hero"
+        renamed.save()
+        switch.start()
+        switch.join(WAIT)
+        assert switch.is_alive(), "the strategy changed while another editor's save held the area"
+    switch.join(30)
+    assert answers == [200]
+    area.refresh_from_db()
+    assert (area.label, area.strategy) == ("Main hero", "static")
+
+
+def post_in_thread(client: Client, to: str, strategy: str) -> object:
+    """The strategy posted on this thread's own connection: the response's status, or what it raised."""
+    try:
+        return client.post(to, {"strategy": strategy}).status_code
+    except Exception as exc:  # noqa: BLE001 - the test says what it was
+        return exc
+    finally:
+        connection.close()

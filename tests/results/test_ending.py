@@ -4,21 +4,26 @@ shown to everyone, the results say who ended it and when; refused (403, 400 with
 from __future__ import annotations
 
 import html
+import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection, transaction
 from django.test import Client
 
+from tailored_cms.areas import receivers
 from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.results.models import ExperimentEnd
 
+from ..tracking.conftest import shared_db  # noqa: F401 -- fixture
 from .experiments import decided_experiment
 
 pytestmark = pytest.mark.django_db
 
 RESULTS = "/admin/tailored_cms/variantstats/"
 BUTTON = "Make “Sports fans” the fallback and end the experiment"
+WAIT = 0.5  # seconds the editor's save stays open with the ending waiting on it
 
 
 def editor(*permissions: str, name: str = "ada") -> Client:
@@ -123,3 +128,43 @@ def test_an_area_that_is_no_experiment_is_refused_with_400(experiment):
     response = ada.post(f"{RESULTS}{area.key}/end/", {"winner": experiment.sports.key})
     assert response.status_code == 400
     assert "“Hero” is not an experiment: its strategy is Customization." in text(response)
+
+
+@pytest.mark.usefixtures("shared_db")
+def test_ending_while_an_editor_saves_a_variant_waits_for_the_save_and_both_land(experiment, monkeypatch):
+    """The editor's save writes the variant's row, then moves its area's ``changed_date``
+    (``areas.receivers``); ending the experiment meanwhile waits for the variant, and only then takes the area.
+    Run for real: the save is held between its two writes while another thread ends the experiment (on
+    PostgreSQL, ending that took the area first deadlocked with the save, and one of them failed)."""
+    ada = editor(*CAN_END)
+    url, winner = f"{RESULTS}{experiment.area.key}/end/", experiment.sports.key
+    answers: list[object] = []
+    ending = threading.Thread(target=lambda: answers.append(post_in_thread(ada, url, {"winner": winner})))
+    touch_areas = receivers.touch_areas
+
+    def touch_after_ending_started(**lookups: object) -> None:
+        if not ending.is_alive() and not answers:
+            ending.start()
+            ending.join(WAIT)
+            assert ending.is_alive(), "the experiment ended while the editor's save held its variant"
+        touch_areas(**lookups)
+
+    monkeypatch.setattr(receivers, "touch_areas", touch_after_ending_started)
+    with transaction.atomic():
+        sports = Variant.objects.get(pk=experiment.sports.pk)
+        sports.label = "Sports lovers"
+        sports.save()
+    ending.join(30)
+    assert answers == [302]
+    area = TailoredArea.objects.get(pk=experiment.area.pk)
+    assert area.strategy == "static" and fallbacks(area) == ["Sports lovers"]
+
+
+def post_in_thread(client: Client, url: str, data: dict[str, str]) -> object:
+    """``client.post`` on this thread's own connection: the response's status, or what it raised."""
+    try:
+        return client.post(url, data).status_code
+    except Exception as exc:  # noqa: BLE001 - the test says what it was
+        return exc
+    finally:
+        connection.close()
