@@ -113,13 +113,20 @@ class Before(NamedTuple):
 
 # An operation's token (django CMS and djangocms-versioning tie their pre and post signals by it) → URLs before.
 _urls_before: dict[str, Before] = {}
+MAX_PENDING = 1_000  # operations begun and not (yet) ended kept: one that failed halfway never ends
+
+
+def _remember_before(token: str, page: Page) -> None:
+    if len(_urls_before) >= MAX_PENDING:
+        _urls_before.clear()
+    _urls_before[token] = Before.of(page)
 
 
 def before_cms_operation(operation: str, token: str, **kwargs: Any) -> None:
     if purging() and operation in MOVING:
         page = next(iter(_pages(kwargs)), None) or _edited_page(kwargs.get("request"))
         if page is not None:
-            _urls_before[token] = Before.of(page)
+            _remember_before(token, page)
 
 
 def on_cms_operation(**kwargs: Any) -> None:
@@ -143,7 +150,7 @@ def _changes_public_page(operation: str, kwargs: dict[str, Any]) -> bool:
 
 def before_version_operation(operation: str, obj: Any, token: str, **kwargs: Any) -> None:
     if _changes_public_page(operation, kwargs):
-        _urls_before[token] = Before.of(obj.content.page)
+        _remember_before(token, obj.content.page)
 
 
 def after_version_operation(operation: str, obj: Any, token: str, **kwargs: Any) -> None:
