@@ -1,8 +1,9 @@
 """What editors type, in the visitor's language: topics' and segments' names and descriptions are translated with
 django-parler (a translation table per model, a row per language).
 
-``NamedQuerySet.names()`` is the one way to read them: ``{slug: name}`` in a language, else its fallback (the
-site's default language), else any language the editor wrote, else the slug. ``configure_languages`` gives parler
+``NamedQuerySet.names()`` is the one way to read them: ``{slug: name}`` in a language, else its generic language
+(``es`` for ``es-mx``), else its fallback (the site's default language), else any language the editor wrote, else
+the slug. ``configure_languages`` gives parler
 the site's languages when the site sets no ``PARLER_LANGUAGES``.
 """
 
@@ -47,10 +48,11 @@ def configure_languages() -> None:
 
 
 def preferred_languages(language: str | None = None) -> list[str]:
-    """``language`` (the current one if None), then its fallbacks."""
+    """``language`` (the current one if None), its generic language (``es`` for ``es-mx``, as Django's own
+    catalogs fall back), then its fallbacks."""
     language = language or get_language() or settings.LANGUAGE_CODE
     fallbacks = appsettings.PARLER_LANGUAGES.get_fallback_languages(language)
-    return [language, *(code for code in fallbacks if code != language)]
+    return list(dict.fromkeys([language, language.split("-")[0], *fallbacks]))
 
 
 def pick_translations(rows: Iterable[tuple[K, str | None, str | None]], language: str | None = None) -> dict[K, str]:

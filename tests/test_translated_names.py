@@ -70,6 +70,19 @@ def test_a_topic_without_an_italian_name_shows_its_english_one_to_an_italian_vis
         assert str(Topic.objects.get(slug="travel")) == "Travel"
 
 
+def test_a_regional_language_reads_the_generic_ones_name_before_the_default_one(topics):
+    # A site in Mexican Spanish too: a name written in Spanish, not for Mexico, is the Spanish one, not English.
+    assert Topic.objects.names("es-mx") == {"sports": "Deportes", "travel": "Viajes"}
+    assert Topic.objects.descriptions("es-mx")["sports"] == "Resultados y calendario"
+    mexican = Topic.objects.get(slug="sports")  # once written, the Mexican name comes first
+    mexican.set_current_language("es-mx")
+    mexican.name = "Deportes MX"
+    mexican.save()
+    assert Topic.objects.names("es-mx")["sports"] == "Deportes MX"
+    assert Topic.objects.names("es")["sports"] == "Deportes"
+    assert Topic.objects.names("pt-br") == {"sports": "Sports", "travel": "Travel"}  # nothing in Portuguese
+
+
 def test_a_name_written_only_in_spanish_is_shown_in_every_language():
     topic = Topic(slug="futbol")
     topic.set_current_language("es")
