@@ -336,9 +336,8 @@ def measure_latency(
     cookie: str, urls: tuple[str, ...], env: dict[str, str] | None = None
 ) -> tuple[list[dict[str, Timed]], str]:
     """Each page's latencies and CPU times per view (ms) with django CMS's caches off and ``env`` more, in each of
-    ``LATENCY_RUNS`` runs:
-    each page served by a gunicorn of its own (2 sync workers, new for each run), one request at a time, the pages
-    in turn (``served.alternate``), for ``LATENCY_SECONDS`` after a warm-up."""
+    ``LATENCY_RUNS`` runs: each page served by a gunicorn of its own (2 sync workers, new for each run), one request
+    at a time, the pages in turn (``served.alternate``), for ``LATENCY_SECONDS`` after a warm-up."""
     runs = []
     for _run in range(LATENCY_RUNS):
         connection.close()  # gunicorn's workers use the database; this process doesn't hold it meanwhile
