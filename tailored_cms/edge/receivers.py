@@ -14,6 +14,7 @@ leaves copies at most ``EDGE_MAX_AGE``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from cms import operations
@@ -65,8 +66,16 @@ MOVING = (
 def page_paths(page: Page, *, under: bool = False) -> list[str]:
     """Every URL the page answers at now (one per language it is public in), and with ``under`` those of every
     page under it too."""
+    return _paths(_urls(page, under=under))
+
+
+def _urls(page: Page, *, under: bool) -> Any:
+    """The page's ``PageUrl`` rows with a path, and with ``under`` those of every page under it too."""
     pages = {"page__path__startswith": page.path, "page__site_id": page.site_id} if under else {"page": page}
-    urls = PageUrl.objects.filter(path__isnull=False, **pages)
+    return PageUrl.objects.filter(path__isnull=False, **pages)
+
+
+def _paths(urls: Iterable[PageUrl]) -> list[str]:
     return sorted({path for url in urls if (path := url.get_absolute_url(url.language))})
 
 
@@ -100,7 +109,8 @@ class Before(NamedTuple):
 
     @classmethod
     def of(cls, page: Page) -> Before:
-        return cls(page_paths(page), page_paths(page, under=True))
+        urls = list(_urls(page, under=True))  # the page's own among them: one query
+        return cls(_paths(url for url in urls if url.page_id == page.pk), _paths(urls))
 
     def moved(self, page: Page) -> list[str]:
         """What to purge after the operation on ``page``: its URLs before and now; if they changed (a new slug, a
