@@ -12,13 +12,14 @@ from cms.toolbar.utils import get_object_structure_url
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from tailored_cms import api
 from tailored_cms.areas.models import TailoredArea
 
+from ..threads import post_in_thread
 from ..tracking.conftest import shared_db  # noqa: F401 -- fixture
 from .conftest import placeholder, text
 
@@ -146,7 +147,8 @@ def test_switching_while_another_editor_saves_the_area_keeps_both_changes(area, 
     another thread; the switch waits for it and then writes over none of it (on PostgreSQL, it used to write back
     the settings it had read before it waited: the other editor's new label was lost)."""
     answers: list[object] = []
-    switch = threading.Thread(target=lambda: answers.append(post_in_thread(admin_client, url(area), "static")))
+    to_static = {"strategy": "static"}
+    switch = threading.Thread(target=lambda: answers.append(post_in_thread(admin_client, url(area), to_static)))
     with transaction.atomic():
         renamed = TailoredArea.objects.get(pk=area.pk)
         renamed.label = "Main hero"
@@ -158,13 +160,3 @@ def test_switching_while_another_editor_saves_the_area_keeps_both_changes(area, 
     assert answers == [200]
     area.refresh_from_db()
     assert (area.label, area.strategy) == ("Main hero", "static")
-
-
-def post_in_thread(client: Client, to: str, strategy: str) -> object:
-    """The strategy posted on this thread's own connection: the response's status, or what it raised."""
-    try:
-        return client.post(to, {"strategy": strategy}).status_code
-    except Exception as exc:  # noqa: BLE001 - the test says what it was
-        return exc
-    finally:
-        connection.close()

@@ -9,13 +9,14 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from tailored_cms.areas import receivers
 from tailored_cms.areas.models import TailoredArea, Variant
 from tailored_cms.results.models import ExperimentEnd
 
+from ..threads import post_in_thread
 from ..tracking.conftest import shared_db  # noqa: F401 -- fixture
 from .experiments import decided_experiment
 
@@ -158,13 +159,3 @@ def test_ending_while_an_editor_saves_a_variant_waits_for_the_save_and_both_land
     assert answers == [302]
     area = TailoredArea.objects.get(pk=experiment.area.pk)
     assert area.strategy == "static" and fallbacks(area) == ["Sports lovers"]
-
-
-def post_in_thread(client: Client, url: str, data: dict[str, str]) -> object:
-    """``client.post`` on this thread's own connection: the response's status, or what it raised."""
-    try:
-        return client.post(url, data).status_code
-    except Exception as exc:  # noqa: BLE001 - the test says what it was
-        return exc
-    finally:
-        connection.close()
